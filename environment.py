@@ -1,0 +1,71 @@
+"""behave hooks: configuration validated before anything runs, one sandbox per scenario, guaranteed teardown.
+
+Every process and database a scenario starts is owned by its ``UpgradeScenario`` (one ExitStack);
+``after_scenario`` closes it whether the scenario passed, failed or was interrupted, and
+``after_all`` closes the run (the MCP server fixture). SIGTERM is turned into the same
+KeyboardInterrupt path as Ctrl-C, so both end with nothing left running.
+"""
+
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+from behave import register_type
+from behave.model import Scenario, Status
+
+from upgrade_suite.config import SuiteConfig
+from upgrade_suite.evidence import record_run
+from upgrade_suite.scenario import SuiteRun, UpgradeScenario
+from upgrade_suite.vocabulary import PARAMETER_TYPES
+
+register_type(**PARAMETER_TYPES)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def before_all(context: Any) -> None:
+    signal.signal(signal.SIGTERM, _interrupt)
+    context.suite = SuiteRun(SuiteConfig.from_userdata(context.config.userdata))
+
+
+def before_scenario(context: Any, scenario: Scenario) -> None:
+    context.lab = UpgradeScenario(context.suite, scenario.name)
+
+
+def after_scenario(context: Any, scenario: Scenario) -> None:
+    lab: UpgradeScenario | None = getattr(context, "lab", None)
+    if lab is None:
+        return
+    failed = scenario.status != Status.passed
+    try:
+        if failed:
+            lab.attach_logs()
+        lab.evidence.attach("Phase timings", lab.timings.render())
+    finally:
+        lab.close()
+        context.lab = None
+    record_run(
+        context.suite.config.reports_dir / "timings.jsonl",
+        {
+            "scenario": scenario.name,
+            "tags": sorted(scenario.effective_tags),
+            "status": scenario.status.name,
+            "releases": {alias: spec.label for alias, spec in context.suite.specs.items()},
+            "phases": lab.timings.as_dict(),
+            "seconds": round(scenario.duration, 3),
+        },
+    )
+    keep = context.suite.config.keep
+    if keep == "always" or (failed and keep == "on-failure"):
+        print(f"  evidence kept in {lab.sandbox.path}")
+    else:
+        lab.sandbox.remove()
+
+
+def after_all(context: Any) -> None:
+    suite: SuiteRun | None = getattr(context, "suite", None)
+    if suite is not None:
+        suite.close()

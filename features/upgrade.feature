@@ -1,0 +1,37 @@
+@upgrade
+Feature: Version upgrade
+  As an administrator
+  I want to upgrade from RC1 to GA smoothly
+  So that I can adopt new features without disruption
+
+  RC1, GA and 0.9.x are the suite's release aliases (PyPI 1.0.0rc1, 1.0.0 and 0.9.0 unless
+  overridden with -D, e.g. -D ga=1.0.7). Each release runs from its own virtualenv as a real
+  gateway; the data is created through its API and judged through its API and its database.
+
+  @US-1 @UPG-01 @populated
+  Scenario Outline: <from> to <to> upgrade <procedure> keeps every object (<database>)
+    Given a running <from> gateway with data on <database>
+    When I perform the upgrade to <to> <procedure>
+    Then all existing data should be preserved
+    And the pre-upgrade backup holds every <from> object
+    And all services should continue functioning
+    And new features should be available
+
+    @sqlite
+    Examples: SQLite
+      | from | to | procedure                          | database |
+      | RC1  | GA | with Alembic before starting it    | SQLite   |
+      | RC1  | GA | by starting it on the old database | SQLite   |
+
+  @UPG-02 @fresh
+  Scenario Outline: Fresh <release> install works (<database>)
+    Given an empty <database> database
+    When a <release> gateway is started on it
+    Then the database has <release>'s complete schema at its Alembic head
+    And the administrator can sign in
+    And every entity type can be created and read back
+
+    @sqlite
+    Examples: SQLite
+      | release | database |
+      | GA      | SQLite   |

@@ -1,0 +1,96 @@
+"""Steps of upgrade.feature: parse, call the library, attach the evidence, assert on it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from behave import given, then, when
+
+from upgrade_suite.checks import Checklist, administrator_signs_in, complete_schema, new_features, read_back, services_functioning
+from upgrade_suite.dataset import Dataset, seed
+from upgrade_suite.snapshots import SnapshotDiff
+
+
+def assert_diff(context: Any, title: str, result: SnapshotDiff) -> None:
+    """Attach a snapshot diff and fail naming each lost or changed table/row."""
+    context.lab.evidence.attach(title, result.render())
+    assert result.ok, f"{title}:\n  " + "\n  ".join(result.problems())
+
+
+def assert_checklist(context: Any, result: Checklist) -> None:
+    """Attach a checklist and fail naming each failed item."""
+    context.lab.evidence.attach(result.title, result.render())
+    assert result.ok, f"{result.title}:\n  " + "\n  ".join(result.failures())
+
+
+@given("a running {release:Release} gateway with data on {database:Database}")
+def step_running_with_data(context: Any, release: str, database: str) -> None:
+    context.lab.running_with_data(release, database, Dataset())
+
+
+@when("I perform the upgrade to {release:Release} {with_alembic:Procedure}")
+def step_upgrade(context: Any, release: str, with_alembic: bool) -> None:
+    context.lab.upgrade(release, with_alembic)
+
+
+@then("all existing data should be preserved")
+def step_data_preserved(context: Any) -> None:
+    api_diff, sql_diff = context.lab.data_diffs()
+    context.lab.evidence.attach("Snapshot diff through the API", api_diff.render())
+    assert_diff(context, "Snapshot diff through SQL", sql_diff)
+    assert api_diff.ok, "Snapshot diff through the API:\n  " + "\n  ".join(api_diff.problems())
+
+
+@then("the pre-upgrade backup holds every {release:Release} object")
+def step_backup_holds(context: Any, release: str) -> None:
+    backup = context.lab.backup
+    context.lab.evidence.attach("Pre-upgrade backup", {"path": str(backup.path), "bytes": backup.size_bytes, "seconds": round(backup.seconds, 3)}, "json")
+    assert_diff(context, f"Backup against the {release} data", context.lab.backup_diff())
+
+
+@then("all services should continue functioning")
+def step_services(context: Any) -> None:
+    lab = context.lab
+    running = lab.current
+    health = running.api.request("GET", "/health")
+    assert_checklist(context, services_functioning(running.api, lab.manifest.tool_names, running.gateway.migration_failures(), health))
+
+
+@then("new features should be available")
+def step_new_features(context: Any) -> None:
+    lab = context.lab
+    with lab.database.engine() as engine:
+        assert_checklist(context, new_features(engine, lab.previous, lab.current.release))
+
+
+@given("an empty {database:Database} database")
+def step_empty_database(context: Any, database: str) -> None:
+    context.lab.new_database(database)
+
+
+@when("a {release:Release} gateway is started on it")
+def step_start_on_it(context: Any, release: str) -> None:
+    context.lab.start(release)
+
+
+@then("the database has {release:Release}'s complete schema at its Alembic head")
+def step_complete_schema(context: Any, release: str) -> None:
+    lab = context.lab
+    with lab.database.engine() as engine:
+        assert_checklist(context, complete_schema(engine, lab.run.release(release)))
+
+
+@then("the administrator can sign in")
+def step_admin_signs_in(context: Any) -> None:
+    lab = context.lab
+    secrets = lab.run.secrets
+    result = administrator_signs_in(lab.current.gateway.url, lab.current.api, secrets.admin_email, secrets.admin_password, lab.config.timeouts.request)
+    assert_checklist(context, result)
+
+
+@then("every entity type can be created and read back")
+def step_create_and_read_back(context: Any) -> None:
+    lab = context.lab
+    fixture = lab.run.mcp_server()
+    manifest = seed(lab.current.api, fixture.url, Dataset())
+    assert_checklist(context, read_back(lab.current.api, manifest, fixture.tools))

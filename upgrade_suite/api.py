@@ -1,0 +1,136 @@
+"""An httpx client for the gateway's REST and JSON-RPC API, with tokens minted by the release itself.
+
+Entity kinds are data (path, body wrapper, list shape), so every kind gets the same create, list
+and read-back verbs, and a new kind is one line.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from .errors import SuiteError
+from .releases import Release
+
+
+@dataclass(frozen=True)
+class EntityKind:
+    """How one kind of object is reached through the REST API."""
+
+    name: str
+    path: str
+    wrapper: str | None = None  # POST bodies are {"tool": {...}} for most kinds, bare for teams
+    list_key: str | None = None  # GET /teams/ answers {"teams": [...], "total": N} in pages of at most 100
+
+
+KINDS: dict[str, EntityKind] = {
+    kind.name: kind
+    for kind in (
+        EntityKind("gateways", "/gateways"),
+        EntityKind("teams", "/teams/", list_key="teams"),
+        EntityKind("tools", "/tools", wrapper="tool"),
+        EntityKind("servers", "/servers", wrapper="server"),
+        EntityKind("resources", "/resources", wrapper="resource"),
+        EntityKind("prompts", "/prompts", wrapper="prompt"),
+    )
+}
+
+
+class ApiError(AssertionError):
+    """The gateway answered an API call with an error: a finding about the gateway, not the suite."""
+
+
+def mint_token(release: Release, environment: dict[str, str], email: str, secret: str, minutes: int = 240) -> str:
+    """An unrestricted admin JWT made by the release's own ``create_jwt_token`` (run in its venv).
+
+    ``teams: null`` with ``is_admin`` is the releases' admin bypass; without it a token is
+    "public-only" and may not create team-owned objects. The tool's ``-u`` cannot express it, so
+    the claims are given as ``-d`` JSON.
+    """
+    claims = json.dumps({"sub": email, "is_admin": True, "teams": None})
+    command = [str(release.python), "-m", "mcpgateway.utils.create_jwt_token", "-d", claims, "-e", str(minutes), "-s", secret]
+    if release.token_admin_flag:
+        command.append("--admin")
+    result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    lines = result.stdout.strip().splitlines()
+    if result.returncode != 0 or not lines:
+        raise SuiteError(f"{release.spec.label} could not mint a token: {result.stderr.strip().splitlines()[-1:]}")
+    return lines[-1].strip()
+
+
+class GatewayApi:
+    """Calls one gateway as a bearer of ``token``; every error response raises ``ApiError``."""
+
+    def __init__(self, base_url: str, token: str, timeout: float) -> None:
+        self.base_url = base_url
+        self._client = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> GatewayApi:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One call; the parsed JSON body, or ``ApiError`` naming the call and the gateway's answer."""
+        try:
+            response = self._client.request(method, path, **kwargs)
+        except httpx.HTTPError as error:
+            raise ApiError(f"{method} {path} failed: {error}") from None
+        if response.status_code >= 400:
+            raise ApiError(f"{method} {path} answered {response.status_code}: {response.text[:300]}")
+        return response.json() if response.content else None
+
+    def list(self, kind: str) -> list[dict[str, Any]]:
+        """Every object of a kind, inactive ones included, across all pages."""
+        spec = KINDS[kind]
+        if spec.list_key is None:
+            return self.request("GET", spec.path, params={"include_inactive": "true", "limit": 0})
+        items: list[dict[str, Any]] = []
+        while True:
+            page = self.request("GET", spec.path, params={"skip": len(items), "limit": 100})
+            items += page[spec.list_key]
+            if not page[spec.list_key] or len(items) >= page.get("total", 0):
+                return items
+
+    def create(self, kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+        spec = KINDS[kind]
+        return self.request("POST", spec.path, json={spec.wrapper: fields} if spec.wrapper else fields)
+
+    def get(self, kind: str, object_id: str) -> dict[str, Any]:
+        return self.request("GET", f"{KINDS[kind].path.rstrip('/')}/{object_id}")
+
+    def delete(self, kind: str, object_id: str) -> None:
+        self.request("DELETE", f"{KINDS[kind].path.rstrip('/')}/{object_id}")
+
+    def rpc(self, method: str, params: dict[str, Any] | None = None) -> Any:
+        """A JSON-RPC call over the MCP streamable-HTTP endpoint; the ``result``, or ``ApiError``."""
+        payload = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}}
+        headers = {"Accept": "application/json, text/event-stream"}
+        try:
+            response = self._client.post("/mcp/", json=payload, headers=headers)
+        except httpx.HTTPError as error:
+            raise ApiError(f"JSON-RPC {method} failed: {error}") from None
+        if response.status_code >= 400:
+            raise ApiError(f"JSON-RPC {method} answered {response.status_code}: {response.text[:300]}")
+        message = _jsonrpc_message(response)
+        if "error" in message:
+            raise ApiError(f"JSON-RPC {method} returned an error: {message['error']}")
+        return message["result"]
+
+
+def _jsonrpc_message(response: httpx.Response) -> dict[str, Any]:
+    """The JSON-RPC reply, whether the server answered with JSON or with one SSE event."""
+    if response.headers.get("content-type", "").startswith("text/event-stream"):
+        data = [line[5:].strip() for line in response.text.splitlines() if line.startswith("data:")]
+        if not data:
+            raise ApiError(f"JSON-RPC answered an event stream without data: {response.text[:200]}")
+        return json.loads(data[-1])
+    return response.json()

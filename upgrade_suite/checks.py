@@ -1,0 +1,159 @@
+"""Checks of a running gateway and its database, each returning a Checklist (evidence, not a boolean).
+
+A Checklist knows whether it passed and renders itself for a reader; a check with nothing to
+check fails ("assertion on nothing" is a defect), it never passes vacuously.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine, inspect
+
+from .api import KINDS, ApiError, GatewayApi
+from .dataset import FIXTURE_GATEWAY, SeedManifest
+from .releases import Release
+
+
+@dataclass
+class Checklist:
+    """Named checks with their outcome and a detail line each."""
+
+    title: str
+    items: list[tuple[str, bool, str]] = field(default_factory=list)
+
+    def check(self, name: str, passed: bool, detail: str = "") -> bool:
+        self.items.append((name, passed, detail))
+        return passed
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.items) and all(passed for _, passed, _ in self.items)
+
+    def failures(self) -> list[str]:
+        failed = [f"{name}: {detail}" for name, passed, detail in self.items if not passed]
+        return failed or ([] if self.items else [f"{self.title}: nothing was checked"])
+
+    def render(self) -> str:
+        lines = [f"{self.title}: {'PASS' if self.ok else 'FAIL'}"]
+        lines += [f"  [{'ok' if passed else 'FAIL'}] {name}" + (f" - {detail}" if detail else "") for name, passed, detail in self.items]
+        return "\n".join(lines)
+
+
+def services_functioning(api: GatewayApi, expected_tools: list[str], log_failures: list[str], health: dict[str, Any]) -> Checklist:
+    """"All services continue functioning": health, every list endpoint, JSON-RPC tools, a new object."""
+    result = Checklist("Services functioning")
+    result.check("/health reports healthy", health.get("status") == "healthy", str(health))
+    result.check("gateway log free of migration errors", not log_failures, " | ".join(log_failures[:3]))
+    for kind in KINDS:
+        try:
+            count = len(api.list(kind))
+            result.check(f"GET {KINDS[kind].path} answers", True, f"{count} objects")
+        except ApiError as error:
+            result.check(f"GET {KINDS[kind].path} answers", False, str(error))
+    try:
+        listed = {tool["name"] for tool in api.rpc("tools/list")["tools"]}
+        missing = sorted(set(expected_tools) - listed)
+        result.check("JSON-RPC tools/list returns every seeded tool", bool(expected_tools) and not missing,
+                     f"{len(listed)} listed; missing: {missing}" if missing else f"{len(expected_tools)} seeded tools listed")
+    except ApiError as error:
+        result.check("JSON-RPC tools/list returns every seeded tool", False, str(error))
+    try:
+        created = api.create("tools", {"name": "post_upgrade_tool", "url": "http://127.0.0.1:9/post-upgrade", "integration_type": "REST", "request_type": "GET"})
+        read = api.get("tools", created["id"])
+        result.check("a new tool can be created and read back", read.get("id") == created["id"], f"id {created['id']}")
+    except ApiError as error:
+        result.check("a new tool can be created and read back", False, str(error))
+    return result
+
+
+def read_back(api: GatewayApi, manifest: SeedManifest, fixture_tools: tuple[str, ...]) -> Checklist:
+    """Every created object is served by id (a prompt is read by rendering it with an argument)."""
+    result = Checklist("Every entity type created and read back")
+    for kind, ids in sorted(manifest.ids.items()):
+        found = 0
+        for object_id in ids:
+            try:
+                if kind == "prompts":
+                    rendered = api.request("POST", f"/prompts/{object_id}", json={"name": "reader-7f3"})
+                    found += "reader-7f3" in json.dumps(rendered)
+                else:
+                    found += str(api.get(kind, object_id).get("id")) == object_id
+            except ApiError as error:
+                result.check(f"{kind} {object_id} read back", False, str(error))
+        result.check(f"{kind}: {len(ids)} created, read back by id", found == len(ids) > 0, f"{found}/{len(ids)}")
+    discovered = [name for name in manifest.tool_names if name.startswith(f"{FIXTURE_GATEWAY}-")]
+    result.check("tools discovered from the federated MCP server", len(discovered) == len(fixture_tools), ", ".join(discovered))
+    return result
+
+
+def new_features(engine: Engine, old: Release, new: Release) -> Checklist:
+    """"New features are available": the new head is applied and the schema the new release added exists.
+
+    What is new is derived from the two releases (their Alembic heads and model schemas), so the
+    same check judges any pair; a pair with nothing new fails rather than passing on nothing.
+    """
+    result = Checklist(f"New features of {new.spec.label} over {old.spec.label}")
+    with engine.connect() as connection:
+        revisions = sorted(row[0] for row in connection.exec_driver_sql("SELECT version_num FROM alembic_version"))
+    result.check(f"database at {new.spec.alias}'s Alembic head {new.head}", revisions == [new.head], f"alembic_version = {revisions}")
+    result.check(f"{new.spec.alias}'s head differs from {old.spec.alias}'s ({old.head})", new.head != old.head)
+    old_columns, new_columns = old.model_columns, new.model_columns
+    added = {
+        table: sorted(set(columns) - set(old_columns.get(table, [])))
+        for table, columns in new_columns.items()
+        if set(columns) - set(old_columns.get(table, []))
+    }
+    result.check(f"{new.spec.alias} defines schema {old.spec.alias} lacks", bool(added),
+                 f"{sum(1 for t in added if t not in old_columns)} new tables, {sum(len(c) for t, c in added.items() if t in old_columns)} new columns in existing tables")
+    present = _columns(engine)
+    for table, columns in sorted(added.items()):
+        missing = [c for c in columns if c not in present.get(table, set())]
+        label = f"new table {table}" if table not in old_columns else f"new columns {table}.{{{', '.join(columns)}}}"
+        result.check(f"{label} present", not missing, f"missing: {missing}" if missing else "")
+    return result
+
+
+def complete_schema(engine: Engine, release: Release) -> Checklist:
+    """The database is at the release's head and holds every table and column of its models."""
+    result = Checklist(f"Schema of {release.spec.label}")
+    with engine.connect() as connection:
+        revisions = sorted(row[0] for row in connection.exec_driver_sql("SELECT version_num FROM alembic_version"))
+    result.check(f"alembic_version is {release.spec.alias}'s head {release.head}", revisions == [release.head], f"found {revisions}")
+    present = _columns(engine)
+    expected = release.model_columns
+    missing_tables = sorted(set(expected) - set(present))
+    result.check(f"all {len(expected)} model tables exist", bool(expected) and not missing_tables, f"missing: {missing_tables}" if missing_tables else "")
+    missing_columns = sorted(f"{t}.{c}" for t, cols in expected.items() if t in present for c in cols if c not in present[t])
+    result.check("every model column exists", not missing_columns, f"missing: {missing_columns[:20]}" if missing_columns else f"{sum(map(len, expected.values()))} columns")
+    return result
+
+
+def administrator_signs_in(base_url: str, api: GatewayApi, email: str, password: str, timeout: float) -> Checklist:
+    """The platform admin logs in with the bootstrap password (changing it when the release demands)."""
+    result = Checklist("Administrator sign-in")
+    login = httpx.post(f"{base_url}/auth/email/login", json={"email": email, "password": password}, timeout=timeout)
+    if login.status_code == 403 and login.headers.get("X-Password-Change-Required") == "true":
+        result.check("bootstrap password accepted, change demanded", True, "403 X-Password-Change-Required")
+        old_password, password = password, f"{password}!Changed"
+        try:
+            api.request("POST", "/auth/email/change-password", json={"old_password": old_password, "new_password": password})
+            result.check("password changed", True)
+        except ApiError as error:
+            result.check("password changed", False, str(error))
+            return result
+        login = httpx.post(f"{base_url}/auth/email/login", json={"email": email, "password": password}, timeout=timeout)
+    result.check("login returns an access token", login.status_code == 200 and "access_token" in login.json(), f"HTTP {login.status_code}")
+    if login.status_code == 200:
+        me = httpx.get(f"{base_url}/auth/email/me", headers={"Authorization": f"Bearer {login.json()['access_token']}"}, timeout=timeout)
+        body = me.json() if me.status_code == 200 else {}
+        result.check("the session is the platform admin", body.get("email") == email and body.get("is_admin") is True, f"HTTP {me.status_code} {body.get('email')} is_admin={body.get('is_admin')}")
+    return result
+
+
+def _columns(engine: Engine) -> dict[str, set[str]]:
+    inspector = inspect(engine)
+    return {table: {c["name"] for c in inspector.get_columns(table)} for table in inspector.get_table_names()}

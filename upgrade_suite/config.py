@@ -1,0 +1,148 @@
+"""All knobs of a run, read once from behave userdata and the environment, validated up front.
+
+Steps never read ``os.environ`` or userdata themselves: a bad ``-D`` value must stop the run
+before any gateway is installed or started, with one line that says what to do.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from .errors import SuiteError
+
+#: The suite's version aliases and the PyPI releases they mean unless overridden with ``-D``.
+DEFAULT_RELEASES: dict[str, str] = {"RC1": "1.0.0rc1", "GA": "1.0.0", "0.9.x": "0.9.0"}
+
+KEEP_CHOICES = ("on-failure", "always", "never")
+DRIVER_CHOICES = ("process",)
+
+#: Userdata keys owned by other tools (allure-behave reads its own options from userdata).
+_FOREIGN_KEY_PREFIXES = ("AllureFormatter.",)
+
+
+def canonical_alias(name: str) -> str:
+    """Map any spelling of an alias (``rc1``, ``Ga``, ``0.9.X``) to its canonical form, or fail."""
+    for alias in DEFAULT_RELEASES:
+        if name.strip().lower() == alias.lower():
+            return alias
+    known = ", ".join(DEFAULT_RELEASES)
+    raise SuiteError(f"unknown release alias {name!r}: use one of {known}")
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Every bounded wait of the suite, in seconds; each named so an error can say which ran out."""
+
+    gateway_start: float = 180.0
+    gateway_stop: float = 20.0
+    migration: float = 600.0
+    request: float = 30.0
+    install: float = 900.0
+
+
+@dataclass(frozen=True)
+class SuiteConfig:
+    """The validated configuration of one run."""
+
+    releases: Mapping[str, str]
+    resolved_at: Mapping[str, str]
+    driver: str = "process"
+    keep: str = "on-failure"
+    cache_dir: Path = field(default_factory=lambda: default_cache_dir())
+    reports_dir: Path = Path("reports")
+    timeouts: Timeouts = Timeouts()
+
+    @classmethod
+    def from_userdata(cls, userdata: Mapping[str, str], environ: Mapping[str, str] = os.environ) -> SuiteConfig:
+        """Build the configuration from ``-D key=value`` pairs; reject what it does not know."""
+        releases = dict(DEFAULT_RELEASES)
+        resolved_at: dict[str, str] = {}
+        options: dict[str, str] = {}
+        timeouts: dict[str, float] = {}
+        for key, value in userdata.items():
+            if key.startswith(_FOREIGN_KEY_PREFIXES):
+                continue
+            name = key.strip().lower()
+            if name.endswith("_resolved_at"):
+                resolved_at[canonical_alias(name.removesuffix("_resolved_at"))] = _date(key, value)
+            elif name.endswith("_timeout"):
+                timeouts[_timeout_field(key)] = _seconds(key, value)
+            elif name in {"driver", "keep", "cache_dir", "reports_dir"}:
+                options[name] = value
+            else:
+                try:
+                    alias = canonical_alias(name)
+                except SuiteError:
+                    raise SuiteError(_unknown_key_message(key)) from None
+                if not value.strip():
+                    raise SuiteError(f"-D {key}= is empty: give a PyPI version, a wheel path or a source directory")
+                releases[alias] = value.strip()
+        driver = options.get("driver", "process")
+        if driver not in DRIVER_CHOICES:
+            raise SuiteError(f"-D driver={driver} is not a driver: use one of {', '.join(DRIVER_CHOICES)}")
+        keep = options.get("keep", "on-failure")
+        if keep not in KEEP_CHOICES:
+            raise SuiteError(f"-D keep={keep} is not a choice: use one of {', '.join(KEEP_CHOICES)}")
+        cache_dir = Path(options.get("cache_dir") or default_cache_dir(environ)).expanduser().resolve()
+        reports_dir = Path(options.get("reports_dir", "reports")).expanduser().resolve()
+        return cls(
+            releases=releases,
+            resolved_at=resolved_at,
+            driver=driver,
+            keep=keep,
+            cache_dir=cache_dir,
+            reports_dir=reports_dir,
+            timeouts=Timeouts(**timeouts),
+        )
+
+    def spec_for(self, alias: str) -> str:
+        """The release spec (PyPI version, wheel path or source dir) behind an alias."""
+        return self.releases[canonical_alias(alias)]
+
+
+def default_cache_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """Where release venvs live across runs: ``$UPGRADE_SUITE_CACHE`` or the XDG cache."""
+    if environ.get("UPGRADE_SUITE_CACHE"):
+        return Path(environ["UPGRADE_SUITE_CACHE"])
+    base = Path(environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "gateway-upgrade-suite"
+
+
+def _unknown_key_message(key: str) -> str:
+    known = ", ".join(
+        [*(a.lower() for a in DEFAULT_RELEASES), "<alias>_resolved_at", "<name>_timeout", "driver", "keep", "cache_dir", "reports_dir"]
+    )
+    return f"-D {key}=... is not a setting of this suite: use one of {known}"
+
+
+def _timeout_field(key: str) -> str:
+    name = key.strip().lower().removesuffix("_timeout")
+    if name not in Timeouts.__dataclass_fields__:
+        choices = ", ".join(f"{n}_timeout" for n in Timeouts.__dataclass_fields__)
+        raise SuiteError(f"-D {key}=... is not a timeout of this suite: use one of {choices}")
+    return name
+
+
+def _seconds(key: str, value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise SuiteError(f"-D {key}={value} is not a number of seconds") from None
+    if seconds <= 0:
+        raise SuiteError(f"-D {key}={value} must be a positive number of seconds")
+    return seconds
+
+
+def _date(key: str, value: str) -> str:
+    """Accept ``YYYY-MM-DD`` or a full RFC 3339 UTC time; return what uv's ``--exclude-newer`` takes."""
+    text = value.strip()
+    for fmt in ("%Y-%m-%d", "%Y-%m-%dT%H:%M:%SZ"):
+        try:
+            return datetime.strptime(text, fmt).strftime("%Y-%m-%dT%H:%M:%SZ")
+        except ValueError:
+            continue
+    raise SuiteError(f"-D {key}={value} is not a date: write it as YYYY-MM-DD (dependencies are resolved as of that day)")

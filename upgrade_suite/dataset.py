@@ -1,0 +1,89 @@
+"""Representative data, made through the gateway's own API as a user would make it.
+
+Every entity type the older release has, with the relations between them: a federated gateway
+(the suite's MCP server, so tools are discovered), teams, REST tools (one owned by a team),
+resources, prompts, and a virtual server bundling tools, resources and prompts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .api import GatewayApi
+
+FIXTURE_GATEWAY = "upgrade-fixture"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """How much of each kind to create; its fingerprint keys any cached copy of the seeded data."""
+
+    teams: int = 2
+    tools: int = 3
+    resources: int = 2
+    prompts: int = 2
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes when the definition or the seeding code changes (a cached seed is then stale)."""
+        material = json.dumps(asdict(self), sort_keys=True) + inspect.getsource(seed)
+        return hashlib.sha256(material.encode()).hexdigest()[:16]
+
+
+@dataclass
+class SeedManifest:
+    """What was created: ids per kind, and the tool names a user must find on the JSON-RPC API."""
+
+    ids: dict[str, list[str]] = field(default_factory=dict)
+    tool_names: list[str] = field(default_factory=list)
+
+    def add(self, kind: str, created: dict[str, Any]) -> dict[str, Any]:
+        self.ids.setdefault(kind, []).append(str(created["id"]))
+        return created
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {kind: len(ids) for kind, ids in self.ids.items()}
+
+
+def seed(api: GatewayApi, mcp_server_url: str, dataset: Dataset) -> SeedManifest:
+    """Create the dataset on a running gateway; every call must succeed."""
+    manifest = SeedManifest()
+    manifest.add(
+        "gateways",
+        api.create("gateways", {"name": FIXTURE_GATEWAY, "url": mcp_server_url, "transport": "STREAMABLEHTTP", "description": "suite MCP server"}),
+    )
+    teams = [
+        manifest.add("teams", api.create("teams", {"name": f"upgrade-team-{i}", "description": f"team {i}", "visibility": "private" if i % 2 else "public"}))
+        for i in range(1, dataset.teams + 1)
+    ]
+    for i in range(1, dataset.tools + 1):
+        tool = {"name": f"upgrade_tool_{i}", "url": f"http://127.0.0.1:9/tools/{i}", "description": f"REST tool {i}", "integration_type": "REST", "request_type": "GET"}
+        if teams and i == 1:
+            tool |= {"team_id": teams[0]["id"], "visibility": "team"}
+        manifest.add("tools", api.create("tools", tool))
+    for i in range(1, dataset.resources + 1):
+        manifest.add("resources", api.create("resources", {"uri": f"upgrade://docs/{i}", "name": f"upgrade_doc_{i}", "content": f"document {i}", "mime_type": "text/plain"}))
+    for i in range(1, dataset.prompts + 1):
+        prompt = {"name": f"upgrade_prompt_{i}", "description": f"prompt {i}", "template": f"Hello {{{{ name }}}} from prompt {i}", "arguments": [{"name": "name", "required": True}]}
+        manifest.add("prompts", api.create("prompts", prompt))
+    tools = api.list("tools")
+    manifest.tool_names = sorted(tool["name"] for tool in tools)
+    manifest.add(
+        "servers",
+        api.create(
+            "servers",
+            {
+                "name": "upgrade-bundle",
+                "description": "virtual server bundling every tool, resource and prompt",
+                "associated_tools": [tool["id"] for tool in tools],
+                "associated_resources": manifest.ids.get("resources", []),
+                "associated_prompts": manifest.ids.get("prompts", []),
+            },
+        ),
+    )
+    return manifest

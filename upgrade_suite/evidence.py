@@ -1,0 +1,77 @@
+"""Evidence for the report: one attach helper, phase timings, and the run's measurements on disk.
+
+Attachments go to Allure when allure-behave is the active formatter; without it they are
+written into the scenario sandbox so a plain ``behave`` run keeps its evidence too. Phase timings
+are appended to ``reports/timings.jsonl``: the runbook and benchmarks are built from real runs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import allure
+from allure_commons.types import AttachmentType
+
+_KINDS = {"text": AttachmentType.TEXT, "json": AttachmentType.JSON, "log": AttachmentType.TEXT}
+
+
+@dataclass
+class Evidence:
+    """Collects a scenario's attachments: Allure first, with a copy in the sandbox's evidence dir."""
+
+    directory: Path
+
+    def attach(self, name: str, body: str | dict[str, Any] | list[Any], kind: str = "text") -> None:
+        """Attach text or JSON under a reader's name (``"Snapshot diff (SQL)"``, not ``"diff1"``)."""
+        text = body if isinstance(body, str) else json.dumps(body, indent=2, sort_keys=True, default=str)
+        allure.attach(text, name=name, attachment_type=_KINDS[kind])
+        self.directory.mkdir(parents=True, exist_ok=True)
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower()
+        suffix = ".json" if kind == "json" else ".txt"
+        (self.directory / f"{slug}{suffix}").write_text(text)
+
+    def attach_file(self, name: str, path: Path) -> None:
+        """Attach a file (a gateway log), if it exists."""
+        if path.exists():
+            self.attach(name, path.read_text(errors="replace"), "log")
+
+
+@dataclass
+class Timings:
+    """Wall-clock duration of each named phase of a scenario, in order."""
+
+    phases: list[tuple[str, float]] = field(default_factory=list)
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.phases.append((name, time.monotonic() - started))
+
+    def add(self, name: str, seconds: float) -> None:
+        self.phases.append((name, seconds))
+
+    def render(self) -> str:
+        width = max((len(name) for name, _ in self.phases), default=0)
+        lines = [f"{name:<{width}}  {seconds:8.2f} s" for name, seconds in self.phases]
+        lines.append(f"{'total of phases':<{width}}  {sum(s for _, s in self.phases):8.2f} s")
+        return "\n".join(lines)
+
+    def as_dict(self) -> list[dict[str, Any]]:
+        return [{"phase": name, "seconds": round(seconds, 3)} for name, seconds in self.phases]
+
+
+def record_run(path: Path, record: dict[str, Any]) -> None:
+    """Append one scenario's measurements (versions, database, verdict, phases) to a JSON-lines file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        handle.write(json.dumps(record, sort_keys=True) + "\n")

@@ -1,0 +1,181 @@
+"""One running gateway: started from a release's venv on a free loopback port, judged ready, stopped.
+
+The process driver (the default) runs ``<venv>/bin/mcpgateway`` in its own session, from a
+directory without a ``.env`` (settings would read it), with a sandboxed environment: only what
+the suite sets reaches the gateway. Readiness is judged on the body of /health (it answers 200
+while unhealthy) and on /ready. Stop is SIGTERM to the whole process group, then SIGKILL.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from .errors import SuiteError
+from .releases import Release
+from .sandbox import free_port
+from .waiting import wait_until
+
+#: Lines of a gateway log that mean its own migration or bootstrap did not succeed.
+MIGRATION_FAILURE = re.compile(r"Migration/Bootstrap failed|Can't locate revision|alembic\.util\.exc\.CommandError")
+_ADDRESS_IN_USE = re.compile(r"address already in use", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class GatewaySecrets:
+    """Credentials shared by every gateway of a run: the same secrets survive the upgrade, as in production."""
+
+    admin_email: str = "admin@example.com"
+    admin_password: str = field(default_factory=lambda: f"Upg!{secrets.token_hex(8)}#9A")
+    jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(48))
+    encryption_secret: str = field(default_factory=lambda: secrets.token_urlsafe(48))
+
+
+def gateway_environment(release: Release, database_url: str, secrets_: GatewaySecrets, home: Path) -> dict[str, str]:
+    """The whole environment a gateway (or its Alembic) sees: nothing leaks in from the user's shell."""
+    return {
+        "PATH": f"{release.venv / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "DATABASE_URL": database_url,
+        "JWT_SECRET_KEY": secrets_.jwt_secret,
+        "AUTH_ENCRYPTION_SECRET": secrets_.encryption_secret,
+        "BASIC_AUTH_USER": "admin",
+        "BASIC_AUTH_PASSWORD": secrets_.admin_password,
+        "PLATFORM_ADMIN_EMAIL": secrets_.admin_email,
+        "PLATFORM_ADMIN_PASSWORD": secrets_.admin_password,
+        "AUTH_REQUIRED": "true",
+        "EMAIL_AUTH_ENABLED": "true",
+        "MCPGATEWAY_UI_ENABLED": "false",
+        "MCPGATEWAY_ADMIN_API_ENABLED": "false",
+        # RC1 and GA refuse loopback URLs for tools and federated gateways without this; the
+        # suite's MCP server fixture lives on loopback.
+        "SSRF_ALLOW_LOCALHOST": "true",
+        "LOG_LEVEL": "INFO",
+    }
+
+
+class ProcessGateway:
+    """A gateway as a local process; a context manager that owns the process from start to stop."""
+
+    driver = "process"
+
+    def __init__(
+        self, release: Release, database_url: str, workdir: Path, name: str, secrets_: GatewaySecrets,
+        start_timeout: float, stop_timeout: float,
+    ) -> None:
+        self.release = release
+        self.name = name
+        self.workdir = workdir
+        self.log_path = workdir / f"{name}.log"
+        self._env = gateway_environment(release, database_url, secrets_, workdir)
+        self._start_timeout = start_timeout
+        self._stop_timeout = stop_timeout
+        self._process: subprocess.Popen[bytes] | None = None
+        self.port = 0
+        self.startup_seconds = 0.0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def __enter__(self) -> ProcessGateway:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Launch and wait until ready; a port taken between choosing and binding gets one retry."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        for attempt in range(2):
+            self._launch()
+            try:
+                self._wait_ready()
+                return
+            except SuiteError:
+                self.stop()
+                if attempt == 0 and _ADDRESS_IN_USE.search(self.log_text()):
+                    continue
+                raise
+
+    def _launch(self) -> None:
+        self.port = free_port()
+        command = [str(self.release.bin("mcpgateway")), "--host", "127.0.0.1", "--port", str(self.port)]
+        with self.log_path.open("ab") as log:
+            log.write(f"# suite: {' '.join(command)}\n".encode())
+            log.flush()
+            self._started_at = time.monotonic()
+            self._process = subprocess.Popen(
+                command, cwd=self.workdir, env=self._env, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+
+    def _wait_ready(self) -> None:
+        wait_until(
+            self._is_ready, self._start_timeout,
+            f"{self.release.spec.label} gateway to report /health 'healthy' and /ready 'ready' "
+            f"(gateway_start_timeout; log: {self.log_path})",
+        )
+        self.startup_seconds = time.monotonic() - self._started_at
+
+    def _is_ready(self) -> bool:
+        assert self._process is not None
+        if self._process.poll() is not None:
+            raise SuiteError(
+                f"{self.release.spec.label} gateway exited with status {self._process.returncode} while starting: "
+                f"{self.log_tail(3)} (log: {self.log_path})"
+            )
+        try:
+            health = httpx.get(f"{self.url}/health", timeout=2.0)
+            ready = httpx.get(f"{self.url}/ready", timeout=2.0)
+            return health.json().get("status") == "healthy" and ready.json().get("status") == "ready"
+        except (httpx.HTTPError, ValueError):
+            return False
+
+    def stop(self) -> None:
+        """SIGTERM the process group, wait ``gateway_stop_timeout``, then SIGKILL it. Idempotent."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        _signal_group(process, signal.SIGTERM)
+        try:
+            process.wait(timeout=self._stop_timeout)
+        except subprocess.TimeoutExpired:
+            pass
+        _signal_group(process, signal.SIGKILL)  # reap stragglers of the group even after a clean exit
+        process.wait()
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def log_tail(self, lines: int) -> str:
+        return " | ".join(self.log_text().strip().splitlines()[-lines:])
+
+    def migration_failures(self) -> list[str]:
+        """Log lines saying the gateway's own migration failed: a gateway can look healthy without its schema."""
+        return [line for line in self.log_text().splitlines() if MIGRATION_FAILURE.search(line)]
+
+
+def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass

@@ -1,0 +1,59 @@
+"""The MCP server the suite runs on loopback for gateways to federate (a context manager)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from .errors import SuiteError
+from .probes.mcp_server import TOOLS
+from .sandbox import free_port, port_is_listening
+from .waiting import wait_until
+
+
+class McpServerFixture:
+    """A real MCP server process offering ``TOOLS`` at ``url``; stopped on exit."""
+
+    tools = TOOLS
+
+    def __init__(self, log_path: Path, start_timeout: float = 30.0) -> None:
+        self.log_path = log_path
+        self._start_timeout = start_timeout
+        self._process: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/mcp"
+
+    def __enter__(self) -> McpServerFixture:
+        self.port = free_port()
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "upgrade_suite.probes.mcp_server", str(self.port)],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                cwd=Path(__file__).parent.parent,
+            )
+        try:
+            wait_until(self._listening, self._start_timeout, f"the MCP server fixture to listen on port {self.port}", interval=0.05)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _listening(self) -> bool:
+        assert self._process is not None
+        if self._process.poll() is not None:
+            raise SuiteError(f"the MCP server fixture exited at start; log: {self.log_path}")
+        return port_is_listening(self.port)
+
+    def __exit__(self, *exc: object) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

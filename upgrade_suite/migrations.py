@@ -1,0 +1,72 @@
+"""The Alembic of a given release, run from its own venv with its own alembic.ini.
+
+Small verbs (``upgrade``, ``downgrade``, ``current``) that each return an ``AlembicRun``
+carrying the exit status, the full output and the duration: the evidence a DBA asks for.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import SuiteError
+from .releases import Release
+
+
+@dataclass(frozen=True)
+class AlembicRun:
+    """One Alembic command as it ran."""
+
+    release: str
+    arguments: tuple[str, ...]
+    exit_code: int
+    output: str
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+    @property
+    def command(self) -> str:
+        return "alembic " + " ".join(self.arguments)
+
+    def render(self) -> str:
+        """The run as an operator would read it in a terminal."""
+        return f"$ {self.command}   # {self.release}, exit {self.exit_code}, {self.seconds:.1f} s\n{self.output}"
+
+
+class Migrations:
+    """Alembic of ``release`` against the database its environment's DATABASE_URL names."""
+
+    def __init__(self, release: Release, environment: dict[str, str], workdir: Path, timeout: float) -> None:
+        self.release = release
+        self._env = environment
+        self._workdir = workdir
+        self._timeout = timeout
+
+    def run(self, *arguments: str) -> AlembicRun:
+        """Run ``alembic -c <release's ini> <arguments>``; never raises on a failed migration."""
+        command = [str(self.release.bin("alembic")), "-c", str(self.release.alembic_ini), *arguments]
+        started = time.monotonic()
+        try:
+            result = subprocess.run(
+                command, cwd=self._workdir, env=self._env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, text=True, timeout=self._timeout, start_new_session=True,
+            )
+        except subprocess.TimeoutExpired as expired:
+            raise SuiteError(
+                f"alembic {' '.join(arguments)} of {self.release.spec.label} did not finish within migration_timeout={self._timeout:.0f} s"
+            ) from expired
+        return AlembicRun(self.release.spec.label, tuple(arguments), result.returncode, result.stdout, time.monotonic() - started)
+
+    def upgrade(self, target: str = "head") -> AlembicRun:
+        return self.run("upgrade", target)
+
+    def downgrade(self, target: str) -> AlembicRun:
+        return self.run("downgrade", target)
+
+    def current(self) -> AlembicRun:
+        return self.run("current")

@@ -1,0 +1,296 @@
+"""Release specs -> cached virtualenvs, one per release artifact, built with uv.
+
+A release is named by a PyPI version, a wheel file or a source directory. Its dependencies are
+resolved as of its release day (``uv --exclude-newer``): the package's lower bounds are open, so a
+plain install today pulls libraries the release never ran with and it dies at import.
+A venv is keyed by what is installed (the version for PyPI, the content hash for a wheel or a
+tree) plus the resolution date and Python, so two builds sharing a version never share a venv.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from functools import cached_property
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from uv import find_uv_bin
+
+from .errors import SuiteError
+
+PACKAGE = "mcp-contextforge-gateway"
+PYPI_JSON = f"https://pypi.org/pypi/{PACKAGE}/json"
+#: Bump when the way a venv is built changes, so old venvs are not reused.
+RECIPE = "3"
+_INTROSPECT = Path(__file__).with_name("probes") / "introspect.py"
+_SKIP_DIRS = {".git", "__pycache__", ".venv", "venv", "node_modules", "build", "dist", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
+
+console = Console(file=sys.__stderr__, highlight=False, soft_wrap=True)
+
+
+@dataclass(frozen=True)
+class ReleaseSpec:
+    """What to install for one alias, fully resolved: nothing here depends on the network any more."""
+
+    alias: str
+    kind: str  # "pypi" | "wheel" | "source"
+    version: str
+    requirement: str
+    content_id: str
+    resolved_at: str
+
+    @property
+    def key(self) -> str:
+        """Cache key: the artifact, its resolution date, the Python that runs it and the recipe."""
+        material = json.dumps(
+            {
+                "kind": self.kind,
+                "content": self.content_id,
+                "resolved_at": self.resolved_at,
+                "python": f"{sys.version_info.major}.{sys.version_info.minor}",
+                "recipe": RECIPE,
+                "introspect": hashlib.sha256(_INTROSPECT.read_bytes()).hexdigest(),
+            },
+            sort_keys=True,
+        )
+        return hashlib.sha256(material.encode()).hexdigest()[:16]
+
+    @property
+    def label(self) -> str:
+        """How reports name this release: ``GA (1.0.0)`` or ``GA (1.0.0 wheel 3f2a…)``."""
+        origin = "" if self.kind == "pypi" else f" {self.kind} {self.content_id[:8]}"
+        return f"{self.alias} ({self.version}{origin})"
+
+
+class PyPIReleases:
+    """Upload times of the package's releases, from PyPI's JSON API, cached for offline reruns."""
+
+    def __init__(self, cache_dir: Path, timeout: float = 30.0) -> None:
+        self._cache_file = cache_dir / "pypi-releases.json"
+        self._timeout = timeout
+
+    @cached_property
+    def upload_times(self) -> dict[str, datetime]:
+        """Version -> latest upload time of its files (yanked and empty releases left out)."""
+        try:
+            response = httpx.get(PYPI_JSON, timeout=self._timeout, follow_redirects=True)
+            response.raise_for_status()
+            releases = response.json()["releases"]
+            self._cache_file.parent.mkdir(parents=True, exist_ok=True)
+            self._cache_file.write_text(json.dumps(releases))
+        except (httpx.HTTPError, KeyError, ValueError) as error:
+            if not self._cache_file.exists():
+                raise SuiteError(f"cannot list {PACKAGE} releases on PyPI ({error}): check the network or give a wheel/source dir") from None
+            releases = json.loads(self._cache_file.read_text())
+        return {
+            version: max(datetime.fromisoformat(f["upload_time_iso_8601"].replace("Z", "+00:00")) for f in files)
+            for version, files in releases.items()
+            if files and not all(f.get("yanked") for f in files)
+        }
+
+    def resolution_date(self, version: str) -> str:
+        """The midnight (UTC) after the version's upload: resolve its dependencies as of that day."""
+        uploaded = self.upload_times[version]
+        day_after = (uploaded + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        return day_after.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def resolve(alias: str, spec: str, index: PyPIReleases, resolved_at: str | None = None) -> ReleaseSpec:
+    """Turn ``1.0.0``, ``dist/x.whl`` or ``~/src/mcp-context-forge`` into a concrete ReleaseSpec."""
+    path = Path(spec).expanduser()
+    if spec.endswith(".whl"):
+        if not path.is_file():
+            raise SuiteError(f"{alias}={spec}: no such wheel file")
+        version = path.name.split("-")[1]
+        content = _hash_file(path)
+        return ReleaseSpec(alias, "wheel", version, str(path.resolve()), content, resolved_at or _base_date(alias, version, index))
+    if path.is_dir():
+        pyproject = path / "pyproject.toml"
+        if not pyproject.is_file():
+            raise SuiteError(f"{alias}={spec}: a source directory needs a pyproject.toml")
+        version = tomllib.loads(pyproject.read_text())["project"]["version"]
+        content = _hash_tree(path)
+        return ReleaseSpec(alias, "source", version, str(path.resolve()), content, resolved_at or _base_date(alias, version, index))
+    if spec not in index.upload_times:
+        recent = ", ".join(sorted(index.upload_times, key=index.upload_times.__getitem__)[-6:])
+        raise SuiteError(f"{alias}={spec} is not a release of {PACKAGE} on PyPI (recent: {recent}); or give a wheel path or a source directory")
+    return ReleaseSpec(alias, "pypi", spec, f"{PACKAGE}=={spec}", spec, resolved_at or index.resolution_date(spec))
+
+
+def _base_date(alias: str, version: str, index: PyPIReleases) -> str:
+    """A local build resolves like the PyPI release it is based on (``1.0.0+local`` -> ``1.0.0``)."""
+    base = version.split("+")[0]
+    if base not in index.upload_times:
+        raise SuiteError(f"{alias}: version {version} has no PyPI release to date its dependencies: add -D {alias.lower()}_resolved_at=YYYY-MM-DD")
+    return index.resolution_date(base)
+
+
+def _hash_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _hash_tree(root: Path) -> str:
+    """Content hash of a source tree (paths and bytes), ignoring VCS and build debris."""
+    digest = hashlib.sha256()
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.endswith(".egg-info"))
+        for name in sorted(files):
+            file = Path(directory, name)
+            digest.update(str(file.relative_to(root)).encode() + b"\0")
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Release:
+    """An installed release: its venv and what we learnt from it once, at install time."""
+
+    spec: ReleaseSpec
+    venv: Path
+    info: Mapping[str, object]
+
+    def bin(self, name: str) -> Path:
+        """A console script or interpreter of this release's venv."""
+        return self.venv / "bin" / name
+
+    @property
+    def python(self) -> Path:
+        return self.bin("python")
+
+    @property
+    def version(self) -> str:
+        """The version the installed package reports (not the spec: a source tree may say more)."""
+        return str(self.info["version"])
+
+    @property
+    def alembic_ini(self) -> Path:
+        return Path(str(self.info["alembic_ini"]))
+
+    @property
+    def alembic_heads(self) -> list[str]:
+        return list(self.info["alembic_heads"])  # type: ignore[arg-type]
+
+    @property
+    def head(self) -> str:
+        """The single Alembic head this release migrates to (releases with several heads are refused)."""
+        heads = self.alembic_heads
+        if len(heads) != 1:
+            raise SuiteError(f"{self.spec.label} has {len(heads)} Alembic heads {heads}: the suite needs exactly one")
+        return heads[0]
+
+    @property
+    def model_columns(self) -> dict[str, list[str]]:
+        """Table -> column names of the release's SQLAlchemy models (its intended schema)."""
+        return dict(self.info["model_columns"])  # type: ignore[arg-type]
+
+    @property
+    def token_admin_flag(self) -> bool:
+        """Whether ``create_jwt_token`` knows ``--admin`` (0.9.0 does not: the user row makes admins)."""
+        return bool(self.info["token_admin_flag"])
+
+
+class ReleaseCache:
+    """Builds and reuses release venvs under ``<cache>/releases``; safe when two runs race."""
+
+    def __init__(self, cache_dir: Path, install_timeout: float) -> None:
+        self.root = cache_dir / "releases"
+        self._install_timeout = install_timeout
+
+    def provision(self, spec: ReleaseSpec) -> Release:
+        """Return the release's venv, building it first if no complete one exists."""
+        venv = self.root / f"{spec.version}-{spec.key}"
+        info_file = venv / "release.json"
+        with _exclusive(venv.with_suffix(".lock")):
+            if not info_file.exists():
+                self._build(spec, venv)
+            info = json.loads(info_file.read_text())
+        return Release(spec, venv, info)
+
+    def _build(self, spec: ReleaseSpec, venv: Path) -> None:
+        if venv.exists():
+            shutil.rmtree(venv)  # a half-built venv from an interrupted run
+        started = time.monotonic()
+        with console.status(f"Installing {spec.label} with dependencies as of {spec.resolved_at[:10]} ..."):
+            try:
+                self._uv("venv", "--quiet", "--python", sys.executable, str(venv))
+                self._uv(
+                    "pip", "install", "--quiet", "--compile-bytecode", "--python", str(venv / "bin" / "python"),
+                    "--exclude-newer", spec.resolved_at, spec.requirement,
+                )
+                info = _introspect(venv / "bin" / "python", self._install_timeout)
+            except BaseException:
+                shutil.rmtree(venv, ignore_errors=True)
+                raise
+        info["install_seconds"] = round(time.monotonic() - started, 2)
+        info["spec"] = spec.__dict__
+        (venv / "release.json").write_text(json.dumps(info, indent=2))  # written last: marks the venv complete
+        console.print(f"Installed {spec.label} in {info['install_seconds']:.1f} s -> {venv}")
+
+    def _uv(self, *args: str) -> None:
+        command = [find_uv_bin(), *args]
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, timeout=self._install_timeout)
+        except subprocess.TimeoutExpired:
+            raise SuiteError(f"installing timed out after {self._install_timeout:.0f} s: {' '.join(command)} (raise -D install_timeout=)") from None
+        if result.returncode != 0:
+            detail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+            raise SuiteError(f"{' '.join(command[1:3])} failed: {' | '.join(detail)}")
+
+
+def _introspect(python: Path, timeout: float) -> dict[str, object]:
+    """Ask the installed release about itself (version, Alembic heads, model schema), once."""
+    with tempfile.TemporaryDirectory(prefix="upgrade-suite-introspect-") as scratch:
+        out = Path(scratch) / "info.json"
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": scratch, "DATABASE_URL": f"sqlite:///{scratch}/probe.db"}
+        result = subprocess.run(
+            [str(python), str(_INTROSPECT), str(out)], cwd=scratch, env=env, capture_output=True, text=True, timeout=timeout
+        )
+        if result.returncode != 0 or not out.exists():
+            tail = " | ".join(result.stderr.strip().splitlines()[-3:])
+            raise SuiteError(f"the installed release does not import ({tail}): its dependencies may need another -D <alias>_resolved_at")
+        return json.loads(out.read_text())
+
+
+@contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """An advisory file lock: a second run waits for the first to finish building the same venv."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            with console.status(f"Waiting for another run to finish installing {lock_path.stem} ..."):
+                fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def writable_cache(cache_dir: Path) -> None:
+    """Fail early, in one line, when the cache directory cannot be written."""
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=cache_dir):
+            pass
+    except OSError as error:
+        raise SuiteError(f"cache directory {cache_dir} is not writable ({error.strerror}): set -D cache_dir= or UPGRADE_SUITE_CACHE") from None
+
+
+def resolve_all(releases: Mapping[str, str], resolved_at: Mapping[str, str], index: PyPIReleases) -> dict[str, ReleaseSpec]:
+    """Resolve every alias up front, so an unknown version stops the run before any work."""
+    return {alias: resolve(alias, spec, index, resolved_at.get(alias)) for alias, spec in releases.items()}

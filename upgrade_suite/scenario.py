@@ -1,0 +1,204 @@
+"""The run and the scenario: who owns which resources, and the verbs the Gherkin steps call.
+
+``SuiteRun`` lives for a behave run: configuration, resolved releases, their venvs, the shared
+secrets and the MCP server fixture. ``UpgradeScenario`` lives for one scenario: its sandbox, its
+databases and gateways (all on one ExitStack, released in reverse order even when a step fails),
+the data it seeded, the snapshots it took, its timings and evidence.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from .api import GatewayApi, mint_token
+from .config import SuiteConfig, canonical_alias
+from .database import Backup, SqliteDatabase
+from .dataset import Dataset, SeedManifest, seed
+from .errors import SuiteError
+from .evidence import Evidence, Timings
+from .gateway import GatewaySecrets, ProcessGateway, gateway_environment
+from .mcp_fixture import McpServerFixture
+from .migrations import AlembicRun, Migrations
+from .releases import PyPIReleases, Release, ReleaseCache, ReleaseSpec, resolve_all, writable_cache
+from .sandbox import Sandbox, remove_owned
+from .snapshots import Snapshot, SnapshotDiff, api_snapshot, diff, sql_snapshot
+from .expectations import expected_transformations
+
+DATABASES = {"sqlite": SqliteDatabase}
+
+
+class SuiteRun:
+    """Run-wide state, created in ``before_all`` after the configuration is validated."""
+
+    def __init__(self, config: SuiteConfig) -> None:
+        self.config = config
+        writable_cache(config.cache_dir)
+        self.specs: dict[str, ReleaseSpec] = resolve_all(config.releases, config.resolved_at, PyPIReleases(config.cache_dir, config.timeouts.request))
+        self._cache = ReleaseCache(config.cache_dir, config.timeouts.install)
+        self._releases: dict[str, Release] = {}
+        self.secrets = GatewaySecrets()
+        self.work_root = config.reports_dir / "work" / f"run-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+        self.work_root.mkdir(parents=True, exist_ok=True)
+        (self.work_root / ".gateway-upgrade-suite").write_text(f"pid={os.getpid()}\n")
+        self._stack = ExitStack()
+        self._mcp: McpServerFixture | None = None
+
+    def release(self, alias: str) -> Release:
+        """The provisioned release behind an alias (installed on first use, then reused)."""
+        alias = canonical_alias(alias)
+        if alias not in self._releases:
+            self._releases[alias] = self._cache.provision(self.specs[alias])
+        return self._releases[alias]
+
+    def mcp_server(self) -> McpServerFixture:
+        """The run's MCP server fixture, started on first use."""
+        if self._mcp is None:
+            self._mcp = self._stack.enter_context(McpServerFixture(self.work_root / "mcp-server.log"))
+        return self._mcp
+
+    def close(self) -> None:
+        """Stop run-wide processes; remove the run directory unless a scenario kept its sandbox."""
+        self._stack.close()
+        leftovers = [p for p in self.work_root.iterdir() if p.name not in {".gateway-upgrade-suite", "mcp-server.log"}] if self.work_root.exists() else []
+        if not leftovers:
+            remove_owned(self.work_root)
+
+
+@dataclass
+class Running:
+    """A started gateway with an API client authenticated as the admin."""
+
+    release: Release
+    gateway: ProcessGateway
+    api: GatewayApi
+
+
+class UpgradeScenario:
+    """One scenario's resources and state; every step is a call on this object."""
+
+    def __init__(self, run: SuiteRun, name: str) -> None:
+        self.run = run
+        self.config = run.config
+        self.sandbox = Sandbox.create(run.work_root, name)
+        self.evidence = Evidence(self.sandbox.path / "evidence")
+        self.timings = Timings()
+        self._stack = ExitStack()
+        self.database: SqliteDatabase | None = None
+        self.current: Running | None = None
+        self.previous: Release | None = None
+        self.manifest: SeedManifest | None = None
+        self.before_api: Snapshot | None = None
+        self.before_sql: Snapshot | None = None
+        self.backup: Backup | None = None
+        self.alembic_runs: list[AlembicRun] = []
+        self.gateway_logs: list[Path] = []
+
+    # -- resources -------------------------------------------------------------------------
+    def release(self, alias: str) -> Release:
+        with self.timings.phase(f"provision {canonical_alias(alias)}"):
+            return self.run.release(alias)
+
+    def new_database(self, engine: str) -> SqliteDatabase:
+        """A fresh, empty, suite-owned database of the named engine."""
+        try:
+            backend = DATABASES[engine.lower()]
+        except KeyError:
+            raise SuiteError(f"database {engine!r} is not supported: use one of {', '.join(DATABASES)}") from None
+        self.database = self._stack.enter_context(backend(self.sandbox.subdir("database")))
+        return self.database
+
+    def environment(self, release: Release) -> dict[str, str]:
+        assert self.database is not None
+        return gateway_environment(release, self.database.url_for(release), self.run.secrets, self.sandbox.path)
+
+    def start(self, alias: str) -> Running:
+        """Start a gateway of ``alias`` on the scenario's database and authenticate to it."""
+        if self.database is None:
+            raise SuiteError("a gateway needs a database first")
+        release = self.release(alias)
+        name = f"{len(self.gateway_logs) + 1:02d}-{release.spec.alias}-{release.version}".replace(".", "_")
+        gateway = ProcessGateway(
+            release, self.database.url_for(release), self.sandbox.subdir(name), name, self.run.secrets,
+            self.config.timeouts.gateway_start, self.config.timeouts.gateway_stop,
+        )
+        self.gateway_logs.append(gateway.log_path)
+        with self.timings.phase(f"start {release.spec.alias}"):
+            self._stack.enter_context(gateway)
+        token = mint_token(release, self.environment(release), self.run.secrets.admin_email, self.run.secrets.jwt_secret)
+        api = self._stack.enter_context(GatewayApi(gateway.url, token, self.config.timeouts.request))
+        self.current = Running(release, gateway, api)
+        return self.current
+
+    def stop(self) -> Release:
+        """Stop the current gateway (graceful, then forced); returns the release that was running."""
+        if self.current is None:
+            raise SuiteError("no gateway is running")
+        running, self.current = self.current, None
+        with self.timings.phase(f"stop {running.release.spec.alias}"):
+            running.api.close()
+            running.gateway.stop()
+        return running.release
+
+    def close(self) -> None:
+        """Release everything the scenario owns, in reverse order."""
+        self.current = None
+        self._stack.close()
+
+    # -- verbs of the Gherkin --------------------------------------------------------------
+    def running_with_data(self, alias: str, engine: str, dataset: Dataset) -> None:
+        """Given a running <alias> gateway with data on <engine>."""
+        self.new_database(engine)
+        running = self.start(alias)
+        with self.timings.phase("seed"):
+            self.manifest = seed(running.api, self.run.mcp_server().url, dataset)
+        with self.timings.phase("snapshot via API"):
+            self.before_api = api_snapshot(running.api)
+        self.evidence.attach("Seeded objects", {"counts": self.manifest.counts, "ids": self.manifest.ids, "tools": self.manifest.tool_names}, "json")
+
+    def upgrade(self, target: str, with_alembic: bool) -> None:
+        """When I perform the upgrade to <target>: stop, back up, [alembic upgrade head], start."""
+        assert self.database is not None
+        self.previous = self.stop()
+        with self.timings.phase("back up database"):
+            self.backup = self.database.backup("pre-upgrade")
+        with self.timings.phase("snapshot via SQL"), self.database.engine() as engine:
+            self.before_sql = sql_snapshot(engine)
+        release = self.release(target)
+        if with_alembic:
+            with self.timings.phase(f"alembic upgrade head ({release.spec.alias})"):
+                run = Migrations(release, self.environment(release), self.sandbox.path, self.config.timeouts.migration).upgrade("head")
+            self.alembic_runs.append(run)
+            self.evidence.attach(f"alembic upgrade head ({release.spec.label})", run.render())
+            if not run.ok:
+                raise AssertionError(f"{run.command} failed with exit {run.exit_code}: {run.output.strip().splitlines()[-1:]}")
+        self.start(target)
+
+    def data_diffs(self) -> list[SnapshotDiff]:
+        """API and SQL diffs of now against before the upgrade, with the pair's declared transformations."""
+        assert self.current and self.previous and self.before_api and self.before_sql and self.database
+        expectations = expected_transformations(self.previous.version, self.current.release.version)
+        with self.timings.phase("snapshot and compare"):
+            after_api = api_snapshot(self.current.api)
+            with self.database.engine() as engine:
+                after_sql = sql_snapshot(engine)
+        self.evidence.attach("SQL snapshot before upgrade (row counts)", self.before_sql.counts(), "json")
+        self.evidence.attach("SQL snapshot after upgrade (row counts)", after_sql.counts(), "json")
+        self.evidence.attach("Declared transformations for this pair", "\n".join(e.render() for e in expectations) or "(none)")
+        return [diff(self.before_api, after_api, expectations), diff(self.before_sql, after_sql, expectations)]
+
+    def backup_diff(self) -> SnapshotDiff:
+        """The pre-upgrade backup against the data as it was when the old release stopped."""
+        assert self.backup and self.before_sql
+        with SqliteDatabase(self.sandbox.subdir("backup-check")) as copy:
+            copy.restore(self.backup)
+            with copy.engine() as engine:
+                return diff(self.before_sql, sql_snapshot(engine))
+
+    def attach_logs(self) -> None:
+        """Attach every gateway log of the scenario (called for failed scenarios)."""
+        for log in self.gateway_logs:
+            self.evidence.attach_file(f"Gateway log {log.stem}", log)

@@ -1,0 +1,261 @@
+"""Data-fidelity snapshots and the diff that names exactly what an upgrade lost or changed.
+
+Two views of the same data, in one shape (group -> row key -> field -> value):
+- through the API, what a user sees: ids, names and key fields of each entity kind;
+- through SQL, every table: primary keys and every column's value.
+The diff compares the fields both sides share (columns both versions have), so a column the new
+release adds is not a "change", but a value that moved in a shared column is. Transformations
+the new release makes on purpose are declared (see ``expectations``) and shown, never hidden.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Engine, inspect, text
+
+from .api import KINDS, GatewayApi
+
+Rows = dict[str, dict[str, Any]]
+
+#: The API fields that identify what a user sees of each kind (camelCase and snake_case both read).
+API_FIELDS: dict[str, tuple[str, ...]] = {
+    "gateways": ("name", "url", "transport", "enabled"),
+    "teams": ("name", "slug", "description", "visibility", "is_personal"),
+    "tools": ("name", "originalName", "url", "description", "integrationType", "requestType", "gatewayId", "teamId", "visibility", "enabled"),
+    "servers": ("name", "description", "associatedTools", "associatedResources", "associatedPrompts", "enabled"),
+    "resources": ("uri", "name", "mimeType", "enabled"),
+    "prompts": ("name", "originalName", "description", "template", "enabled"),
+}
+
+
+@dataclass
+class Snapshot:
+    """Rows per group (SQL table or API kind), each row a mapping of field to a comparable value."""
+
+    source: str  # "sql" or "api"
+    groups: dict[str, Rows]
+    fields: dict[str, list[str]]
+
+    def counts(self) -> dict[str, int]:
+        return {group: len(rows) for group, rows in sorted(self.groups.items())}
+
+    def to_json(self) -> str:
+        return json.dumps({"source": self.source, "counts": self.counts(), "groups": self.groups}, indent=1, sort_keys=True, default=str)
+
+    def row_checksums(self) -> dict[str, dict[str, str]]:
+        """Group -> key -> sha256 of the row, for a compact evidence file on large datasets."""
+        return {
+            group: {key: hashlib.sha256(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()[:16] for key, row in rows.items()}
+            for group, rows in self.groups.items()
+        }
+
+
+def sql_snapshot(engine: Engine, skip: Iterable[str] = ("alembic_version",)) -> Snapshot:
+    """Every table of the database: rows keyed by primary key, every column normalised."""
+    inspector = inspect(engine)
+    groups: dict[str, Rows] = {}
+    fields: dict[str, list[str]] = {}
+    with engine.connect() as connection:
+        for table in sorted(set(inspector.get_table_names()) - set(skip)):
+            primary_key = inspector.get_pk_constraint(table).get("constrained_columns") or []
+            result = connection.execute(text(f'SELECT * FROM "{table}"'))
+            columns = list(result.keys())
+            fields[table] = columns
+            groups[table] = _keyed((dict(zip(columns, map(_normal, row))) for row in result), primary_key)
+    return Snapshot("sql", groups, fields)
+
+
+def api_snapshot(api: GatewayApi) -> Snapshot:
+    """What a user sees through the API: each kind's objects by id, with their key fields."""
+    groups: dict[str, Rows] = {}
+    for kind in KINDS:
+        groups[kind] = {str(item["id"]): {name: _normal(_read(item, name)) for name in API_FIELDS[kind]} for item in api.list(kind)}
+    return Snapshot("api", groups, {kind: list(names) for kind, names in API_FIELDS.items()})
+
+
+def _read(item: Mapping[str, Any], name: str) -> Any:
+    """A field by its camelCase or snake_case name; lists of references compared as sorted sets."""
+    snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+    value = item.get(name, item.get(snake))
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return sorted(value)
+    return value
+
+
+def _keyed(rows: Iterable[dict[str, Any]], primary_key: list[str]) -> Rows:
+    """Key rows by primary key; tables without one are keyed by content (duplicates numbered)."""
+    keyed: Rows = {}
+    for row in rows:
+        if primary_key:
+            key = ",".join(f"{c}={row[c]}" for c in primary_key)
+        else:
+            key = "row#" + hashlib.sha256(json.dumps(row, sort_keys=True).encode()).hexdigest()[:12]
+            base, n = key, 1
+            while key in keyed:
+                n += 1
+                key = f"{base}.{n}"
+        keyed[key] = row
+    return keyed
+
+
+def _normal(value: Any) -> Any:
+    """A JSON-comparable form of a database or API value (bytes by hash, times as ISO text)."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "sha256:" + hashlib.sha256(bytes(value)).hexdigest()[:16]
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, (Decimal, UUID)):
+        return str(value)
+    if isinstance(value, (dict, list)):
+        return json.loads(json.dumps(value, sort_keys=True, default=str))
+    return value
+
+
+@dataclass(frozen=True)
+class Change:
+    """One value that differs between the snapshots, in a field both sides have."""
+
+    group: str
+    key: str
+    field: str
+    before: Any
+    after: Any
+    reason: str = ""  # set when a declared expectation explains it
+
+    def render(self) -> str:
+        why = f"  [expected: {self.reason}]" if self.reason else ""
+        return f"{self.group} [{self.key}] {self.field}: {_short(self.before)} -> {_short(self.after)}{why}"
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """A change the target release makes on purpose; matched changes are reported, not failed.
+
+    ``rule`` names how the value may move (see ``RULES``); anything else in that field still fails.
+    """
+
+    source: str  # "sql" or "api"
+    groups: tuple[str, ...]
+    field: str
+    rule: str
+    reason: str
+
+    def explains(self, source: str, change: Change) -> bool:
+        return source == self.source and change.group in self.groups and change.field == self.field and RULES[self.rule](change.before, change.after)
+
+    def render(self) -> str:
+        return f"{self.source}: {'/'.join(self.groups)}.{self.field} {self.rule} ({self.reason})"
+
+
+def _json_list(value: Any) -> set[str] | None:
+    try:
+        items = json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        return None
+    return {json.dumps(i, sort_keys=True) for i in items} if isinstance(items, list) else None
+
+
+def _later(before: Any, after: Any) -> bool:
+    """Timestamps compared as text after dropping a UTC suffix (SQLite stores them as text)."""
+    if not isinstance(before, str) or not isinstance(after, str):
+        return False
+    return after.replace("+00:00", "").replace("T", " ") >= before.replace("+00:00", "").replace("T", " ")
+
+
+def _superset(before: Any, after: Any) -> bool:
+    old, new = _json_list(before), _json_list(after)
+    return old is not None and new is not None and old <= new
+
+
+#: How a declared transformation may move a value.
+RULES: dict[str, Any] = {
+    "set from null": lambda before, after: before is None and after is not None,
+    "moves forward in time": _later,
+    "gains items (keeps all old ones)": _superset,
+}
+
+
+@dataclass
+class SnapshotDiff:
+    """What the upgrade did to the data; empty ``problems`` means nothing was lost or changed."""
+
+    source: str
+    lost_groups: list[str] = field(default_factory=list)
+    lost_rows: list[tuple[str, str]] = field(default_factory=list)
+    changed: list[Change] = field(default_factory=list)
+    expected: list[Change] = field(default_factory=list)
+    added_rows: dict[str, int] = field(default_factory=dict)
+    fields_not_compared: dict[str, list[str]] = field(default_factory=dict)
+    rows_compared: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not (self.lost_groups or self.lost_rows or self.changed)
+
+    def problems(self, limit: int = 20) -> list[str]:
+        """One line per lost table, lost row or unexpected change, naming table (or kind) and row."""
+        lines = [f"{self.source}: {group} is gone with all its rows" for group in self.lost_groups]
+        lines += [f"{self.source}: {group} row [{key}] was lost" for group, key in self.lost_rows]
+        lines += [f"{self.source}: {change.render()}" for change in self.changed]
+        return lines[:limit] + ([f"... and {len(lines) - limit} more"] if len(lines) > limit else [])
+
+    def render(self) -> str:
+        """The readable evidence: verdict, problems, declared transformations, what was not compared."""
+        verdict = "nothing lost or changed" if self.ok else f"{len(self.problems(limit=10**9))} problem(s)"
+        out = [f"{self.source.upper()} snapshot diff: {self.rows_compared} rows compared, {verdict}"]
+        out += [f"  PROBLEM {line}" for line in self.problems(limit=200)]
+        if self.expected:
+            out.append(f"Declared transformations seen ({len(self.expected)}):")
+            out += [f"  {change.render()}" for change in self.expected[:200]]
+        if self.added_rows:
+            out.append("Rows added by the new release: " + ", ".join(f"{g}+{n}" for g, n in sorted(self.added_rows.items())))
+        if self.fields_not_compared:
+            out.append("Fields present on one side only (not compared):")
+            out += [f"  {group}: {', '.join(names)}" for group, names in sorted(self.fields_not_compared.items())]
+        return "\n".join(out)
+
+
+def diff(before: Snapshot, after: Snapshot, expectations: Iterable[Expectation] = ()) -> SnapshotDiff:
+    """Compare two snapshots of the same data over the fields both sides share."""
+    expectations = list(expectations)
+    result = SnapshotDiff(before.source)
+    for group, rows in sorted(before.groups.items()):
+        if group not in after.groups:
+            if rows:
+                result.lost_groups.append(group)
+            continue
+        after_rows = after.groups[group]
+        shared = [name for name in before.fields[group] if name in after.fields[group]]
+        one_sided = sorted(set(before.fields[group]) ^ set(after.fields[group]))
+        if one_sided:
+            result.fields_not_compared[group] = one_sided
+        for key, row in rows.items():
+            if key not in after_rows:
+                result.lost_rows.append((group, key))
+                continue
+            result.rows_compared += 1
+            for name in shared:
+                if row.get(name) != after_rows[key].get(name):
+                    change = Change(group, key, name, row.get(name), after_rows[key].get(name))
+                    reason = next((e.reason for e in expectations if e.explains(before.source, change)), "")
+                    if reason:
+                        result.expected.append(Change(group, key, name, change.before, change.after, reason))
+                    else:
+                        result.changed.append(change)
+        added = len(set(after_rows) - set(rows))
+        if added:
+            result.added_rows[group] = added
+    return result
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text_ = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+    return text_ if len(text_) <= limit else text_[: limit - 3] + "..."

@@ -1,0 +1,22 @@
+"""Bounded waits for a condition, never a bare sleep: each names what it waited for when it times out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
+
+from .errors import SuiteError
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str, interval: float = 0.1) -> None:
+    """Poll ``condition`` until it is true; ``SuiteError`` naming ``what`` after ``timeout`` seconds.
+
+    An exception raised by ``condition`` is not retried: it ends the wait at once (a process that
+    died while we waited for it must not cost the whole timeout).
+    """
+    retrying = Retrying(stop=stop_after_delay(timeout), wait=wait_fixed(interval), retry=retry_if_result(lambda ok: not ok))
+    try:
+        retrying(condition)
+    except RetryError:
+        raise SuiteError(f"timed out after {timeout:.0f} s waiting for {what}") from None
