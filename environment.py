@@ -11,15 +11,11 @@ from __future__ import annotations
 import signal
 from typing import Any
 
-from behave import register_type
 from behave.model import Scenario, Status
 
 from upgrade_suite.config import SuiteConfig
 from upgrade_suite.evidence import record_run
 from upgrade_suite.scenario import SuiteRun, UpgradeScenario
-from upgrade_suite.vocabulary import PARAMETER_TYPES
-
-register_type(**PARAMETER_TYPES)
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -43,6 +39,7 @@ def after_scenario(context: Any, scenario: Scenario) -> None:
     try:
         if failed:
             lab.attach_logs()
+        lab.evidence.attach("Versions", lab.versions(), "json")
         lab.evidence.attach("Phase timings", lab.timings.render())
     finally:
         lab.close()

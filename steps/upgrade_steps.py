@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from behave import given, then, when
+from behave import given, register_type, then, when
 
 from upgrade_suite.checks import Checklist, administrator_signs_in, complete_schema, new_features, read_back, services_functioning
 from upgrade_suite.dataset import Dataset, seed
 from upgrade_suite.snapshots import SnapshotDiff
+from upgrade_suite.vocabulary import PARAMETER_TYPES
+
+register_type(**PARAMETER_TYPES)
 
 
 def assert_diff(context: Any, title: str, result: SnapshotDiff) -> None:

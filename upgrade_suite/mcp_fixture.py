@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ class McpServerFixture:
     tools = TOOLS
 
     def __init__(self, log_path: Path, start_timeout: float = 30.0) -> None:
+        """``log_path``'s directory is also the server's working directory (the run's own)."""
         self.log_path = log_path
         self._start_timeout = start_timeout
         self._process: subprocess.Popen[bytes] | None = None
@@ -33,7 +35,7 @@ class McpServerFixture:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "upgrade_suite.probes.mcp_server", str(self.port)],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-                cwd=Path(__file__).parent.parent,
+                cwd=self.log_path.parent, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
             )
         try:
             wait_until(self._listening, self._start_timeout, f"the MCP server fixture to listen on port {self.port}", interval=0.05)

@@ -46,6 +46,7 @@ class SuiteRun:
         (self.work_root / ".gateway-upgrade-suite").write_text(f"pid={os.getpid()}\n")
         self._stack = ExitStack()
         self._mcp: McpServerFixture | None = None
+        self.open_scenarios: list[UpgradeScenario] = []
 
     def release(self, alias: str) -> Release:
         """The provisioned release behind an alias (installed on first use, then reused)."""
@@ -61,7 +62,9 @@ class SuiteRun:
         return self._mcp
 
     def close(self) -> None:
-        """Stop run-wide processes; remove the run directory unless a scenario kept its sandbox."""
+        """Close scenarios an interrupt left open, stop run-wide processes, remove an empty run dir."""
+        for scenario in reversed(self.open_scenarios):
+            scenario.close()
         self._stack.close()
         leftovers = [p for p in self.work_root.iterdir() if p.name not in {".gateway-upgrade-suite", "mcp-server.log"}] if self.work_root.exists() else []
         if not leftovers:
@@ -96,11 +99,25 @@ class UpgradeScenario:
         self.backup: Backup | None = None
         self.alembic_runs: list[AlembicRun] = []
         self.gateway_logs: list[Path] = []
+        self.releases: dict[str, Release] = {}
+        run.open_scenarios.append(self)
 
     # -- resources -------------------------------------------------------------------------
     def release(self, alias: str) -> Release:
         with self.timings.phase(f"provision {canonical_alias(alias)}"):
-            return self.run.release(alias)
+            release = self.run.release(alias)
+        self.releases[release.spec.alias] = release
+        return release
+
+    def versions(self) -> dict[str, dict[str, object]]:
+        """What each release of the scenario really is: the evidence for "which versions were tested"."""
+        return {
+            alias: {
+                "version": r.version, "spec": r.spec.requirement, "kind": r.spec.kind, "alembic_head": r.alembic_heads,
+                "dependencies_as_of": r.spec.resolved_at, "python": r.info["python"], "venv": str(r.venv),
+            }
+            for alias, r in self.releases.items()
+        }
 
     def new_database(self, engine: str) -> SqliteDatabase:
         """A fresh, empty, suite-owned database of the named engine."""
@@ -144,9 +161,11 @@ class UpgradeScenario:
         return running.release
 
     def close(self) -> None:
-        """Release everything the scenario owns, in reverse order."""
+        """Release everything the scenario owns, in reverse order (idempotent)."""
         self.current = None
         self._stack.close()
+        if self in self.run.open_scenarios:
+            self.run.open_scenarios.remove(self)
 
     # -- verbs of the Gherkin --------------------------------------------------------------
     def running_with_data(self, alias: str, engine: str, dataset: Dataset) -> None:

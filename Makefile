@@ -1,0 +1,32 @@
+# Two entry points for a fresh machine (only Python 3.11 needed): `make upgrade` and `make test`.
+# Both bootstrap .venv from requirements.txt first; release venvs are built on demand and cached.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.requirements-installed
+ARGS   ?=
+
+.PHONY: bootstrap upgrade test unit clean
+
+bootstrap: $(STAMP)
+
+$(STAMP): requirements.txt
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.txt
+	touch $@
+
+## The main job: the upgrade features against real releases on the embedded default database (SQLite).
+upgrade: bootstrap
+	$(BIN)/behave features/upgrade.feature --tags=@sqlite $(ARGS)
+
+## The tests: unit tests of the library, then the real behave runs (upgrade.feature, fault injection).
+test: bootstrap
+	$(BIN)/pytest $(ARGS)
+
+unit: bootstrap
+	$(BIN)/pytest tests/unit $(ARGS)
+
+clean:
+	rm -rf reports .pytest_cache

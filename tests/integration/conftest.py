@@ -1,0 +1,74 @@
+"""Helpers for tests that run the real suite (real releases, real gateways) as a user would.
+
+Each run happens in its own temporary working directory holding a copy of behave.ini, so its
+reports, sandboxes and processes are its own and can be inspected afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BEHAVE = Path(sys.executable).parent / "behave"
+
+
+@dataclass
+class BehaveRun:
+    returncode: int
+    output: str
+    workdir: Path
+
+    @property
+    def reports(self) -> Path:
+        return self.workdir / "reports"
+
+
+def behave_command(*args: str) -> list[str]:
+    return [str(BEHAVE), *args]
+
+
+def behave_env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+
+
+def prepare_workdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "behave.ini", path / "behave.ini")
+    return path
+
+
+def run_behave(workdir: Path, *args: str, timeout: float = 900) -> BehaveRun:
+    prepare_workdir(workdir)
+    result = subprocess.run(
+        behave_command(*args), cwd=workdir, env=behave_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+    )
+    return BehaveRun(result.returncode, result.stdout, workdir)
+
+
+def suite_processes(root: Path) -> list[str]:
+    """Processes whose working directory lies under ``root``: every gateway and fixture of a run does."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cwd = os.readlink(proc / "cwd")
+            if cwd.startswith(str(root)):
+                command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                found.append(f"{proc.name}: {command[:120]}")
+        except OSError:
+            continue
+    return found
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    return prepare_workdir(tmp_path / "run")

@@ -1,0 +1,23 @@
+"""The suite's real steps plus one that changes the database behind the suite's back.
+
+Used only by the tests that prove the suite can fail: the data check must then name the table
+and row that was lost or altered.
+"""
+
+import runpy
+from pathlib import Path
+
+from behave import when
+from sqlalchemy import text
+
+runpy.run_path(str(Path(__file__).resolve().parents[4] / "steps" / "upgrade_steps.py"))
+
+
+@when("one seeded {kind:w} row is {action:w} behind the suite's back")
+def step_tamper(context, kind, action):
+    lab = context.lab
+    target = lab.manifest.ids[kind][0]
+    statement = f'DELETE FROM "{kind}" WHERE id = :id' if action == "deleted" else f'UPDATE "{kind}" SET description = \'tampered\' WHERE id = :id'
+    with lab.database.engine() as engine, engine.begin() as connection:
+        assert connection.execute(text(statement), {"id": target}).rowcount == 1
+    print(f"TAMPERED {kind} {action} id={target}")

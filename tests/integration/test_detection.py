@@ -1,0 +1,25 @@
+"""The suite can fail: data changed behind its back turns the scenario red, naming table and row."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import run_behave, suite_processes
+
+pytestmark = pytest.mark.integration
+
+TAMPER = Path(__file__).parent / "tamper"
+
+
+def test_a_lost_row_and_an_altered_value_are_named(workdir: Path):
+    run = run_behave(workdir, str(TAMPER / "features" / "tamper.feature"))
+    assert run.returncode != 0
+    assert "0 scenarios passed, 2 failed" in run.output, run.output[-4000:]
+    deleted = re.search(r"TAMPERED tools deleted id=(\w+)", run.output).group(1)
+    altered = re.search(r"TAMPERED prompts altered id=(\w+)", run.output).group(1)
+    assert f"sql: tools row [id={deleted}] was lost" in run.output
+    assert f"sql: prompts [id={altered}] description: 'prompt 1' -> 'tampered'" in run.output
+    kept = list((run.reports / "work").glob("run-*/*/??-GA-*/*.log"))
+    assert kept, "a failed scenario keeps its gateway logs"
+    assert not suite_processes(workdir)

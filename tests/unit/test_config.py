@@ -1,0 +1,61 @@
+"""Configuration: aliases, overrides and every bad -D value rejected with one line."""
+
+from pathlib import Path
+
+import pytest
+
+from upgrade_suite.config import DEFAULT_RELEASES, SuiteConfig, canonical_alias
+from upgrade_suite.errors import SuiteError
+
+
+def test_defaults_are_the_plan_versions():
+    config = SuiteConfig.from_userdata({}, environ={"HOME": "/tmp"})
+    assert config.releases == {"RC1": "1.0.0rc1", "GA": "1.0.0", "0.9.x": "0.9.0"}
+    assert config.driver == "process" and config.keep == "on-failure"
+
+
+def test_alias_override_any_case():
+    config = SuiteConfig.from_userdata({"ga": "1.0.7", "Rc1": "dist/x.whl"}, environ={})
+    assert config.spec_for("GA") == "1.0.7"
+    assert config.spec_for("rc1") == "dist/x.whl"
+    assert config.spec_for("0.9.X") == DEFAULT_RELEASES["0.9.x"]
+
+
+def test_resolved_at_and_timeouts():
+    config = SuiteConfig.from_userdata({"ga_resolved_at": "2026-05-20", "gateway_start_timeout": "45"}, environ={})
+    assert config.resolved_at == {"GA": "2026-05-20T00:00:00Z"}
+    assert config.timeouts.gateway_start == 45.0
+
+
+def test_cache_dir_from_environment(tmp_path: Path):
+    assert SuiteConfig.from_userdata({}, environ={"UPGRADE_SUITE_CACHE": str(tmp_path)}).cache_dir == tmp_path
+
+
+def test_foreign_userdata_is_left_alone():
+    SuiteConfig.from_userdata({"AllureFormatter.issue_pattern": "x"}, environ={})
+
+
+@pytest.mark.parametrize(
+    ("userdata", "message"),
+    [
+        ({"gaa": "1.0.0"}, "-D gaa=... is not a setting of this suite"),
+        ({"ga": " "}, "-D ga= is empty"),
+        ({"driver": "kubernetes"}, "-D driver=kubernetes is not a driver"),
+        ({"keep": "sometimes"}, "-D keep=sometimes is not a choice"),
+        ({"start_timeout": "5"}, "is not a timeout of this suite"),
+        ({"gateway_start_timeout": "soon"}, "is not a number of seconds"),
+        ({"gateway_start_timeout": "-1"}, "must be a positive number"),
+        ({"ga_resolved_at": "May 20"}, "is not a date"),
+        ({"beta_resolved_at": "2026-01-01"}, "unknown release alias 'beta'"),
+    ],
+)
+def test_bad_values_fail_with_one_line(userdata, message):
+    with pytest.raises(SuiteError) as error:
+        SuiteConfig.from_userdata(userdata, environ={})
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_unknown_alias_names_the_known_ones():
+    with pytest.raises(SuiteError, match="use one of RC1, GA, 0.9.x"):
+        canonical_alias("GA2")

@@ -1,0 +1,110 @@
+"""The data-fidelity diff: it names exactly which table, row and field was lost or changed."""
+
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from upgrade_suite.expectations import expected_transformations
+from upgrade_suite.snapshots import Expectation, Snapshot, diff, sql_snapshot
+
+
+def make_db(path: Path, extra_column: bool = False):
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        columns = "id TEXT PRIMARY KEY, name TEXT, team_id TEXT" + (", title TEXT" if extra_column else "")
+        connection.execute(text(f"CREATE TABLE tools ({columns})"))
+        connection.execute(text("CREATE TABLE tags (tag TEXT)"))  # no primary key
+        connection.execute(text("CREATE TABLE alembic_version (version_num TEXT)"))
+        connection.execute(text("INSERT INTO tools (id, name, team_id) VALUES ('t1', 'alpha', NULL), ('t2', 'beta', NULL)"))
+        connection.execute(text("INSERT INTO tags VALUES ('x'), ('x'), ('y')"))
+    return engine
+
+
+def snap(engine) -> Snapshot:
+    try:
+        return sql_snapshot(engine)
+    finally:
+        engine.dispose()
+
+
+def test_identical_databases_have_an_empty_diff(tmp_path: Path):
+    before = snap(make_db(tmp_path / "a.db"))
+    result = diff(before, snap(make_db(tmp_path / "b.db")))
+    assert result.ok and result.rows_compared == 5
+    assert "alembic_version" not in before.groups  # revisions are judged by their own check
+
+
+def test_a_deleted_row_is_named_by_table_and_key(tmp_path: Path):
+    before = snap(make_db(tmp_path / "a.db"))
+    engine = make_db(tmp_path / "b.db")
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM tools WHERE id = 't2'"))
+    result = diff(before, snap(engine))
+    assert not result.ok
+    assert result.problems() == ["sql: tools row [id=t2] was lost"]
+
+
+def test_an_altered_value_is_named_with_both_values(tmp_path: Path):
+    before = snap(make_db(tmp_path / "a.db"))
+    engine = make_db(tmp_path / "b.db")
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE tools SET name = 'ALPHA' WHERE id = 't1'"))
+    assert diff(before, snap(engine)).problems() == ["sql: tools [id=t1] name: 'alpha' -> 'ALPHA'"]
+
+
+def test_rows_without_primary_key_are_compared_as_a_multiset(tmp_path: Path):
+    before = snap(make_db(tmp_path / "a.db"))
+    engine = make_db(tmp_path / "b.db")
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM tags WHERE rowid = (SELECT MIN(rowid) FROM tags WHERE tag = 'x')"))
+    result = diff(before, snap(engine))
+    assert len(result.lost_rows) == 1 and result.lost_rows[0][0] == "tags"
+
+
+def test_new_columns_are_not_changes_but_are_listed(tmp_path: Path):
+    result = diff(snap(make_db(tmp_path / "a.db")), snap(make_db(tmp_path / "b.db", extra_column=True)))
+    assert result.ok
+    assert result.fields_not_compared == {"tools": ["title"]}
+    assert "tools: title" in result.render()
+
+
+def test_a_dropped_table_with_rows_is_a_loss(tmp_path: Path):
+    before = snap(make_db(tmp_path / "a.db"))
+    engine = make_db(tmp_path / "b.db")
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE tags"))
+    assert diff(before, snap(engine)).problems() == ["sql: tags is gone with all its rows"]
+
+
+def test_declared_transformation_is_shown_not_failed_and_nothing_else_hides(tmp_path: Path):
+    before = snap(make_db(tmp_path / "a.db"))
+    engine = make_db(tmp_path / "b.db")
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE tools SET team_id = 'team-9' WHERE id = 't1'"))
+        connection.execute(text("UPDATE tools SET team_id = NULL, name = 'gamma' WHERE id = 't2'"))
+    owned = Expectation("sql", ("tools",), "team_id", "set from null", "assigned to the admin's team")
+    result = diff(before, snap(engine), [owned])
+    assert [c.render() for c in result.expected] == ["tools [id=t1] team_id: null -> 'team-9'  [expected: assigned to the admin's team]"]
+    assert result.problems() == ["sql: tools [id=t2] name: 'beta' -> 'gamma'"]
+
+
+def test_an_expectation_does_not_excuse_a_value_moving_the_wrong_way():
+    before = Snapshot("sql", {"tools": {"id=1": {"team_id": "team-1"}}}, {"tools": ["team_id"]})
+    after = Snapshot("sql", {"tools": {"id=1": {"team_id": "team-2"}}}, {"tools": ["team_id"]})
+    owned = Expectation("sql", ("tools",), "team_id", "set from null", "x")
+    assert not diff(before, after, [owned]).ok
+
+
+def test_expectations_apply_only_to_pairs_crossing_their_release():
+    rc1_to_ga = {e.field for e in expected_transformations("1.0.0rc1", "1.0.0")}
+    assert {"permissions", "team_id", "federation_source", "last_seen"} <= rc1_to_ga
+    later = {e.field for e in expected_transformations("1.0.0", "1.0.7")}
+    assert later == {"last_seen"}
+
+
+def test_problems_are_capped_but_counted():
+    rows = {f"id={i}": {"v": i} for i in range(30)}
+    before = Snapshot("sql", {"t": rows}, {"t": ["v"]})
+    after = Snapshot("sql", {"t": {}}, {"t": ["v"]})
+    problems = diff(before, after).problems(limit=5)
+    assert len(problems) == 6 and problems[-1] == "... and 25 more"
