@@ -23,6 +23,12 @@ Feature: Version upgrade
       | RC1  | GA | with Alembic before starting it    | SQLite   |
       | RC1  | GA | by starting it on the old database | SQLite   |
 
+    @postgres
+    Examples: PostgreSQL
+      | from | to | procedure                          | database   |
+      | RC1  | GA | with Alembic before starting it    | PostgreSQL |
+      | RC1  | GA | by starting it on the old database | PostgreSQL |
+
   @UPG-02 @fresh
   Scenario Outline: Fresh <release> install works (<database>)
     Given an empty <database> database
@@ -35,3 +41,8 @@ Feature: Version upgrade
     Examples: SQLite
       | release | database |
       | GA      | SQLite   |
+
+    @postgres
+    Examples: PostgreSQL
+      | release | database   |
+      | GA      | PostgreSQL |

@@ -55,6 +55,7 @@ class SuiteConfig:
     cache_dir: Path = field(default_factory=lambda: default_cache_dir())
     reports_dir: Path = Path("reports")
     timeouts: Timeouts = Timeouts()
+    postgres_url: str | None = None
 
     @classmethod
     def from_userdata(cls, userdata: Mapping[str, str], environ: Mapping[str, str] = os.environ) -> SuiteConfig:
@@ -71,7 +72,7 @@ class SuiteConfig:
                 resolved_at[canonical_alias(name.removesuffix("_resolved_at"))] = _date(key, value)
             elif name.endswith("_timeout"):
                 timeouts[_timeout_field(key)] = _seconds(key, value)
-            elif name in {"driver", "keep", "cache_dir", "reports_dir"}:
+            elif name in {"driver", "keep", "cache_dir", "reports_dir", "postgres_url"}:
                 options[name] = value
             else:
                 try:
@@ -97,6 +98,7 @@ class SuiteConfig:
             cache_dir=cache_dir,
             reports_dir=reports_dir,
             timeouts=Timeouts(**timeouts),
+            postgres_url=_postgres_url(options["postgres_url"]) if "postgres_url" in options else None,
         )
 
     def spec_for(self, alias: str) -> str:
@@ -114,9 +116,15 @@ def default_cache_dir(environ: Mapping[str, str] = os.environ) -> Path:
 
 def _unknown_key_message(key: str) -> str:
     known = ", ".join(
-        [*(a.lower() for a in DEFAULT_RELEASES), "<alias>_resolved_at", "<name>_timeout", "driver", "keep", "cache_dir", "reports_dir"]
+        [*(a.lower() for a in DEFAULT_RELEASES), "<alias>_resolved_at", "<name>_timeout", "driver", "keep", "cache_dir", "reports_dir", "postgres_url"]
     )
     return f"-D {key}=... is not a setting of this suite: use one of {known}"
+
+
+def _postgres_url(value: str) -> str:
+    if not value.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        raise SuiteError(f"-D postgres_url={value} is not a PostgreSQL URL: write postgresql://user:password@host:port/database")
+    return value.replace("postgres://", "postgresql://", 1)
 
 
 def _timeout_field(key: str) -> str:

@@ -1,22 +1,37 @@
 """Suite-owned databases: a fresh one per scenario, a URL for the gateway, backup and restore.
 
-The SQLite backend keeps its file in the scenario sandbox. Backends share one small surface
-(``url_for``, ``engine``, ``backup``, ``restore``, ``alembic_revisions``) so the steps never care
-which engine is underneath.
+SQLite keeps its file in the scenario sandbox. PostgreSQL gets a new database per scenario on a
+server the run owns (embedded ``pgserver``) or one the user names (``-D postgres_url=``); the
+database carries the suite's mark and is dropped at the end, and the suite refuses to drop or
+reuse one without the mark. Backends share one small surface (``url_for``, ``engine``,
+``backup``, ``restore``, ``alembic_revisions``) so the steps never care which engine is underneath.
 """
 
 from __future__ import annotations
 
+import contextlib
+import secrets
+import shutil
 import sqlite3
+import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy import Engine, create_engine, inspect, make_url, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
 
+from .errors import SuiteError
 from .releases import Release
+from .sandbox import MARKER
+
+#: Written as the COMMENT of every PostgreSQL database the suite creates; nothing else is dropped.
+PG_MARK = "created by gateway-upgrade-suite"
 
 
 @dataclass(frozen=True)
@@ -29,6 +44,19 @@ class Backup:
     @property
     def size_bytes(self) -> int:
         return self.path.stat().st_size
+
+
+class Database(Protocol):
+    """What a scenario needs of a database, whatever the engine."""
+
+    engine_name: str
+    label: str
+
+    def url_for(self, release: Release | None = None) -> str: ...
+    def engine(self) -> contextlib.AbstractContextManager[Engine]: ...
+    def alembic_revisions(self) -> list[str]: ...
+    def backup(self, name: str) -> Backup: ...
+    def restore(self, backup: Backup) -> None: ...
 
 
 class SqliteDatabase:
@@ -86,3 +114,158 @@ def _sqlite_copy(source: Path, target: Path) -> None:
         src.backup(dst)
     src.close()
     dst.close()
+
+
+class PostgresServer:
+    """A PostgreSQL server for the run: embedded (``pgserver``, started and stopped here) or given by URL."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self._given = url
+        self._embedded = None
+        self._scratch: Path | None = None
+        self.admin_url: URL | None = None
+
+    @property
+    def label(self) -> str:
+        return "embedded PostgreSQL (pgserver)" if self._given is None else f"PostgreSQL at {self.admin_url.render_as_string(hide_password=True)}"
+
+    def __enter__(self) -> PostgresServer:
+        if self._given is None:
+            self._start_embedded()
+        else:
+            self.admin_url = make_url(self._given).set(drivername="postgresql+psycopg")
+        self._check_reachable()
+        return self
+
+    def _start_embedded(self) -> None:
+        import pgserver
+
+        # A short path: the server's unix socket lives in its data directory (108-byte limit).
+        self._scratch = Path(tempfile.mkdtemp(prefix="upgpg-"))
+        (self._scratch / MARKER).write_text("embedded PostgreSQL of one suite run\n")
+        try:
+            self._embedded = pgserver.get_server(self._scratch / "data", cleanup_mode="stop")
+        except Exception as error:  # pgserver raises bare exceptions from initdb/pg_ctl
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            raise SuiteError(f"the embedded PostgreSQL did not start ({error}); or give -D postgres_url=postgresql://user:pass@host/db") from None
+        self.admin_url = make_url(self._embedded.get_uri()).set(drivername="postgresql+psycopg")
+
+    def _check_reachable(self) -> None:
+        engine = create_engine(self.admin_url, connect_args={"connect_timeout": 10})
+        try:
+            with engine.connect() as connection:
+                self.version = connection.exec_driver_sql("SHOW server_version").scalar()
+        except OperationalError as error:
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            raise SuiteError(f"PostgreSQL at {self.admin_url.render_as_string(hide_password=True)} cannot be reached ({reason}): check -D postgres_url") from None
+        finally:
+            engine.dispose()
+
+    def __exit__(self, *exc: object) -> None:
+        if self._embedded is not None:
+            self._embedded.cleanup()
+            self._embedded = None
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+    @contextmanager
+    def _admin(self) -> Iterator[Engine]:
+        engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+    def create_database(self) -> str:
+        """A new, empty database marked as the suite's; returns its name."""
+        name = f"upgsuite_{secrets.token_hex(6)}"
+        with self._admin() as engine, engine.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            connection.exec_driver_sql(f"COMMENT ON DATABASE \"{name}\" IS '{PG_MARK}'")
+        return name
+
+    def is_ours(self, name: str) -> bool:
+        with self._admin() as engine, engine.connect() as connection:
+            comment = connection.execute(
+                text("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = :name"), {"name": name}
+            ).scalar()
+        return comment == PG_MARK
+
+    def drop_database(self, name: str) -> None:
+        """Drop a database the suite created (connections are cut first); refuse any other."""
+        if not self.is_ours(name):
+            raise SuiteError(f"refusing to drop PostgreSQL database {name}: it does not carry the suite's mark")
+        with self._admin() as engine, engine.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def url(self, database: str, driver: str = "postgresql+psycopg") -> URL:
+        return self.admin_url.set(database=database, drivername=driver)
+
+    def tool(self, name: str) -> str:
+        """A client program (pg_dump, pg_restore) new enough for the server: pgserver's own (PostgreSQL 16)."""
+        import pgserver._commands
+
+        return str(pgserver._commands.POSTGRES_BIN_PATH / name)
+
+
+class PostgresDatabase:
+    """One suite-owned database on a PostgreSQL server; created on enter, dropped on exit."""
+
+    engine_name = "postgresql"
+    label = "PostgreSQL"
+
+    def __init__(self, server: PostgresServer, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.server = server
+        self.directory = directory
+        self.name = ""
+
+    def __enter__(self) -> PostgresDatabase:
+        self.name = self.server.create_database()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.name:
+            self.server.drop_database(self.name)
+            self.name = ""
+
+    def url_for(self, release: Release | None = None) -> str:
+        """psycopg 3 for releases that ship it (RC1, GA), plain ``postgresql://`` (psycopg2) for 0.9.0."""
+        driver = "postgresql+psycopg" if release is None or release.postgres_driver == "psycopg" else "postgresql"
+        return self.server.url(self.name, driver).render_as_string(hide_password=False)
+
+    @contextmanager
+    def engine(self) -> Iterator[Engine]:
+        engine = create_engine(self.server.url(self.name))
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+    def alembic_revisions(self) -> list[str]:
+        with self.engine() as engine:
+            if "alembic_version" not in inspect(engine).get_table_names():
+                return []
+            with engine.connect() as connection:
+                return sorted(row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version")))
+
+    def _client(self, program: str, *args: str) -> None:
+        url = self.server.url(self.name, "postgresql")
+        command = [self.server.tool(program), f"--dbname={url.render_as_string(hide_password=False)}", *args]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+        if result.returncode != 0:
+            raise SuiteError(f"{program} failed: {result.stderr.strip().splitlines()[-1:]}")
+
+    def backup(self, name: str) -> Backup:
+        """``pg_dump`` in custom format: what an operator keeps before an upgrade."""
+        target = self.directory / f"{name}.dump"
+        started = time.monotonic()
+        self._client("pg_dump", "--format=custom", "--no-owner", f"--file={target}")
+        return Backup(target, time.monotonic() - started)
+
+    def restore(self, backup: Backup) -> None:
+        """The last-resort rollback: empty the database and ``pg_restore`` the dump into it."""
+        with self.engine() as engine, engine.begin() as connection:
+            connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        self._client("pg_restore", "--no-owner", "--exit-on-error", str(backup.path))

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import tomllib
+from email.parser import Parser
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from functools import cached_property
 from pathlib import Path
 
 import httpx
+from packaging.requirements import Requirement
 from rich.console import Console
 from uv import find_uv_bin
 
@@ -35,7 +37,7 @@ from .errors import SuiteError
 PACKAGE = "mcp-contextforge-gateway"
 PYPI_JSON = f"https://pypi.org/pypi/{PACKAGE}/json"
 #: Bump when the way a venv is built changes, so old venvs are not reused.
-RECIPE = "3"
+RECIPE = "4"
 _INTROSPECT = Path(__file__).with_name("probes") / "introspect.py"
 _SKIP_DIRS = {".git", "__pycache__", ".venv", "venv", "node_modules", "build", "dist", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
 
@@ -198,6 +200,11 @@ class Release:
         return dict(self.info["model_columns"])  # type: ignore[arg-type]
 
     @property
+    def postgres_driver(self) -> str:
+        """``psycopg`` (3) or ``psycopg2``: decides the SQLAlchemy URL scheme the release is given."""
+        return str(self.info["postgres_driver"])
+
+    @property
     def token_admin_flag(self) -> bool:
         """Whether ``create_jwt_token`` knows ``--admin`` (0.9.0 does not: the user row makes admins)."""
         return bool(self.info["token_admin_flag"])
@@ -231,6 +238,9 @@ class ReleaseCache:
                     "pip", "install", "--quiet", "--compile-bytecode", "--python", str(venv / "bin" / "python"),
                     "--exclude-newer", spec.resolved_at, spec.requirement,
                 )
+                postgres = _postgres_requirements(venv)
+                if postgres:
+                    self._uv("pip", "install", "--quiet", "--compile-bytecode", "--python", str(venv / "bin" / "python"), "--exclude-newer", spec.resolved_at, *postgres)
                 info = _introspect(venv / "bin" / "python", self._install_timeout)
             except BaseException:
                 shutil.rmtree(venv, ignore_errors=True)
@@ -249,6 +259,25 @@ class ReleaseCache:
         if result.returncode != 0:
             detail = (result.stderr or result.stdout).strip().splitlines()[-3:]
             raise SuiteError(f"{' '.join(command[1:3])} failed: {' | '.join(detail)}")
+
+
+def _postgres_requirements(venv: Path) -> list[str]:
+    """The release's own ``[postgres]`` extra, minus psycopg's ``c`` extra.
+
+    ``psycopg[c]`` compiles against libpq headers, which a fresh machine lacks; ``psycopg[binary]``
+    (also in the extra) is the same driver prebuilt.
+    """
+    metadata = next(venv.glob("lib/python*/site-packages/mcp_contextforge_gateway-*.dist-info/METADATA"), None)
+    if metadata is None:
+        return []
+    requirements = []
+    for line in Parser().parsestr(metadata.read_text()).get_all("Requires-Dist") or []:
+        requirement = Requirement(line)
+        if requirement.marker and requirement.marker.evaluate({"extra": "postgres"}) and not requirement.marker.evaluate({"extra": ""}):
+            requirement.extras.discard("c")
+            requirement.marker = None
+            requirements.append(str(requirement))
+    return requirements
 
 
 def _introspect(python: Path, timeout: float) -> dict[str, object]:

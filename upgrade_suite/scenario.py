@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .api import GatewayApi, mint_token
 from .config import SuiteConfig, canonical_alias
-from .database import Backup, SqliteDatabase
+from .database import Backup, Database, PostgresDatabase, PostgresServer, SqliteDatabase
 from .dataset import Dataset, SeedManifest, seed
 from .errors import SuiteError
 from .evidence import Evidence, Timings
@@ -27,8 +27,6 @@ from .releases import PyPIReleases, Release, ReleaseCache, ReleaseSpec, resolve_
 from .sandbox import Sandbox, remove_owned
 from .snapshots import Snapshot, SnapshotDiff, api_snapshot, diff, sql_snapshot
 from .expectations import expected_transformations
-
-DATABASES = {"sqlite": SqliteDatabase}
 
 
 class SuiteRun:
@@ -46,6 +44,9 @@ class SuiteRun:
         (self.work_root / ".gateway-upgrade-suite").write_text(f"pid={os.getpid()}\n")
         self._stack = ExitStack()
         self._mcp: McpServerFixture | None = None
+        self._postgres: PostgresServer | None = None
+        if config.postgres_url:
+            self._postgres = self._stack.enter_context(PostgresServer(config.postgres_url))  # unreachable: fail now
         self.open_scenarios: list[UpgradeScenario] = []
 
     def release(self, alias: str) -> Release:
@@ -60,6 +61,12 @@ class SuiteRun:
         if self._mcp is None:
             self._mcp = self._stack.enter_context(McpServerFixture(self.work_root / "mcp-server.log"))
         return self._mcp
+
+    def postgres(self) -> PostgresServer:
+        """The run's PostgreSQL server: the one given with -D postgres_url, or an embedded one started now."""
+        if self._postgres is None:
+            self._postgres = self._stack.enter_context(PostgresServer())
+        return self._postgres
 
     def close(self) -> None:
         """Close scenarios an interrupt left open, stop run-wide processes, remove an empty run dir."""
@@ -90,7 +97,7 @@ class UpgradeScenario:
         self.evidence = Evidence(self.sandbox.path / "evidence")
         self.timings = Timings()
         self._stack = ExitStack()
-        self.database: SqliteDatabase | None = None
+        self.database: Database | None = None
         self.current: Running | None = None
         self.previous: Release | None = None
         self.manifest: SeedManifest | None = None
@@ -104,10 +111,12 @@ class UpgradeScenario:
 
     # -- resources -------------------------------------------------------------------------
     def release(self, alias: str) -> Release:
-        with self.timings.phase(f"provision {canonical_alias(alias)}"):
-            release = self.run.release(alias)
-        self.releases[release.spec.alias] = release
-        return release
+        """The release behind an alias; its provisioning (install or cache hit) is timed once per scenario."""
+        alias = canonical_alias(alias)
+        if alias not in self.releases:
+            with self.timings.phase(f"provision {alias}"):
+                self.releases[alias] = self.run.release(alias)
+        return self.releases[alias]
 
     def versions(self) -> dict[str, dict[str, object]]:
         """What each release of the scenario really is: the evidence for "which versions were tested"."""
@@ -119,14 +128,19 @@ class UpgradeScenario:
             for alias, r in self.releases.items()
         }
 
-    def new_database(self, engine: str) -> SqliteDatabase:
-        """A fresh, empty, suite-owned database of the named engine."""
-        try:
-            backend = DATABASES[engine.lower()]
-        except KeyError:
-            raise SuiteError(f"database {engine!r} is not supported: use one of {', '.join(DATABASES)}") from None
-        self.database = self._stack.enter_context(backend(self.sandbox.subdir("database")))
+    def new_database(self, engine: str) -> Database:
+        """A fresh, empty, suite-owned database of the named engine; it becomes the scenario's database."""
+        self.database = self._fresh_database(engine, "database")
         return self.database
+
+    def _fresh_database(self, engine: str, directory: str) -> Database:
+        """A fresh, empty, suite-owned database ("sqlite" or "postgresql"), released with the scenario."""
+        if engine == "sqlite":
+            return self._stack.enter_context(SqliteDatabase(self.sandbox.subdir(directory)))
+        if engine == "postgresql":
+            with self.timings.phase("create PostgreSQL database"):
+                return self._stack.enter_context(PostgresDatabase(self.run.postgres(), self.sandbox.subdir(directory)))
+        raise SuiteError(f"database {engine!r} is not supported: use sqlite or postgresql")
 
     def environment(self, release: Release) -> dict[str, str]:
         assert self.database is not None
@@ -145,7 +159,8 @@ class UpgradeScenario:
         self.gateway_logs.append(gateway.log_path)
         with self.timings.phase(f"start {release.spec.alias}"):
             self._stack.enter_context(gateway)
-        token = mint_token(release, self.environment(release), self.run.secrets.admin_email, self.run.secrets.jwt_secret)
+        with self.timings.phase(f"mint token ({release.spec.alias})"):
+            token = mint_token(release, self.environment(release), self.run.secrets.admin_email, self.run.secrets.jwt_secret)
         api = self._stack.enter_context(GatewayApi(gateway.url, token, self.config.timeouts.request))
         self.current = Running(release, gateway, api)
         return self.current
@@ -211,11 +226,12 @@ class UpgradeScenario:
 
     def backup_diff(self) -> SnapshotDiff:
         """The pre-upgrade backup against the data as it was when the old release stopped."""
-        assert self.backup and self.before_sql
-        with SqliteDatabase(self.sandbox.subdir("backup-check")) as copy:
+        assert self.backup and self.before_sql and self.database
+        copy = self._fresh_database(self.database.engine_name, "backup-check")
+        with self.timings.phase("restore backup into a scratch database"):
             copy.restore(self.backup)
-            with copy.engine() as engine:
-                return diff(self.before_sql, sql_snapshot(engine))
+        with copy.engine() as engine:
+            return diff(self.before_sql, sql_snapshot(engine))
 
     def attach_logs(self) -> None:
         """Attach every gateway log of the scenario (called for failed scenarios)."""

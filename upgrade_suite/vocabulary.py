@@ -16,7 +16,7 @@ PROCEDURES = {
     "by starting it on the old database": False,
 }
 
-DATABASE_WORDS = {"SQLite": "sqlite"}
+DATABASE_WORDS = {"SQLite": "sqlite", "PostgreSQL": "postgresql"}
 
 PARAMETER_TYPES = {
     "Release": TypeBuilder.make_choice(list(DEFAULT_RELEASES)),

@@ -23,6 +23,16 @@ scripts = ScriptDirectory.from_config(Config(str(ini)))
 revisions = {
     rev.revision: sorted(rev._all_down_revisions) for rev in scripts.walk_revisions()
 }
+def postgres_driver() -> str:
+    for module in ("psycopg", "psycopg2"):
+        try:
+            __import__(module)
+            return module
+        except ImportError:
+            continue
+    return ""
+
+
 info = {
     "version": importlib.metadata.version("mcp-contextforge-gateway"),
     "python": sys.version.split()[0],
@@ -30,6 +40,7 @@ info = {
     "alembic_heads": sorted(scripts.get_heads()),
     "alembic_revisions": revisions,
     "model_columns": {name: sorted(c.name for c in table.columns) for name, table in sorted(Base.metadata.tables.items())},
+    "postgres_driver": postgres_driver(),
     "token_admin_flag": "--admin" in inspect.getsource(create_jwt_token),
 }
 Path(sys.argv[1]).write_text(json.dumps(info, indent=2))
