@@ -16,6 +16,7 @@ Feature: Version upgrade
     And the pre-upgrade backup holds every <from> object
     And all services should continue functioning
     And new features should be available
+    And the schema matches a fresh <to> install apart from its declared drift
 
     @sqlite
     Examples: SQLite
@@ -46,3 +47,23 @@ Feature: Version upgrade
     Examples: PostgreSQL
       | release | database   |
       | GA      | PostgreSQL |
+
+  # Product defect: GA's own migrations do not produce GA's schema. An RC1 database migrated to GA
+  # differs from a fresh GA install in column lengths, server defaults and five indexes (see the
+  # baselines in upgrade_suite/baselines/). Kept red and out of the CI gate; the gate above still
+  # fails on any drift beyond the declared baseline.
+  @UPG-01 @schema-parity @product-defect
+  Scenario Outline: An RC1 database upgraded to GA has exactly GA's fresh schema (<database>)
+    Given a running RC1 gateway with data on <database>
+    When I perform the upgrade to GA with Alembic before starting it
+    Then the schema matches a fresh GA install exactly
+
+    @sqlite
+    Examples: SQLite
+      | database |
+      | SQLite   |
+
+    @postgres
+    Examples: PostgreSQL
+      | database   |
+      | PostgreSQL |

@@ -6,8 +6,18 @@ from typing import Any
 
 from behave import given, register_type, then, when
 
-from upgrade_suite.checks import Checklist, administrator_signs_in, complete_schema, new_features, read_back, services_functioning
+from upgrade_suite.checks import (
+    Checklist,
+    administrator_signs_in,
+    complete_schema,
+    new_features,
+    objects_fate,
+    read_back,
+    serves_at_own_head,
+    services_functioning,
+)
 from upgrade_suite.dataset import Dataset, seed
+from upgrade_suite.schema import baseline_path, judge
 from upgrade_suite.snapshots import SnapshotDiff
 from upgrade_suite.vocabulary import PARAMETER_TYPES
 
@@ -34,6 +44,54 @@ def step_running_with_data(context: Any, release: str, database: str) -> None:
 @when("I perform the upgrade to {release:Release} {with_alembic:Procedure}")
 def step_upgrade(context: Any, release: str, with_alembic: bool) -> None:
     context.lab.upgrade(release, with_alembic)
+
+
+@given("it has been upgraded to {release:Release} {with_alembic:Procedure}")
+def step_has_been_upgraded(context: Any, release: str, with_alembic: bool) -> None:
+    context.lab.upgrade(release, with_alembic)
+
+
+@given("objects have been created on {release:Release}")
+def step_objects_created(context: Any, release: str) -> None:
+    assert context.lab.current.release.spec.alias == release, f"{release} is not the running release"
+    context.lab.create_after_upgrade()
+
+
+@when("I roll back to {release:Release} {by_restore:Rollback}")
+def step_roll_back(context: Any, release: str, by_restore: bool) -> None:
+    context.lab.rollback(release, by_restore)
+
+
+@then("{release:Release} serves again at its own Alembic head")
+def step_serves_at_own_head(context: Any, release: str) -> None:
+    lab = context.lab
+    running = lab.current
+    assert running.release.spec.alias == release, f"{running.release.spec.label} is running, not {release}"
+    health = running.api.request("GET", "/health")
+    with lab.database.engine() as engine:
+        assert_checklist(context, serves_at_own_head(engine, running.release, running.gateway.migration_failures(), health))
+
+
+@then("the objects created on {release:Release} are {kept:Fate}")
+def step_objects_fate(context: Any, release: str, kept: bool) -> None:
+    assert_checklist(context, objects_fate(context.lab.current.api, context.lab.made_after_upgrade, kept))
+
+
+@then("the schema matches a fresh {release:Release} install apart from its declared drift")
+def step_schema_within_baseline(context: Any, release: str) -> None:
+    lab = context.lab
+    diff = lab.schema_parity()
+    verdict = judge(diff, baseline_path(lab.previous, lab.current.release, lab.database.engine_name))
+    lab.evidence.attach("Schema parity diff", diff.render())
+    lab.evidence.attach("Schema drift against the declared baseline", verdict.render())
+    assert verdict.ok, "Schema drift beyond the declared baseline:\n  " + "\n  ".join(verdict.problems())
+
+
+@then("the schema matches a fresh {release:Release} install exactly")
+def step_schema_exact(context: Any, release: str) -> None:
+    diff = context.lab.schema_parity()
+    context.lab.evidence.attach("Schema parity diff", diff.render())
+    assert diff.ok, diff.render()
 
 
 @then("all existing data should be preserved")

@@ -90,6 +90,32 @@ def read_back(api: GatewayApi, manifest: SeedManifest, fixture_tools: tuple[str,
     return result
 
 
+def serves_at_own_head(engine: Engine, release: Release, log_failures: list[str], health: dict[str, Any]) -> Checklist:
+    """After a rollback: the old release's head is stamped and it started without migration errors.
+
+    "It serves" alone proves nothing: RC1 started on a GA-head database logs a failed migration
+    yet reports healthy.
+    """
+    result = Checklist(f"{release.spec.label} serves at its own Alembic head")
+    with engine.connect() as connection:
+        revisions = sorted(row[0] for row in connection.exec_driver_sql("SELECT version_num FROM alembic_version"))
+    result.check(f"alembic_version is {release.spec.alias}'s head {release.head}", revisions == [release.head], f"found {revisions}")
+    result.check("startup log free of migration errors", not log_failures, " | ".join(log_failures[:3]))
+    result.check("/health reports healthy", health.get("status") == "healthy", str(health))
+    return result
+
+
+def objects_fate(api: GatewayApi, made: dict[str, list[str]], kept: bool) -> Checklist:
+    """Whether objects made on the newer release are still served (kept) or gone (lost)."""
+    result = Checklist(f"Objects created after the upgrade are {'kept' if kept else 'lost'}")
+    for kind, ids in sorted(made.items()):
+        listed = {str(item["id"]) for item in api.list(kind)}
+        present = [object_id for object_id in ids if object_id in listed]
+        result.check(f"{kind} {', '.join(ids)}", bool(ids) and (len(present) == len(ids) if kept else not present),
+                     f"{len(present)}/{len(ids)} still served")
+    return result
+
+
 def new_features(engine: Engine, old: Release, new: Release) -> Checklist:
     """"New features are available": the new head is applied and the schema the new release added exists.
 

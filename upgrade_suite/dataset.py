@@ -87,3 +87,15 @@ def seed(api: GatewayApi, mcp_server_url: str, dataset: Dataset) -> SeedManifest
         ),
     )
     return manifest
+
+
+def create_marked(api: GatewayApi, mark: str) -> dict[str, list[str]]:
+    """One object of each simple kind, named after ``mark`` (e.g. objects made while GA ran)."""
+    slug = mark.lower().replace(" ", "-")
+    made = {
+        "teams": api.create("teams", {"name": f"{slug}-team", "description": mark, "visibility": "private"}),
+        "tools": api.create("tools", {"name": f"{slug.replace('-', '_')}_tool", "url": "http://127.0.0.1:9/marked", "integration_type": "REST", "request_type": "GET"}),
+        "resources": api.create("resources", {"uri": f"upgrade://{slug}/doc", "name": f"{slug}-doc", "content": mark, "mime_type": "text/plain"}),
+        "prompts": api.create("prompts", {"name": f"{slug.replace('-', '_')}_prompt", "template": f"{mark}: {{{{ name }}}}", "arguments": [{"name": "name", "required": True}]}),
+    }
+    return {kind: [str(created["id"])] for kind, created in made.items()}

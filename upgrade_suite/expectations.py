@@ -1,10 +1,12 @@
 """The transformations a release makes to existing data on purpose, declared once and shown in reports.
 
-Each declaration says which field may move, how (a named rule), why, and from which release on
-it happens. It applies to an upgrade ``old -> new`` only when ``old < introduced_in <= new``, so an
-upgrade between two later releases is judged without it, and any other change still fails.
-Measured on RC1 -> GA (SQLite): the migration widens built-in roles; GA's first start gives
-unowned objects to the admin's personal team and marks them as migrated.
+Each declaration says which field may move, how (a named rule), why, and since which release.
+Two kinds: an ``upgrade`` transformation is made by the migration to a release, so it applies to
+``old -> new`` only when ``old < since <= new``; a ``runtime`` one is made by every start of a
+release from ``since`` on, so it applies whenever ``new >= since``. Any other change still fails.
+Measured on RC1 -> GA (SQLite, PostgreSQL): GA's migration widens built-in roles; every start of
+RC1 or GA gives unowned objects to the admin's personal team and marks them as migrated
+("mcpgateway-0.7.0-migration"), so a restored backup shows it too.
 """
 
 from __future__ import annotations
@@ -20,25 +22,29 @@ _OWNED = ("tools", "resources", "prompts", "servers", "gateways")
 
 @dataclass(frozen=True)
 class Declared:
-    """An expectation and the release that introduced it."""
+    """An expectation, whether an upgrade or every start makes it, and since which release."""
 
-    introduced_in: str
+    kind: str  # "upgrade" | "runtime"
+    since: str
     expectation: Expectation
+
+    def applies(self, old: Version, new: Version) -> bool:
+        since = Version(self.since)
+        return since <= new and (self.kind == "runtime" or old < since)
 
 
 DECLARED: tuple[Declared, ...] = (
-    Declared("1.0.0", Expectation("sql", ("roles",), "permissions", "gains items (keeps all old ones)", "GA's migration grants built-in roles new permissions")),
-    Declared("1.0.0", Expectation("sql", ("roles",), "updated_at", "moves forward in time", "GA's migration touches the built-in roles it widens")),
-    Declared("1.0.0", Expectation("sql", _OWNED, "team_id", "set from null", "GA's start assigns unowned objects to the admin's personal team")),
-    Declared("1.0.0", Expectation("api", ("tools", "resources", "prompts", "servers", "gateways"), "teamId", "set from null", "GA's start assigns unowned objects to the admin's personal team")),
-    Declared("1.0.0", Expectation("sql", _OWNED, "federation_source", "set from null", "GA's start marks the objects it re-owned as 'mcpgateway-0.7.0-migration'")),
-    Declared("1.0.0", Expectation("sql", _OWNED, "updated_at", "moves forward in time", "GA's start updates the objects it re-owns")),
-    # Not an upgrade effect: every running gateway health-checks its federated peers.
-    Declared("0", Expectation("sql", ("gateways",), "last_seen", "moves forward in time", "a running gateway health-checks federated gateways")),
+    Declared("upgrade", "1.0.0", Expectation("sql", ("roles",), "permissions", "gains items (keeps all old ones)", "GA's migration grants built-in roles new permissions")),
+    Declared("upgrade", "1.0.0", Expectation("sql", ("roles",), "updated_at", "moves forward in time", "GA's migration touches the built-in roles it widens")),
+    Declared("runtime", "0.7.0", Expectation("sql", _OWNED, "team_id", "set from null", "a gateway start assigns unowned objects to the admin's personal team")),
+    Declared("runtime", "0.7.0", Expectation("api", _OWNED, "teamId", "set from null", "a gateway start assigns unowned objects to the admin's personal team")),
+    Declared("runtime", "0.7.0", Expectation("sql", _OWNED, "federation_source", "set from null", "a gateway start marks the objects it re-owns as 'mcpgateway-0.7.0-migration'")),
+    Declared("runtime", "0.7.0", Expectation("sql", _OWNED, "updated_at", "moves forward in time", "a gateway start updates the objects it re-owns")),
+    Declared("runtime", "0", Expectation("sql", ("gateways",), "last_seen", "moves forward in time", "a running gateway health-checks federated gateways")),
 )
 
 
 def expected_transformations(old_version: str, new_version: str) -> list[Expectation]:
     """The declared transformations an upgrade from ``old_version`` to ``new_version`` may show."""
     old, new = Version(old_version), Version(new_version)
-    return [d.expectation for d in DECLARED if Version(d.introduced_in) <= new and (old < Version(d.introduced_in) or d.introduced_in == "0")]
+    return [d.expectation for d in DECLARED if d.applies(old, new)]

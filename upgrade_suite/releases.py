@@ -221,7 +221,7 @@ class ReleaseCache:
         """Return the release's venv, building it first if no complete one exists."""
         venv = self.root / f"{spec.version}-{spec.key}"
         info_file = venv / "release.json"
-        with _exclusive(venv.with_suffix(".lock")):
+        with _exclusive(venv.parent / f"{venv.name}.lock"):
             if not info_file.exists():
                 self._build(spec, venv)
             info = json.loads(info_file.read_text())

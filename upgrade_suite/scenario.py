@@ -17,7 +17,7 @@ from pathlib import Path
 from .api import GatewayApi, mint_token
 from .config import SuiteConfig, canonical_alias
 from .database import Backup, Database, PostgresDatabase, PostgresServer, SqliteDatabase
-from .dataset import Dataset, SeedManifest, seed
+from .dataset import Dataset, SeedManifest, create_marked, seed
 from .errors import SuiteError
 from .evidence import Evidence, Timings
 from .gateway import GatewaySecrets, ProcessGateway, gateway_environment
@@ -25,6 +25,7 @@ from .mcp_fixture import McpServerFixture
 from .migrations import AlembicRun, Migrations
 from .releases import PyPIReleases, Release, ReleaseCache, ReleaseSpec, resolve_all, writable_cache
 from .sandbox import Sandbox, remove_owned
+from .schema import SchemaDiff, bootstrap_fresh, compare, describe
 from .snapshots import Snapshot, SnapshotDiff, api_snapshot, diff, sql_snapshot
 from .expectations import expected_transformations
 
@@ -45,6 +46,7 @@ class SuiteRun:
         self._stack = ExitStack()
         self._mcp: McpServerFixture | None = None
         self._postgres: PostgresServer | None = None
+        self.fresh_schemas: dict[tuple[str, str], dict[str, str]] = {}
         if config.postgres_url:
             self._postgres = self._stack.enter_context(PostgresServer(config.postgres_url))  # unreachable: fail now
         self.open_scenarios: list[UpgradeScenario] = []
@@ -107,6 +109,9 @@ class UpgradeScenario:
         self.alembic_runs: list[AlembicRun] = []
         self.gateway_logs: list[Path] = []
         self.releases: dict[str, Release] = {}
+        self.made_after_upgrade: dict[str, list[str]] = {}
+        self.upgraded_to: Release | None = None
+        self.rolled_back_by_restore = False
         run.open_scenarios.append(self)
 
     # -- resources -------------------------------------------------------------------------
@@ -211,10 +216,41 @@ class UpgradeScenario:
                 raise AssertionError(f"{run.command} failed with exit {run.exit_code}: {run.output.strip().splitlines()[-1:]}")
         self.start(target)
 
+    def create_after_upgrade(self) -> None:
+        """Objects made on the new release (what a rollback does to them is part of the verdict)."""
+        assert self.current is not None
+        with self.timings.phase(f"create objects on {self.current.release.spec.alias}"):
+            self.made_after_upgrade = create_marked(self.current.api, f"made on {self.current.release.spec.alias}")
+        self.evidence.attach(f"Objects created on {self.current.release.spec.alias}", self.made_after_upgrade, "json")
+
+    def rollback(self, target: str, by_restore: bool) -> None:
+        """Stop the new release, take the database back (downgrade or restore), start ``target``."""
+        assert self.database is not None and self.backup is not None
+        newer = self.stop()
+        release = self.release(target)
+        if by_restore:
+            with self.timings.phase("restore pre-upgrade backup"):
+                self.database.restore(self.backup)
+        else:
+            with self.timings.phase(f"alembic downgrade {release.head} ({newer.spec.alias})"):
+                run = Migrations(newer, self.environment(newer), self.sandbox.path, self.config.timeouts.migration).downgrade(release.head)
+            self.alembic_runs.append(run)
+            self.evidence.attach(f"alembic downgrade {release.head} ({newer.spec.label})", run.render())
+            if not run.ok:
+                raise AssertionError(f"{run.command} ({newer.spec.label}) failed with exit {run.exit_code}: {run.output.strip().splitlines()[-1:]}")
+        self.rolled_back_by_restore = by_restore
+        self.upgraded_to = newer
+        self.start(target)
+
     def data_diffs(self) -> list[SnapshotDiff]:
-        """API and SQL diffs of now against before the upgrade, with the pair's declared transformations."""
+        """API and SQL diffs of now against before the upgrade, with the declared transformations.
+
+        After an upgrade, the pair's own; after a rollback by downgrade, those of the upgrade that was
+        undone (its data changes stay); after a restore, only runtime ones (the data is the backup).
+        """
         assert self.current and self.previous and self.before_api and self.before_sql and self.database
-        expectations = expected_transformations(self.previous.version, self.current.release.version)
+        newest = self.upgraded_to if self.upgraded_to and not self.rolled_back_by_restore else self.current.release
+        expectations = expected_transformations(self.previous.version, newest.version)
         with self.timings.phase("snapshot and compare"):
             after_api = api_snapshot(self.current.api)
             with self.database.engine() as engine:
@@ -232,6 +268,28 @@ class UpgradeScenario:
             copy.restore(self.backup)
         with copy.engine() as engine:
             return diff(self.before_sql, sql_snapshot(engine))
+
+    def fresh_schema(self, release: Release) -> dict[str, str]:
+        """The schema of a fresh install of ``release`` on this scenario's engine (made once per run)."""
+        assert self.database is not None
+        key = (release.spec.key, self.database.engine_name)
+        if key not in self.run.fresh_schemas:
+            scratch = self._fresh_database(self.database.engine_name, f"fresh-{release.spec.alias}")
+            environment = gateway_environment(release, scratch.url_for(release), self.run.secrets, self.sandbox.path)
+            with self.timings.phase(f"fresh install of {release.spec.alias} for schema parity"):
+                bootstrap_fresh(release, environment, self.sandbox.path, self.config.timeouts.migration)
+            with scratch.engine() as engine:
+                self.run.fresh_schemas[key] = describe(engine)
+        return self.run.fresh_schemas[key]
+
+    def schema_parity(self) -> SchemaDiff:
+        """This database's schema against a fresh install of the release it is now at."""
+        assert self.database is not None and self.current is not None
+        release = self.current.release
+        fresh = self.fresh_schema(release)
+        with self.database.engine() as engine:
+            migrated = describe(engine)
+        return compare(migrated, fresh, f"Schema of this database vs a fresh {release.spec.label} install ({self.database.label})")
 
     def attach_logs(self) -> None:
         """Attach every gateway log of the scenario (called for failed scenarios)."""

@@ -132,7 +132,7 @@ class Change:
 
     def render(self) -> str:
         why = f"  [expected: {self.reason}]" if self.reason else ""
-        return f"{self.group} [{self.key}] {self.field}: {_short(self.before)} -> {_short(self.after)}{why}"
+        return f"{self.group} [{self.key}] {self.field}: {_describe(self.before, self.after)}{why}"
 
 
 @dataclass(frozen=True)
@@ -254,6 +254,15 @@ def diff(before: Snapshot, after: Snapshot, expectations: Iterable[Expectation] 
         if added:
             result.added_rows[group] = added
     return result
+
+
+def _describe(before: Any, after: Any) -> str:
+    """``old -> new``; for two JSON lists, the items removed and added (long lists differ in one item)."""
+    old, new = _json_list(before), _json_list(after)
+    if old is not None and new is not None and old != new:
+        removed, added = sorted(old - new), sorted(new - old)
+        return f"list lost {_short([json.loads(i) for i in removed], 200)}, gained {_short([json.loads(i) for i in added], 200)}"
+    return f"{_short(before)} -> {_short(after)}"
 
 
 def _short(value: Any, limit: int = 80) -> str:

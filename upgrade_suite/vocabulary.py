@@ -16,10 +16,22 @@ PROCEDURES = {
     "by starting it on the old database": False,
 }
 
+#: How a rollback takes the database back: the newer release's Alembic downgrade to the older
+#: release's head, or the pre-upgrade backup restored (the last resort).
+ROLLBACKS = {
+    "with Alembic downgrade": False,
+    "by restoring the pre-upgrade backup": True,
+}
+
+#: What happened to objects created on the newer release once the older one serves again.
+FATES = {"kept": True, "lost": False}
+
 DATABASE_WORDS = {"SQLite": "sqlite", "PostgreSQL": "postgresql"}
 
 PARAMETER_TYPES = {
     "Release": TypeBuilder.make_choice(list(DEFAULT_RELEASES)),
     "Database": TypeBuilder.make_enum(DATABASE_WORDS),
     "Procedure": TypeBuilder.make_enum(PROCEDURES),
+    "Rollback": TypeBuilder.make_enum(ROLLBACKS),
+    "Fate": TypeBuilder.make_enum(FATES),
 }
