@@ -87,6 +87,16 @@ def step_schema_within_baseline(context: Any, release: str) -> None:
     assert verdict.ok, "Schema drift beyond the declared baseline:\n  " + "\n  ".join(verdict.problems())
 
 
+@then("the database matches the same data upgraded through {release:Release}")
+def step_matches_path_through(context: Any, release: str) -> None:
+    schema, data, counts = context.lab.compare_with_path_through(release)
+    context.lab.evidence.attach(schema.title, schema.render())
+    context.lab.evidence.attach(counts.title, counts.render())
+    assert_diff(context, f"Pre-existing rows, direct vs through {release}", data)
+    assert schema.ok, schema.render()
+    assert counts.ok, "\n  ".join(counts.failures())
+
+
 @then("the schema matches a fresh {release:Release} install exactly")
 def step_schema_exact(context: Any, release: str) -> None:
     diff = context.lab.schema_parity()

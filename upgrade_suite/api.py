@@ -47,14 +47,16 @@ class ApiError(AssertionError):
 def mint_token(release: Release, environment: dict[str, str], email: str, secret: str, minutes: int = 240) -> str:
     """An unrestricted admin JWT made by the release's own ``create_jwt_token`` (run in its venv).
 
-    ``teams: null`` with ``is_admin`` is the releases' admin bypass; without it a token is
-    "public-only" and may not create team-owned objects. The tool's ``-u`` cannot express it, so
-    the claims are given as ``-d`` JSON.
+    RC1 and GA (whose tool knows ``--admin``): ``teams: null`` with ``is_admin`` is their admin
+    bypass; without it a token is "public-only" and may not create team-owned objects, and the
+    tool's ``-u`` cannot express it, so the claims go in as ``-d`` JSON. 0.9.0 has no such claim
+    (it crashes on ``teams: null``): the admin user's row makes the token an admin's.
     """
-    claims = json.dumps({"sub": email, "is_admin": True, "teams": None})
-    command = [str(release.python), "-m", "mcpgateway.utils.create_jwt_token", "-d", claims, "-e", str(minutes), "-s", secret]
+    command = [str(release.python), "-m", "mcpgateway.utils.create_jwt_token", "-e", str(minutes), "-s", secret]
     if release.token_admin_flag:
-        command.append("--admin")
+        command += ["-d", json.dumps({"sub": email, "is_admin": True, "teams": None}), "--admin"]
+    else:
+        command += ["-u", email]
     result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     lines = result.stdout.strip().splitlines()
     if result.returncode != 0 or not lines:

@@ -6,7 +6,8 @@ Two kinds: an ``upgrade`` transformation is made by the migration to a release, 
 release from ``since`` on, so it applies whenever ``new >= since``. Any other change still fails.
 Measured on RC1 -> GA (SQLite, PostgreSQL): GA's migration widens built-in roles; every start of
 RC1 or GA gives unowned objects to the admin's personal team and marks them as migrated
-("mcpgateway-0.7.0-migration"), so a restored backup shows it too.
+("mcpgateway-0.7.0-migration"), so a restored backup shows it too. On 0.9.0 -> GA: the 1.0
+migrations rename prompts to their slug.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ class Declared:
 DECLARED: tuple[Declared, ...] = (
     Declared("upgrade", "1.0.0", Expectation("sql", ("roles",), "permissions", "gains items (keeps all old ones)", "GA's migration grants built-in roles new permissions")),
     Declared("upgrade", "1.0.0", Expectation("sql", ("roles",), "updated_at", "moves forward in time", "GA's migration touches the built-in roles it widens")),
+    Declared("upgrade", "1.0.0b1", Expectation("sql", ("prompts",), "name", "slugified", "1.0 keeps a prompt's name as a slug (the original goes to original_name)")),
+    Declared("upgrade", "1.0.0b1", Expectation("api", ("prompts",), "name", "slugified", "1.0 lists a prompt by its slugged name")),
+    Declared("upgrade", "1.0.0b1", Expectation("api", ("prompts",), "originalName", "set from null", "1.0 adds originalName (0.9 had none)")),
     Declared("runtime", "0.7.0", Expectation("sql", _OWNED, "team_id", "set from null", "a gateway start assigns unowned objects to the admin's personal team")),
     Declared("runtime", "0.7.0", Expectation("api", _OWNED, "teamId", "set from null", "a gateway start assigns unowned objects to the admin's personal team")),
     Declared("runtime", "0.7.0", Expectation("sql", _OWNED, "federation_source", "set from null", "a gateway start marks the objects it re-owns as 'mcpgateway-0.7.0-migration'")),

@@ -26,7 +26,8 @@ from .migrations import AlembicRun, Migrations
 from .releases import PyPIReleases, Release, ReleaseCache, ReleaseSpec, resolve_all, writable_cache
 from .sandbox import Sandbox, remove_owned
 from .schema import SchemaDiff, bootstrap_fresh, compare, describe
-from .snapshots import Snapshot, SnapshotDiff, api_snapshot, diff, sql_snapshot
+from .checks import Checklist
+from .snapshots import Snapshot, SnapshotDiff, api_snapshot, diff, restricted, sql_snapshot
 from .expectations import expected_transformations
 
 
@@ -111,6 +112,7 @@ class UpgradeScenario:
         self.releases: dict[str, Release] = {}
         self.made_after_upgrade: dict[str, list[str]] = {}
         self.upgraded_to: Release | None = None
+        self.migrated: tuple[dict[str, str], Snapshot] | None = None
         self.rolled_back_by_restore = False
         run.open_scenarios.append(self)
 
@@ -214,7 +216,38 @@ class UpgradeScenario:
             self.evidence.attach(f"alembic upgrade head ({release.spec.label})", run.render())
             if not run.ok:
                 raise AssertionError(f"{run.command} failed with exit {run.exit_code}: {run.output.strip().splitlines()[-1:]}")
+            with self.timings.phase("snapshot the migrated database"), self.database.engine() as engine:
+                self.migrated = (describe(engine), sql_snapshot(engine))
         self.start(target)
+
+    def compare_with_path_through(self, via: str) -> tuple[SchemaDiff, SnapshotDiff, Checklist]:
+        """The pre-upgrade backup migrated through ``via`` first, against the direct migration.
+
+        Both stop at the migration (no gateway start), so what differs is the migration chain:
+        the schema, every pre-existing row (rows a migration generates get new random ids on each
+        path, so those are compared by count per table).
+        """
+        assert self.database is not None and self.backup is not None and self.migrated and self.current and self.previous
+        stops = [self.release(via), self.current.release]
+        copy = self._fresh_database(self.database.engine_name, f"through-{stops[0].spec.alias}")
+        copy.restore(self.backup)
+        for release in stops:
+            environment = gateway_environment(release, copy.url_for(release), self.run.secrets, self.sandbox.path)
+            with self.timings.phase(f"alembic upgrade head ({release.spec.alias}, path through {via})"):
+                run = Migrations(release, environment, self.sandbox.path, self.config.timeouts.migration).upgrade("head")
+            self.evidence.attach(f"alembic upgrade head ({release.spec.label}, path through {via})", run.render())
+            if not run.ok:
+                raise AssertionError(f"{run.command} ({release.spec.label}) failed on the path through {via}: {run.output.strip().splitlines()[-1:]}")
+        with copy.engine() as engine:
+            schema, data = describe(engine), sql_snapshot(engine)
+        direct_schema, direct_data = self.migrated
+        title = f"{self.previous.spec.alias} -> {self.current.release.spec.alias} directly vs through {via}"
+        expectations = [e for e in expected_transformations(self.previous.version, self.current.release.version) if e.rule == "moves forward in time"]
+        counts = Checklist(f"Row counts per table, {title}")
+        for table, count in direct_data.counts().items():
+            counts.check(table, data.counts().get(table) == count, f"direct {count}, through {via} {data.counts().get(table)}")
+        data_diff = diff(restricted(direct_data, self.before_sql), restricted(data, self.before_sql), expectations)
+        return compare(direct_schema, schema, f"Schema, {title}"), data_diff, counts
 
     def create_after_upgrade(self) -> None:
         """Objects made on the new release (what a rollback does to them is part of the verdict)."""

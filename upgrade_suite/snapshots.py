@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -56,6 +57,12 @@ class Snapshot:
             group: {key: hashlib.sha256(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()[:16] for key, row in rows.items()}
             for group, rows in self.groups.items()
         }
+
+
+def restricted(snapshot: Snapshot, to: Snapshot) -> Snapshot:
+    """Only the rows whose keys ``to`` has: the user's data, not rows a migration generated with new ids."""
+    groups = {group: {key: row for key, row in rows.items() if key in to.groups.get(group, {})} for group, rows in snapshot.groups.items()}
+    return Snapshot(snapshot.source, groups, snapshot.fields)
 
 
 def sql_snapshot(engine: Engine, skip: Iterable[str] = ("alembic_version",)) -> Snapshot:
@@ -175,8 +182,14 @@ def _superset(before: Any, after: Any) -> bool:
     return old is not None and new is not None and old <= new
 
 
+def _slugified(before: Any, after: Any) -> bool:
+    """``probe_prompt_1`` -> ``probe-prompt-1``: lower case, runs of other characters become one dash."""
+    return isinstance(before, str) and after == re.sub(r"[^a-z0-9]+", "-", before.lower()).strip("-")
+
+
 #: How a declared transformation may move a value.
 RULES: dict[str, Any] = {
+    "slugified": _slugified,
     "set from null": lambda before, after: before is None and after is not None,
     "moves forward in time": _later,
     "gains items (keeps all old ones)": _superset,

@@ -6,16 +6,17 @@ Upgrade tests need a database that looks like one a real deployment of the *old*
 behind, with enough rows that slow or data-dependent migrations show up. Raw SQL would drift from
 what the release really writes, so every row is built with the release's own SQLAlchemy models
 (``mcpgateway.db``) and flushed through its ORM: column defaults, ``before_insert`` listeners (tool
-and prompt names, team and gateway slugs), tag normalisation and password hashing are the
-release's own. Relations mirror the services: each user has a personal team and global role,
-shared teams have owners and members (with history and team roles), gateways own federated
-tools/resources/prompts, virtual servers bundle tools/resources/prompts, users hold API tokens,
-and tools, servers, resources and prompts have metrics.
+and prompt names, team and gateway slugs, JSON-schema checks), tag normalisation and password
+hashing are the release's own. Relations mirror what its services create: each user has a personal
+team and a global role; shared teams have an owner and members, with history rows and team roles;
+gateways own federated tools, resources and prompts; virtual servers bundle tools, resources and
+prompts; users hold API tokens; tools, servers, resources and prompts have metrics.
 
-``scale`` is the approximate total number of rows, spread over the kinds in ``SHARES``; names are
-deterministic (``bulk-tool-000123``), so equal scales give the same logical data. Everything is
-inserted in one transaction, flushed in batches of ``BATCH``. A kind whose model is absent from
-the release is skipped, as is a column the release lacks; both are reported under ``skipped``.
+``scale`` is the approximate total number of rows, spread over the kinds by ``SHARES``. Names are
+deterministic (``bulk-tool-000123``), so equal scales give the same logical data; ids are whatever
+the models generate. Everything goes in one transaction, flushed in batches of ``BATCH``, so a
+failure leaves the database untouched. A kind whose model is missing from the release is skipped,
+as is a column the release lacks; both are reported under ``skipped``.
 
 Output (JSON, to the path in argv[2]): ``{"scale", "counts": {table: rows}, "skipped": {kind:
 reason}, "seconds"}``. Written to a file, not stdout, because importing the gateway logs to stdout.
@@ -33,8 +34,8 @@ from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
 
 BATCH = 1000
 
-# Share of ``scale`` per kind. Rows the services create alongside others (a personal team, owner
-# membership and roles per user, history per membership) come on top and are budgeted for here.
+# Share of ``scale`` per kind. The rows services create alongside (a personal team, owner
+# membership and roles per user, a history row per membership) are budgeted within the total.
 SHARES: dict[str, float] = {
     "users": 0.02,
     "teams": 0.005,
@@ -54,6 +55,8 @@ SHARES: dict[str, float] = {
     "resource_metrics": 0.01,
     "prompt_metrics": 0.01,
 }
+# Server relationship -> (association column of the bundled item, share of association rows).
+SERVER_BUNDLES = {"tools": ("tool_id", "server_tools"), "resources": ("resource_id", "server_resources"), "prompts": ("prompt_id", "server_prompts")}
 VISIBILITIES = ("public", "team", "private")
 PASSWORD = "Bulk-Passw0rd-not-secret"
 METRIC_WINDOW_MINUTES = 7 * 24 * 60
@@ -77,25 +80,32 @@ def spread(total: int, buckets: int) -> list[int]:
 
 
 def pick(items: Sequence[Any], start: int, count: int) -> list[Any]:
-    """``count`` distinct items (wrapping around), beginning at ``start``."""
-    count = min(count, len(items))
-    return [items[(start + offset) % len(items)] for offset in range(count)]
+    """Up to ``count`` distinct items (wrapping around), beginning at ``start``."""
+    return [items[(start + offset) % len(items)] for offset in range(min(count, len(items)))]
 
 
 def tool_schema(index: int) -> dict[str, Any]:
-    """A plausible JSON schema for a tool's input."""
-    return {
+    """A plausible JSON schema for a tool's input.
+
+    Nine in ten declare draft-07, as zod-to-json-schema based MCP servers emit; the rest leave
+    ``$schema`` out, which the release checks as draft 2020-12 (several times slower).
+    """
+    schema: dict[str, Any] = {
         "type": "object",
         "properties": {
             "query": {"type": "string", "description": f"Query for bulk tool {index}"},
             "limit": {"type": "integer", "minimum": 1, "maximum": 100 + index % 900},
         },
         "required": ["query"],
+        "additionalProperties": False,
     }
+    if index % 10:
+        schema["$schema"] = "http://json-schema.org/draft-07/schema#"
+    return schema
 
 
 def metric_fields(index: int, now: datetime) -> dict[str, Any]:
-    """Deterministic invocation outcome: ~10% failures, timestamps over the last week."""
+    """Deterministic invocation outcome: one in ten fails, timestamps spread over the last week."""
     failed = index % 10 == 0
     return {
         "timestamp": now - timedelta(minutes=(index * 7) % METRIC_WINDOW_MINUTES),
@@ -110,15 +120,19 @@ class Seeder:
 
     def __init__(self, scale: int) -> None:
         # Imported here so a usage error does not pay for (or log) the gateway import.
-        from mcpgateway import db  # pylint: disable=import-outside-toplevel
-        from mcpgateway.config import settings  # pylint: disable=import-outside-toplevel
-        from mcpgateway.services.argon2_service import hash_password  # pylint: disable=import-outside-toplevel
-        from mcpgateway.validation.tags import TagValidator  # pylint: disable=import-outside-toplevel
+        # pylint: disable=import-outside-toplevel
+        from sqlalchemy import inspect
+
+        from mcpgateway import db
+        from mcpgateway.config import settings
+        from mcpgateway.services.argon2_service import hash_password
+        from mcpgateway.validation.tags import TagValidator
 
         self.db = db
         self.settings = settings
+        self.inspect = inspect
         self.tags: Callable[[list[str]], list[Any]] = TagValidator.validate_list
-        self.password_hash = hash_password(PASSWORD)
+        self.password_hash = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once, share
         self.session = db.SessionLocal(expire_on_commit=False)
         self.scale = scale
         self.now = datetime.now(timezone.utc)
@@ -135,7 +149,7 @@ class Seeder:
         self.prompts: list[Any] = []
         self.servers: list[Any] = []
 
-    # -- helpers ------------------------------------------------------------------------------
+    # -- plumbing -----------------------------------------------------------------------------
 
     def share(self, kind: str) -> int:
         """Row budget of a kind at this scale (at least one)."""
@@ -149,34 +163,31 @@ class Seeder:
         return found
 
     def make(self, model: Any, **fields: Any) -> Any:
-        """Instantiate ``model`` with the fields it knows; report the ones this release lacks."""
+        """Instantiate ``model`` with the fields it maps; report the ones this release lacks."""
         if model not in self._attributes:
-            from sqlalchemy import inspect  # pylint: disable=import-outside-toplevel
-
-            self._attributes[model] = set(inspect(model).all_orm_descriptors.keys())
+            self._attributes[model] = set(self.inspect(model).all_orm_descriptors.keys())
         known = self._attributes[model]
         for name in fields.keys() - known:
             self.skipped[f"{model.__tablename__}.{name}"] = "column absent in this release"
         return model(**{name: value for name, value in fields.items() if name in known})
 
+    def tally(self, table: str, rows: int) -> None:
+        """Count inserted rows of a table."""
+        self.counts[table] = self.counts.get(table, 0) + rows
+
     def insert(self, rows: Iterable[Any]) -> list[Any]:
-        """Add rows in flushed batches and count them per table."""
+        """Add model instances in flushed batches (built lazily, batch by batch)."""
         stored: list[Any] = []
         for batch in chunked(rows, BATCH):
             self.session.add_all(batch)
             self.session.flush()
             stored.extend(batch)
         for row in stored:
-            table = row.__tablename__
-            self.counts[table] = self.counts.get(table, 0) + 1
+            self.tally(row.__tablename__, 1)
         return stored
 
-    def count_links(self, model: Any, relation: str, owners: Sequence[Any]) -> None:
-        """Count association rows created through a many-to-many relationship."""
-        table = getattr(model, relation).property.secondary.name
-        self.counts[table] = self.counts.get(table, 0) + sum(len(getattr(owner, relation)) for owner in owners)
-
-    def require(self, items: Sequence[Any], what: str) -> None:
+    @staticmethod
+    def require(items: Sequence[Any], what: str) -> None:
         """``Skip`` when a prerequisite kind produced nothing."""
         if not items:
             raise Skip(f"no {what} to attach to")
@@ -186,61 +197,70 @@ class Seeder:
         team = self.shared_teams[index % len(self.shared_teams)]
         return {"team_id": team.id, "owner_email": team.created_by, "visibility": VISIBILITIES[index % len(VISIBILITIES)]}
 
-    # -- kinds --------------------------------------------------------------------------------
+    def origin(self, index: int, federated_every: int) -> dict[str, Any]:
+        """Scoping and audit fields; every ``federated_every``-th item comes from a gateway.
 
-    def seed_users(self) -> None:
-        """Local users, as the email auth service registers them."""
-        user = self.model("EmailUser")
-        self.users = self.insert(
-            self.make(
-                user,
-                email=f"bulk-user-{index:06d}@example.com",
-                password_hash=self.password_hash,
-                full_name=f"Bulk User {index:06d}",
-                is_admin=False,
-                auth_provider="local",
-            )
-            for index in range(self.share("users"))
+        Federated items get the ``gateway`` relationship itself (the release's name listeners
+        read it) and inherit its team, owner and visibility, as the gateway service does.
+        """
+        if not self.gateways or index % federated_every:
+            scope = self.scoping(index)
+            return {**scope, "created_by": scope["owner_email"], "created_via": "api"}
+        gateway = self.gateways[(index // federated_every) % len(self.gateways)]
+        return {
+            "gateway": gateway,
+            "team_id": gateway.team_id,
+            "owner_email": gateway.owner_email,
+            "visibility": gateway.visibility,
+            "created_by": gateway.owner_email,
+            "created_via": "federation",
+            "federation_source": gateway.name,
+        }
+
+    # -- rows ---------------------------------------------------------------------------------
+
+    def user(self, index: int) -> Any:
+        """A local user, as the email auth service registers one."""
+        return self.make(
+            self.model("EmailUser"),
+            email=f"bulk-user-{index:06d}@example.com",
+            password_hash=self.password_hash,
+            full_name=f"Bulk User {index:06d}",
+            is_admin=False,
+            auth_provider="local",
         )
 
-    def seed_teams(self) -> None:
-        """A personal team per user (as the personal team service does) plus shared teams."""
-        self.require(self.users, "users")
-        team = self.model("EmailTeam")
-        personal = self.insert(
-            self.make(
-                team,
-                name=f"{user.full_name}'s Team",
-                slug="personal-" + user.email.replace("@", "-").replace(".", "-").lower(),
-                description=f"Personal workspace for {user.email}",
-                created_by=user.email,
-                is_personal=True,
-                visibility="private",
-                is_active=True,
-            )
-            for user in self.users
+    def personal_team(self, user: Any) -> Any:
+        """A user's personal team, as the personal team service creates it."""
+        return self.make(
+            self.model("EmailTeam"),
+            name=f"{user.full_name}'s Team",
+            slug="personal-" + user.email.replace("@", "-").replace(".", "-").lower(),
+            description=f"Personal workspace for {user.email}",
+            created_by=user.email,
+            is_personal=True,
+            visibility="private",
+            is_active=True,
         )
-        self.personal_teams = {row.created_by: row for row in personal}
-        self.shared_teams = self.insert(
-            self.make(
-                team,
-                name=f"bulk-team-{index:06d}",
-                description=f"Shared bulk team {index}",
-                created_by=self.users[index % len(self.users)].email,
-                is_personal=False,
-                visibility=("public", "private")[index % 2],
-                is_active=True,
-            )
-            for index in range(self.share("teams"))
+
+    def shared_team(self, index: int) -> Any:
+        """A shared team created by one of the bulk users."""
+        return self.make(
+            self.model("EmailTeam"),
+            name=f"bulk-team-{index:06d}",
+            description=f"Shared bulk team {index}",
+            created_by=self.users[index % len(self.users)].email,
+            is_personal=False,
+            visibility=("public", "private")[index % 2],
+            is_active=True,
         )
 
     def membership_plan(self) -> list[tuple[Any, str, str, Optional[str]]]:
-        """(team, user email, role, invited by): owners first, then members round-robin."""
-        plan = [(team, team.created_by, "owner", None) for team in self.personal_teams.values()]
-        plan += [(team, team.created_by, "owner", None) for team in self.shared_teams]
+        """(team, user email, role, invited by): every owner, then members round-robin."""
+        plan = [(team, team.created_by, "owner", None) for team in [*self.personal_teams.values(), *self.shared_teams]]
         wanted = len(plan) + self.share("team_members")
         emails = [user.email for user in self.users]
-        # Member j of shared team t is user (t + j): distinct from the owner (user t) for j >= 1.
+        # Shared team t was created by user t, so user t + step (1 <= step < users) is never its owner.
         for step in range(1, len(emails)):
             for number, team in enumerate(self.shared_teams):
                 if len(plan) >= wanted:
@@ -248,8 +268,161 @@ class Seeder:
                 plan.append((team, emails[(number + step) % len(emails)], "member", team.created_by))
         return plan
 
+    def history(self, member: Any) -> Any:
+        """The "added" history row the team services write with each membership."""
+        return self.make(
+            self.model("EmailTeamMemberHistory"),
+            team_member_id=member.id,
+            team_id=member.team_id,
+            user_email=member.user_email,
+            role=member.role,
+            action="added",
+            action_by=member.invited_by or member.user_email,
+            action_timestamp=self.now,
+        )
+
+    def gateway(self, index: int) -> Any:
+        """A federated peer gateway."""
+        scope = self.scoping(index)
+        return self.make(
+            self.model("Gateway"),
+            name=f"bulk-gateway-{index:06d}",
+            url=f"http://bulk-gateway-{index:06d}.example.com:9000/mcp",
+            description=f"Federated bulk peer {index}",
+            transport=("SSE", "STREAMABLEHTTP")[index % 2],
+            capabilities={"tools": {"listChanged": True}, "resources": {"subscribe": False}, "prompts": {}},
+            tags=self.tags(["bulk", "federated"]),
+            enabled=True,
+            reachable=True,
+            last_seen=self.now,
+            created_by=scope["owner_email"],
+            created_via="api",
+            **scope,
+        )
+
+    def tool(self, index: int) -> Any:
+        """A federated MCP tool (every 3rd) or a local REST tool; listeners derive the names."""
+        origin = self.origin(index, 3)
+        gateway = origin.get("gateway")
+        if gateway is None:
+            kind = {"integration_type": "REST", "request_type": ("GET", "POST")[index % 2], "url": f"http://bulk-api.example.com/tools/{index:06d}"}
+        else:
+            kind = {"integration_type": "MCP", "request_type": gateway.transport, "url": gateway.url}
+        description = f"Bulk tool {index}: looks things up"
+        return self.make(
+            self.model("Tool"),
+            original_name=f"bulk-tool-{index:06d}",
+            description=description,
+            original_description=description,
+            input_schema=tool_schema(index),
+            annotations={"readOnlyHint": index % 2 == 0},
+            tags=self.tags(["bulk", f"group-{index % 10}"]),
+            version=1,
+            **kind,
+            **origin,
+        )
+
+    def resource(self, index: int) -> Any:
+        """A text resource, every 4th federated."""
+        text = f"Bulk resource {index} content. " * (1 + index % 5)
+        return self.make(
+            self.model("Resource"),
+            uri=f"bulk://resources/{index:06d}",
+            name=f"bulk-resource-{index:06d}",
+            description=f"Bulk resource {index}",
+            mime_type="text/plain",
+            text_content=text,
+            size=len(text),
+            tags=self.tags(["bulk"]),
+            version=1,
+            **self.origin(index, 4),
+        )
+
+    def prompt(self, index: int) -> Any:
+        """A prompt template, every 4th federated; schema shaped as the prompt service builds it."""
+        name = f"bulk-prompt-{index:06d}"
+        return self.make(
+            self.model("Prompt"),
+            name=name,
+            original_name=name,
+            description=f"Bulk prompt {index}",
+            template="Summarise {{ topic }} for {{ audience }}.",
+            argument_schema={"type": "object", "properties": {"topic": {"type": "string"}, "audience": {"type": "string"}}, "required": ["topic"]},
+            tags=self.tags(["bulk"]),
+            version=1,
+            **self.origin(index, 4),
+        )
+
+    def server(self, index: int) -> Any:
+        """A virtual server (its bundled items are linked afterwards)."""
+        scope = self.scoping(index)
+        return self.make(
+            self.model("Server"),
+            name=f"bulk-server-{index:06d}",
+            description=f"Bulk virtual server {index}",
+            enabled=True,
+            tags=self.tags(["bulk"]),
+            created_by=scope["owner_email"],
+            created_via="api",
+            version=1,
+            **scope,
+        )
+
+    def api_token(self, index: int) -> Any:
+        """An API token: personal-team or unscoped, every 4th limited to a server, some revoked."""
+        user = self.users[index % len(self.users)]
+        name = f"bulk-token-{index:06d}"
+        team = self.personal_teams.get(user.email) if index % 3 else None
+        server = self.servers[index % len(self.servers)] if self.servers and index % 4 == 0 else None
+        return self.make(
+            self.model("EmailApiToken"),
+            user_email=user.email,
+            team_id=team.id if team else None,
+            name=name,
+            token_hash=hashlib.sha256(name.encode()).hexdigest(),
+            description=f"Bulk token {index}",
+            server_id=server.id if server else None,
+            resource_scopes=["tools.read", "tools.execute"] if index % 2 else [],
+            expires_at=self.now + timedelta(days=90) if index % 2 else None,
+            is_active=index % 10 != 9,
+            created_at=self.now,
+        )
+
+    def tool_rollup(self, index: int) -> Any:
+        """An hourly tool rollup; tool ``index % tools`` for the ``index // tools``-th past hour."""
+        tool = self.tools[index % len(self.tools)]
+        total = 10 + index % 50
+        fastest = 0.02 + (index % 13) / 100
+        return self.make(
+            self.model("ToolMetricsHourly"),
+            tool_id=tool.id,
+            tool_name=tool.name,
+            hour_start=self.now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1 + index // len(self.tools)),
+            total_count=total,
+            success_count=total - total // 10,
+            failure_count=total // 10,
+            min_response_time=fastest,
+            max_response_time=fastest * 20,
+            avg_response_time=fastest * 4,
+            p50_response_time=fastest * 3,
+            p95_response_time=fastest * 12,
+            p99_response_time=fastest * 18,
+        )
+
+    # -- kinds --------------------------------------------------------------------------------
+
+    def seed_users(self) -> None:
+        """Users."""
+        self.users = self.insert(self.user(index) for index in range(self.share("users")))
+
+    def seed_teams(self) -> None:
+        """A personal team per user plus shared teams."""
+        self.require(self.users, "users")
+        self.personal_teams = {team.created_by: team for team in self.insert(self.personal_team(user) for user in self.users)}
+        self.shared_teams = self.insert(self.shared_team(index) for index in range(self.share("teams")))
+
     def seed_team_members(self) -> None:
-        """Memberships of personal and shared teams."""
+        """Owners of every team and members of the shared teams."""
         self.require(self.shared_teams, "teams")
         member = self.model("EmailTeamMember")
         self.memberships = self.insert(
@@ -258,25 +431,12 @@ class Seeder:
         )
 
     def seed_team_member_history(self) -> None:
-        """The "added" history entry the team services write for every membership."""
+        """History rows of the memberships."""
         self.require(self.memberships, "team members")
-        history = self.model("EmailTeamMemberHistory")
-        self.insert(
-            self.make(
-                history,
-                team_member_id=row.id,
-                team_id=row.team_id,
-                user_email=row.user_email,
-                role=row.role,
-                action="added",
-                action_by=row.invited_by or row.user_email,
-                action_timestamp=self.now,
-            )
-            for row in self.memberships
-        )
+        self.insert(self.history(member) for member in self.memberships)
 
     def role_id(self, setting: str, scope: str) -> str:
-        """Id of the seeded RBAC role a release setting names."""
+        """Id of the seeded RBAC role that a release setting names."""
         name = getattr(self.settings, setting, None)
         if name is None:
             raise Skip(f"release has no {setting} setting (assigns no roles on creation)")
@@ -300,218 +460,61 @@ class Seeder:
         )
 
     def seed_gateways(self) -> None:
-        """Federated peer gateways."""
+        """Gateways."""
         self.require(self.shared_teams, "teams")
-        gateway = self.model("Gateway")
-        rows = []
-        for index in range(self.share("gateways")):
-            scope = self.scoping(index)
-            rows.append(
-                self.make(
-                    gateway,
-                    name=f"bulk-gateway-{index:06d}",
-                    url=f"http://bulk-gateway-{index:06d}.example.com:9000/mcp",
-                    description=f"Federated bulk peer {index}",
-                    transport=("SSE", "STREAMABLEHTTP")[index % 2],
-                    capabilities={"tools": {"listChanged": True}, "resources": {"subscribe": False}, "prompts": {}},
-                    tags=self.tags(["bulk", "federated"]),
-                    enabled=True,
-                    reachable=True,
-                    last_seen=self.now,
-                    created_by=scope["owner_email"],
-                    created_via="api",
-                    **scope,
-                )
-            )
-        self.gateways = self.insert(rows)
-
-    def federation(self, index: int, every: int, of: int) -> Optional[Any]:
-        """The gateway owning the ``index``-th item, for ``every`` out of ``of`` items."""
-        if not self.gateways or index % of >= every:
-            return None
-        return self.gateways[index % len(self.gateways)]
-
-    def origin(self, index: int, gateway: Optional[Any]) -> dict[str, Any]:
-        """Scoping and audit fields: inherited from the gateway for federated items."""
-        if gateway is None:
-            scope = self.scoping(index)
-            return {**scope, "created_by": scope["owner_email"], "created_via": "api"}
-        return {
-            "gateway": gateway,
-            "team_id": gateway.team_id,
-            "owner_email": gateway.owner_email,
-            "visibility": gateway.visibility,
-            "created_by": gateway.owner_email,
-            "created_via": "federation",
-            "federation_source": gateway.name,
-        }
-
-    def tool(self, index: int) -> Any:
-        """A federated MCP tool (2 in 5) or a local REST tool."""
-        gateway = self.federation(index, 2, 5)
-        name = f"bulk-tool-{index:06d}"
-        description = f"Bulk tool {index}: looks things up"
-        if gateway is None:
-            kind = {"integration_type": "REST", "request_type": ("GET", "POST")[index % 2], "url": f"http://bulk-api.example.com/tools/{index:06d}"}
-        else:
-            kind = {"integration_type": "MCP", "request_type": gateway.transport, "url": gateway.url}
-        return self.make(
-            self.model("Tool"),
-            original_name=name,
-            description=description,
-            original_description=description,
-            input_schema=tool_schema(index),
-            annotations={"readOnlyHint": index % 2 == 0},
-            tags=self.tags(["bulk", f"group-{index % 10}"]),
-            version=1,
-            **kind,
-            **self.origin(index, gateway),
-        )
+        self.gateways = self.insert(self.gateway(index) for index in range(self.share("gateways")))
 
     def seed_tools(self) -> None:
-        """Tools; the release's listener derives custom/display/slugged names."""
+        """Tools."""
         self.require(self.shared_teams, "teams")
         self.tools = self.insert(self.tool(index) for index in range(self.share("tools")))
 
     def seed_resources(self) -> None:
-        """Text resources, one in four federated."""
+        """Resources."""
         self.require(self.shared_teams, "teams")
-        resource = self.model("Resource")
-        rows = []
-        for index in range(self.share("resources")):
-            text = f"Bulk resource {index} content. " * (1 + index % 5)
-            rows.append(
-                self.make(
-                    resource,
-                    uri=f"bulk://resources/{index:06d}",
-                    name=f"bulk-resource-{index:06d}",
-                    description=f"Bulk resource {index}",
-                    mime_type="text/plain",
-                    text_content=text,
-                    size=len(text),
-                    tags=self.tags(["bulk"]),
-                    version=1,
-                    **self.origin(index, self.federation(index, 1, 4)),
-                )
-            )
-        self.resources = self.insert(rows)
+        self.resources = self.insert(self.resource(index) for index in range(self.share("resources")))
 
     def seed_prompts(self) -> None:
-        """Prompt templates, one in four federated; the listener derives the name columns."""
+        """Prompts."""
         self.require(self.shared_teams, "teams")
-        prompt = self.model("Prompt")
-        schema = {"type": "object", "properties": {"topic": {"type": "string"}, "audience": {"type": "string"}}, "required": ["topic"]}
-        self.prompts = self.insert(
-            self.make(
-                prompt,
-                name=f"bulk-prompt-{index:06d}",
-                original_name=f"bulk-prompt-{index:06d}",
-                description=f"Bulk prompt {index}",
-                template="Summarise {{ topic }} for {{ audience }}.",
-                argument_schema=schema,
-                tags=self.tags(["bulk"]),
-                version=1,
-                **self.origin(index, self.federation(index, 1, 4)),
-            )
-            for index in range(self.share("prompts"))
-        )
+        self.prompts = self.insert(self.prompt(index) for index in range(self.share("prompts")))
 
     def seed_servers(self) -> None:
-        """Virtual servers bundling tools, resources and prompts (association rows)."""
-        self.require(self.tools, "tools")
+        """Virtual servers, then their association rows in the release's association tables.
+
+        The link rows go straight into the tables behind ``Server.tools`` etc.: appending to the
+        relationship would also mark every bundled tool dirty and re-run its update listeners.
+        """
+        self.require(self.shared_teams, "teams")
         server = self.model("Server")
-        count = self.share("servers")
-        bundles = {
-            "tools": (self.tools, spread(self.share("server_tools"), count)),
-            "resources": (self.resources, spread(self.share("server_resources"), count)),
-            "prompts": (self.prompts, spread(self.share("server_prompts"), count)),
-        }
-        rows = []
-        for index in range(count):
-            members = {relation: pick(items, index * sizes[index], sizes[index]) if items else [] for relation, (items, sizes) in bundles.items()}
-            scope = self.scoping(index)
-            rows.append(
-                self.make(
-                    server,
-                    name=f"bulk-server-{index:06d}",
-                    description=f"Bulk virtual server {index}",
-                    enabled=True,
-                    tags=self.tags(["bulk"]),
-                    created_by=scope["owner_email"],
-                    created_via="api",
-                    version=1,
-                    **scope,
-                    **members,
-                )
-            )
-        self.servers = self.insert(rows)
-        for relation in bundles:
-            self.count_links(server, relation, self.servers)
+        self.servers = self.insert(self.server(index) for index in range(self.share("servers")))
+        for relation, (column, kind) in SERVER_BUNDLES.items():
+            items = {"tools": self.tools, "resources": self.resources, "prompts": self.prompts}[relation]
+            if not items:
+                self.skipped[f"server_{relation}"] = f"no {relation} to bundle"
+                continue
+            table = getattr(server, relation).property.secondary
+            sizes = spread(self.share(kind), len(self.servers))
+            links = ({"server_id": row.id, column: item.id} for number, row in enumerate(self.servers) for item in pick(items, number * sizes[number], sizes[number]))
+            for batch in chunked(links, BATCH):
+                self.session.execute(table.insert(), batch)
+                self.tally(table.name, len(batch))
 
     def seed_api_tokens(self) -> None:
-        """API tokens: personal-team or unscoped, some limited to one server, some revoked."""
+        """API tokens."""
         self.require(self.users, "users")
-        token = self.model("EmailApiToken")
-        rows = []
-        for index in range(self.share("api_tokens")):
-            user = self.users[index % len(self.users)]
-            name = f"bulk-token-{index:06d}"
-            team = self.personal_teams.get(user.email) if index % 3 else None
-            server = self.servers[index % len(self.servers)] if self.servers and index % 4 == 0 else None
-            rows.append(
-                self.make(
-                    token,
-                    user_email=user.email,
-                    team_id=team.id if team else None,
-                    name=name,
-                    token_hash=hashlib.sha256(name.encode()).hexdigest(),
-                    description=f"Bulk token {index}",
-                    server_id=server.id if server else None,
-                    resource_scopes=["tools.read", "tools.execute"] if index % 2 else [],
-                    expires_at=self.now + timedelta(days=90) if index % 2 else None,
-                    is_active=index % 10 != 9,
-                    created_at=self.now,
-                )
-            )
-        self.insert(rows)
+        self.insert(self.api_token(index) for index in range(self.share("api_tokens")))
 
     def seed_metrics(self, model_name: str, key: str, kind: str, parents: Sequence[Any]) -> None:
         """Raw invocation metrics spread over ``parents``."""
         self.require(parents, key.replace("_id", "s"))
         metric = self.model(model_name)
-        self.insert(
-            self.make(metric, **{key: parents[index % len(parents)].id}, **metric_fields(index, self.now))
-            for index in range(self.share(kind))
-        )
+        self.insert(self.make(metric, **{key: parents[index % len(parents)].id}, **metric_fields(index, self.now)) for index in range(self.share(kind)))
 
     def seed_tool_metrics_hourly(self) -> None:
-        """Hourly tool rollups, one row per (tool, past hour)."""
+        """Hourly tool rollups."""
         self.require(self.tools, "tools")
-        hourly = self.model("ToolMetricsHourly")
-        this_hour = self.now.replace(minute=0, second=0, microsecond=0)
-        rows = []
-        for index in range(self.share("tool_metrics_hourly")):
-            tool = self.tools[index % len(self.tools)]
-            total = 10 + index % 50
-            fastest = 0.02 + (index % 13) / 100
-            rows.append(
-                self.make(
-                    hourly,
-                    tool_id=tool.id,
-                    tool_name=tool.name,
-                    hour_start=this_hour - timedelta(hours=1 + index // len(self.tools)),
-                    total_count=total,
-                    success_count=total - total // 10,
-                    failure_count=total // 10,
-                    min_response_time=fastest,
-                    max_response_time=fastest * 20,
-                    avg_response_time=fastest * 4,
-                    p50_response_time=fastest * 3,
-                    p95_response_time=fastest * 12,
-                    p99_response_time=fastest * 18,
-                )
-            )
-        self.insert(rows)
+        self.insert(self.tool_rollup(index) for index in range(self.share("tool_metrics_hourly")))
 
     # -- driver -------------------------------------------------------------------------------
 
@@ -550,10 +553,13 @@ class Seeder:
             raise
         finally:
             self.session.close()
+            # Closing the pooled connections lets SQLite checkpoint its WAL into the database
+            # file; otherwise the rows stay in ``<db>-wal`` and a copy of the file alone lacks them.
+            self.db.engine.dispose()
 
 
 def parse_args(argv: list[str]) -> tuple[int, Path]:
-    """``<scale> <output.json>``; exits with usage on anything else."""
+    """``<scale> <output.json>``; exits with a message on anything else."""
     if len(argv) != 3 or not argv[1].isdigit() or int(argv[1]) < 1:
         sys.exit(f"usage: {Path(argv[0]).name} <scale: positive integer> <output.json>  (DATABASE_URL must point at a migrated database)")
     if not os.environ.get("DATABASE_URL"):
