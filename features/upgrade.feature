@@ -30,6 +30,24 @@ Feature: Version upgrade
       | RC1  | GA | with Alembic before starting it    | PostgreSQL |
       | RC1  | GA | by starting it on the old database | PostgreSQL |
 
+  @UPG-03 @populated
+  Scenario Outline: A fully populated <from> database upgrades to <to> with every row accounted for (<database>)
+    Given a running <from> gateway on a fully populated <database> database
+    When I perform the upgrade to <to> with Alembic before starting it
+    Then all existing data should be preserved
+    And every object can be found through the paginated API
+    And all services should continue functioning
+
+    @sqlite
+    Examples: SQLite
+      | from | to | database |
+      | RC1  | GA | SQLite   |
+
+    @postgres
+    Examples: PostgreSQL
+      | from | to | database   |
+      | RC1  | GA | PostgreSQL |
+
   @UPG-05 @skip-version @populated
   Scenario Outline: <from> to <to> directly keeps every object (<database>)
     Given a running <from> gateway with data on <database>

@@ -102,6 +102,20 @@ class GatewayApi:
             if not page[spec.list_key] or len(items) >= page.get("total", 0):
                 return items
 
+    def paginated_ids(self, kind: str, page_size: int = 100) -> list[str]:
+        """Every id of a kind, read page by page with the API's cursor, as a client paging would."""
+        ids: list[str] = []
+        cursor: str | None = None
+        while True:
+            params: dict[str, Any] = {"include_pagination": "true", "include_inactive": "true", "limit": page_size}
+            if cursor:
+                params["cursor"] = cursor
+            page = self.request("GET", KINDS[kind].path, params=params)
+            ids += [str(item["id"]) for item in page[kind]]
+            cursor = page.get("nextCursor")
+            if not cursor or not page[kind]:
+                return ids
+
     def create(self, kind: str, fields: dict[str, Any]) -> dict[str, Any]:
         spec = KINDS[kind]
         return self.request("POST", spec.path, json={spec.wrapper: fields} if spec.wrapper else fields)

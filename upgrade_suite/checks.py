@@ -7,6 +7,8 @@ check fails ("assertion on nothing" is a defect), it never passes vacuously.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +16,8 @@ import httpx
 from sqlalchemy import Engine, inspect
 
 from .api import KINDS, ApiError, GatewayApi
+from .chain import Outcome, WalkStep
+from .migrations import AlembicRun
 from .dataset import FIXTURE_GATEWAY, SeedManifest
 from .releases import Release
 
@@ -33,7 +37,7 @@ class Checklist:
     def ok(self) -> bool:
         return bool(self.items) and all(passed for _, passed, _ in self.items)
 
-    def failures(self) -> list[str]:
+    def problems(self) -> list[str]:
         failed = [f"{name}: {detail}" for name, passed, detail in self.items if not passed]
         return failed or ([] if self.items else [f"{self.title}: nothing was checked"])
 
@@ -113,6 +117,75 @@ def objects_fate(api: GatewayApi, made: dict[str, list[str]], kept: bool) -> Che
         present = [object_id for object_id in ids if object_id in listed]
         result.check(f"{kind} {', '.join(ids)}", bool(ids) and (len(present) == len(ids) if kept else not present),
                      f"{len(present)}/{len(ids)} still served")
+    return result
+
+
+#: A traceback, an ERROR-level log line, or an exception line ("sqlalchemy.exc.OperationalError: ...").
+_ERROR_LINE = re.compile(r"^Traceback|\bERROR\b|^[\w.]*(Error|Exception): ")
+
+
+def completed_cleanly(run: AlembicRun, revisions: list[str], head: str) -> Checklist:
+    """An Alembic run that exited 0, logged no error, and left the database at ``head``."""
+    result = Checklist(f"{run.command} completed")
+    result.check("exit status 0", run.ok, f"exit {run.exit_code}")
+    errors = [line for line in run.output.splitlines() if _ERROR_LINE.search(line)]
+    result.check("no error in its output", not errors, " | ".join(errors[:3]))
+    result.check(f"database at head {head}", revisions == [head], f"alembic_version = {revisions}")
+    return result
+
+
+def ran_no_revision(run: AlembicRun) -> Checklist:
+    """``upgrade head`` on an up-to-date database: nothing to run, nothing run."""
+    result = Checklist(f"{run.command} on an up-to-date database")
+    result.check("exit status 0", run.ok, f"exit {run.exit_code}")
+    applied = [line.strip() for line in run.output.splitlines() if "Running upgrade" in line]
+    result.check("no revision applied", not applied, " | ".join(applied[:3]))
+    return result
+
+
+def interrupts_survived(outcomes: list[Outcome]) -> Checklist:
+    """Every interrupted-then-retried upgrade reached the head with a clean upgrade's schema and data."""
+    result = Checklist(f"Upgrade interrupted at each of {len(outcomes)} revisions, then retried")
+    for outcome in outcomes:
+        result.check(outcome.revision, outcome.ok, outcome.row().split(": ", 1)[1])
+    return result
+
+
+def walk_succeeded(steps: list[WalkStep], expected: int) -> Checklist:
+    """Every revision went up and came back down; the first failure is named with its error."""
+    result = Checklist(f"Revision walk, {expected} steps")
+    for step in steps:
+        result.check(f"{step.direction} to {step.target}", step.ok, step.error or f"{step.seconds:.2f} s")
+    result.check("all steps ran", len(steps) == expected, f"{len(steps)} of {expected}")
+    return result
+
+
+def paginated_listing(api: GatewayApi, engine: Engine, hidden: Callable[[str, dict[str, Any]], bool], sample: int = 20) -> Checklist:
+    """Every row of each paginated kind is reached by paging the API, and a sample reads back by id.
+
+    ``hidden(kind, row)`` says which rows the release deliberately does not show this viewer
+    (declared, e.g. other users' private objects on GA); they are counted, not expected.
+    """
+    result = Checklist("Every object found through the paginated API")
+    for kind in ("tools", "servers", "resources", "prompts"):
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql(f'SELECT id, visibility, owner_email FROM "{kind}"').all()
+        not_shown = {str(r[0]) for r in rows if hidden(kind, {"visibility": r[1], "ownerEmail": r[2]})}
+        stored = {str(r[0]) for r in rows} - not_shown
+        if not_shown:
+            result.check(f"{kind}: {len(not_shown)} rows not shown to this viewer, as declared", True)
+        try:
+            listed = api.paginated_ids(kind)
+        except ApiError as error:
+            result.check(f"{kind}: paged through", False, str(error))
+            continue
+        duplicates = len(listed) - len(set(listed))
+        missing = sorted(stored - set(listed))
+        result.check(f"{kind}: {len(stored)} rows, paged through", bool(stored) and not missing and not duplicates,
+                     f"{len(listed)} listed, {len(missing)} missing {missing[:3]}, {duplicates} listed twice")
+        if kind != "prompts":  # GET /prompts/{id} renders the prompt; listing proves presence
+            unread = [object_id for object_id in sorted(stored)[:sample] if str(api.get(kind, object_id).get("id")) != object_id]
+            result.check(f"{kind}: first {min(sample, len(stored))} read back by id", not unread, f"unread: {unread}")
     return result
 
 

@@ -56,6 +56,7 @@ class SuiteConfig:
     reports_dir: Path = Path("reports")
     timeouts: Timeouts = Timeouts()
     postgres_url: str | None = None
+    scale: int = 1000
 
     @classmethod
     def from_userdata(cls, userdata: Mapping[str, str], environ: Mapping[str, str] = os.environ) -> SuiteConfig:
@@ -72,7 +73,7 @@ class SuiteConfig:
                 resolved_at[canonical_alias(name.removesuffix("_resolved_at"))] = _date(key, value)
             elif name.endswith("_timeout"):
                 timeouts[_timeout_field(key)] = _seconds(key, value)
-            elif name in {"driver", "keep", "cache_dir", "reports_dir", "postgres_url"}:
+            elif name in {"driver", "keep", "cache_dir", "reports_dir", "postgres_url", "scale"}:
                 options[name] = value
             else:
                 try:
@@ -99,6 +100,7 @@ class SuiteConfig:
             reports_dir=reports_dir,
             timeouts=Timeouts(**timeouts),
             postgres_url=_postgres_url(options["postgres_url"]) if "postgres_url" in options else None,
+            scale=_scale(options.get("scale", "1000")),
         )
 
     def spec_for(self, alias: str) -> str:
@@ -116,9 +118,15 @@ def default_cache_dir(environ: Mapping[str, str] = os.environ) -> Path:
 
 def _unknown_key_message(key: str) -> str:
     known = ", ".join(
-        [*(a.lower() for a in DEFAULT_RELEASES), "<alias>_resolved_at", "<name>_timeout", "driver", "keep", "cache_dir", "reports_dir", "postgres_url"]
+        [*(a.lower() for a in DEFAULT_RELEASES), "<alias>_resolved_at", "<name>_timeout", "driver", "keep", "cache_dir", "reports_dir", "postgres_url", "scale"]
     )
     return f"-D {key}=... is not a setting of this suite: use one of {known}"
+
+
+def _scale(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise SuiteError(f"-D scale={value} is not a positive number of rows (e.g. -D scale=100000)")
+    return int(value)
 
 
 def _postgres_url(value: str) -> str:

@@ -10,10 +10,16 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import subprocess
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .api import GatewayApi
+from .errors import SuiteError
+from .releases import Release
+
+_POPULATE = Path(__file__).with_name("probes") / "populate.py"
 
 FIXTURE_GATEWAY = "upgrade-fixture"
 
@@ -53,7 +59,7 @@ class SeedManifest:
 def seed(api: GatewayApi, mcp_server_url: str, dataset: Dataset) -> SeedManifest:
     """Create the dataset on a running gateway; every call must succeed."""
     manifest = SeedManifest()
-    manifest.add(
+    gateway = manifest.add(
         "gateways",
         api.create("gateways", {"name": FIXTURE_GATEWAY, "url": mcp_server_url, "transport": "STREAMABLEHTTP", "description": "suite MCP server"}),
     )
@@ -71,7 +77,9 @@ def seed(api: GatewayApi, mcp_server_url: str, dataset: Dataset) -> SeedManifest
     for i in range(1, dataset.prompts + 1):
         prompt = {"name": f"upgrade_prompt_{i}", "description": f"prompt {i}", "template": f"Hello {{{{ name }}}} from prompt {i}", "arguments": [{"name": "name", "required": True}]}
         manifest.add("prompts", api.create("prompts", prompt))
-    tools = api.list("tools")
+    # The REST tools made here and those discovered from the MCP server (not other rows the
+    # database may hold, e.g. a populated one).
+    tools = [t for t in api.list("tools") if t["id"] in manifest.ids.get("tools", []) or t.get("gatewayId") == gateway["id"]]
     manifest.tool_names = sorted(tool["name"] for tool in tools)
     manifest.add(
         "servers",
@@ -99,3 +107,18 @@ def create_marked(api: GatewayApi, mark: str) -> dict[str, list[str]]:
         "prompts": api.create("prompts", {"name": f"{slug.replace('-', '_')}_prompt", "template": f"{mark}: {{{{ name }}}}", "arguments": [{"name": "name", "required": True}]}),
     }
     return {kind: [str(created["id"])] for kind, created in made.items()}
+
+
+def populate(release: Release, environment: dict[str, str], workdir: Path, scale: int, timeout: float) -> dict[str, Any]:
+    """Fill a migrated database with ~``scale`` rows of every kind, through the release's own models.
+
+    Returns the probe's report: rows per table, kinds the release lacks, seconds.
+    """
+    out = workdir / "populate.json"
+    result = subprocess.run(
+        [str(release.python), str(_POPULATE), str(scale), str(out)], cwd=workdir, env=environment,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+    )
+    if result.returncode != 0 or not out.exists():
+        raise SuiteError(f"populating {release.spec.label} at scale {scale} failed: {result.stdout.strip().splitlines()[-1:]}")
+    return json.loads(out.read_text())

@@ -14,10 +14,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import allure
 from allure_commons.types import AttachmentType
+
+class Verdict(Protocol):
+    """What every check returns (checklists, snapshot and schema diffs): evidence that knows its verdict."""
+
+    @property
+    def ok(self) -> bool: ...
+
+    def problems(self) -> list[str]: ...
+
+    def render(self) -> str: ...
+
 
 _KINDS = {"text": AttachmentType.TEXT, "json": AttachmentType.JSON, "log": AttachmentType.TEXT}
 
@@ -36,6 +47,12 @@ class Evidence:
         slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower()
         suffix = ".json" if kind == "json" else ".txt"
         (self.directory / f"{slug}{suffix}").write_text(text)
+
+    def require(self, title: str, verdict: Verdict) -> None:
+        """Attach a verdict under ``title`` and fail, naming each problem, unless it is ok."""
+        self.attach(title, verdict.render())
+        if not verdict.ok:
+            raise AssertionError(f"{title}:\n  " + "\n  ".join(verdict.problems()))
 
     def attach_file(self, name: str, path: Path) -> None:
         """Attach a file (a gateway log), if it exists."""

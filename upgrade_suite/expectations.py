@@ -6,8 +6,8 @@ Two kinds: an ``upgrade`` transformation is made by the migration to a release, 
 release from ``since`` on, so it applies whenever ``new >= since``. Any other change still fails.
 Measured on RC1 -> GA (SQLite, PostgreSQL): GA's migration widens built-in roles; every start of
 RC1 or GA gives unowned objects to the admin's personal team and marks them as migrated
-("mcpgateway-0.7.0-migration"), so a restored backup shows it too. On 0.9.0 -> GA: the 1.0
-migrations rename prompts to their slug.
+("mcpgateway-0.7.0-migration"), so a restored backup shows it too; GA no longer lists other users' private objects to an
+admin. On 0.9.0 -> GA: the 1.0 migrations rename prompts to their slug.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from packaging.version import Version
 
-from .snapshots import Expectation
+from .snapshots import Expectation, ExpectedLoss
 
 _OWNED = ("tools", "resources", "prompts", "servers", "gateways")
 
@@ -27,7 +27,7 @@ class Declared:
 
     kind: str  # "upgrade" | "runtime"
     since: str
-    expectation: Expectation
+    expectation: Expectation | ExpectedLoss
 
     def applies(self, old: Version, new: Version) -> bool:
         since = Version(self.since)
@@ -37,6 +37,7 @@ class Declared:
 DECLARED: tuple[Declared, ...] = (
     Declared("upgrade", "1.0.0", Expectation("sql", ("roles",), "permissions", "gains items (keeps all old ones)", "GA's migration grants built-in roles new permissions")),
     Declared("upgrade", "1.0.0", Expectation("sql", ("roles",), "updated_at", "moves forward in time", "GA's migration touches the built-in roles it widens")),
+    Declared("upgrade", "1.0.0", ExpectedLoss("api", _OWNED, (("visibility", "private"),), "ownerEmail", "GA's admin bypass never reveals another user's private rows (upstream PR #4341)")),
     Declared("upgrade", "1.0.0b1", Expectation("sql", ("prompts",), "name", "slugified", "1.0 keeps a prompt's name as a slug (the original goes to original_name)")),
     Declared("upgrade", "1.0.0b1", Expectation("api", ("prompts",), "name", "slugified", "1.0 lists a prompt by its slugged name")),
     Declared("upgrade", "1.0.0b1", Expectation("api", ("prompts",), "originalName", "set from null", "1.0 adds originalName (0.9 had none)")),
@@ -48,7 +49,7 @@ DECLARED: tuple[Declared, ...] = (
 )
 
 
-def expected_transformations(old_version: str, new_version: str) -> list[Expectation]:
+def expected_transformations(old_version: str, new_version: str) -> list[Expectation | ExpectedLoss]:
     """The declared transformations an upgrade from ``old_version`` to ``new_version`` may show."""
     old, new = Version(old_version), Version(new_version)
     return [d.expectation for d in DECLARED if d.applies(old, new)]

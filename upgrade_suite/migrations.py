@@ -43,9 +43,9 @@ class Migrations:
 
     def __init__(self, release: Release, environment: dict[str, str], workdir: Path, timeout: float) -> None:
         self.release = release
-        self._env = environment
-        self._workdir = workdir
-        self._timeout = timeout
+        self.environment = environment
+        self.workdir = workdir
+        self.timeout = timeout
 
     def run(self, *arguments: str) -> AlembicRun:
         """Run ``alembic -c <release's ini> <arguments>``; never raises on a failed migration."""
@@ -53,12 +53,12 @@ class Migrations:
         started = time.monotonic()
         try:
             result = subprocess.run(
-                command, cwd=self._workdir, env=self._env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, text=True, timeout=self._timeout, start_new_session=True,
+                command, cwd=self.workdir, env=self.environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, text=True, timeout=self.timeout, start_new_session=True,
             )
         except subprocess.TimeoutExpired as expired:
             raise SuiteError(
-                f"alembic {' '.join(arguments)} of {self.release.spec.label} did not finish within migration_timeout={self._timeout:.0f} s"
+                f"alembic {' '.join(arguments)} of {self.release.spec.label} did not finish within migration_timeout={self.timeout:.0f} s"
             ) from expired
         return AlembicRun(self.release.spec.label, tuple(arguments), result.returncode, result.stdout, time.monotonic() - started)
 

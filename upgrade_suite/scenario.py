@@ -10,24 +10,27 @@ from __future__ import annotations
 
 import os
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .api import GatewayApi, mint_token
 from .config import SuiteConfig, canonical_alias
 from .database import Backup, Database, PostgresDatabase, PostgresServer, SqliteDatabase
-from .dataset import Dataset, SeedManifest, create_marked, seed
+from .dataset import Dataset, SeedManifest, create_marked, populate, seed
 from .errors import SuiteError
 from .evidence import Evidence, Timings
 from .gateway import GatewaySecrets, ProcessGateway, gateway_environment
 from .mcp_fixture import McpServerFixture
+from .chain import Outcome, WalkStep, chain, interrupted_upgrade, walk
 from .migrations import AlembicRun, Migrations
 from .releases import PyPIReleases, Release, ReleaseCache, ReleaseSpec, resolve_all, writable_cache
 from .sandbox import Sandbox, remove_owned
 from .schema import SchemaDiff, bootstrap_fresh, compare, describe
 from .checks import Checklist
-from .snapshots import Snapshot, SnapshotDiff, api_snapshot, diff, restricted, sql_snapshot
+from .snapshots import ExpectedLoss, Snapshot, SnapshotDiff, api_snapshot, diff, restricted, sql_snapshot
 from .expectations import expected_transformations
 
 
@@ -190,9 +193,16 @@ class UpgradeScenario:
             self.run.open_scenarios.remove(self)
 
     # -- verbs of the Gherkin --------------------------------------------------------------
-    def running_with_data(self, alias: str, engine: str, dataset: Dataset) -> None:
-        """Given a running <alias> gateway with data on <engine>."""
+    def running_with_data(self, alias: str, engine: str, dataset: Dataset, scale: int = 0) -> None:
+        """Given a running <alias> gateway with data on <engine> (first filled with ~``scale`` rows)."""
         self.new_database(engine)
+        if scale:
+            release = self.release(alias)
+            with self.timings.phase(f"bootstrap {release.spec.alias} schema"):
+                bootstrap_fresh(release, self.environment(release), self.sandbox.path, self.config.timeouts.migration)
+            with self.timings.phase(f"populate ~{scale} rows"):
+                report = populate(release, self.environment(release), self.sandbox.path, scale, self.config.timeouts.migration)
+            self.evidence.attach(f"Populated at scale {scale} through {release.spec.label}'s models", report, "json")
         running = self.start(alias)
         with self.timings.phase("seed"):
             self.manifest = seed(running.api, self.run.mcp_server().url, dataset)
@@ -203,12 +213,9 @@ class UpgradeScenario:
     def upgrade(self, target: str, with_alembic: bool) -> None:
         """When I perform the upgrade to <target>: stop, back up, [alembic upgrade head], start."""
         assert self.database is not None
-        self.previous = self.stop()
-        with self.timings.phase("back up database"):
-            self.backup = self.database.backup("pre-upgrade")
-        with self.timings.phase("snapshot via SQL"), self.database.engine() as engine:
-            self.before_sql = sql_snapshot(engine)
+        self.stop_and_back_up()
         release = self.release(target)
+        self.upgraded_to = release
         if with_alembic:
             with self.timings.phase(f"alembic upgrade head ({release.spec.alias})"):
                 run = Migrations(release, self.environment(release), self.sandbox.path, self.config.timeouts.migration).upgrade("head")
@@ -216,9 +223,46 @@ class UpgradeScenario:
             self.evidence.attach(f"alembic upgrade head ({release.spec.label})", run.render())
             if not run.ok:
                 raise AssertionError(f"{run.command} failed with exit {run.exit_code}: {run.output.strip().splitlines()[-1:]}")
-            with self.timings.phase("snapshot the migrated database"), self.database.engine() as engine:
-                self.migrated = (describe(engine), sql_snapshot(engine))
+            with self.timings.phase("snapshot the migrated database"):
+                self.migrated = self.state(self.database)
         self.start(target)
+
+    @contextmanager
+    def scratch_database(self, name: str) -> Iterator[Database]:
+        """A throw-away database of the scenario's engine, released as soon as the block ends."""
+        assert self.database is not None
+        if self.database.engine_name == "sqlite":
+            database: Database = SqliteDatabase(self.sandbox.subdir(f"scratch/{name}"))
+        else:
+            database = PostgresDatabase(self.run.postgres(), self.sandbox.subdir(f"scratch/{name}"))
+        with database:
+            yield database
+
+    def migrations(self, release: Release, database: Database) -> Migrations:
+        """``release``'s Alembic pointed at ``database``."""
+        environment = gateway_environment(release, database.url_for(release), self.run.secrets, self.sandbox.path)
+        return Migrations(release, environment, self.sandbox.path, self.config.timeouts.migration)
+
+    @staticmethod
+    def state(database: Database) -> tuple[dict[str, str], Snapshot]:
+        """Schema and data of a database, for comparing two ways of reaching the same revision."""
+        with database.engine() as engine:
+            return describe(engine), sql_snapshot(engine)
+
+    def compare_states(self, reference: tuple[dict[str, str], Snapshot], candidate: tuple[dict[str, str], Snapshot], title: str) -> tuple[SchemaDiff, SnapshotDiff, Checklist]:
+        """Schema (exact), every pre-existing row, and row counts per table.
+
+        Rows a migration generates get new random ids each time, so those are compared by count.
+        """
+        assert self.before_sql is not None and self.previous is not None
+        (ref_schema, ref_data), (schema, data) = reference, candidate
+        newest = self.upgraded_to or (self.current.release if self.current else self.previous)
+        expectations = [e for e in expected_transformations(self.previous.version, newest.version) if getattr(e, "rule", "") == "moves forward in time"]
+        counts = Checklist(f"Row counts per table, {title}")
+        for table, count in ref_data.counts().items():
+            counts.check(table, data.counts().get(table) == count, f"{count} vs {data.counts().get(table)}")
+        data_diff = diff(restricted(ref_data, self.before_sql), restricted(data, self.before_sql), expectations)
+        return compare(ref_schema, schema, f"Schema, {title}"), data_diff, counts
 
     def compare_with_path_through(self, via: str) -> tuple[SchemaDiff, SnapshotDiff, Checklist]:
         """The pre-upgrade backup migrated through ``via`` first, against the direct migration.
@@ -229,25 +273,113 @@ class UpgradeScenario:
         """
         assert self.database is not None and self.backup is not None and self.migrated and self.current and self.previous
         stops = [self.release(via), self.current.release]
-        copy = self._fresh_database(self.database.engine_name, f"through-{stops[0].spec.alias}")
-        copy.restore(self.backup)
-        for release in stops:
-            environment = gateway_environment(release, copy.url_for(release), self.run.secrets, self.sandbox.path)
-            with self.timings.phase(f"alembic upgrade head ({release.spec.alias}, path through {via})"):
-                run = Migrations(release, environment, self.sandbox.path, self.config.timeouts.migration).upgrade("head")
-            self.evidence.attach(f"alembic upgrade head ({release.spec.label}, path through {via})", run.render())
+        with self.scratch_database(f"through-{stops[0].spec.alias}") as copy:
+            copy.restore(self.backup)
+            for release in stops:
+                with self.timings.phase(f"alembic upgrade head ({release.spec.alias}, path through {via})"):
+                    run = self.migrations(release, copy).upgrade("head")
+                self.evidence.attach(f"alembic upgrade head ({release.spec.label}, path through {via})", run.render())
+                if not run.ok:
+                    raise AssertionError(f"{run.command} ({release.spec.label}) failed on the path through {via}: {run.output.strip().splitlines()[-1:]}")
+            through = self.state(copy)
+        return self.compare_states(self.migrated, through, f"{self.previous.spec.alias} -> {stops[1].spec.alias} directly vs through {via}")
+
+    # -- migration experiments (UPG-07, US-2, revision walk) -------------------------------
+    def stop_and_back_up(self) -> None:
+        """Stop the running (old) release and record the data as it is: the start of every experiment."""
+        assert self.database is not None
+        self.previous = self.stop()
+        with self.timings.phase("back up database"):
+            self.backup = self.database.backup("pre-upgrade")
+        with self.timings.phase("snapshot via SQL"), self.database.engine() as engine:
+            self.before_sql = sql_snapshot(engine)
+
+    def clean_upgrade(self, target: Release) -> tuple[dict[str, str], Snapshot]:
+        """The pre-upgrade backup migrated once, uninterrupted: the state every retry must reach."""
+        assert self.backup is not None
+        with self.scratch_database("clean") as copy:
+            copy.restore(self.backup)
+            with self.timings.phase(f"clean alembic upgrade head ({target.spec.alias})"):
+                run = self.migrations(target, copy).upgrade("head")
+            self.evidence.attach(f"Clean alembic upgrade head ({target.spec.label})", run.render())
             if not run.ok:
-                raise AssertionError(f"{run.command} ({release.spec.label}) failed on the path through {via}: {run.output.strip().splitlines()[-1:]}")
-        with copy.engine() as engine:
-            schema, data = describe(engine), sql_snapshot(engine)
-        direct_schema, direct_data = self.migrated
-        title = f"{self.previous.spec.alias} -> {self.current.release.spec.alias} directly vs through {via}"
-        expectations = [e for e in expected_transformations(self.previous.version, self.current.release.version) if e.rule == "moves forward in time"]
-        counts = Checklist(f"Row counts per table, {title}")
-        for table, count in direct_data.counts().items():
-            counts.check(table, data.counts().get(table) == count, f"direct {count}, through {via} {data.counts().get(table)}")
-        data_diff = diff(restricted(direct_data, self.before_sql), restricted(data, self.before_sql), expectations)
-        return compare(direct_schema, schema, f"Schema, {title}"), data_diff, counts
+                raise AssertionError(f"a clean {run.command} ({target.spec.label}) failed: {run.output.strip().splitlines()[-1:]}")
+            self.migrated = self.state(copy)
+        return self.migrated
+
+    def interrupt_and_retry(self, target: Release, database: Database, revision: str) -> Outcome:
+        """Kill ``target``'s upgrade of ``database`` right after ``revision`` starts, then retry it."""
+        assert self.migrated is not None
+        migrations = self.migrations(target, database)
+        killed = interrupted_upgrade(migrations, revision)
+        left_at = database.alembic_revisions()
+        retry = migrations.upgrade("head")
+        at_head = database.alembic_revisions() == [target.head]
+        problems: list[str] = []
+        if retry.ok:
+            schema, data, counts = self.compare_states(self.migrated, self.state(database), f"interrupted at {revision} vs clean")
+            problems = schema.lines + data.problems() + counts.problems()
+        return Outcome(revision, "SIGKILL" in killed.output, left_at, retry, at_head, problems)
+
+    def interrupt_each_revision(self, alias: str) -> list[Outcome]:
+        """UPG-07 (b): for every revision of the chain, a fresh copy interrupted there and retried."""
+        assert self.previous is not None and self.backup is not None
+        target = self.release(alias)
+        self.upgraded_to = target
+        self.clean_upgrade(target)
+        outcomes = []
+        revisions = chain(target, self.previous.head)
+        with self.timings.phase(f"interrupt and retry at each of {len(revisions)} revisions"):
+            for index, revision in enumerate(revisions, 1):
+                with self.scratch_database(f"interrupt-{index:02d}") as copy:
+                    copy.restore(self.backup)
+                    outcomes.append(self.interrupt_and_retry(target, copy, revision))
+        return outcomes
+
+    def partially_apply(self, alias: str) -> AlembicRun:
+        """The plan's UPG-07 set-up: ``alias``'s upgrade killed half-way through its chain, on the real database."""
+        assert self.previous is not None and self.database is not None
+        target = self.release(alias)
+        self.upgraded_to = target
+        self.clean_upgrade(target)
+        revisions = chain(target, self.previous.head)
+        run = interrupted_upgrade(self.migrations(target, self.database), revisions[len(revisions) // 2])
+        self.alembic_runs.append(run)
+        self.evidence.attach(f"Interrupted alembic upgrade head ({target.spec.label})", run.render())
+        if "SIGKILL" not in run.output:
+            raise AssertionError(f"the upgrade finished before it could be interrupted at {revisions[len(revisions) // 2]}")
+        return run
+
+    def migrate_again(self) -> tuple[AlembicRun, tuple[dict[str, str], Snapshot]]:
+        """Stop the gateway if one runs, and run the newer release's ``alembic upgrade head`` once more.
+
+        Returns the run and the database's state just before it (to show nothing changed).
+        """
+        assert self.database is not None and self.upgraded_to is not None
+        if self.current is not None:
+            self.stop()
+        before = self.state(self.database)
+        with self.timings.phase(f"alembic upgrade head again ({self.upgraded_to.spec.alias})"):
+            run = self.migrations(self.upgraded_to, self.database).upgrade("head")
+        self.alembic_runs.append(run)
+        self.evidence.attach(f"alembic upgrade head, again ({self.upgraded_to.spec.label})", run.render())
+        return run, before
+
+    def walk_revisions(self, alias: str) -> list[WalkStep]:
+        """Every revision up one at a time, then back down one at a time, on the data."""
+        assert self.previous is not None and self.database is not None
+        target = self.release(alias)
+        revisions = chain(target, self.previous.head)
+        steps = [("up", r) for r in revisions] + [("down", r) for r in reversed(revisions[:-1])] + [("down", self.previous.head)]
+        migrations = self.migrations(target, self.database)
+        with self.timings.phase(f"walk {len(revisions)} revisions up and down"):
+            return walk(target, migrations.environment, self.sandbox.path, steps, self.config.timeouts.migration)
+
+    def hidden_from_admin(self, kind: str, row: dict[str, Any]) -> bool:
+        """Whether the running release deliberately does not show ``row`` to the admin (a declared loss)."""
+        assert self.previous is not None and self.current is not None
+        losses = [e for e in expected_transformations(self.previous.version, self.current.release.version) if isinstance(e, ExpectedLoss)]
+        return any(e.explains("api", kind, row, self.run.secrets.admin_email) for e in losses)
 
     def create_after_upgrade(self) -> None:
         """Objects made on the new release (what a rollback does to them is part of the verdict)."""
@@ -291,7 +423,8 @@ class UpgradeScenario:
         self.evidence.attach("SQL snapshot before upgrade (row counts)", self.before_sql.counts(), "json")
         self.evidence.attach("SQL snapshot after upgrade (row counts)", after_sql.counts(), "json")
         self.evidence.attach("Declared transformations for this pair", "\n".join(e.render() for e in expectations) or "(none)")
-        return [diff(self.before_api, after_api, expectations), diff(self.before_sql, after_sql, expectations)]
+        viewer = self.run.secrets.admin_email
+        return [diff(self.before_api, after_api, expectations, viewer), diff(self.before_sql, after_sql, expectations)]
 
     def backup_diff(self) -> SnapshotDiff:
         """The pre-upgrade backup against the data as it was when the old release stopped."""

@@ -74,6 +74,9 @@ class SchemaDiff:
     def ok(self) -> bool:
         return not self.lines
 
+    def problems(self) -> list[str]:
+        return list(self.lines)
+
     def render(self) -> str:
         head = f"{self.title}: {'identical' if self.ok else f'{len(self.lines)} difference(s)'}"
         return "\n".join([head, *(f"  {line}" for line in self.lines)])

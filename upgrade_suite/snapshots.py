@@ -28,12 +28,12 @@ Rows = dict[str, dict[str, Any]]
 
 #: The API fields that identify what a user sees of each kind (camelCase and snake_case both read).
 API_FIELDS: dict[str, tuple[str, ...]] = {
-    "gateways": ("name", "url", "transport", "enabled"),
+    "gateways": ("name", "url", "transport", "visibility", "ownerEmail", "enabled"),
     "teams": ("name", "slug", "description", "visibility", "is_personal"),
-    "tools": ("name", "originalName", "url", "description", "integrationType", "requestType", "gatewayId", "teamId", "visibility", "enabled"),
-    "servers": ("name", "description", "associatedTools", "associatedResources", "associatedPrompts", "enabled"),
-    "resources": ("uri", "name", "mimeType", "enabled"),
-    "prompts": ("name", "originalName", "description", "template", "enabled"),
+    "tools": ("name", "originalName", "url", "description", "integrationType", "requestType", "gatewayId", "teamId", "visibility", "ownerEmail", "enabled"),
+    "servers": ("name", "description", "associatedTools", "associatedResources", "associatedPrompts", "visibility", "ownerEmail", "enabled"),
+    "resources": ("uri", "name", "mimeType", "visibility", "ownerEmail", "enabled"),
+    "prompts": ("name", "originalName", "description", "template", "visibility", "ownerEmail", "enabled"),
 }
 
 
@@ -162,6 +162,30 @@ class Expectation:
         return f"{self.source}: {'/'.join(self.groups)}.{self.field} {self.rule} ({self.reason})"
 
 
+@dataclass(frozen=True)
+class ExpectedLoss:
+    """Rows a newer release no longer shows on purpose (e.g. other users' private objects to an admin).
+
+    A lost row is explained when every ``where`` field matches and it is not the viewer's own.
+    """
+
+    source: str
+    groups: tuple[str, ...]
+    where: tuple[tuple[str, Any], ...]
+    owner_field: str
+    reason: str
+
+    def explains(self, source: str, group: str, row: dict[str, Any], viewer: str) -> bool:
+        return (
+            source == self.source and group in self.groups and all(row.get(f) == v for f, v in self.where)
+            and row.get(self.owner_field) not in (None, viewer)
+        )
+
+    def render(self) -> str:
+        condition = " and ".join(f"{f} = {v!r}" for f, v in self.where)
+        return f"{self.source}: {'/'.join(self.groups)} rows where {condition} and {self.owner_field} is not the viewer may disappear ({self.reason})"
+
+
 def _json_list(value: Any) -> set[str] | None:
     try:
         items = json.loads(value) if isinstance(value, str) else value
@@ -205,6 +229,7 @@ class SnapshotDiff:
     lost_rows: list[tuple[str, str]] = field(default_factory=list)
     changed: list[Change] = field(default_factory=list)
     expected: list[Change] = field(default_factory=list)
+    hidden_rows: list[tuple[str, str, str]] = field(default_factory=list)
     added_rows: dict[str, int] = field(default_factory=dict)
     fields_not_compared: dict[str, list[str]] = field(default_factory=dict)
     rows_compared: int = 0
@@ -225,6 +250,9 @@ class SnapshotDiff:
         verdict = "nothing lost or changed" if self.ok else f"{len(self.problems(limit=10**9))} problem(s)"
         out = [f"{self.source.upper()} snapshot diff: {self.rows_compared} rows compared, {verdict}"]
         out += [f"  PROBLEM {line}" for line in self.problems(limit=200)]
+        if self.hidden_rows:
+            out.append(f"Rows no longer shown, as declared ({len(self.hidden_rows)}):")
+            out += [f"  {group} [{key}]  [expected: {reason}]" for group, key, reason in self.hidden_rows[:200]]
         if self.expected:
             out.append(f"Declared transformations seen ({len(self.expected)}):")
             out += [f"  {change.render()}" for change in self.expected[:200]]
@@ -236,9 +264,13 @@ class SnapshotDiff:
         return "\n".join(out)
 
 
-def diff(before: Snapshot, after: Snapshot, expectations: Iterable[Expectation] = ()) -> SnapshotDiff:
-    """Compare two snapshots of the same data over the fields both sides share."""
-    expectations = list(expectations)
+def diff(before: Snapshot, after: Snapshot, expectations: Iterable[Expectation | ExpectedLoss] = (), viewer: str = "") -> SnapshotDiff:
+    """Compare two snapshots of the same data over the fields both sides share.
+
+    ``viewer`` is who looked (the admin, for API snapshots): a declared loss never hides their own rows.
+    """
+    losses = [e for e in expectations if isinstance(e, ExpectedLoss)]
+    expectations = [e for e in expectations if isinstance(e, Expectation)]
     result = SnapshotDiff(before.source)
     for group, rows in sorted(before.groups.items()):
         if group not in after.groups:
@@ -252,7 +284,11 @@ def diff(before: Snapshot, after: Snapshot, expectations: Iterable[Expectation] 
             result.fields_not_compared[group] = one_sided
         for key, row in rows.items():
             if key not in after_rows:
-                result.lost_rows.append((group, key))
+                reason = next((e.reason for e in losses if e.explains(before.source, group, row, viewer)), "")
+                if reason:
+                    result.hidden_rows.append((group, key, reason))
+                else:
+                    result.lost_rows.append((group, key))
                 continue
             result.rows_compared += 1
             for name in shared:

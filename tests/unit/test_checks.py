@@ -10,7 +10,7 @@ import pytest
 def test_an_empty_checklist_fails():
     empty = Checklist("Services functioning")
     assert not empty.ok
-    assert empty.failures() == ["Services functioning: nothing was checked"]
+    assert empty.problems() == ["Services functioning: nothing was checked"]
 
 
 def test_failures_are_named_and_rendered():
@@ -18,7 +18,7 @@ def test_failures_are_named_and_rendered():
     result.check("head applied", True)
     result.check("new table x present", False, "missing: ['x']")
     assert not result.ok
-    assert result.failures() == ["new table x present: missing: ['x']"]
+    assert result.problems() == ["new table x present: missing: ['x']"]
     assert "[FAIL] new table x present - missing: ['x']" in result.render()
 
 

@@ -59,3 +59,15 @@ def test_bad_values_fail_with_one_line(userdata, message):
 def test_unknown_alias_names_the_known_ones():
     with pytest.raises(SuiteError, match="use one of RC1, GA, 0.9.x"):
         canonical_alias("GA2")
+
+
+def test_scale_and_postgres_url():
+    config = SuiteConfig.from_userdata({"scale": "100000", "postgres_url": "postgres://u:p@db:5432/x"}, environ={})
+    assert config.scale == 100000
+    assert config.postgres_url == "postgresql://u:p@db:5432/x"
+
+
+@pytest.mark.parametrize(("userdata", "message"), [({"scale": "lots"}, "is not a positive number of rows"), ({"postgres_url": "mysql://x"}, "is not a PostgreSQL URL")])
+def test_bad_scale_and_url(userdata, message):
+    with pytest.raises(SuiteError, match=message):
+        SuiteConfig.from_userdata(userdata, environ={})

@@ -539,8 +539,18 @@ class Seeder:
             ("prompt_metrics", lambda: self.seed_metrics("PromptMetric", "prompt_id", "prompt_metrics", self.prompts)),
         ]
 
+    def check_database(self) -> None:
+        """Refuse anything but an existing, migrated database (and never create an SQLite file)."""
+        url = self.db.engine.url
+        shown = url.render_as_string(hide_password=True)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") and not Path(url.database).exists():
+            raise RuntimeError(f"no database file at {shown}")
+        if not self.inspect(self.db.engine).has_table("alembic_version"):
+            raise RuntimeError(f"{shown} is not a migrated gateway database (no alembic_version table)")
+
     def run(self) -> None:
         """Seed every kind in one transaction; commit only if all of it worked."""
+        self.check_database()
         try:
             for kind, step in self.steps():
                 try:
@@ -576,7 +586,8 @@ def main(argv: list[str]) -> int:
         seeder = Seeder(scale)
         seeder.run()
     except Exception as error:  # pylint: disable=broad-exception-caught
-        print(f"populate.py: seeding failed, nothing committed: {type(error).__name__}: {error}", file=sys.stderr)
+        # The first line names the cause; SQLAlchemy follows it with the statement and parameters.
+        print(f"populate.py: seeding failed, nothing committed: {type(error).__name__}: {str(error).splitlines()[0]}", file=sys.stderr)
         return 1
     report = {
         "scale": scale,

@@ -10,7 +10,8 @@ from pathlib import Path
 from behave import when
 from sqlalchemy import text
 
-runpy.run_path(str(Path(__file__).resolve().parents[4] / "steps" / "upgrade_steps.py"))
+for steps in sorted((Path(__file__).resolve().parents[4] / "steps").glob("*_steps.py")):
+    runpy.run_path(str(steps))
 
 
 @when("one seeded {kind:w} row is {action:w} behind the suite's back")

@@ -1,0 +1,73 @@
+@migrations
+Feature: Database migrations
+  As a database administrator
+  I want Alembic migrations to be idempotent
+  So that I can safely retry failed migrations
+
+  "Partially applied" is made deterministic: GA's `alembic upgrade head` is killed (SIGKILL)
+  right after it logs that a given revision starts, instead of the plan's `timeout 2`. A correct
+  state is the state an uninterrupted upgrade of the same data reaches: GA's head, the same
+  schema, every pre-existing row the same, the same row counts.
+
+  @US-2 @UPG-07 @idempotent
+  Scenario Outline: Idempotent migration (<database>)
+    Given a migration to GA that was partially applied on <database>
+    When I run the migration again
+    Then it should complete without errors
+    And the database should be in correct state
+
+    @sqlite
+    Examples: SQLite
+      | database |
+      | SQLite   |
+
+    @postgres
+    Examples: PostgreSQL
+      | database   |
+      | PostgreSQL |
+
+  @UPG-07 @idempotent @sqlite
+  Scenario: An upgrade interrupted at any revision can be retried (SQLite)
+    Given a running RC1 gateway with data on SQLite
+    When GA's upgrade is interrupted at each revision in turn and retried
+    Then every retried upgrade ends like an uninterrupted one
+
+  @UPG-07 @idempotent @postgres
+  Scenario: An upgrade interrupted at any revision leaves the old schema and can be retried (PostgreSQL)
+    Given a running RC1 gateway with data on PostgreSQL
+    When GA's upgrade is interrupted at each revision in turn and retried
+    Then an interrupted upgrade left the database at RC1's head every time
+    And every retried upgrade ends like an uninterrupted one
+
+  @UPG-07 @idempotent
+  Scenario Outline: Upgrading an up-to-date database changes nothing (<database>)
+    Given a running RC1 gateway with data on <database>
+    And it has been upgraded to GA with Alembic before starting it
+    When I run the migration again
+    Then nothing changes
+
+    @sqlite
+    Examples: SQLite
+      | database |
+      | SQLite   |
+
+    @postgres
+    Examples: PostgreSQL
+      | database   |
+      | PostgreSQL |
+
+  @revision-walk
+  Scenario Outline: Every revision from RC1 to GA goes up and down one at a time, with data (<database>)
+    Given a running RC1 gateway with data on <database>
+    When I walk GA's migrations up and down one revision at a time
+    Then every step of the walk succeeds
+
+    @sqlite
+    Examples: SQLite
+      | database |
+      | SQLite   |
+
+    @postgres
+    Examples: PostgreSQL
+      | database   |
+      | PostgreSQL |

@@ -1,0 +1,123 @@
+"""The revision chain between two releases, and the experiments a DBA needs on it.
+
+- ``chain``: the revisions a release applies on top of an older head, parents first.
+- ``interrupted_upgrade``: ``alembic upgrade head`` killed right after a given revision starts
+  (deterministic, unlike the plan's ``timeout 2``), the partial state UPG-07 is about.
+- ``walk``: every revision upgraded, then downgraded, one at a time with data present, in one
+  Alembic process of the release (``probes/walk.py``), stopping at the first failure.
+- ``Outcome``: what one interrupted-and-retried upgrade ended as, judged against a clean one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import SuiteError
+from .migrations import AlembicRun, Migrations
+from .releases import Release
+
+_RUNNING = re.compile(r"Running (?:upgrade|downgrade) \S* -> (\w+)")
+_WALK = Path(__file__).with_name("probes") / "walk.py"
+
+
+def chain(release: Release, base: str) -> list[str]:
+    """Revisions of ``release`` that are not ancestors of ``base`` (inclusive), parents first."""
+    graph: dict[str, list[str]] = release.info["alembic_revisions"]  # type: ignore[assignment]
+    if base not in graph:
+        raise SuiteError(f"{release.spec.label} does not know revision {base}: it cannot upgrade that database")
+
+    def ancestors(revision: str) -> set[str]:
+        seen: set[str] = set()
+        stack = [revision]
+        while stack:
+            current = stack.pop()
+            if current not in seen:
+                seen.add(current)
+                stack.extend(graph.get(current, []))
+        return seen
+
+    todo = ancestors(release.head) - ancestors(base)
+    ordered: list[str] = []
+    while todo:
+        ready = sorted(r for r in todo if not set(graph[r]) & todo)
+        ordered += ready
+        todo -= set(ready)
+    return ordered
+
+
+def interrupted_upgrade(migrations: Migrations, at: str) -> AlembicRun:
+    """``alembic upgrade head``, SIGKILLed as soon as it logs that revision ``at`` starts."""
+    command = [str(migrations.release.bin("alembic")), "-c", str(migrations.release.alembic_ini), "upgrade", "head"]
+    started = time.monotonic()
+    process = subprocess.Popen(
+        command, cwd=migrations.workdir, env={**migrations.environment, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, start_new_session=True,
+    )
+    output: list[str] = []
+    assert process.stdout is not None
+    try:
+        for line in process.stdout:
+            output.append(line)
+            match = _RUNNING.search(line)
+            if match and match.group(1) == at:
+                os.killpg(process.pid, signal.SIGKILL)
+                output.append(f"# suite: SIGKILL right after revision {at} started\n")
+                break
+        process.wait(timeout=migrations.timeout)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    return AlembicRun(migrations.release.spec.label, ("upgrade", "head"), process.returncode, "".join(output), time.monotonic() - started)
+
+
+@dataclass
+class Outcome:
+    """One interrupted upgrade and its retry."""
+
+    revision: str
+    killed: bool
+    left_at: list[str]
+    retry: AlembicRun
+    at_head: bool
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.retry.ok and self.at_head and not self.problems
+
+    def row(self) -> str:
+        retry = "retry ok" if self.retry.ok else f"retry FAILED: {self.retry.output.strip().splitlines()[-1:]}"
+        state = "same as a clean upgrade" if not self.problems else f"{len(self.problems)} difference(s): {self.problems[0]}"
+        return f"{self.revision}: {'killed' if self.killed else 'finished before the kill'}, left at {self.left_at}; {retry}; {'at head' if self.at_head else 'NOT at head'}; {state}"
+
+
+@dataclass
+class WalkStep:
+    direction: str
+    target: str
+    ok: bool
+    error: str
+    seconds: float
+
+
+def walk(release: Release, environment: dict[str, str], workdir: Path, steps: list[tuple[str, str]], timeout: float) -> list[WalkStep]:
+    """Run the steps (``("up"|"down", revision)``) in one Alembic process; stops at the first failure."""
+    out = workdir / "walk.jsonl"
+    out.unlink(missing_ok=True)
+    try:
+        subprocess.run(
+            [str(release.python), str(_WALK), str(release.alembic_ini), json.dumps(steps), str(out)], cwd=workdir, env=environment,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        raise SuiteError(f"the revision walk of {release.spec.label} did not finish within migration_timeout={timeout:.0f} s") from None
+    lines = out.read_text().splitlines() if out.exists() else []
+    return [WalkStep(**json.loads(line)) for line in lines]
