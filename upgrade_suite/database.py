@@ -16,6 +16,7 @@ import sqlite3
 import subprocess
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -126,8 +127,14 @@ class PostgresServer:
         self.admin_url: URL | None = None
 
     @property
+    def shown_url(self) -> str:
+        """The server's URL as a user would write it, password hidden."""
+        assert self.admin_url is not None
+        return self.admin_url.set(drivername="postgresql").render_as_string(hide_password=True)
+
+    @property
     def label(self) -> str:
-        return "embedded PostgreSQL (pgserver)" if self._given is None else f"PostgreSQL at {self.admin_url.render_as_string(hide_password=True)}"
+        return "embedded PostgreSQL (pgserver)" if self._given is None else f"PostgreSQL at {self.shown_url}"
 
     def __enter__(self) -> PostgresServer:
         if self._given is None:
@@ -138,6 +145,8 @@ class PostgresServer:
         return self
 
     def _start_embedded(self) -> None:
+        # pgserver's platformdirs warns on machines without a login session; it is harmless here.
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
         import pgserver
 
         # A short path: the server's unix socket lives in its data directory (108-byte limit).
@@ -157,7 +166,7 @@ class PostgresServer:
                 self.version = connection.exec_driver_sql("SHOW server_version").scalar()
         except OperationalError as error:
             reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-            raise SuiteError(f"PostgreSQL at {self.admin_url.render_as_string(hide_password=True)} cannot be reached ({reason}): check -D postgres_url") from None
+            raise SuiteError(f"PostgreSQL at {self.shown_url} cannot be reached ({reason}): check -D postgres_url") from None
         finally:
             engine.dispose()
 

@@ -69,6 +69,28 @@ def suite_processes(root: Path) -> list[str]:
     return found
 
 
+def embedded_postgres() -> set[str]:
+    """Data directories of embedded PostgreSQL servers, and postgres processes serving them."""
+    dirs = {str(p) for p in Path("/tmp").glob("upgpg-*")}
+    for proc in Path("/proc").iterdir():
+        try:
+            command = (proc / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if "postgres" in command and "/upgpg-" in command:
+            dirs.add(f"process {proc.name}: {command[:80]}")
+    return dirs
+
+
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     return prepare_workdir(tmp_path / "run")
+
+
+@pytest.fixture
+def no_leftovers(workdir: Path):
+    """After the test: no process of the run, no embedded PostgreSQL it started."""
+    before = embedded_postgres()
+    yield
+    assert not suite_processes(workdir)
+    assert embedded_postgres() <= before

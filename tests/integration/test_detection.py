@@ -5,14 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_behave, suite_processes
+from conftest import run_behave
 
 pytestmark = pytest.mark.integration
 
 TAMPER = Path(__file__).parent / "tamper"
 
 
-def test_a_lost_row_and_an_altered_value_are_named(workdir: Path):
+def test_a_lost_row_and_an_altered_value_are_named(workdir: Path, no_leftovers):
     run = run_behave(workdir, str(TAMPER / "features" / "tamper.feature"))
     assert run.returncode != 0
     assert "0 scenarios passed, 2 failed" in run.output, run.output[-4000:]
@@ -22,4 +22,4 @@ def test_a_lost_row_and_an_altered_value_are_named(workdir: Path):
     assert f"sql: prompts [id={altered}] description: 'prompt 1' -> 'tampered'" in run.output
     kept = list((run.reports / "work").glob("run-*/*/??-GA-*/*.log"))
     assert kept, "a failed scenario keeps its gateway logs"
-    assert not suite_processes(workdir)
+
