@@ -18,6 +18,7 @@ from sqlalchemy import Engine, inspect
 from .api import KINDS, ApiError, GatewayApi
 from .chain import Outcome, WalkStep
 from .migrations import AlembicRun
+from .database import stamped_revisions
 from .dataset import FIXTURE_GATEWAY, SeedManifest
 from .releases import Release
 
@@ -101,8 +102,7 @@ def serves_at_own_head(engine: Engine, release: Release, log_failures: list[str]
     yet reports healthy.
     """
     result = Checklist(f"{release.spec.label} serves at its own Alembic head")
-    with engine.connect() as connection:
-        revisions = sorted(row[0] for row in connection.exec_driver_sql("SELECT version_num FROM alembic_version"))
+    revisions = stamped_revisions(engine)
     result.check(f"alembic_version is {release.spec.alias}'s head {release.head}", revisions == [release.head], f"found {revisions}")
     result.check("startup log free of migration errors", not log_failures, " | ".join(log_failures[:3]))
     result.check("/health reports healthy", health.get("status") == "healthy", str(health))
@@ -196,8 +196,7 @@ def new_features(engine: Engine, old: Release, new: Release) -> Checklist:
     same check judges any pair; a pair with nothing new fails rather than passing on nothing.
     """
     result = Checklist(f"New features of {new.spec.label} over {old.spec.label}")
-    with engine.connect() as connection:
-        revisions = sorted(row[0] for row in connection.exec_driver_sql("SELECT version_num FROM alembic_version"))
+    revisions = stamped_revisions(engine)
     result.check(f"database at {new.spec.alias}'s Alembic head {new.head}", revisions == [new.head], f"alembic_version = {revisions}")
     result.check(f"{new.spec.alias}'s head differs from {old.spec.alias}'s ({old.head})", new.head != old.head)
     old_columns, new_columns = old.model_columns, new.model_columns
@@ -219,8 +218,7 @@ def new_features(engine: Engine, old: Release, new: Release) -> Checklist:
 def complete_schema(engine: Engine, release: Release) -> Checklist:
     """The database is at the release's head and holds every table and column of its models."""
     result = Checklist(f"Schema of {release.spec.label}")
-    with engine.connect() as connection:
-        revisions = sorted(row[0] for row in connection.exec_driver_sql("SELECT version_num FROM alembic_version"))
+    revisions = stamped_revisions(engine)
     result.check(f"alembic_version is {release.spec.alias}'s head {release.head}", revisions == [release.head], f"found {revisions}")
     present = _columns(engine)
     expected = release.model_columns

@@ -60,7 +60,35 @@ class Database(Protocol):
     def restore(self, backup: Backup) -> None: ...
 
 
-class SqliteDatabase:
+def stamped_revisions(engine: Engine) -> list[str]:
+    """The revisions in ``alembic_version`` (empty when the table does not exist)."""
+    if "alembic_version" not in inspect(engine).get_table_names():
+        return []
+    with engine.connect() as connection:
+        return sorted(row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version")))
+
+
+class _Reads:
+    """The suite's own reads of a backend's database (snapshots, revision checks)."""
+
+    def sqlalchemy_url(self) -> str | URL:
+        raise NotImplementedError
+
+    @contextmanager
+    def engine(self) -> Iterator[Engine]:
+        """A short-lived SQLAlchemy engine, disposed after the block."""
+        engine = create_engine(self.sqlalchemy_url())
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+    def alembic_revisions(self) -> list[str]:
+        with self.engine() as engine:
+            return stamped_revisions(engine)
+
+
+class SqliteDatabase(_Reads):
     """A SQLite file inside a sandbox directory; only ever a file this object created."""
 
     engine_name = "sqlite"
@@ -81,22 +109,8 @@ class SqliteDatabase:
         """The DATABASE_URL a gateway of ``release`` is given (the same for every SQLite release)."""
         return f"sqlite:///{self.path}"
 
-    @contextmanager
-    def engine(self) -> Iterator[Engine]:
-        """A short-lived SQLAlchemy engine for the suite's own reads (snapshots, revision checks)."""
-        engine = create_engine(f"sqlite:///{self.path}")
-        try:
-            yield engine
-        finally:
-            engine.dispose()
-
-    def alembic_revisions(self) -> list[str]:
-        """The revisions stamped in ``alembic_version`` (empty when the table does not exist)."""
-        with self.engine() as engine:
-            if "alembic_version" not in inspect(engine).get_table_names():
-                return []
-            with engine.connect() as connection:
-                return sorted(row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version")))
+    def sqlalchemy_url(self) -> str | URL:
+        return f"sqlite:///{self.path}"
 
     def backup(self, name: str) -> Backup:
         """A consistent copy via SQLite's online backup API (safe even while a gateway has it open)."""
@@ -218,7 +232,7 @@ class PostgresServer:
         return str(pgserver._commands.POSTGRES_BIN_PATH / name)
 
 
-class PostgresDatabase:
+class PostgresDatabase(_Reads):
     """One suite-owned database on a PostgreSQL server; created on enter, dropped on exit."""
 
     engine_name = "postgresql"
@@ -244,20 +258,8 @@ class PostgresDatabase:
         driver = "postgresql+psycopg" if release is None or release.postgres_driver == "psycopg" else "postgresql"
         return self.server.url(self.name, driver).render_as_string(hide_password=False)
 
-    @contextmanager
-    def engine(self) -> Iterator[Engine]:
-        engine = create_engine(self.server.url(self.name))
-        try:
-            yield engine
-        finally:
-            engine.dispose()
-
-    def alembic_revisions(self) -> list[str]:
-        with self.engine() as engine:
-            if "alembic_version" not in inspect(engine).get_table_names():
-                return []
-            with engine.connect() as connection:
-                return sorted(row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version")))
+    def sqlalchemy_url(self) -> str | URL:
+        return self.server.url(self.name)
 
     def _client(self, program: str, *args: str) -> None:
         url = self.server.url(self.name, "postgresql")

@@ -22,3 +22,10 @@ def step_tamper(context, kind, action):
     with lab.database.engine() as engine, engine.begin() as connection:
         assert connection.execute(text(statement), {"id": target}).rowcount == 1
     print(f"TAMPERED {kind} {action} id={target}")
+
+
+@when("the database is stamped with an unknown revision behind the suite's back")
+def step_bad_stamp(context):
+    with context.lab.database.engine() as engine, engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = 'deadbeef0000'")
+    print("TAMPERED alembic_version = deadbeef0000")

@@ -1,0 +1,49 @@
+"""The revision chain and the verdicts of the migration experiments, on made-up data."""
+
+from pathlib import Path
+
+import pytest
+
+from upgrade_suite.chain import Outcome, WalkStep, chain
+from upgrade_suite.checks import interrupts_survived, walk_succeeded
+from upgrade_suite.errors import SuiteError
+from upgrade_suite.migrations import AlembicRun
+from upgrade_suite.releases import Release, ReleaseSpec
+
+SPEC = ReleaseSpec("GA", "pypi", "1.0.0", "x", "1.0.0", "2026-05-20T00:00:00Z")
+
+
+def release(graph: dict[str, list[str]], head: str) -> Release:
+    return Release(SPEC, Path("/nowhere"), {"alembic_revisions": graph, "alembic_heads": [head]})
+
+
+def test_chain_is_parent_first_and_excludes_the_base_and_its_ancestors():
+    graph = {"a": [], "b": ["a"], "c": ["b"], "d1": ["c"], "d2": ["c"], "e": ["d1", "d2"], "f": ["e"]}
+    assert chain(release(graph, "f"), "c") == ["d1", "d2", "e", "f"]
+    assert chain(release(graph, "f"), "f") == []
+
+
+def test_chain_refuses_an_unknown_base():
+    with pytest.raises(SuiteError, match="does not know revision zz"):
+        chain(release({"a": []}, "a"), "zz")
+
+
+def run(exit_code: int, output: str = "") -> AlembicRun:
+    return AlembicRun("GA (1.0.0)", ("upgrade", "head"), exit_code, output, 1.0)
+
+
+def test_a_failed_retry_or_a_difference_fails_the_interrupt_verdict():
+    good = Outcome("r1", True, ["base"], run(0), True)
+    failed_retry = Outcome("r2", True, ["r1"], run(1, "sqlite3.OperationalError: table _alembic_tmp_x already exists\n"), False)
+    different = Outcome("r3", True, ["r2"], run(0), True, ["column tools.x: only in the migrated database"])
+    verdict = interrupts_survived([good, failed_retry, different])
+    assert not verdict.ok
+    assert [p.split(":")[0] for p in verdict.problems()] == ["r2", "r3"]
+    assert "_alembic_tmp_x already exists" in verdict.render()
+
+
+def test_the_walk_names_the_first_failing_revision_and_a_short_walk_fails():
+    steps = [WalkStep("up", "r1", True, "", 0.1), WalkStep("up", "r2", False, "OperationalError: no such table: prompts", 0.1)]
+    verdict = walk_succeeded(steps, expected=4)
+    assert not verdict.ok
+    assert verdict.problems() == ["up to r2: OperationalError: no such table: prompts", "all steps ran: 2 of 4"]
