@@ -8,7 +8,7 @@ ARGS   ?=
 # The gate: known product defects are red scenarios of their own, run with TAGS=@product-defect.
 TAGS   ?= @sqlite and not @product-defect
 
-.PHONY: bootstrap upgrade test unit clean
+.PHONY: bootstrap upgrade test unit bench clean
 
 bootstrap: $(STAMP)
 
@@ -26,6 +26,10 @@ upgrade: bootstrap
 ## The tests: unit tests of the library, then the real behave runs (upgrade.feature, fault injection).
 test: bootstrap
 	$(BIN)/pytest $(ARGS)
+
+## The suite's time beside the raw floor (bare gateway starts and Alembic), as ratios; JSON in reports/bench.
+bench: bootstrap
+	$(BIN)/python benchmarks/bench.py $(ARGS)
 
 unit: bootstrap
 	$(BIN)/pytest tests/unit $(ARGS)

@@ -13,7 +13,7 @@ from upgrade_suite.schema import baseline_path, judge
 
 @given("a running {release:Release} gateway on a fully populated {database:Database} database")
 def step_running_populated(context: Any, release: str, database: str) -> None:
-    context.lab.running_with_data(release, database, Dataset(), scale=context.lab.config.scale)
+    context.lab.running_populated(release, database, Dataset(), context.lab.config.scale)
 
 
 @then("every object can be found through the paginated API")

@@ -58,6 +58,7 @@ class Database(Protocol):
     def alembic_revisions(self) -> list[str]: ...
     def backup(self, name: str) -> Backup: ...
     def restore(self, backup: Backup) -> None: ...
+    def copy_from(self, source: Database) -> None: ...
 
 
 def stamped_revisions(engine: Engine) -> list[str]:
@@ -122,6 +123,10 @@ class SqliteDatabase(_Reads):
     def restore(self, backup: Backup) -> None:
         """Put a backup back in place of the live database (the gateway must be stopped)."""
         _sqlite_copy(backup.path, self.path)
+
+    def copy_from(self, source: SqliteDatabase) -> None:
+        """Become an exact copy of another (stopped) SQLite database: a seeded fixture's copy."""
+        _sqlite_copy(source.path, self.path)
 
 
 def _sqlite_copy(source: Path, target: Path) -> None:
@@ -200,11 +205,13 @@ class PostgresServer:
         finally:
             engine.dispose()
 
-    def create_database(self) -> str:
-        """A new, empty database marked as the suite's; returns its name."""
+    def create_database(self, template: str = "") -> str:
+        """A new database marked as the suite's (empty, or a copy of a suite-owned ``template``)."""
+        if template and not self.is_ours(template):
+            raise SuiteError(f"refusing to copy PostgreSQL database {template}: it does not carry the suite's mark")
         name = f"upgsuite_{secrets.token_hex(6)}"
         with self._admin() as engine, engine.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
             connection.exec_driver_sql(f"COMMENT ON DATABASE \"{name}\" IS '{PG_MARK}'")
         return name
 
@@ -247,6 +254,11 @@ class PostgresDatabase(_Reads):
     def __enter__(self) -> PostgresDatabase:
         self.name = self.server.create_database()
         return self
+
+    def copy_from(self, source: PostgresDatabase) -> None:
+        """Become an exact copy of another suite database, via CREATE DATABASE ... TEMPLATE (no dump)."""
+        previous, self.name = self.name, self.server.create_database(template=source.name)
+        self.server.drop_database(previous)
 
     def __exit__(self, *exc: object) -> None:
         if self.name:

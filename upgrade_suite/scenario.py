@@ -17,21 +17,21 @@ from pathlib import Path
 from typing import Any
 
 from .api import GatewayApi, mint_token
+from .chain import Outcome, WalkStep, chain, interrupted_upgrade, walk
+from .checks import Checklist
 from .config import SuiteConfig, canonical_alias
 from .database import Backup, Database, PostgresDatabase, PostgresServer, SqliteDatabase
 from .dataset import Dataset, SeedManifest, create_marked, populate, seed
 from .errors import SuiteError
 from .evidence import Evidence, Timings
+from .expectations import expected_transformations
 from .gateway import GatewaySecrets, ProcessGateway, gateway_environment
 from .mcp_fixture import McpServerFixture
-from .chain import Outcome, WalkStep, chain, interrupted_upgrade, walk
 from .migrations import AlembicRun, Migrations
 from .releases import PyPIReleases, Release, ReleaseCache, ReleaseSpec, resolve_all, writable_cache
 from .sandbox import Sandbox, remove_owned
 from .schema import SchemaDiff, bootstrap_fresh, compare, describe
-from .checks import Checklist
 from .snapshots import ExpectedLoss, Snapshot, SnapshotDiff, api_snapshot, diff, restricted, sql_snapshot
-from .expectations import expected_transformations
 
 
 class SuiteRun:
@@ -51,6 +51,8 @@ class SuiteRun:
         self._mcp: McpServerFixture | None = None
         self._postgres: PostgresServer | None = None
         self.fresh_schemas: dict[tuple[str, str], dict[str, str]] = {}
+        self._tokens: dict[str, str] = {}
+        self._fixtures: dict[tuple[str, str, str], SeededFixture] = {}
         if config.postgres_url:
             self._postgres = self._stack.enter_context(PostgresServer(config.postgres_url))  # unreachable: fail now
         self.open_scenarios: list[UpgradeScenario] = []
@@ -68,6 +70,48 @@ class SuiteRun:
             self._mcp = self._stack.enter_context(McpServerFixture(self.work_root / "mcp-server.log"))
         return self._mcp
 
+    def token(self, release: Release, environment: dict[str, str]) -> str:
+        """An admin token minted by the release's own tool, once per release per run (valid 4 h)."""
+        if release.spec.key not in self._tokens:
+            self._tokens[release.spec.key] = mint_token(release, environment, self.secrets.admin_email, self.secrets.jwt_secret)
+        return self._tokens[release.spec.key]
+
+    def database(self, engine: str, directory: Path) -> Database:
+        """A new, empty, suite-owned database object of ``engine`` (enter it to create it)."""
+        if engine == "sqlite":
+            return SqliteDatabase(directory)
+        if engine == "postgresql":
+            return PostgresDatabase(self.postgres(), directory)
+        raise SuiteError(f"database {engine!r} is not supported: use sqlite or postgresql")
+
+    def has_seeded(self, release: Release, engine: str, dataset: Dataset) -> bool:
+        return (release.spec.key, engine, dataset.fingerprint) in self._fixtures
+
+    def seeded(self, alias: str, engine: str, dataset: Dataset) -> SeededFixture:
+        """The data a running ``alias`` gateway was given, as it left it on stopping: made once per run.
+
+        A real gateway of the release is started on a fresh database, seeded through its API,
+        snapshotted through its API, stopped, and snapshotted through SQL. Scenarios start from
+        copies, so the start-and-seed cost is paid once per run, not per scenario.
+        """
+        release = self.release(alias)
+        key = (release.spec.key, engine, dataset.fingerprint)
+        if key not in self._fixtures:
+            directory = self.work_root / "fixtures" / f"{release.spec.alias}-{engine}"
+            database = self._stack.enter_context(self.database(engine, directory))
+            name = f"seed-{release.spec.alias}-{release.version}".replace(".", "_")
+            gateway = ProcessGateway(release, database.url_for(release), directory, name, self.secrets, self.config.timeouts.gateway_start, self.config.timeouts.gateway_stop)
+            started = time.monotonic()
+            with gateway:
+                token = self.token(release, gateway_environment(release, database.url_for(release), self.secrets, directory))
+                with GatewayApi(gateway.url, token, self.config.timeouts.request) as api:
+                    manifest = seed(api, self.mcp_server().url, dataset)
+                    before_api = api_snapshot(api)
+            with database.engine() as sql:
+                before_sql = sql_snapshot(sql)
+            self._fixtures[key] = SeededFixture(release, database, manifest, before_api, before_sql, gateway.log_path, time.monotonic() - started)
+        return self._fixtures[key]
+
     def postgres(self) -> PostgresServer:
         """The run's PostgreSQL server: the one given with -D postgres_url, or an embedded one started now."""
         if self._postgres is None:
@@ -79,9 +123,22 @@ class SuiteRun:
         for scenario in reversed(self.open_scenarios):
             scenario.close()
         self._stack.close()
-        leftovers = [p for p in self.work_root.iterdir() if p.name not in {".gateway-upgrade-suite", "mcp-server.log"}] if self.work_root.exists() else []
+        leftovers = [p for p in self.work_root.iterdir() if p.name not in {".gateway-upgrade-suite", "mcp-server.log", "fixtures"}] if self.work_root.exists() else []
         if not leftovers:
             remove_owned(self.work_root)
+
+
+@dataclass(frozen=True)
+class SeededFixture:
+    """A database a real gateway seeded and then stopped, with what it showed before stopping."""
+
+    release: Release
+    database: Database
+    manifest: SeedManifest
+    api_snapshot: Snapshot
+    sql_snapshot: Snapshot
+    log: Path
+    seconds: float
 
 
 @dataclass
@@ -145,12 +202,7 @@ class UpgradeScenario:
 
     def _fresh_database(self, engine: str, directory: str) -> Database:
         """A fresh, empty, suite-owned database ("sqlite" or "postgresql"), released with the scenario."""
-        if engine == "sqlite":
-            return self._stack.enter_context(SqliteDatabase(self.sandbox.subdir(directory)))
-        if engine == "postgresql":
-            with self.timings.phase("create PostgreSQL database"):
-                return self._stack.enter_context(PostgresDatabase(self.run.postgres(), self.sandbox.subdir(directory)))
-        raise SuiteError(f"database {engine!r} is not supported: use sqlite or postgresql")
+        return self._stack.enter_context(self.run.database(engine, self.sandbox.subdir(directory)))
 
     def environment(self, release: Release) -> dict[str, str]:
         assert self.database is not None
@@ -170,7 +222,7 @@ class UpgradeScenario:
         with self.timings.phase(f"start {release.spec.alias}"):
             self._stack.enter_context(gateway)
         with self.timings.phase(f"mint token ({release.spec.alias})"):
-            token = mint_token(release, self.environment(release), self.run.secrets.admin_email, self.run.secrets.jwt_secret)
+            token = self.run.token(release, self.environment(release))
         api = self._stack.enter_context(GatewayApi(gateway.url, token, self.config.timeouts.request))
         self.current = Running(release, gateway, api)
         return self.current
@@ -193,16 +245,33 @@ class UpgradeScenario:
             self.run.open_scenarios.remove(self)
 
     # -- verbs of the Gherkin --------------------------------------------------------------
-    def running_with_data(self, alias: str, engine: str, dataset: Dataset, scale: int = 0) -> None:
-        """Given a running <alias> gateway with data on <engine> (first filled with ~``scale`` rows)."""
+    def running_with_data(self, alias: str, engine: str, dataset: Dataset) -> None:
+        """Given a running <alias> gateway with data on <engine>: a copy of the run's seeded fixture.
+
+        The scenario starts where an operator's upgrade starts: the old release has served the
+        data and been stopped. What it served (API snapshot) and left (SQL snapshot) come with it.
+        """
+        release = self.release(alias)
+        first = not self.run.has_seeded(release, engine, dataset)
+        fixture = self.run.seeded(alias, engine, dataset)
+        if first:
+            self.timings.add(f"start {release.spec.alias}, seed, stop (fixture, once per run)", fixture.seconds)
         self.new_database(engine)
-        if scale:
-            release = self.release(alias)
-            with self.timings.phase(f"bootstrap {release.spec.alias} schema"):
-                bootstrap_fresh(release, self.environment(release), self.sandbox.path, self.config.timeouts.migration)
-            with self.timings.phase(f"populate ~{scale} rows"):
-                report = populate(release, self.environment(release), self.sandbox.path, scale, self.config.timeouts.migration)
-            self.evidence.attach(f"Populated at scale {scale} through {release.spec.label}'s models", report, "json")
+        with self.timings.phase("copy the seeded database"):
+            self.database.copy_from(fixture.database)
+        self.previous, self.manifest, self.before_api = release, fixture.manifest, fixture.api_snapshot
+        self.gateway_logs.append(fixture.log)
+        self.evidence.attach("Seeded objects", {"counts": self.manifest.counts, "ids": self.manifest.ids, "tools": self.manifest.tool_names}, "json")
+
+    def running_populated(self, alias: str, engine: str, dataset: Dataset, scale: int) -> None:
+        """Given a running <alias> gateway on a fully populated <engine> database (~``scale`` rows)."""
+        self.new_database(engine)
+        release = self.release(alias)
+        with self.timings.phase(f"bootstrap {release.spec.alias} schema"):
+            bootstrap_fresh(release, self.environment(release), self.sandbox.path, self.config.timeouts.migration)
+        with self.timings.phase(f"populate ~{scale} rows"):
+            report = populate(release, self.environment(release), self.sandbox.path, scale, self.config.timeouts.migration)
+        self.evidence.attach(f"Populated at scale {scale} through {release.spec.label}'s models", report, "json")
         running = self.start(alias)
         with self.timings.phase("seed"):
             self.manifest = seed(running.api, self.run.mcp_server().url, dataset)
@@ -223,19 +292,13 @@ class UpgradeScenario:
             self.evidence.attach(f"alembic upgrade head ({release.spec.label})", run.render())
             if not run.ok:
                 raise AssertionError(f"{run.command} failed with exit {run.exit_code}: {run.output.strip().splitlines()[-1:]}")
-            with self.timings.phase("snapshot the migrated database"):
-                self.migrated = self.state(self.database)
         self.start(target)
 
     @contextmanager
     def scratch_database(self, name: str) -> Iterator[Database]:
         """A throw-away database of the scenario's engine, released as soon as the block ends."""
         assert self.database is not None
-        if self.database.engine_name == "sqlite":
-            database: Database = SqliteDatabase(self.sandbox.subdir(f"scratch/{name}"))
-        else:
-            database = PostgresDatabase(self.run.postgres(), self.sandbox.subdir(f"scratch/{name}"))
-        with database:
+        with self.run.database(self.database.engine_name, self.sandbox.subdir(f"scratch/{name}")) as database:
             yield database
 
     def migrations(self, release: Release, database: Database) -> Migrations:
@@ -271,8 +334,9 @@ class UpgradeScenario:
         the schema, every pre-existing row (rows a migration generates get new random ids on each
         path, so those are compared by count per table).
         """
-        assert self.database is not None and self.backup is not None and self.migrated and self.current and self.previous
+        assert self.database is not None and self.backup is not None and self.current and self.previous
         stops = [self.release(via), self.current.release]
+        direct = self.clean_upgrade(self.current.release)
         with self.scratch_database(f"through-{stops[0].spec.alias}") as copy:
             copy.restore(self.backup)
             for release in stops:
@@ -282,13 +346,14 @@ class UpgradeScenario:
                 if not run.ok:
                     raise AssertionError(f"{run.command} ({release.spec.label}) failed on the path through {via}: {run.output.strip().splitlines()[-1:]}")
             through = self.state(copy)
-        return self.compare_states(self.migrated, through, f"{self.previous.spec.alias} -> {stops[1].spec.alias} directly vs through {via}")
+        return self.compare_states(direct, through, f"{self.previous.spec.alias} -> {stops[1].spec.alias} directly vs through {via}")
 
     # -- migration experiments (UPG-07, US-2, revision walk) -------------------------------
     def stop_and_back_up(self) -> None:
         """Stop the running (old) release and record the data as it is: the start of every experiment."""
         assert self.database is not None
-        self.previous = self.stop()
+        if self.current is not None:
+            self.previous = self.stop()
         with self.timings.phase("back up database"):
             self.backup = self.database.backup("pre-upgrade")
         with self.timings.phase("snapshot via SQL"), self.database.engine() as engine:

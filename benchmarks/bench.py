@@ -1,0 +1,187 @@
+"""make bench: the suite's cost beside the raw floor, measured in the same run.
+
+The floor is what a bare script must do for the same upgrade: start RC1, seed the same data,
+stop it, run GA's ``alembic upgrade head``, start GA, one list call. The suite's number for a
+scenario is its own duration from a behave run (reports/timings.jsonl); the ratio is suite/floor.
+Also: cold and warm release provisioning, UPG-03 at 10k and 100k rows, and the upgrade features
+as a whole against the sum of their scenarios' floors. Results: reports/bench/bench.json and a
+table on stdout. No thresholds: this measures, the reader judges.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from upgrade_suite.api import GatewayApi, mint_token  # noqa: E402
+from upgrade_suite.config import SuiteConfig  # noqa: E402
+from upgrade_suite.database import PostgresDatabase, PostgresServer, SqliteDatabase  # noqa: E402
+from upgrade_suite.dataset import Dataset, seed  # noqa: E402
+from upgrade_suite.gateway import GatewaySecrets, gateway_environment  # noqa: E402
+from upgrade_suite.mcp_fixture import McpServerFixture  # noqa: E402
+from upgrade_suite.migrations import Migrations  # noqa: E402
+from upgrade_suite.releases import PyPIReleases, ReleaseCache, resolve  # noqa: E402
+from upgrade_suite.sandbox import free_port  # noqa: E402
+
+BEHAVE = Path(sys.executable).parent / "behave"
+
+
+def bare_start(release, environment: dict[str, str], workdir: Path) -> tuple[subprocess.Popen, str]:
+    """Start a gateway with nothing but Popen and a /health poll (what a bare script does)."""
+    port = free_port()
+    log = (workdir / f"{release.version}-{port}.log").open("wb")
+    process = subprocess.Popen(
+        [str(release.bin("mcpgateway")), "--host", "127.0.0.1", "--port", str(port)], cwd=workdir, env=environment,
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=2).json().get("status") == "healthy" and httpx.get(f"{url}/ready", timeout=2).json().get("status") == "ready":
+                return process, url
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"bare start of {release.version} timed out")
+
+
+def bare_stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+def floor(engine: str, rc1, ga, mcp: McpServerFixture, server: PostgresServer | None, workdir: Path) -> dict[str, float]:
+    """One bare RC1 -> GA upgrade (the plan's procedure), each phase timed."""
+    secrets = GatewaySecrets()
+    phases: dict[str, float] = {}
+    with SqliteDatabase(workdir) if engine == "sqlite" else PostgresDatabase(server, workdir) as database:
+        def timed(name: str, action):
+            started = time.monotonic()
+            result = action()
+            phases[name] = round(time.monotonic() - started, 3)
+            return result
+
+        rc1_env = gateway_environment(rc1, database.url_for(rc1), secrets, workdir)
+        process, url = timed("start RC1", lambda: bare_start(rc1, rc1_env, workdir))
+        token = timed("mint token RC1", lambda: mint_token(rc1, rc1_env, secrets.admin_email, secrets.jwt_secret))
+        with GatewayApi(url, token, 30) as api:
+            timed("seed", lambda: seed(api, mcp.url, Dataset()))
+        timed("stop RC1", lambda: bare_stop(process))
+        ga_env = gateway_environment(ga, database.url_for(ga), secrets, workdir)
+        run = timed("alembic upgrade head", lambda: Migrations(ga, ga_env, workdir, 600).upgrade("head"))
+        assert run.ok, run.output[-500:]
+        process, url = timed("start GA", lambda: bare_start(ga, ga_env, workdir))
+        token = timed("mint token GA", lambda: mint_token(ga, ga_env, secrets.admin_email, secrets.jwt_secret))
+        with GatewayApi(url, token, 30) as api:
+            timed("one list call", lambda: api.list("tools"))
+        timed("stop GA", lambda: bare_stop(process))
+    phases["total"] = round(sum(phases.values()), 3)
+    return phases
+
+
+def behave(workdir: Path, *args: str) -> tuple[float, list[dict[str, Any]]]:
+    """Run the suite as a user would; wall time and the per-scenario records it wrote."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "behave.ini", workdir / "behave.ini")
+    started = time.monotonic()
+    result = subprocess.run([str(BEHAVE), *args], cwd=workdir, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+    wall = time.monotonic() - started
+    if result.returncode != 0:
+        print(result.stdout[-3000:], file=sys.stderr)
+        raise SystemExit(f"behave {' '.join(args)} failed")
+    timings = workdir / "reports" / "timings.jsonl"
+    return wall, [json.loads(line) for line in timings.read_text().splitlines()]
+
+
+def provisioning(config: SuiteConfig) -> dict[str, dict[str, float]]:
+    """Cold (venv built into an empty cache) and warm (reused) provisioning per release."""
+    index = PyPIReleases(config.cache_dir)
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="bench-cache-") as cold:
+        cache = ReleaseCache(Path(cold), 900)
+        for alias in ("RC1", "GA"):
+            spec = resolve(alias, config.releases[alias], index)
+            started = time.monotonic()
+            cache.provision(spec)
+            cold_s = time.monotonic() - started
+            started = time.monotonic()
+            cache.provision(spec)
+            out[alias] = {"cold": round(cold_s, 2), "warm": round(time.monotonic() - started, 4)}
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", default="10000,100000", help="UPG-03 scales to measure (comma separated, empty to skip)")
+    parser.add_argument("--out", default=str(ROOT / "reports" / "bench"))
+    options = parser.parse_args()
+    out = Path(options.out)
+    out.mkdir(parents=True, exist_ok=True)
+    config = SuiteConfig.from_userdata({})
+    index = PyPIReleases(config.cache_dir)
+    cache = ReleaseCache(config.cache_dir, 900)
+    rc1, ga = (cache.provision(resolve(a, config.releases[a], index)) for a in ("RC1", "GA"))
+    results: dict[str, Any] = {"releases": {"RC1": rc1.version, "GA": ga.version}, "provisioning": provisioning(config)}
+
+    scratch = Path(tempfile.mkdtemp(prefix="bench-"))
+    try:
+        with ExitStack() as stack:
+            mcp = stack.enter_context(McpServerFixture(scratch / "mcp.log"))
+            server = stack.enter_context(PostgresServer())
+            results["floor"] = {engine: floor(engine, rc1, ga, mcp, server, scratch / f"floor-{engine}") for engine in ("sqlite", "postgresql")}
+        results["suite"] = {}
+        for engine, tag in (("sqlite", "@sqlite"), ("postgresql", "@postgres")):
+            wall, records = behave(scratch / f"suite-{engine}", str(ROOT / "features" / "upgrade.feature"), "--tags", f"@UPG-01 and {tag}", "--name", "with Alembic")
+            results["suite"][engine] = {"scenario": records[0]["seconds"], "wall": round(wall, 2), "phases": records[0]["phases"]}
+        wall, records = behave(scratch / "upgrade-features", str(ROOT / "features" / "upgrade.feature"), "--tags", "@UPG-01 and not @product-defect")
+        engines = ["postgresql" if "postgres" in r["tags"] else "sqlite" for r in records]
+        results["upgrade_features"] = {
+            "scenarios": len(records), "wall": round(wall, 2), "sum_of_scenarios": round(sum(r["seconds"] for r in records), 2),
+            "sum_of_floors": round(sum(results["floor"][e]["total"] for e in engines), 2),
+        }
+        results["populated"] = {}
+        for scale in [int(s) for s in options.scales.split(",") if s]:
+            _, records = behave(scratch / f"populated-{scale}", str(ROOT / "features" / "upgrade.feature"), "--tags", "@UPG-03 and @sqlite", "-D", f"scale={scale}")
+            results["populated"][scale] = {p["phase"]: p["seconds"] for p in records[0]["phases"]} | {"scenario": records[0]["seconds"]}
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    (out / "bench.json").write_text(json.dumps(results, indent=2))
+    print(render(results))
+
+
+def render(results: dict[str, Any]) -> str:
+    lines = [f"Releases: RC1 {results['releases']['RC1']}, GA {results['releases']['GA']}", "", "Provisioning (s)      cold    warm"]
+    lines += [f"  {alias:<18}{p['cold']:>6.2f}  {p['warm']:>6.3f}" for alias, p in results["provisioning"].items()]
+    lines += ["", "UPG-01 RC1->GA, Alembic procedure    suite (s)  floor (s)  ratio"]
+    for engine, suite in results["suite"].items():
+        floor_total = results["floor"][engine]["total"]
+        lines.append(f"  {engine:<35}{suite['scenario']:>8.2f}  {floor_total:>9.2f}  {suite['scenario'] / floor_total:>5.2f}")
+    lines += ["", "Floor phases (s):"]
+    for engine, phases in results["floor"].items():
+        lines.append(f"  {engine}: " + ", ".join(f"{k}={v}" for k, v in phases.items()))
+    upgrades = results["upgrade_features"]
+    lines += ["", f"UPG-01, every procedure and database ({upgrades['scenarios']} scenarios in one run):",
+              f"  behave wall {upgrades['wall']:.1f} s, sum of scenarios {upgrades['sum_of_scenarios']:.1f} s, sum of their floors {upgrades['sum_of_floors']:.1f} s, ratio {upgrades['wall'] / upgrades['sum_of_floors']:.2f}"]
+    for scale, phases in results.get("populated", {}).items():
+        lines.append(f"UPG-03 at {scale} rows (SQLite): " + ", ".join(f"{k}={v:.1f}" for k, v in phases.items()))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
