@@ -8,7 +8,7 @@ ARGS   ?=
 # The gate: known product defects are red scenarios of their own, run with TAGS=@product-defect.
 TAGS   ?= @sqlite and not @product-defect
 
-.PHONY: bootstrap upgrade test unit bench clean
+.PHONY: bootstrap upgrade test unit bench flake clean
 
 bootstrap: $(STAMP)
 
@@ -30,6 +30,10 @@ test: bootstrap
 ## The suite's time beside the raw floor (bare gateway starts and Alembic), as ratios; JSON in reports/bench.
 bench: bootstrap
 	$(BIN)/python benchmarks/bench.py $(ARGS)
+
+## The SQLite smoke scenarios 5 times in a row; lists any scenario whose verdict changed.
+flake: bootstrap
+	$(BIN)/python tools/flake.py $(ARGS)
 
 unit: bootstrap
 	$(BIN)/pytest tests/unit $(ARGS)

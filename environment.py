@@ -14,6 +14,7 @@ from typing import Any
 from behave.model import Scenario, Status
 
 from upgrade_suite.config import SuiteConfig
+from upgrade_suite.errors import SuiteError
 from upgrade_suite.evidence import record_run
 from upgrade_suite.scenario import SuiteRun, UpgradeScenario
 
@@ -22,9 +23,20 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def _require_a_selection(context: Any) -> None:
+    """A tag or name that selects nothing is a typo, not a green run: say so before any work."""
+    features = getattr(context._runner, "features", None) or []
+    scenarios = [s for f in features for s in f.walk_scenarios()]
+    if scenarios and not any(s.should_run(context.config) for s in scenarios):
+        known = sorted({t for s in scenarios for t in s.effective_tags})
+        raise SuiteError(f"no scenario matches this selection: known tags are @{', @'.join(known)}")
+
+
 def before_all(context: Any) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
-    context.suite = SuiteRun(SuiteConfig.from_userdata(context.config.userdata))
+    config = SuiteConfig.from_userdata(context.config.userdata)
+    _require_a_selection(context)
+    context.suite = SuiteRun(config)
 
 
 def before_scenario(context: Any, scenario: Scenario) -> None:

@@ -10,6 +10,7 @@ reuse one without the mark. Backends share one small surface (``url_for``, ``eng
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import shutil
 import sqlite3
@@ -144,6 +145,7 @@ class PostgresServer:
         self._embedded = None
         self._scratch: Path | None = None
         self.admin_url: URL | None = None
+        self.version = ""
 
     @property
     def shown_url(self) -> str:
@@ -170,7 +172,7 @@ class PostgresServer:
 
         # A short path: the server's unix socket lives in its data directory (108-byte limit).
         self._scratch = Path(tempfile.mkdtemp(prefix="upgpg-"))
-        (self._scratch / MARKER).write_text("embedded PostgreSQL of one suite run\n")
+        (self._scratch / MARKER).write_text(f"pid={os.getpid()}\n")
         try:
             self._embedded = pgserver.get_server(self._scratch / "data", cleanup_mode="stop")
         except Exception as error:  # pgserver raises bare exceptions from initdb/pg_ctl

@@ -30,6 +30,14 @@ class McpServerFixture:
         return f"http://127.0.0.1:{self.port}/mcp"
 
     def __enter__(self) -> McpServerFixture:
+        self.launch()
+        self.wait()
+        return self
+
+    def launch(self) -> None:
+        """Start the server process without waiting (it can come up while a gateway starts)."""
+        if self._process is not None:
+            return
         self.port = free_port()
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
@@ -37,12 +45,14 @@ class McpServerFixture:
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
                 cwd=self.log_path.parent, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
             )
+
+    def wait(self) -> None:
+        """Block until the server listens; stop it and fail if it does not."""
         try:
             wait_until(self._listening, self._start_timeout, f"the MCP server fixture to listen on port {self.port}", interval=0.05)
         except BaseException:
             self.__exit__()
             raise
-        return self
 
     def _listening(self) -> bool:
         assert self._process is not None

@@ -8,6 +8,7 @@ the data it seeded, the snapshots it took, its timings and evidence.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -25,10 +26,11 @@ from .dataset import Dataset, SeedManifest, create_marked, populate, seed
 from .errors import SuiteError
 from .evidence import Evidence, Timings
 from .expectations import expected_transformations
+from . import leftovers
 from .gateway import GatewaySecrets, ProcessGateway, gateway_environment
 from .mcp_fixture import McpServerFixture
 from .migrations import AlembicRun, Migrations
-from .releases import PyPIReleases, Release, ReleaseCache, ReleaseSpec, resolve_all, writable_cache
+from .releases import PyPIReleases, console, Release, ReleaseCache, ReleaseSpec, resolve_all, writable_cache
 from .sandbox import Sandbox, remove_owned
 from .schema import SchemaDiff, bootstrap_fresh, compare, describe
 from .snapshots import ExpectedLoss, Snapshot, SnapshotDiff, api_snapshot, diff, restricted, sql_snapshot
@@ -40,6 +42,8 @@ class SuiteRun:
     def __init__(self, config: SuiteConfig) -> None:
         self.config = config
         writable_cache(config.cache_dir)
+        for line in leftovers.clean(config.reports_dir / "work").lines():
+            console.print(f"[yellow]{line}[/yellow]")
         self.specs: dict[str, ReleaseSpec] = resolve_all(config.releases, config.resolved_at, PyPIReleases(config.cache_dir, config.timeouts.request))
         self._cache = ReleaseCache(config.cache_dir, config.timeouts.install)
         self._releases: dict[str, Release] = {}
@@ -64,10 +68,14 @@ class SuiteRun:
             self._releases[alias] = self._cache.provision(self.specs[alias])
         return self._releases[alias]
 
-    def mcp_server(self) -> McpServerFixture:
-        """The run's MCP server fixture, started on first use."""
+    def mcp_server(self, wait: bool = True) -> McpServerFixture:
+        """The run's MCP server fixture, started on first use (``wait=False``: launched, maybe not up yet)."""
         if self._mcp is None:
-            self._mcp = self._stack.enter_context(McpServerFixture(self.work_root / "mcp-server.log"))
+            self._mcp = McpServerFixture(self.work_root / "mcp-server.log")
+            self._stack.callback(self._mcp.__exit__)
+            self._mcp.launch()
+        if wait:
+            self._mcp.wait()
         return self._mcp
 
     def token(self, release: Release, environment: dict[str, str]) -> str:
@@ -102,6 +110,7 @@ class SuiteRun:
             name = f"seed-{release.spec.alias}-{release.version}".replace(".", "_")
             gateway = ProcessGateway(release, database.url_for(release), directory, name, self.secrets, self.config.timeouts.gateway_start, self.config.timeouts.gateway_stop)
             started = time.monotonic()
+            self.mcp_server(wait=False)  # comes up while the gateway starts
             with gateway:
                 token = self.token(release, gateway_environment(release, database.url_for(release), self.secrets, directory))
                 with GatewayApi(gateway.url, token, self.config.timeouts.request) as api:
@@ -501,16 +510,28 @@ class UpgradeScenario:
             return diff(self.before_sql, sql_snapshot(engine))
 
     def fresh_schema(self, release: Release) -> dict[str, str]:
-        """The schema of a fresh install of ``release`` on this scenario's engine (made once per run)."""
+        """The schema of a fresh install of ``release`` on this scenario's engine.
+
+        Made once per release artifact and engine version, then kept in the cache directory
+        (a fresh install of the same artifact is the same schema).
+        """
         assert self.database is not None
-        key = (release.spec.key, self.database.engine_name)
+        engine_name = self.database.engine_name
+        if engine_name == "postgresql":
+            engine_name += "-" + self.run.postgres().version
+        key = (release.spec.key, engine_name)
+        cached = self.config.cache_dir / "fresh-schemas" / f"{release.version}-{release.spec.key}-{engine_name}.json"
+        if key not in self.run.fresh_schemas and cached.exists():
+            self.run.fresh_schemas[key] = json.loads(cached.read_text())
         if key not in self.run.fresh_schemas:
-            scratch = self._fresh_database(self.database.engine_name, f"fresh-{release.spec.alias}")
-            environment = gateway_environment(release, scratch.url_for(release), self.run.secrets, self.sandbox.path)
-            with self.timings.phase(f"fresh install of {release.spec.alias} for schema parity"):
-                bootstrap_fresh(release, environment, self.sandbox.path, self.config.timeouts.migration)
-            with scratch.engine() as engine:
-                self.run.fresh_schemas[key] = describe(engine)
+            with self.scratch_database(f"fresh-{release.spec.alias}") as scratch:
+                environment = gateway_environment(release, scratch.url_for(release), self.run.secrets, self.sandbox.path)
+                with self.timings.phase(f"fresh install of {release.spec.alias} for schema parity"):
+                    bootstrap_fresh(release, environment, self.sandbox.path, self.config.timeouts.migration)
+                with scratch.engine() as engine:
+                    self.run.fresh_schemas[key] = describe(engine)
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            cached.write_text(json.dumps(self.run.fresh_schemas[key], indent=1, sort_keys=True))
         return self.run.fresh_schemas[key]
 
     def schema_parity(self) -> SchemaDiff:

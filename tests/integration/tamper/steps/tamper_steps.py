@@ -4,7 +4,9 @@ Used only by the tests that prove the suite can fail: the data check must then n
 and row that was lost or altered.
 """
 
+import os
 import runpy
+import signal
 from pathlib import Path
 
 from behave import when
@@ -29,3 +31,10 @@ def step_bad_stamp(context):
     with context.lab.database.engine() as engine, engine.begin() as connection:
         connection.exec_driver_sql("UPDATE alembic_version SET version_num = 'deadbeef0000'")
     print("TAMPERED alembic_version = deadbeef0000")
+
+
+@when("the running gateway is killed behind the suite's back")
+def step_kill_gateway(context):
+    running = context.lab.current
+    os.killpg(running.gateway.pid, signal.SIGKILL)
+    print(f"KILLED gateway pid {running.gateway.pid}")

@@ -1,0 +1,59 @@
+"""make flake: run the SQLite smoke scenarios N times in a row and report any verdict that changed.
+
+A flaky acceptance suite is worse than none on release day: the same releases must give the same
+verdict every time. Each run gets its own working directory (its own reports, sandboxes, ports).
+Exit status 1 when any scenario's verdict differed between runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BEHAVE = Path(sys.executable).parent / "behave"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--tags", default="@sqlite and not @product-defect")
+    parser.add_argument("paths", nargs="*", default=[str(ROOT / "features" / "upgrade.feature")])
+    options = parser.parse_args()
+    verdicts: dict[str, list[str]] = defaultdict(list)
+    walls = []
+    scratch = Path(tempfile.mkdtemp(prefix="flake-"))
+    try:
+        for index in range(1, options.runs + 1):
+            workdir = scratch / f"run-{index}"
+            workdir.mkdir()
+            shutil.copy(ROOT / "behave.ini", workdir / "behave.ini")
+            started = time.monotonic()
+            subprocess.run([str(BEHAVE), *options.paths, f"--tags={options.tags}"], cwd=workdir, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            walls.append(time.monotonic() - started)
+            timings = workdir / "reports" / "timings.jsonl"
+            for line in timings.read_text().splitlines() if timings.exists() else []:
+                record = json.loads(line)
+                verdicts[record["scenario"]].append(record["status"])
+            print(f"run {index}/{options.runs}: {walls[-1]:.1f} s", flush=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    changed = {name: runs for name, runs in verdicts.items() if len(set(runs)) > 1 or len(runs) != options.runs}
+    print(f"\n{len(verdicts)} scenarios x {options.runs} runs, run time {min(walls):.1f}-{max(walls):.1f} s")
+    for name, runs in sorted(verdicts.items()):
+        print(f"  {'CHANGED' if name in changed else 'stable '}  {'/'.join(runs):<40} {name}")
+    print(f"{len(changed)} changed verdict(s)")
+    return 1 if changed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
