@@ -8,7 +8,7 @@ ARGS   ?=
 # The gate: known product defects are red scenarios of their own, run with TAGS=@product-defect.
 TAGS   ?= @sqlite and not @product-defect
 
-.PHONY: bootstrap upgrade test unit bench flake clean
+.PHONY: bootstrap upgrade test unit bench flake runbook clean
 
 bootstrap: $(STAMP)
 
@@ -34,6 +34,10 @@ bench: bootstrap
 ## The SQLite smoke scenarios 5 times in a row; lists any scenario whose verdict changed.
 flake: bootstrap
 	$(BIN)/python tools/flake.py $(ARGS)
+
+## reports/runbook.md: the operator's steps with commands and the durations measured by earlier runs.
+runbook: bootstrap
+	$(BIN)/python -m upgrade_suite.runbook reports
 
 unit: bootstrap
 	$(BIN)/pytest tests/unit $(ARGS)

@@ -63,6 +63,7 @@ def after_scenario(context: Any, scenario: Scenario) -> None:
             "tags": sorted(scenario.effective_tags),
             "status": scenario.status.name,
             "releases": {alias: spec.label for alias, spec in context.suite.specs.items()},
+            "heads": {alias: ",".join(release.alembic_heads) for alias, release in lab.releases.items()},
             "phases": lab.timings.as_dict(),
             "seconds": round(scenario.duration, 3),
         },

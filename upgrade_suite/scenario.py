@@ -121,6 +121,10 @@ class SuiteRun:
             self._fixtures[key] = SeededFixture(release, database, manifest, before_api, before_sql, gateway.log_path, time.monotonic() - started)
         return self._fixtures[key]
 
+    @property
+    def has_postgres(self) -> bool:
+        return self._postgres is not None
+
     def postgres(self) -> PostgresServer:
         """The run's PostgreSQL server: the one given with -D postgres_url, or an embedded one started now."""
         if self._postgres is None:
@@ -176,7 +180,6 @@ class UpgradeScenario:
         self.before_api: Snapshot | None = None
         self.before_sql: Snapshot | None = None
         self.backup: Backup | None = None
-        self.alembic_runs: list[AlembicRun] = []
         self.gateway_logs: list[Path] = []
         self.releases: dict[str, Release] = {}
         self.made_after_upgrade: dict[str, list[str]] = {}
@@ -261,6 +264,9 @@ class UpgradeScenario:
         data and been stopped. What it served (API snapshot) and left (SQL snapshot) come with it.
         """
         release = self.release(alias)
+        if engine == "postgresql" and not self.run.has_postgres:
+            with self.timings.phase("start the PostgreSQL server (once per run)"):
+                self.run.postgres()
         first = not self.run.has_seeded(release, engine, dataset)
         fixture = self.run.seeded(alias, engine, dataset)
         if first:
@@ -270,6 +276,10 @@ class UpgradeScenario:
             self.database.copy_from(fixture.database)
         self.previous, self.manifest, self.before_api = release, fixture.manifest, fixture.api_snapshot
         self.gateway_logs.append(fixture.log)
+        self._attach_seed()
+
+    def _attach_seed(self) -> None:
+        assert self.manifest is not None
         self.evidence.attach("Seeded objects", {"counts": self.manifest.counts, "ids": self.manifest.ids, "tools": self.manifest.tool_names}, "json")
 
     def running_populated(self, alias: str, engine: str, dataset: Dataset, scale: int) -> None:
@@ -286,7 +296,7 @@ class UpgradeScenario:
             self.manifest = seed(running.api, self.run.mcp_server().url, dataset)
         with self.timings.phase("snapshot via API"):
             self.before_api = api_snapshot(running.api)
-        self.evidence.attach("Seeded objects", {"counts": self.manifest.counts, "ids": self.manifest.ids, "tools": self.manifest.tool_names}, "json")
+        self._attach_seed()
 
     def upgrade(self, target: str, with_alembic: bool) -> None:
         """When I perform the upgrade to <target>: stop, back up, [alembic upgrade head], start."""
@@ -297,7 +307,6 @@ class UpgradeScenario:
         if with_alembic:
             with self.timings.phase(f"alembic upgrade head ({release.spec.alias})"):
                 run = Migrations(release, self.environment(release), self.sandbox.path, self.config.timeouts.migration).upgrade("head")
-            self.alembic_runs.append(run)
             self.evidence.attach(f"alembic upgrade head ({release.spec.label})", run.render())
             if not run.ok:
                 raise AssertionError(f"{run.command} failed with exit {run.exit_code}: {run.output.strip().splitlines()[-1:]}")
@@ -418,7 +427,6 @@ class UpgradeScenario:
         self.clean_upgrade(target)
         revisions = chain(target, self.previous.head)
         run = interrupted_upgrade(self.migrations(target, self.database), revisions[len(revisions) // 2])
-        self.alembic_runs.append(run)
         self.evidence.attach(f"Interrupted alembic upgrade head ({target.spec.label})", run.render())
         if "SIGKILL" not in run.output:
             raise AssertionError(f"the upgrade finished before it could be interrupted at {revisions[len(revisions) // 2]}")
@@ -435,7 +443,6 @@ class UpgradeScenario:
         before = self.state(self.database)
         with self.timings.phase(f"alembic upgrade head again ({self.upgraded_to.spec.alias})"):
             run = self.migrations(self.upgraded_to, self.database).upgrade("head")
-        self.alembic_runs.append(run)
         self.evidence.attach(f"alembic upgrade head, again ({self.upgraded_to.spec.label})", run.render())
         return run, before
 
@@ -473,7 +480,6 @@ class UpgradeScenario:
         else:
             with self.timings.phase(f"alembic downgrade {release.head} ({newer.spec.alias})"):
                 run = Migrations(newer, self.environment(newer), self.sandbox.path, self.config.timeouts.migration).downgrade(release.head)
-            self.alembic_runs.append(run)
             self.evidence.attach(f"alembic downgrade {release.head} ({newer.spec.label})", run.render())
             if not run.ok:
                 raise AssertionError(f"{run.command} ({newer.spec.label}) failed with exit {run.exit_code}: {run.output.strip().splitlines()[-1:]}")

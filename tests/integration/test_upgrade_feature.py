@@ -39,8 +39,10 @@ def test_a_tag_selects_only_that_case(workdir: Path, no_leftovers):
         ("ga=9.9.9", "GA=9.9.9 is not a release of mcp-contextforge-gateway on PyPI"),
         ("postgres_url=postgresql://nobody:x@127.0.0.1:1/none", "PostgreSQL at postgresql://nobody:***@127.0.0.1:1/none cannot be reached"),
         ("scale=many", "-D scale=many is not a positive number of rows"),
+        ("cache_dir=/proc/no-cache-here", "cache directory /proc/no-cache-here is not writable"),
+        ("gaa=1.0.0", "-D gaa=... is not a setting of this suite"),
     ],
-    ids=["unknown-version", "unreachable-postgres", "bad-scale"],
+    ids=["unknown-version", "unreachable-postgres", "bad-scale", "unwritable-cache", "unknown-setting"],
 )
 def test_bad_input_stops_before_any_work(workdir: Path, define: str, message: str):
     run = run_behave(workdir, str(ROOT / "features" / "upgrade.feature"), "-D", define)
@@ -49,3 +51,10 @@ def test_bad_input_stops_before_any_work(workdir: Path, define: str, message: st
     assert len(lines) == 1, run.output
     assert "Traceback" not in run.output
     assert not (run.reports / "timings.jsonl").exists(), "no scenario may start"
+
+
+def test_a_tag_that_selects_nothing_stops_before_any_work(workdir: Path):
+    run = run_behave(workdir, str(ROOT / "features"), "--tags=@UPG-99")
+    assert run.returncode != 0
+    assert len([line for line in run.output.splitlines() if "no scenario matches this selection: known tags are @UPG-01" in line]) == 1, run.output
+    assert not (run.reports / "timings.jsonl").exists()

@@ -1,0 +1,28 @@
+"""The runbook's timings are the measured ones (median and max per step and database)."""
+
+from upgrade_suite.runbook import render
+
+
+def record(engine: str, status: str, phases: dict[str, float]) -> dict:
+    return {"status": status, "tags": ["UPG-01", engine], "releases": {"RC1": "RC1 (1.0.0rc1)", "GA": "GA (1.0.0)"},
+            "heads": {"RC1": "x7h8i9j0k1l2"}, "phases": [{"phase": p, "seconds": s} for p, s in phases.items()]}
+
+
+def test_median_and_max_per_engine_from_passed_runs_only():
+    records = [
+        record("sqlite", "passed", {"alembic upgrade head (GA)": 1.0, "start GA": 3.0}),
+        record("sqlite", "passed", {"alembic upgrade head (GA)": 3.0}),
+        record("sqlite", "passed", {"alembic upgrade head (GA)": 2.0}),
+        record("sqlite", "failed", {"alembic upgrade head (GA)": 99.0}),
+        record("postgres", "passed", {"alembic upgrade head (GA)": 5.0}),
+    ]
+    text = render(records)
+    sqlite, postgres = text.split("## SQLite")[1].split("## PostgreSQL")
+    assert "upgrade head` | 2.00 s | 3.00 s | 3 |" in sqlite
+    assert "upgrade head` | 5.00 s | 5.00 s | 1 |" in postgres
+    assert "downgrade x7h8i9j0k1l2` | - | - | 0 |" in sqlite
+    assert "99.00" not in text
+
+
+def test_no_runs_no_invented_numbers():
+    assert "No measured runs yet" in render([])

@@ -1,0 +1,82 @@
+"""The upgrade runbook, written from measured runs (reports/timings.jsonl), so its timings are true.
+
+For RC1 -> GA on each database: the operator's steps (back up, stop, migrate, start, verify, and
+the two rollbacks) with the exact command for the versions under test and the duration each
+step took in the suite's runs (median and max over every run that did it). Run it with
+``python -m upgrade_suite.runbook [reports_dir]``.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+ENGINES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    phase: str  # the phase name in timings.jsonl that measured it ("" when not timed)
+    commands: dict[str, str]  # engine tag -> shell command
+
+
+def steps(old: str, new: str, old_head: str) -> list[Step]:
+    """The procedure, in order; commands name the versions under test."""
+    alembic = f'"$GA_VENV"/bin/alembic -c "$GA_VENV"/lib/python3.11/site-packages/mcpgateway/alembic.ini'
+    return [
+        Step("Stop the old gateway (SIGTERM, wait for exit)", f"stop {old}", {"sqlite": "systemctl stop mcpgateway   # or: kill -TERM <pid>", "postgres": "systemctl stop mcpgateway   # or: kill -TERM <pid>"}),
+        Step("Back up the database", "back up database", {"sqlite": 'sqlite3 "$DB_FILE" ".backup pre-upgrade.db"', "postgres": 'pg_dump --format=custom --no-owner --file=pre-upgrade.dump "$DATABASE_URL"'}),
+        Step(f"Migrate with the new release's Alembic ({new})", f"alembic upgrade head ({new})", {e: f"DATABASE_URL=... {alembic} upgrade head" for e in ENGINES}),
+        Step("Start the new gateway and wait for /health and /ready", f"start {new}", {e: '"$GA_VENV"/bin/mcpgateway --host 0.0.0.0 --port 4444 && curl -s localhost:4444/ready' for e in ENGINES}),
+        Step(f"Rollback A: downgrade to {old}'s head with the new release's Alembic", f"alembic downgrade {old_head} ({new})", {e: f"DATABASE_URL=... {alembic} downgrade {old_head}" for e in ENGINES}),
+        Step("Rollback B (last resort, loses what was written since): restore the backup", "restore pre-upgrade backup", {"sqlite": 'sqlite3 "$DB_FILE" ".restore pre-upgrade.db"', "postgres": 'pg_restore --clean --if-exists --no-owner --dbname="$DATABASE_URL" pre-upgrade.dump'}),
+        Step("Start the old gateway again", f"start {old}", {e: '"$RC1_VENV"/bin/mcpgateway --host 0.0.0.0 --port 4444' for e in ENGINES}),
+    ]
+
+
+def measurements(records: list[dict]) -> dict[tuple[str, str], list[float]]:
+    """(engine tag, phase) -> every duration measured for it."""
+    found: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for record in records:
+        if record.get("status") != "passed":
+            continue
+        engine = next((tag for tag in ENGINES if tag in record["tags"]), "")
+        for phase in record["phases"]:
+            found[(engine, phase["phase"])].append(phase["seconds"])
+    return found
+
+
+def render(records: list[dict]) -> str:
+    """The runbook as Markdown."""
+    if not records:
+        return "# Upgrade runbook\n\nNo measured runs yet: run the features first (make upgrade).\n"
+    releases = records[-1]["releases"]
+    old, new = (releases.get(alias, alias) for alias in ("RC1", "GA"))
+    old_head = records[-1].get("heads", {}).get("RC1", "<RC1 head>")
+    measured = measurements(records)
+    out = [f"# Upgrade runbook: {old} -> {new}", "", f"Measured over {len(records)} scenario runs (passed ones only). "
+           "Durations are this machine's; a step without a measurement was not run.", ""]
+    for tag, label in ENGINES.items():
+        out += [f"## {label}", "", "| # | step | command | median | max | runs |", "|---|---|---|---|---|---|"]
+        for number, step in enumerate(steps("RC1", "GA", old_head), 1):
+            times = measured.get((tag, step.phase), [])
+            timing = f"{statistics.median(times):.2f} s | {max(times):.2f} s | {len(times)}" if times else "- | - | 0"
+            out.append(f"| {number} | {step.title} | `{step.commands[tag]}` | {timing} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def main(reports: Path) -> None:
+    source = reports / "timings.jsonl"
+    records = [json.loads(line) for line in source.read_text().splitlines()] if source.exists() else []
+    (reports / "runbook.md").write_text(render(records))
+    print(reports / "runbook.md")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "reports"))
