@@ -5,16 +5,21 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_behave
+from conftest import ROOT, run_behave, run_behave_parallel
 
 pytestmark = pytest.mark.integration
 
 
 def test_the_gate_passes_on_both_databases(workdir: Path, no_leftovers):
-    """Every feature, SQLite and embedded PostgreSQL, known product defects excluded (they have their own test)."""
-    run = run_behave(workdir, str(ROOT / "features"), "--tags=not @product-defect")
-    assert run.returncode == 0, run.output[-6000:]
-    results = [json.loads(p.read_text()) for p in (run.reports / "allure-results").glob("*-result.json")]
+    """Every feature, SQLite and embedded PostgreSQL (two runs at once), known product defects excluded."""
+    runs = run_behave_parallel(
+        {workdir / engine: (str(ROOT / "features"), f"--tags=@{engine} and not @product-defect") for engine in ("sqlite", "postgres")}
+    )
+    results = []
+    for run in runs:
+        assert run.returncode == 0, run.output[-6000:]
+        assert not any((run.reports / "work").iterdir()), "a passing run keeps no sandbox"
+        results += [json.loads(p.read_text()) for p in (run.reports / "allure-results").glob("*-result.json")]
     assert results and all(r["status"] == "passed" for r in results)
     cases = {label["value"] for r in results for label in r["labels"] if label["name"] == "tag"}
     assert {"UPG-01", "UPG-02", "UPG-03", "UPG-04", "UPG-05", "UPG-07", "US-1", "US-2", "sqlite", "postgres"} <= cases
@@ -23,7 +28,6 @@ def test_the_gate_passes_on_both_databases(workdir: Path, no_leftovers):
         assert {"Versions", "Phase timings"} <= attachments, (result["name"], attachments)
         if "UPG-01" in {label["value"] for label in result["labels"]}:
             assert {"Snapshot diff through SQL", "Snapshot diff through the API", "Services functioning"} <= attachments
-    assert not any((run.reports / "work").iterdir()), "a passing run keeps no sandbox"
 
 
 def test_a_tag_selects_only_that_case(workdir: Path, no_leftovers):
