@@ -32,7 +32,7 @@ def steps(old: str, new: str, old_head: str) -> list[Step]:
         Step("Stop the old gateway (SIGTERM, wait for exit)", f"stop {old}", {"sqlite": "systemctl stop mcpgateway   # or: kill -TERM <pid>", "postgres": "systemctl stop mcpgateway   # or: kill -TERM <pid>"}),
         Step("Back up the database", "back up database", {"sqlite": 'sqlite3 "$DB_FILE" ".backup pre-upgrade.db"', "postgres": 'pg_dump --format=custom --no-owner --file=pre-upgrade.dump "$DATABASE_URL"'}),
         Step(f"Migrate with the new release's Alembic ({new})", f"alembic upgrade head ({new})", {e: f"DATABASE_URL=... {alembic} upgrade head" for e in ENGINES}),
-        Step("Start the new gateway and wait for /health and /ready", f"start {new}", {e: '"$GA_VENV"/bin/mcpgateway --host 0.0.0.0 --port 4444 && curl -s localhost:4444/ready' for e in ENGINES}),
+        Step("Start the new gateway; wait until /health says healthy and /ready says ready", f"start {new}", {e: '"$GA_VENV"/bin/mcpgateway --host 0.0.0.0 --port 4444   # then: curl -s localhost:4444/ready' for e in ENGINES}),
         Step(f"Rollback A: downgrade to {old}'s head with the new release's Alembic", f"alembic downgrade {old_head} ({new})", {e: f"DATABASE_URL=... {alembic} downgrade {old_head}" for e in ENGINES}),
         Step("Rollback B (last resort, loses what was written since): restore the backup", "restore pre-upgrade backup", {"sqlite": 'sqlite3 "$DB_FILE" ".restore pre-upgrade.db"', "postgres": 'pg_restore --clean --if-exists --no-owner --dbname="$DATABASE_URL" pre-upgrade.dump'}),
         Step("Start the old gateway again", f"start {old}", {e: '"$RC1_VENV"/bin/mcpgateway --host 0.0.0.0 --port 4444' for e in ENGINES}),
@@ -57,7 +57,7 @@ def render(records: list[dict]) -> str:
         return "# Upgrade runbook\n\nNo measured runs yet: run the features first (make upgrade).\n"
     releases = records[-1]["releases"]
     old, new = (releases.get(alias, alias) for alias in ("RC1", "GA"))
-    old_head = records[-1].get("heads", {}).get("RC1", "<RC1 head>")
+    old_head = next((r["heads"]["RC1"] for r in reversed(records) if "RC1" in r.get("heads", {})), "<RC1 head>")
     measured = measurements(records)
     out = [f"# Upgrade runbook: {old} -> {new}", "", f"Measured over {len(records)} scenario runs (passed ones only). "
            "Durations are this machine's; a step without a measurement was not run.", ""]
