@@ -4,11 +4,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.requirements-installed
+ALLURE := .tools/node_modules/.bin/allure
 ARGS   ?=
 # The gate: known product defects are red scenarios of their own, run with TAGS=@product-defect.
 TAGS   ?= @sqlite and not @product-defect
 
-.PHONY: bootstrap upgrade test unit bench flake runbook clean
+.PHONY: bootstrap upgrade test unit bench flake runbook report clean
 
 bootstrap: $(STAMP)
 
@@ -38,6 +39,18 @@ flake: bootstrap
 ## reports/runbook.md: the operator's steps with commands and the durations measured by earlier runs.
 runbook: bootstrap
 	$(BIN)/python -m upgrade_suite.runbook reports
+
+$(ALLURE):
+	@command -v npm >/dev/null || { echo "make report needs Node.js and npm (Debian: apt-get install nodejs npm)"; exit 1; }
+	npm install --prefix .tools --no-fund --no-audit --silent allure@3.18.0
+
+## Offline HTML of the last run: reports/allure-report/ and one self-contained reports/upgrade-report.html.
+report: bootstrap $(ALLURE)
+	$(BIN)/python -m upgrade_suite.report reports
+	$(ALLURE) awesome reports/allure-results -o reports/allure-report --report-name "Gateway upgrade acceptance"
+	$(ALLURE) awesome reports/allure-results -o reports/allure-single --single-file --report-name "Gateway upgrade acceptance"
+	cp reports/allure-single/index.html reports/upgrade-report.html
+	@echo "report: reports/allure-report/index.html and reports/upgrade-report.html"
 
 unit: bootstrap
 	$(BIN)/pytest tests/unit $(ARGS)
