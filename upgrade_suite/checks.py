@@ -19,6 +19,7 @@ from .api import KINDS, ApiError, GatewayApi
 from .chain import Outcome, WalkStep
 from .migrations import AlembicRun
 from .database import stamped_revisions
+from .gateway import MIGRATION_FAILURE
 from .dataset import FIXTURE_GATEWAY, SeedManifest
 from .releases import Release
 
@@ -186,6 +187,25 @@ def paginated_listing(api: GatewayApi, engine: Engine, hidden: Callable[[str, di
         if kind != "prompts":  # GET /prompts/{id} renders the prompt; listing proves presence
             unread = [object_id for object_id in sorted(stored)[:sample] if str(api.get(kind, object_id).get("id")) != object_id]
             result.check(f"{kind}: first {min(sample, len(stored))} read back by id", not unread, f"unread: {unread}")
+    return result
+
+
+def migrated_once(engine: Engine, release: Release, logs: list[str]) -> Checklist:
+    """Gateways started together: one migration ran, the head is stamped once, no log shows a failure."""
+    result = Checklist(f"{len(logs)} {release.spec.alias} gateways started at once")
+    result.check(f"alembic_version is {release.spec.alias}'s head, once", stamped_revisions(engine) == [release.head], f"{stamped_revisions(engine)}")
+    migrating = [index for index, log in enumerate(logs, 1) if "Running upgrade" in log]
+    result.check("exactly one gateway ran the migration", len(migrating) == 1, f"gateways that logged 'Running upgrade': {migrating}")
+    failed = [index for index, log in enumerate(logs, 1) if MIGRATION_FAILURE.search(log)]
+    result.check("no gateway logged a migration failure", not failed, f"gateways: {failed}")
+    return result
+
+
+def refuses_newer_database(outcome: str, log_failures: list[str]) -> Checklist:
+    """An old release on a database a newer one migrated must refuse it or say it is unhealthy."""
+    result = Checklist("Old release started on an upgraded database")
+    result.check("refused, or reported unhealthy", outcome != "started and reported healthy",
+                 f"it {outcome}; its log: {' | '.join(log_failures[:2]) or 'nothing about the schema'}")
     return result
 
 

@@ -12,6 +12,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,6 +186,7 @@ class UpgradeScenario:
         self.made_after_upgrade: dict[str, list[str]] = {}
         self.upgraded_to: Release | None = None
         self.migrated: tuple[dict[str, str], Snapshot] | None = None
+        self.together: list[Running] = []
         self.rolled_back_by_restore = False
         run.open_scenarios.append(self)
 
@@ -220,24 +222,58 @@ class UpgradeScenario:
         assert self.database is not None
         return gateway_environment(release, self.database.url_for(release), self.run.secrets, self.sandbox.path)
 
-    def start(self, alias: str) -> Running:
-        """Start a gateway of ``alias`` on the scenario's database and authenticate to it."""
+    def _gateway(self, release: Release) -> ProcessGateway:
+        """A (not yet started) gateway of ``release`` on the scenario's database, stopped with the scenario."""
         if self.database is None:
             raise SuiteError("a gateway needs a database first")
-        release = self.release(alias)
         name = f"{len(self.gateway_logs) + 1:02d}-{release.spec.alias}-{release.version}".replace(".", "_")
         gateway = ProcessGateway(
             release, self.database.url_for(release), self.sandbox.subdir(name), name, self.run.secrets,
             self.config.timeouts.gateway_start, self.config.timeouts.gateway_stop,
         )
         self.gateway_logs.append(gateway.log_path)
-        with self.timings.phase(f"start {release.spec.alias}"):
-            self._stack.enter_context(gateway)
+        self._stack.callback(gateway.stop)
+        return gateway
+
+    def _connect(self, release: Release, gateway: ProcessGateway) -> Running:
         with self.timings.phase(f"mint token ({release.spec.alias})"):
             token = self.run.token(release, self.environment(release))
-        api = self._stack.enter_context(GatewayApi(gateway.url, token, self.config.timeouts.request))
-        self.current = Running(release, gateway, api)
+        return Running(release, gateway, self._stack.enter_context(GatewayApi(gateway.url, token, self.config.timeouts.request)))
+
+    def start(self, alias: str) -> Running:
+        """Start a gateway of ``alias`` on the scenario's database and authenticate to it."""
+        release = self.release(alias)
+        gateway = self._gateway(release)
+        with self.timings.phase(f"start {release.spec.alias}"):
+            gateway.start()
+        self.current = self._connect(release, gateway)
         return self.current
+
+    def start_together(self, alias: str, count: int) -> list[Running]:
+        """Start ``count`` gateways of ``alias`` at the same moment on the scenario's database."""
+        if self.current is not None:
+            self.stop()
+        release = self.release(alias)
+        gateways = [self._gateway(release) for _ in range(count)]
+        with self.timings.phase(f"start {count} {release.spec.alias} gateways at once"), ThreadPoolExecutor(count) as pool:
+            list(pool.map(ProcessGateway.start, gateways))
+        self.together = [self._connect(release, gateway) for gateway in gateways]
+        self.current = self.together[0]
+        return self.together
+
+    def start_on_newer_database(self, alias: str) -> tuple[str, list[str]]:
+        """Start ``alias`` on the (newer) database without a downgrade; what does it do, and what did it log?"""
+        if self.current is not None:
+            self.stop()
+        release = self.release(alias)
+        gateway = self._gateway(release)
+        try:
+            with self.timings.phase(f"start {release.spec.alias} on the newer database"):
+                gateway.start()
+            outcome = "started and reported healthy"
+        except SuiteError as error:
+            outcome = "refused to run (exited)" if "exited with status" in str(error) else "never reported healthy"
+        return outcome, gateway.migration_failures()
 
     def stop(self) -> Release:
         """Stop the current gateway (graceful, then forced); returns the release that was running."""

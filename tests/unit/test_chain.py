@@ -47,3 +47,21 @@ def test_the_walk_names_the_first_failing_revision_and_a_short_walk_fails():
     verdict = walk_succeeded(steps, expected=4)
     assert not verdict.ok
     assert verdict.problems() == ["up to r2: OperationalError: no such table: prompts", "all steps ran: 2 of 4"]
+
+
+def test_gateways_started_together_must_migrate_once_and_cleanly(tmp_path):
+    from sqlalchemy import create_engine
+
+    from upgrade_suite.checks import migrated_once, refuses_newer_database
+
+    engine = create_engine(f"sqlite:///{tmp_path}/db.sqlite")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE alembic_version (version_num TEXT)")
+        connection.exec_driver_sql("INSERT INTO alembic_version VALUES ('head1')")
+    ga = release({"head1": []}, "head1")
+    assert migrated_once(engine, ga, ["INFO Running upgrade a -> head1", "nothing to do"]).ok
+    twice = migrated_once(engine, ga, ["INFO Running upgrade a -> head1", "INFO Running upgrade a -> head1"])
+    assert twice.problems() == ["exactly one gateway ran the migration: gateways that logged 'Running upgrade': [1, 2]"]
+    assert not migrated_once(engine, ga, ["Running upgrade a -> head1", "Migration/Bootstrap failed: boom"]).ok
+    assert refuses_newer_database("refused to run (exited)", []).ok
+    assert not refuses_newer_database("started and reported healthy", ["Can't locate revision"]).ok
