@@ -22,12 +22,8 @@ def step_running_with_data(context: Any, release: str, database: str) -> None:
 
 
 @when("I perform the upgrade to {release:Release} {with_alembic:Procedure}")
-def step_upgrade(context: Any, release: str, with_alembic: bool) -> None:
-    context.lab.upgrade(release, with_alembic)
-
-
 @given("it has been upgraded to {release:Release} {with_alembic:Procedure}")
-def step_has_been_upgraded(context: Any, release: str, with_alembic: bool) -> None:
+def step_upgrade(context: Any, release: str, with_alembic: bool) -> None:
     context.lab.upgrade(release, with_alembic)
 
 

@@ -26,12 +26,12 @@ from .database import Backup, Database, PostgresDatabase, PostgresServer, Sqlite
 from .dataset import Dataset, SeedManifest, create_marked, populate, seed
 from .errors import SuiteError
 from .evidence import Evidence, Timings
-from .expectations import expected_transformations
 from . import leftovers
+from .expectations import expected_transformations
 from .gateway import GatewaySecrets, ProcessGateway, gateway_environment
 from .mcp_fixture import McpServerFixture
 from .migrations import AlembicRun, Migrations
-from .releases import PyPIReleases, console, Release, ReleaseCache, ReleaseSpec, resolve_all, writable_cache
+from .releases import PyPIReleases, Release, ReleaseCache, ReleaseSpec, console, resolve_all, writable_cache
 from .sandbox import Sandbox, remove_owned
 from .schema import SchemaDiff, bootstrap_fresh, compare, describe
 from .snapshots import ExpectedLoss, Snapshot, SnapshotDiff, api_snapshot, diff, restricted, sql_snapshot
@@ -117,9 +117,7 @@ class SuiteRun:
                 with GatewayApi(gateway.url, token, self.config.timeouts.request) as api:
                     manifest = seed(api, self.mcp_server().url, dataset)
                     before_api = api_snapshot(api)
-            with database.engine() as sql:
-                before_sql = sql_snapshot(sql)
-            self._fixtures[key] = SeededFixture(release, database, manifest, before_api, before_sql, gateway.log_path, time.monotonic() - started)
+            self._fixtures[key] = SeededFixture(release, database, manifest, before_api, gateway.log_path, time.monotonic() - started)
         return self._fixtures[key]
 
     @property
@@ -150,7 +148,6 @@ class SeededFixture:
     database: Database
     manifest: SeedManifest
     api_snapshot: Snapshot
-    sql_snapshot: Snapshot
     log: Path
     seconds: float
 
@@ -218,9 +215,11 @@ class UpgradeScenario:
         """A fresh, empty, suite-owned database ("sqlite" or "postgresql"), released with the scenario."""
         return self._stack.enter_context(self.run.database(engine, self.sandbox.subdir(directory)))
 
-    def environment(self, release: Release) -> dict[str, str]:
-        assert self.database is not None
-        return gateway_environment(release, self.database.url_for(release), self.run.secrets, self.sandbox.path)
+    def environment(self, release: Release, database: Database | None = None) -> dict[str, str]:
+        """What a gateway or tool of ``release`` sees, pointed at ``database`` (the scenario's by default)."""
+        database = database or self.database
+        assert database is not None
+        return gateway_environment(release, database.url_for(release), self.run.secrets, self.sandbox.path)
 
     def _gateway(self, release: Release) -> ProcessGateway:
         """A (not yet started) gateway of ``release`` on the scenario's database, stopped with the scenario."""
@@ -341,11 +340,7 @@ class UpgradeScenario:
         release = self.release(target)
         self.upgraded_to = release
         if with_alembic:
-            with self.timings.phase(f"alembic upgrade head ({release.spec.alias})"):
-                run = Migrations(release, self.environment(release), self.sandbox.path, self.config.timeouts.migration).upgrade("head")
-            self.evidence.attach(f"alembic upgrade head ({release.spec.label})", run.render())
-            if not run.ok:
-                raise AssertionError(f"{run.command} failed with exit {run.exit_code}: {run.output.strip().splitlines()[-1:]}")
+            self.migrate(release, None, ("upgrade", "head"), f"alembic upgrade head ({release.spec.alias})", f"alembic upgrade head ({release.spec.label})")
         self.start(target)
 
     @contextmanager
@@ -355,10 +350,18 @@ class UpgradeScenario:
         with self.run.database(self.database.engine_name, self.sandbox.subdir(f"scratch/{name}")) as database:
             yield database
 
-    def migrations(self, release: Release, database: Database) -> Migrations:
-        """``release``'s Alembic pointed at ``database``."""
-        environment = gateway_environment(release, database.url_for(release), self.run.secrets, self.sandbox.path)
-        return Migrations(release, environment, self.sandbox.path, self.config.timeouts.migration)
+    def migrations(self, release: Release, database: Database | None = None) -> Migrations:
+        """``release``'s Alembic pointed at ``database`` (the scenario's by default)."""
+        return Migrations(release, self.environment(release, database), self.sandbox.path, self.config.timeouts.migration)
+
+    def migrate(self, release: Release, database: Database | None, arguments: tuple[str, ...], phase: str, title: str) -> AlembicRun:
+        """An Alembic step of a procedure: timed as ``phase``, attached as ``title``; a failed run fails the step."""
+        with self.timings.phase(phase):
+            run = self.migrations(release, database).run(*arguments)
+        self.evidence.attach(title, run.render())
+        if not run.ok:
+            raise AssertionError(f"{title} failed with exit {run.exit_code}: {run.output.strip().splitlines()[-1:]}")
+        return run
 
     @staticmethod
     def state(database: Database) -> tuple[dict[str, str], Snapshot]:
@@ -394,11 +397,8 @@ class UpgradeScenario:
         with self.scratch_database(f"through-{stops[0].spec.alias}") as copy:
             copy.restore(self.backup)
             for release in stops:
-                with self.timings.phase(f"alembic upgrade head ({release.spec.alias}, path through {via})"):
-                    run = self.migrations(release, copy).upgrade("head")
-                self.evidence.attach(f"alembic upgrade head ({release.spec.label}, path through {via})", run.render())
-                if not run.ok:
-                    raise AssertionError(f"{run.command} ({release.spec.label}) failed on the path through {via}: {run.output.strip().splitlines()[-1:]}")
+                self.migrate(release, copy, ("upgrade", "head"), f"alembic upgrade head ({release.spec.alias}, path through {via})",
+                             f"alembic upgrade head ({release.spec.label}, path through {via})")
             through = self.state(copy)
         return self.compare_states(direct, through, f"{self.previous.spec.alias} -> {stops[1].spec.alias} directly vs through {via}")
 
@@ -418,11 +418,7 @@ class UpgradeScenario:
         assert self.backup is not None
         with self.scratch_database("clean") as copy:
             copy.restore(self.backup)
-            with self.timings.phase(f"clean alembic upgrade head ({target.spec.alias})"):
-                run = self.migrations(target, copy).upgrade("head")
-            self.evidence.attach(f"Clean alembic upgrade head ({target.spec.label})", run.render())
-            if not run.ok:
-                raise AssertionError(f"a clean {run.command} ({target.spec.label}) failed: {run.output.strip().splitlines()[-1:]}")
+            self.migrate(target, copy, ("upgrade", "head"), f"clean alembic upgrade head ({target.spec.alias})", f"Clean alembic upgrade head ({target.spec.label})")
             self.migrated = self.state(copy)
         return self.migrated
 
@@ -514,11 +510,8 @@ class UpgradeScenario:
             with self.timings.phase("restore pre-upgrade backup"):
                 self.database.restore(self.backup)
         else:
-            with self.timings.phase(f"alembic downgrade {release.head} ({newer.spec.alias})"):
-                run = Migrations(newer, self.environment(newer), self.sandbox.path, self.config.timeouts.migration).downgrade(release.head)
-            self.evidence.attach(f"alembic downgrade {release.head} ({newer.spec.label})", run.render())
-            if not run.ok:
-                raise AssertionError(f"{run.command} ({newer.spec.label}) failed with exit {run.exit_code}: {run.output.strip().splitlines()[-1:]}")
+            self.migrate(newer, None, ("downgrade", release.head), f"alembic downgrade {release.head} ({newer.spec.alias})",
+                         f"alembic downgrade {release.head} ({newer.spec.label})")
         self.rolled_back_by_restore = by_restore
         self.upgraded_to = newer
         self.start(target)
@@ -545,11 +538,11 @@ class UpgradeScenario:
     def backup_diff(self) -> SnapshotDiff:
         """The pre-upgrade backup against the data as it was when the old release stopped."""
         assert self.backup and self.before_sql and self.database
-        copy = self._fresh_database(self.database.engine_name, "backup-check")
-        with self.timings.phase("restore backup into a scratch database"):
-            copy.restore(self.backup)
-        with copy.engine() as engine:
-            return diff(self.before_sql, sql_snapshot(engine))
+        with self.scratch_database("backup-check") as copy:
+            with self.timings.phase("restore backup into a scratch database"):
+                copy.restore(self.backup)
+            with copy.engine() as engine:
+                return diff(self.before_sql, sql_snapshot(engine))
 
     def fresh_schema(self, release: Release) -> dict[str, str]:
         """The schema of a fresh install of ``release`` on this scenario's engine.
@@ -567,9 +560,8 @@ class UpgradeScenario:
             self.run.fresh_schemas[key] = json.loads(cached.read_text())
         if key not in self.run.fresh_schemas:
             with self.scratch_database(f"fresh-{release.spec.alias}") as scratch:
-                environment = gateway_environment(release, scratch.url_for(release), self.run.secrets, self.sandbox.path)
                 with self.timings.phase(f"fresh install of {release.spec.alias} for schema parity"):
-                    bootstrap_fresh(release, environment, self.sandbox.path, self.config.timeouts.migration)
+                    bootstrap_fresh(release, self.environment(release, scratch), self.sandbox.path, self.config.timeouts.migration)
                 with scratch.engine() as engine:
                     self.run.fresh_schemas[key] = describe(engine)
             cached.parent.mkdir(parents=True, exist_ok=True)
