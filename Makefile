@@ -6,8 +6,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.requirements-installed
 ALLURE := .tools/node_modules/.bin/allure
 ARGS   ?=
-# The gate: known product defects are red scenarios of their own, run with TAGS=@product-defect.
-TAGS   ?= @sqlite and not @product-defect
+# The gate: known product defects are red scenarios of their own, run with TAGS=@product-defect;
+# negative controls (red by design, proving a check can fail) with TAGS=@negative-control.
+TAGS   ?= @sqlite and not @product-defect and not @negative-control
 
 .PHONY: bootstrap upgrade test unit bench flake runbook report clean
 

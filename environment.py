@@ -11,31 +11,35 @@ from __future__ import annotations
 import signal
 from typing import Any
 
-from behave.model import Scenario, Status
+from behave.model import Scenario
 
 from upgrade_suite.config import SuiteConfig
 from upgrade_suite.errors import SuiteError
 from upgrade_suite.evidence import record_run
 from upgrade_suite.scenario import SuiteRun, UpgradeScenario
+from upgrade_suite.tools import ensure_haproxy
 
 
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def _require_a_selection(context: Any) -> None:
-    """A tag or name that selects nothing is a typo, not a green run: say so before any work."""
+def _selected(context: Any) -> list[Scenario]:
+    """The scenarios this run will execute; a selection that matches nothing is a typo, said before any work."""
     features = getattr(context._runner, "features", None) or []
     scenarios = [s for f in features for s in f.walk_scenarios()]
-    if scenarios and not any(s.should_run(context.config) for s in scenarios):
+    selected = [s for s in scenarios if s.should_run(context.config)]
+    if scenarios and not selected:
         known = sorted({t for s in scenarios for t in s.effective_tags})
         raise SuiteError(f"no scenario matches this selection: known tags are @{', @'.join(known)}")
+    return selected
 
 
 def before_all(context: Any) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     config = SuiteConfig.from_userdata(context.config.userdata)
-    _require_a_selection(context)
+    if any("rolling" in s.effective_tags and "kubernetes" not in s.effective_tags for s in _selected(context)):
+        ensure_haproxy(config.timeouts.install)  # the local rollout's load balancer
     context.suite = SuiteRun(config)
 
 
@@ -47,7 +51,7 @@ def after_scenario(context: Any, scenario: Scenario) -> None:
     lab: UpgradeScenario | None = getattr(context, "lab", None)
     if lab is None:
         return
-    failed = scenario.status != Status.passed
+    failed = scenario.status.has_failed()
     try:
         if failed:
             lab.attach_logs()

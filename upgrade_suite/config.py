@@ -42,6 +42,45 @@ class Timeouts:
     migration: float = 600.0
     request: float = 30.0
     install: float = 900.0
+    drain: float = 30.0
+
+
+@dataclass(frozen=True)
+class RolloutSettings:
+    """UPG-06: how many replicas roll, how hard the prober pushes, and the cluster for the Helm path."""
+
+    replicas: int = 3
+    probe_rate: float = 50.0
+    kube_context: str | None = None  # unset: the Helm path is skipped, saying so
+    kube_namespace: str = "default"
+    kube_url: str | None = None  # the gateway Service as clients reach it (the prober's target)
+    kube_token: str | None = None  # an admin token of that deployment (its JWT secret is not the suite's)
+    helm_release: str = "mcp-stack"
+    helm_chart: str = "charts/mcp-stack"
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, str]) -> RolloutSettings:
+        replicas = options.get("replicas", "3")
+        if not replicas.isdigit() or int(replicas) < 1:
+            raise SuiteError(f"-D replicas={replicas} is not a positive number of gateway replicas (e.g. -D replicas=3)")
+        rate = options.get("probe_rate", "50")
+        try:
+            probe_rate = float(rate)
+        except ValueError:
+            probe_rate = 0.0
+        if not 0 < probe_rate <= 1000:
+            raise SuiteError(f"-D probe_rate={rate} is not a rate between 0 and 1000 requests per second")
+        if options.get("kube_context") and not (options.get("kube_url") and options.get("kube_token")):
+            raise SuiteError("-D kube_context needs -D kube_url=<the gateway Service URL clients use> and -D kube_token=<an admin token of it> for the prober")
+        return cls(
+            replicas=int(replicas), probe_rate=probe_rate, kube_context=options.get("kube_context") or None,
+            kube_namespace=options.get("kube_namespace", cls.kube_namespace), kube_url=options.get("kube_url") or None,
+            kube_token=options.get("kube_token") or None,
+            helm_release=options.get("helm_release", cls.helm_release), helm_chart=options.get("helm_chart", cls.helm_chart),
+        )
+
+
+_ROLLOUT_OPTIONS = ("replicas", "probe_rate", "kube_context", "kube_namespace", "kube_url", "kube_token", "helm_release", "helm_chart")
 
 
 @dataclass(frozen=True)
@@ -57,6 +96,7 @@ class SuiteConfig:
     timeouts: Timeouts = Timeouts()
     postgres_url: str | None = None
     scale: int = 1000
+    rollout: RolloutSettings = field(default_factory=RolloutSettings)
 
     @classmethod
     def from_userdata(cls, userdata: Mapping[str, str], environ: Mapping[str, str] = os.environ) -> SuiteConfig:
@@ -73,7 +113,7 @@ class SuiteConfig:
                 resolved_at[canonical_alias(name.removesuffix("_resolved_at"))] = _date(key, value)
             elif name.endswith("_timeout"):
                 timeouts[_timeout_field(key)] = _seconds(key, value)
-            elif name in {"driver", "keep", "cache_dir", "reports_dir", "postgres_url", "scale"}:
+            elif name in {"driver", "keep", "cache_dir", "reports_dir", "postgres_url", "scale", *_ROLLOUT_OPTIONS}:
                 options[name] = value
             else:
                 try:
@@ -101,6 +141,7 @@ class SuiteConfig:
             timeouts=Timeouts(**timeouts),
             postgres_url=_postgres_url(options["postgres_url"]) if "postgres_url" in options else None,
             scale=_scale(options.get("scale", "1000")),
+            rollout=RolloutSettings.from_options(options),
         )
 
     def spec_for(self, alias: str) -> str:
@@ -118,7 +159,7 @@ def default_cache_dir(environ: Mapping[str, str] = os.environ) -> Path:
 
 def _unknown_key_message(key: str) -> str:
     known = ", ".join(
-        [*(a.lower() for a in DEFAULT_RELEASES), "<alias>_resolved_at", "<name>_timeout", "driver", "keep", "cache_dir", "reports_dir", "postgres_url", "scale"]
+        [*(a.lower() for a in DEFAULT_RELEASES), "<alias>_resolved_at", "<name>_timeout", "driver", "keep", "cache_dir", "reports_dir", "postgres_url", "scale", *_ROLLOUT_OPTIONS]
     )
     return f"-D {key}=... is not a setting of this suite: use one of {known}"
 

@@ -30,7 +30,8 @@ class Verdict(Protocol):
     def render(self) -> str: ...
 
 
-_KINDS = {"text": AttachmentType.TEXT, "json": AttachmentType.JSON, "log": AttachmentType.TEXT}
+_KINDS = {"text": AttachmentType.TEXT, "json": AttachmentType.JSON, "log": AttachmentType.TEXT, "csv": AttachmentType.CSV}
+_SUFFIXES = {"json": ".json", "csv": ".csv"}
 
 
 @dataclass
@@ -43,10 +44,17 @@ class Evidence:
         """Attach text or JSON under a reader's name (``"Snapshot diff (SQL)"``, not ``"diff1"``)."""
         text = body if isinstance(body, str) else json.dumps(body, indent=2, sort_keys=True, default=str)
         allure.attach(text, name=name, attachment_type=_KINDS[kind])
+        self._keep(name, _SUFFIXES.get(kind, ".txt")).write_text(text)
+
+    def attach_png(self, name: str, image: bytes) -> None:
+        """Attach a picture (the rollout timeline)."""
+        allure.attach(image, name=name, attachment_type=AttachmentType.PNG)
+        self._keep(name, ".png").write_bytes(image)
+
+    def _keep(self, name: str, suffix: str) -> Path:
+        """Where the sandbox copy of an attachment goes."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower()
-        suffix = ".json" if kind == "json" else ".txt"
-        (self.directory / f"{slug}{suffix}").write_text(text)
+        return self.directory / (re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower() + suffix)
 
     def require(self, title: str, verdict: Verdict) -> None:
         """Attach a verdict under ``title`` and fail, naming each problem, unless it is ok."""

@@ -4,7 +4,8 @@ Every run writes its pid into the marker of its work directory (``reports/work/r
 embedded PostgreSQL's data directory (``/tmp/upgpg-*``) carries the suite's marker too. A run whose
 pid is gone did not tear down: its gateways (recognised by a working directory inside its work
 directory) are killed, its embedded PostgreSQL is stopped, and the directories are reported.
-Its sandboxes are kept: they are the only evidence of what happened.
+Its sandboxes are kept: they are the only evidence of what happened. A run that ended normally
+(or was cleaned once) says so in its marker and is left alone.
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ from pathlib import Path
 from .sandbox import MARKER
 
 PG_SCRATCH_GLOB = "upgpg-*"
+#: Written into a run's marker when it ended (or was found and cleaned): nothing of it runs any more.
+CLOSED = "closed"
+
+
+def mark_closed(run: Path) -> None:
+    with (run / MARKER).open("a") as marker:
+        marker.write(f"{CLOSED}\n")
 
 
 @dataclass
@@ -68,9 +76,10 @@ def clean(work_root: Path, scratch_root: Path = Path("/tmp")) -> Leftovers:
     report = Leftovers()
     for run in sorted(work_root.glob("run-*")) if work_root.exists() else []:
         marker = run / MARKER
-        if not marker.is_file() or _owner_alive(marker):
+        if not marker.is_file() or CLOSED in marker.read_text() or _owner_alive(marker):
             continue
         report.runs.append(run)
+        mark_closed(run)  # reported once; kept as evidence without being reported again
         for pid, command in _processes_under(run):
             try:
                 os.killpg(pid, signal.SIGKILL)

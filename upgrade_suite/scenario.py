@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .api import GatewayApi, mint_token
+from .balancer import HAProxyBalancer
 from .chain import Outcome, WalkStep, chain, interrupted_upgrade, walk
 from .checks import Checklist
 from .config import SuiteConfig, canonical_alias
@@ -30,11 +31,18 @@ from . import leftovers
 from .expectations import expected_transformations
 from .gateway import GatewaySecrets, ProcessGateway, gateway_environment
 from .mcp_fixture import McpServerFixture
+from .kubernetes import HelmRollout, image_tag
 from .migrations import AlembicRun, Migrations
+from .prober import Prober, Window, to_csv
+from .rollout import Rollout, served_by_version
 from .releases import PyPIReleases, Release, ReleaseCache, ReleaseSpec, console, resolve_all, writable_cache
 from .sandbox import Sandbox, remove_owned
 from .schema import SchemaDiff, bootstrap_fresh, compare, describe
 from .snapshots import ExpectedLoss, Snapshot, SnapshotDiff, api_snapshot, diff, restricted, sql_snapshot
+from .timeline import timeline_png
+
+#: Seconds of traffic the prober records before the rollout (the latency baseline) and after it.
+BASELINE_SECONDS, TAIL_SECONDS = 5, 2
 
 
 class SuiteRun:
@@ -135,8 +143,10 @@ class SuiteRun:
         for scenario in reversed(self.open_scenarios):
             scenario.close()
         self._stack.close()
-        leftovers = [p for p in self.work_root.iterdir() if p.name not in {".gateway-upgrade-suite", "mcp-server.log", "fixtures"}] if self.work_root.exists() else []
-        if not leftovers:
+        if self.work_root.exists():
+            leftovers.mark_closed(self.work_root)
+        kept = [p for p in self.work_root.iterdir() if p.name not in {".gateway-upgrade-suite", "mcp-server.log", "fixtures"}] if self.work_root.exists() else []
+        if not kept:
             remove_owned(self.work_root)
 
 
@@ -185,6 +195,10 @@ class UpgradeScenario:
         self.migrated: tuple[dict[str, str], Snapshot] | None = None
         self.together: list[Running] = []
         self.rolled_back_by_restore = False
+        self.rollout: Rollout | None = None
+        self.prober: Prober | None = None
+        self.roll_window = (0.0, 0.0)
+        self.kubernetes: HelmRollout | None = None
         run.open_scenarios.append(self)
 
     # -- resources -------------------------------------------------------------------------
@@ -576,6 +590,77 @@ class UpgradeScenario:
         with self.database.engine() as engine:
             migrated = describe(engine)
         return compare(migrated, fresh, f"Schema of this database vs a fresh {release.spec.label} install ({self.database.label})")
+
+    # -- UPG-06: rolling upgrade -------------------------------------------------------------
+    def replicas_with_data(self, alias: str, engine: str, count: int, dataset: Dataset) -> Rollout:
+        """Given <count> <alias> replicas with data behind a load balancer, on one database; backed up first."""
+        self.running_with_data(alias, engine, dataset)
+        self.stop_and_back_up()
+        balancer = self._stack.enter_context(HAProxyBalancer(self.sandbox.subdir("balancer"), 2 * count, self.config.timeouts.gateway_start))
+        self.gateway_logs.append(balancer.log_path)
+        self.rollout = Rollout(balancer, self._start_replica, self.config.timeouts.gateway_start, self.config.timeouts.drain)
+        with self.timings.phase(f"start {count} {alias} replicas behind HAProxy"):
+            self.rollout.bring_up(self.release(alias), count)
+        return self.rollout
+
+    def _start_replica(self, release: Release) -> ProcessGateway:
+        gateway = self._gateway(release)
+        gateway.start()
+        return gateway
+
+    def steady_traffic(self) -> Prober:
+        """Start the prober through the balancer (or the cluster's Service) and record a baseline."""
+        settings, t = self.config.rollout, self.config.timeouts
+        if self.kubernetes:
+            url, token = str(settings.kube_url), str(settings.kube_token)
+        else:
+            assert self.rollout is not None and self.previous is not None
+            url, token = self.rollout.balancer.url, self.run.token(self.previous, self.environment(self.previous))
+        bound = t.migration + (settings.replicas + 1) * (t.gateway_start + t.drain) + BASELINE_SECONDS + TAIL_SECONDS
+        self.prober = self._stack.enter_context(Prober(url, token, settings.probe_rate, bound, t.request))
+        with self.timings.phase(f"probe baseline ({BASELINE_SECONDS} s)"):
+            self.prober.wait_for(int(settings.probe_rate * BASELINE_SECONDS), t.request + BASELINE_SECONDS * 2)
+        return self.prober
+
+    def roll(self, target: str, strategy: str) -> None:
+        """When the replicas are replaced by <target> ones: migrate first, then the strategy; probe throughout."""
+        assert self.rollout is not None and self.prober is not None
+        release = self.release(target)
+        self.upgraded_to = release
+        started = time.monotonic()
+        with self.timings.phase(f"{strategy} rollout to {release.spec.alias}"):
+            self.rollout.roll(release, strategy, lambda: self.migrate(
+                release, None, ("upgrade", "head"), f"alembic upgrade head ({release.spec.alias})", f"alembic upgrade head ({release.spec.label})"))
+        self._finish_probing(started, self.rollout.events, {s.name: s.release.spec.alias for s in self.rollout.slots})
+        self.current = self._connect(release, self.rollout.live()[-1].gateway)
+
+    def helm_upgrade(self, target: str) -> None:
+        """When the Helm release is upgraded to <target>: the plan's command against the configured cluster."""
+        assert self.kubernetes is not None and self.prober is not None
+        release = self.release(target)
+        started = time.monotonic()
+        with self.timings.phase(f"helm rolling upgrade to {release.spec.alias}"):
+            transcript = self.kubernetes.run(release.version, int(self.config.timeouts.gateway_start * (self.config.rollout.replicas + 1)))
+        self.evidence.attach("helm upgrade and kubectl rollout status", transcript)
+        self._finish_probing(started, [(started, f"helm upgrade to {image_tag(release.version)}")], {})
+
+    def _finish_probing(self, started: float, events: list[tuple[float, str]], versions: dict[str, str]) -> None:
+        """Probe a short tail after the rollout, stop, and attach the record, the picture and the figures."""
+        assert self.prober is not None
+        ended = time.monotonic()
+        self.roll_window = (started, ended)
+        self.prober.wait_for(len(self.prober.snapshot()) + int(self.config.rollout.probe_rate * TAIL_SECONDS), self.config.timeouts.request + TAIL_SECONDS * 2)
+        self.prober.stop()
+        records, origin = self.prober.records, self.prober.started_at
+        windows = [Window.of("before the rollout", records, origin, started), Window.of("during the rollout", records, started, ended),
+                   Window.of("after the rollout", records, ended, self.prober.stopped_at)]
+        self.evidence.attach("Probe summary", {
+            "rate_per_s": self.config.rollout.probe_rate, "rollout_seconds": round(ended - started, 2), "windows": [vars(w) for w in windows],
+            "served_by_version": served_by_version(records, self.rollout.slots if self.rollout else []),
+            "events": [(round(at - origin, 3), text) for at, text in events], "cleanup_failures": self.prober.cleanup_failures,
+        }, "json")
+        self.evidence.attach("Probe record (every request)", to_csv(records, origin), "csv")
+        self.evidence.attach_png("Rollout timeline", timeline_png(records, versions, events, origin, f"Requests through the balancer, {len(records)} sent"))
 
     def attach_logs(self) -> None:
         """Attach every gateway log of the scenario (called for failed scenarios)."""

@@ -23,6 +23,9 @@ ROLLBACKS = {
     "by restoring the pre-upgrade backup": True,
 }
 
+#: How a set of replicas is replaced (UPG-06): one at a time, or all stopped before any starts.
+STRATEGIES = {"rolling update": "rolling", "recreate": "recreate"}
+
 #: What happened to objects created on the newer release once the older one serves again.
 FATES = {"kept": True, "lost": False}
 
@@ -34,4 +37,5 @@ PARAMETER_TYPES = {
     "Procedure": TypeBuilder.make_enum(PROCEDURES),
     "Rollback": TypeBuilder.make_enum(ROLLBACKS),
     "Fate": TypeBuilder.make_enum(FATES),
+    "Strategy": TypeBuilder.make_enum(STRATEGIES),
 }

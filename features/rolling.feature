@@ -1,0 +1,40 @@
+@rolling @UPG-06
+Feature: UPG-06 Rolling upgrade with zero downtime
+  As a site reliability engineer
+  I want RC1 replicas replaced by GA replicas one at a time behind the load balancer
+  So that no user sees the upgrade happen
+
+  # A Deployment with maxSurge=1, maxUnavailable=0 after the chart's pre-upgrade migration hook:
+  # GA's migration runs while RC1 serves, then one GA replica starts, is admitted once ready, and
+  # one RC1 replica is drained and stopped, until every replica is GA. HAProxy stands for the
+  # Service and its readiness probes; the prober records every request it sends through it.
+  @upgrade @postgres
+  Scenario: RC1 replicas are rolled to GA one at a time without dropping a request (PostgreSQL)
+    Given 3 RC1 replicas with data behind a load balancer on PostgreSQL
+    And steady traffic through the load balancer
+    When the replicas are replaced by GA ones with a rolling update
+    Then no request was dropped
+    And every health check answered 200 throughout
+    And old replicas drained before they stopped
+    And new replicas received traffic only after they were ready
+    And every replica runs GA on GA's database head
+    And all existing data should be preserved
+
+  # Negative control, red by design: stopping every replica before starting new ones must show
+  # up as failed requests, or the prober could not see downtime at all. Kept out of the gate;
+  # tests/integration/test_rolling.py expects it red for exactly that reason.
+  @negative-control @postgres
+  Scenario: Recreating all replicas at once is caught dropping requests (negative control, PostgreSQL)
+    Given 3 RC1 replicas with data behind a load balancer on PostgreSQL
+    And steady traffic through the load balancer
+    When the replicas are replaced by GA ones with a recreate
+    Then no request was dropped
+
+  # The plan's own procedure on a real cluster; skipped, with the reason, where none is configured.
+  @kubernetes
+  Scenario: The Helm release is rolled from RC1 to GA without dropping a request
+    Given a Kubernetes cluster running RC1 through the Helm chart
+    And steady traffic through the load balancer
+    When the Helm release is upgraded to GA
+    Then no request was dropped
+    And every health check answered 200 throughout

@@ -1,0 +1,29 @@
+"""UPG-06's prober can fail: the recreate control is red because requests failed; the Helm path says why it is skipped.
+
+The rolling scenario itself is part of the gate (tests/integration/test_upgrade_feature.py).
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run_behave, suite_processes
+
+pytestmark = pytest.mark.integration
+
+
+def test_recreate_is_caught_dropping_requests_and_helm_is_skipped_with_its_reason(workdir: Path, no_leftovers):
+    sockets_before = set(Path("/tmp").glob("upghap-*"))
+    run = run_behave(workdir, str(ROOT / "features" / "rolling.feature"), "--tags=@negative-control or @kubernetes")
+    assert run.returncode != 0
+    assert "0 scenarios passed, 1 failed, 2 skipped" in run.output, run.output[-4000:]  # the gate's rolling scenario was not selected
+    assert "No request dropped:\n  no request failed:" in run.output and "-> 503" in run.output
+    results = {r["name"]: r for r in (json.loads(p.read_text()) for p in (run.reports / "allure-results").glob("*-result.json"))}
+    recreate = next(r for name, r in results.items() if name.startswith("Recreating"))
+    assert recreate["status"] == "failed" and "longest gap between answers" in recreate["statusDetails"]["message"]
+    helm = next(r for name, r in results.items() if name.startswith("The Helm release"))
+    assert helm["status"] == "skipped"
+    reason = next(a for s in helm["steps"] for a in s.get("attachments", []) if a["name"] == "Why this scenario was skipped")
+    assert "no Kubernetes cluster configured" in (run.reports / "allure-results" / reason["source"]).read_text()
+    assert not suite_processes(workdir) and set(Path("/tmp").glob("upghap-*")) <= sockets_before

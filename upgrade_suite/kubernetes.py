@@ -1,0 +1,79 @@
+"""UPG-06 on a real cluster: the plan's ``helm upgrade`` with a surge-one rolling strategy, then ``kubectl rollout status``.
+
+Selected with ``-D kube_context=…`` (plus ``kube_url``, the gateway Service as clients reach it, and
+``kube_token``, an admin token of that deployment). Without a context the scenario is skipped and
+says why; with one, the same prober and verdicts as the local rollout judge the cluster's rollout.
+
+The upstream chart (charts/mcp-stack) sets no Deployment strategy (Kubernetes' default 25%/25%),
+so the plan's ``--set strategy…`` flags alone would change nothing: the strategy is patched onto the
+Deployment first, and the flags are passed too for charts that do read them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+from .config import RolloutSettings
+
+#: The plan's rolling strategy: never below the desired count, one extra pod at a time.
+STRATEGY = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
+
+
+def image_tag(version: str) -> str:
+    """The upstream image tag of a PyPI version (1.0.0rc1 is published as 1.0.0-RC-1)."""
+    match = re.fullmatch(r"(\d+\.\d+\.\d+)rc(\d+)", version)
+    return f"{match[1]}-RC-{match[2]}" if match else version
+
+
+def unavailable_reason(settings: RolloutSettings) -> str | None:
+    """Why the Helm path cannot run here, or None when it can."""
+    if not settings.kube_context:
+        return "no Kubernetes cluster configured: run with -D kube_context=<context> -D kube_url=<service URL> -D kube_token=<admin token>"
+    for tool in ("helm", "kubectl"):
+        if shutil.which(tool) is None:
+            return f"{tool} is not installed: the Helm rolling upgrade needs helm and kubectl on PATH"
+    return None
+
+
+@dataclass(frozen=True)
+class HelmRollout:
+    """The commands of a Helm rolling upgrade of the gateway Deployment, built from the settings."""
+
+    settings: RolloutSettings
+
+    @property
+    def deployment(self) -> str:
+        return f"{self.settings.helm_release}-mcpgateway"
+
+    def _kubectl(self, *args: str) -> list[str]:
+        return ["kubectl", "--context", str(self.settings.kube_context), "--namespace", self.settings.kube_namespace, *args]
+
+    def current_image(self) -> list[str]:
+        return self._kubectl("get", "deployment", self.deployment, "-o", "jsonpath={.spec.template.spec.containers[0].image}")
+
+    def commands(self, version: str, timeout_s: int) -> list[list[str]]:
+        """Patch the strategy, upgrade the release to ``version``'s image, wait for the rollout."""
+        s = self.settings
+        return [
+            self._kubectl("patch", "deployment", self.deployment, "--type", "merge", "-p", json.dumps({"spec": {"strategy": STRATEGY}})),
+            [
+                "helm", "upgrade", s.helm_release, s.helm_chart, "--kube-context", str(s.kube_context), "--namespace", s.kube_namespace,
+                "--reuse-values", "--set", f"mcpContextForge.image.tag={image_tag(version)}",
+                "--set", "strategy.type=RollingUpdate", "--set", "strategy.rollingUpdate.maxUnavailable=0", "--set", "strategy.rollingUpdate.maxSurge=1",
+            ],
+            self._kubectl("rollout", "status", f"deployment/{self.deployment}", "--watch", f"--timeout={timeout_s}s"),
+        ]
+
+    def run(self, version: str, timeout_s: int) -> str:
+        """Run the commands in order; a failing one stops the rollout and its output is the evidence."""
+        transcript = []
+        for command in self.commands(version, timeout_s):
+            result = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s + 30, stdin=subprocess.DEVNULL)
+            transcript.append(f"$ {' '.join(command)}\n{result.stdout}{result.stderr}(exit {result.returncode})")
+            if result.returncode != 0:
+                raise AssertionError(f"'{' '.join(command[:3])} …' failed with exit {result.returncode}:\n" + "\n\n".join(transcript))
+        return "\n\n".join(transcript)

@@ -1,0 +1,174 @@
+"""A rollout of gateway replicas behind the load balancer, as a Kubernetes Deployment does it, and its verdicts.
+
+``rolling`` is a Deployment with maxSurge=1, maxUnavailable=0 after the chart's pre-upgrade
+migration hook: the new release's migration runs while the old replicas serve; then, one at a
+time, a new replica starts, is admitted once ready, one old replica is drained (no new requests,
+those in flight finish) and stopped. ``recreate`` stops every old replica before starting new ones:
+the negative control that proves the prober sees downtime when there is some.
+
+Every step is an event on one clock (``time.monotonic()``), the same clock as the prober's records,
+so the checks can line up "who answered" with "who was admitted, drained, stopped".
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .balancer import HAProxyBalancer
+from .checks import Checklist
+from .prober import ProbeRecord, Window
+from .releases import Release
+
+STRATEGIES = ("rolling", "recreate")
+
+
+class Replica(Protocol):
+    """What the rollout needs of a started gateway (the process and docker drivers both give it)."""
+
+    port: int
+
+    def stop(self) -> None: ...
+
+
+@dataclass
+class Slot:
+    """One replica's life in the balancer, in monotonic seconds (0 = did not happen)."""
+
+    name: str
+    release: Release
+    gateway: Replica
+    ready_at: float = 0.0  # the suite saw /health healthy and /ready ready on the replica itself
+    admitted_at: float = 0.0  # HAProxy's own /ready check passed: traffic may flow
+    drained_at: float = 0.0  # the balancer confirmed the drain: no new request may reach it after this
+    stopped_at: float = 0.0
+    in_flight_wait_s: float = 0.0  # how long the drain waited for requests in flight
+
+
+@dataclass
+class Rollout:
+    """Replicas of one release behind ``balancer``, replaced by another's with a strategy."""
+
+    balancer: HAProxyBalancer
+    start_replica: Callable[[Release], Replica]  # starts one replica and returns once it is ready
+    check_timeout: float
+    drain_timeout: float
+    slots: list[Slot] = field(default_factory=list)
+    events: list[tuple[float, str]] = field(default_factory=list)
+
+    def event(self, text: str) -> float:
+        now = time.monotonic()
+        self.events.append((now, text))
+        return now
+
+    def live(self) -> list[Slot]:
+        return [s for s in self.slots if not s.stopped_at]
+
+    def bring_up(self, release: Release, count: int) -> None:
+        """Start ``count`` replicas of ``release`` at once and admit each to the balancer."""
+        names = [self._free_slot(offset) for offset in range(count)]
+        with ThreadPoolExecutor(count) as pool:
+            list(pool.map(lambda name: self._surge(release, name), names))
+
+    def _free_slot(self, offset: int = 0) -> str:
+        """The next never-used balancer slot (slots are not reused: each keeps one replica's record)."""
+        return self.balancer.slots[len(self.slots) + offset]
+
+    def _surge(self, release: Release, name: str) -> Slot:
+        gateway = self.start_replica(release)
+        slot = Slot(name, release, gateway, ready_at=time.monotonic())
+        self.slots.append(slot)
+        self.event(f"{slot.name} {release.spec.alias} ready")
+        slot.admitted_at = self.balancer.admit(slot.name, gateway.port, self.check_timeout)
+        self.event(f"{slot.name} {release.spec.alias} admitted")
+        return slot
+
+    def _retire(self, slot: Slot, drain: bool) -> None:
+        if drain:
+            slot.drained_at = self.balancer.drain(slot.name)
+            self.events.append((slot.drained_at, f"{slot.name} {slot.release.spec.alias} draining"))
+            slot.in_flight_wait_s = self.balancer.wait_idle(slot.name, self.drain_timeout)
+        slot.gateway.stop()
+        slot.stopped_at = self.event(f"{slot.name} {slot.release.spec.alias} stopped")
+        self.balancer.retire(slot.name)
+
+    def roll(self, target: Release, strategy: str, migrate: Callable[[], None]) -> None:
+        """Migrate (the pre-upgrade hook), then replace every live replica by one of ``target``."""
+        old = self.live()
+        self.event(f"migration to {target.spec.alias} starts")
+        migrate()
+        self.event(f"migration to {target.spec.alias} done")
+        if strategy == "rolling":
+            for slot in old:
+                self._surge(target, self._free_slot())
+                self._retire(slot, drain=True)
+        elif strategy == "recreate":
+            for slot in old:
+                self._retire(slot, drain=False)
+            self.bring_up(target, len(old))
+        else:
+            raise ValueError(f"unknown strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
+
+
+def zero_downtime(records: list[ProbeRecord], window: Window) -> Checklist:
+    """No request failed and traffic never stopped, across the rollout (evidence: the windows' figures)."""
+    result = Checklist("No request dropped during the rollout")
+    result.check("requests were sent during the rollout", window.sent > 0, f"{window.sent} requests")
+    failures = [r for r in records if not r.ok]
+    detail = "; ".join(f"{r.kind} -> {r.status or r.error}" for r in failures[:5])
+    result.check("no request failed", not failures, f"{len(failures)} of {len(records)} failed, longest gap between answers "
+                 f"{window.longest_gap_s:.2f} s during the rollout" + (f": {detail}" if detail else ""))
+    return result
+
+
+def health_throughout(records: list[ProbeRecord], start: float, end: float) -> Checklist:
+    """The plan's check: every /health through the balancer answered 200 while the rollout ran."""
+    result = Checklist("All health checks 200 throughout")
+    health = [r for r in records if r.kind == "health" and start <= r.sent_at < end]
+    result.check("health checks were sent during the rollout", bool(health), f"{len(health)} sent")
+    bad = [r for r in health if r.status != 200]
+    result.check("every health check answered 200", not bad, f"{len(bad)} did not: " + ", ".join(str(r.status or r.error) for r in bad[:5]))
+    return result
+
+
+def drained_gracefully(records: list[ProbeRecord], slots: list[Slot]) -> Checklist:
+    """Old replicas drained: they served while admitted, got nothing new once draining, cut nothing mid-flight."""
+    result = Checklist("Old replicas drained gracefully")
+    retired = [s for s in slots if s.drained_at]
+    result.check("replicas were drained before they stopped", bool(retired), f"{len(retired)} drained")
+    for slot in retired:
+        served = [r for r in records if r.served_by == slot.name]
+        result.check(f"{slot.name} ({slot.release.spec.alias}) served traffic before its drain", bool(served), f"{len(served)} requests")
+        late = [r for r in served if r.sent_at > slot.drained_at]
+        result.check(f"{slot.name} received no new request once draining", not late, f"{len(late)} sent after the drain took effect")
+        cut = [r for r in served if not r.ok]
+        result.check(f"{slot.name} cut no request", not cut,
+                     f"waited {slot.in_flight_wait_s:.2f} s for requests in flight; {len(cut)} failed " + ", ".join(str(r.status or r.error) for r in cut[:3]))
+    return result
+
+
+def traffic_after_readiness(records: list[ProbeRecord], slots: list[Slot], release: Release) -> Checklist:
+    """New replicas received traffic only after they were ready (from the balancer's own record of who answered)."""
+    result = Checklist(f"New {release.spec.alias} replicas received no traffic before readiness")
+    new = [s for s in slots if s.release is release]
+    result.check(f"{release.spec.alias} replicas were started", bool(new), f"{len(new)} started")
+    for slot in new:
+        served = sorted(r.sent_at for r in records if r.served_by == slot.name)
+        result.check(f"{slot.name} served traffic", bool(served), f"{len(served)} requests")
+        if served:
+            result.check(f"{slot.name}'s first request came after it was ready", served[0] >= slot.ready_at,
+                         f"first request {served[0] - slot.ready_at:+.3f} s from readiness")
+    return result
+
+
+def served_by_version(records: list[ProbeRecord], slots: list[Slot]) -> dict[str, int]:
+    """How many requests each release answered (and how many the balancer answered itself)."""
+    version = {s.name: s.release.spec.alias for s in slots}
+    counts: dict[str, int] = {}
+    for r in records:
+        key = version.get(r.served_by, "no replica (balancer)")
+        counts[key] = counts.get(key, 0) + 1
+    return counts
