@@ -15,6 +15,7 @@ pytestmark = pytest.mark.integration
 
 
 def _listening_gateway_port(workdir: Path, process: subprocess.Popen, timeout: float = 300) -> int:
+    """The port of the first GA gateway of the run once it listens (for a rollout: once the roll began)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, "behave ended before a gateway started"
@@ -43,3 +44,24 @@ def test_interrupted_run_leaves_nothing_running(workdir: Path, sig: signal.Signa
     assert process.returncode != 0, output
     assert not suite_processes(workdir), output[-3000:]
     assert not port_is_listening(port)
+
+
+def test_ctrl_c_during_a_rollout_stops_replicas_balancer_and_prober(workdir: Path):
+    """Interrupted while RC1 and GA replicas serve behind HAProxy under the prober's load."""
+    postgres_before, sockets_before = set(Path("/tmp").glob("upgpg-*")), set(Path("/tmp").glob("upghap-*"))
+    process = subprocess.Popen(
+        behave_command(str(ROOT / "features" / "rolling.feature"), "--tags=@upgrade"),
+        cwd=workdir, env=behave_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
+    )
+    try:
+        port = _listening_gateway_port(workdir, process)
+        assert any("haproxy" in p for p in suite_processes(workdir))
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode != 0, output
+    assert not suite_processes(workdir), output[-3000:]
+    assert not port_is_listening(port)
+    assert set(Path("/tmp").glob("upgpg-*")) <= postgres_before and set(Path("/tmp").glob("upghap-*")) <= sockets_before
