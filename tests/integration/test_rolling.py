@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_behave, suite_processes
+import sys
+
+from conftest import ROOT, behave_env, run_behave, suite_processes
 
 pytestmark = pytest.mark.integration
 
@@ -27,3 +29,13 @@ def test_recreate_is_caught_dropping_requests_and_helm_is_skipped_with_its_reaso
     reason = next(a for s in helm["steps"] for a in s.get("attachments", []) if a["name"] == "Why this scenario was skipped")
     assert "no Kubernetes cluster configured" in (run.reports / "allure-results" / reason["source"]).read_text()
     assert not suite_processes(workdir) and set(Path("/tmp").glob("upghap-*")) <= sockets_before
+
+
+def test_missing_haproxy_stops_the_rolling_path_before_any_work(workdir: Path):
+    """No haproxy on PATH and no apt-get to install it with: one line saying what to do."""
+    env = {**behave_env(), "PATH": str(Path(sys.executable).parent)}
+    run = run_behave(workdir, str(ROOT / "features" / "rolling.feature"), "--tags=@upgrade", env=env)
+    assert run.returncode != 0
+    lines = [line for line in run.output.splitlines() if "haproxy is not installed" in line]
+    assert len(lines) == 1 and "apt-get install haproxy" in lines[0], run.output
+    assert "Traceback" not in run.output and not (run.reports / "timings.jsonl").exists()

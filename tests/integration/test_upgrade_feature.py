@@ -47,8 +47,10 @@ def test_a_tag_selects_only_that_case(workdir: Path, no_leftovers):
         ("scale=many", "-D scale=many is not a positive number of rows"),
         ("cache_dir=/proc/no-cache-here", "cache directory /proc/no-cache-here is not writable"),
         ("gaa=1.0.0", "-D gaa=... is not a setting of this suite"),
+        ("replicas=0", "-D replicas=0 is not a positive number of gateway replicas"),
+        ("kube_context=prod", "-D kube_context needs -D kube_url="),
     ],
-    ids=["unknown-version", "unreachable-postgres", "bad-scale", "unwritable-cache", "unknown-setting"],
+    ids=["unknown-version", "unreachable-postgres", "bad-scale", "unwritable-cache", "unknown-setting", "bad-replicas", "cluster-without-url"],
 )
 def test_bad_input_stops_before_any_work(workdir: Path, define: str, message: str):
     run = run_behave(workdir, str(ROOT / "features" / "upgrade.feature"), "-D", define)
