@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,35 @@ def floor(engine: str, rc1, ga, mcp: McpServerFixture, server: PostgresServer | 
     return phases
 
 
+def rolling_floor(rc1, ga, mcp: McpServerFixture, server: PostgresServer, workdir: Path, replicas: int = 3) -> dict[str, float]:
+    """A bare rolling RC1 -> GA on PostgreSQL: seed once, N RC1 at once, GA's Alembic, then start one GA, stop one RC1, N times."""
+    secrets = GatewaySecrets()
+    phases: dict[str, float] = {}
+    with PostgresDatabase(server, workdir) as database, ThreadPoolExecutor(replicas) as pool:
+        rc1_env = gateway_environment(rc1, database.url_for(rc1), secrets, workdir)
+        ga_env = gateway_environment(ga, database.url_for(ga), secrets, workdir)
+        started = time.monotonic()
+        process, url = bare_start(rc1, rc1_env, workdir)
+        with GatewayApi(url, mint_token(rc1, rc1_env, secrets.admin_email, secrets.jwt_secret), 30) as api:
+            seed(api, mcp.url, Dataset())
+        bare_stop(process)
+        phases["start RC1, seed, stop"] = round(time.monotonic() - started, 3)
+        started = time.monotonic()
+        old = [process for process, _ in pool.map(lambda _: bare_start(rc1, rc1_env, workdir), range(replicas))]
+        phases[f"start {replicas} RC1 at once"] = round(time.monotonic() - started, 3)
+        started = time.monotonic()
+        assert Migrations(ga, ga_env, workdir, 600).upgrade("head").ok
+        new = []
+        for process in old:
+            new.append(bare_start(ga, ga_env, workdir)[0])
+            bare_stop(process)
+        phases["alembic, then start one GA and stop one RC1 per replica"] = round(time.monotonic() - started, 3)
+        for process in new:
+            bare_stop(process)
+    phases["total"] = round(sum(phases.values()), 3)
+    return phases
+
+
 def behave(workdir: Path, *args: str) -> tuple[float, list[dict[str, Any]]]:
     """Run the suite as a user would; wall time and the per-scenario records it wrote."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -145,6 +175,7 @@ def main() -> None:
             mcp = stack.enter_context(McpServerFixture(scratch / "mcp.log"))
             server = stack.enter_context(PostgresServer())
             results["floor"] = {engine: floor(engine, rc1, ga, mcp, server, scratch / f"floor-{engine}") for engine in ("sqlite", "postgresql")}
+            results["rolling_floor"] = rolling_floor(rc1, ga, mcp, server, scratch / "floor-rolling")
         results["suite"] = {}
         for engine, tag in (("sqlite", "@sqlite"), ("postgresql", "@postgres")):
             wall, records = behave(scratch / f"suite-{engine}", str(ROOT / "features" / "upgrade.feature"), "--tags", f"@UPG-01 and {tag}", "--name", "with Alembic")
@@ -155,6 +186,8 @@ def main() -> None:
             "scenarios": len(records), "wall": round(wall, 2), "sum_of_scenarios": round(sum(r["seconds"] for r in records), 2),
             "sum_of_floors": round(sum(results["floor"][e]["total"] for e in engines), 2),
         }
+        wall, records = behave(scratch / "rolling", str(ROOT / "features" / "rolling.feature"), "--tags", "@upgrade")
+        results["rolling"] = {"scenario": records[0]["seconds"], "wall": round(wall, 2), "phases": records[0]["phases"]}
         results["populated"] = {}
         for scale in [int(s) for s in options.scales.split(",") if s]:
             _, records = behave(scratch / f"populated-{scale}", str(ROOT / "features" / "upgrade.feature"), "--tags", "@UPG-03 and @sqlite", "-D", f"scale={scale}")
@@ -178,6 +211,12 @@ def render(results: dict[str, Any]) -> str:
     upgrades = results["upgrade_features"]
     lines += ["", f"UPG-01, every procedure and database ({upgrades['scenarios']} scenarios in one run):",
               f"  behave wall {upgrades['wall']:.1f} s, sum of scenarios {upgrades['sum_of_scenarios']:.1f} s, sum of their floors {upgrades['sum_of_floors']:.1f} s, ratio {upgrades['wall'] / upgrades['sum_of_floors']:.2f}"]
+    rolling, rolling_floor_total = results["rolling"], results["rolling_floor"]["total"]
+    measured = sum(p["seconds"] for p in rolling["phases"] if p["phase"].startswith("probe baseline"))
+    lines += ["", "UPG-06 rolling RC1->GA, 3 replicas (PostgreSQL)     suite (s)  floor (s)  ratio",
+              f"  scenario{'':<42}{rolling['scenario']:>8.2f}  {rolling_floor_total:>9.2f}  {rolling['scenario'] / rolling_floor_total:>5.2f}",
+              f"  without the measurement windows (baseline {measured:.1f} s)  {rolling['scenario'] - measured:>8.2f}  {rolling_floor_total:>9.2f}  {(rolling['scenario'] - measured) / rolling_floor_total:>5.2f}",
+              "  floor phases: " + ", ".join(f"{k}={v}" for k, v in results["rolling_floor"].items())]
     for scale, phases in results.get("populated", {}).items():
         lines.append(f"UPG-03 at {scale} rows (SQLite): " + ", ".join(f"{k}={v:.1f}" for k, v in phases.items()))
     return "\n".join(lines)
