@@ -17,6 +17,7 @@ from upgrade_suite.config import SuiteConfig
 from upgrade_suite.errors import SuiteError
 from upgrade_suite.evidence import record_run
 from upgrade_suite.scenario import SuiteRun, UpgradeScenario
+from upgrade_suite.kubernetes import require_tools
 from upgrade_suite.tools import ensure_haproxy
 
 
@@ -38,8 +39,11 @@ def _selected(context: Any) -> list[Scenario]:
 def before_all(context: Any) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     config = SuiteConfig.from_userdata(context.config.userdata)
-    if any("rolling" in s.effective_tags and "kubernetes" not in s.effective_tags for s in _selected(context)):
+    selected = _selected(context)
+    if any("rolling" in s.effective_tags and "kubernetes" not in s.effective_tags for s in selected):
         ensure_haproxy(config.timeouts.install)  # the local rollout's load balancer
+    if config.rollout.kube_context and any("kubernetes" in s.effective_tags for s in selected):
+        require_tools()  # helm and kubectl for the cluster path the user asked for
     context.suite = SuiteRun(config)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import shutil
 import socket
 import subprocess
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import SuiteError
-from .sandbox import free_port
+from .sandbox import MARKER, free_port
 from .waiting import wait_until
 
 BACKEND = "gateways"
@@ -103,6 +104,7 @@ class HAProxyBalancer:
             raise SuiteError("haproxy is not installed: the rolling upgrade needs it (apt-get install haproxy)")
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.socket_path = Path(tempfile.mkdtemp(prefix="upghap-")) / "admin.sock"
+        (self.socket_path.parent / MARKER).write_text(f"pid={os.getpid()}\ncwd={os.getcwd()}\n")  # whose run it is
         self.port = free_port()
         self.config_path.write_text(self.render_config())
         with self.log_path.open("ab") as log:

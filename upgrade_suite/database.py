@@ -172,7 +172,7 @@ class PostgresServer:
 
         # A short path: the server's unix socket lives in its data directory (108-byte limit).
         self._scratch = Path(tempfile.mkdtemp(prefix="upgpg-"))
-        (self._scratch / MARKER).write_text(f"pid={os.getpid()}\n")
+        (self._scratch / MARKER).write_text(f"pid={os.getpid()}\ncwd={os.getcwd()}\n")  # whose run it is
         try:
             self._embedded = pgserver.get_server(self._scratch / "data", cleanup_mode="stop")
         except Exception as error:  # pgserver raises bare exceptions from initdb/pg_ctl

@@ -18,6 +18,7 @@ import subprocess
 from dataclasses import dataclass
 
 from .config import RolloutSettings
+from .errors import SuiteError
 
 #: The plan's rolling strategy: never below the desired count, one extra pod at a time.
 STRATEGY = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
@@ -30,13 +31,17 @@ def image_tag(version: str) -> str:
 
 
 def unavailable_reason(settings: RolloutSettings) -> str | None:
-    """Why the Helm path cannot run here, or None when it can."""
+    """Why the Helm path is skipped here (no cluster was given), or None when one was."""
     if not settings.kube_context:
         return "no Kubernetes cluster configured: run with -D kube_context=<context> -D kube_url=<service URL> -D kube_token=<admin token>"
+    return None
+
+
+def require_tools() -> None:
+    """A cluster was given: helm and kubectl must be there, or the run stops before any work."""
     for tool in ("helm", "kubectl"):
         if shutil.which(tool) is None:
-            return f"{tool} is not installed: the Helm rolling upgrade needs helm and kubectl on PATH"
-    return None
+            raise SuiteError(f"{tool} is not installed and -D kube_context asks for the Helm rolling upgrade: install {tool}, or drop kube_context")
 
 
 @dataclass(frozen=True)

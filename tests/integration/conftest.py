@@ -85,17 +85,33 @@ def suite_processes(root: Path) -> list[str]:
     return found
 
 
-def embedded_postgres() -> set[str]:
-    """Data directories of embedded PostgreSQL servers, and postgres processes serving them."""
-    dirs = {str(p) for p in Path("/tmp").glob("upgpg-*")}
+def embedded_postgres(root: Path) -> set[str]:
+    """Data directories of embedded PostgreSQL servers started by runs under ``root``, and their postgres processes.
+
+    A server's marker names the working directory of the run that started it, so other suite runs
+    on the same machine (another checkout, another CI job) are not mistaken for this test's leftovers.
+    """
+    dirs = {str(p) for p in Path("/tmp").glob("upgpg-*") if f"cwd={root}" in _read(p / ".gateway-upgrade-suite")}
     for proc in Path("/proc").iterdir():
         try:
             command = (proc / "cmdline").read_bytes().decode(errors="replace")
         except OSError:
             continue
-        if "postgres" in command and "/upgpg-" in command:
+        if "postgres" in command and any(d in command for d in dirs):
             dirs.add(f"process {proc.name}: {command[:80]}")
     return dirs
+
+
+def balancer_sockets(root: Path) -> set[Path]:
+    """HAProxy admin-socket directories of runs under ``root`` (removed when their balancer stops)."""
+    return {p for p in Path("/tmp").glob("upghap-*") if f"cwd={root}" in _read(p / ".gateway-upgrade-suite")}
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
 
 
 @pytest.fixture
@@ -105,8 +121,8 @@ def workdir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def no_leftovers(workdir: Path):
-    """After the test: no process of the run, no embedded PostgreSQL it started."""
-    before = embedded_postgres()
+    """After the test: no process of the run, no embedded PostgreSQL or balancer socket it made."""
     yield
     assert not suite_processes(workdir)
-    assert embedded_postgres() <= before
+    assert not embedded_postgres(workdir)
+    assert not balancer_sockets(workdir)
