@@ -104,7 +104,13 @@ def write_metadata(reports: Path) -> None:
 
 
 def generate(reports: Path, allure: Path) -> Path:
-    """The HTML directory and the single self-contained file; returns the file."""
+    """The HTML directory and the single self-contained file; returns the file.
+
+    Allure writes into <output>/awesome and moves it up only when that is the output's one
+    directory: an earlier report left in place would keep its stale index.html, so both go first.
+    """
+    for output in ("allure-single", "allure-report"):
+        shutil.rmtree(reports / output, ignore_errors=True)
     common = [str(reports / "allure-results"), "--group-by", "epic,feature"]
     subprocess.run([str(allure), "awesome", *common, "--config", str(reports / "allurerc-single.json"), "-o", str(reports / "allure-single"), "--single-file"], check=True)
     subprocess.run([str(allure), "awesome", *common, "--config", str(reports / "allurerc.json"), "-o", str(reports / "allure-report")], check=True)

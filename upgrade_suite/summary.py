@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 from .plan import place
@@ -65,12 +66,16 @@ class RunSummary:
     def table(self) -> Table:
         table = Table(title="Upgrade acceptance: verdict per case and database", title_justify="left")
         for column in ("case", "database", "verdict", "scenarios", "time"):
-            table.add_column(column, justify="right" if column == "time" else "left")
+            table.add_column(column, justify="right" if column == "time" else "left", no_wrap=True)
         for line in self.lines.values():
             style = _STYLES[line.verdict]
             table.add_row(line.case, line.database, f"[{style}]{line.verdict}[/{style}]", line.counts(), f"{line.seconds:.1f} s")
         return table
 
     def print(self, console: Console) -> None:
+        """The table, one line per case and database even in a narrow or non-terminal console."""
         if self.lines:
-            console.print(self.table())
+            table = self.table()
+            needed = Measurement.get(console, console.options.update_width(10_000), table).maximum
+            wide = Console(file=console.file, width=max(console.width, needed), color_system=console.color_system, force_terminal=console.is_terminal, highlight=False)
+            wide.print(table)

@@ -132,8 +132,12 @@ def test_the_html_report_shows_categories_metadata_and_the_plan(runs):
     tree = json.loads((widgets / "tree.json").read_text())
     assert "US-1: Admin - smooth upgrade from RC1 to GA" in {group["name"] for group in tree["groupsById"].values()}
     assert (run.reports / "upgrade-report.html").stat().st_size > 100_000
-    history = (run.reports / report.HISTORY).read_text().splitlines()
-    assert len(history) == 1, "one run, one history point (the single file only reads it)"
+    assert len((run.reports / report.HISTORY).read_text().splitlines()) == 1, "one report, one history point (the single file only reads it)"
+    report.main(run.reports, ALLURE)
+    assert len((run.reports / report.HISTORY).read_text().splitlines()) == 2
+    charts = json.loads((widgets / "charts.json").read_text())["general"].values()
+    dynamics = next(chart for chart in charts if chart["type"] == "statusDynamics")
+    assert len(dynamics["data"]) == 2, "the second report shows the first as history (and is not the stale first one)"
 
 
 def leaves(store: dict, node_id: str) -> Iterator[str]:
