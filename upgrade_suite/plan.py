@@ -25,13 +25,12 @@ STORIES = {
 
 @dataclass(frozen=True)
 class Case:
-    """One case of the plan (or a group of checks beyond it) and why it has its severity."""
+    """One case of the plan (or a group of checks beyond it), filed under a story, with its severity."""
 
     id: str
     title: str
     story: str  # a key of STORIES
     severity: str  # Allure's blocker | critical | normal | minor | trivial
-    why: str
 
     @property
     def feature(self) -> str:
@@ -41,20 +40,20 @@ class Case:
 CASES = {
     case.id: case
     for case in (
-        Case("UPG-01", "RC1 to GA", "US-1", "critical", "test matrix: RC1 -> GA on PostgreSQL and SQLite, data preserved"),
-        Case("UPG-02", "Fresh install", "US-1", "critical", "test matrix: Fresh -> GA on PostgreSQL, clean install"),
-        Case("UPG-03", "Populated migration", "US-1", "normal", "success criterion: RC1 to GA preserves all data"),
-        Case("UPG-04", "Rollback", "US-1", "critical", "test matrix: GA -> RC1 on PostgreSQL, rollback works"),
-        Case("UPG-05", "Skip version", "US-1", "normal", "success criterion: skip-version upgrades work"),
-        Case("UPG-06", "Rolling K8s upgrade", "US-1", "critical", "test matrix: RC1 -> GA rolling, zero downtime"),
-        Case("UPG-07", "Idempotent migration", "US-2", "normal", "success criterion: all migrations are idempotent"),
+        Case("UPG-01", "RC1 to GA", "US-1", "critical"),  # test matrix: RC1 -> GA on PostgreSQL and SQLite, data preserved
+        Case("UPG-02", "Fresh install", "US-1", "critical"),  # test matrix: Fresh -> GA on PostgreSQL, clean install
+        Case("UPG-03", "Populated migration", "US-1", "normal"),  # success criterion: RC1 to GA preserves all data
+        Case("UPG-04", "Rollback", "US-1", "critical"),  # test matrix: GA -> RC1 on PostgreSQL, rollback works
+        Case("UPG-05", "Skip version", "US-1", "normal"),  # success criterion: skip-version upgrades work
+        Case("UPG-06", "Rolling K8s upgrade", "US-1", "critical"),  # test matrix: RC1 -> GA rolling, zero downtime
+        Case("UPG-07", "Idempotent migration", "US-2", "normal"),  # success criterion: all migrations are idempotent
     )
 }
 
 # Scenarios the plan has no case for, keyed by the tag that marks them: filed under the story they serve.
 BEYOND_PLAN = {
-    "revision-walk": Case("Revision walk", "every revision up and down (beyond the plan)", "US-2", "minor", "beyond the plan: guards UPG-07"),
-    "hazard": Case("Hazards", "upgrade-day hazards (beyond the plan)", "US-1", "minor", "beyond the plan: guards UPG-01 and UPG-04"),
+    "revision-walk": Case("Revision walk", "every revision up and down (beyond the plan)", "US-2", "minor"),  # beyond the plan: guards UPG-07
+    "hazard": Case("Hazards", "upgrade-day hazards (beyond the plan)", "US-1", "minor"),  # beyond the plan: guards UPG-01 and UPG-04
 }
 
 # A story's own acceptance scenario (tagged with the story) outranks its case's severity.
