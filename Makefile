@@ -45,13 +45,10 @@ $(ALLURE):
 	@command -v npm >/dev/null || { echo "make report needs Node.js and npm (Debian: apt-get install nodejs npm)"; exit 1; }
 	npm install --prefix .tools --no-fund --no-audit --silent allure@3.18.0
 
-## Offline HTML of the last run: reports/allure-report/ and one self-contained reports/upgrade-report.html.
+## Offline HTML of the results: reports/allure-report/ and one self-contained reports/upgrade-report.html,
+## with the run's metadata, categories, history across runs, the runbook, and (with chromium) a screenshot.
 report: bootstrap $(ALLURE)
-	$(BIN)/python -m upgrade_suite.report reports
-	$(ALLURE) awesome reports/allure-results -o reports/allure-report --report-name "Gateway upgrade acceptance"
-	$(ALLURE) awesome reports/allure-results -o reports/allure-single --single-file --report-name "Gateway upgrade acceptance"
-	cp reports/allure-single/index.html reports/upgrade-report.html
-	@echo "report: reports/allure-report/index.html and reports/upgrade-report.html"
+	$(BIN)/python -m upgrade_suite.report reports $(ALLURE)
 
 unit: bootstrap
 	$(BIN)/pytest tests/unit $(ARGS)

@@ -13,11 +13,14 @@ from typing import Any
 
 from behave.model import Scenario
 
+from upgrade_suite.allure_plan import file_under_plan
 from upgrade_suite.config import SuiteConfig
 from upgrade_suite.errors import SuiteError
 from upgrade_suite.evidence import record_run
+from upgrade_suite.releases import console
 from upgrade_suite.scenario import SuiteRun, UpgradeScenario
 from upgrade_suite.kubernetes import require_tools
+from upgrade_suite.summary import RunSummary, verdict
 from upgrade_suite.tools import ensure_haproxy
 
 
@@ -44,14 +47,18 @@ def before_all(context: Any) -> None:
         ensure_haproxy(config.timeouts.install)  # the local rollout's load balancer
     if config.rollout.kube_context and any("kubernetes" in s.effective_tags for s in selected):
         require_tools()  # helm and kubectl for the cluster path the user asked for
+    context.summary = RunSummary()
     context.suite = SuiteRun(config)
 
 
 def before_scenario(context: Any, scenario: Scenario) -> None:
+    file_under_plan(scenario.effective_tags)
     context.lab = UpgradeScenario(context.suite, scenario.name)
 
 
 def after_scenario(context: Any, scenario: Scenario) -> None:
+    exception = next((step.exception for step in scenario.all_steps if step.exception), None)
+    context.summary.add(scenario.effective_tags, verdict(scenario.status.name, exception, scenario.effective_tags), scenario.duration)
     lab: UpgradeScenario | None = getattr(context, "lab", None)
     if lab is None:
         return
@@ -61,20 +68,13 @@ def after_scenario(context: Any, scenario: Scenario) -> None:
             lab.attach_logs()
         lab.evidence.attach("Versions", lab.versions(), "json")
         lab.evidence.attach("Phase timings", lab.timings.render())
+        measured = lab.measurements()
     finally:
         lab.close()
         context.lab = None
     record_run(
         context.suite.config.reports_dir / "timings.jsonl",
-        {
-            "scenario": scenario.name,
-            "tags": sorted(scenario.effective_tags),
-            "status": scenario.status.name,
-            "releases": {alias: spec.label for alias, spec in context.suite.specs.items()},
-            "heads": {alias: ",".join(release.alembic_heads) for alias, release in lab.releases.items()},
-            "phases": lab.timings.as_dict(),
-            "seconds": round(scenario.duration, 3),
-        },
+        {"scenario": scenario.name, "tags": sorted(scenario.effective_tags), "status": scenario.status.name, **measured, "seconds": round(scenario.duration, 3)},
     )
     keep = context.suite.config.keep
     if keep == "always" or (failed and keep == "on-failure"):
@@ -87,3 +87,6 @@ def after_all(context: Any) -> None:
     suite: SuiteRun | None = getattr(context, "suite", None)
     if suite is not None:
         suite.close()
+    summary: RunSummary | None = getattr(context, "summary", None)
+    if summary is not None:
+        summary.print(console)

@@ -54,6 +54,11 @@ class Database(Protocol):
     engine_name: str
     label: str
 
+    @property
+    def description(self) -> str:
+        """Engine and server version, for the report's environment block."""
+        ...
+
     def url_for(self, release: Release | None = None) -> str: ...
     def engine(self) -> contextlib.AbstractContextManager[Engine]: ...
     def alembic_revisions(self) -> list[str]: ...
@@ -106,6 +111,11 @@ class SqliteDatabase(_Reads):
 
     def __exit__(self, *exc: object) -> None:
         """Nothing to stop: the file stays with the sandbox (kept as evidence when a scenario fails)."""
+
+    @property
+    def description(self) -> str:
+        """The SQLite library every release uses (their venvs are built on the suite's interpreter)."""
+        return f"SQLite {sqlite3.sqlite_version}"
 
     def url_for(self, release: Release | None = None) -> str:
         """The DATABASE_URL a gateway of ``release`` is given (the same for every SQLite release)."""
@@ -256,6 +266,10 @@ class PostgresDatabase(_Reads):
     def __enter__(self) -> PostgresDatabase:
         self.name = self.server.create_database()
         return self
+
+    @property
+    def description(self) -> str:
+        return f"PostgreSQL {self.server.version}, {self.server.label}"
 
     def copy_from(self, source: PostgresDatabase) -> None:
         """Become an exact copy of another suite database, via CREATE DATABASE ... TEMPLATE (no dump)."""

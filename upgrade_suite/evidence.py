@@ -76,9 +76,11 @@ class Timings:
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
+        """Time a phase; it is also an Allure step of that name, so the report shows what the runbook counts."""
         started = time.monotonic()
         try:
-            yield
+            with allure.step(name):
+                yield
         finally:
             self.phases.append((name, time.monotonic() - started))
 

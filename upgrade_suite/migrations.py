@@ -56,6 +56,10 @@ class Migrations:
                 command, cwd=self.workdir, env=self.environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, text=True, timeout=self.timeout, start_new_session=True,
             )
+        except FileNotFoundError:
+            raise SuiteError(
+                f"{self.release.spec.label}'s alembic program is missing ({command[0]}): its venv is incomplete; delete it to reinstall"
+            ) from None
         except subprocess.TimeoutExpired as expired:
             raise SuiteError(
                 f"alembic {' '.join(arguments)} of {self.release.spec.label} did not finish within migration_timeout={self.timeout:.0f} s"

@@ -1,8 +1,14 @@
-"""Report metadata written next to the Allure results before the HTML is generated.
+"""The sign-off report: Allure 3 HTML (a directory and one self-contained file) with the run's metadata.
 
-environment.properties (versions under test with their Alembic heads, engines, Python, platform)
-and executor.json (who ran it, and the CI build when there is one), from the measured runs in
-reports/timings.jsonl; the runbook is regenerated alongside. ``python -m upgrade_suite.report``.
+Written next to the Allure results from the measured runs in reports/timings.jsonl:
+environment.properties (Allure 3's awesome report shows it as the overview's Metadata block, as
+Allure 2 does: versions under test with their Alembic heads, database engines and versions, the
+URL drivers, the gateway driver, Python, platform), executor.json (who ran it; the CI build link
+when there is one) and categories.json (for Allure 2 readers). Allure 3 itself is configured by
+a generated allurerc: the same categories, and a history file kept in the reports directory so
+the overview shows the trend across runs for as long as earlier results are kept. Then the
+runbook, the two HTML reports, and a screenshot of the overview when Chromium is installed.
+``python -m upgrade_suite.report [reports_dir] [allure]``.
 """
 
 from __future__ import annotations
@@ -10,25 +16,47 @@ from __future__ import annotations
 import getpass
 import json
 import os
-import platform
+import shutil
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
 from . import runbook
 
+REPORT_NAME = "Gateway upgrade acceptance"
+HISTORY = "history.jsonl"
+
+# First match wins. allure-behave reports an AssertionError as "failed" and any other exception as
+# "broken"; the suite raises AssertionError only for a check on the gateway (Evidence.require,
+# ApiError, a failed Alembic run) and SuiteError (or an unexpected error) when it could not check.
+CATEGORIES = [
+    {"name": "Known product defects (tagged @product-defect, red on purpose)", "statuses": ["failed"], "tag": "product-defect"},
+    {"name": "Product defects: a check on the gateway failed", "statuses": ["failed"]},
+    {"name": "Suite or infrastructure errors: the suite could not run a check", "statuses": ["broken"]},
+]
+
+
+def _records(reports: Path) -> list[dict]:
+    source = reports / "timings.jsonl"
+    return [json.loads(line) for line in source.read_text().splitlines()] if source.exists() else []
+
 
 def environment(records: list[dict]) -> dict[str, str]:
-    """What was tested, as Allure's environment widget lists it."""
-    out: dict[str, str] = {"python": platform.python_version(), "platform": platform.platform()}
+    """What was tested, as measured by the runs: Allure shows it as the overview's Metadata block."""
+    out: dict[str, str] = {}
     for record in records:
-        for alias, label in record.get("releases", {}).items():
-            out[f"release.{alias}"] = label
+        labels = record.get("releases", {})
         for alias, heads in record.get("heads", {}).items():
-            out[f"alembic_head.{alias}"] = heads
-    engines = sorted({tag for r in records for tag in r.get("tags", []) if tag in runbook.ENGINES})
-    out["databases"] = ", ".join(runbook.ENGINES[e] for e in engines) or "none run"
-    return out
+            out[f"release.{alias}"] = f"{labels.get(alias, alias)}, Alembic head {heads}"
+    for key, field in (("database", "database"), ("gateway_driver", "driver"), ("python", "python"), ("platform", "platform")):
+        values = sorted({r[field] for r in records if r.get(field)})
+        if values:
+            out[key] = "; ".join(values)
+    urls = sorted({f"{alias} {scheme}" for r in records for alias, scheme in r.get("database_urls", {}).items()})
+    if urls:
+        out["db_driver"] = ", ".join(urls)
+    return out or {"runs": "none measured yet"}
 
 
 def executor() -> dict[str, str]:
@@ -37,19 +65,80 @@ def executor() -> dict[str, str]:
         f"{os.environ['GITHUB_SERVER_URL']}/{os.environ['GITHUB_REPOSITORY']}/actions/runs/{os.environ['GITHUB_RUN_ID']}"
         if os.environ.get("GITHUB_RUN_ID") else ""
     )
-    return {"name": f"{getpass.getuser()}@{socket.gethostname()}", "type": "ci" if os.environ.get("CI") else "local", "buildUrl": build}
+    out = {"name": f"{getpass.getuser()}@{socket.gethostname()}", "type": "ci" if os.environ.get("CI") else "local", "buildUrl": build}
+    number = os.environ.get("BUILD_NUMBER") or os.environ.get("GITHUB_RUN_NUMBER")
+    if number:
+        out["buildName"] = f"build {number}"
+    return out
 
 
-def main(reports: Path) -> None:
+def allure3_categories() -> list[dict]:
+    return [
+        {"name": c["name"], "matchers": {"statuses": c["statuses"], **({"labels": {"tag": f"^{c['tag']}$"}} if "tag" in c else {})}, "groupBy": [{"label": "feature"}]}
+        for c in CATEGORIES
+    ]
+
+
+def allure2_categories() -> list[dict]:
+    """Allure 2 matches on status and message only: the known-defect split needs Allure 3's label matcher."""
+    return [{"name": c["name"], "matchedStatuses": c["statuses"]} for c in CATEGORIES if "tag" not in c]
+
+
+def allure_config(reports: Path, append_history: bool) -> dict:
+    return {"name": REPORT_NAME, "historyPath": str((reports / HISTORY).resolve()), "appendHistory": append_history, "categories": allure3_categories()}
+
+
+def write_metadata(reports: Path) -> None:
+    """The files the HTML is generated from (the results must exist: a report of nothing is an error)."""
     results = reports / "allure-results"
     if not results.is_dir():
         raise SystemExit(f"no Allure results in {results}: run the features first (make upgrade)")
-    source = reports / "timings.jsonl"
-    records = [json.loads(line) for line in source.read_text().splitlines()] if source.exists() else []
-    (results / "environment.properties").write_text("".join(f"{k} = {v}\n" for k, v in sorted(environment(records).items())))
+    records = _records(reports)
+    (results / "environment.properties").write_text("".join(f"{k} = {v}\n" for k, v in environment(records).items()))
     (results / "executor.json").write_text(json.dumps(executor(), indent=2))
+    (results / "categories.json").write_text(json.dumps(allure2_categories(), indent=2))
+    # The single file is generated first and only reads the history; the directory report appends this run.
+    (reports / "allurerc-single.json").write_text(json.dumps(allure_config(reports, False), indent=2))
+    (reports / "allurerc.json").write_text(json.dumps(allure_config(reports, True), indent=2))
     runbook.main(reports)
 
 
+def generate(reports: Path, allure: Path) -> Path:
+    """The HTML directory and the single self-contained file; returns the file.
+
+    Allure writes into <output>/awesome and moves it up only when that is the output's one
+    directory: an earlier report left in place would keep its stale index.html, so both go first.
+    """
+    for output in ("allure-single", "allure-report"):
+        shutil.rmtree(reports / output, ignore_errors=True)
+    common = [str(reports / "allure-results"), "--group-by", "epic,feature"]
+    subprocess.run([str(allure), "awesome", *common, "--config", str(reports / "allurerc-single.json"), "-o", str(reports / "allure-single"), "--single-file"], check=True)
+    subprocess.run([str(allure), "awesome", *common, "--config", str(reports / "allurerc.json"), "-o", str(reports / "allure-report")], check=True)
+    single = reports / "upgrade-report.html"
+    shutil.copy(reports / "allure-single" / "index.html", single)
+    return single
+
+
+def screenshot(html: Path, png: Path) -> str:
+    """The report's overview page in headless Chromium (Debian's package), or why there is none."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        return "no screenshot: chromium is not installed (Debian: apt-get install chromium)"
+    subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1400,1300",
+         "--virtual-time-budget=10000", f"--screenshot={png}", html.resolve().as_uri()],
+        check=True, capture_output=True, timeout=120,
+    )
+    return f"screenshot: {png}"
+
+
+def main(reports: Path, allure: Path | None = None) -> None:
+    write_metadata(reports)
+    if allure is not None:
+        single = generate(reports, allure)
+        print(f"report: {reports / 'allure-report' / 'index.html'} and {single}")
+        print(screenshot(single, reports / "report-overview.png"))
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "reports"))
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "reports"), Path(sys.argv[2]) if len(sys.argv) > 2 else None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -218,6 +219,20 @@ class UpgradeScenario:
                 "dependencies_as_of": r.spec.resolved_at, "python": r.info["python"], "venv": str(r.venv),
             }
             for alias, r in self.releases.items()
+        }
+
+    def measurements(self) -> dict[str, object]:
+        """What reports/timings.jsonl keeps of the scenario: what ran where, and each phase's duration."""
+        database = self.database
+        return {
+            "releases": {alias: spec.label for alias, spec in self.run.specs.items()},
+            "heads": {alias: ",".join(release.alembic_heads) for alias, release in self.releases.items()},
+            "database": database.description if database else "",
+            "database_urls": {alias: database.url_for(release).split("://")[0] for alias, release in self.releases.items()} if database else {},
+            "driver": self.config.driver,
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "phases": self.timings.as_dict(),
         }
 
     def new_database(self, engine: str) -> Database:

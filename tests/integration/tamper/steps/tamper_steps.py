@@ -1,15 +1,16 @@
 """The suite's real steps plus one that changes the database behind the suite's back.
 
 Used only by the tests that prove the suite can fail: the data check must then name the table
-and row that was lost or altered.
+and row that was lost or altered; a release whose programs vanished must be a suite error.
 """
 
+import dataclasses
 import os
 import runpy
 import signal
 from pathlib import Path
 
-from behave import when
+from behave import given, when
 from sqlalchemy import text
 
 for steps in sorted((Path(__file__).resolve().parents[4] / "steps").glob("*_steps.py")):
@@ -38,3 +39,10 @@ def step_kill_gateway(context):
     running = context.lab.current
     os.killpg(running.gateway.pid, signal.SIGKILL)
     print(f"KILLED gateway pid {running.gateway.pid}")
+
+
+@given("GA's installation has lost its alembic program behind the suite's back")
+def step_lose_alembic(context):
+    lab = context.lab
+    lab.releases["GA"] = dataclasses.replace(lab.release("GA"), venv=lab.sandbox.subdir("vanished-venv"))
+    print(f"TAMPERED GA venv -> {lab.releases['GA'].venv}")

@@ -1,0 +1,45 @@
+"""Report metadata from measured runs, and the categories given to Allure 3 and Allure 2."""
+
+import json
+from pathlib import Path
+
+from upgrade_suite import report
+
+
+def record(engine: str, database: str) -> dict:
+    return {"releases": {"RC1": "RC1 (1.0.0rc1)", "GA": "GA (1.0.0)", "0.9.x": "0.9.x (0.9.0)"}, "heads": {"RC1": "x7h8i9j0k1l2", "GA": "aa1b2c3d4e5f"},
+            "database": database, "database_urls": {"RC1": engine, "GA": engine}, "driver": "process", "python": "3.11.7", "platform": "Linux", "tags": [], "phases": []}
+
+
+def test_the_environment_names_only_what_ran_with_its_heads_engines_and_drivers():
+    env = report.environment([record("sqlite", "SQLite 3.40.1"), record("postgresql+psycopg", "PostgreSQL 16.2, embedded PostgreSQL (pgserver)")])
+    assert env == {
+        "release.RC1": "RC1 (1.0.0rc1), Alembic head x7h8i9j0k1l2",
+        "release.GA": "GA (1.0.0), Alembic head aa1b2c3d4e5f",
+        "database": "PostgreSQL 16.2, embedded PostgreSQL (pgserver); SQLite 3.40.1",
+        "gateway_driver": "process",
+        "python": "3.11.7",
+        "platform": "Linux",
+        "db_driver": "GA postgresql+psycopg, GA sqlite, RC1 postgresql+psycopg, RC1 sqlite",
+    }
+    assert report.environment([]) == {"runs": "none measured yet"}
+
+
+def test_categories_split_known_defects_other_failures_and_suite_errors():
+    rules = report.allure3_categories()
+    assert [r["matchers"] for r in rules] == [
+        {"statuses": ["failed"], "labels": {"tag": "^product-defect$"}},
+        {"statuses": ["failed"]},
+        {"statuses": ["broken"]},
+    ]
+    assert [c["matchedStatuses"] for c in report.allure2_categories()] == [["failed"], ["broken"]]
+
+
+def test_the_single_file_reads_the_history_and_the_directory_report_appends_to_it(tmp_path: Path):
+    (tmp_path / "allure-results").mkdir()
+    report.write_metadata(tmp_path)
+    single, directory = (json.loads((tmp_path / name).read_text()) for name in ("allurerc-single.json", "allurerc.json"))
+    assert single["historyPath"] == directory["historyPath"] == str(tmp_path.resolve() / "history.jsonl")
+    assert (single["appendHistory"], directory["appendHistory"]) == (False, True)
+    assert (tmp_path / "allure-results" / "environment.properties").read_text() == "runs = none measured yet\n"
+    assert (tmp_path / "runbook.md").exists()

@@ -1,0 +1,40 @@
+"""The terminal summary: one line per case and database, in the report's verdicts."""
+
+import io
+
+from rich.console import Console
+
+from upgrade_suite.errors import SuiteError
+from upgrade_suite.summary import RunSummary, verdict
+
+
+def test_a_failed_check_is_failed_anything_else_broken():
+    assert verdict("failed", AssertionError("row lost"), ["UPG-01"]) == "failed"
+    assert verdict("failed", AssertionError("row lost"), ["UPG-01", "product-defect"]) == "known defect"
+    assert verdict("error", SuiteError("alembic program is missing"), ["UPG-01"]) == "broken"
+    assert verdict("failed", KeyError("x"), ["UPG-01"]) == "broken"
+    assert verdict("hook_error", None, ["UPG-01"]) == "broken"
+    assert verdict("passed", None, []) == "passed"
+    assert verdict("skipped", None, []) == "skipped"
+
+
+def test_one_line_per_case_and_database_with_the_worst_verdict_and_the_time():
+    summary = RunSummary()
+    summary.add(["UPG-01", "sqlite"], "passed", 10.0)
+    summary.add(["UPG-01", "sqlite"], "failed", 2.5)
+    summary.add(["UPG-01", "postgres"], "passed", 4.0)
+    summary.add(["hazard", "sqlite", "product-defect"], "known defect", 1.0)
+    out = io.StringIO()
+    summary.print(Console(file=out, width=200, color_system=None))
+    lines = [line for line in out.getvalue().splitlines() if "│" in line]
+    assert [" ".join(cell.strip() for cell in line.strip("│ ").split("│")) for line in lines] == [
+        "UPG-01: RC1 to GA SQLite failed 1 failed, 1 passed 12.5 s",
+        "UPG-01: RC1 to GA PostgreSQL passed 1 passed 4.0 s",
+        "Hazards: upgrade-day hazards (beyond the plan) SQLite known defect 1 known defect 1.0 s",
+    ]
+
+
+def test_an_empty_run_prints_nothing():
+    out = io.StringIO()
+    RunSummary().print(Console(file=out))
+    assert out.getvalue() == ""

@@ -1,0 +1,39 @@
+"""Files the running scenario's Allure result under the test plan (called from ``before_scenario``).
+
+allure-behave 2.16 turns tags into ``tag`` labels and adds the feature file's name as the
+``feature`` label; ``allure.dynamic.label``/``epic``/``feature``/``severity`` do nothing under it
+(its listener implements no ``add_label`` hook). So the plan's placement (``upgrade_suite.plan``)
+is written into the result allure-behave is building: epic = story, feature = case (replacing the
+feature file's name), severity from the plan, and a link to the plan's case. Without the Allure
+formatter (a plain ``behave -f plain`` run) there is no result and nothing to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import allure
+import allure_commons
+from allure_behave.listener import AllureListener
+from allure_commons.model2 import Label, TestResult
+
+from .plan import PLAN_URL, place
+
+
+def _running_result() -> TestResult | None:
+    for plugin in allure_commons.plugin_manager.get_plugins():
+        if isinstance(plugin, AllureListener) and plugin.current_scenario_uuid is not None:
+            return plugin.logger.get_test(plugin.current_scenario_uuid)
+    return None
+
+
+def file_under_plan(tags: Iterable[str]) -> None:
+    """Label and link the running scenario from its tags; scenarios outside the plan keep allure-behave's labels."""
+    placement = place(tags)
+    result = _running_result()
+    if placement is None or result is None:
+        return
+    replaced = {name for name, _ in placement.labels()}
+    result.labels = [label for label in result.labels if label.name not in replaced]
+    result.labels += [Label(name=name, value=value) for name, value in placement.labels()]
+    allure.dynamic.link(PLAN_URL, name=placement.link)
