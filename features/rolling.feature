@@ -11,7 +11,7 @@ Feature: UPG-06 Rolling upgrade with zero downtime
   @upgrade @postgres
   Scenario: RC1 replicas are rolled to GA one at a time without dropping a request (PostgreSQL)
     Given 3 RC1 replicas with data behind a load balancer on PostgreSQL
-    And steady traffic through the load balancer
+    And steady read traffic through the load balancer
     When the replicas are replaced by GA ones with a rolling update
     Then no request was dropped
     And every health check answered 200 throughout
@@ -20,13 +20,20 @@ Feature: UPG-06 Rolling upgrade with zero downtime
     And every replica runs GA on GA's database head
     And all existing data should be preserved
 
+  @upgrade @postgres @writes
+  Scenario: Writes keep succeeding while RC1 replicas are rolled to GA (PostgreSQL)
+    Given 3 RC1 replicas with data behind a load balancer on PostgreSQL
+    And steady read and write traffic through the load balancer
+    When the replicas are replaced by GA ones with a rolling update
+    Then no request was dropped
+
   # Negative control, red by design: stopping every replica before starting new ones must show
   # up as failed requests, or the prober could not see downtime at all. Kept out of the gate;
   # tests/integration/test_rolling.py expects it red for exactly that reason.
   @negative-control @postgres
   Scenario: Recreating all replicas at once is caught dropping requests (negative control, PostgreSQL)
     Given 3 RC1 replicas with data behind a load balancer on PostgreSQL
-    And steady traffic through the load balancer
+    And steady read traffic through the load balancer
     When the replicas are replaced by GA ones with a recreate
     Then no request was dropped
 
@@ -34,7 +41,7 @@ Feature: UPG-06 Rolling upgrade with zero downtime
   @kubernetes
   Scenario: The Helm release is rolled from RC1 to GA without dropping a request
     Given a Kubernetes cluster running RC1 through the Helm chart
-    And steady traffic through the load balancer
+    And steady read and write traffic through the load balancer
     When the Helm release is upgraded to GA
     Then no request was dropped
     And every health check answered 200 throughout

@@ -34,9 +34,9 @@ def step_cluster(context: Any, release: str) -> None:
     assert image.endswith(f":{expected}"), f"the cluster's gateway runs {image or 'nothing'}, not {release} ({expected})"
 
 
-@given("steady traffic through the load balancer")
-def step_traffic(context: Any) -> None:
-    context.lab.steady_traffic()
+@given("steady {traffic:Traffic} through the load balancer")
+def step_traffic(context: Any, traffic: tuple[str, ...]) -> None:
+    context.lab.steady_traffic(traffic)
 
 
 @when("the replicas are replaced by {release:Release} ones with a {strategy:Strategy}")
@@ -65,13 +65,13 @@ def step_health(context: Any) -> None:
 @then("old replicas drained before they stopped")
 def step_drained(context: Any) -> None:
     lab = context.lab
-    lab.evidence.require("Drain of the old replicas", drained_gracefully(lab.prober.records, lab.rollout.slots))
+    lab.evidence.require("Drain of the old replicas", drained_gracefully(lab.prober.records, lab.rollout.balancer.dispatches(), lab.rollout.slots))
 
 
 @then("new replicas received traffic only after they were ready")
 def step_ready_first(context: Any) -> None:
     lab = context.lab
-    lab.evidence.require("Traffic to new replicas", traffic_after_readiness(lab.prober.records, lab.rollout.slots, lab.upgraded_to))
+    lab.evidence.require("Traffic to new replicas", traffic_after_readiness(lab.rollout.balancer.dispatches(), lab.rollout.slots, lab.upgraded_to))
 
 
 @then("every replica runs {release:Release} on {head_of:Release}'s database head")

@@ -5,7 +5,8 @@ each replica's /ready (the upstream chart's readiness probe), sends a request on
 state ``ready`` whose check passes, and ``drain`` stops new requests to a replica while the ones in
 flight finish. Replicas come and go at run time, so the backend has a fixed number of slots, all in
 maintenance until a replica is put in one (``set server … addr``; no reload, no dropped connection).
-Every response carries ``X-Served-By: <slot>`` so the prober can tell which replica answered.
+Every response carries ``X-Served-By: <slot>`` so the prober can tell which replica answered, and
+HAProxy logs when it sent each request to which slot: the balancer's own record for the checks.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -36,7 +38,9 @@ global
 defaults
     mode http
     log global
-    option httplog
+    # One line per request: accept time (epoch s.ms), timers TR/Tw/Tc (ms), slot, status: the
+    # balancer's own record of when it sent which request to which replica.
+    log-format "dispatch %Ts.%ms %TR %Tw %Tc %s %ST"
     timeout connect 2s
     timeout client 60s
     timeout server 60s
@@ -54,6 +58,27 @@ backend {backend}
     http-response set-header X-Served-By %[srv_name]
 {servers}
 """
+
+
+_DISPATCH = re.compile(r"^dispatch (\d+)\.(\d{3}) (-?\d+) (-?\d+) (-?\d+) (\S+) (-?\d+)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """One request as HAProxy logged it: when it was sent on to which slot (``time.monotonic()`` clock)."""
+
+    at: float
+    slot: str  # "<NOSRV>" when no replica could take it
+    status: int
+
+
+def parse_dispatches(log: str, wall_minus_monotonic: float) -> list[Dispatch]:
+    """Requests from HAProxy's log; sent on at accept + header time + queue + connect (a timer of -1 did not happen)."""
+    out = []
+    for seconds, millis, header, queue, connect, slot, status in _DISPATCH.findall(log):
+        wall = int(seconds) + int(millis) / 1000 + sum(max(0, int(t)) for t in (header, queue, connect)) / 1000
+        out.append(Dispatch(wall - wall_minus_monotonic, slot, int(status)))
+    return out
 
 
 @dataclass(frozen=True)
@@ -182,6 +207,11 @@ class HAProxyBalancer:
     def retire(self, slot: str) -> None:
         """Put ``slot`` back in maintenance (its replica is gone)."""
         self._set(slot, "state maint")
+
+    def dispatches(self) -> list[Dispatch]:
+        """Every request HAProxy has logged so far, on the suite's monotonic clock."""
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return parse_dispatches(text, time.time() - time.monotonic())
 
     def state(self, slot: str) -> SlotState:
         return self.states()[slot]

@@ -3,8 +3,8 @@
 The plan's check (a curl loop that stops at the first non-200) can neither prove zero downtime nor
 say how much there was. The prober sends requests open-loop at a fixed rate (a slow answer does
 not slow the sending, as real clients do not wait for each other), cycling through what users do:
-/health, an authenticated read (list tools), and a small write path (create a prompt, later delete
-it), so old code on the new schema is exercised too. Each request becomes a ``ProbeRecord``: when
+/health and an authenticated read (list tools), and, when asked, a small write path (create a
+prompt, later delete it), so old code writing to the new schema is exercised too. Each request becomes a ``ProbeRecord``: when
 it was sent, what, the status (0 when no HTTP answer came), latency, and the replica that answered
 (HAProxy's ``X-Served-By``). It runs in a thread with its own event loop and stops by itself after
 ``max_seconds`` even if nobody stops it.
@@ -27,13 +27,19 @@ import httpx
 
 from .waiting import wait_until
 
-#: One cycle of what the prober does; each entry is one request.
-CYCLE = ("health", "read", "create", "health", "read", "delete")
+#: One cycle of what the prober does, each entry one request: reads only, or reads and the write path.
+READS = ("health", "read")
+READS_AND_WRITES = ("health", "create", "read", "delete")
 
 
 @dataclass(frozen=True)
 class ProbeRecord:
-    """One request sent through the balancer and what came of it (times are ``time.monotonic()``)."""
+    """One request sent through the balancer and what came of it (times are ``time.monotonic()``).
+
+    ``sent_at`` is when the request went on the wire (httpcore's trace), not when it was due: under
+    load a due request can wait for a pooled connection (``queued_ms``), and "who answered before it
+    was ready" must be judged from when the balancer could first have seen the request.
+    """
 
     sent_at: float
     kind: str
@@ -41,6 +47,7 @@ class ProbeRecord:
     latency_ms: float
     served_by: str
     error: str = ""
+    queued_ms: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -60,6 +67,7 @@ class Prober:
     rate: float
     max_seconds: float
     request_timeout: float = 10.0
+    cycle: tuple[str, ...] = READS
     records: list[ProbeRecord] = field(default_factory=list)
     started_at: float = 0.0
     stopped_at: float = 0.0
@@ -105,7 +113,7 @@ class Prober:
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=16)
         async with httpx.AsyncClient(base_url=self.url, headers=headers, timeout=self.request_timeout, limits=limits) as client:
             pending: set[asyncio.Task[None]] = set()
-            for tick, kind in enumerate(itertools.cycle(CYCLE)):
+            for tick, kind in enumerate(itertools.cycle(self.cycle)):
                 due = self.started_at + tick * interval
                 if self._stop.is_set() or due > deadline:
                     break
@@ -117,28 +125,35 @@ class Prober:
                 await asyncio.wait(pending)
 
     async def _send(self, client: httpx.AsyncClient, kind: str, tick: int) -> None:
-        sent = time.monotonic()
+        due = time.monotonic()
+        on_wire: list[float] = []
+
+        async def trace(event: str, info: dict[str, object]) -> None:
+            if event.endswith("send_request_headers.started") and not on_wire:
+                on_wire.append(time.monotonic())
+
         status, served_by, error = 0, "", ""
         try:
-            response = await self._request(client, kind, tick)
+            response = await self._request(client, kind, tick, {"trace": trace})
             status, served_by = response.status_code, response.headers.get("x-served-by", "")
             if not 200 <= status < 300:
                 error = response.text[:200]
         except httpx.HTTPError as failure:
             error = f"{type(failure).__name__}: {failure}"[:200]
-        record = ProbeRecord(sent, kind, status, round((time.monotonic() - sent) * 1000, 2), served_by, error)
+        sent = on_wire[0] if on_wire else due
+        record = ProbeRecord(sent, kind, status, round((time.monotonic() - sent) * 1000, 2), served_by, error, round((sent - due) * 1000, 2))
         with self._lock:
             self.records.append(record)
 
-    async def _request(self, client: httpx.AsyncClient, kind: str, tick: int) -> httpx.Response:
+    async def _request(self, client: httpx.AsyncClient, kind: str, tick: int, extensions: dict[str, object]) -> httpx.Response:
         if kind == "health":
-            return await client.get("/health")
+            return await client.get("/health", extensions=extensions)
         if kind == "read":
-            return await client.get("/tools")
+            return await client.get("/tools", extensions=extensions)
         if kind == "delete" and self._created:
-            return await client.delete(f"/prompts/{self._created.popleft()}")
+            return await client.delete(f"/prompts/{self._created.popleft()}", extensions=extensions)
         body = {"prompt": {"name": f"rollout_probe_{tick}", "template": "probe {{ x }}", "arguments": [{"name": "x"}]}}
-        response = await client.post("/prompts", json=body)
+        response = await client.post("/prompts", json=body, extensions=extensions)
         if 200 <= response.status_code < 300:
             self._created.append(str(response.json()["id"]))
         return response
@@ -158,9 +173,9 @@ def to_csv(records: Iterable[ProbeRecord], origin: float) -> str:
     """The request record for the report: one row per request, times in seconds from ``origin``."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["t_seconds", "kind", "status", "latency_ms", "served_by", "error"])
+    writer.writerow(["t_seconds", "kind", "status", "latency_ms", "queued_ms", "served_by", "error"])
     for r in records:
-        writer.writerow([f"{r.sent_at - origin:.3f}", r.kind, r.status, r.latency_ms, r.served_by, r.error])
+        writer.writerow([f"{r.sent_at - origin:.3f}", r.kind, r.status, r.latency_ms, r.queued_ms, r.served_by, r.error])
     return out.getvalue()
 
 

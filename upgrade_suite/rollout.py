@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .balancer import HAProxyBalancer
+from .balancer import Dispatch, HAProxyBalancer
 from .checks import Checklist
 from .prober import ProbeRecord, Window
 from .releases import Release
@@ -134,33 +134,34 @@ def health_throughout(records: list[ProbeRecord], start: float, end: float) -> C
     return result
 
 
-def drained_gracefully(records: list[ProbeRecord], slots: list[Slot]) -> Checklist:
-    """Old replicas drained: they served while admitted, got nothing new once draining, cut nothing mid-flight."""
+def drained_gracefully(records: list[ProbeRecord], dispatches: list[Dispatch], slots: list[Slot]) -> Checklist:
+    """Old replicas drained: they served while admitted, the balancer sent nothing new once draining, nothing was cut."""
     result = Checklist("Old replicas drained gracefully")
     retired = [s for s in slots if s.drained_at]
     result.check("replicas were drained before they stopped", bool(retired), f"{len(retired)} drained")
     for slot in retired:
         served = [r for r in records if r.served_by == slot.name]
         result.check(f"{slot.name} ({slot.release.spec.alias}) served traffic before its drain", bool(served), f"{len(served)} requests")
-        late = [r for r in served if r.sent_at > slot.drained_at]
-        result.check(f"{slot.name} received no new request once draining", not late, f"{len(late)} sent after the drain took effect")
+        late = [d for d in dispatches if d.slot == slot.name and d.at > slot.drained_at]
+        result.check(f"{slot.name} was sent no new request once draining", not late,
+                     f"HAProxy sent it {len(late)} requests after the drain took effect" + (f", first {late[0].at - slot.drained_at:+.3f} s" if late else ""))
         cut = [r for r in served if not r.ok]
         result.check(f"{slot.name} cut no request", not cut,
                      f"waited {slot.in_flight_wait_s:.2f} s for requests in flight; {len(cut)} failed " + ", ".join(str(r.status or r.error) for r in cut[:3]))
     return result
 
 
-def traffic_after_readiness(records: list[ProbeRecord], slots: list[Slot], release: Release) -> Checklist:
-    """New replicas received traffic only after they were ready (from the balancer's own record of who answered)."""
+def traffic_after_readiness(dispatches: list[Dispatch], slots: list[Slot], release: Release) -> Checklist:
+    """New replicas were sent traffic only after they were ready, by the balancer's own record of what it sent where."""
     result = Checklist(f"New {release.spec.alias} replicas received no traffic before readiness")
     new = [s for s in slots if s.release is release]
     result.check(f"{release.spec.alias} replicas were started", bool(new), f"{len(new)} started")
     for slot in new:
-        served = sorted(r.sent_at for r in records if r.served_by == slot.name)
-        result.check(f"{slot.name} served traffic", bool(served), f"{len(served)} requests")
-        if served:
-            result.check(f"{slot.name}'s first request came after it was ready", served[0] >= slot.ready_at,
-                         f"first request {served[0] - slot.ready_at:+.3f} s from readiness")
+        sent = sorted(d.at for d in dispatches if d.slot == slot.name)
+        result.check(f"{slot.name} was sent traffic", bool(sent), f"{len(sent)} requests")
+        if sent:
+            result.check(f"{slot.name}'s first request came after it was ready", sent[0] >= slot.ready_at,
+                         f"first request {sent[0] - slot.ready_at:+.3f} s from readiness")
     return result
 
 

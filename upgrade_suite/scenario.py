@@ -623,8 +623,8 @@ class UpgradeScenario:
         gateway.start()
         return gateway
 
-    def steady_traffic(self) -> Prober:
-        """Start the prober through the balancer (or the cluster's Service) and record a baseline."""
+    def steady_traffic(self, cycle: tuple[str, ...]) -> Prober:
+        """Start the prober (requests of ``cycle``) through the balancer or the cluster's Service; record a baseline."""
         settings, t = self.config.rollout, self.config.timeouts
         if self.kubernetes:
             url, token = str(settings.kube_url), str(settings.kube_token)
@@ -632,7 +632,7 @@ class UpgradeScenario:
             assert self.rollout is not None and self.previous is not None
             url, token = self.rollout.balancer.url, self.run.token(self.previous, self.environment(self.previous))
         bound = t.migration + (settings.replicas + 1) * (t.gateway_start + t.drain) + BASELINE_SECONDS + TAIL_SECONDS
-        self.prober = self._stack.enter_context(Prober(url, token, settings.probe_rate, bound, t.request))
+        self.prober = self._stack.enter_context(Prober(url, token, settings.probe_rate, bound, t.request, cycle))
         with self.timings.phase(f"probe baseline ({BASELINE_SECONDS} s)"):
             self.prober.wait_for(int(settings.probe_rate * BASELINE_SECONDS), t.request + BASELINE_SECONDS * 2)
         return self.prober

@@ -8,6 +8,7 @@ from __future__ import annotations
 from parse_type import TypeBuilder
 
 from .config import DEFAULT_RELEASES
+from .prober import READS, READS_AND_WRITES
 
 #: How the database reaches the new release's schema: the plan's explicit Alembic run before the
 #: new release starts, or the new release migrating the old database by itself on start.
@@ -26,6 +27,9 @@ ROLLBACKS = {
 #: How a set of replicas is replaced (UPG-06): one at a time, or all stopped before any starts.
 STRATEGIES = {"rolling update": "rolling", "recreate": "recreate"}
 
+#: What the prober sends through the balancer (UPG-06): reads only, or reads and writes.
+TRAFFIC = {"read traffic": READS, "read and write traffic": READS_AND_WRITES}
+
 #: What happened to objects created on the newer release once the older one serves again.
 FATES = {"kept": True, "lost": False}
 
@@ -38,4 +42,5 @@ PARAMETER_TYPES = {
     "Rollback": TypeBuilder.make_enum(ROLLBACKS),
     "Fate": TypeBuilder.make_enum(FATES),
     "Strategy": TypeBuilder.make_enum(STRATEGIES),
+    "Traffic": TypeBuilder.make_enum(TRAFFIC),
 }

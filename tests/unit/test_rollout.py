@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from upgrade_suite.balancer import HAProxyBalancer
+from upgrade_suite.balancer import Dispatch, HAProxyBalancer, parse_dispatches
 from upgrade_suite.config import RolloutSettings, SuiteConfig
 from upgrade_suite.errors import SuiteError
 from upgrade_suite.kubernetes import HelmRollout, image_tag, unavailable_reason
@@ -57,23 +57,35 @@ def test_health_throughout_needs_health_checks_in_the_window():
     assert health_throughout([ok(0.5, kind="health"), failed(2.0)], 0, 1).ok  # outside the window
 
 
-def test_drain_fails_when_a_draining_replica_gets_new_requests_or_cuts_one():
+def sent_to(slot: str, start: float, end: float, step: float = 0.1) -> list[Dispatch]:
+    return [Dispatch(round(start + i * step, 3), slot, 200) for i in range(int((end - start) / step))]
+
+
+def test_drain_fails_when_a_draining_replica_is_sent_new_requests_or_cuts_one():
     slot = Slot("slot1", RC1, gateway=None, ready_at=0, admitted_at=0.1, drained_at=5.0, stopped_at=5.5)
-    assert drained_gracefully(steady(0, 5, "slot1"), [slot]).ok
-    late = drained_gracefully([*steady(0, 5, "slot1"), ok(5.2, "slot1")], [slot])
-    assert not late.ok and "received no new request once draining" in late.problems()[0]
-    cut = drained_gracefully([*steady(0, 5, "slot1"), ProbeRecord(4.9, "read", 502, 5, "slot1")], [slot])
+    records, dispatches = steady(0, 5, "slot1"), sent_to("slot1", 0, 5)
+    assert drained_gracefully(records, dispatches, [slot]).ok
+    late = drained_gracefully(records, [*dispatches, Dispatch(5.2, "slot1", 200)], [slot])
+    assert not late.ok and "was sent no new request once draining" in late.problems()[0] and "+0.200 s" in late.problems()[0]
+    cut = drained_gracefully([*records, ProbeRecord(4.9, "read", 502, 5, "slot1")], dispatches, [slot])
     assert not cut.ok and "cut no request" in cut.problems()[0]
-    assert not drained_gracefully(steady(0, 5, "slot1"), [Slot("slot1", RC1, None)]).ok  # nothing was drained
+    assert not drained_gracefully(records, dispatches, [Slot("slot1", RC1, None)]).ok  # nothing was drained
 
 
-def test_new_replicas_must_not_answer_before_they_were_ready():
+def test_new_replicas_must_not_be_sent_requests_before_they_were_ready():
     new = Slot("slot4", GA, None, ready_at=10.0, admitted_at=10.2)
-    assert traffic_after_readiness(steady(10.3, 12, "slot4"), [new], GA).ok
-    early = traffic_after_readiness([ok(9.5, "slot4"), *steady(10.3, 12, "slot4")], [new], GA)
+    assert traffic_after_readiness(sent_to("slot4", 10.3, 12), [new], GA).ok
+    early = traffic_after_readiness([Dispatch(9.5, "slot4", 200), *sent_to("slot4", 10.3, 12)], [new], GA)
     assert not early.ok and "first request came after it was ready" in early.problems()[0]
-    assert not traffic_after_readiness([], [new], GA).ok  # a replica that never served proves nothing
+    assert not traffic_after_readiness([], [new], GA).ok  # a replica that was never sent a request proves nothing
     assert not traffic_after_readiness([], [], GA).ok
+
+
+def test_dispatch_times_come_from_haproxys_log_on_the_monotonic_clock():
+    log = "dispatch 1700000000.250 2 0 1 slot4 200\n[WARNING] something else\ndispatch 1700000001.007 0 -1 -1 <NOSRV> 503\n"
+    first, second = parse_dispatches(log, wall_minus_monotonic=1699999000.0)
+    assert first == Dispatch(pytest.approx(1000.253), "slot4", 200)
+    assert second == Dispatch(pytest.approx(1001.007), "<NOSRV>", 503)
 
 
 def test_requests_are_counted_per_version_and_the_record_is_csv():
@@ -81,7 +93,7 @@ def test_requests_are_counted_per_version_and_the_record_is_csv():
     records = [ok(0.1, "slot1"), ok(0.2, "slot2"), failed(0.3)]
     assert served_by_version(records, slots) == {"RC1": 1, "GA": 1, "no replica (balancer)": 1}
     lines = to_csv(records, origin=0.0).splitlines()
-    assert lines[0] == "t_seconds,kind,status,latency_ms,served_by,error" and lines[3].startswith("0.300,health,503,")
+    assert lines[0] == "t_seconds,kind,status,latency_ms,queued_ms,served_by,error" and lines[3].startswith("0.300,health,503,")
 
 
 def test_balancer_configuration_checks_ready_and_starts_every_slot_in_maintenance(tmp_path):
@@ -89,6 +101,7 @@ def test_balancer_configuration_checks_ready_and_starts_every_slot_in_maintenanc
     text = balancer.render_config()
     assert "option httpchk GET /ready" in text and "http-check expect status 200" in text
     assert text.count("check disabled") == 4 and "X-Served-By %[srv_name]" in text
+    assert 'log-format "dispatch %Ts.%ms %TR %Tw %Tc %s %ST"' in text
 
 
 def test_rollout_settings_are_validated():
