@@ -4,10 +4,11 @@ Feature: Database migrations
   I want Alembic migrations to be idempotent
   So that I can safely retry failed migrations
 
-  "Partially applied" is made deterministic: GA's `alembic upgrade head` is killed (SIGKILL)
-  right after it logs that a given revision starts, instead of the plan's `timeout 2`. A correct
-  state is the state an uninterrupted upgrade of the same data reaches: GA's head, the same
-  schema, every pre-existing row the same, the same row counts.
+  "Partially applied" is made exact: GA's `alembic upgrade head` kills itself (SIGKILL) at a
+  given point of a given revision, instead of the plan's `timeout 2`: as the revision starts
+  (between revisions), or inside it, right after its first statement ran. A correct state is the
+  state an uninterrupted upgrade of the same data reaches: GA's head, the same schema, every
+  pre-existing row the same, the same row counts.
 
   @US-2 @UPG-07 @idempotent
   Scenario Outline: Idempotent migration (<database>)
@@ -27,15 +28,21 @@ Feature: Database migrations
       | PostgreSQL |
 
   @UPG-07 @idempotent @sqlite
-  Scenario: An upgrade interrupted at any revision can be retried (SQLite)
+  Scenario: An upgrade interrupted between any two revisions can be retried (SQLite)
     Given a running RC1 gateway with data on SQLite
-    When GA's upgrade is interrupted at each revision in turn and retried
+    When GA's upgrade is interrupted at the start of each revision in turn and retried
+    Then every retried upgrade ends like an uninterrupted one
+
+  @UPG-07 @idempotent @sqlite @product-defect-candidate
+  Scenario: An upgrade interrupted inside any revision can be retried (SQLite)
+    Given a running RC1 gateway with data on SQLite
+    When GA's upgrade is interrupted inside each revision in turn and retried
     Then every retried upgrade ends like an uninterrupted one
 
   @UPG-07 @idempotent @postgres
-  Scenario: An upgrade interrupted at any revision leaves the old schema and can be retried (PostgreSQL)
+  Scenario: An upgrade interrupted inside any revision leaves the old schema and can be retried (PostgreSQL)
     Given a running RC1 gateway with data on PostgreSQL
-    When GA's upgrade is interrupted at each revision in turn and retried
+    When GA's upgrade is interrupted inside each revision in turn and retried
     Then an interrupted upgrade left the database at RC1's head every time
     And every retried upgrade ends like an uninterrupted one
 

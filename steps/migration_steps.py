@@ -52,11 +52,11 @@ def step_nothing_changes(context: Any) -> None:
     lab.evidence.require("Data before and after the second upgrade", diff(data_before, data_after))
 
 
-@when("{release:Release}'s upgrade is interrupted at each revision in turn and retried")
-def step_interrupt_each(context: Any, release: str) -> None:
+@when("{release:Release}'s upgrade is interrupted {point:InterruptPoint} each revision in turn and retried")
+def step_interrupt_each(context: Any, release: str, point: str) -> None:
     lab = context.lab
     lab.stop_and_back_up()
-    lab.outcomes = lab.interrupt_each_revision(release)
+    lab.outcomes = lab.interrupt_each_revision(release, point)
 
 
 @then("every retried upgrade ends like an uninterrupted one")

@@ -52,7 +52,7 @@ def mint_token(release: Release, environment: dict[str, str], email: str, secret
     tool's ``-u`` cannot express it, so the claims go in as ``-d`` JSON. 0.9.0 has no such claim
     (it crashes on ``teams: null``): the admin user's row makes the token an admin's.
     """
-    command = [str(release.python), "-m", "mcpgateway.utils.create_jwt_token", "-e", str(minutes), "-s", secret]
+    command = [str(release.python), "-m", "mcpgateway.utils.create_jwt_token", "-e", str(minutes), f"--secret={secret}"]  # a secret may start with "-"
     if release.token_admin_flag:
         command += ["-d", json.dumps({"sub": email, "is_admin": True, "teams": None}), "--admin"]
     else:

@@ -54,7 +54,8 @@ backend {backend}
     balance roundrobin
     option httpchk GET /ready
     http-check expect status 200
-    default-server inter {check_ms}ms fastinter {check_ms}ms downinter {check_ms}ms rise 1 fall 2
+    timeout check {check_timeout_ms}ms
+    default-server inter {check_ms}ms fastinter {check_ms}ms downinter {check_ms}ms rise 1 fall {fall}
     http-response set-header X-Served-By %[srv_name]
 {servers}
 """
@@ -99,11 +100,16 @@ class SlotState:
 class HAProxyBalancer:
     """HAProxy on a free loopback port with ``slots`` empty backend slots; a context manager.
 
-    ``check_interval`` is the health-check period: small, so a replica that goes down is noticed
-    within a fraction of a second, as a readiness probe with ``periodSeconds: 1`` would.
+    The check mirrors the upstream chart's readiness probe where it matters for a verdict: a check may
+    take up to ``timeoutSeconds`` (70 s) and a replica leaves after ``failureThreshold`` (8) failed checks
+    in a row (measured: with HAProxy's default check timeout, the interval, every RC1 replica's /ready
+    took longer than 250 ms under the migration's load and all three were taken out: 503s that no
+    cluster with the chart's probe would produce). Only the period is shorter than the chart's 15 s,
+    so a ready replica is admitted within ``check_interval``: a stricter balancer, not a laxer one.
     """
 
-    def __init__(self, workdir: Path, slots: int, start_timeout: float, check_interval: float = 0.25) -> None:
+    def __init__(self, workdir: Path, slots: int, start_timeout: float, check_interval: float = 0.5,
+                 check_timeout: float = 70.0, failure_threshold: int = 8) -> None:
         self.workdir = workdir
         self.slots = [f"slot{i}" for i in range(1, slots + 1)]
         self.socket_path = Path("/nonexistent")  # set on entry: a short path (a unix socket path has at most 107 bytes)
@@ -111,6 +117,8 @@ class HAProxyBalancer:
         self.log_path = workdir / "haproxy.log"
         self._start_timeout = start_timeout
         self._check_ms = max(50, int(check_interval * 1000))
+        self._check_timeout_s = check_timeout
+        self._fall = failure_threshold
         self._process: subprocess.Popen[bytes] | None = None
         self.port = 0
 
@@ -121,7 +129,8 @@ class HAProxyBalancer:
     def render_config(self) -> str:
         """The configuration file: every slot starts in maintenance on a placeholder address."""
         servers = "\n".join(f"    server {slot} 127.0.0.1:1 check disabled" for slot in self.slots)
-        return _CONFIG.format(socket=self.socket_path, port=self.port, backend=BACKEND, check_ms=self._check_ms, servers=servers)
+        return _CONFIG.format(socket=self.socket_path, port=self.port, backend=BACKEND, check_ms=self._check_ms,
+                               check_timeout_ms=int(self._check_timeout_s * 1000), fall=self._fall, servers=servers)
 
     def __enter__(self) -> HAProxyBalancer:
         binary = shutil.which("haproxy")

@@ -1,8 +1,9 @@
 """The revision chain between two releases, and the experiments a DBA needs on it.
 
 - ``chain``: the revisions a release applies on top of an older head, parents first.
-- ``interrupted_upgrade``: ``alembic upgrade head`` killed right after a given revision starts
-  (deterministic, unlike the plan's ``timeout 2``), the partial state UPG-07 is about.
+- ``interrupted_upgrade``: ``alembic upgrade head`` killed as a given revision starts, or inside it
+  right after its first statement (exact, from inside the process; unlike the plan's ``timeout 2``):
+  the partial state UPG-07 is about.
 - ``walk``: every revision upgraded, then downgraded, one at a time with data present, in one
   Alembic process of the release (``probes/walk.py``), stopping at the first failure.
 - ``Outcome``: what one interrupted-and-retried upgrade ended as, judged against a clean one.
@@ -11,9 +12,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -23,8 +22,8 @@ from .errors import SuiteError
 from .migrations import AlembicRun, Migrations
 from .releases import Release
 
-_RUNNING = re.compile(r"Running (?:upgrade|downgrade) \S* -> (\w+)")
 _WALK = Path(__file__).with_name("probes") / "walk.py"
+_INTERRUPT = Path(__file__).with_name("probes") / "interrupt.py"
 
 
 def chain(release: Release, base: str) -> list[str]:
@@ -52,30 +51,24 @@ def chain(release: Release, base: str) -> list[str]:
     return ordered
 
 
-def interrupted_upgrade(migrations: Migrations, at: str) -> AlembicRun:
-    """``alembic upgrade head``, SIGKILLed as soon as it logs that revision ``at`` starts."""
-    command = [str(migrations.release.bin("alembic")), "-c", str(migrations.release.alembic_ini), "upgrade", "head"]
+#: Where an interrupted upgrade is killed: as a revision starts (between revisions), or inside it.
+INTERRUPT_POINTS = ("start", "inside")
+
+
+def interrupted_upgrade(migrations: Migrations, at: str, point: str = "start") -> AlembicRun:
+    """``alembic upgrade head`` that SIGKILLs itself at ``point`` of revision ``at`` (probes/interrupt.py)."""
+    if point not in INTERRUPT_POINTS:
+        raise ValueError(f"unknown interrupt point {point!r}: use one of {', '.join(INTERRUPT_POINTS)}")
     started = time.monotonic()
-    process = subprocess.Popen(
-        command, cwd=migrations.workdir, env={**migrations.environment, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, start_new_session=True,
-    )
-    output: list[str] = []
-    assert process.stdout is not None
     try:
-        for line in process.stdout:
-            output.append(line)
-            match = _RUNNING.search(line)
-            if match and match.group(1) == at:
-                os.killpg(process.pid, signal.SIGKILL)
-                output.append(f"# suite: SIGKILL right after revision {at} started\n")
-                break
-        process.wait(timeout=migrations.timeout)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-    return AlembicRun(migrations.release.spec.label, ("upgrade", "head"), process.returncode, "".join(output), time.monotonic() - started)
+        result = subprocess.run(
+            [str(migrations.release.python), str(_INTERRUPT), str(migrations.release.alembic_ini), at, point], cwd=migrations.workdir,
+            env={**migrations.environment, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, text=True, timeout=migrations.timeout,
+        )
+    except subprocess.TimeoutExpired:
+        raise SuiteError(f"the interrupted upgrade of {migrations.release.spec.label} did not end within migration_timeout") from None
+    return AlembicRun(migrations.release.spec.label, ("upgrade", "head"), result.returncode, result.stdout, time.monotonic() - started)
 
 
 @dataclass

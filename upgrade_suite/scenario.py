@@ -451,11 +451,11 @@ class UpgradeScenario:
             self.migrated = self.state(copy)
         return self.migrated
 
-    def interrupt_and_retry(self, target: Release, database: Database, revision: str) -> Outcome:
-        """Kill ``target``'s upgrade of ``database`` right after ``revision`` starts, then retry it."""
+    def interrupt_and_retry(self, target: Release, database: Database, revision: str, point: str) -> Outcome:
+        """Kill ``target``'s upgrade of ``database`` at ``point`` of ``revision`` ("start" or "inside"), then retry it."""
         assert self.migrated is not None
         migrations = self.migrations(target, database)
-        killed = interrupted_upgrade(migrations, revision)
+        killed = interrupted_upgrade(migrations, revision, point)
         left_at = database.alembic_revisions()
         retry = migrations.upgrade("head")
         at_head = database.alembic_revisions() == [target.head]
@@ -465,19 +465,19 @@ class UpgradeScenario:
             problems = schema.lines + data.problems() + counts.problems()
         return Outcome(revision, "SIGKILL" in killed.output, left_at, retry, at_head, problems)
 
-    def interrupt_each_revision(self, alias: str) -> list[Outcome]:
-        """UPG-07 (b): for every revision of the chain, a fresh copy interrupted there and retried."""
+    def interrupt_each_revision(self, alias: str, point: str) -> list[Outcome]:
+        """UPG-07 (b): for every revision of the chain, a fresh copy interrupted at ``point`` of it and retried."""
         assert self.previous is not None and self.backup is not None
         target = self.release(alias)
         self.upgraded_to = target
         self.clean_upgrade(target)
         outcomes = []
         revisions = chain(target, self.previous.head)
-        with self.timings.phase(f"interrupt and retry at each of {len(revisions)} revisions"):
+        with self.timings.phase(f"interrupt ({point}) and retry at each of {len(revisions)} revisions"):
             for index, revision in enumerate(revisions, 1):
                 with self.scratch_database(f"interrupt-{index:02d}") as copy:
                     copy.restore(self.backup)
-                    outcomes.append(self.interrupt_and_retry(target, copy, revision))
+                    outcomes.append(self.interrupt_and_retry(target, copy, revision, point))
         return outcomes
 
     def partially_apply(self, alias: str) -> AlembicRun:
@@ -487,7 +487,7 @@ class UpgradeScenario:
         self.upgraded_to = target
         self.clean_upgrade(target)
         revisions = chain(target, self.previous.head)
-        run = interrupted_upgrade(self.migrations(target, self.database), revisions[len(revisions) // 2])
+        run = interrupted_upgrade(self.migrations(target, self.database), revisions[len(revisions) // 2], "inside")
         self.evidence.attach(f"Interrupted alembic upgrade head ({target.spec.label})", run.render())
         if "SIGKILL" not in run.output:
             raise AssertionError(f"the upgrade finished before it could be interrupted at {revisions[len(revisions) // 2]}")

@@ -41,7 +41,8 @@ def timeline_png(records: list[ProbeRecord], versions: dict[str, str], events: l
     for at, text in events:
         for axis in (top, bottom):
             axis.axvline(at - origin, color="#777777", linewidth=0.6, linestyle="--")
-        top.annotate(text, (at - origin, top.get_ylim()[1]), rotation=90, fontsize=6, va="top", ha="right", color="#555555")
+        if not text.endswith((" ready", " draining")):  # each follows its neighbour within a second: one label is enough
+            top.annotate(text, (at - origin, top.get_ylim()[1]), rotation=90, fontsize=6, va="top", ha="right", color="#555555")
     figure.tight_layout()
     out = io.BytesIO()
     figure.savefig(out, format="png")

@@ -27,6 +27,10 @@ ROLLBACKS = {
 #: How a set of replicas is replaced (UPG-06): one at a time, or all stopped before any starts.
 STRATEGIES = {"rolling update": "rolling", "recreate": "recreate"}
 
+#: Where an upgrade is killed (UPG-07): as a revision starts (between revisions), or inside it,
+#: right after its first statement ran (the revision half applied).
+INTERRUPT_POINTS = {"at the start of": "start", "inside": "inside"}
+
 #: What the prober sends through the balancer (UPG-06): reads only, or reads and writes.
 TRAFFIC = {"read traffic": READS, "read and write traffic": READS_AND_WRITES}
 
@@ -43,4 +47,5 @@ PARAMETER_TYPES = {
     "Fate": TypeBuilder.make_enum(FATES),
     "Strategy": TypeBuilder.make_enum(STRATEGIES),
     "Traffic": TypeBuilder.make_enum(TRAFFIC),
+    "InterruptPoint": TypeBuilder.make_enum(INTERRUPT_POINTS),
 }
