@@ -6,9 +6,9 @@ Feature: Database migrations
 
   "Partially applied" is made exact: GA's `alembic upgrade head` kills itself (SIGKILL) at a
   given point of a given revision, instead of the plan's `timeout 2`: as the revision starts
-  (between revisions), or inside it, right after its first statement ran. A correct state is the
-  state an uninterrupted upgrade of the same data reaches: GA's head, the same schema, every
-  pre-existing row the same, the same row counts.
+  (between revisions), or inside it, right after its first statement that changes the database.
+  A correct state is the state an uninterrupted upgrade of the same data reaches: GA's head, the
+  same schema, every pre-existing row the same, the same row counts.
 
   @US-2 @UPG-07 @idempotent
   Scenario Outline: Idempotent migration (<database>)

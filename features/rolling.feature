@@ -20,7 +20,13 @@ Feature: UPG-06 Rolling upgrade with zero downtime
     And every replica runs GA on GA's database head
     And all existing data should be preserved
 
-  @upgrade @postgres @writes
+  # Product defect (intermittent: measured in 2 of 4 runs at 50 req/s): GA's migration runs in one
+  # transaction while RC1 serves (the chart's pre-upgrade hook) and revision a7f3c9e1b2d4 alters
+  # tools, resources, then prompts; an RC1 write to prompts in flight at that moment deadlocks with
+  # it and PostgreSQL aborts one side: either the user's write ("Prompt creation failed ...
+  # DeadlockDetected", answered 400) or the migration itself ("alembic upgrade head failed ...
+  # deadlock detected": the upgrade stops). Reads alone go through (the scenario above).
+  @upgrade @postgres @product-defect
   Scenario: Writes keep succeeding while RC1 replicas are rolled to GA (PostgreSQL)
     Given 3 RC1 replicas with data behind a load balancer on PostgreSQL
     And steady read and write traffic through the load balancer

@@ -67,7 +67,7 @@ def step_every_retry(context: Any) -> None:
 @then("an interrupted upgrade left the database at {release:Release}'s head every time")
 def step_left_at_old_head(context: Any, release: str) -> None:
     head = context.lab.run.release(release).head
-    moved = [f"{o.revision}: left at {o.left_at}" for o in context.lab.outcomes if o.left_at != [head]]
+    moved = [f"{o.revision}: left at {o.left_at} ({o.killed or 'finished before the kill'})" for o in context.lab.outcomes if o.left_at != [head]]
     assert not moved, f"the interrupted upgrade was not rolled back to {head}:\n  " + "\n  ".join(moved)
 
 

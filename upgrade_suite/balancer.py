@@ -38,9 +38,10 @@ global
 defaults
     mode http
     log global
-    # One line per request: accept time (epoch s.ms), timers TR/Tw/Tc (ms), slot, status: the
-    # balancer's own record of when it sent which request to which replica.
-    log-format "dispatch %Ts.%ms %TR %Tw %Tc %s %ST"
+    # One line per request: connection accept time (epoch s.ms), timers Th/Ti/TR/Tw/Tc (ms: handshake,
+    # keep-alive idle, request headers, queue, connect), slot, status: the balancer's own record of
+    # when it sent which request to which replica.
+    log-format "dispatch %Ts.%ms %Th %Ti %TR %Tw %Tc %s %ST"
     timeout connect 2s
     timeout client 60s
     timeout server 60s
@@ -61,7 +62,7 @@ backend {backend}
 """
 
 
-_DISPATCH = re.compile(r"^dispatch (\d+)\.(\d{3}) (-?\d+) (-?\d+) (-?\d+) (\S+) (-?\d+)$", re.MULTILINE)
+_DISPATCH = re.compile(r"^dispatch (\d+)\.(\d{3}) ((?:-?\d+ ){5})(\S+) (-?\d+)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,15 @@ class Dispatch:
 
 
 def parse_dispatches(log: str, wall_minus_monotonic: float) -> list[Dispatch]:
-    """Requests from HAProxy's log; sent on at accept + header time + queue + connect (a timer of -1 did not happen)."""
+    """Requests from HAProxy's log, sent on at accept + handshake + idle + headers + queue + connect.
+
+    A keep-alive connection's accept time is that of its first request: without the idle time a
+    later request would look older than it is (measured: 0.65 s "before" a replica was ready).
+    A timer of -1 did not happen.
+    """
     out = []
-    for seconds, millis, header, queue, connect, slot, status in _DISPATCH.findall(log):
-        wall = int(seconds) + int(millis) / 1000 + sum(max(0, int(t)) for t in (header, queue, connect)) / 1000
+    for seconds, millis, timers, slot, status in _DISPATCH.findall(log):
+        wall = int(seconds) + int(millis) / 1000 + sum(max(0, int(t)) for t in timers.split()) / 1000
         out.append(Dispatch(wall - wall_minus_monotonic, slot, int(status)))
     return out
 

@@ -2,7 +2,7 @@
 
 - ``chain``: the revisions a release applies on top of an older head, parents first.
 - ``interrupted_upgrade``: ``alembic upgrade head`` killed as a given revision starts, or inside it
-  right after its first statement (exact, from inside the process; unlike the plan's ``timeout 2``):
+  right after its first change (exact, from inside the process; unlike the plan's ``timeout 2``):
   the partial state UPG-07 is about.
 - ``walk``: every revision upgraded, then downgraded, one at a time with data present, in one
   Alembic process of the release (``probes/walk.py``), stopping at the first failure.
@@ -76,7 +76,7 @@ class Outcome:
     """One interrupted upgrade and its retry."""
 
     revision: str
-    killed: bool
+    killed: str  # the suite's line saying where the upgrade was killed; "" when it finished first
     left_at: list[str]
     retry: AlembicRun
     at_head: bool
@@ -89,7 +89,7 @@ class Outcome:
     def row(self) -> str:
         retry = "retry ok" if self.retry.ok else f"retry FAILED: {self.retry.output.strip().splitlines()[-1:]}"
         state = "same as a clean upgrade" if not self.problems else f"{len(self.problems)} difference(s): {self.problems[0]}"
-        return f"{self.revision}: {'killed' if self.killed else 'finished before the kill'}, left at {self.left_at}; {retry}; {'at head' if self.at_head else 'NOT at head'}; {state}"
+        return f"{self.revision}: {self.killed.removeprefix('# suite: ') if self.killed else 'finished before the kill'}, left at {self.left_at}; {retry}; {'at head' if self.at_head else 'NOT at head'}; {state}"
 
 
 @dataclass

@@ -463,7 +463,8 @@ class UpgradeScenario:
         if retry.ok:
             schema, data, counts = self.compare_states(self.migrated, self.state(database), f"interrupted at {revision} vs clean")
             problems = schema.lines + data.problems() + counts.problems()
-        return Outcome(revision, "SIGKILL" in killed.output, left_at, retry, at_head, problems)
+        kill_line = next((line for line in killed.output.splitlines() if line.startswith("# suite: SIGKILL")), "")
+        return Outcome(revision, kill_line, left_at, retry, at_head, problems)
 
     def interrupt_each_revision(self, alias: str, point: str) -> list[Outcome]:
         """UPG-07 (b): for every revision of the chain, a fresh copy interrupted at ``point`` of it and retried."""

@@ -28,7 +28,7 @@ ROLLBACKS = {
 STRATEGIES = {"rolling update": "rolling", "recreate": "recreate"}
 
 #: Where an upgrade is killed (UPG-07): as a revision starts (between revisions), or inside it,
-#: right after its first statement ran (the revision half applied).
+#: right after its first statement that changes the database ran (the revision half applied).
 INTERRUPT_POINTS = {"at the start of": "start", "inside": "inside"}
 
 #: What the prober sends through the balancer (UPG-06): reads only, or reads and writes.

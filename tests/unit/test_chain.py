@@ -33,9 +33,9 @@ def run(exit_code: int, output: str = "") -> AlembicRun:
 
 
 def test_a_failed_retry_or_a_difference_fails_the_interrupt_verdict():
-    good = Outcome("r1", True, ["base"], run(0), True)
-    failed_retry = Outcome("r2", True, ["r1"], run(1, "sqlite3.OperationalError: table _alembic_tmp_x already exists\n"), False)
-    different = Outcome("r3", True, ["r2"], run(0), True, ["column tools.x: only in the migrated database"])
+    good = Outcome("r1", "# suite: SIGKILL as revision r1 starts", ["base"], run(0), True)
+    failed_retry = Outcome("r2", "# suite: SIGKILL inside revision r2", ["r1"], run(1, "sqlite3.OperationalError: table _alembic_tmp_x already exists\n"), False)
+    different = Outcome("r3", "# suite: SIGKILL inside revision r3", ["r2"], run(0), True, ["column tools.x: only in the migrated database"])
     verdict = interrupts_survived([good, failed_retry, different])
     assert not verdict.ok
     assert [p.split(":")[0] for p in verdict.problems()] == ["r2", "r3"]

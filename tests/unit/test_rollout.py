@@ -82,9 +82,9 @@ def test_new_replicas_must_not_be_sent_requests_before_they_were_ready():
 
 
 def test_dispatch_times_come_from_haproxys_log_on_the_monotonic_clock():
-    log = "dispatch 1700000000.250 2 0 1 slot4 200\n[WARNING] something else\ndispatch 1700000001.007 0 -1 -1 <NOSRV> 503\n"
+    log = "dispatch 1700000000.250 0 400 2 0 1 slot4 200\n[WARNING] something else\ndispatch 1700000001.007 0 0 0 -1 -1 <NOSRV> 503\n"
     first, second = parse_dispatches(log, wall_minus_monotonic=1699999000.0)
-    assert first == Dispatch(pytest.approx(1000.253), "slot4", 200)
+    assert first == Dispatch(pytest.approx(1000.653), "slot4", 200)  # 400 ms idle on a kept-alive connection
     assert second == Dispatch(pytest.approx(1001.007), "<NOSRV>", 503)
 
 
@@ -101,7 +101,7 @@ def test_balancer_configuration_checks_ready_and_starts_every_slot_in_maintenanc
     text = balancer.render_config()
     assert "option httpchk GET /ready" in text and "http-check expect status 200" in text
     assert text.count("check disabled") == 4 and "X-Served-By %[srv_name]" in text
-    assert 'log-format "dispatch %Ts.%ms %TR %Tw %Tc %s %ST"' in text
+    assert 'log-format "dispatch %Ts.%ms %Th %Ti %TR %Tw %Tc %s %ST"' in text
 
 
 def test_rollout_settings_are_validated():
