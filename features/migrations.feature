@@ -33,7 +33,13 @@ Feature: Database migrations
     When GA's upgrade is interrupted at the start of each revision in turn and retried
     Then every retried upgrade ends like an uninterrupted one
 
-  @UPG-07 @idempotent @sqlite @product-defect-candidate
+  # Product defect: on SQLite each statement of a revision is committed as it runs, so a revision
+  # killed after its first change is half applied; GA's migrations then skip what they find already
+  # there and the retry "succeeds" without the rest. Killed inside 6 of GA's 25 revisions, the
+  # retried database lacks indexes a clean upgrade has, one of them unique: a2a_agents(uaid)
+  # (d2b501bf4262), tool_plugin_bindings(team_id) (592625561893), a2a_tasks, a2a_task_events and
+  # a2a_push_notification_configs (a2a_agent_id), token_revocations(token_expiry).
+  @UPG-07 @idempotent @sqlite @product-defect
   Scenario: An upgrade interrupted inside any revision can be retried (SQLite)
     Given a running RC1 gateway with data on SQLite
     When GA's upgrade is interrupted inside each revision in turn and retried
