@@ -23,6 +23,27 @@ Feature: Upgrade-day hazards
       | 2     | PostgreSQL |
       | 3     | PostgreSQL |
 
+  @upgrade @auth
+  Scenario Outline: What RC1's users hold keeps working on GA, and what they revoked stays revoked (<procedure>, <database>)
+    Given a running RC1 gateway whose users hold passwords, API tokens and team roles on <database>
+    When I perform the upgrade to GA <procedure>
+    Then the administrator and the user still sign in with their passwords
+    And the API tokens and JWTs issued by RC1 still authenticate
+    And the token revoked on RC1 is still refused
+    And team memberships and roles are unchanged
+
+    @sqlite
+    Examples: SQLite
+      | procedure                          | database |
+      | with Alembic before starting it    | SQLite   |
+      | by starting it on the old database | SQLite   |
+
+    @postgres
+    Examples: PostgreSQL
+      | procedure                          | database   |
+      | with Alembic before starting it    | PostgreSQL |
+      | by starting it on the old database | PostgreSQL |
+
   # Product defect: RC1 started on a database GA migrated logs "Migration/Bootstrap failed: Can't
   # locate revision identified by 'aa1b2c3d4e5f'" yet reports healthy and serves: only the log
   # tells an operator that the old code now runs on a schema it does not know.

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from behave import then, when
+from behave import given, then, when
 
-from upgrade_suite.checks import migrated_once, refuses_newer_database
+from upgrade_suite.checks import (
+    credentials_authenticate, memberships_and_roles_kept, migrated_once, passwords_sign_in, refuses_newer_database, revoked_stays_refused,
+)
+from upgrade_suite.dataset import Dataset
 
 
 @when("{count:d} {release:Release} gateways are started on it at the same moment")
@@ -34,3 +37,28 @@ def step_old_on_new(context: Any, release: str) -> None:
 def step_refuses(context: Any) -> None:
     outcome, failures = context.lab.old_on_new
     context.lab.evidence.require("Old release on an upgraded database", refuses_newer_database(outcome, failures))
+
+
+@given("a running {release:Release} gateway whose users hold passwords, API tokens and team roles on {database:Database}")
+def step_running_with_accounts(context: Any, release: str, database: str) -> None:
+    context.lab.running_with_data(release, database, Dataset(accounts=True))
+
+
+@then("the administrator and the user still sign in with their passwords")
+def step_passwords(context: Any) -> None:
+    context.lab.evidence.require("Password logins", passwords_sign_in(*context.lab.credentials_answers()))
+
+
+@then("the API tokens and JWTs issued by {release:Release} still authenticate")
+def step_issued_credentials(context: Any, release: str) -> None:
+    context.lab.evidence.require(f"Tokens and JWTs issued by {release}", credentials_authenticate(*context.lab.credentials_answers()))
+
+
+@then("the token revoked on {release:Release} is still refused")
+def step_revoked(context: Any, release: str) -> None:
+    context.lab.evidence.require(f"Token revoked on {release}", revoked_stays_refused(context.lab.credentials_answers()[1]))
+
+
+@then("team memberships and roles are unchanged")
+def step_memberships(context: Any) -> None:
+    context.lab.evidence.require("Team memberships and roles", memberships_and_roles_kept(*context.lab.credentials_answers()))

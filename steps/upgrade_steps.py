@@ -90,7 +90,7 @@ def step_complete_schema(context: Any, release: str) -> None:
 def step_admin_signs_in(context: Any) -> None:
     lab = context.lab
     secrets = lab.run.secrets
-    result = administrator_signs_in(lab.current.gateway.url, lab.current.api, secrets.admin_email, secrets.admin_password, lab.config.timeouts.request)
+    result = administrator_signs_in(lab.current.api, secrets.admin_email, secrets.admin_password)
     lab.evidence.require(result.title, result)
 
 

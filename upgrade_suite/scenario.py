@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .api import GatewayApi, mint_token
+from .auth import AuthObservation, Credentials, observe
 from .balancer import HAProxyBalancer
 from .chain import Outcome, WalkStep, chain, interrupted_upgrade, walk
 from .checks import Checklist
@@ -124,7 +125,7 @@ class SuiteRun:
             with gateway:
                 token = self.token(release, gateway_environment(release, database.url_for(release), self.secrets, directory))
                 with GatewayApi(gateway.url, token, self.config.timeouts.request) as api:
-                    manifest = seed(api, self.mcp_server().url, dataset)
+                    manifest = seed(api, self.mcp_server().url, dataset, self.secrets.admin_password)
                     before_api = api_snapshot(api)
             self._fixtures[key] = SeededFixture(release, database, manifest, before_api, gateway.log_path, time.monotonic() - started)
         return self._fixtures[key]
@@ -200,6 +201,7 @@ class UpgradeScenario:
         self.prober: Prober | None = None
         self.roll_window = (0.0, 0.0)
         self.kubernetes: HelmRollout | None = None
+        self._answered: tuple[Running, AuthObservation] | None = None
         run.open_scenarios.append(self)
 
     # -- resources -------------------------------------------------------------------------
@@ -345,6 +347,18 @@ class UpgradeScenario:
     def _attach_seed(self) -> None:
         assert self.manifest is not None
         self.evidence.attach("Seeded objects", {"counts": self.manifest.counts, "ids": self.manifest.ids, "tools": self.manifest.tool_names}, "json")
+        if self.manifest.credentials_answered is not None and self.previous is not None:
+            self.evidence.attach(f"Credentials as {self.previous.spec.label} answered them", self.manifest.credentials_answered.render(), "json")
+
+    def credentials_answers(self) -> tuple[Credentials, AuthObservation]:
+        """What users held before, and what the running release answers to it (asked once per gateway)."""
+        assert self.current is not None and self.manifest is not None and self.manifest.credentials is not None
+        if self._answered is None or self._answered[0] is not self.current:
+            with self.timings.phase(f"present credentials to {self.current.release.spec.alias}"):
+                seen = observe(self.current.api, self.manifest.credentials)
+            self.evidence.attach(f"Credentials as {self.current.release.spec.label} answered them", seen.render(), "json")
+            self._answered = (self.current, seen)
+        return self.manifest.credentials, self._answered[1]
 
     def running_populated(self, alias: str, engine: str, dataset: Dataset, scale: int) -> None:
         """Given a running <alias> gateway on a fully populated <engine> database (~``scale`` rows)."""
@@ -357,7 +371,7 @@ class UpgradeScenario:
         self.evidence.attach(f"Populated at scale {scale} through {release.spec.label}'s models", report, "json")
         running = self.start(alias)
         with self.timings.phase("seed"):
-            self.manifest = seed(running.api, self.run.mcp_server().url, dataset)
+            self.manifest = seed(running.api, self.run.mcp_server().url, dataset, self.run.secrets.admin_password)
         with self.timings.phase("snapshot via API"):
             self.before_api = api_snapshot(running.api)
         self._attach_seed()
