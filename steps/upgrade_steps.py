@@ -98,6 +98,6 @@ def step_admin_signs_in(context: Any) -> None:
 def step_create_and_read_back(context: Any) -> None:
     lab = context.lab
     fixture = lab.run.mcp_server()
-    manifest = seed(lab.current.api, fixture.url, Dataset())
+    manifest = seed(lab.current.api, fixture.url, Dataset(), lab.run.secrets.admin_password)
     result = read_back(lab.current.api, manifest, fixture.tools)
     lab.evidence.require(result.title, result)
