@@ -44,6 +44,47 @@ Feature: Upgrade-day hazards
       | with Alembic before starting it    | PostgreSQL |
       | by starting it on the old database | PostgreSQL |
 
+  @configuration
+  Scenario: The settings GA renamed, dropped or refuses are listed for the runbook
+    When the settings models of RC1 and GA are compared
+    Then the settings GA renamed, dropped or refuses are listed for the runbook
+
+  # Product defect: GA refuses RC1's own default TOKEN_EXPIRY=10080 (GA allows at most 1440 minutes)
+  # and exits with a traceback, so an RC1 deployment whose environment spells out that setting does
+  # not start on GA. The scenario below shows the rest of RC1's settings are accepted.
+  @upgrade @configuration @product-defect
+  Scenario Outline: GA starts with every setting an RC1 deployment could have set (<database>)
+    Given a running RC1 gateway with data on <database>
+    When GA is started on it with every setting RC1 reads in its environment
+    Then it starts as it does without them, with no new error
+
+    @sqlite
+    Examples: SQLite
+      | database |
+      | SQLite   |
+
+    @postgres
+    Examples: PostgreSQL
+      | database   |
+      | PostgreSQL |
+
+  @upgrade @configuration
+  Scenario Outline: GA starts with every setting of an RC1 deployment it does not refuse (<database>)
+    Given a running RC1 gateway with data on <database>
+    When GA is started on it with every setting RC1 reads that GA accepts in its environment
+    Then it starts as it does without them, with no new error
+    And all services should continue functioning
+
+    @sqlite
+    Examples: SQLite
+      | database |
+      | SQLite   |
+
+    @postgres
+    Examples: PostgreSQL
+      | database   |
+      | PostgreSQL |
+
   # Product defect: RC1 started on a database GA migrated logs "Migration/Bootstrap failed: Can't
   # locate revision identified by 'aa1b2c3d4e5f'" yet reports healthy and serves: only the log
   # tells an operator that the old code now runs on a schema it does not know.

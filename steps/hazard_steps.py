@@ -8,6 +8,7 @@ from behave import given, then, when
 
 from upgrade_suite.checks import (
     credentials_authenticate, memberships_and_roles_kept, migrated_once, passwords_sign_in, refuses_newer_database, revoked_stays_refused,
+    settings_compared, starts_with_old_settings,
 )
 from upgrade_suite.dataset import Dataset
 
@@ -62,3 +63,29 @@ def step_revoked(context: Any, release: str) -> None:
 @then("team memberships and roles are unchanged")
 def step_memberships(context: Any) -> None:
     context.lab.evidence.require("Team memberships and roles", memberships_and_roles_kept(*context.lab.credentials_answers()))
+
+
+@when("{release:Release} is started on it with every setting {old:Release} reads in its environment")
+def step_start_with_old_settings(context: Any, release: str, old: str) -> None:
+    context.lab.start_with_old_settings(release, except_refused=False)
+
+
+@when("{release:Release} is started on it with every setting {old:Release} reads that {same:Release} accepts in its environment")
+def step_start_with_accepted_old_settings(context: Any, release: str, old: str, same: str) -> None:
+    context.lab.start_with_old_settings(release, except_refused=True)
+
+
+@then("it starts as it does without them, with no new error")
+def step_starts_with_old_settings(context: Any) -> None:
+    lab = context.lab
+    lab.evidence.require(f"{lab.carried.carry_over.new} with the old deployment's settings", starts_with_old_settings(lab.carried))
+
+
+@when("the settings models of {old:Release} and {new:Release} are compared")
+def step_compare_settings(context: Any, old: str, new: str) -> None:
+    context.settings_compared = context.lab.compare_settings(old, new)
+
+
+@then("the settings {release:Release} renamed, dropped or refuses are listed for the runbook")
+def step_settings_listed(context: Any, release: str) -> None:
+    context.lab.evidence.require("Settings compared", settings_compared(*context.settings_compared))

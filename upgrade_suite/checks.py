@@ -10,12 +10,14 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, inspect
 
 from .api import KINDS, ApiError, GatewayApi
 from .auth import Answer, AuthObservation, Credentials, login, whoami
+from .carryover import STARTED, CarriedStart, CarryOver, SettingsModel
 from .chain import Outcome, WalkStep
 from .migrations import AlembicRun
 from .database import stamped_revisions
@@ -315,4 +317,29 @@ def memberships_and_roles_kept(held: Credentials, seen: AuthObservation) -> Chec
                  f"lost: {lost_roles}" if lost_roles else f"added since: {added}" if added else "none added")
     for note in seen.notes:
         result.check("every read succeeded", False, note)
+    return result
+
+
+def starts_with_old_settings(start: CarriedStart) -> Checklist:
+    """The new release comes up with the old deployment's settings, logging no error it does not log without them."""
+    carry = start.carry_over
+    result = Checklist(f"{carry.new} started with every setting of {carry.old}")
+    refused = "; ".join(f"{name}={why}" for name, why in sorted(carry.refused.items()) if name in start.carried) or "none of them"
+    result.check(f"started with {len(start.carried)} settings of {carry.old} in its environment", start.outcome == STARTED,
+                 f"it {start.outcome}" + (f"; its log ends: {start.log_tail}; its settings models refuse {refused}" if start.outcome != STARTED else ""))
+    result.check("started without them on the same data (the comparison's reference)", start.plain_outcome == STARTED, f"it {start.plain_outcome}")
+    errors = start.new_errors
+    result.check("no error it does not also log without them", not errors, " | ".join(errors[:5]) if errors else "")
+    return result
+
+
+def settings_compared(carry: CarryOver, old: SettingsModel, saved: Path) -> Checklist:
+    """Both settings models were read, the old one written out, and the comparison saved for the runbook."""
+    result = Checklist(f"Settings of {carry.old} compared with {carry.new}")
+    result.check(f"{carry.old}'s settings models read", carry.old_count > 0, f"{carry.old_count} variables")
+    result.check(f"{carry.new}'s settings models read", carry.new_count > 0, f"{carry.new_count} variables")
+    result.check(f"{carry.old}'s settings written out as an environment it reads back", bool(old.environment),
+                 f"{len(old.environment)} variables; not writable: {len(old.not_representable)} ({', '.join(sorted(old.not_representable)[:5])} ...)")
+    result.check("the comparison is saved for the runbook", saved.is_file() and json.loads(saved.read_text()).get("new") == carry.new,
+                 f"{saved}: {len(carry.renamed)} renamed, {len(carry.dropped)} dropped, {len(carry.moved)} moved, {len(carry.default_changed)} defaults changed")
     return result

@@ -14,6 +14,7 @@ import secrets
 import signal
 import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,13 +71,14 @@ class ProcessGateway:
 
     def __init__(
         self, release: Release, database_url: str, workdir: Path, name: str, secrets_: GatewaySecrets,
-        start_timeout: float, stop_timeout: float,
+        start_timeout: float, stop_timeout: float, carried: Mapping[str, str] | None = None,
     ) -> None:
         self.release = release
         self.name = name
         self.workdir = workdir
         self.log_path = workdir / f"{name}.log"
-        self._env = gateway_environment(release, database_url, secrets_, workdir)
+        # ``carried``: settings an operator kept from an older deployment; the suite's own win.
+        self._env = {**(carried or {}), **gateway_environment(release, database_url, secrets_, workdir)}
         self._start_timeout = start_timeout
         self._stop_timeout = stop_timeout
         self._process: subprocess.Popen[bytes] | None = None

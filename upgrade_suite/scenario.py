@@ -24,6 +24,7 @@ from .auth import AuthObservation, Credentials, observe
 from .balancer import HAProxyBalancer
 from .chain import Outcome, WalkStep, chain, interrupted_upgrade, walk
 from .checks import Checklist
+from .carryover import STARTED, CarriedStart, CarryOver, SettingsModel, compare_settings, read_settings, save_for_runbook
 from .config import SuiteConfig, canonical_alias
 from .database import Backup, Database, PostgresDatabase, PostgresServer, SqliteDatabase
 from .dataset import Dataset, SeedManifest, create_marked, populate, seed
@@ -68,6 +69,7 @@ class SuiteRun:
         self.fresh_schemas: dict[tuple[str, str], dict[str, str]] = {}
         self._tokens: dict[str, str] = {}
         self._fixtures: dict[tuple[str, str, str], SeededFixture] = {}
+        self._settings: dict[tuple[str, str], SettingsModel] = {}
         if config.postgres_url:
             self._postgres = self._stack.enter_context(PostgresServer(config.postgres_url))  # unreachable: fail now
         self.open_scenarios: list[UpgradeScenario] = []
@@ -129,6 +131,14 @@ class SuiteRun:
                     before_api = api_snapshot(api)
             self._fixtures[key] = SeededFixture(release, database, manifest, before_api, gateway.log_path, time.monotonic() - started)
         return self._fixtures[key]
+
+    def settings(self, release: Release, carried_from: Release) -> SettingsModel:
+        """What ``release``'s settings models read, and which of ``carried_from``'s settings they refuse; once per run."""
+        key = (release.spec.key, carried_from.spec.key)
+        if key not in self._settings:
+            carried = None if carried_from is release else self.settings(carried_from, carried_from).environment
+            self._settings[key] = read_settings(release, self.config.timeouts.migration, carried)
+        return self._settings[key]
 
     @property
     def has_postgres(self) -> bool:
@@ -202,6 +212,7 @@ class UpgradeScenario:
         self.roll_window = (0.0, 0.0)
         self.kubernetes: HelmRollout | None = None
         self._answered: tuple[Running, AuthObservation] | None = None
+        self.carried: CarriedStart | None = None
         run.open_scenarios.append(self)
 
     # -- resources -------------------------------------------------------------------------
@@ -252,14 +263,18 @@ class UpgradeScenario:
         assert database is not None
         return gateway_environment(release, database.url_for(release), self.run.secrets, self.sandbox.path)
 
-    def _gateway(self, release: Release) -> ProcessGateway:
-        """A (not yet started) gateway of ``release`` on the scenario's database, stopped with the scenario."""
-        if self.database is None:
+    def _gateway(self, release: Release, database: Database | None = None, carried: dict[str, str] | None = None) -> ProcessGateway:
+        """A (not yet started) gateway of ``release`` on ``database`` (the scenario's by default), stopped with the scenario.
+
+        ``carried``: settings kept from an older deployment, passed in its environment.
+        """
+        database = database or self.database
+        if database is None:
             raise SuiteError("a gateway needs a database first")
         name = f"{len(self.gateway_logs) + 1:02d}-{release.spec.alias}-{release.version}".replace(".", "_")
         gateway = ProcessGateway(
-            release, self.database.url_for(release), self.sandbox.subdir(name), name, self.run.secrets,
-            self.config.timeouts.gateway_start, self.config.timeouts.gateway_stop,
+            release, database.url_for(release), self.sandbox.subdir(name), name, self.run.secrets,
+            self.config.timeouts.gateway_start, self.config.timeouts.gateway_stop, carried,
         )
         self.gateway_logs.append(gateway.log_path)
         self._stack.callback(gateway.stop)
@@ -297,13 +312,51 @@ class UpgradeScenario:
             self.stop()
         release = self.release(alias)
         gateway = self._gateway(release)
+        return self._attempt_start(gateway, f"start {release.spec.alias} on the newer database"), gateway.migration_failures()
+
+    def _attempt_start(self, gateway: ProcessGateway, phase: str) -> str:
+        """Start a gateway whose refusal is a finding, not a suite error; what it did, in words."""
         try:
-            with self.timings.phase(f"start {release.spec.alias} on the newer database"):
+            with self.timings.phase(phase):
                 gateway.start()
-            outcome = "started and reported healthy"
+            return STARTED
         except SuiteError as error:
-            outcome = "refused to run (exited)" if "exited with status" in str(error) else "never reported healthy"
-        return outcome, gateway.migration_failures()
+            return "refused to run (exited)" if "exited with status" in str(error) else "never reported healthy"
+
+    def compare_settings(self, old_alias: str, new_alias: str) -> tuple[CarryOver, SettingsModel, Path]:
+        """Both releases' settings models compared; attached, and saved where the runbook finds it."""
+        old, new = self.release(old_alias), self.release(new_alias)
+        with self.timings.phase("read both releases' settings models"):
+            old_settings, new_settings = self.run.settings(old, old), self.run.settings(new, old)
+        carry_over = compare_settings(old_settings, new_settings)
+        self.evidence.attach(f"Settings {new.spec.alias} renamed, dropped or refuses", carry_over.render())
+        self.evidence.attach(f"Environment with every setting of {old.spec.label}", old_settings.environment, "json")
+        return carry_over, old_settings, save_for_runbook(self.config.reports_dir, carry_over)
+
+    def start_with_old_settings(self, alias: str, except_refused: bool) -> CarriedStart:
+        """Start ``alias`` with every setting the old release reads in its environment, and again without them.
+
+        The second start runs on a copy of the same pre-upgrade data, so the only difference
+        between the two startup logs is the old configuration. ``except_refused``: leave out
+        the settings the new release's models refuse (what an operator does who read the report).
+        """
+        assert self.database is not None
+        self.stop_and_back_up()
+        assert self.previous is not None and self.backup is not None
+        new = self.upgraded_to = self.release(alias)
+        carry_over, old_settings, _ = self.compare_settings(self.previous.spec.alias, alias)
+        carried = {name: text for name, text in old_settings.environment.items() if not (except_refused and name in carry_over.refused)}
+        gateway = self._gateway(new, carried=carried)
+        outcome = self._attempt_start(gateway, f"start {new.spec.alias} with {self.previous.spec.alias}'s settings")
+        with self.scratch_database("without-old-settings") as copy:
+            copy.restore(self.backup)
+            plain = self._gateway(new, copy)
+            plain_outcome = self._attempt_start(plain, f"start {new.spec.alias} without them (on a copy)")
+            plain.stop()
+        if outcome == STARTED:
+            self.current = self._connect(new, gateway)
+        self.carried = CarriedStart(carry_over, carried, outcome, plain_outcome, gateway.log_text(), plain.log_text())
+        return self.carried
 
     def stop(self) -> Release:
         """Stop the current gateway (graceful, then forced); returns the release that was running."""
