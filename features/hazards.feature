@@ -23,6 +23,27 @@ Feature: Upgrade-day hazards
       | 2     | PostgreSQL |
       | 3     | PostgreSQL |
 
+  @upgrade
+  Scenario Outline: The GA gateway that migrates is killed half-way, and <count> replicas still migrate the RC1 database once (<database>)
+    Given a running RC1 gateway with data on <database>
+    When <count> GA gateways are started on it at the same moment and the one migrating is killed half-way
+    And the killed gateway is started again
+    Then the others and the restart migrate the database to GA's head exactly once
+    And all existing data should be preserved
+    And the schema matches a fresh GA install apart from its declared drift
+
+    @sqlite
+    Examples: SQLite
+      | count | database |
+      | 2     | SQLite   |
+      | 3     | SQLite   |
+
+    @postgres
+    Examples: PostgreSQL
+      | count | database   |
+      | 2     | PostgreSQL |
+      | 3     | PostgreSQL |
+
   @upgrade @auth
   Scenario Outline: What RC1's users hold keeps working on GA, and what they revoked stays revoked (<procedure>, <database>)
     Given a running RC1 gateway whose users hold passwords, API tokens and team roles on <database>

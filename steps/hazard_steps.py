@@ -7,7 +7,7 @@ from typing import Any
 from behave import given, then, when
 
 from upgrade_suite.checks import (
-    credentials_authenticate, memberships_and_roles_kept, migrated_once, passwords_sign_in, refuses_newer_database, revoked_stays_refused,
+    credentials_authenticate, memberships_and_roles_kept, migrated_once, migrated_once_after_kill, passwords_sign_in, refuses_newer_database, revoked_stays_refused,
     settings_compared, starts_with_old_settings,
 )
 from upgrade_suite.dataset import Dataset
@@ -27,6 +27,25 @@ def step_migrated_once(context: Any, release: str) -> None:
     with lab.database.engine() as engine:
         lab.evidence.require("Gateways started at once", migrated_once(engine, lab.run.release(release), logs))
     lab.evidence.attach("Start times of the gateways started at once", {r.gateway.name: round(r.gateway.startup_seconds, 2) for r in lab.together}, "json")
+
+
+@when("{count:d} {release:Release} gateways are started on it at the same moment and the one migrating is killed half-way")
+def step_start_together_and_kill(context: Any, count: int, release: str) -> None:
+    context.lab.stop_and_back_up()
+    context.lab.start_together_killing_the_migrator(release, count)
+
+
+@when("the killed gateway is started again")
+def step_restart_killed(context: Any) -> None:
+    context.lab.restart_killed()
+
+
+@then("the others and the restart migrate the database to {release:Release}'s head exactly once")
+def step_migrated_once_after_kill(context: Any, release: str) -> None:
+    lab = context.lab
+    with lab.database.engine() as engine:
+        verdict = migrated_once_after_kill(engine, lab.run.release(release), lab.killed, lab.together_outcomes, lab.logs_after_kill())
+    lab.evidence.require("Gateways started at once, the migrating one killed", verdict)
 
 
 @when("{release:Release} is started on the upgraded database without a downgrade")

@@ -24,6 +24,7 @@ from .database import stamped_revisions
 from .gateway import MIGRATION_FAILURE
 from .dataset import FIXTURE_GATEWAY, SeedManifest
 from .releases import Release
+from .replicas import KilledReplica
 
 
 @dataclass
@@ -200,6 +201,26 @@ def migrated_once(engine: Engine, release: Release, logs: list[str]) -> Checklis
     result.check("exactly one gateway ran the migration", len(migrating) == 1, f"gateways that logged 'Running upgrade': {migrating}")
     failed = [index for index, log in enumerate(logs, 1) if MIGRATION_FAILURE.search(log)]
     result.check("no gateway logged a migration failure", not failed, f"gateways: {failed}")
+    return result
+
+
+def migrated_once_after_kill(engine: Engine, release: Release, killed: KilledReplica | None, outcomes: list[str], logs_after_kill: list[str]) -> Checklist:
+    """The migrating replica killed half-way: the others (or its restart) finish the job once, and all come up.
+
+    ``outcomes``: what each gateway did, the killed one's being its restart; ``logs_after_kill``:
+    the survivors' logs and the restarted gateway's log since it was started again.
+    """
+    result = Checklist(f"{len(outcomes)} {release.spec.alias} gateways started at once, the migrating one killed")
+    result.check("a gateway was killed while it migrated", killed is not None and not killed.had_finished,
+                 killed.render() if killed else "no gateway reached the revision the kill waited for")
+    result.check("every gateway is ready (the killed one after its restart)", bool(outcomes) and all(o == STARTED for o in outcomes),
+                 "; ".join(f"gateway {i} {o}" for i, o in enumerate(outcomes, 1)))
+    stamped = stamped_revisions(engine)
+    result.check(f"alembic_version is {release.spec.alias}'s head, once", stamped == [release.head], f"{stamped}")
+    migrating = [index for index, log in enumerate(logs_after_kill, 1) if "Running upgrade" in log]
+    result.check("exactly one gateway ran the migration after the kill", len(migrating) == 1, f"gateways that logged 'Running upgrade' after it: {migrating}")
+    failed = {index: MIGRATION_FAILURE.search(log).group(0) for index, log in enumerate(logs_after_kill, 1) if MIGRATION_FAILURE.search(log)}
+    result.check("no gateway logged a migration failure after the kill", not failed, f"{failed}")
     return result
 
 

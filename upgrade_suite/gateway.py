@@ -165,6 +165,17 @@ class ProcessGateway:
         _signal_group(process, signal.SIGKILL)  # reap stragglers of the group even after a clean exit
         process.wait()
 
+    def kill(self) -> None:
+        """SIGKILL the process group now, as a node failure would; the start waiting on it then fails."""
+        process = self._process  # the starting thread may clear it meanwhile
+        if process is not None:
+            _signal_group(process, signal.SIGKILL)
+
+    def log_since_launch(self) -> str:
+        """The log of the latest launch only (a restarted gateway appends to its log)."""
+        text = self.log_text()
+        return text[text.rfind("# suite: "):] if "# suite: " in text else text
+
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 

@@ -35,6 +35,7 @@ from .expectations import expected_transformations
 from .gateway import GatewaySecrets, ProcessGateway, gateway_environment
 from .mcp_fixture import McpServerFixture
 from .kubernetes import HelmRollout, image_tag
+from .replicas import KilledReplica, start_killing_the_migrator
 from .migrations import AlembicRun, Migrations
 from .prober import Prober, Window, to_csv
 from .rollout import Rollout, served_by_version
@@ -206,6 +207,9 @@ class UpgradeScenario:
         self.upgraded_to: Release | None = None
         self.migrated: tuple[dict[str, str], Snapshot] | None = None
         self.together: list[Running] = []
+        self.together_gateways: list[ProcessGateway] = []
+        self.together_outcomes: list[str] = []
+        self.killed: KilledReplica | None = None
         self.rolled_back_by_restore = False
         self.rollout: Rollout | None = None
         self.prober: Prober | None = None
@@ -305,6 +309,37 @@ class UpgradeScenario:
         self.together = [self._connect(release, gateway) for gateway in gateways]
         self.current = self.together[0]
         return self.together
+
+    def start_together_killing_the_migrator(self, alias: str, count: int) -> KilledReplica | None:
+        """Start ``count`` gateways of ``alias`` at once; SIGKILL the one migrating half-way through the chain."""
+        assert self.database is not None and self.previous is not None
+        release = self.upgraded_to = self.release(alias)
+        revisions = chain(release, self.previous.head)
+        self.together_gateways = [self._gateway(release) for _ in range(count)]
+        with self.timings.phase(f"start {count} {release.spec.alias} gateways at once, kill the migrating one"):
+            self.killed, self.together_outcomes = start_killing_the_migrator(
+                self.together_gateways, revisions[len(revisions) // 2],
+                lambda gateway: self._attempt_start(gateway, f"start one of {count} {release.spec.alias} gateways"),
+                self.database.alembic_revisions, self.config.timeouts.gateway_start,
+            )
+        self.evidence.attach("Gateway killed while it migrated", self.killed.render() if self.killed else "no gateway reached the revision: none killed")
+        return self.killed
+
+    def restart_killed(self) -> str:
+        """Start the killed gateway again, as an orchestrator restarts a failed pod; connect to every ready one."""
+        restart = "not restarted: no gateway was killed"
+        if self.killed is not None:
+            victim = self.together_gateways[self.killed.index - 1]
+            restart = self._attempt_start(victim, f"restart the killed {victim.release.spec.alias} gateway")
+            self.together_outcomes[self.killed.index - 1] = restart
+        self.together = [self._connect(g.release, g) for g, outcome in zip(self.together_gateways, self.together_outcomes) if outcome == STARTED]
+        self.current = self.together[0] if self.together else None
+        return restart
+
+    def logs_after_kill(self) -> list[str]:
+        """Each gateway's log after the kill: the survivors' whole logs, the restarted gateway's second launch."""
+        killed = self.killed.index if self.killed else 0
+        return [g.log_since_launch() if index == killed else g.log_text() for index, g in enumerate(self.together_gateways, 1)]
 
     def start_on_newer_database(self, alias: str) -> tuple[str, list[str]]:
         """Start ``alias`` on the (newer) database without a downgrade; what does it do, and what did it log?"""
