@@ -119,7 +119,7 @@ class SuiteRun:
         release = self.release(alias)
         key = (release.spec.key, engine, dataset.fingerprint)
         if key not in self._fixtures:
-            directory = self.work_root / "fixtures" / f"{release.spec.alias}-{engine}"
+            directory = self.work_root / "fixtures" / f"{release.spec.alias}-{engine}-{dataset.fingerprint}"  # one database per dataset
             database = self._stack.enter_context(self.database(engine, directory))
             name = f"seed-{release.spec.alias}-{release.version}".replace(".", "_")
             gateway = ProcessGateway(release, database.url_for(release), directory, name, self.secrets, self.config.timeouts.gateway_start, self.config.timeouts.gateway_stop)
