@@ -100,11 +100,6 @@ def step_starts_with_old_settings(context: Any) -> None:
     lab.evidence.require(f"{lab.carried.carry_over.new} with the old deployment's settings", starts_with_old_settings(lab.carried))
 
 
-@when("the settings models of {old:Release} and {new:Release} are compared")
-def step_compare_settings(context: Any, old: str, new: str) -> None:
-    context.settings_compared = context.lab.compare_settings(old, new)
-
-
 @then("the settings {release:Release} renamed, dropped or refuses are listed for the runbook")
 def step_settings_listed(context: Any, release: str) -> None:
-    context.lab.evidence.require("Settings compared", settings_compared(*context.settings_compared))
+    context.lab.evidence.require("Settings compared", settings_compared(*context.lab.settings_comparison))

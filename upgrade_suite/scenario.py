@@ -217,6 +217,7 @@ class UpgradeScenario:
         self.kubernetes: HelmRollout | None = None
         self._answered: tuple[Running, AuthObservation] | None = None
         self.carried: CarriedStart | None = None
+        self.settings_comparison: tuple[CarryOver, SettingsModel, Path] | None = None
         run.open_scenarios.append(self)
 
     # -- resources -------------------------------------------------------------------------
@@ -366,7 +367,8 @@ class UpgradeScenario:
         carry_over = compare_settings(old_settings, new_settings)
         self.evidence.attach(f"Settings {new.spec.alias} renamed, dropped or refuses", carry_over.render())
         self.evidence.attach(f"Environment with every setting of {old.spec.label}", old_settings.environment, "json")
-        return carry_over, old_settings, save_for_runbook(self.config.reports_dir, carry_over)
+        self.settings_comparison = (carry_over, old_settings, save_for_runbook(self.config.reports_dir, carry_over))
+        return self.settings_comparison
 
     def start_with_old_settings(self, alias: str, except_refused: bool) -> CarriedStart:
         """Start ``alias`` with every setting the old release reads in its environment, and again without them.
