@@ -359,7 +359,7 @@ class UpgradeScenario:
         except SuiteError as error:
             return "refused to run (exited)" if "exited with status" in str(error) else "never reported healthy"
 
-    def compare_settings(self, old_alias: str, new_alias: str) -> tuple[CarryOver, SettingsModel, Path]:
+    def settings_carry_over(self, old_alias: str, new_alias: str) -> tuple[CarryOver, SettingsModel, Path]:
         """Both releases' settings models compared; attached, and saved where the runbook finds it."""
         old, new = self.release(old_alias), self.release(new_alias)
         with self.timings.phase("read both releases' settings models"):
@@ -381,7 +381,7 @@ class UpgradeScenario:
         self.stop_and_back_up()
         assert self.previous is not None and self.backup is not None
         new = self.upgraded_to = self.release(alias)
-        carry_over, old_settings, _ = self.compare_settings(self.previous.spec.alias, alias)
+        carry_over, old_settings, _ = self.settings_carry_over(self.previous.spec.alias, alias)
         carried = {name: text for name, text in old_settings.environment.items() if not (except_refused and name in carry_over.refused)}
         gateway = self._gateway(new, carried=carried)
         outcome = self._attempt_start(gateway, f"start {new.spec.alias} with {self.previous.spec.alias}'s settings")
