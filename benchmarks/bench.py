@@ -82,7 +82,7 @@ def floor(engine: str, rc1, ga, mcp: McpServerFixture, server: PostgresServer | 
         process, url = timed("start RC1", lambda: bare_start(rc1, rc1_env, workdir))
         token = timed("mint token RC1", lambda: mint_token(rc1, rc1_env, secrets.admin_email, secrets.jwt_secret))
         with GatewayApi(url, token, 30) as api:
-            timed("seed", lambda: seed(api, mcp.url, Dataset()))
+            timed("seed", lambda: seed(api, mcp.url, Dataset(), secrets.admin_password))
         timed("stop RC1", lambda: bare_stop(process))
         ga_env = gateway_environment(ga, database.url_for(ga), secrets, workdir)
         run = timed("alembic upgrade head", lambda: Migrations(ga, ga_env, workdir, 600).upgrade("head"))
@@ -106,7 +106,7 @@ def rolling_floor(rc1, ga, mcp: McpServerFixture, server: PostgresServer, workdi
         started = time.monotonic()
         process, url = bare_start(rc1, rc1_env, workdir)
         with GatewayApi(url, mint_token(rc1, rc1_env, secrets.admin_email, secrets.jwt_secret), 30) as api:
-            seed(api, mcp.url, Dataset())
+            seed(api, mcp.url, Dataset(), secrets.admin_password)
         bare_stop(process)
         phases["start RC1, seed, stop"] = round(time.monotonic() - started, 3)
         started = time.monotonic()

@@ -90,7 +90,7 @@ def step_complete_schema(context: Any, release: str) -> None:
 def step_admin_signs_in(context: Any) -> None:
     lab = context.lab
     secrets = lab.run.secrets
-    result = administrator_signs_in(lab.current.gateway.url, lab.current.api, secrets.admin_email, secrets.admin_password, lab.config.timeouts.request)
+    result = administrator_signs_in(lab.current.api, secrets.admin_email, secrets.admin_password)
     lab.evidence.require(result.title, result)
 
 
@@ -98,6 +98,6 @@ def step_admin_signs_in(context: Any) -> None:
 def step_create_and_read_back(context: Any) -> None:
     lab = context.lab
     fixture = lab.run.mcp_server()
-    manifest = seed(lab.current.api, fixture.url, Dataset())
+    manifest = seed(lab.current.api, fixture.url, Dataset(), lab.run.secrets.admin_password)
     result = read_back(lab.current.api, manifest, fixture.tools)
     lab.evidence.require(result.title, result)

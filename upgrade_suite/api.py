@@ -65,11 +65,18 @@ def mint_token(release: Release, environment: dict[str, str], email: str, secret
 
 
 class GatewayApi:
-    """Calls one gateway as a bearer of ``token``; every error response raises ``ApiError``."""
+    """Calls one gateway as a bearer of ``token`` (anonymously without one); error responses raise ``ApiError``."""
 
-    def __init__(self, base_url: str, token: str, timeout: float) -> None:
+    def __init__(self, base_url: str, token: str | None, timeout: float) -> None:
         self.base_url = base_url
-        self._client = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout)
+        self.token = token
+        self.timeout = timeout
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._client = httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
+
+    def bearer(self, token: str | None) -> GatewayApi:
+        """The same gateway called as another bearer (a user's token) or anonymously (``None``); close it after."""
+        return GatewayApi(self.base_url, token, self.timeout)
 
     def close(self) -> None:
         self._client.close()
@@ -80,12 +87,16 @@ class GatewayApi:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One call; the parsed JSON body, or ``ApiError`` naming the call and the gateway's answer."""
+    def response(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One call, whatever it answers (a refusal can be the expected answer); ``ApiError`` if none came."""
         try:
-            response = self._client.request(method, path, **kwargs)
+            return self._client.request(method, path, **kwargs)
         except httpx.HTTPError as error:
             raise ApiError(f"{method} {path} failed: {error}") from None
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One call; the parsed JSON body, or ``ApiError`` naming the call and the gateway's answer."""
+        response = self.response(method, path, **kwargs)
         if response.status_code >= 400:
             raise ApiError(f"{method} {path} answered {response.status_code}: {response.text[:300]}")
         return response.json() if response.content else None

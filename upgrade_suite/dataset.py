@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .api import GatewayApi
+from .auth import AuthObservation, Credentials, enrol
 from .errors import SuiteError
 from .releases import Release
 
@@ -32,20 +33,24 @@ class Dataset:
     tools: int = 3
     resources: int = 2
     prompts: int = 2
+    accounts: bool = False  # also what users hold: passwords, API tokens, JWTs, a team membership (auth.enrol)
 
     @property
     def fingerprint(self) -> str:
         """Changes when the definition or the seeding code changes (a cached seed is then stale)."""
-        material = json.dumps(asdict(self), sort_keys=True) + inspect.getsource(seed)
+        material = json.dumps(asdict(self), sort_keys=True) + inspect.getsource(seed) + inspect.getsource(enrol)
         return hashlib.sha256(material.encode()).hexdigest()[:16]
 
 
 @dataclass
 class SeedManifest:
-    """What was created: ids per kind, and the tool names a user must find on the JSON-RPC API."""
+    """What was created: ids per kind, the tool names a user must find on the JSON-RPC API, and the
+    credentials users hold with what the release answered to them (``Dataset.accounts``)."""
 
     ids: dict[str, list[str]] = field(default_factory=dict)
     tool_names: list[str] = field(default_factory=list)
+    credentials: Credentials | None = None
+    credentials_answered: AuthObservation | None = None
 
     def add(self, kind: str, created: dict[str, Any]) -> dict[str, Any]:
         self.ids.setdefault(kind, []).append(str(created["id"]))
@@ -56,8 +61,8 @@ class SeedManifest:
         return {kind: len(ids) for kind, ids in self.ids.items()}
 
 
-def seed(api: GatewayApi, mcp_server_url: str, dataset: Dataset) -> SeedManifest:
-    """Create the dataset on a running gateway; every call must succeed."""
+def seed(api: GatewayApi, mcp_server_url: str, dataset: Dataset, admin_password: str) -> SeedManifest:
+    """Create the dataset on a running gateway as its admin (bootstrap password ``admin_password``); every call must succeed."""
     manifest = SeedManifest()
     gateway = manifest.add(
         "gateways",
@@ -94,6 +99,9 @@ def seed(api: GatewayApi, mcp_server_url: str, dataset: Dataset) -> SeedManifest
             },
         ),
     )
+    if dataset.accounts:
+        admin = api.request("GET", "/auth/email/me")["email"]
+        manifest.credentials, manifest.credentials_answered = enrol(api, admin, admin_password, api.token)
     return manifest
 
 

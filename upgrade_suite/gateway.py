@@ -14,6 +14,7 @@ import secrets
 import signal
 import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,13 +71,14 @@ class ProcessGateway:
 
     def __init__(
         self, release: Release, database_url: str, workdir: Path, name: str, secrets_: GatewaySecrets,
-        start_timeout: float, stop_timeout: float,
+        start_timeout: float, stop_timeout: float, carried: Mapping[str, str] | None = None,
     ) -> None:
         self.release = release
         self.name = name
         self.workdir = workdir
         self.log_path = workdir / f"{name}.log"
-        self._env = gateway_environment(release, database_url, secrets_, workdir)
+        # ``carried``: settings an operator kept from an older deployment; the suite's own win.
+        self._env = {**(carried or {}), **gateway_environment(release, database_url, secrets_, workdir)}
         self._start_timeout = start_timeout
         self._stop_timeout = stop_timeout
         self._process: subprocess.Popen[bytes] | None = None
@@ -162,6 +164,17 @@ class ProcessGateway:
             pass
         _signal_group(process, signal.SIGKILL)  # reap stragglers of the group even after a clean exit
         process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL the process group now, as a node failure would; the start waiting on it then fails."""
+        process = self._process  # the starting thread may clear it meanwhile
+        if process is not None:
+            _signal_group(process, signal.SIGKILL)
+
+    def log_since_launch(self) -> str:
+        """The log of the latest launch only (a restarted gateway appends to its log)."""
+        text = self.log_text()
+        return text[text.rfind("# suite: "):] if "# suite: " in text else text
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

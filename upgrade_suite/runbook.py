@@ -15,6 +15,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from .carryover import RUNBOOK_FILE
+
 ENGINES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 
 
@@ -51,10 +53,25 @@ def measurements(records: list[dict]) -> dict[tuple[str, str], list[float]]:
     return found
 
 
-def render(records: list[dict]) -> str:
-    """The runbook as Markdown."""
+def settings_section(carry_over: dict | None) -> list[str]:
+    """Settings to fix in the environment before starting the new release (from the hazards' settings comparison)."""
+    if not carry_over:
+        return []
+    new = carry_over["new"]
+    out = [f"## Settings to review before starting {new}", "",
+           f"From both releases' own settings models ({carry_over['old']} reads {carry_over['old_count']} variables, {new} {carry_over['new_count']}).", ""]
+    rows = [(name, f"refused by {new}: it does not start with this set ({why})") for name, why in sorted(carry_over["refused"].items())]
+    rows += [(old, f"renamed: set `{renamed}` instead (the old name is ignored)") for old, renamed in sorted(carry_over["renamed"].items())]
+    rows += [(name, "dropped: ignored") for name in carry_over["dropped"]]
+    if not rows:
+        return out + [f"Nothing {new} refuses, renamed or dropped.", ""]
+    return out + ["| variable | what to do |", "|---|---|"] + [f"| `{name}` | {what} |" for name, what in rows] + [""]
+
+
+def render(records: list[dict], carry_over: dict | None = None) -> str:
+    """The runbook as Markdown; ``carry_over`` is the saved settings comparison, if a run made one."""
     if not records:
-        return "# Upgrade runbook\n\nNo measured runs yet: run the features first (make upgrade).\n"
+        return "# Upgrade runbook\n\nNo measured runs yet: run the features first (make upgrade).\n" + "\n".join(settings_section(carry_over))
     releases = records[-1]["releases"]
     old, new = (releases.get(alias, alias) for alias in ("RC1", "GA"))
     old_head = next((r["heads"]["RC1"] for r in reversed(records) if "RC1" in r.get("heads", {})), "<RC1 head>")
@@ -68,13 +85,14 @@ def render(records: list[dict]) -> str:
             timing = f"{statistics.median(times):.2f} s | {max(times):.2f} s | {len(times)}" if times else "- | - | 0"
             out.append(f"| {number} | {step.title} | `{step.commands[tag]}` | {timing} |")
         out.append("")
-    return "\n".join(out)
+    return "\n".join(out + settings_section(carry_over))
 
 
 def main(reports: Path) -> None:
     source = reports / "timings.jsonl"
     records = [json.loads(line) for line in source.read_text().splitlines()] if source.exists() else []
-    (reports / "runbook.md").write_text(render(records))
+    settings = reports / RUNBOOK_FILE
+    (reports / "runbook.md").write_text(render(records, json.loads(settings.read_text()) if settings.exists() else None))
     print(reports / "runbook.md")
 
 

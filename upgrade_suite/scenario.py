@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from .api import GatewayApi, mint_token
+from .auth import AuthObservation, Credentials, observe
 from .balancer import HAProxyBalancer
 from .chain import Outcome, WalkStep, chain, interrupted_upgrade, walk
 from .checks import Checklist
+from .carryover import STARTED, CarriedStart, CarryOver, SettingsModel, compare_settings, read_settings, save_for_runbook
 from .config import SuiteConfig, canonical_alias
 from .database import Backup, Database, PostgresDatabase, PostgresServer, SqliteDatabase
 from .dataset import Dataset, SeedManifest, create_marked, populate, seed
@@ -33,6 +35,7 @@ from .expectations import expected_transformations
 from .gateway import GatewaySecrets, ProcessGateway, gateway_environment
 from .mcp_fixture import McpServerFixture
 from .kubernetes import HelmRollout, image_tag
+from .replicas import KilledReplica, start_killing_the_migrator
 from .migrations import AlembicRun, Migrations
 from .prober import Prober, Window, to_csv
 from .rollout import Rollout, served_by_version
@@ -67,6 +70,7 @@ class SuiteRun:
         self.fresh_schemas: dict[tuple[str, str], dict[str, str]] = {}
         self._tokens: dict[str, str] = {}
         self._fixtures: dict[tuple[str, str, str], SeededFixture] = {}
+        self._settings: dict[tuple[str, str], SettingsModel] = {}
         if config.postgres_url:
             self._postgres = self._stack.enter_context(PostgresServer(config.postgres_url))  # unreachable: fail now
         self.open_scenarios: list[UpgradeScenario] = []
@@ -115,7 +119,7 @@ class SuiteRun:
         release = self.release(alias)
         key = (release.spec.key, engine, dataset.fingerprint)
         if key not in self._fixtures:
-            directory = self.work_root / "fixtures" / f"{release.spec.alias}-{engine}"
+            directory = self.work_root / "fixtures" / f"{release.spec.alias}-{engine}-{dataset.fingerprint}"  # one database per dataset
             database = self._stack.enter_context(self.database(engine, directory))
             name = f"seed-{release.spec.alias}-{release.version}".replace(".", "_")
             gateway = ProcessGateway(release, database.url_for(release), directory, name, self.secrets, self.config.timeouts.gateway_start, self.config.timeouts.gateway_stop)
@@ -124,10 +128,18 @@ class SuiteRun:
             with gateway:
                 token = self.token(release, gateway_environment(release, database.url_for(release), self.secrets, directory))
                 with GatewayApi(gateway.url, token, self.config.timeouts.request) as api:
-                    manifest = seed(api, self.mcp_server().url, dataset)
+                    manifest = seed(api, self.mcp_server().url, dataset, self.secrets.admin_password)
                     before_api = api_snapshot(api)
             self._fixtures[key] = SeededFixture(release, database, manifest, before_api, gateway.log_path, time.monotonic() - started)
         return self._fixtures[key]
+
+    def settings(self, release: Release, carried_from: Release) -> SettingsModel:
+        """What ``release``'s settings models read, and which of ``carried_from``'s settings they refuse; once per run."""
+        key = (release.spec.key, carried_from.spec.key)
+        if key not in self._settings:
+            carried = None if carried_from is release else self.settings(carried_from, carried_from).environment
+            self._settings[key] = read_settings(release, self.config.timeouts.migration, carried)
+        return self._settings[key]
 
     @property
     def has_postgres(self) -> bool:
@@ -195,11 +207,17 @@ class UpgradeScenario:
         self.upgraded_to: Release | None = None
         self.migrated: tuple[dict[str, str], Snapshot] | None = None
         self.together: list[Running] = []
+        self.together_gateways: list[ProcessGateway] = []
+        self.together_outcomes: list[str] = []
+        self.killed: KilledReplica | None = None
         self.rolled_back_by_restore = False
         self.rollout: Rollout | None = None
         self.prober: Prober | None = None
         self.roll_window = (0.0, 0.0)
         self.kubernetes: HelmRollout | None = None
+        self._answered: tuple[Running, AuthObservation] | None = None
+        self.carried: CarriedStart | None = None
+        self.settings_comparison: tuple[CarryOver, SettingsModel, Path] | None = None
         run.open_scenarios.append(self)
 
     # -- resources -------------------------------------------------------------------------
@@ -250,14 +268,18 @@ class UpgradeScenario:
         assert database is not None
         return gateway_environment(release, database.url_for(release), self.run.secrets, self.sandbox.path)
 
-    def _gateway(self, release: Release) -> ProcessGateway:
-        """A (not yet started) gateway of ``release`` on the scenario's database, stopped with the scenario."""
-        if self.database is None:
+    def _gateway(self, release: Release, database: Database | None = None, carried: dict[str, str] | None = None) -> ProcessGateway:
+        """A (not yet started) gateway of ``release`` on ``database`` (the scenario's by default), stopped with the scenario.
+
+        ``carried``: settings kept from an older deployment, passed in its environment.
+        """
+        database = database or self.database
+        if database is None:
             raise SuiteError("a gateway needs a database first")
         name = f"{len(self.gateway_logs) + 1:02d}-{release.spec.alias}-{release.version}".replace(".", "_")
         gateway = ProcessGateway(
-            release, self.database.url_for(release), self.sandbox.subdir(name), name, self.run.secrets,
-            self.config.timeouts.gateway_start, self.config.timeouts.gateway_stop,
+            release, database.url_for(release), self.sandbox.subdir(name), name, self.run.secrets,
+            self.config.timeouts.gateway_start, self.config.timeouts.gateway_stop, carried,
         )
         self.gateway_logs.append(gateway.log_path)
         self._stack.callback(gateway.stop)
@@ -289,19 +311,89 @@ class UpgradeScenario:
         self.current = self.together[0]
         return self.together
 
+    def start_together_killing_the_migrator(self, alias: str, count: int) -> KilledReplica | None:
+        """Start ``count`` gateways of ``alias`` at once; SIGKILL the one migrating half-way through the chain."""
+        assert self.database is not None and self.previous is not None
+        release = self.upgraded_to = self.release(alias)
+        revisions = chain(release, self.previous.head)
+        self.together_gateways = [self._gateway(release) for _ in range(count)]
+        with self.timings.phase(f"start {count} {release.spec.alias} gateways at once, kill the migrating one"):
+            self.killed, self.together_outcomes = start_killing_the_migrator(
+                self.together_gateways, revisions[len(revisions) // 2],
+                lambda gateway: self._attempt_start(gateway, f"start one of {count} {release.spec.alias} gateways"),
+                self.database.alembic_revisions, self.config.timeouts.gateway_start,
+            )
+        self.evidence.attach("Gateway killed while it migrated", self.killed.render() if self.killed else "no gateway reached the revision: none killed")
+        return self.killed
+
+    def restart_killed(self) -> str:
+        """Start the killed gateway again, as an orchestrator restarts a failed pod; connect to every ready one."""
+        restart = "not restarted: no gateway was killed"
+        if self.killed is not None:
+            victim = self.together_gateways[self.killed.index - 1]
+            restart = self._attempt_start(victim, f"restart the killed {victim.release.spec.alias} gateway")
+            self.together_outcomes[self.killed.index - 1] = restart
+        self.together = [self._connect(g.release, g) for g, outcome in zip(self.together_gateways, self.together_outcomes) if outcome == STARTED]
+        self.current = self.together[0] if self.together else None
+        return restart
+
+    def logs_after_kill(self) -> list[str]:
+        """Each gateway's log after the kill: the survivors' whole logs, the restarted gateway's second launch."""
+        killed = self.killed.index if self.killed else 0
+        return [g.log_since_launch() if index == killed else g.log_text() for index, g in enumerate(self.together_gateways, 1)]
+
     def start_on_newer_database(self, alias: str) -> tuple[str, list[str]]:
         """Start ``alias`` on the (newer) database without a downgrade; what does it do, and what did it log?"""
         if self.current is not None:
             self.stop()
         release = self.release(alias)
         gateway = self._gateway(release)
+        return self._attempt_start(gateway, f"start {release.spec.alias} on the newer database"), gateway.migration_failures()
+
+    def _attempt_start(self, gateway: ProcessGateway, phase: str) -> str:
+        """Start a gateway whose refusal is a finding, not a suite error; what it did, in words."""
         try:
-            with self.timings.phase(f"start {release.spec.alias} on the newer database"):
+            with self.timings.phase(phase):
                 gateway.start()
-            outcome = "started and reported healthy"
+            return STARTED
         except SuiteError as error:
-            outcome = "refused to run (exited)" if "exited with status" in str(error) else "never reported healthy"
-        return outcome, gateway.migration_failures()
+            return "refused to run (exited)" if "exited with status" in str(error) else "never reported healthy"
+
+    def settings_carry_over(self, old_alias: str, new_alias: str) -> tuple[CarryOver, SettingsModel, Path]:
+        """Both releases' settings models compared; attached, and saved where the runbook finds it."""
+        old, new = self.release(old_alias), self.release(new_alias)
+        with self.timings.phase("read both releases' settings models"):
+            old_settings, new_settings = self.run.settings(old, old), self.run.settings(new, old)
+        carry_over = compare_settings(old_settings, new_settings)
+        self.evidence.attach(f"Settings {new.spec.alias} renamed, dropped or refuses", carry_over.render())
+        self.evidence.attach(f"Environment with every setting of {old.spec.label}", old_settings.environment, "json")
+        self.settings_comparison = (carry_over, old_settings, save_for_runbook(self.config.reports_dir, carry_over))
+        return self.settings_comparison
+
+    def start_with_old_settings(self, alias: str, except_refused: bool) -> CarriedStart:
+        """Start ``alias`` with every setting the old release reads in its environment, and again without them.
+
+        The second start runs on a copy of the same pre-upgrade data, so the only difference
+        between the two startup logs is the old configuration. ``except_refused``: leave out
+        the settings the new release's models refuse (what an operator does who read the report).
+        """
+        assert self.database is not None
+        self.stop_and_back_up()
+        assert self.previous is not None and self.backup is not None
+        new = self.upgraded_to = self.release(alias)
+        carry_over, old_settings, _ = self.settings_carry_over(self.previous.spec.alias, alias)
+        carried = {name: text for name, text in old_settings.environment.items() if not (except_refused and name in carry_over.refused)}
+        gateway = self._gateway(new, carried=carried)
+        outcome = self._attempt_start(gateway, f"start {new.spec.alias} with {self.previous.spec.alias}'s settings")
+        with self.scratch_database("without-old-settings") as copy:
+            copy.restore(self.backup)
+            plain = self._gateway(new, copy)
+            plain_outcome = self._attempt_start(plain, f"start {new.spec.alias} without them (on a copy)")
+            plain.stop()
+        if outcome == STARTED:
+            self.current = self._connect(new, gateway)
+        self.carried = CarriedStart(carry_over, carried, outcome, plain_outcome, gateway.log_text(), plain.log_text())
+        return self.carried
 
     def stop(self) -> Release:
         """Stop the current gateway (graceful, then forced); returns the release that was running."""
@@ -345,6 +437,18 @@ class UpgradeScenario:
     def _attach_seed(self) -> None:
         assert self.manifest is not None
         self.evidence.attach("Seeded objects", {"counts": self.manifest.counts, "ids": self.manifest.ids, "tools": self.manifest.tool_names}, "json")
+        if self.manifest.credentials_answered is not None and self.previous is not None:
+            self.evidence.attach(f"Credentials as {self.previous.spec.label} answered them", self.manifest.credentials_answered.render(), "json")
+
+    def credentials_answers(self) -> tuple[Credentials, AuthObservation]:
+        """What users held before, and what the running release answers to it (asked once per gateway)."""
+        assert self.current is not None and self.manifest is not None and self.manifest.credentials is not None
+        if self._answered is None or self._answered[0] is not self.current:
+            with self.timings.phase(f"present credentials to {self.current.release.spec.alias}"):
+                seen = observe(self.current.api, self.manifest.credentials)
+            self.evidence.attach(f"Credentials as {self.current.release.spec.label} answered them", seen.render(), "json")
+            self._answered = (self.current, seen)
+        return self.manifest.credentials, self._answered[1]
 
     def running_populated(self, alias: str, engine: str, dataset: Dataset, scale: int) -> None:
         """Given a running <alias> gateway on a fully populated <engine> database (~``scale`` rows)."""
@@ -357,7 +461,7 @@ class UpgradeScenario:
         self.evidence.attach(f"Populated at scale {scale} through {release.spec.label}'s models", report, "json")
         running = self.start(alias)
         with self.timings.phase("seed"):
-            self.manifest = seed(running.api, self.run.mcp_server().url, dataset)
+            self.manifest = seed(running.api, self.run.mcp_server().url, dataset, self.run.secrets.admin_password)
         with self.timings.phase("snapshot via API"):
             self.before_api = api_snapshot(running.api)
         self._attach_seed()

@@ -25,3 +25,13 @@ def test_a_lost_row_and_an_altered_value_are_named(workdir: Path, no_leftovers):
     kept = list((run.reports / "work").glob("run-*/*/??-GA-*/*.log"))
     assert kept, "a failed scenario keeps its gateway logs"
 
+
+
+def test_a_revoked_token_served_again_and_a_lost_membership_are_named(workdir: Path, no_leftovers):
+    run = run_behave(workdir, str(TAMPER / "features" / "auth.feature"))
+    assert run.returncode != 0
+    assert "0 scenarios passed, 2 failed" in run.output, run.output[-4000:]
+    assert "TAMPERED token jti=" in run.output
+    assert "GET /auth/email/me refuses it: HTTP 200" in run.output
+    assert "GET /tools refuses it: HTTP 200" in run.output
+    assert "lost or changed: [('upgrade-user@example.com', 'member')]" in run.output

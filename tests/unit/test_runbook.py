@@ -26,3 +26,13 @@ def test_median_and_max_per_engine_from_passed_runs_only():
 
 def test_no_runs_no_invented_numbers():
     assert "No measured runs yet" in render([])
+
+
+def test_settings_to_review_are_listed_only_when_a_run_compared_them():
+    carry = {"old": "RC1 (1.0.0rc1)", "new": "GA (1.0.0)", "old_count": 3, "new_count": 3, "refused": {"TOKEN_EXPIRY": "'10080' refused: too big"},
+             "renamed": {"PLUGIN_CONFIG_FILE": "PLUGINS_CONFIG_FILE"}, "dropped": ["POOL_TTL"]}
+    text = render([record("sqlite", "passed", {"start GA": 3.0})], carry)
+    assert "| `PLUGIN_CONFIG_FILE` | renamed: set `PLUGINS_CONFIG_FILE` instead (the old name is ignored) |" in text
+    assert "| `POOL_TTL` | dropped: ignored |" in text
+    assert "| `TOKEN_EXPIRY` | refused by GA (1.0.0)" in text
+    assert "Settings to review" not in render([record("sqlite", "passed", {"start GA": 3.0})])

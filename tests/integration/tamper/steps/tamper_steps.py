@@ -4,7 +4,9 @@ Used only by the tests that prove the suite can fail: the data check must then n
 and row that was lost or altered; a release whose programs vanished must be a suite error.
 """
 
+import base64
 import dataclasses
+import json
 import os
 import runpy
 import signal
@@ -46,3 +48,22 @@ def step_lose_alembic(context):
     lab = context.lab
     lab.releases["GA"] = dataclasses.replace(lab.release("GA"), venv=lab.sandbox.subdir("vanished-venv"))
     print(f"TAMPERED GA venv -> {lab.releases['GA'].venv}")
+
+
+@when("the token revoked on the old release is un-revoked behind the suite's back")
+def step_unrevoke(context):
+    token = context.lab.manifest.credentials.revoked_token
+    jti = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "==="))["jti"]
+    with context.lab.database.engine() as engine, engine.begin() as connection:
+        assert connection.execute(text("DELETE FROM token_revocations WHERE jti = :jti"), {"jti": jti}).rowcount == 1
+        assert connection.execute(text("UPDATE email_api_tokens SET is_active = :yes WHERE jti = :jti"), {"jti": jti, "yes": True}).rowcount == 1
+    print(f"TAMPERED token jti={jti} un-revoked")
+
+
+@when("the user's team membership is deleted behind the suite's back")
+def step_drop_membership(context):
+    held = context.lab.manifest.credentials
+    with context.lab.database.engine() as engine, engine.begin() as connection:
+        deleted = connection.execute(text("DELETE FROM email_team_members WHERE team_id = :team AND user_email = :user"), {"team": held.team_id, "user": held.user_email})
+        assert deleted.rowcount == 1
+    print(f"TAMPERED membership of {held.user_email} in team {held.team_id} deleted")

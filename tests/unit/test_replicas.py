@@ -1,0 +1,93 @@
+"""The migrating replica killed half-way: the watcher kills the right one, and the verdict names what went wrong."""
+
+import threading
+import time
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from upgrade_suite.carryover import STARTED
+from upgrade_suite.checks import migrated_once_after_kill
+from upgrade_suite.replicas import KilledReplica, start_killing_the_migrator
+
+HEAD = "aa1b2c3d4e5f"
+
+
+class FakeRelease:
+    head = HEAD
+
+    class spec:
+        alias = "GA"
+
+
+class FakeGateway:
+    """A gateway whose log grows as if it migrated: revision r1, r2, r3 ... one line every 10 ms."""
+
+    def __init__(self, migrates: bool) -> None:
+        self.lines = ["# suite: mcpgateway"]
+        self.migrates, self.killed = migrates, threading.Event()
+
+    def log_text(self) -> str:
+        return "\n".join(self.lines)
+
+    def kill(self) -> None:
+        self.killed.set()
+
+    def run(self) -> str:
+        for number in range(1, 20):
+            if self.killed.is_set():
+                return "refused to run (exited)"
+            if self.migrates:
+                self.lines.append(f"INFO Running upgrade r{number - 1} -> r{number}, step")
+            time.sleep(0.01)
+        return STARTED
+
+
+def test_the_gateway_that_reaches_the_revision_is_the_one_killed():
+    gateways = [FakeGateway(False), FakeGateway(True), FakeGateway(False)]
+    killed, outcomes = start_killing_the_migrator(gateways, "r5", FakeGateway.run, lambda: ["x7h8i9j0k1l2"], timeout=5, interval=0.005)
+    assert killed is not None and killed.index == 2 and killed.at_revision == "r5" and not killed.had_finished
+    assert killed.revisions_started >= 5 and killed.stamped_after_kill == ["x7h8i9j0k1l2"]
+    assert outcomes == [STARTED, "refused to run (exited)", STARTED]
+
+
+def test_no_gateway_reaching_the_revision_kills_none():
+    killed, outcomes = start_killing_the_migrator([FakeGateway(False)], "r5", FakeGateway.run, lambda: [], timeout=5, interval=0.005)
+    assert killed is None and outcomes == [STARTED]
+
+
+@pytest.fixture
+def engine():
+    engine = create_engine("sqlite://")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)"))
+        connection.execute(text(f"INSERT INTO alembic_version VALUES ('{HEAD}')"))
+    return engine
+
+
+KILLED = KilledReplica(2, "r13", 11.1, 13, False, ["x7h8i9j0k1l2"])
+AFTER = ["INFO Running upgrade x -> y\nINFO Database ready", "INFO Database ready"]
+
+
+def test_the_others_finishing_once_passes(engine):
+    assert migrated_once_after_kill(engine, FakeRelease, KILLED, [STARTED, STARTED], AFTER).ok
+
+
+def test_a_kill_after_the_migration_finished_proves_nothing(engine):
+    problems = migrated_once_after_kill(engine, FakeRelease, replace(KILLED, had_finished=True), [STARTED, STARTED], AFTER).problems()
+    assert problems == ["a gateway was killed while it migrated: " + replace(KILLED, had_finished=True).render()]
+    assert not migrated_once_after_kill(engine, FakeRelease, None, [STARTED, STARTED], AFTER).ok
+
+
+def test_a_replica_that_stays_down_two_migrations_or_a_failure_are_named(engine):
+    problems = migrated_once_after_kill(engine, FakeRelease, KILLED, [STARTED, "never reported healthy"], [AFTER[0], AFTER[0] + "\nERROR Migration/Bootstrap failed: duplicate column"]).problems()
+    assert "every gateway is ready (the killed one after its restart): gateway 1 started and reported healthy; gateway 2 never reported healthy" in problems
+    assert "exactly one gateway ran the migration after the kill: gateways that logged 'Running upgrade' after it: [1, 2]" in problems
+    assert "no gateway logged a migration failure after the kill: {2: 'Migration/Bootstrap failed'}" in problems
+
+
+def test_a_database_left_short_of_the_head_fails(engine):
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'r13'"))
+    assert migrated_once_after_kill(engine, FakeRelease, KILLED, [STARTED, STARTED], AFTER).problems() == ["alembic_version is GA's head, once: ['r13']"]

@@ -1,0 +1,135 @@
+"""Runs INSIDE a release's venv (not the suite's): which environment variables its settings models read.
+
+Every ``pydantic_settings.BaseSettings`` model the package defines (``mcpgateway.config.Settings``
+and, in newer releases, e.g. the plugin framework's ``PluginsSettings``) is imported from the
+files that declare one. Output (JSON, to the path in argv[1]):
+
+- ``variables``: environment variable -> model, field, type and default (as this release resolves
+  it in the environment the probe runs in);
+- ``environment``: each variable whose default can be written as text and reads back, through this
+  release's own parsers, to the same value: what an operator who wrote down every setting of this
+  release would pass;
+- ``not_representable``: the others and why (None, refused, depends on where the release is
+  installed);
+- ``refused``: with a second argument (a JSON file of environment variables, e.g. an older
+  release's ``environment``), the variables of it this release's models refuse, and why: with
+  them set, this release does not start.
+
+Written to a file, not stdout, because importing the gateway logs to stdout.
+"""
+
+import enum
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+
+from pydantic import AliasChoices, SecretBytes, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, NoDecode
+
+import mcpgateway
+
+PACKAGE = Path(mcpgateway.__file__).parent
+BASE = dict(os.environ)
+
+
+def settings_models():
+    """Every BaseSettings subclass the package declares, imported from the files that declare one."""
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if "(BaseSettings)" in path.read_text(errors="replace"):
+            importlib.import_module(".".join(("mcpgateway", *path.relative_to(PACKAGE).with_suffix("").parts)))
+    found, pending = [], list(BaseSettings.__subclasses__())
+    while pending:
+        model = pending.pop()
+        pending += model.__subclasses__()
+        if model.__module__.startswith("mcpgateway") and model not in found:
+            found.append(model)
+    return sorted(found, key=lambda m: f"{m.__module__}.{m.__qualname__}")
+
+
+def env_names(model, name, field):
+    """The variables that set a field: its aliases as written, else the model's prefix + the name, upper case."""
+    alias = field.validation_alias or field.alias
+    if isinstance(alias, AliasChoices):
+        return [str(choice).upper() for choice in alias.choices if isinstance(choice, str)]
+    if alias:
+        return [str(alias).upper()]
+    return [(model.model_config.get("env_prefix", "") + name).upper()]
+
+
+def plain(value):
+    """A JSON-safe rendering of a resolved value."""
+    if isinstance(value, (SecretStr, SecretBytes)):
+        value = value.get_secret_value()
+    if isinstance(value, bytes):
+        value = value.decode(errors="replace")
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, (set, frozenset)):
+        value = sorted(value, key=str)
+    return json.loads(json.dumps(value, default=str))
+
+
+def env_value(value, field):
+    """How an operator writes a value: scalars as text, lists and dicts as JSON, lists the release parses itself (``NoDecode``) comma-separated."""
+    value = plain(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list) and any(m is NoDecode or isinstance(m, NoDecode) for m in field.metadata):
+        return ",".join(map(str, value))
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return str(value)
+
+
+def load(model, environment, refused, key=lambda name, variable: variable):
+    """The model read with ``environment`` (variable -> text) over the process's own; each variable it
+    refuses is taken out of ``environment`` into ``refused`` (under ``key(field, variable)``), with why."""
+    for _ in range(len(environment) + 1):
+        os.environ.clear()
+        os.environ.update(BASE)
+        os.environ.update(environment)
+        try:
+            return model()
+        except ValidationError as error:
+            for problem in error.errors():
+                name = str(problem["loc"][0]) if problem["loc"] else ""
+                for variable in env_names(model, name, model.model_fields[name]) if name in model.model_fields else []:
+                    if variable in environment:
+                        refused[key(name, variable)] = f"{environment.pop(variable)!r} refused: {problem['msg']}"
+    raise SystemExit(f"{model.__qualname__} refuses what it was given and says of no variable why")
+
+
+variables, environment, not_representable = {}, {}, {}
+for model in settings_models():
+    label = f"{model.__module__}.{model.__qualname__}"
+    defaults = model()
+    candidates, refused = {}, {}
+    for name, field in sorted(model.model_fields.items()):
+        value = getattr(defaults, name)
+        for variable in env_names(model, name, field):
+            variables.setdefault(variable, {"model": label, "field": name, "type": str(field.annotation).replace("typing.", ""), "default": plain(value)})
+        if value is None:
+            refused[name] = "default is None"
+        elif any(place in json.dumps(plain(value)) for place in (sys.prefix, os.environ["HOME"])):
+            refused[name] = "default depends on where the release is installed"
+        else:
+            candidates[name] = env_value(value, field)
+    read = load(model, {env_names(model, name, model.model_fields[name])[0]: text for name, text in candidates.items()}, refused, lambda name, variable: name)
+    for name, text in candidates.items():
+        if name in refused:
+            continue
+        if plain(getattr(read, name)) == plain(getattr(defaults, name)):
+            environment.setdefault(env_names(model, name, model.model_fields[name])[0], text)
+        else:
+            refused[name] = f"{text!r} reads back as {plain(getattr(read, name))!r}"
+    not_representable.update({env_names(model, name, model.model_fields[name])[0]: reason for name, reason in refused.items()})
+
+refused = {}
+if len(sys.argv) > 2:
+    carried = json.loads(Path(sys.argv[2]).read_text())
+    for model in settings_models():
+        load(model, dict(carried), refused)
+
+Path(sys.argv[1]).write_text(json.dumps({"variables": variables, "environment": environment, "not_representable": not_representable, "refused": refused}, indent=1, sort_keys=True))
