@@ -7,7 +7,7 @@ from typing import Any
 from behave import given, then, when
 
 from upgrade_suite.chain import chain
-from upgrade_suite.checks import completed_cleanly, interrupts_survived, ran_no_revision, walk_succeeded
+from upgrade_suite.checks import completed_cleanly, interrupts_survived, ran_no_revision, rolled_back_each_time, walk_succeeded
 from upgrade_suite.dataset import Dataset
 from upgrade_suite.schema import compare
 from upgrade_suite.snapshots import diff
@@ -66,9 +66,8 @@ def step_every_retry(context: Any) -> None:
 
 @then("an interrupted upgrade left the database at {release:Release}'s head every time")
 def step_left_at_old_head(context: Any, release: str) -> None:
-    head = context.lab.run.release(release).head
-    moved = [f"{o.revision}: left at {o.left_at} ({o.killed or 'finished before the kill'})" for o in context.lab.outcomes if o.left_at != [head]]
-    assert not moved, f"the interrupted upgrade was not rolled back to {head}:\n  " + "\n  ".join(moved)
+    lab = context.lab
+    lab.evidence.require("Interrupted upgrades rolled back", rolled_back_each_time(lab.outcomes, lab.run.release(release).head))
 
 
 @when("I walk {release:Release}'s migrations up and down one revision at a time")

@@ -155,6 +155,17 @@ def interrupts_survived(outcomes: list[Outcome]) -> Checklist:
     return result
 
 
+def rolled_back_each_time(outcomes: list[Outcome], head: str) -> Checklist:
+    """A killed upgrade left the old head (one transaction); a revision that changes nothing here is not a kill."""
+    result = Checklist(f"Every killed upgrade rolled back to {head}")
+    killed = [o for o in outcomes if o.killed]
+    result.check("upgrades were killed", bool(killed), f"{len(killed)} of {len(outcomes)} (the rest changed nothing on this engine: "
+                 + (", ".join(o.revision for o in outcomes if not o.killed) or "none") + ")")
+    for outcome in killed:
+        result.check(f"{outcome.revision} left at {head}", outcome.left_at == [head], f"left at {outcome.left_at}")
+    return result
+
+
 def walk_succeeded(steps: list[WalkStep], expected: int) -> Checklist:
     """Every revision went up and came back down; the first failure is named with its error."""
     result = Checklist(f"Revision walk, {expected} steps")

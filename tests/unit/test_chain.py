@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from upgrade_suite.chain import Outcome, WalkStep, chain
-from upgrade_suite.checks import interrupts_survived, walk_succeeded
+from upgrade_suite.checks import interrupts_survived, rolled_back_each_time, walk_succeeded
 from upgrade_suite.errors import SuiteError
 from upgrade_suite.migrations import AlembicRun
 from upgrade_suite.releases import Release, ReleaseSpec
@@ -65,3 +65,13 @@ def test_gateways_started_together_must_migrate_once_and_cleanly(tmp_path):
     assert not migrated_once(engine, ga, ["Running upgrade a -> head1", "Migration/Bootstrap failed: boom"]).ok
     assert refuses_newer_database("refused to run (exited)", []).ok
     assert not refuses_newer_database("started and reported healthy", ["Can't locate revision"]).ok
+
+
+def test_a_killed_upgrade_must_leave_the_old_head_and_one_never_killed_is_not_counted():
+    kept = Outcome("r1", "# suite: SIGKILL inside revision r1", ["old"], run(0), True)
+    moved = Outcome("r2", "# suite: SIGKILL inside revision r2", ["r1"], run(0), True)
+    untouched = Outcome("r3", "", ["new"], run(0), True)
+    assert rolled_back_each_time([kept, untouched], "old").ok
+    verdict = rolled_back_each_time([kept, moved], "old")
+    assert not verdict.ok and verdict.problems() == ["r2 left at old: left at ['r1']"]
+    assert not rolled_back_each_time([untouched], "old").ok  # nothing was killed: no verdict
