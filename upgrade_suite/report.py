@@ -31,6 +31,7 @@ HISTORY = "history.jsonl"
 # "broken"; the suite raises AssertionError only for a check on the gateway (Evidence.require,
 # ApiError, a failed Alembic run) and SuiteError (or an unexpected error) when it could not check.
 CATEGORIES = [
+    {"name": "Negative controls (tagged @negative-control, red by design: a check shown able to fail)", "statuses": ["failed"], "tag": "negative-control"},
     {"name": "Known product defects (tagged @product-defect, red on purpose)", "statuses": ["failed"], "tag": "product-defect"},
     {"name": "Product defects: a check on the gateway failed", "statuses": ["failed"]},
     {"name": "Suite or infrastructure errors: the suite could not run a check", "statuses": ["broken"]},

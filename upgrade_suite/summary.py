@@ -18,18 +18,21 @@ from .plan import place
 from .runbook import ENGINES
 
 # Worst first: the line of a case shows the worst verdict among its scenarios.
-VERDICTS = ("broken", "failed", "known defect", "passed", "skipped")
-_STYLES = {"broken": "bold yellow", "failed": "bold red", "known defect": "red", "passed": "green", "skipped": "dim"}
+VERDICTS = ("broken", "failed", "known defect", "red by design", "passed", "skipped")
+_STYLES = {"broken": "bold yellow", "failed": "bold red", "known defect": "red", "red by design": "magenta", "passed": "green", "skipped": "dim"}
 
 
 def verdict(status: str, exception: BaseException | None, tags: Iterable[str]) -> str:
     """A behave scenario's outcome in the report's terms (see the module docstring)."""
+    control = "negative-control" in set(tags)  # must be red: it proves a check can fail
     if status == "passed":
-        return "passed"
+        return "broken" if control else "passed"  # a control that passes means a check cannot see what it must
     if status in ("skipped", "untested"):
         return "skipped"
     if status != "failed" or (exception is not None and not isinstance(exception, AssertionError)):
         return "broken"  # behave's error, hook_error, cleanup_error, undefined: the suite, not the gateway
+    if control:
+        return "red by design"
     return "known defect" if "product-defect" in set(tags) else "failed"
 
 

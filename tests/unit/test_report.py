@@ -28,6 +28,7 @@ def test_the_environment_names_only_what_ran_with_its_heads_engines_and_drivers(
 def test_categories_split_known_defects_other_failures_and_suite_errors():
     rules = report.allure3_categories()
     assert [r["matchers"] for r in rules] == [
+        {"statuses": ["failed"], "labels": {"tag": "^negative-control$"}},
         {"statuses": ["failed"], "labels": {"tag": "^product-defect$"}},
         {"statuses": ["failed"]},
         {"statuses": ["broken"]},

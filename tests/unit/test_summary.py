@@ -14,6 +14,8 @@ def test_a_failed_check_is_failed_anything_else_broken():
     assert verdict("error", SuiteError("alembic program is missing"), ["UPG-01"]) == "broken"
     assert verdict("failed", KeyError("x"), ["UPG-01"]) == "broken"
     assert verdict("hook_error", None, ["UPG-01"]) == "broken"
+    assert verdict("failed", AssertionError("503s"), ["UPG-06", "negative-control"]) == "red by design"
+    assert verdict("passed", None, ["UPG-06", "negative-control"]) == "broken"  # the prober could not see the outage
     assert verdict("passed", None, []) == "passed"
     assert verdict("skipped", None, []) == "skipped"
 
