@@ -10,7 +10,7 @@ ARGS   ?=
 # negative controls (red by design, proving a check can fail) with TAGS=@negative-control.
 TAGS   ?= @sqlite and not @product-defect and not @negative-control
 
-.PHONY: bootstrap upgrade test unit bench flake runbook report clean docker-setup docker-teardown
+.PHONY: bootstrap upgrade test unit bench flake runbook report clean docker-setup docker-upgrade docker-teardown
 
 bootstrap: $(STAMP)
 
@@ -53,6 +53,10 @@ report: bootstrap $(ALLURE)
 ## A Docker engine for -D driver=docker: installs docker.io and debootstrap (apt) and starts dockerd when none answers.
 docker-setup:
 	sh tools/docker-engine.sh up
+
+## UPG-01, UPG-02 and UPG-04 with every gateway and Alembic run in containers (after make docker-setup).
+docker-upgrade: bootstrap
+	$(BIN)/behave features/upgrade.feature features/rollback.feature --tags="(@UPG-01 or @UPG-02 or @UPG-04) and not @product-defect" -D driver=docker $(ARGS)
 
 ## Stops the dockerd that docker-setup started (an engine it found running is left alone).
 docker-teardown:

@@ -12,9 +12,7 @@ directory and the embedded PostgreSQL's socket directory are bind-mounted where 
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -64,15 +62,6 @@ def bind_mounts(database_url: str, *directories: Path) -> dict[str, dict[str, st
     return {str(path.resolve()): {"bind": str(path.resolve()), "mode": "rw"} for path in paths}
 
 
-@dataclass(frozen=True)
-class OneOff:
-    """A one-off container as it ran (like a Kubernetes Job's pod)."""
-
-    exit_code: int
-    output: str
-    seconds: float
-
-
 class DockerEngine:
     """The run's engine: a client, the run's labels, one-off containers, and removal of the run's containers."""
 
@@ -90,11 +79,13 @@ class DockerEngine:
             user=f"{os.getuid()}:{os.getgid()}", labels=self.labels(role), detach=True, stdin_open=False,
         )
 
-    def run_once(self, image: str, command: list[str], environment: dict[str, str], mounts: dict[str, dict[str, str]], role: str, timeout: float, what: str) -> OneOff:
-        """Run a command in a new container of ``image`` to its end; the container is removed whatever happens."""
+    def run_once(self, image: str, command: list[str], environment: dict[str, str], mounts: dict[str, dict[str, str]], role: str, timeout: float, what: str) -> tuple[int, str]:
+        """Run a command in a new container of ``image`` to its end (like a Job's pod): its exit status and output.
+
+        The container is removed whatever happens, a timeout or an interrupt included.
+        """
         import requests.exceptions
 
-        started = time.monotonic()
         container = self.client.containers.run(**self.run_kwargs(image, command, environment, mounts, role))
         try:
             try:
@@ -102,7 +93,7 @@ class DockerEngine:
             except (requests.exceptions.ConnectionError, requests.exceptions.ReadTimeout):
                 raise SuiteError(f"{what} did not finish within migration_timeout={timeout:.0f} s") from None
             output = container.logs(stdout=True, stderr=True).decode(errors="replace")
-            return OneOff(int(status.get("StatusCode", -1)), output, time.monotonic() - started)
+            return int(status.get("StatusCode", -1)), output
         finally:
             container.remove(force=True, v=True)
 

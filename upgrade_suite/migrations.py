@@ -95,8 +95,8 @@ class ContainerMigrations(Migrations):
 
     def _execute(self, arguments: tuple[str, ...]) -> tuple[int, str]:
         mounts = bind_mounts(self.environment["DATABASE_URL"], self.workdir)
-        run = self.engine.run_once(
+        exit_code, output = self.engine.run_once(
             self.image, ["sh", "-c", _ALEMBIC_IN_IMAGE, "alembic", *arguments], container_environment(self.environment), mounts,
             f"migration alembic {' '.join(arguments)}", self.timeout, f"alembic {' '.join(arguments)} of {self.release.spec.label}",
         )
-        return run.exit_code, f"# suite: one-off container of {self.image}\n{run.output}"
+        return exit_code, f"# suite: one-off container of {self.image}\n{output}"
