@@ -6,14 +6,20 @@ first scenario builds the Debian base and the RC1 and GA images (about 2 minutes
 
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT, labelled_containers, run_behave, suite_processes
 from upgrade_suite import leftovers
-from upgrade_suite.engine import LABEL, PID_LABEL
-from upgrade_suite.images import BASE_IMAGE
+from upgrade_suite.config import SuiteConfig
+from upgrade_suite.docker_driver import DockerGateway
+from upgrade_suite.engine import LABEL, PID_LABEL, DockerEngine
+from upgrade_suite.errors import SuiteError
+from upgrade_suite.gateway import GatewaySecrets
+from upgrade_suite.images import BASE_IMAGE, GatewayImages
+from upgrade_suite.releases import PyPIReleases, ReleaseCache, resolve
 
 pytestmark = pytest.mark.integration
 
@@ -47,3 +53,18 @@ def test_containers_of_a_crashed_run_are_removed_by_the_next(docker_client, tmp_
         assert docker_client.containers.get(alive.id)  # a live run's containers are not touched
     finally:
         alive.remove(force=True)
+
+
+def test_a_gateway_container_that_dies_at_start_fails_at_once_with_its_log(docker_client, tmp_path: Path):
+    config = SuiteConfig.from_userdata({})
+    ga = ReleaseCache(config.cache_dir, 900).provision(resolve("GA", config.releases["GA"], PyPIReleases(config.cache_dir)))
+    engine = DockerEngine("run-test-dies-at-start", 60)
+    image = GatewayImages(engine.client, config.cache_dir, 900).image_for(ga)
+    gateway = DockerGateway(engine, image, ga, "bogus://nowhere", tmp_path / "gw", "gw", GatewaySecrets(), 120, 10)
+    started = time.monotonic()
+    with pytest.raises(SuiteError, match="exited with status") as error:
+        with gateway:
+            pass
+    assert time.monotonic() - started < 60, "a dead container must not cost the whole start timeout"
+    assert "bogus" in gateway.log_text(), error.value  # the container's output outlives it
+    assert labelled_containers(docker_client) == []
