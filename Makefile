@@ -54,9 +54,10 @@ report: bootstrap $(ALLURE)
 docker-setup:
 	sh tools/docker-engine.sh up
 
-## UPG-01, UPG-02 and UPG-04 with every gateway and Alembic run in containers (after make docker-setup).
+## UPG-01, UPG-02, UPG-04 and UPG-06 with every gateway, replica and Alembic run in containers (after make docker-setup).
 docker-upgrade: bootstrap
-	$(BIN)/behave features/upgrade.feature features/rollback.feature --tags="(@UPG-01 or @UPG-02 or @UPG-04) and not @product-defect" -D driver=docker $(ARGS)
+	$(BIN)/behave features/upgrade.feature features/rollback.feature features/rolling.feature -D driver=docker $(ARGS) \
+		--tags="(@UPG-01 or @UPG-02 or @UPG-04 or @UPG-06) and not @product-defect and not @negative-control and not @kubernetes"
 
 ## Stops the dockerd that docker-setup started (an engine it found running is left alone).
 docker-teardown:
