@@ -60,7 +60,7 @@ class SuiteRun:
         if config.driver == "docker":  # no engine: fail now, with how to start one
             self.docker = DockerEngine(self.work_root.name, config.timeouts.request * 2)
             self._images = GatewayImages(self.docker.client, config.cache_dir, config.timeouts.install)
-        self._image_tags: dict[str, str] = {}
+        self.image_tags: dict[str, str] = {}  # release key -> the image its gateways ran from (docker driver)
         for line in leftovers.clean(config.reports_dir / "work", docker=self.docker.client if self.docker else None).lines():
             console.print(f"[yellow]{line}[/yellow]")
         self.specs: dict[str, ReleaseSpec] = resolve_all(config.releases, config.resolved_at, PyPIReleases(config.cache_dir, config.timeouts.request))
@@ -89,9 +89,9 @@ class SuiteRun:
     def image(self, release: Release) -> str:
         """The container image of ``release`` (docker driver): upstream's, or built here once and cached."""
         assert self.docker is not None
-        if release.spec.key not in self._image_tags:
-            self._image_tags[release.spec.key] = self._images.image_for(release)
-        return self._image_tags[release.spec.key]
+        if release.spec.key not in self.image_tags:
+            self.image_tags[release.spec.key] = self._images.image_for(release)
+        return self.image_tags[release.spec.key]
 
     def gateway(self, release: Release, database_url: str, workdir: Path, name: str) -> Gateway:
         """A (not yet started) gateway of ``release`` run by the configured driver: the one place that picks it."""
@@ -251,6 +251,7 @@ class UpgradeScenario:
             alias: {
                 "version": r.version, "spec": r.spec.requirement, "kind": r.spec.kind, "alembic_head": r.alembic_heads,
                 "dependencies_as_of": r.spec.resolved_at, "python": r.info["python"], "venv": str(r.venv),
+                **({"image": self.run.image_tags[r.spec.key]} if r.spec.key in self.run.image_tags else {}),
             }
             for alias, r in self.releases.items()
         }
