@@ -1,6 +1,6 @@
 #!/bin/sh
-# A Docker engine for the docker driver: `up` installs docker.io (apt) and starts dockerd when no
-# engine answers; `down` stops only a dockerd that `up` started (its pid is recorded in $STATE).
+# A Docker engine for the docker driver: `up` installs debootstrap and docker.io (apt) when missing and
+# starts dockerd when no engine answers; `down` stops only a dockerd that `up` started (its pid is recorded in $STATE).
 # Debian's package does not start the service here (no init), so dockerd is launched by hand.
 set -eu
 STATE=${DOCKER_ENGINE_STATE:-/run/gateway-upgrade-suite-dockerd}
@@ -9,12 +9,16 @@ SOCKET=/var/run/docker.sock
 answers() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
 up() {
-    if answers; then echo "docker-setup: an engine already answers on $SOCKET (left as it is)"; return; fi
-    [ "$(id -u)" = 0 ] || { echo "docker-setup: run as root (installs docker.io and starts dockerd)" >&2; exit 1; }
-    if ! command -v dockerd >/dev/null || ! command -v debootstrap >/dev/null; then
+    need=""  # debootstrap makes the images' Debian base; docker.io only when no engine answers
+    command -v debootstrap >/dev/null || need="debootstrap"
+    answers || command -v dockerd >/dev/null || need="$need docker.io"
+    if [ -n "$need" ]; then
+        [ "$(id -u)" = 0 ] || { echo "docker-setup: run as root (installs with apt:$need)" >&2; exit 1; }
         apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io debootstrap >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
     fi
+    if answers; then echo "docker-setup: an engine already answers on $SOCKET (left as it is)"; return; fi
+    [ "$(id -u)" = 0 ] || { echo "docker-setup: run as root (starts dockerd)" >&2; exit 1; }
     mkdir -p "$STATE"
     setsid dockerd --host "unix://$SOCKET" --pidfile "$STATE/dockerd.pid" >"$STATE/dockerd.log" 2>&1 </dev/null &
     echo $! >"$STATE/started-by-suite"
