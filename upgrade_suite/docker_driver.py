@@ -31,7 +31,7 @@ class DockerGateway(Gateway):
         self.image = image
         self._engine = engine
         self._env = {**container_environment(gateway_environment(release, database_url, secrets_, workdir)), "GUNICORN_WORKERS": "1"}
-        self._mounts = bind_mounts(database_url, workdir)
+        self._mounts = bind_mounts(database_url)
         self._container = None
         self.container_id: str | None = None
 

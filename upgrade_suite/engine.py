@@ -22,8 +22,9 @@ from .errors import SuiteError
 LABEL = "gateway-upgrade-suite"
 PID_LABEL = "gateway-upgrade-suite.pid"
 SOCKET = "unix:///var/run/docker.sock"
-#: Set by the host's gateway_environment but the image has its own (its venv is /app/.venv).
-_HOST_ONLY = {"PATH"}
+#: Host paths of gateway_environment the container replaces: the image has its own venv on PATH, and
+#: a short HOME (gunicorn puts its control socket under it; a sandbox path exceeds AF_UNIX's 108 bytes).
+_CONTAINER_OVERRIDES = {"PATH": None, "HOME": "/tmp"}
 
 
 def unreachable_message(reason: str) -> str:
@@ -46,13 +47,14 @@ def connect(timeout: float = 60.0):
 
 
 def container_environment(environment: dict[str, str]) -> dict[str, str]:
-    """The process driver's environment, minus what only makes sense on the host."""
-    return {key: value for key, value in environment.items() if key not in _HOST_ONLY}
+    """The process driver's environment with the container's own PATH and HOME."""
+    merged = {**environment, **_CONTAINER_OVERRIDES}
+    return {key: value for key, value in merged.items() if value is not None}
 
 
-def bind_mounts(database_url: str, *directories: Path) -> dict[str, dict[str, str]]:
-    """Host directories a container needs at the same path: the database's and the given ones."""
-    paths = [Path(d) for d in directories]
+def bind_mounts(database_url: str) -> dict[str, dict[str, str]]:
+    """Host directories a container needs at the same path: the SQLite file's, or PostgreSQL's socket directory."""
+    paths: list[Path] = []
     parts = urlsplit(database_url)
     if parts.scheme.startswith("sqlite") and parts.path.startswith("//"):
         paths.append(Path(parts.path[1:]).parent)  # sqlite:////abs/path/gateway.db

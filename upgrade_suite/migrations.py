@@ -94,7 +94,7 @@ class ContainerMigrations(Migrations):
         self.image = image
 
     def _execute(self, arguments: tuple[str, ...]) -> tuple[int, str]:
-        mounts = bind_mounts(self.environment["DATABASE_URL"], self.workdir)
+        mounts = bind_mounts(self.environment["DATABASE_URL"])
         exit_code, output = self.engine.run_once(
             self.image, ["sh", "-c", _ALEMBIC_IN_IMAGE, "alembic", *arguments], container_environment(self.environment), mounts,
             f"migration alembic {' '.join(arguments)}", self.timeout, f"alembic {' '.join(arguments)} of {self.release.spec.label}",

@@ -10,11 +10,8 @@ from upgrade_suite.images import upstream_tag
 
 
 def test_sqlite_file_directory_is_mounted_at_the_same_path(tmp_path: Path):
-    mounts = bind_mounts(f"sqlite:///{tmp_path}/database/gateway.db", tmp_path / "gw")
-    assert mounts == {
-        str(tmp_path / "gw"): {"bind": str(tmp_path / "gw"), "mode": "rw"},
-        str(tmp_path / "database"): {"bind": str(tmp_path / "database"), "mode": "rw"},
-    }
+    mounts = bind_mounts(f"sqlite:///{tmp_path}/database/gateway.db")
+    assert mounts == {str(tmp_path / "database"): {"bind": str(tmp_path / "database"), "mode": "rw"}}
 
 
 def test_postgres_socket_directory_is_mounted_and_tcp_needs_nothing(tmp_path: Path):
@@ -23,9 +20,9 @@ def test_postgres_socket_directory_is_mounted_and_tcp_needs_nothing(tmp_path: Pa
     assert bind_mounts("postgresql://u:p@127.0.0.1:5432/db") == {}
 
 
-def test_container_keeps_the_gateway_environment_but_the_host_path():
-    environment = {"PATH": "/venv/bin:/usr/bin", "DATABASE_URL": "sqlite:////x.db", "HOME": "/sandbox"}
-    assert container_environment(environment) == {"DATABASE_URL": "sqlite:////x.db", "HOME": "/sandbox"}
+def test_container_keeps_the_gateway_environment_with_its_own_path_and_home():
+    environment = {"PATH": "/venv/bin:/usr/bin", "DATABASE_URL": "sqlite:////x.db", "HOME": "/work/reports/work/run-1/a-long-sandbox"}
+    assert container_environment(environment) == {"DATABASE_URL": "sqlite:////x.db", "HOME": "/tmp"}
 
 
 @pytest.mark.parametrize(
