@@ -10,7 +10,7 @@ ARGS   ?=
 # negative controls (red by design, proving a check can fail) with TAGS=@negative-control.
 TAGS   ?= @sqlite and not @product-defect and not @negative-control
 
-.PHONY: bootstrap upgrade test unit bench flake runbook report clean
+.PHONY: bootstrap upgrade test unit bench flake runbook report clean docker-setup docker-upgrade docker-teardown
 
 bootstrap: $(STAMP)
 
@@ -49,6 +49,19 @@ $(ALLURE):
 ## with the run's metadata, categories, history across runs, the runbook, and (with chromium) a screenshot.
 report: bootstrap $(ALLURE)
 	$(BIN)/python -m upgrade_suite.report reports $(ALLURE)
+
+## A Docker engine for -D driver=docker: installs docker.io and debootstrap (apt) and starts dockerd when none answers.
+docker-setup:
+	sh tools/docker-engine.sh up
+
+## UPG-01, UPG-02, UPG-04 and UPG-06 with every gateway, replica and Alembic run in containers (after make docker-setup).
+docker-upgrade: bootstrap
+	$(BIN)/behave features/upgrade.feature features/rollback.feature features/rolling.feature -D driver=docker $(ARGS) \
+		--tags="(@UPG-01 or @UPG-02 or @UPG-04 or @UPG-06) and not @product-defect and not @negative-control and not @kubernetes"
+
+## Stops the dockerd that docker-setup started (an engine it found running is left alone).
+docker-teardown:
+	sh tools/docker-engine.sh down
 
 unit: bootstrap
 	$(BIN)/pytest tests/unit $(ARGS)

@@ -74,7 +74,7 @@ def after_scenario(context: Any, scenario: Scenario) -> None:
         context.lab = None
     record_run(
         context.suite.config.reports_dir / "timings.jsonl",
-        {"scenario": scenario.name, "tags": sorted(scenario.effective_tags), "status": scenario.status.name, **measured, "seconds": round(scenario.duration, 3)},
+        {"scenario": scenario.name, "tags": sorted(scenario.effective_tags), "status": scenario.status.name, "driver": context.suite.config.driver, **measured, "seconds": round(scenario.duration, 3)},
     )
     keep = context.suite.config.keep
     if keep == "always" or (failed and keep == "on-failure"):

@@ -18,7 +18,7 @@ from .errors import SuiteError
 DEFAULT_RELEASES: dict[str, str] = {"RC1": "1.0.0rc1", "GA": "1.0.0", "0.9.x": "0.9.0"}
 
 KEEP_CHOICES = ("on-failure", "always", "never")
-DRIVER_CHOICES = ("process",)
+DRIVER_CHOICES = ("process", "docker")
 
 #: Userdata keys owned by other tools (allure-behave reads its own options from userdata).
 _FOREIGN_KEY_PREFIXES = ("AllureFormatter.",)

@@ -64,24 +64,23 @@ def gateway_environment(release: Release, database_url: str, secrets_: GatewaySe
     }
 
 
-class ProcessGateway:
-    """A gateway as a local process; a context manager that owns the process from start to stop."""
+class Gateway:
+    """What every driver shares: readiness judged on /health and /ready, the log, one retry on a taken port.
 
-    driver = "process"
+    A driver supplies ``_launch`` (start it on ``self.port``, set ``self._started_at``),
+    ``_exit_status`` (None while it runs) and ``stop`` (graceful, then forced; idempotent).
+    """
 
-    def __init__(
-        self, release: Release, database_url: str, workdir: Path, name: str, secrets_: GatewaySecrets,
-        start_timeout: float, stop_timeout: float, carried: Mapping[str, str] | None = None,
-    ) -> None:
+    driver = ""
+
+    def __init__(self, release: Release, workdir: Path, name: str, start_timeout: float, stop_timeout: float) -> None:
         self.release = release
         self.name = name
         self.workdir = workdir
         self.log_path = workdir / f"{name}.log"
-        # ``carried``: settings an operator kept from an older deployment; the suite's own win.
-        self._env = {**(carried or {}), **gateway_environment(release, database_url, secrets_, workdir)}
         self._start_timeout = start_timeout
         self._stop_timeout = stop_timeout
-        self._process: subprocess.Popen[bytes] | None = None
+        self._started_at = 0.0
         self.port = 0
         self.startup_seconds = 0.0
 
@@ -91,9 +90,9 @@ class ProcessGateway:
 
     @property
     def pid(self) -> int | None:
-        return self._process.pid if self._process else None
+        return None
 
-    def __enter__(self) -> ProcessGateway:
+    def __enter__(self) -> Gateway:
         try:
             self.start()
         except BaseException:
@@ -108,6 +107,7 @@ class ProcessGateway:
         """Launch and wait until ready; a port taken between choosing and binding gets one retry."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         for attempt in range(2):
+            self.port = free_port()
             self._launch()
             try:
                 self._wait_ready()
@@ -119,16 +119,17 @@ class ProcessGateway:
                 raise
 
     def _launch(self) -> None:
-        self.port = free_port()
-        command = [str(self.release.bin("mcpgateway")), "--host", "127.0.0.1", "--port", str(self.port)]
-        with self.log_path.open("ab") as log:
-            log.write(f"# suite: {' '.join(command)}\n".encode())
-            log.flush()
-            self._started_at = time.monotonic()
-            self._process = subprocess.Popen(
-                command, cwd=self.workdir, env=self._env, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
-            )
+        raise NotImplementedError
+
+    def _exit_status(self) -> int | None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def kill(self) -> None:
+        """Kill it at once, without a graceful stop (a node failure)."""
+        raise NotImplementedError
 
     def _wait_ready(self) -> None:
         wait_until(
@@ -139,10 +140,10 @@ class ProcessGateway:
         self.startup_seconds = time.monotonic() - self._started_at
 
     def _is_ready(self) -> bool:
-        assert self._process is not None
-        if self._process.poll() is not None:
+        status = self._exit_status()
+        if status is not None:
             raise SuiteError(
-                f"{self.release.spec.label} gateway exited with status {self._process.returncode} while starting: "
+                f"{self.release.spec.label} gateway exited with status {status} while starting: "
                 f"{self.log_tail(3)} (log: {self.log_path})"
             )
         try:
@@ -151,6 +152,55 @@ class ProcessGateway:
             return health.json().get("status") == "healthy" and ready.json().get("status") == "ready"
         except (httpx.HTTPError, ValueError):
             return False
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def log_since_launch(self) -> str:
+        """The log of the latest launch only (a restarted gateway appends to its log)."""
+        text = self.log_text()
+        return text[text.rfind("# suite: "):] if "# suite: " in text else text
+
+    def log_tail(self, lines: int) -> str:
+        return " | ".join(self.log_text().strip().splitlines()[-lines:])
+
+    def migration_failures(self) -> list[str]:
+        """Log lines saying the gateway's own migration failed: a gateway can look healthy without its schema."""
+        return [line for line in self.log_text().splitlines() if MIGRATION_FAILURE.search(line)]
+
+
+class ProcessGateway(Gateway):
+    """A gateway as a local process; a context manager that owns the process from start to stop."""
+
+    driver = "process"
+
+    def __init__(
+        self, release: Release, database_url: str, workdir: Path, name: str, secrets_: GatewaySecrets,
+        start_timeout: float, stop_timeout: float, carried: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(release, workdir, name, start_timeout, stop_timeout)
+        # ``carried``: settings an operator kept from an older deployment; the suite's own win.
+        self._env = {**(carried or {}), **gateway_environment(release, database_url, secrets_, workdir)}
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def _launch(self) -> None:
+        command = [str(self.release.bin("mcpgateway")), "--host", "127.0.0.1", "--port", str(self.port)]
+        with self.log_path.open("ab") as log:
+            log.write(f"# suite: {' '.join(command)}\n".encode())
+            log.flush()
+            self._started_at = time.monotonic()
+            self._process = subprocess.Popen(
+                command, cwd=self.workdir, env=self._env, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+
+    def _exit_status(self) -> int | None:
+        assert self._process is not None
+        return self._process.poll()
 
     def stop(self) -> None:
         """SIGTERM the process group, wait ``gateway_stop_timeout``, then SIGKILL it. Idempotent."""
@@ -170,21 +220,6 @@ class ProcessGateway:
         process = self._process  # the starting thread may clear it meanwhile
         if process is not None:
             _signal_group(process, signal.SIGKILL)
-
-    def log_since_launch(self) -> str:
-        """The log of the latest launch only (a restarted gateway appends to its log)."""
-        text = self.log_text()
-        return text[text.rfind("# suite: "):] if "# suite: " in text else text
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def log_tail(self, lines: int) -> str:
-        return " | ".join(self.log_text().strip().splitlines()[-lines:])
-
-    def migration_failures(self) -> list[str]:
-        """Log lines saying the gateway's own migration failed: a gateway can look healthy without its schema."""
-        return [line for line in self.log_text().splitlines() if MIGRATION_FAILURE.search(line)]
 
 
 def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:

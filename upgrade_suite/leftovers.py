@@ -5,7 +5,8 @@ embedded PostgreSQL's data directory (``/tmp/upgpg-*``) carries the suite's mark
 pid is gone did not tear down: its gateways (recognised by a working directory inside its work
 directory) are killed, its embedded PostgreSQL is stopped, and the directories are reported.
 Its sandboxes are kept: they are the only evidence of what happened. A run that ended normally
-(or was cleaned once) says so in its marker and is left alone.
+(or was cleaned once) says so in its marker and is left alone. Containers of the docker
+driver carry the run's label and pid (see ``engine``); those of a run whose pid is gone are removed.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import signal
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from .engine import LABEL, PID_LABEL, remove_labelled
 from .sandbox import MARKER
 
 PG_SCRATCH_GLOB = "upgpg-*"
@@ -36,11 +39,13 @@ class Leftovers:
     runs: list[Path] = field(default_factory=list)
     killed: list[str] = field(default_factory=list)
     postgres_stopped: list[Path] = field(default_factory=list)
+    containers: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = [f"leftover of a crashed run kept as evidence: {run}" for run in self.runs]
         out += [f"killed a process of a crashed run: {process}" for process in self.killed]
         out += [f"stopped the embedded PostgreSQL of a crashed run: {path}" for path in self.postgres_stopped]
+        out += [f"removed a container of a crashed run: {container}" for container in self.containers]
         return out
 
 
@@ -49,6 +54,10 @@ def _owner_alive(marker: Path) -> bool:
         pid = int(marker.read_text().split("pid=")[1].split()[0])
     except (OSError, IndexError, ValueError):
         return False
+    return pid_alive(pid)
+
+
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -71,9 +80,11 @@ def _processes_under(root: Path) -> list[tuple[int, str]]:
     return found
 
 
-def clean(work_root: Path, scratch_root: Path = Path("/tmp")) -> Leftovers:
-    """Kill what crashed runs under ``work_root`` left running; stop their embedded PostgreSQL."""
+def clean(work_root: Path, scratch_root: Path = Path("/tmp"), docker: Any = None) -> Leftovers:
+    """Kill what crashed runs under ``work_root`` left running; stop their embedded PostgreSQL; remove their containers."""
     report = Leftovers()
+    if docker is not None:
+        report.containers = remove_labelled(docker, LABEL, keep=lambda labels: labels.get(PID_LABEL, "").isdigit() and pid_alive(int(labels[PID_LABEL])))
     for run in sorted(work_root.glob("run-*")) if work_root.exists() else []:
         marker = run / MARKER
         if not marker.is_file() or CLOSED in marker.read_text() or _owner_alive(marker):

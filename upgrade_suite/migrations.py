@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .engine import DockerEngine, bind_mounts, container_environment
 from .errors import SuiteError
 from .releases import Release
 
@@ -49,8 +50,12 @@ class Migrations:
 
     def run(self, *arguments: str) -> AlembicRun:
         """Run ``alembic -c <release's ini> <arguments>``; never raises on a failed migration."""
-        command = [str(self.release.bin("alembic")), "-c", str(self.release.alembic_ini), *arguments]
         started = time.monotonic()
+        exit_code, output = self._execute(arguments)
+        return AlembicRun(self.release.spec.label, tuple(arguments), exit_code, output, time.monotonic() - started)
+
+    def _execute(self, arguments: tuple[str, ...]) -> tuple[int, str]:
+        command = [str(self.release.bin("alembic")), "-c", str(self.release.alembic_ini), *arguments]
         try:
             result = subprocess.run(
                 command, cwd=self.workdir, env=self.environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -64,7 +69,7 @@ class Migrations:
             raise SuiteError(
                 f"alembic {' '.join(arguments)} of {self.release.spec.label} did not finish within migration_timeout={self.timeout:.0f} s"
             ) from expired
-        return AlembicRun(self.release.spec.label, tuple(arguments), result.returncode, result.stdout, time.monotonic() - started)
+        return result.returncode, result.stdout
 
     def upgrade(self, target: str = "head") -> AlembicRun:
         return self.run("upgrade", target)
@@ -74,3 +79,24 @@ class Migrations:
 
     def current(self) -> AlembicRun:
         return self.run("current")
+
+
+#: Finds the release's own alembic.ini inside whatever image runs it (the venv's Python version varies).
+_ALEMBIC_IN_IMAGE = 'exec alembic -c "$(python -c "import mcpgateway, os; print(os.path.join(os.path.dirname(mcpgateway.__file__), \'alembic.ini\'))")" "$@"'
+
+
+class ContainerMigrations(Migrations):
+    """The same Alembic verbs, run as a one-off container of the release's image (like the chart's migration Job)."""
+
+    def __init__(self, release: Release, environment: dict[str, str], workdir: Path, timeout: float, engine: DockerEngine, image: str) -> None:
+        super().__init__(release, environment, workdir, timeout)
+        self.engine = engine
+        self.image = image
+
+    def _execute(self, arguments: tuple[str, ...]) -> tuple[int, str]:
+        mounts = bind_mounts(self.environment["DATABASE_URL"])
+        exit_code, output = self.engine.run_once(
+            self.image, ["sh", "-c", _ALEMBIC_IN_IMAGE, "alembic", *arguments], container_environment(self.environment), mounts,
+            f"migration alembic {' '.join(arguments)}", self.timeout, f"alembic {' '.join(arguments)} of {self.release.spec.label}",
+        )
+        return exit_code, f"# suite: one-off container of {self.image}\n{output}"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import OperationalError
 
-from .gateway import ProcessGateway
+from .gateway import Gateway
 
 #: An Alembic log line saying a revision starts; group 1 is the revision.
 RUNNING_REVISION = re.compile(r"Running upgrade \S* -> (\w+)")
@@ -44,7 +44,7 @@ class KilledReplica:
 
 
 def start_killing_the_migrator(
-    gateways: list[ProcessGateway], revision: str, attempt: Callable[[ProcessGateway], str],
+    gateways: list[Gateway], revision: str, attempt: Callable[[Gateway], str],
     stamped: Callable[[], list[str]], timeout: float, interval: float = 0.02,
 ) -> tuple[KilledReplica | None, list[str]]:
     """Start every gateway at once (each through ``attempt``, which says what it did) and SIGKILL the

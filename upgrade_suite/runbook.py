@@ -42,10 +42,13 @@ def steps(old: str, new: str, old_head: str) -> list[Step]:
 
 
 def measurements(records: list[dict]) -> dict[tuple[str, str], list[float]]:
-    """(engine tag, phase) -> every duration measured for it."""
+    """(engine tag, phase) -> every duration measured for it, by passed runs of the process driver.
+
+    The runbook's commands are the process driver's; a container's start is timed differently.
+    """
     found: dict[tuple[str, str], list[float]] = defaultdict(list)
     for record in records:
-        if record.get("status") != "passed":
+        if record.get("status") != "passed" or record.get("driver", "process") != "process":
             continue
         engine = next((tag for tag in ENGINES if tag in record["tags"]), "")
         for phase in record["phases"]:

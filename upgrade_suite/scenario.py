@@ -32,11 +32,14 @@ from .errors import SuiteError
 from .evidence import Evidence, Timings
 from . import leftovers
 from .expectations import expected_transformations
-from .gateway import GatewaySecrets, ProcessGateway, gateway_environment
+from .docker_driver import DockerGateway
+from .engine import DockerEngine
+from .gateway import Gateway, GatewaySecrets, ProcessGateway, gateway_environment
+from .images import GatewayImages
 from .mcp_fixture import McpServerFixture
 from .kubernetes import HelmRollout, image_tag
 from .replicas import KilledReplica, start_killing_the_migrator
-from .migrations import AlembicRun, Migrations
+from .migrations import AlembicRun, ContainerMigrations, Migrations
 from .prober import Prober, Window, to_csv
 from .rollout import Rollout, served_by_version
 from .releases import PyPIReleases, Release, ReleaseCache, ReleaseSpec, console, resolve_all, writable_cache
@@ -55,13 +58,18 @@ class SuiteRun:
     def __init__(self, config: SuiteConfig) -> None:
         self.config = config
         writable_cache(config.cache_dir)
-        for line in leftovers.clean(config.reports_dir / "work").lines():
+        self.work_root = config.reports_dir / "work" / f"run-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+        self.docker: DockerEngine | None = None
+        if config.driver == "docker":  # no engine: fail now, with how to start one
+            self.docker = DockerEngine(self.work_root.name, config.timeouts.request * 2)
+            self._images = GatewayImages(self.docker.client, config.cache_dir, config.timeouts.install)
+        self.image_tags: dict[str, str] = {}  # release key -> the image its gateways ran from (docker driver)
+        for line in leftovers.clean(config.reports_dir / "work", docker=self.docker.client if self.docker else None).lines():
             console.print(f"[yellow]{line}[/yellow]")
         self.specs: dict[str, ReleaseSpec] = resolve_all(config.releases, config.resolved_at, PyPIReleases(config.cache_dir, config.timeouts.request))
         self._cache = ReleaseCache(config.cache_dir, config.timeouts.install)
         self._releases: dict[str, Release] = {}
         self.secrets = GatewaySecrets()
-        self.work_root = config.reports_dir / "work" / f"run-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
         self.work_root.mkdir(parents=True, exist_ok=True)
         (self.work_root / ".gateway-upgrade-suite").write_text(f"pid={os.getpid()}\n")
         self._stack = ExitStack()
@@ -81,6 +89,27 @@ class SuiteRun:
         if alias not in self._releases:
             self._releases[alias] = self._cache.provision(self.specs[alias])
         return self._releases[alias]
+
+    def image(self, release: Release) -> str:
+        """The container image of ``release`` (docker driver): upstream's, or built here once and cached."""
+        assert self.docker is not None
+        if release.spec.key not in self.image_tags:
+            self.image_tags[release.spec.key] = self._images.image_for(release)
+        return self.image_tags[release.spec.key]
+
+    def gateway(self, release: Release, database_url: str, workdir: Path, name: str, carried: dict[str, str] | None = None) -> Gateway:
+        """A (not yet started) gateway of ``release`` run by the configured driver: the one place that picks it."""
+        timeouts = self.config.timeouts
+        if self.docker is not None:
+            return DockerGateway(self.docker, self.image(release), release, database_url, workdir, name, self.secrets,
+                                 timeouts.gateway_start, timeouts.gateway_stop, carried)
+        return ProcessGateway(release, database_url, workdir, name, self.secrets, timeouts.gateway_start, timeouts.gateway_stop, carried)
+
+    def migrations(self, release: Release, environment: dict[str, str], workdir: Path) -> Migrations:
+        """``release``'s Alembic: from its venv (process driver) or as a one-off container of its image (docker driver)."""
+        if self.docker is not None:
+            return ContainerMigrations(release, environment, workdir, self.config.timeouts.migration, self.docker, self.image(release))
+        return Migrations(release, environment, workdir, self.config.timeouts.migration)
 
     def mcp_server(self, wait: bool = True) -> McpServerFixture:
         """The run's MCP server fixture, started on first use (``wait=False``: launched, maybe not up yet)."""
@@ -122,7 +151,7 @@ class SuiteRun:
             directory = self.work_root / "fixtures" / f"{release.spec.alias}-{engine}-{dataset.fingerprint}"  # one database per dataset
             database = self._stack.enter_context(self.database(engine, directory))
             name = f"seed-{release.spec.alias}-{release.version}".replace(".", "_")
-            gateway = ProcessGateway(release, database.url_for(release), directory, name, self.secrets, self.config.timeouts.gateway_start, self.config.timeouts.gateway_stop)
+            gateway = self.gateway(release, database.url_for(release), directory, name)
             started = time.monotonic()
             self.mcp_server(wait=False)  # comes up while the gateway starts
             with gateway:
@@ -156,6 +185,9 @@ class SuiteRun:
         for scenario in reversed(self.open_scenarios):
             scenario.close()
         self._stack.close()
+        if self.docker is not None:  # each gateway and one-off removes its own; this catches what an interrupt cut short
+            for container in self.docker.remove_run():
+                console.print(f"[yellow]removed a container the run left: {container}[/yellow]")
         if self.work_root.exists():
             leftovers.mark_closed(self.work_root)
         kept = [p for p in self.work_root.iterdir() if p.name not in {".gateway-upgrade-suite", "mcp-server.log", "fixtures"}] if self.work_root.exists() else []
@@ -180,7 +212,7 @@ class Running:
     """A started gateway with an API client authenticated as the admin."""
 
     release: Release
-    gateway: ProcessGateway
+    gateway: Gateway
     api: GatewayApi
 
 
@@ -207,7 +239,7 @@ class UpgradeScenario:
         self.upgraded_to: Release | None = None
         self.migrated: tuple[dict[str, str], Snapshot] | None = None
         self.together: list[Running] = []
-        self.together_gateways: list[ProcessGateway] = []
+        self.together_gateways: list[Gateway] = []
         self.together_outcomes: list[str] = []
         self.killed: KilledReplica | None = None
         self.rolled_back_by_restore = False
@@ -227,6 +259,9 @@ class UpgradeScenario:
         if alias not in self.releases:
             with self.timings.phase(f"provision {alias}"):
                 self.releases[alias] = self.run.release(alias)
+            if self.run.docker is not None:
+                with self.timings.phase(f"image of {alias}"):
+                    self.run.image(self.releases[alias])
         return self.releases[alias]
 
     def versions(self) -> dict[str, dict[str, object]]:
@@ -235,6 +270,7 @@ class UpgradeScenario:
             alias: {
                 "version": r.version, "spec": r.spec.requirement, "kind": r.spec.kind, "alembic_head": r.alembic_heads,
                 "dependencies_as_of": r.spec.resolved_at, "python": r.info["python"], "venv": str(r.venv),
+                **({"image": self.run.image_tags[r.spec.key]} if r.spec.key in self.run.image_tags else {}),
             }
             for alias, r in self.releases.items()
         }
@@ -268,7 +304,7 @@ class UpgradeScenario:
         assert database is not None
         return gateway_environment(release, database.url_for(release), self.run.secrets, self.sandbox.path)
 
-    def _gateway(self, release: Release, database: Database | None = None, carried: dict[str, str] | None = None) -> ProcessGateway:
+    def _gateway(self, release: Release, database: Database | None = None, carried: dict[str, str] | None = None) -> Gateway:
         """A (not yet started) gateway of ``release`` on ``database`` (the scenario's by default), stopped with the scenario.
 
         ``carried``: settings kept from an older deployment, passed in its environment.
@@ -277,15 +313,12 @@ class UpgradeScenario:
         if database is None:
             raise SuiteError("a gateway needs a database first")
         name = f"{len(self.gateway_logs) + 1:02d}-{release.spec.alias}-{release.version}".replace(".", "_")
-        gateway = ProcessGateway(
-            release, database.url_for(release), self.sandbox.subdir(name), name, self.run.secrets,
-            self.config.timeouts.gateway_start, self.config.timeouts.gateway_stop, carried,
-        )
+        gateway = self.run.gateway(release, database.url_for(release), self.sandbox.subdir(name), name, carried)
         self.gateway_logs.append(gateway.log_path)
         self._stack.callback(gateway.stop)
         return gateway
 
-    def _connect(self, release: Release, gateway: ProcessGateway) -> Running:
+    def _connect(self, release: Release, gateway: Gateway) -> Running:
         with self.timings.phase(f"mint token ({release.spec.alias})"):
             token = self.run.token(release, self.environment(release))
         return Running(release, gateway, self._stack.enter_context(GatewayApi(gateway.url, token, self.config.timeouts.request)))
@@ -306,7 +339,7 @@ class UpgradeScenario:
         release = self.release(alias)
         gateways = [self._gateway(release) for _ in range(count)]
         with self.timings.phase(f"start {count} {release.spec.alias} gateways at once"), ThreadPoolExecutor(count) as pool:
-            list(pool.map(ProcessGateway.start, gateways))
+            list(pool.map(Gateway.start, gateways))
         self.together = [self._connect(release, gateway) for gateway in gateways]
         self.current = self.together[0]
         return self.together
@@ -350,7 +383,7 @@ class UpgradeScenario:
         gateway = self._gateway(release)
         return self._attempt_start(gateway, f"start {release.spec.alias} on the newer database"), gateway.migration_failures()
 
-    def _attempt_start(self, gateway: ProcessGateway, phase: str) -> str:
+    def _attempt_start(self, gateway: Gateway, phase: str) -> str:
         """Start a gateway whose refusal is a finding, not a suite error; what it did, in words."""
         try:
             with self.timings.phase(phase):
@@ -485,7 +518,7 @@ class UpgradeScenario:
 
     def migrations(self, release: Release, database: Database | None = None) -> Migrations:
         """``release``'s Alembic pointed at ``database`` (the scenario's by default)."""
-        return Migrations(release, self.environment(release, database), self.sandbox.path, self.config.timeouts.migration)
+        return self.run.migrations(release, self.environment(release, database), self.sandbox.path)
 
     def migrate(self, release: Release, database: Database | None, arguments: tuple[str, ...], phase: str, title: str) -> AlembicRun:
         """An Alembic step of a procedure: timed as ``phase``, attached as ``title``; a failed run fails the step."""
@@ -723,7 +756,7 @@ class UpgradeScenario:
             self.rollout.bring_up(self.release(alias), count)
         return self.rollout
 
-    def _start_replica(self, release: Release) -> ProcessGateway:
+    def _start_replica(self, release: Release) -> Gateway:
         gateway = self._gateway(release)
         gateway.start()
         return gateway

@@ -7,9 +7,12 @@ reports, sandboxes and processes are its own and can be inspected afterwards.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,6 +115,43 @@ def _read(path: Path) -> str:
         return path.read_text()
     except OSError:
         return ""
+
+
+def listening_gateway_port(workdir: Path, process: subprocess.Popen, port_pattern: str, timeout: float = 300) -> int:
+    """The port of the run's first GA gateway once it listens (for a rollout: once the roll began; its log's first line names the port)."""
+    from upgrade_suite.sandbox import port_is_listening
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "behave ended before a gateway started"
+        for log in (workdir / "reports" / "work").glob("run-*/*/??-GA-*/*.log"):
+            match = re.search(port_pattern, log.read_text(errors="replace"))
+            if match and port_is_listening(int(match.group(1))):
+                return int(match.group(1))
+        time.sleep(0.2)
+    raise AssertionError("no gateway started")
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[object]:
+    """A Docker engine set up as a user would (``make docker-setup``); a dockerd it started is stopped after."""
+    from upgrade_suite.engine import connect
+
+    script = ["sh", str(ROOT / "tools" / "docker-engine.sh")]
+    setup = subprocess.run([*script, "up"], capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
+    assert setup.returncode == 0, setup.stdout + setup.stderr
+    try:
+        yield connect()
+    finally:
+        if "started" in setup.stdout:
+            subprocess.run([*script, "down"], capture_output=True, timeout=120)
+
+
+def labelled_containers(client) -> list[str]:
+    """Every container carrying the suite's label, whichever run made it."""
+    from upgrade_suite.engine import LABEL
+
+    return [f"{c.short_id} {c.labels}" for c in client.containers.list(all=True, filters={"label": LABEL})]
 
 
 @pytest.fixture

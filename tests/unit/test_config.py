@@ -14,6 +14,10 @@ def test_defaults_are_the_plan_versions():
     assert config.driver == "process" and config.keep == "on-failure"
 
 
+def test_docker_driver_is_a_choice():
+    assert SuiteConfig.from_userdata({"driver": "docker"}, environ={}).driver == "docker"
+
+
 def test_alias_override_any_case():
     config = SuiteConfig.from_userdata({"ga": "1.0.7", "Rc1": "dist/x.whl"}, environ={})
     assert config.spec_for("GA") == "1.0.7"
@@ -40,7 +44,7 @@ def test_foreign_userdata_is_left_alone():
     [
         ({"gaa": "1.0.0"}, "-D gaa=... is not a setting of this suite"),
         ({"ga": " "}, "-D ga= is empty"),
-        ({"driver": "kubernetes"}, "-D driver=kubernetes is not a driver"),
+        ({"driver": "kubernetes"}, "-D driver=kubernetes is not a driver: use one of process, docker"),
         ({"keep": "sometimes"}, "-D keep=sometimes is not a choice"),
         ({"start_timeout": "5"}, "is not a timeout of this suite"),
         ({"gateway_start_timeout": "soon"}, "is not a number of seconds"),

@@ -3,8 +3,8 @@
 from upgrade_suite.runbook import render
 
 
-def record(engine: str, status: str, phases: dict[str, float]) -> dict:
-    return {"status": status, "tags": ["UPG-01", engine], "releases": {"RC1": "RC1 (1.0.0rc1)", "GA": "GA (1.0.0)"},
+def record(engine: str, status: str, phases: dict[str, float], driver: str = "process") -> dict:
+    return {"status": status, "driver": driver, "tags": ["UPG-01", engine], "releases": {"RC1": "RC1 (1.0.0rc1)", "GA": "GA (1.0.0)"},
             "heads": {"RC1": "x7h8i9j0k1l2"}, "phases": [{"phase": p, "seconds": s} for p, s in phases.items()]}
 
 
@@ -14,6 +14,7 @@ def test_median_and_max_per_engine_from_passed_runs_only():
         record("sqlite", "passed", {"alembic upgrade head (GA)": 3.0}),
         record("sqlite", "passed", {"alembic upgrade head (GA)": 2.0}),
         record("sqlite", "failed", {"alembic upgrade head (GA)": 99.0}),
+        record("sqlite", "passed", {"alembic upgrade head (GA)": 77.0}, driver="docker"),  # not the runbook's commands
         record("postgres", "passed", {"alembic upgrade head (GA)": 5.0}),
     ]
     text = render(records)
@@ -21,7 +22,7 @@ def test_median_and_max_per_engine_from_passed_runs_only():
     assert "upgrade head` | 2.00 s | 3.00 s | 3 |" in sqlite
     assert "upgrade head` | 5.00 s | 5.00 s | 1 |" in postgres
     assert "downgrade x7h8i9j0k1l2` | - | - | 0 |" in sqlite
-    assert "99.00" not in text
+    assert "99.00" not in text and "77.00" not in text
 
 
 def test_no_runs_no_invented_numbers():
