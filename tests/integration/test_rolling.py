@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 def test_recreate_is_caught_dropping_requests_and_helm_is_skipped_with_its_reason(workdir: Path, no_leftovers):
     run = run_behave(workdir, str(ROOT / "features" / "rolling.feature"), "--tags=@negative-control or @kubernetes")
     assert run.returncode != 0
-    assert "0 scenarios passed, 1 failed, 2 skipped" in run.output, run.output[-4000:]  # the gate's rolling scenario was not selected
+    assert "0 scenarios passed, 1 failed," in run.output, run.output[-4000:]  # the recreate; Helm is skipped (and counted with the unselected)
     assert "No request dropped:\n  no request failed:" in run.output and "-> 503" in run.output
     results = {r["name"]: r for r in (json.loads(p.read_text()) for p in (run.reports / "allure-results").glob("*-result.json"))}
     recreate = next(r for name, r in results.items() if name.startswith("Recreating"))
