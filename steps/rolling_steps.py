@@ -12,7 +12,6 @@ from upgrade_suite.database import stamped_revisions
 from upgrade_suite.dataset import Dataset
 from upgrade_suite.kubernetes import HelmRollout, image_tag, unavailable_reason
 from upgrade_suite.rollout import drained_gracefully, health_throughout, traffic_after_readiness, zero_downtime
-from upgrade_suite.prober import Window
 
 
 @given("{count:d} {release:Release} replicas with data behind a load balancer on {database:Database}")
@@ -52,8 +51,7 @@ def step_helm(context: Any, release: str) -> None:
 @then("no request was dropped")
 def step_no_drop(context: Any) -> None:
     lab = context.lab
-    start, end = lab.roll_window
-    lab.evidence.require("No request dropped", zero_downtime(lab.prober.records, Window.of("during the rollout", lab.prober.records, start, end)))
+    lab.evidence.require("No request dropped", zero_downtime(lab.prober.records, lab.during_roll))
 
 
 @then("every health check answered 200 throughout")

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .errors import SuiteError
 from .sandbox import MARKER, free_port
-from .waiting import wait_until
+from .waiting import stop_process, wait_until
 
 BACKEND = "gateways"
 
@@ -170,13 +170,7 @@ class HAProxyBalancer:
 
     def __exit__(self, *exc: object) -> None:
         process, self._process = self._process, None
-        if process is not None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process, grace=10)
         if self.socket_path.parent.name.startswith("upghap-"):
             shutil.rmtree(self.socket_path.parent, ignore_errors=True)
 

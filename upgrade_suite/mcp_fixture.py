@@ -10,7 +10,7 @@ from pathlib import Path
 from .errors import SuiteError
 from .probes.mcp_server import TOOLS
 from .sandbox import free_port, port_is_listening
-from .waiting import wait_until
+from .waiting import stop_process, wait_until
 
 
 class McpServerFixture:
@@ -62,10 +62,4 @@ class McpServerFixture:
 
     def __exit__(self, *exc: object) -> None:
         process, self._process = self._process, None
-        if process is not None:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process, grace=5)

@@ -13,6 +13,7 @@ so the checks can line up "who answered" with "who was admitted, drained, stoppe
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -63,6 +64,10 @@ class Rollout:
         now = time.monotonic()
         self.events.append((now, text))
         return now
+
+    def versions(self) -> dict[str, str]:
+        """Which release each slot ran: how the record's ``served_by`` reads as a version."""
+        return {s.name: s.release.spec.alias for s in self.slots}
 
     def live(self) -> list[Slot]:
         return [s for s in self.slots if not s.stopped_at]
@@ -165,11 +170,6 @@ def traffic_after_readiness(dispatches: list[Dispatch], slots: list[Slot], relea
     return result
 
 
-def served_by_version(records: list[ProbeRecord], slots: list[Slot]) -> dict[str, int]:
-    """How many requests each release answered (and how many the balancer answered itself)."""
-    version = {s.name: s.release.spec.alias for s in slots}
-    counts: dict[str, int] = {}
-    for r in records:
-        key = version.get(r.served_by, "no replica (balancer)")
-        counts[key] = counts.get(key, 0) + 1
-    return counts
+def served_by_version(records: list[ProbeRecord], versions: dict[str, str]) -> dict[str, int]:
+    """How many requests each release answered (``versions``: slot -> alias), and how many the balancer answered itself."""
+    return dict(Counter(versions.get(r.served_by, "no replica (balancer)") for r in records))

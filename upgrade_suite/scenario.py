@@ -246,6 +246,7 @@ class UpgradeScenario:
         self.rollout: Rollout | None = None
         self.prober: Prober | None = None
         self.roll_window = (0.0, 0.0)
+        self.during_roll: Window | None = None  # the prober's figures while the rollout ran
         self.kubernetes: HelmRollout | None = None
         self._answered: tuple[Running, AuthObservation] | None = None
         self.carried: CarriedStart | None = None
@@ -784,7 +785,7 @@ class UpgradeScenario:
         with self.timings.phase(f"{strategy} rollout to {release.spec.alias}"):
             self.rollout.roll(release, strategy, lambda: self.migrate(
                 release, None, ("upgrade", "head"), f"alembic upgrade head ({release.spec.alias})", f"alembic upgrade head ({release.spec.label})"))
-        self._finish_probing(started, self.rollout.events, {s.name: s.release.spec.alias for s in self.rollout.slots})
+        self._finish_probing(started, self.rollout.events, self.rollout.versions())
         self.current = self._connect(release, self.rollout.live()[-1].gateway)
 
     def helm_upgrade(self, target: str) -> None:
@@ -805,11 +806,11 @@ class UpgradeScenario:
         self.prober.wait_for(len(self.prober.snapshot()) + int(self.config.rollout.probe_rate * TAIL_SECONDS), self.config.timeouts.request + TAIL_SECONDS * 2)
         self.prober.stop()
         records, origin = self.prober.records, self.prober.started_at
-        windows = [Window.of("before the rollout", records, origin, started), Window.of("during the rollout", records, started, ended),
-                   Window.of("after the rollout", records, ended, self.prober.stopped_at)]
+        self.during_roll = Window.of("during the rollout", records, started, ended)
+        windows = [Window.of("before the rollout", records, origin, started), self.during_roll, Window.of("after the rollout", records, ended, self.prober.stopped_at)]
         self.evidence.attach("Probe summary", {
             "rate_per_s": self.config.rollout.probe_rate, "rollout_seconds": round(ended - started, 2), "windows": [vars(w) for w in windows],
-            "served_by_version": served_by_version(records, self.rollout.slots if self.rollout else []),
+            "served_by_version": served_by_version(records, versions),
             "events": [(round(at - origin, 3), text) for at, text in events], "cleanup_failures": self.prober.cleanup_failures,
         }, "json")
         self.evidence.attach("Probe record (every request)", to_csv(records, origin), "csv")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
@@ -20,3 +21,15 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str, interva
         retrying(condition)
     except RetryError:
         raise SuiteError(f"timed out after {timeout:.0f} s waiting for {what}") from None
+
+
+def stop_process(process: subprocess.Popen[bytes] | None, grace: float) -> None:
+    """SIGTERM a helper process the suite started, give it ``grace`` seconds, then SIGKILL it."""
+    if process is None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

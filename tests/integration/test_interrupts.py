@@ -2,6 +2,7 @@
 
 import signal
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,23 @@ from upgrade_suite.sandbox import port_is_listening
 pytestmark = pytest.mark.integration
 
 
+def interrupt_when_ga_listens(workdir: Path, args: tuple[str, ...], sig: signal.Signals, port_pattern: str, running: Callable[[], bool]) -> tuple[int, int, str]:
+    """Run behave, wait until its first GA gateway listens, check ``running()``, send ``sig``; its exit status, that port, the output."""
+    process = subprocess.Popen(
+        behave_command(*args), cwd=workdir, env=behave_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
+    )
+    try:
+        port = listening_gateway_port(workdir, process, port_pattern)
+        assert running()
+        process.send_signal(sig)
+        output, _ = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return process.returncode, port, output
+
+
 @pytest.mark.parametrize(
     ("sig", "driver"),
     [(signal.SIGINT, "process"), (signal.SIGTERM, "process"), (signal.SIGINT, "docker")],
@@ -19,20 +37,12 @@ pytestmark = pytest.mark.integration
 )
 def test_interrupted_run_leaves_nothing_running(workdir: Path, sig: signal.Signals, driver: str, request: pytest.FixtureRequest):
     docker = request.getfixturevalue("docker_client") if driver == "docker" else None
-    process = subprocess.Popen(
-        behave_command(str(ROOT / "features" / "upgrade.feature"), "--tags=@UPG-02 and @sqlite", "-D", f"driver={driver}"),
-        cwd=workdir, env=behave_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
-    )
-    try:
+    returncode, port, output = interrupt_when_ga_listens(
+        workdir, (str(ROOT / "features" / "upgrade.feature"), "--tags=@UPG-02 and @sqlite", "-D", f"driver={driver}"), sig,
         # The first log line names the port: "--port N" for a process, "PORT=N" for a container.
-        port = listening_gateway_port(workdir, process, r"(?:--port |PORT=)(\d+)")
-        assert labelled_containers(docker) if docker else suite_processes(workdir)
-        process.send_signal(sig)
-        output, _ = process.communicate(timeout=120)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode != 0, output
+        r"(?:--port |PORT=)(\d+)", lambda: bool(labelled_containers(docker) if docker else suite_processes(workdir)),
+    )
+    assert returncode != 0, output
     assert not suite_processes(workdir), output[-3000:]
     assert not (docker and labelled_containers(docker)), output[-3000:]
     assert not port_is_listening(port)
@@ -40,19 +50,11 @@ def test_interrupted_run_leaves_nothing_running(workdir: Path, sig: signal.Signa
 
 def test_ctrl_c_during_a_rollout_stops_replicas_balancer_and_prober(workdir: Path):
     """Interrupted while RC1 and GA replicas serve behind HAProxy under the prober's load."""
-    process = subprocess.Popen(
-        behave_command(str(ROOT / "features" / "rolling.feature"), "--tags=@upgrade"),
-        cwd=workdir, env=behave_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
+    returncode, port, output = interrupt_when_ga_listens(
+        workdir, (str(ROOT / "features" / "rolling.feature"), "--tags=@upgrade"), signal.SIGINT,
+        r"--port (\d+)", lambda: any("haproxy" in p for p in suite_processes(workdir)),
     )
-    try:
-        port = listening_gateway_port(workdir, process, r"--port (\d+)")
-        assert any("haproxy" in p for p in suite_processes(workdir))
-        process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=120)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode != 0, output
+    assert returncode != 0, output
     assert not suite_processes(workdir), output[-3000:]
     assert not port_is_listening(port)
     assert not embedded_postgres(workdir) and not balancer_sockets(workdir)

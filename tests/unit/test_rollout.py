@@ -89,9 +89,8 @@ def test_dispatch_times_come_from_haproxys_log_on_the_monotonic_clock():
 
 
 def test_requests_are_counted_per_version_and_the_record_is_csv():
-    slots = [Slot("slot1", RC1, None), Slot("slot2", GA, None)]
     records = [ok(0.1, "slot1"), ok(0.2, "slot2"), failed(0.3)]
-    assert served_by_version(records, slots) == {"RC1": 1, "GA": 1, "no replica (balancer)": 1}
+    assert served_by_version(records, {"slot1": "RC1", "slot2": "GA"}) == {"RC1": 1, "GA": 1, "no replica (balancer)": 1}
     lines = to_csv(records, origin=0.0).splitlines()
     assert lines[0] == "t_seconds,kind,status,latency_ms,queued_ms,served_by,error" and lines[3].startswith("0.300,health,503,")
 
