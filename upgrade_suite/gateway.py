@@ -38,6 +38,8 @@ class GatewaySecrets:
     admin_password: str = field(default_factory=lambda: f"Upg!{secrets.token_hex(8)}#9A")
     jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(48))
     encryption_secret: str = field(default_factory=lambda: secrets.token_urlsafe(48))
+    #: Releases from 1.1.0 refuse to start when a user password is shorter than 12 characters (GA's default is 8).
+    default_user_password: str = field(default_factory=lambda: f"Usr!{secrets.token_hex(8)}#7b")
 
 
 def gateway_environment(release: Release, database_url: str, secrets_: GatewaySecrets, home: Path) -> dict[str, str]:
@@ -53,6 +55,7 @@ def gateway_environment(release: Release, database_url: str, secrets_: GatewaySe
         "BASIC_AUTH_PASSWORD": secrets_.admin_password,
         "PLATFORM_ADMIN_EMAIL": secrets_.admin_email,
         "PLATFORM_ADMIN_PASSWORD": secrets_.admin_password,
+        "DEFAULT_USER_PASSWORD": secrets_.default_user_password,
         "AUTH_REQUIRED": "true",
         "EMAIL_AUTH_ENABLED": "true",
         "MCPGATEWAY_UI_ENABLED": "false",

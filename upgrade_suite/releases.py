@@ -13,6 +13,7 @@ import fcntl
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -284,7 +285,8 @@ def _introspect(python: Path, timeout: float) -> dict[str, object]:
     """Ask the installed release about itself (version, Alembic heads, model schema), once."""
     with tempfile.TemporaryDirectory(prefix="upgrade-suite-introspect-") as scratch:
         out = Path(scratch) / "info.json"
-        env = {"PATH": os.environ.get("PATH", ""), "HOME": scratch, "DATABASE_URL": f"sqlite:///{scratch}/probe.db"}
+        # Strong throwaway secrets: from 1.0.8 on, importing the settings refuses weak or default ones.
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": scratch, "DATABASE_URL": f"sqlite:///{scratch}/probe.db", **_probe_secrets()}
         result = subprocess.run(
             [str(python), str(_INTROSPECT), str(out)], cwd=scratch, env=env, capture_output=True, text=True, timeout=timeout
         )
@@ -292,6 +294,15 @@ def _introspect(python: Path, timeout: float) -> dict[str, object]:
             tail = " | ".join(result.stderr.strip().splitlines()[-3:])
             raise SuiteError(f"the installed release does not import ({tail}): its dependencies may need another -D <alias>_resolved_at")
         return json.loads(out.read_text())
+
+
+def _probe_secrets() -> dict[str, str]:
+    """Values every release accepts, so a probe that imports the settings is judged on the release, not on defaults."""
+    password = f"Probe!{secrets.token_hex(12)}#1a"
+    return {
+        "JWT_SECRET_KEY": secrets.token_urlsafe(48), "AUTH_ENCRYPTION_SECRET": secrets.token_urlsafe(48),
+        "BASIC_AUTH_PASSWORD": password, "PLATFORM_ADMIN_PASSWORD": password, "DEFAULT_USER_PASSWORD": password,
+    }
 
 
 @contextmanager
