@@ -78,6 +78,7 @@ class SuiteRun:
         self.fresh_schemas: dict[tuple[str, str], dict[str, str]] = {}
         self._tokens: dict[str, str] = {}
         self._fixtures: dict[tuple[str, str, str], SeededFixture] = {}
+        self._seed_failures: dict[tuple[str, str, str], AssertionError | SuiteError] = {}
         self._settings: dict[tuple[str, str], SettingsModel] = {}
         if config.postgres_url:
             self._postgres = self._stack.enter_context(PostgresServer(config.postgres_url))  # unreachable: fail now
@@ -147,18 +148,26 @@ class SuiteRun:
         """
         release = self.release(alias)
         key = (release.spec.key, engine, dataset.fingerprint)
+        if key in self._seed_failures:  # seeding failed earlier in this run: the same verdict, not a half-seeded copy
+            raise self._seed_failures[key]
         if key not in self._fixtures:
             directory = self.work_root / "fixtures" / f"{release.spec.alias}-{engine}-{dataset.fingerprint}"  # one database per dataset
-            database = self._stack.enter_context(self.database(engine, directory))
-            name = f"seed-{release.spec.alias}-{release.version}".replace(".", "_")
-            gateway = self.gateway(release, database.url_for(release), directory, name)
-            started = time.monotonic()
-            self.mcp_server(wait=False)  # comes up while the gateway starts
-            with gateway:
-                token = self.token(release, gateway_environment(release, database.url_for(release), self.secrets, directory))
-                with GatewayApi(gateway.url, token, self.config.timeouts.request) as api:
-                    manifest = seed(api, self.mcp_server().url, dataset, self.secrets.admin_password)
-                    before_api = api_snapshot(api)
+            with ExitStack() as owned:
+                database = owned.enter_context(self.database(engine, directory))
+                name = f"seed-{release.spec.alias}-{release.version}".replace(".", "_")
+                gateway = self.gateway(release, database.url_for(release), directory, name)
+                started = time.monotonic()
+                self.mcp_server(wait=False)  # comes up while the gateway starts
+                try:
+                    with gateway:
+                        token = self.token(release, gateway_environment(release, database.url_for(release), self.secrets, directory))
+                        with GatewayApi(gateway.url, token, self.config.timeouts.request) as api:
+                            manifest = seed(api, self.mcp_server().url, dataset, self.secrets.admin_password)
+                            before_api = api_snapshot(api)
+                except (AssertionError, SuiteError) as error:
+                    self._seed_failures[key] = error
+                    raise
+                self._stack.push(owned.pop_all())  # seeded: the run owns the database from now on
             self._fixtures[key] = SeededFixture(release, database, manifest, before_api, gateway.log_path, time.monotonic() - started)
         return self._fixtures[key]
 
