@@ -36,6 +36,9 @@ def step_services(context: Any) -> None:
     running = context.lab.current
     health = running.api.request("GET", "/health")
     result = services_functioning(running.api, context.lab.manifest.tool_names, running.gateway.migration_failures(), health)
+    legacy = running.api.legacy_paths()
+    if legacy:  # a finding to plan for (clients on the old paths), not a failure
+        context.lab.evidence.attach("Legacy REST paths still served", "\n".join(path.render() for path in legacy))
     context.lab.evidence.require(result.title, result)
 
 

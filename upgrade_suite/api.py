@@ -7,6 +7,7 @@ and read-back verbs, and a new kind is one line.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from dataclasses import dataclass
 from typing import Any
@@ -45,24 +46,28 @@ class Routes:
     """Where a release serves its REST API, read from its own OpenAPI document, not assumed.
 
     From 1.0.5 the REST API lives under ``/v1`` (the legacy paths still answer, with ``Sunset``
-    headers); earlier releases have no prefix. A path is served under ``/v1`` when the release
-    lists any path under ``/v1/<its first segment>``; ``/health``, ``/ready`` and ``/mcp/`` stay
-    where they were.
+    headers); earlier releases have no prefix, though GA already lists a few plugin paths under
+    ``/v1/tools/...``. So a path goes under ``/v1`` exactly when the release lists that path
+    (templates such as ``/v1/teams/{team_id}/members`` match) there; ``/health``, ``/ready`` and
+    ``/mcp/`` stay where they were.
     """
 
-    versioned: frozenset[str] = frozenset()
+    versioned: tuple[str, ...] = ()  # the OpenAPI path templates under /v1, as regular expressions
 
     PREFIX = "/v1"
 
     @classmethod
     def from_openapi(cls, document: dict[str, Any]) -> Routes:
-        parts = (path.split("/") for path in document.get("paths", {}))
-        return cls(frozenset(p[2] for p in parts if len(p) > 2 and p[1] == cls.PREFIX.strip("/") and p[2]))
+        templates = (p for p in document.get("paths", {}) if p.startswith(f"{cls.PREFIX}/"))
+        return cls(tuple(re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(t.rstrip("/"))) for t in templates))
 
     def path(self, path: str) -> str:
         """The path the release serves for ``path`` written as the legacy (unprefixed) one."""
-        segment = path.lstrip("/").split("/", 1)[0].split("?", 1)[0]
-        return f"{self.PREFIX}{path}" if segment in self.versioned and not path.startswith(f"{self.PREFIX}/") else path
+        if path.startswith(f"{self.PREFIX}/"):
+            return path
+        candidate = f"{self.PREFIX}{path}"
+        bare = candidate.split("?", 1)[0].rstrip("/")
+        return candidate if any(re.fullmatch(pattern, bare) for pattern in self.versioned) else path
 
 
 class ApiError(AssertionError):

@@ -67,6 +67,7 @@ class SuiteRun:
         for line in leftovers.clean(config.reports_dir / "work", docker=self.docker.client if self.docker else None).lines():
             console.print(f"[yellow]{line}[/yellow]")
         self.specs: dict[str, ReleaseSpec] = resolve_all(config.releases, config.resolved_at, PyPIReleases(config.cache_dir, config.timeouts.request))
+        console.print("Releases: " + ", ".join(spec.label for spec in self.specs.values()))  # latest is resolved once, here
         self._cache = ReleaseCache(config.cache_dir, config.timeouts.install)
         self._releases: dict[str, Release] = {}
         self.secrets = GatewaySecrets()

@@ -214,9 +214,15 @@ def _slugified(before: Any, after: Any) -> bool:
     return isinstance(before, str) and after == re.sub(r"[^a-z0-9]+", "-", before.lower()).strip("-")
 
 
+def _prefixed(before: Any, after: Any) -> bool:
+    """``bulk-resource-1`` -> ``bulk-gateway-0-bulk-resource-1``: the old value kept whole at the end."""
+    return isinstance(before, str) and isinstance(after, str) and after != before and after.endswith(before)
+
+
 #: How a declared transformation may move a value.
 RULES: dict[str, Any] = {
     "slugified": _slugified,
+    "gains a prefix (keeps the old value at its end)": _prefixed,
     "set from null": lambda before, after: before is None and after is not None,
     "moves forward in time": _later,
     "gains items (keeps all old ones)": _superset,
