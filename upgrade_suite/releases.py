@@ -30,9 +30,11 @@ from pathlib import Path
 
 import httpx
 from packaging.requirements import Requirement
+from packaging.version import Version
 from rich.console import Console
 from uv import find_uv_bin
 
+from .config import LATEST
 from .errors import SuiteError
 
 PACKAGE = "mcp-contextforge-gateway"
@@ -105,6 +107,13 @@ class PyPIReleases:
             if files and not all(f.get("yanked") for f in files)
         }
 
+    def latest(self) -> str:
+        """The newest final release (pre-releases, yanked and empty releases left out)."""
+        finals = [v for v in self.upload_times if not Version(v).is_prerelease]
+        if not finals:
+            raise SuiteError(f"PyPI lists no final release of {PACKAGE}: give -D latest=<version, wheel or source dir>")
+        return max(finals, key=Version)
+
     def resolution_date(self, version: str) -> str:
         """The midnight (UTC) after the version's upload: resolve its dependencies as of that day."""
         uploaded = self.upload_times[version]
@@ -113,7 +122,9 @@ class PyPIReleases:
 
 
 def resolve(alias: str, spec: str, index: PyPIReleases, resolved_at: str | None = None) -> ReleaseSpec:
-    """Turn ``1.0.0``, ``dist/x.whl`` or ``~/src/mcp-context-forge`` into a concrete ReleaseSpec."""
+    """Turn ``1.0.0``, ``latest``, ``dist/x.whl`` or ``~/src/mcp-context-forge`` into a concrete ReleaseSpec."""
+    if spec == LATEST:
+        spec = index.latest()
     path = Path(spec).expanduser()
     if spec.endswith(".whl"):
         if not path.is_file():
