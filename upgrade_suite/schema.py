@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, inspect
 
+from .database import Database
 from .errors import SuiteError
 from .releases import Release
 
@@ -143,3 +144,21 @@ def bootstrap_fresh(release: Release, environment: dict[str, str], workdir: Path
     if result.returncode != 0:
         raise SuiteError(f"{release.spec.label} bootstrap_db failed: {result.stdout.strip().splitlines()[-1:]}")
     return result.stdout
+
+
+def fresh_install(release: Release, database: Database, environment: dict[str, str], workdir: Path, timeout: float) -> dict[str, str]:
+    """The schema a fresh install of ``release`` creates in the empty ``database`` (``environment`` points at it).
+
+    One function for the scenarios' parity checks and for recording a baseline, so a baseline is
+    measured exactly as it is later judged.
+    """
+    bootstrap_fresh(release, environment, workdir, timeout)
+    with database.engine() as engine:
+        return describe(engine)
+
+
+def parity(database: Database, fresh: dict[str, str], release: Release) -> SchemaDiff:
+    """``database``'s schema against ``fresh``, the schema of a fresh install of ``release``."""
+    with database.engine() as engine:
+        migrated = describe(engine)
+    return compare(migrated, fresh, f"Schema of this database vs a fresh {release.spec.label} install ({database.label})")
