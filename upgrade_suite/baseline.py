@@ -83,11 +83,12 @@ def destination(request: Request, old_version: str, new_version: str) -> Baselin
 def header(old: Release, new: Release, request: Request) -> list[str]:
     """What the file says about itself: how it was measured, when, and that a person gave the reason."""
     return [
-        f"Known schema drift of {new.spec.label} from {old.spec.label}, on {request.engine}: an empty database given",
+        f"Known schema drift of {new.version} from {old.version} on {request.engine}: an empty database given",
         f"{old.version}'s bootstrap_db (create_all + stamp), then {new.version}'s alembic upgrade head, vs a fresh {new.version} install.",
         f"Recorded {time.strftime('%Y-%m-%d')} by `make baseline FROM={old.version} TO={new.version} DB={request.engine}` for a person",
         "to review and commit. One difference a line, then its reason; judge() refuses an entry without one.",
         "Any difference not listed fails the gate, and so does a listed one that no longer occurs.",
+        f"Installed: {old.spec.requirement} and {new.spec.requirement}, dependencies as of their release days.",
     ]
 
 
