@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from packaging.version import Version
 
+from .releases import public_version
 from .snapshots import Expectation, ExpectedLoss
 
 _OWNED = ("tools", "resources", "prompts", "servers", "gateways")
@@ -60,6 +61,9 @@ DECLARED: tuple[Declared, ...] = (
 
 
 def expected_transformations(old_version: str, new_version: str) -> list[Expectation | ExpectedLoss]:
-    """The declared transformations an upgrade from ``old_version`` to ``new_version`` may show."""
-    old, new = Version(old_version), Version(new_version)
+    """The declared transformations an upgrade from ``old_version`` to ``new_version`` may show.
+
+    A local build (``1.0.0+local``) makes exactly its base release's transformations, as old or new.
+    """
+    old, new = Version(public_version(old_version)), Version(public_version(new_version))
     return [d.expectation for d in DECLARED if d.applies(old, new)]

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import httpx
 from packaging.requirements import Requirement
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 from rich.console import Console
 from uv import find_uv_bin
 
@@ -145,9 +145,22 @@ def resolve(alias: str, spec: str, index: PyPIReleases, resolved_at: str | None 
     return ReleaseSpec(alias, "pypi", spec, f"{PACKAGE}=={spec}", spec, resolved_at or index.resolution_date(spec))
 
 
+def public_version(version: str) -> str:
+    """The release a build is based on: PEP 440's public version (``1.0.0+local`` -> ``1.0.0``).
+
+    A local label marks a rebuild of a release, not a new one: what is declared for the release
+    (its dependency date, its drift baseline, its intended transformations) holds for the build,
+    so only what the build itself changed shows.
+    """
+    try:
+        return Version(version).public
+    except InvalidVersion:
+        raise SuiteError(f"version {version!r} is not a PEP 440 version: cannot tell which release it is based on") from None
+
+
 def _base_date(alias: str, version: str, index: PyPIReleases) -> str:
     """A local build resolves like the PyPI release it is based on (``1.0.0+local`` -> ``1.0.0``)."""
-    base = version.split("+")[0]
+    base = public_version(version)
     if base not in index.upload_times:
         raise SuiteError(f"{alias}: version {version} has no PyPI release to date its dependencies: add -D {alias.lower()}_resolved_at=YYYY-MM-DD")
     return index.resolution_date(base)

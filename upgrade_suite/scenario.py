@@ -26,7 +26,7 @@ from .chain import Outcome, WalkStep, chain, interrupted_upgrade, walk
 from .checks import Checklist
 from .carryover import STARTED, CarriedStart, CarryOver, SettingsModel, compare_settings, read_settings, save_for_runbook
 from .config import SuiteConfig, canonical_alias
-from .database import Backup, Database, PostgresDatabase, PostgresServer, SqliteDatabase
+from .database import Backup, Database, PostgresServer, new_database
 from .dataset import Dataset, SeedManifest, create_marked, populate, seed
 from .errors import SuiteError
 from .evidence import Evidence, Timings
@@ -44,7 +44,7 @@ from .prober import Prober, Window, to_csv
 from .rollout import Rollout, served_by_version
 from .releases import PyPIReleases, Release, ReleaseCache, ReleaseSpec, console, resolve_all, writable_cache
 from .sandbox import Sandbox, remove_owned
-from .schema import SchemaDiff, bootstrap_fresh, compare, describe
+from .schema import SchemaDiff, bootstrap_fresh, compare, describe, fresh_install, parity
 from .snapshots import ExpectedLoss, Snapshot, SnapshotDiff, api_snapshot, diff, restricted, sql_snapshot
 from .timeline import timeline_png
 
@@ -131,11 +131,7 @@ class SuiteRun:
 
     def database(self, engine: str, directory: Path) -> Database:
         """A new, empty, suite-owned database object of ``engine`` (enter it to create it)."""
-        if engine == "sqlite":
-            return SqliteDatabase(directory)
-        if engine == "postgresql":
-            return PostgresDatabase(self.postgres(), directory)
-        raise SuiteError(f"database {engine!r} is not supported: use sqlite or postgresql")
+        return new_database(engine, directory, self.postgres)
 
     def has_seeded(self, release: Release, engine: str, dataset: Dataset) -> bool:
         return (release.spec.key, engine, dataset.fingerprint) in self._fixtures
@@ -739,9 +735,7 @@ class UpgradeScenario:
         if key not in self.run.fresh_schemas:
             with self.scratch_database(f"fresh-{release.spec.alias}") as scratch:
                 with self.timings.phase(f"fresh install of {release.spec.alias} for schema parity"):
-                    bootstrap_fresh(release, self.environment(release, scratch), self.sandbox.path, self.config.timeouts.migration)
-                with scratch.engine() as engine:
-                    self.run.fresh_schemas[key] = describe(engine)
+                    self.run.fresh_schemas[key] = fresh_install(release, scratch, self.environment(release, scratch), self.sandbox.path, self.config.timeouts.migration)
             cached.parent.mkdir(parents=True, exist_ok=True)
             cached.write_text(json.dumps(self.run.fresh_schemas[key], indent=1, sort_keys=True))
         return self.run.fresh_schemas[key]
@@ -750,10 +744,7 @@ class UpgradeScenario:
         """This database's schema against a fresh install of the release it is now at."""
         assert self.database is not None and self.current is not None
         release = self.current.release
-        fresh = self.fresh_schema(release)
-        with self.database.engine() as engine:
-            migrated = describe(engine)
-        return compare(migrated, fresh, f"Schema of this database vs a fresh {release.spec.label} install ({self.database.label})")
+        return parity(self.database, self.fresh_schema(release), release)
 
     # -- UPG-06: rolling upgrade -------------------------------------------------------------
     def replicas_with_data(self, alias: str, engine: str, count: int, dataset: Dataset) -> Rollout:
