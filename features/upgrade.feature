@@ -35,18 +35,31 @@ Feature: Version upgrade
     @current @sqlite
     Examples: Today's releases to the newest, SQLite
       | from  | to     | procedure                          | database |
-      | GA    | latest | with Alembic before starting it    | SQLite   |
-      | GA    | latest | by starting it on the old database | SQLite   |
       | 1.0.x | latest | with Alembic before starting it    | SQLite   |
       | 1.0.x | latest | by starting it on the old database | SQLite   |
 
     @current @postgres
     Examples: Today's releases to the newest, PostgreSQL
       | from  | to     | procedure                          | database   |
-      | GA    | latest | with Alembic before starting it    | PostgreSQL |
-      | GA    | latest | by starting it on the old database | PostgreSQL |
       | 1.0.x | latest | with Alembic before starting it    | PostgreSQL |
       | 1.0.x | latest | by starting it on the old database | PostgreSQL |
+
+    # Product finding: GA's data, services and new features come through to 1.1.0, but a GA
+    # database migrated to 1.1.0 is not 1.1.0's fresh schema (on SQLite, 150+ column defaults,
+    # types, foreign keys and uniques differ; migration_metadata is missing) and no person has
+    # signed a drift baseline for the pair: every difference is reported, red, until one is
+    # reviewed and recorded with `make baseline FROM=1.0.0 TO=1.1.0 ...`.
+    @current @sqlite @product-defect
+    Examples: GA to the newest, SQLite
+      | from | to     | procedure                          | database |
+      | GA   | latest | with Alembic before starting it    | SQLite   |
+      | GA   | latest | by starting it on the old database | SQLite   |
+
+    @current @postgres @product-defect
+    Examples: GA to the newest, PostgreSQL
+      | from | to     | procedure                          | database   |
+      | GA   | latest | with Alembic before starting it    | PostgreSQL |
+      | GA   | latest | by starting it on the old database | PostgreSQL |
 
   @UPG-03 @populated
   Scenario Outline: A fully populated <from> database upgrades to <to> with every row accounted for (<database>)
@@ -145,34 +158,43 @@ Feature: Version upgrade
       | release | database   |
       | latest  | PostgreSQL |
 
-  # Product defect: GA's own migrations do not produce GA's schema. An RC1 database migrated to GA
-  # differs from a fresh GA install in column lengths, server defaults and five indexes (see the
-  # baselines in upgrade_suite/baselines/). Kept red and out of the CI gate; the gate above still
-  # fails on any drift beyond the declared baseline.
-  @UPG-01 @schema-parity @product-defect
+  @UPG-01 @schema-parity
   Scenario Outline: A <from> database upgraded to <to> has exactly <to>'s fresh schema (<database>)
     Given a running <from> gateway with data on <database>
     When I perform the upgrade to <to> with Alembic before starting it
     Then the schema matches a fresh <to> install exactly
 
-    @sqlite
+    # Product defect: GA's own migrations do not produce GA's schema. An RC1 database migrated to GA
+    # differs from a fresh GA install in column lengths, server defaults and five indexes (see the
+    # baselines in upgrade_suite/baselines/); a GA database migrated to 1.1.0 differs from a fresh
+    # 1.1.0 in 150+ details. Kept red and out of the CI gate; the gate still fails on any drift
+    # beyond a declared baseline.
+    @sqlite @product-defect
     Examples: SQLite
-      | from | to | database |
-      | RC1  | GA | SQLite   |
+      | from | to     | database |
+      | RC1  | GA     | SQLite   |
 
-    @postgres
+    @postgres @product-defect
     Examples: PostgreSQL
-      | from | to | database   |
-      | RC1  | GA | PostgreSQL |
+      | from | to     | database   |
+      | RC1  | GA     | PostgreSQL |
+
+    @current @sqlite @product-defect
+    Examples: GA to the newest, SQLite
+      | from | to     | database |
+      | GA   | latest | SQLite   |
+
+    @current @postgres @product-defect
+    Examples: GA to the newest, PostgreSQL
+      | from | to     | database   |
+      | GA   | latest | PostgreSQL |
 
     @current @sqlite
-    Examples: Today's releases to the newest, SQLite
+    Examples: The last 1.0 release to the newest, SQLite
       | from  | to     | database |
-      | GA    | latest | SQLite   |
       | 1.0.x | latest | SQLite   |
 
     @current @postgres
-    Examples: Today's releases to the newest, PostgreSQL
+    Examples: The last 1.0 release to the newest, PostgreSQL
       | from  | to     | database   |
-      | GA    | latest | PostgreSQL |
       | 1.0.x | latest | PostgreSQL |
