@@ -57,16 +57,26 @@ Feature: Upgrade-day hazards
       | RC1  | GA | 3     | PostgreSQL |
 
     @current @sqlite
-    Examples: Today's releases to the newest, SQLite
+    Examples: The last 1.0 release to the newest, SQLite
       | from  | to     | count | database |
-      | GA    | latest | 2     | SQLite   |
       | 1.0.x | latest | 2     | SQLite   |
 
     @current @postgres
-    Examples: Today's releases to the newest, PostgreSQL
+    Examples: The last 1.0 release to the newest, PostgreSQL
       | from  | to     | count | database   |
-      | GA    | latest | 2     | PostgreSQL |
       | 1.0.x | latest | 2     | PostgreSQL |
+
+    # Product finding: GA -> latest migrates once and keeps the data, but the migrated schema is not
+    # latest's fresh schema and no drift baseline is signed for the pair (see upgrade.feature).
+    @current @sqlite @product-defect
+    Examples: GA to the newest, SQLite
+      | from | to     | count | database |
+      | GA   | latest | 2     | SQLite   |
+
+    @current @postgres @product-defect
+    Examples: GA to the newest, PostgreSQL
+      | from | to     | count | database   |
+      | GA   | latest | 2     | PostgreSQL |
 
   @upgrade @auth
   Scenario Outline: What <from>'s users hold keeps working on <to>, and what they revoked stays revoked (<procedure>, <database>)
