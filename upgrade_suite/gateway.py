@@ -64,6 +64,9 @@ def gateway_environment(release: Release, database_url: str, secrets_: GatewaySe
         # suite's MCP server fixture lives on loopback.
         "SSRF_ALLOW_LOCALHOST": "true",
         "LOG_LEVEL": "INFO",
+        # Its log reaches the file line by line: block-buffered, 1.1.0's two-revision upgrade was
+        # over before the suite saw "Running upgrade", so a kill "at a revision" came too late.
+        "PYTHONUNBUFFERED": "1",
     }
 
 
