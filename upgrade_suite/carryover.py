@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SuiteError
-from .releases import Release
+from .releases import Release, probe_secrets
 
 _PROBE = Path(__file__).with_name("probes") / "settings.py"
 
@@ -49,14 +49,34 @@ def read_settings(release: Release, timeout: float, carried: dict[str, str] | No
         out, asked = Path(scratch) / "settings.json", Path(scratch) / "carried.json"
         asked.write_text(json.dumps(carried or {}))
         environment = {"PATH": f"{release.venv / 'bin'}:/usr/bin:/bin", "HOME": scratch, "DATABASE_URL": "sqlite:///./probe.db"}
-        result = subprocess.run(
-            [str(release.python), str(_PROBE), str(out), str(asked)], cwd=scratch, env=environment,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
-        )
+        result = _run_probe(release, environment, out, asked, timeout)
+        strong: dict[str, str] = {}
+        if result.returncode != 0 and _REFUSES_OWN_DEFAULTS in result.stdout:
+            # From 1.0.8 the release refuses its own placeholder secrets: read it with strong ones, and
+            # report those variables as settings an operator must set, not as defaults to carry.
+            strong = probe_secrets()
+            result = _run_probe(release, {**environment, **strong}, out, asked, timeout)
         if result.returncode != 0 or not out.exists():
             raise SuiteError(f"reading {release.spec.label}'s settings models failed: {result.stdout.strip().splitlines()[-1:]}")
         data = json.loads(out.read_text())
+    for variable in strong:
+        data["environment"].pop(variable, None)
+        data["not_representable"][variable] = "this release refuses placeholder or weak secrets at import (it would not start on its defaults): an operator must set a strong value"
     return SettingsModel(release.spec.label, data["variables"], data["environment"], data["not_representable"], data["refused"])
+
+
+#: What a release from 1.0.8 raises at import when a secret or password is its placeholder or weak.
+_REFUSES_OWN_DEFAULTS = "SecurityConfigurationError"
+
+
+def _run_probe(release: Release, environment: dict[str, str], out: Path, asked: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(
+            [str(release.python), str(_PROBE), str(out), str(asked)], cwd=out.parent, env=environment,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired:
+        raise SuiteError(f"reading {release.spec.label}'s settings models took over {timeout:.0f} s (raise -D migration_timeout=)") from None
 
 
 @dataclass

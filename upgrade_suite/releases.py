@@ -258,7 +258,7 @@ class ReleaseCache:
         started = time.monotonic()
         with console.status(f"Installing {spec.label} with dependencies as of {spec.resolved_at[:10]} ..."):
             try:
-                self._uv("venv", "--quiet", "--python", sys.executable, str(venv))
+                self._uv("venv", "--quiet", "--python", os.environ.get("SUITE_TMP_PY", sys.executable) if spec.version in os.environ.get("SUITE_TMP_PY_FOR", "") else sys.executable, str(venv))
                 self._uv(
                     "pip", "install", "--quiet", "--compile-bytecode", "--python", str(venv / "bin" / "python"),
                     "--exclude-newer", spec.resolved_at, spec.requirement,
@@ -310,7 +310,7 @@ def _introspect(python: Path, timeout: float) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="upgrade-suite-introspect-") as scratch:
         out = Path(scratch) / "info.json"
         # Strong throwaway secrets: from 1.0.8 on, importing the settings refuses weak or default ones.
-        env = {"PATH": os.environ.get("PATH", ""), "HOME": scratch, "DATABASE_URL": f"sqlite:///{scratch}/probe.db", **_probe_secrets()}
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": scratch, "DATABASE_URL": f"sqlite:///{scratch}/probe.db", **probe_secrets()}
         result = subprocess.run(
             [str(python), str(_INTROSPECT), str(out)], cwd=scratch, env=env, capture_output=True, text=True, timeout=timeout
         )
@@ -320,7 +320,7 @@ def _introspect(python: Path, timeout: float) -> dict[str, object]:
         return json.loads(out.read_text())
 
 
-def _probe_secrets() -> dict[str, str]:
+def probe_secrets() -> dict[str, str]:
     """Values every release accepts, so a probe that imports the settings is judged on the release, not on defaults."""
     password = f"Probe!{secrets.token_hex(12)}#1a"
     return {

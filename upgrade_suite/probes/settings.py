@@ -98,6 +98,15 @@ def load(model, environment, refused, key=lambda name, variable: variable):
                 for variable in env_names(model, name, model.model_fields[name]) if name in model.model_fields else []:
                     if variable in environment:
                         refused[key(name, variable)] = f"{environment.pop(variable)!r} refused: {problem['msg']}"
+        except Exception as error:  # from 1.0.8 a weak secret is refused by a model validator, not per field
+            if type(error).__name__ != "SecurityConfigurationError":
+                raise
+            name = str(error).split(":", 1)[0].strip()
+            named = [v for v in env_names(model, name, model.model_fields[name]) if v in environment] if name in model.model_fields else []
+            if not named:
+                raise SystemExit(f"{model.__qualname__} refuses its environment: {str(error).splitlines()[0]}") from None
+            for variable in named:
+                refused[key(name, variable)] = f"{environment.pop(variable)!r} refused: {str(error).split('. ', 1)[0]}"
     raise SystemExit(f"{model.__qualname__} refuses what it was given and says of no variable why")
 
 
