@@ -121,6 +121,7 @@ def plan(cache_dir: Path, minor: str, timeout: float) -> DebianSource:
     suite, package = DEBIAN_SOURCES[minor]
     if shutil.which("apt-get") is None:
         raise SuiteError(f"building Python {minor} from Debian source needs apt-get, which this machine lacks")
+    check_toolchain(timeout, install=False)  # what is missing is said now, not minutes into the run
     apt = PrivateApt(cache_dir, suite, timeout)
     apt.update()
     return DebianSource(suite, package, apt.source_version(package))
@@ -133,12 +134,14 @@ def missing_packages(packages: Sequence[str] = BUILD_PACKAGES) -> list[str]:
     return [p for p in packages if p not in installed]
 
 
-def check_toolchain(timeout: float) -> None:
-    """A compiler, make and the -dev packages; as root, missing packages are installed from Debian's archive."""
+def check_toolchain(timeout: float, install: bool = True) -> None:
+    """A compiler, make and the -dev packages; as root (when ``install``), missing packages are installed from Debian's archive."""
     tools = [t for t in ("cc", "make", "dpkg-query") if shutil.which(t) is None]
     if tools:
         raise SuiteError(f"building Python from Debian source needs {', '.join(tools)}: run 'apt-get install build-essential'")
     missing = missing_packages()
+    if missing and os.geteuid() == 0 and not install:
+        return  # root: installed at build time, like haproxy (tools.py)
     if missing and os.geteuid() == 0:
         from .releases import console
 
@@ -169,12 +172,7 @@ def build(source: DebianSource, cache_dir: Path, timeout: float, jobs: int | Non
         log = scratch / "build.log"
         try:
             with _sigterm_as_interrupt(), console.status(f"Fetching Debian {source.suite}'s {source.package} {source.debian_version} source ...") as status:
-                apt = PrivateApt(cache_dir, source.suite, timeout)
-                (scratch / "src").mkdir()
-                fetched = apt.run("source", f"{source.package}={source.debian_version}", cwd=scratch / "src")
-                tree = next((p for p in (scratch / "src").iterdir() if p.is_dir()), None)
-                if fetched.returncode != 0 or tree is None:
-                    raise SuiteError(f"apt-get source {source.package} failed: {_last_line(fetched)}")
+                tree = fetch(source, cache_dir, scratch / "src", timeout)
                 timings["fetch"] = time.monotonic() - started
                 staging = scratch / "root"
                 steps = [
@@ -201,6 +199,16 @@ def build(source: DebianSource, cache_dir: Path, timeout: float, jobs: int | Non
         console.print(f"Built Python {source.version} from Debian source in {timings['total']:.0f} s "
                       f"(fetch {timings['fetch']:.1f} s, build {timings['build']:.0f} s) -> {final}")
         return timings
+
+
+def fetch(source: DebianSource, cache_dir: Path, destination: Path, timeout: float) -> Path:
+    """``apt-get source`` (unpacked with Debian's patches, which carry its security fixes) into ``destination``."""
+    destination.mkdir(parents=True)
+    fetched = PrivateApt(cache_dir, source.suite, timeout).run("source", f"{source.package}={source.debian_version}", cwd=destination)
+    tree = next((p for p in destination.iterdir() if p.is_dir()), None)
+    if fetched.returncode != 0 or tree is None:
+        raise SuiteError(f"apt-get source {source.package} failed: {_last_line(fetched)}")
+    return tree
 
 
 def _step(command: list[str], cwd: Path, log: Path, timeout: float, what: str) -> None:
