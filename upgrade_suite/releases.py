@@ -15,6 +15,7 @@ import fcntl
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -319,7 +320,7 @@ def _introspect(python: Path, timeout: float) -> dict[str, object]:
     """Ask the installed release about itself (version, Alembic heads, model schema), once."""
     with tempfile.TemporaryDirectory(prefix="upgrade-suite-introspect-") as scratch:
         out = Path(scratch) / "info.json"
-        env = {"PATH": os.environ.get("PATH", ""), "HOME": scratch, "DATABASE_URL": f"sqlite:///{scratch}/probe.db"}
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": scratch, "DATABASE_URL": f"sqlite:///{scratch}/probe.db", **_probe_secrets()}
         result = subprocess.run(
             [str(python), str(_INTROSPECT), str(out)], cwd=scratch, env=env, capture_output=True, text=True, timeout=timeout
         )
@@ -327,6 +328,12 @@ def _introspect(python: Path, timeout: float) -> dict[str, object]:
             tail = " | ".join(result.stderr.strip().splitlines()[-3:])
             raise SuiteError(f"the installed release does not import ({tail}): its dependencies may need another -D <alias>_resolved_at")
         return json.loads(out.read_text())
+
+
+def _probe_secrets() -> dict[str, str]:
+    """Strong throwaway secrets for the probe: 1.1.0 refuses to import with its placeholders
+    ("jwt_secret_key: unset placeholder (__REPLACE_ME__) rejected") or passwords under 12 chars."""
+    return {name: secrets.token_urlsafe(32) for name in ("JWT_SECRET_KEY", "AUTH_ENCRYPTION_SECRET", "PLATFORM_ADMIN_PASSWORD", "DEFAULT_USER_PASSWORD")}
 
 
 @contextmanager
