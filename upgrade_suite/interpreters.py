@@ -191,6 +191,9 @@ class Interpreters:
         if not path:
             tried.append(f"no Python {request} on PATH (pyenv shims left out) or in the cache ({_tail(result) or 'uv found none'})")
             return None
+        if Path(path).is_relative_to(self.pythons):
+            # uv reports bin/python3; the build recorded bin/python3.13 (its symlink target): one path, one venv key.
+            path = str(Path(path).resolve())
         version = python_version(path)
         where = "cached" if Path(path).is_relative_to(self.pythons) else "found"
         return Interpreter(path, version, f"{where}: {path} ({version})")

@@ -215,3 +215,18 @@ def test_missing_modules_name_the_debian_packages(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(debian_python.subprocess, "run", lambda *a, **k: completed("ssl\nlzma\n"))
     with pytest.raises(SuiteError, match=r"lacks ssl, lzma: run 'apt-get install libssl-dev liblzma-dev'"):
         debian_python._check_modules(tmp_path / "python3.13")
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="the suite runs on 3.11 here")
+def test_a_cached_build_keeps_the_path_and_key_it_was_built_with(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """uv finds the cache's bin/python3; the build route named bin/python3.13: both must give the same venv."""
+    source = debian_planned(monkeypatch)
+    bin_dir = tmp_path / "cache" / "pythons" / source.name / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "python3.13").write_text("")
+    (bin_dir / "python3").symlink_to("python3.13")
+    planned = FakeMachine(tmp_path, install_error="dns error").choose(NEW, "NEW=1.1.0")
+    cached = FakeMachine(tmp_path, found=str(bin_dir / "python3")).choose(NEW, "NEW=1.1.0")
+    assert cached.route == f"cached: {bin_dir / 'python3.13'} (3.13.5)"
+    spec = ReleaseSpec("NEW", "pypi", "1.1.0", "mcp-contextforge-gateway==1.1.0", "1.1.0", "2026-10-21T00:00:00Z", NEW)
+    assert ReleaseSpec(**{**spec.__dict__, "interpreter": planned}).key == ReleaseSpec(**{**spec.__dict__, "interpreter": cached}).key
