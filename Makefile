@@ -10,7 +10,7 @@ ARGS   ?=
 # negative controls (red by design, proving a check can fail) with TAGS=@negative-control.
 TAGS   ?= @sqlite and not @product-defect and not @negative-control
 
-.PHONY: bootstrap upgrade test unit bench flake runbook report clean docker-setup docker-upgrade docker-teardown
+.PHONY: bootstrap upgrade test unit baseline bench flake runbook report clean docker-setup docker-upgrade docker-teardown
 
 bootstrap: $(STAMP)
 
@@ -28,6 +28,12 @@ upgrade: bootstrap
 ## The tests: unit tests of the library, then the real behave runs (upgrade.feature, fault injection).
 test: bootstrap
 	$(BIN)/pytest $(ARGS)
+
+## Records the schema drift of FROM -> TO (versions) on DB=sqlite|postgresql for a person to review and commit, every
+## entry with REASON="why it is accepted" (required); FORCE=1 replaces an existing file, OUT=dir writes elsewhere. Runs never write one.
+baseline: bootstrap
+	$(BIN)/python -m upgrade_suite.baseline --from "$(FROM)" --to "$(TO)" --db "$(DB)" --reason "$$REASON" \
+		$(if $(filter 1 yes true,$(FORCE)),--force) $(if $(OUT),--out "$(OUT)")
 
 ## The suite's time beside the raw floor (bare gateway starts and Alembic), as ratios; JSON in reports/bench.
 bench: bootstrap

@@ -8,24 +8,24 @@ Feature: Rollback
   Alembic to RC1's head, computed from RC1's own migration scripts. Restoring the pre-upgrade
   backup is the last resort, and loses what was created on GA.
 
-  Scenario Outline: GA rolls back to RC1 <rollback> (<database>)
-    Given a running RC1 gateway with data on <database>
-    And it has been upgraded to GA with Alembic before starting it
-    And objects have been created on GA
-    When I roll back to RC1 <rollback>
-    Then RC1 serves again at its own Alembic head
-    And the objects created on GA are <fate>
+  Scenario Outline: <to> rolls back to <from> <rollback> (<database>)
+    Given a running <from> gateway with data on <database>
+    And it has been upgraded to <to> with Alembic before starting it
+    And objects have been created on <to>
+    When I roll back to <from> <rollback>
+    Then <from> serves again at its own Alembic head
+    And the objects created on <to> are <fate>
     And all existing data should be preserved
 
     @sqlite
     Examples: SQLite, backup restored
-      | rollback                            | fate | database |
-      | by restoring the pre-upgrade backup | lost | SQLite   |
+      | from | to | rollback                            | fate | database |
+      | RC1  | GA | by restoring the pre-upgrade backup | lost | SQLite   |
 
     @postgres
     Examples: PostgreSQL, backup restored
-      | rollback                            | fate | database   |
-      | by restoring the pre-upgrade backup | lost | PostgreSQL |
+      | from | to | rollback                            | fate | database   |
+      | RC1  | GA | by restoring the pre-upgrade backup | lost | PostgreSQL |
 
     # Product defect: GA's downgrade of revision b2d9c6e4f1a7 ("add explicit team and token
     # permissions") removes tokens.create/read/update/revoke from the team_admin role, although
@@ -33,10 +33,26 @@ Feature: Rollback
     # team admins can no longer manage their tokens. The data check names the role row.
     @sqlite @product-defect
     Examples: SQLite, Alembic downgrade
-      | rollback               | fate | database |
-      | with Alembic downgrade | kept | SQLite   |
+      | from | to | rollback               | fate | database |
+      | RC1  | GA | with Alembic downgrade | kept | SQLite   |
 
     @postgres @product-defect
     Examples: PostgreSQL, Alembic downgrade
-      | rollback               | fate | database   |
-      | with Alembic downgrade | kept | PostgreSQL |
+      | from | to | rollback               | fate | database   |
+      | RC1  | GA | with Alembic downgrade | kept | PostgreSQL |
+
+    @current @sqlite
+    Examples: From the newest back to today's releases, SQLite
+      | from  | to     | rollback                            | fate | database |
+      | GA    | latest | by restoring the pre-upgrade backup | lost | SQLite   |
+      | GA    | latest | with Alembic downgrade              | kept | SQLite   |
+      | 1.0.x | latest | by restoring the pre-upgrade backup | lost | SQLite   |
+      | 1.0.x | latest | with Alembic downgrade              | kept | SQLite   |
+
+    @current @postgres
+    Examples: From the newest back to today's releases, PostgreSQL
+      | from  | to     | rollback                            | fate | database   |
+      | GA    | latest | by restoring the pre-upgrade backup | lost | PostgreSQL |
+      | GA    | latest | with Alembic downgrade              | kept | PostgreSQL |
+      | 1.0.x | latest | by restoring the pre-upgrade backup | lost | PostgreSQL |
+      | 1.0.x | latest | with Alembic downgrade              | kept | PostgreSQL |

@@ -9,16 +9,25 @@ Feature: UPG-06 Rolling upgrade with zero downtime
   # one RC1 replica is drained and stopped, until every replica is GA. HAProxy stands for the
   # Service and its readiness probes; the prober records every request it sends through it.
   @upgrade @postgres
-  Scenario: RC1 replicas are rolled to GA one at a time without dropping a request (PostgreSQL)
-    Given 3 RC1 replicas with data behind a load balancer on PostgreSQL
+  Scenario Outline: <from> replicas are rolled to <to> one at a time without dropping a request (PostgreSQL)
+    Given 3 <from> replicas with data behind a load balancer on PostgreSQL
     And steady read traffic through the load balancer
-    When the replicas are replaced by GA ones with a rolling update
+    When the replicas are replaced by <to> ones with a rolling update
     Then no request was dropped
     And every health check answered 200 throughout
     And old replicas drained before they stopped
     And new replicas received traffic only after they were ready
-    And every replica runs GA on GA's database head
+    And every replica runs <to> on <to>'s database head
     And all existing data should be preserved
+
+    Examples: The plan's releases
+      | from | to |
+      | RC1  | GA |
+
+    @current
+    Examples: Today's releases to the newest
+      | from | to     |
+      | GA   | latest |
 
   # Product defect (intermittent: measured in 2 of 4 runs at 50 req/s): GA's migration runs in one
   # transaction while RC1 serves (the chart's pre-upgrade hook) and revision a7f3c9e1b2d4 alters

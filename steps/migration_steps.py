@@ -13,10 +13,10 @@ from upgrade_suite.schema import compare
 from upgrade_suite.snapshots import diff
 
 
-@given("a migration to {release:Release} that was partially applied on {database:Database}")
-def step_partially_applied(context: Any, release: str, database: str) -> None:
+@given("a migration from {old:Release} to {release:Release} that was partially applied on {database:Database}")
+def step_partially_applied(context: Any, old: str, release: str, database: str) -> None:
     lab = context.lab
-    lab.running_with_data("RC1", database, Dataset())
+    lab.running_with_data(old, database, Dataset())
     lab.stop_and_back_up()
     lab.partially_apply(release)
 

@@ -7,6 +7,7 @@ and read-back verbs, and a new kind is one line.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,35 @@ KINDS: dict[str, EntityKind] = {
 }
 
 
+@dataclass(frozen=True)
+class Routes:
+    """Where a release serves its REST API, read from its own OpenAPI document, not assumed.
+
+    From 1.0.5 the REST API lives under ``/v1`` (the legacy paths still answer, with ``Sunset``
+    headers); earlier releases have no prefix, though GA already lists a few plugin paths under
+    ``/v1/tools/...``. So a path goes under ``/v1`` exactly when the release lists that path
+    (templates such as ``/v1/teams/{team_id}/members`` match) there; ``/health``, ``/ready`` and
+    ``/mcp/`` stay where they were.
+    """
+
+    versioned: tuple[str, ...] = ()  # the OpenAPI path templates under /v1, as regular expressions
+
+    PREFIX = "/v1"
+
+    @classmethod
+    def from_openapi(cls, document: dict[str, Any]) -> Routes:
+        templates = (p for p in document.get("paths", {}) if p.startswith(f"{cls.PREFIX}/"))
+        return cls(tuple(re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(t.rstrip("/"))) for t in templates))
+
+    def path(self, path: str) -> str:
+        """The path the release serves for ``path`` written as the legacy (unprefixed) one."""
+        if path.startswith(f"{self.PREFIX}/"):
+            return path
+        candidate = f"{self.PREFIX}{path}"
+        bare = candidate.split("?", 1)[0].rstrip("/")
+        return candidate if any(re.fullmatch(pattern, bare) for pattern in self.versioned) else path
+
+
 class ApiError(AssertionError):
     """The gateway answered an API call with an error: a finding about the gateway, not the suite."""
 
@@ -67,16 +97,28 @@ def mint_token(release: Release, environment: dict[str, str], email: str, secret
 class GatewayApi:
     """Calls one gateway as a bearer of ``token`` (anonymously without one); error responses raise ``ApiError``."""
 
-    def __init__(self, base_url: str, token: str | None, timeout: float) -> None:
+    def __init__(self, base_url: str, token: str | None, timeout: float, routes: Routes | None = None) -> None:
         self.base_url = base_url
         self.token = token
         self.timeout = timeout
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._client = httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
+        self._routes = routes
+
+    @property
+    def routes(self) -> Routes:
+        """The release's REST layout, read once from its ``/openapi.json`` (none served: no prefix)."""
+        if self._routes is None:
+            try:
+                response = self._client.get("/openapi.json")
+            except httpx.HTTPError as error:
+                raise ApiError(f"GET /openapi.json failed: {error}") from None
+            self._routes = Routes.from_openapi(response.json()) if response.status_code == 200 else Routes()
+        return self._routes
 
     def bearer(self, token: str | None) -> GatewayApi:
         """The same gateway called as another bearer (a user's token) or anonymously (``None``); close it after."""
-        return GatewayApi(self.base_url, token, self.timeout)
+        return GatewayApi(self.base_url, token, self.timeout, self.routes)
 
     def close(self) -> None:
         self._client.close()
@@ -88,9 +130,12 @@ class GatewayApi:
         self.close()
 
     def response(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """One call, whatever it answers (a refusal can be the expected answer); ``ApiError`` if none came."""
+        """One call, whatever it answers (a refusal can be the expected answer); ``ApiError`` if none came.
+
+        ``path`` is written as the legacy path; it is sent where this release serves it.
+        """
         try:
-            return self._client.request(method, path, **kwargs)
+            return self._client.request(method, self.routes.path(path), **kwargs)
         except httpx.HTTPError as error:
             raise ApiError(f"{method} {path} failed: {error}") from None
 
@@ -98,7 +143,7 @@ class GatewayApi:
         """One call; the parsed JSON body, or ``ApiError`` naming the call and the gateway's answer."""
         response = self.response(method, path, **kwargs)
         if response.status_code >= 400:
-            raise ApiError(f"{method} {path} answered {response.status_code}: {response.text[:300]}")
+            raise ApiError(f"{method} {response.request.url.path} answered {response.status_code}: {response.text[:300]}")
         return response.json() if response.content else None
 
     def list(self, kind: str) -> list[dict[str, Any]]:
@@ -137,6 +182,23 @@ class GatewayApi:
     def delete(self, kind: str, object_id: str) -> None:
         self.request("DELETE", f"{KINDS[kind].path.rstrip('/')}/{object_id}")
 
+    def legacy_paths(self) -> list[LegacyPath]:
+        """Each entity kind's legacy path this release still answers beside its ``/v1`` one.
+
+        A finding to plan for, not a failure: clients on the old paths keep working today and stop
+        on the date the release announces (``Sunset``).
+        """
+        found = []
+        for spec in KINDS.values():
+            if self.routes.path(spec.path) == spec.path:
+                continue
+            try:
+                response = self._client.get(spec.path, params={"limit": 1})
+            except httpx.HTTPError as error:
+                raise ApiError(f"GET {spec.path} failed: {error}") from None
+            found.append(LegacyPath(spec.path, self.routes.path(spec.path), response.status_code, response.headers.get("sunset", ""), response.headers.get("deprecation", "")))
+        return found
+
     def rpc(self, method: str, params: dict[str, Any] | None = None) -> Any:
         """A JSON-RPC call over the MCP streamable-HTTP endpoint; the ``result``, or ``ApiError``."""
         payload = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}}
@@ -151,6 +213,22 @@ class GatewayApi:
         if "error" in message:
             raise ApiError(f"JSON-RPC {method} returned an error: {message['error']}")
         return message["result"]
+
+
+@dataclass(frozen=True)
+class LegacyPath:
+    """A legacy REST path and what the release answers on it."""
+
+    path: str
+    successor: str
+    status: int
+    sunset: str
+    deprecation: str
+
+    def render(self) -> str:
+        served = "still answers" if self.status < 400 else "no longer answers"
+        sunset = f", Sunset: {self.sunset}" if self.sunset else ", no Sunset header"
+        return f"GET {self.path} {served} ({self.status}{sunset}); the release serves it at {self.successor}"
 
 
 def _jsonrpc_message(response: httpx.Response) -> dict[str, Any]:

@@ -15,7 +15,10 @@ from pathlib import Path
 from .errors import SuiteError
 
 #: The suite's version aliases and the PyPI releases they mean unless overridden with ``-D``.
-DEFAULT_RELEASES: dict[str, str] = {"RC1": "1.0.0rc1", "GA": "1.0.0", "0.9.x": "0.9.0"}
+#: ``latest`` is resolved once at the start of a run: the newest final release on PyPI (today's upgrade
+#: target); ``1.0.x`` is the last release of the 1.0 line, where most deployments stand today.
+LATEST = "latest"
+DEFAULT_RELEASES: dict[str, str] = {"RC1": "1.0.0rc1", "GA": "1.0.0", "0.9.x": "0.9.0", "1.0.x": "1.0.9", "latest": LATEST}
 
 KEEP_CHOICES = ("on-failure", "always", "never")
 DRIVER_CHOICES = ("process", "docker")

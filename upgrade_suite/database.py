@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -308,3 +308,15 @@ class PostgresDatabase(_Reads):
         with self.engine() as engine, engine.begin() as connection:
             connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
         self._client("pg_restore", "--no-owner", "--exit-on-error", str(backup.path))
+
+
+def new_database(engine: str, directory: Path, server: Callable[[], PostgresServer]) -> Database:
+    """A new, empty, suite-owned database object of ``engine`` (enter it to create it).
+
+    ``server`` gives the PostgreSQL server, asked only when one is needed (an embedded one starts then).
+    """
+    if engine == "sqlite":
+        return SqliteDatabase(directory)
+    if engine == "postgresql":
+        return PostgresDatabase(server(), directory)
+    raise SuiteError(f"database {engine!r} is not supported: use sqlite or postgresql")

@@ -38,6 +38,8 @@ class GatewaySecrets:
     admin_password: str = field(default_factory=lambda: f"Upg!{secrets.token_hex(8)}#9A")
     jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(48))
     encryption_secret: str = field(default_factory=lambda: secrets.token_urlsafe(48))
+    #: Releases from 1.1.0 refuse to start when a user password is shorter than 12 characters (GA's default is 8).
+    default_user_password: str = field(default_factory=lambda: f"Usr!{secrets.token_hex(8)}#7b")
 
 
 def gateway_environment(release: Release, database_url: str, secrets_: GatewaySecrets, home: Path) -> dict[str, str]:
@@ -53,6 +55,7 @@ def gateway_environment(release: Release, database_url: str, secrets_: GatewaySe
         "BASIC_AUTH_PASSWORD": secrets_.admin_password,
         "PLATFORM_ADMIN_EMAIL": secrets_.admin_email,
         "PLATFORM_ADMIN_PASSWORD": secrets_.admin_password,
+        "DEFAULT_USER_PASSWORD": secrets_.default_user_password,
         "AUTH_REQUIRED": "true",
         "EMAIL_AUTH_ENABLED": "true",
         "MCPGATEWAY_UI_ENABLED": "false",
@@ -61,6 +64,9 @@ def gateway_environment(release: Release, database_url: str, secrets_: GatewaySe
         # suite's MCP server fixture lives on loopback.
         "SSRF_ALLOW_LOCALHOST": "true",
         "LOG_LEVEL": "INFO",
+        # Its log reaches the file line by line: block-buffered, 1.1.0's two-revision upgrade was
+        # over before the suite saw "Running upgrade", so a kill "at a revision" came too late.
+        "PYTHONUNBUFFERED": "1",
     }
 
 

@@ -32,9 +32,11 @@ from pathlib import Path
 
 import httpx
 from packaging.requirements import Requirement
+from packaging.version import InvalidVersion, Version
 from rich.console import Console
 from uv import find_uv_bin
 
+from .config import LATEST
 from .errors import SuiteError
 from .interpreters import Interpreter, Interpreters, source_requires_python, wheel_requires_python
 
@@ -135,6 +137,13 @@ class PyPIReleases:
             declared[version] = next((str(f["requires_python"]) for f in ordered if f.get("requires_python")), "")
         return declared
 
+    def latest(self) -> str:
+        """The newest final release (pre-releases, yanked and empty releases left out)."""
+        finals = [v for v in self.upload_times if not Version(v).is_prerelease]
+        if not finals:
+            raise SuiteError(f"PyPI lists no final release of {PACKAGE}: give -D latest=<version, wheel or source dir>")
+        return max(finals, key=Version)
+
     def resolution_date(self, version: str) -> str:
         """The midnight (UTC) after the version's upload: resolve its dependencies as of that day."""
         uploaded = self.upload_times[version]
@@ -143,7 +152,9 @@ class PyPIReleases:
 
 
 def resolve(alias: str, spec: str, index: PyPIReleases, resolved_at: str | None = None) -> ReleaseSpec:
-    """Turn ``1.0.0``, ``dist/x.whl`` or ``~/src/mcp-context-forge`` into a concrete ReleaseSpec."""
+    """Turn ``1.0.0``, ``latest``, ``dist/x.whl`` or ``~/src/mcp-context-forge`` into a concrete ReleaseSpec."""
+    if spec == LATEST:
+        spec = index.latest()
     path = Path(spec).expanduser()
     if spec.endswith(".whl"):
         if not path.is_file():
@@ -166,9 +177,22 @@ def resolve(alias: str, spec: str, index: PyPIReleases, resolved_at: str | None 
     return ReleaseSpec(alias, "pypi", spec, f"{PACKAGE}=={spec}", spec, resolved_at or index.resolution_date(spec), index.requires_python.get(spec, ""))
 
 
+def public_version(version: str) -> str:
+    """The release a build is based on: PEP 440's public version (``1.0.0+local`` -> ``1.0.0``).
+
+    A local label marks a rebuild of a release, not a new one: what is declared for the release
+    (its dependency date, its drift baseline, its intended transformations) holds for the build,
+    so only what the build itself changed shows.
+    """
+    try:
+        return Version(version).public
+    except InvalidVersion:
+        raise SuiteError(f"version {version!r} is not a PEP 440 version: cannot tell which release it is based on") from None
+
+
 def _base_date(alias: str, version: str, index: PyPIReleases) -> str:
     """A local build resolves like the PyPI release it is based on (``1.0.0+local`` -> ``1.0.0``)."""
-    base = version.split("+")[0]
+    base = public_version(version)
     if base not in index.upload_times:
         raise SuiteError(f"{alias}: version {version} has no PyPI release to date its dependencies: add -D {alias.lower()}_resolved_at=YYYY-MM-DD")
     return index.resolution_date(base)
@@ -320,6 +344,7 @@ def _introspect(python: Path, timeout: float) -> dict[str, object]:
     """Ask the installed release about itself (version, Alembic heads, model schema), once."""
     with tempfile.TemporaryDirectory(prefix="upgrade-suite-introspect-") as scratch:
         out = Path(scratch) / "info.json"
+        # Strong throwaway secrets: from 1.0.8 on, importing the settings refuses weak or default ones.
         env = {"PATH": os.environ.get("PATH", ""), "HOME": scratch, "DATABASE_URL": f"sqlite:///{scratch}/probe.db", **_probe_secrets()}
         result = subprocess.run(
             [str(python), str(_INTROSPECT), str(out)], cwd=scratch, env=env, capture_output=True, text=True, timeout=timeout
@@ -331,9 +356,12 @@ def _introspect(python: Path, timeout: float) -> dict[str, object]:
 
 
 def _probe_secrets() -> dict[str, str]:
-    """Strong throwaway secrets for the probe: 1.1.0 refuses to import with its placeholders
-    ("jwt_secret_key: unset placeholder (__REPLACE_ME__) rejected") or passwords under 12 chars."""
-    return {name: secrets.token_urlsafe(32) for name in ("JWT_SECRET_KEY", "AUTH_ENCRYPTION_SECRET", "PLATFORM_ADMIN_PASSWORD", "DEFAULT_USER_PASSWORD")}
+    """Values every release accepts, so a probe that imports the settings is judged on the release, not on defaults."""
+    password = f"Probe!{secrets.token_hex(12)}#1a"
+    return {
+        "JWT_SECRET_KEY": secrets.token_urlsafe(48), "AUTH_ENCRYPTION_SECRET": secrets.token_urlsafe(48),
+        "BASIC_AUTH_PASSWORD": password, "PLATFORM_ADMIN_PASSWORD": password, "DEFAULT_USER_PASSWORD": password,
+    }
 
 
 @contextmanager

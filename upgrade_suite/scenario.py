@@ -26,7 +26,7 @@ from .chain import Outcome, WalkStep, chain, interrupted_upgrade, walk
 from .checks import Checklist
 from .carryover import STARTED, CarriedStart, CarryOver, SettingsModel, compare_settings, read_settings, save_for_runbook
 from .config import SuiteConfig, canonical_alias
-from .database import Backup, Database, PostgresDatabase, PostgresServer, SqliteDatabase
+from .database import Backup, Database, PostgresServer, new_database
 from .dataset import Dataset, SeedManifest, create_marked, populate, seed
 from .errors import SuiteError
 from .evidence import Evidence, Timings
@@ -45,7 +45,7 @@ from .rollout import Rollout, served_by_version
 from .interpreters import Interpreters
 from .releases import PyPIReleases, Release, ReleaseCache, ReleaseSpec, console, resolve_all, writable_cache
 from .sandbox import Sandbox, remove_owned
-from .schema import SchemaDiff, bootstrap_fresh, compare, describe
+from .schema import SchemaDiff, bootstrap_fresh, compare, describe, fresh_install, parity
 from .snapshots import ExpectedLoss, Snapshot, SnapshotDiff, api_snapshot, diff, restricted, sql_snapshot
 from .timeline import timeline_png
 
@@ -71,6 +71,10 @@ class SuiteRun:
         interpreters = Interpreters(config.cache_dir, config.timeouts.install, given=config.python)
         self.specs: dict[str, ReleaseSpec] = resolve_all(config.releases, config.resolved_at, PyPIReleases(config.cache_dir, config.timeouts.request), interpreters)
         self._cache = ReleaseCache(config.cache_dir, config.timeouts.install, interpreters)
+        console.print("Releases: " + ", ".join(spec.label for spec in self.specs.values()))  # latest is resolved once, here
+        for spec in self.specs.values():
+            if spec.interpreter is not None and spec.interpreter.kind != "suite":
+                console.print(f"[dim]{spec.label} (Requires-Python {spec.requires_python}) runs on {spec.interpreter.route}[/dim]")
         self._releases: dict[str, Release] = {}
         self.secrets = GatewaySecrets()
         self.work_root.mkdir(parents=True, exist_ok=True)
@@ -81,6 +85,7 @@ class SuiteRun:
         self.fresh_schemas: dict[tuple[str, str], dict[str, str]] = {}
         self._tokens: dict[str, str] = {}
         self._fixtures: dict[tuple[str, str, str], SeededFixture] = {}
+        self._seed_failures: dict[tuple[str, str, str], AssertionError | SuiteError] = {}
         self._settings: dict[tuple[str, str], SettingsModel] = {}
         if config.postgres_url:
             self._postgres = self._stack.enter_context(PostgresServer(config.postgres_url))  # unreachable: fail now
@@ -132,11 +137,7 @@ class SuiteRun:
 
     def database(self, engine: str, directory: Path) -> Database:
         """A new, empty, suite-owned database object of ``engine`` (enter it to create it)."""
-        if engine == "sqlite":
-            return SqliteDatabase(directory)
-        if engine == "postgresql":
-            return PostgresDatabase(self.postgres(), directory)
-        raise SuiteError(f"database {engine!r} is not supported: use sqlite or postgresql")
+        return new_database(engine, directory, self.postgres)
 
     def has_seeded(self, release: Release, engine: str, dataset: Dataset) -> bool:
         return (release.spec.key, engine, dataset.fingerprint) in self._fixtures
@@ -150,18 +151,26 @@ class SuiteRun:
         """
         release = self.release(alias)
         key = (release.spec.key, engine, dataset.fingerprint)
+        if key in self._seed_failures:  # seeding failed earlier in this run: the same verdict, not a half-seeded copy
+            raise self._seed_failures[key]
         if key not in self._fixtures:
             directory = self.work_root / "fixtures" / f"{release.spec.alias}-{engine}-{dataset.fingerprint}"  # one database per dataset
-            database = self._stack.enter_context(self.database(engine, directory))
-            name = f"seed-{release.spec.alias}-{release.version}".replace(".", "_")
-            gateway = self.gateway(release, database.url_for(release), directory, name)
-            started = time.monotonic()
-            self.mcp_server(wait=False)  # comes up while the gateway starts
-            with gateway:
-                token = self.token(release, gateway_environment(release, database.url_for(release), self.secrets, directory))
-                with GatewayApi(gateway.url, token, self.config.timeouts.request) as api:
-                    manifest = seed(api, self.mcp_server().url, dataset, self.secrets.admin_password)
-                    before_api = api_snapshot(api)
+            with ExitStack() as owned:
+                database = owned.enter_context(self.database(engine, directory))
+                name = f"seed-{release.spec.alias}-{release.version}".replace(".", "_")
+                gateway = self.gateway(release, database.url_for(release), directory, name)
+                started = time.monotonic()
+                self.mcp_server(wait=False)  # comes up while the gateway starts
+                try:
+                    with gateway:
+                        token = self.token(release, gateway_environment(release, database.url_for(release), self.secrets, directory))
+                        with GatewayApi(gateway.url, token, self.config.timeouts.request) as api:
+                            manifest = seed(api, self.mcp_server().url, dataset, self.secrets.admin_password)
+                            before_api = api_snapshot(api)
+                except (AssertionError, SuiteError) as error:
+                    self._seed_failures[key] = error
+                    raise
+                self._stack.push(owned.pop_all())  # seeded: the run owns the database from now on
             self._fixtures[key] = SeededFixture(release, database, manifest, before_api, gateway.log_path, time.monotonic() - started)
         return self._fixtures[key]
 
@@ -734,9 +743,7 @@ class UpgradeScenario:
         if key not in self.run.fresh_schemas:
             with self.scratch_database(f"fresh-{release.spec.alias}") as scratch:
                 with self.timings.phase(f"fresh install of {release.spec.alias} for schema parity"):
-                    bootstrap_fresh(release, self.environment(release, scratch), self.sandbox.path, self.config.timeouts.migration)
-                with scratch.engine() as engine:
-                    self.run.fresh_schemas[key] = describe(engine)
+                    self.run.fresh_schemas[key] = fresh_install(release, scratch, self.environment(release, scratch), self.sandbox.path, self.config.timeouts.migration)
             cached.parent.mkdir(parents=True, exist_ok=True)
             cached.write_text(json.dumps(self.run.fresh_schemas[key], indent=1, sort_keys=True))
         return self.run.fresh_schemas[key]
@@ -745,10 +752,7 @@ class UpgradeScenario:
         """This database's schema against a fresh install of the release it is now at."""
         assert self.database is not None and self.current is not None
         release = self.current.release
-        fresh = self.fresh_schema(release)
-        with self.database.engine() as engine:
-            migrated = describe(engine)
-        return compare(migrated, fresh, f"Schema of this database vs a fresh {release.spec.label} install ({self.database.label})")
+        return parity(self.database, self.fresh_schema(release), release)
 
     # -- UPG-06: rolling upgrade -------------------------------------------------------------
     def replicas_with_data(self, alias: str, engine: str, count: int, dataset: Dataset) -> Rollout:

@@ -3,8 +3,10 @@
 Both schemas are read with SQLAlchemy's inspector and flattened into ``key -> description``
 (tables, columns with normalised type, nullability and default, primary keys, indexes, unique
 and foreign keys), so the diff is a list of plain lines a DBA can read. A release's known drift
-is declared as an exact baseline file per (from, to, engine): lines beyond it fail, and so do
-baseline lines that no longer occur (the baseline must be kept true).
+is declared as an exact baseline file per (from, to, engine), each entry with the reason a person
+gave (``make baseline`` writes it; a test run never does): lines beyond it fail, and so do baseline
+lines that no longer occur (the baseline must be kept true). A pair without a baseline reports all
+its differences; a local build is judged by its base release's file.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine, inspect
 
+from .database import Database
 from .errors import SuiteError
-from .releases import Release
+from .releases import Release, public_version
 
 BASELINES = Path(__file__).with_name("baselines")
 
@@ -95,39 +98,155 @@ def compare(migrated: dict[str, str], fresh: dict[str, str], title: str) -> Sche
     return result
 
 
+#: Between a baseline entry's difference and the reason a person gave for accepting it.
+REASON_MARK = "  # reason: "
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """Which declared-drift file judges an upgrade ``old_version -> new_version`` on ``engine``, and why that one.
+
+    Files are named by the public versions of both ends: a local build (``1.0.0+local``) is a rebuild
+    of its base release, judged against that release's declared drift, so only what the build
+    changed shows (looked up by its own version, it found no file and reported all of GA's drift).
+    """
+
+    old_version: str
+    new_version: str
+    engine: str
+    root: Path = BASELINES
+
+    @property
+    def old(self) -> str:
+        return public_version(self.old_version)
+
+    @property
+    def new(self) -> str:
+        return public_version(self.new_version)
+
+    @property
+    def path(self) -> Path:
+        return self.root / f"schema-drift-{self.old}-to-{self.new}-{self.engine}.txt"
+
+    @property
+    def pair(self) -> str:
+        return f"{self.old} → {self.new} on {self.engine}"
+
+    @property
+    def why(self) -> str:
+        """``1.0.0+local judged as 1.0.0`` for each end that is a local build; empty for two releases."""
+        return ", ".join(f"{v} judged as {public_version(v)}" for v in (self.old_version, self.new_version) if v != public_version(v))
+
+    @property
+    def record_command(self) -> str:
+        return f"make baseline FROM={self.old} TO={self.new} DB={self.engine}"
+
+
+@dataclass(frozen=True)
+class DriftEntry:
+    """One declared difference and the reason a person accepted it: no entry exists without one."""
+
+    line: str
+    reason: str
+
+    def render(self) -> str:
+        return f"{self.line}{REASON_MARK}{self.reason}"
+
+
+def read_baseline(path: Path) -> list[DriftEntry]:
+    """The entries of a baseline file; an entry without a reason is refused, naming the file and line.
+
+    A line nobody gave a reason for (hand-edited, or written by a tool) would hide drift no one
+    accepted, so the file is rejected rather than half-trusted.
+    """
+    entries = []
+    for number, raw in enumerate(path.read_text().splitlines(), 1):
+        if not raw.strip() or raw.startswith("#"):
+            continue
+        line, mark, reason = raw.partition(REASON_MARK)
+        if not mark or not reason.strip() or not line.strip():
+            raise SuiteError(f"{path}:{number}: a baseline entry without a reason (write '<difference>{REASON_MARK}<why>', or re-record it with make baseline): {raw[:120]}")
+        entries.append(DriftEntry(line, reason.strip()))
+    return entries
+
+
+def format_baseline(entries: list[DriftEntry], header: list[str]) -> str:
+    """A baseline file's text, ``# `` header lines then one entry per line: exactly what ``read_baseline`` reads back."""
+    for entry in entries:
+        if not entry.reason.strip() or "\n" in entry.reason or REASON_MARK in entry.line:
+            raise SuiteError(f"a baseline entry needs a one-line reason and a difference without {REASON_MARK.strip()!r}: {entry.line[:120]}")
+    return "".join(f"# {text}\n" for text in header) + "".join(entry.render() + "\n" for entry in sorted(entries, key=lambda e: e.line))
+
+
+@dataclass(frozen=True)
+class DriftProblem:
+    """A finding of the drift check, kept structured so other components can match on it."""
+
+    kind: str  # "new" | "gone" | "missing-baseline"
+    line: str  # the schema difference, as ``compare`` writes it
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.line}"
+
+
 @dataclass
 class DriftVerdict:
-    """A schema diff judged against the declared baseline of known drift."""
+    """A schema diff judged against the pair's declared drift (``declared`` is None: the pair has no baseline)."""
 
     diff: SchemaDiff
-    baseline_file: Path
-    known: list[str]
-    new: list[str]
-    gone: list[str]
+    baseline: Baseline
+    declared: list[DriftEntry] | None
+
+    @property
+    def known(self) -> list[DriftEntry]:
+        actual = set(self.diff.lines)
+        return [entry for entry in self.declared or [] if entry.line in actual]
+
+    @property
+    def new(self) -> list[str]:
+        declared = {entry.line for entry in self.declared or []}
+        return sorted(set(self.diff.lines) - declared)
+
+    @property
+    def gone(self) -> list[DriftEntry]:
+        actual = set(self.diff.lines)
+        return [entry for entry in self.declared or [] if entry.line not in actual]
+
+    def findings(self) -> list[DriftProblem]:
+        """Every difference when the pair declares no baseline; otherwise what is new and what is gone."""
+        if self.declared is None:
+            return [DriftProblem("missing-baseline", line) for line in sorted(self.diff.lines)]
+        return [DriftProblem("new", line) for line in self.new] + [DriftProblem("gone", entry.line) for entry in self.gone]
 
     @property
     def ok(self) -> bool:
-        return not self.new and not self.gone
+        return not self.findings()
 
     def problems(self) -> list[str]:
-        return [f"new drift: {line}" for line in self.new] + [f"declared drift no longer seen (update {self.baseline_file.name}): {line}" for line in self.gone]
+        return [str(problem) for problem in self.findings()]
+
+    @property
+    def title(self) -> str:
+        """The headline: which baseline judged and why that one, or that there is none and how to record it."""
+        base = self.baseline
+        why = f" ({base.why})" if base.why else ""
+        if self.declared is None:
+            if not self.diff.lines:
+                return f"no declared drift baseline for {base.pair}{why}, and none needed: the migrated schema matches a fresh install"
+            return (f"no declared drift baseline for {base.pair}{why}: all {len(self.diff.lines)} differences are reported; "
+                    f"after review, record them with `{base.record_command}`")
+        counts = f"{len(self.known)} declared seen, {len(self.new)} new, {len(self.gone)} no longer seen"
+        stale = f" (drop those entries, or re-record with `{base.record_command} FORCE=1`)" if self.gone else ""
+        return f"Schema drift of {base.pair} against {base.path.name}{why}: {counts}{stale}"
 
     def render(self) -> str:
-        out = [f"Baseline {self.baseline_file.name}: {len(self.known)} known difference(s) seen, {len(self.new)} new, {len(self.gone)} no longer seen"]
-        out += [f"  NEW  {line}" for line in self.new] + [f"  GONE {line}" for line in self.gone]
-        out += [f"  known {line}" for line in self.known]
-        return "\n".join(out)
+        out = [self.title, *(f"  {problem.kind.upper()}  {problem.line}" for problem in self.findings())]
+        return "\n".join(out + [f"  known  {entry.render()}" for entry in self.known])
 
 
-def baseline_path(old: Release, new: Release, engine_name: str) -> Path:
-    return BASELINES / f"schema-drift-{old.version}-to-{new.version}-{engine_name}.txt"
-
-
-def judge(diff: SchemaDiff, baseline: Path) -> DriftVerdict:
-    """Compare the diff with the baseline exactly (a missing baseline declares no drift)."""
-    declared = [line for line in baseline.read_text().splitlines() if line and not line.startswith("#")] if baseline.exists() else []
-    actual = set(diff.lines)
-    return DriftVerdict(diff, baseline, sorted(actual & set(declared)), sorted(actual - set(declared)), sorted(set(declared) - actual))
+def judge(diff: SchemaDiff, baseline: Baseline) -> DriftVerdict:
+    """Compare the diff with the pair's baseline exactly; without a baseline file every difference is a finding."""
+    return DriftVerdict(diff, baseline, read_baseline(baseline.path) if baseline.path.exists() else None)
 
 
 def bootstrap_fresh(release: Release, environment: dict[str, str], workdir: Path, timeout: float) -> str:
@@ -143,3 +262,21 @@ def bootstrap_fresh(release: Release, environment: dict[str, str], workdir: Path
     if result.returncode != 0:
         raise SuiteError(f"{release.spec.label} bootstrap_db failed: {result.stdout.strip().splitlines()[-1:]}")
     return result.stdout
+
+
+def fresh_install(release: Release, database: Database, environment: dict[str, str], workdir: Path, timeout: float) -> dict[str, str]:
+    """The schema a fresh install of ``release`` creates in the empty ``database`` (``environment`` points at it).
+
+    One function for the scenarios' parity checks and for recording a baseline, so a baseline is
+    measured exactly as it is later judged.
+    """
+    bootstrap_fresh(release, environment, workdir, timeout)
+    with database.engine() as engine:
+        return describe(engine)
+
+
+def parity(database: Database, fresh: dict[str, str], release: Release) -> SchemaDiff:
+    """``database``'s schema against ``fresh``, the schema of a fresh install of ``release``."""
+    with database.engine() as engine:
+        migrated = describe(engine)
+    return compare(migrated, fresh, f"Schema of this database vs a fresh {release.spec.label} install ({database.label})")

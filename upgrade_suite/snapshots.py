@@ -44,6 +44,7 @@ class Snapshot:
     source: str  # "sql" or "api"
     groups: dict[str, Rows]
     fields: dict[str, list[str]]
+    keys: dict[str, list[str]] = field(default_factory=dict)  # SQL: each table's primary key columns
 
     def counts(self) -> dict[str, int]:
         return {group: len(rows) for group, rows in sorted(self.groups.items())}
@@ -62,7 +63,7 @@ class Snapshot:
 def restricted(snapshot: Snapshot, to: Snapshot) -> Snapshot:
     """Only the rows whose keys ``to`` has: the user's data, not rows a migration generated with new ids."""
     groups = {group: {key: row for key, row in rows.items() if key in to.groups.get(group, {})} for group, rows in snapshot.groups.items()}
-    return Snapshot(snapshot.source, groups, snapshot.fields)
+    return Snapshot(snapshot.source, groups, snapshot.fields, snapshot.keys)
 
 
 def sql_snapshot(engine: Engine, skip: Iterable[str] = ("alembic_version",)) -> Snapshot:
@@ -70,14 +71,16 @@ def sql_snapshot(engine: Engine, skip: Iterable[str] = ("alembic_version",)) -> 
     inspector = inspect(engine)
     groups: dict[str, Rows] = {}
     fields: dict[str, list[str]] = {}
+    keys: dict[str, list[str]] = {}
     with engine.connect() as connection:
         for table in sorted(set(inspector.get_table_names()) - set(skip)):
             primary_key = inspector.get_pk_constraint(table).get("constrained_columns") or []
             result = connection.execute(text(f'SELECT * FROM "{table}"'))
             columns = list(result.keys())
             fields[table] = columns
+            keys[table] = primary_key
             groups[table] = _keyed((dict(zip(columns, map(_normal, row))) for row in result), primary_key)
-    return Snapshot("sql", groups, fields)
+    return Snapshot("sql", groups, fields, keys)
 
 
 def api_snapshot(api: GatewayApi) -> Snapshot:
@@ -211,9 +214,15 @@ def _slugified(before: Any, after: Any) -> bool:
     return isinstance(before, str) and after == re.sub(r"[^a-z0-9]+", "-", before.lower()).strip("-")
 
 
+def _prefixed(before: Any, after: Any) -> bool:
+    """``bulk-resource-1`` -> ``bulk-gateway-0-bulk-resource-1``: the old value kept whole at the end."""
+    return isinstance(before, str) and isinstance(after, str) and after != before and after.endswith(before)
+
+
 #: How a declared transformation may move a value.
 RULES: dict[str, Any] = {
     "slugified": _slugified,
+    "gains a prefix (keeps the old value at its end)": _prefixed,
     "set from null": lambda before, after: before is None and after is not None,
     "moves forward in time": _later,
     "gains items (keeps all old ones)": _superset,
@@ -232,6 +241,7 @@ class SnapshotDiff:
     hidden_rows: list[tuple[str, str, str]] = field(default_factory=list)
     added_rows: dict[str, int] = field(default_factory=dict)
     fields_not_compared: dict[str, list[str]] = field(default_factory=dict)
+    rekeyed: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
     rows_compared: int = 0
 
     @property
@@ -258,6 +268,9 @@ class SnapshotDiff:
             out += [f"  {change.render()}" for change in self.expected[:200]]
         if self.added_rows:
             out.append("Rows added by the new release: " + ", ".join(f"{g}+{n}" for g, n in sorted(self.added_rows.items())))
+        if self.rekeyed:
+            out.append("Primary keys the new release changed (rows matched by the old key, which it keeps):")
+            out += [f"  {group}: ({', '.join(old)}) -> ({', '.join(new)})" for group, (old, new) in sorted(self.rekeyed.items())]
         if self.fields_not_compared:
             out.append("Fields present on one side only (not compared):")
             out += [f"  {group}: {', '.join(names)}" for group, names in sorted(self.fields_not_compared.items())]
@@ -278,6 +291,11 @@ def diff(before: Snapshot, after: Snapshot, expectations: Iterable[Expectation |
                 result.lost_groups.append(group)
             continue
         after_rows = after.groups[group]
+        old_key, new_key = before.keys.get(group, []), after.keys.get(group, [])
+        if old_key and new_key and old_key != new_key and set(old_key) <= set(after.fields[group]):
+            # e.g. 1.1.0 gives email_users a surrogate id: the same users, found by their email.
+            after_rows = _keyed(after_rows.values(), old_key)
+            result.rekeyed[group] = (old_key, new_key)
         shared = [name for name in before.fields[group] if name in after.fields[group]]
         one_sided = sorted(set(before.fields[group]) ^ set(after.fields[group]))
         if one_sided:

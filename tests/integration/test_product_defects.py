@@ -21,7 +21,7 @@ RC1_DEFAULT_REFUSED = "it refused to run (exited); its log ends: token_expiry | 
 
 
 def test_known_defects_on_sqlite_are_still_red_for_their_reason(workdir: Path, no_leftovers):
-    run = run_behave(workdir, str(ROOT / "features"), "--tags=@product-defect and @sqlite")
+    run = run_behave(workdir, str(ROOT / "features"), "--tags=@product-defect and @sqlite and not @current")
     assert run.returncode != 0
     assert "0 scenarios passed, 5 failed" in run.output, run.output[-4000:]
     assert HALF_APPLIED_INDEX in run.output and UNIQUE_INDEX_MISSING in run.output  # a retried half-applied revision skips its index
@@ -33,7 +33,7 @@ def test_known_defects_on_sqlite_are_still_red_for_their_reason(workdir: Path, n
 
 def test_known_defects_on_postgres_are_still_red_for_their_reason(workdir: Path, no_leftovers):
     # Not the rolling write scenario: its deadlock happens in some runs only (see rolling.feature).
-    run = run_behave(workdir, str(ROOT / "features"), "--tags=@product-defect and @postgres and not @rolling")
+    run = run_behave(workdir, str(ROOT / "features"), "--tags=@product-defect and @postgres and not @rolling and not @current")
     assert run.returncode != 0
     assert "0 scenarios passed, 5 failed" in run.output, run.output[-4000:]
     assert MIGRATED_ONLY_INDEX in run.output

@@ -8,9 +8,9 @@ from upgrade_suite.config import DEFAULT_RELEASES, SuiteConfig, canonical_alias
 from upgrade_suite.errors import SuiteError
 
 
-def test_defaults_are_the_plan_versions():
+def test_defaults_are_the_plan_versions_and_todays():
     config = SuiteConfig.from_userdata({}, environ={"HOME": "/tmp"})
-    assert config.releases == {"RC1": "1.0.0rc1", "GA": "1.0.0", "0.9.x": "0.9.0"}
+    assert config.releases == {"RC1": "1.0.0rc1", "GA": "1.0.0", "0.9.x": "0.9.0", "1.0.x": "1.0.9", "latest": "latest"}
     assert config.driver == "process" and config.keep == "on-failure"
 
 

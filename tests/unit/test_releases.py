@@ -101,3 +101,12 @@ def test_unwritable_cache_is_reported(tmp_path: Path):
     blocker.write_text("")
     with pytest.raises(SuiteError, match="is not writable"):
         writable_cache(blocker / "cache")
+
+
+def test_latest_is_the_newest_final_release():
+    index = FakeIndex()
+    index.upload_times["1.1.0"] = datetime(2026, 10, 20, 12, 0, tzinfo=timezone.utc)
+    index.upload_times["1.2.0rc1"] = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+    index.upload_times["1.0.10"] = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)  # a later upload of an older line
+    spec = resolve("latest", "latest", index)
+    assert (spec.version, spec.requirement, spec.resolved_at) == ("1.1.0", "mcp-contextforge-gateway==1.1.0", "2026-10-21T00:00:00Z")

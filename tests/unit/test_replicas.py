@@ -76,8 +76,14 @@ def test_the_others_finishing_once_passes(engine):
 
 def test_a_kill_after_the_migration_finished_proves_nothing(engine):
     problems = migrated_once_after_kill(engine, FakeRelease, replace(KILLED, had_finished=True), [STARTED, STARTED], AFTER).problems()
-    assert problems == ["a gateway was killed while it migrated: " + replace(KILLED, had_finished=True).render()]
+    assert problems == ["a gateway was killed while it migrated (before the head was stamped): " + replace(KILLED, had_finished=True).render()]
     assert not migrated_once_after_kill(engine, FakeRelease, None, [STARTED, STARTED], AFTER).ok
+
+
+def test_a_kill_that_found_the_head_already_stamped_proves_nothing(engine):
+    """1.1.0's last revision can finish between the log line and the SIGKILL: nothing was interrupted."""
+    late = replace(KILLED, stamped_after_kill=[HEAD])
+    assert migrated_once_after_kill(engine, FakeRelease, late, [STARTED, STARTED], AFTER).problems()[0].startswith("a gateway was killed while it migrated (before the head was stamped)")
 
 
 def test_a_replica_that_stays_down_two_migrations_or_a_failure_are_named(engine):

@@ -5,7 +5,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from upgrade_suite.expectations import expected_transformations
-from upgrade_suite.snapshots import Expectation, Snapshot, diff, sql_snapshot
+from upgrade_suite.snapshots import Change, Expectation, Snapshot, diff, sql_snapshot
 
 
 def make_db(path: Path, extra_column: bool = False):
@@ -125,3 +125,33 @@ def test_a_declared_loss_hides_only_other_users_private_rows():
     result = diff(before, after, [hidden], viewer="admin@example.com")
     assert [key for _, key, _ in result.hidden_rows] == ["a"]
     assert result.problems() == ["api: tools row [b] was lost", "api: tools row [c] was lost"]
+
+
+def test_a_new_surrogate_key_matches_rows_by_the_old_key(tmp_path: Path):
+    """1.1.0 gives email_users an ``id`` primary key; the admin's row is the same row, found by email."""
+    old = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    new = create_engine(f"sqlite:///{tmp_path / 'new.db'}")
+    with old.begin() as connection:
+        connection.execute(text("CREATE TABLE email_users (email TEXT PRIMARY KEY, full_name TEXT)"))
+        connection.execute(text("INSERT INTO email_users VALUES ('admin@example.com', 'Admin'), ('u@example.com', 'User')"))
+    with new.begin() as connection:
+        connection.execute(text("CREATE TABLE email_users (email TEXT, full_name TEXT, id TEXT PRIMARY KEY)"))
+        connection.execute(text("INSERT INTO email_users VALUES ('admin@example.com', 'Admin', 'a1'), ('u@example.com', 'Someone else', 'b2')"))
+    result = diff(snap(old), snap(new))
+    assert result.problems() == ["sql: email_users [email=u@example.com] full_name: 'User' -> 'Someone else'"]
+    assert result.rekeyed == {"email_users": (["email"], ["id"])}
+    assert "email_users: (email) -> (id)" in result.render()
+
+
+def test_a_key_whose_old_columns_are_gone_still_reports_the_rows_lost(tmp_path: Path):
+    before = Snapshot("sql", {"t": {"k=1": {"k": 1}}}, {"t": ["k"]}, {"t": ["k"]})
+    after = Snapshot("sql", {"t": {"id=9": {"id": 9}}}, {"t": ["id"]}, {"t": ["id"]})
+    assert diff(before, after).problems() == ["sql: t row [k=1] was lost"]
+
+
+def test_a_namespaced_resource_name_is_declared_only_from_1_1_0():
+    prefixed = Change("resources", "id=r1", "name", "bulk-resource-1", "bulk-gateway-0-bulk-resource-1")
+    declared = [e for e in expected_transformations("1.0.0", "1.1.0") if isinstance(e, Expectation) and e.explains("sql", prefixed)]
+    assert declared and not [e for e in expected_transformations("1.0.0", "1.0.9") if isinstance(e, Expectation) and e.explains("sql", prefixed)]
+    renamed = Change("resources", "id=r1", "name", "bulk-resource-1", "something-else")
+    assert not any(isinstance(e, Expectation) and e.explains("sql", renamed) for e in expected_transformations("1.0.0", "1.1.0"))
