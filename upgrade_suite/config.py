@@ -100,6 +100,7 @@ class SuiteConfig:
     postgres_url: str | None = None
     scale: int = 1000
     rollout: RolloutSettings = field(default_factory=RolloutSettings)
+    python: Path | None = None  # -D python=: used for every release whose Requires-Python it satisfies
 
     @classmethod
     def from_userdata(cls, userdata: Mapping[str, str], environ: Mapping[str, str] = os.environ) -> SuiteConfig:
@@ -116,7 +117,7 @@ class SuiteConfig:
                 resolved_at[canonical_alias(name.removesuffix("_resolved_at"))] = _date(key, value)
             elif name.endswith("_timeout"):
                 timeouts[_timeout_field(key)] = _seconds(key, value)
-            elif name in {"driver", "keep", "cache_dir", "reports_dir", "postgres_url", "scale", *_ROLLOUT_OPTIONS}:
+            elif name in {"driver", "keep", "cache_dir", "reports_dir", "postgres_url", "scale", "python", *_ROLLOUT_OPTIONS}:
                 options[name] = value
             else:
                 try:
@@ -145,6 +146,7 @@ class SuiteConfig:
             postgres_url=_postgres_url(options["postgres_url"]) if "postgres_url" in options else None,
             scale=_scale(options.get("scale", "1000")),
             rollout=RolloutSettings.from_options(options),
+            python=_python(options["python"]) if "python" in options else None,
         )
 
     def spec_for(self, alias: str) -> str:
@@ -162,9 +164,20 @@ def default_cache_dir(environ: Mapping[str, str] = os.environ) -> Path:
 
 def _unknown_key_message(key: str) -> str:
     known = ", ".join(
-        [*(a.lower() for a in DEFAULT_RELEASES), "<alias>_resolved_at", "<name>_timeout", "driver", "keep", "cache_dir", "reports_dir", "postgres_url", "scale", *_ROLLOUT_OPTIONS]
+        [*(a.lower() for a in DEFAULT_RELEASES), "<alias>_resolved_at", "<name>_timeout", "driver", "keep", "cache_dir", "reports_dir", "postgres_url", "scale", "python", *_ROLLOUT_OPTIONS]
     )
     return f"-D {key}=... is not a setting of this suite: use one of {known}"
+
+
+def _python(value: str) -> Path:
+    """``-D python=``: an interpreter that exists and runs (which releases it suits is decided at resolution)."""
+    from .interpreters import python_version
+
+    path = Path(value).expanduser()
+    if not value.strip() or not path.is_file():
+        raise SuiteError(f"-D python={value}: no such interpreter (give the path of a python executable)")
+    python_version(path)  # fails in one line when it does not run
+    return path.absolute()
 
 
 def _scale(value: str) -> int:

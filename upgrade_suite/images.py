@@ -37,6 +37,8 @@ UPSTREAM_REPOSITORY = "ghcr.io/ibm/mcp-context-forge"
 LOCAL_REPOSITORY = "gateway-upgrade-suite/mcp-context-forge"
 BASE_IMAGE = "gateway-upgrade-suite/debian:bookworm-python3"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
+#: The python3 of the base image: the wheels copied into it are those of a venv on the same minor.
+BASE_PYTHON = "3.11"
 #: Bump when the way an image is built changes, so old images are not reused.
 RECIPE = "1"
 
@@ -100,6 +102,9 @@ class GatewayImages:
             upstream = f"{UPSTREAM_REPOSITORY}:{upstream_tag(release.version)}"
             if self._exists(upstream) or self._pull(upstream):
                 return upstream
+        if not str(release.info["python"]).startswith(f"{BASE_PYTHON}."):
+            raise SuiteError(f"{release.spec.label} runs on Python {release.info['python']} ({release.spec.interpreter.route if release.spec.interpreter else ''}), "
+                             f"but locally built images have Debian bookworm's Python {BASE_PYTHON}: use -D driver=process for it")
         tag = f"{LOCAL_REPOSITORY}:{release.version.replace('+', '_')}-{release.spec.key}-r{RECIPE}"
         with self._lock(tag):
             if self._exists(tag):

@@ -5,6 +5,8 @@ resolved as of its release day (``uv --exclude-newer``): the package's lower bou
 plain install today pulls libraries the release never ran with and it dies at import.
 A venv is keyed by what is installed (the version for PyPI, the content hash for a wheel or a
 tree) plus the resolution date and Python, so two builds sharing a version never share a venv.
+Each release declares the Pythons it runs on (``Requires-Python``); the interpreter its venv is
+made with is chosen from that (see interpreters.py) and is part of the key.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import tomllib
 from email.parser import Parser
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from pathlib import Path
@@ -36,6 +38,7 @@ from uv import find_uv_bin
 
 from .config import LATEST
 from .errors import SuiteError
+from .interpreters import Interpreter, Interpreters, source_requires_python, wheel_requires_python
 
 PACKAGE = "mcp-contextforge-gateway"
 PYPI_JSON = f"https://pypi.org/pypi/{PACKAGE}/json"
@@ -57,21 +60,34 @@ class ReleaseSpec:
     requirement: str
     content_id: str
     resolved_at: str
+    requires_python: str = ""  # the release's Requires-Python; "" runs on anything
+    interpreter: Interpreter | None = None  # chosen for requires_python; None: not yet (the suite's own)
 
     @property
     def key(self) -> str:
-        """Cache key: the artifact, its resolution date, the Python that runs it and the recipe."""
-        material = json.dumps(
-            {
-                "kind": self.kind,
-                "content": self.content_id,
-                "resolved_at": self.resolved_at,
-                "python": f"{sys.version_info.major}.{sys.version_info.minor}",
-                "recipe": RECIPE,
-                "introspect": hashlib.sha256(_INTROSPECT.read_bytes()).hexdigest(),
-            },
-            sort_keys=True,
-        )
+        """Cache key: the artifact, its resolution date, the Python that runs it and the recipe.
+
+        On the suite's own interpreter the material is what it always was (major.minor only), so
+        the venvs of releases that run on it are reused; any other interpreter adds its path and
+        full version: a venv is bound to the interpreter it was made with.
+        """
+        material: dict[str, object] = {
+            "kind": self.kind,
+            "content": self.content_id,
+            "resolved_at": self.resolved_at,
+            "python": f"{sys.version_info.major}.{sys.version_info.minor}",
+            "recipe": RECIPE,
+            "introspect": hashlib.sha256(_INTROSPECT.read_bytes()).hexdigest(),
+        }
+        if self.interpreter is not None and self.interpreter.kind != "suite":
+            material["python"] = self.interpreter.minor
+            material["interpreter"] = {"path": self.interpreter.path, "version": self.interpreter.version}
+        return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:16]
+
+    @property
+    def python(self) -> str:
+        """The interpreter the venv is made with."""
+        return self.interpreter.path if self.interpreter is not None else sys.executable
         return hashlib.sha256(material.encode()).hexdigest()[:16]
 
     @property
@@ -82,15 +98,15 @@ class ReleaseSpec:
 
 
 class PyPIReleases:
-    """Upload times of the package's releases, from PyPI's JSON API, cached for offline reruns."""
+    """Upload times and Requires-Python of the package's releases, from PyPI's JSON API, cached for offline reruns."""
 
     def __init__(self, cache_dir: Path, timeout: float = 30.0) -> None:
         self._cache_file = cache_dir / "pypi-releases.json"
         self._timeout = timeout
 
     @cached_property
-    def upload_times(self) -> dict[str, datetime]:
-        """Version -> latest upload time of its files (yanked and empty releases left out)."""
+    def _releases(self) -> dict[str, list[dict[str, object]]]:
+        """PyPI's ``releases`` (version -> its files), as fetched now or, offline, as cached last time."""
         try:
             response = httpx.get(PYPI_JSON, timeout=self._timeout, follow_redirects=True)
             response.raise_for_status()
@@ -101,11 +117,25 @@ class PyPIReleases:
             if not self._cache_file.exists():
                 raise SuiteError(f"cannot list {PACKAGE} releases on PyPI ({error}): check the network or give a wheel/source dir") from None
             releases = json.loads(self._cache_file.read_text())
+        return releases
+
+    @cached_property
+    def upload_times(self) -> dict[str, datetime]:
+        """Version -> latest upload time of its files (yanked and empty releases left out)."""
         return {
             version: max(datetime.fromisoformat(f["upload_time_iso_8601"].replace("Z", "+00:00")) for f in files)
-            for version, files in releases.items()
+            for version, files in self._releases.items()
             if files and not all(f.get("yanked") for f in files)
         }
+
+    @cached_property
+    def requires_python(self) -> dict[str, str]:
+        """Version -> the Requires-Python its files declare (a wheel's first: that is what gets installed)."""
+        declared = {}
+        for version, files in self._releases.items():
+            ordered = sorted((f for f in files if not f.get("yanked")), key=lambda f: f.get("packagetype") != "bdist_wheel")
+            declared[version] = next((str(f["requires_python"]) for f in ordered if f.get("requires_python")), "")
+        return declared
 
     def latest(self) -> str:
         """The newest final release (pre-releases, yanked and empty releases left out)."""
@@ -131,18 +161,20 @@ def resolve(alias: str, spec: str, index: PyPIReleases, resolved_at: str | None 
             raise SuiteError(f"{alias}={spec}: no such wheel file")
         version = path.name.split("-")[1]
         content = _hash_file(path)
-        return ReleaseSpec(alias, "wheel", version, str(path.resolve()), content, resolved_at or _base_date(alias, version, index))
+        return ReleaseSpec(alias, "wheel", version, str(path.resolve()), content, resolved_at or _base_date(alias, version, index),
+                           wheel_requires_python(path))
     if path.is_dir():
         pyproject = path / "pyproject.toml"
         if not pyproject.is_file():
             raise SuiteError(f"{alias}={spec}: a source directory needs a pyproject.toml")
         version = tomllib.loads(pyproject.read_text())["project"]["version"]
         content = _hash_tree(path)
-        return ReleaseSpec(alias, "source", version, str(path.resolve()), content, resolved_at or _base_date(alias, version, index))
+        return ReleaseSpec(alias, "source", version, str(path.resolve()), content, resolved_at or _base_date(alias, version, index),
+                           source_requires_python(path))
     if spec not in index.upload_times:
         recent = ", ".join(sorted(index.upload_times, key=index.upload_times.__getitem__)[-6:])
         raise SuiteError(f"{alias}={spec} is not a release of {PACKAGE} on PyPI (recent: {recent}); or give a wheel path or a source directory")
-    return ReleaseSpec(alias, "pypi", spec, f"{PACKAGE}=={spec}", spec, resolved_at or index.resolution_date(spec))
+    return ReleaseSpec(alias, "pypi", spec, f"{PACKAGE}=={spec}", spec, resolved_at or index.resolution_date(spec), index.requires_python.get(spec, ""))
 
 
 def public_version(version: str) -> str:
@@ -238,12 +270,15 @@ class Release:
 class ReleaseCache:
     """Builds and reuses release venvs under ``<cache>/releases``; safe when two runs race."""
 
-    def __init__(self, cache_dir: Path, install_timeout: float) -> None:
+    def __init__(self, cache_dir: Path, install_timeout: float, interpreters: Interpreters | None = None) -> None:
         self.root = cache_dir / "releases"
         self._install_timeout = install_timeout
+        self.interpreters = interpreters or Interpreters(cache_dir, install_timeout)
 
     def provision(self, spec: ReleaseSpec) -> Release:
-        """Return the release's venv, building it first if no complete one exists."""
+        """Return the release's venv, building it (and, the first time, its interpreter) if no complete one exists."""
+        spec = assign_interpreter(spec, self.interpreters)
+        self.interpreters.ensure(spec.interpreter)  # type: ignore[arg-type]
         venv = self.root / f"{spec.version}-{spec.key}"
         info_file = venv / "release.json"
         with _exclusive(venv.parent / f"{venv.name}.lock"):
@@ -258,7 +293,7 @@ class ReleaseCache:
         started = time.monotonic()
         with console.status(f"Installing {spec.label} with dependencies as of {spec.resolved_at[:10]} ..."):
             try:
-                self._uv("venv", "--quiet", "--python", os.environ.get("SUITE_TMP_PY", sys.executable) if spec.version in os.environ.get("SUITE_TMP_PY_FOR", "") else sys.executable, str(venv))
+                self._uv("venv", "--quiet", "--python", spec.python, str(venv))
                 self._uv(
                     "pip", "install", "--quiet", "--compile-bytecode", "--python", str(venv / "bin" / "python"),
                     "--exclude-newer", spec.resolved_at, spec.requirement,
@@ -271,7 +306,7 @@ class ReleaseCache:
                 shutil.rmtree(venv, ignore_errors=True)
                 raise
         info["install_seconds"] = round(time.monotonic() - started, 2)
-        info["spec"] = spec.__dict__
+        info["spec"] = asdict(spec)
         (venv / "release.json").write_text(json.dumps(info, indent=2))  # written last: marks the venv complete
         console.print(f"Installed {spec.label} in {info['install_seconds']:.1f} s -> {venv}")
 
@@ -355,6 +390,20 @@ def writable_cache(cache_dir: Path) -> None:
         raise SuiteError(f"cache directory {cache_dir} is not writable ({error.strerror}): set -D cache_dir= or UPGRADE_SUITE_CACHE") from None
 
 
-def resolve_all(releases: Mapping[str, str], resolved_at: Mapping[str, str], index: PyPIReleases) -> dict[str, ReleaseSpec]:
-    """Resolve every alias up front, so an unknown version stops the run before any work."""
-    return {alias: resolve(alias, spec, index, resolved_at.get(alias)) for alias, spec in releases.items()}
+def assign_interpreter(spec: ReleaseSpec, interpreters: Interpreters) -> ReleaseSpec:
+    """``spec`` with the interpreter chosen for its Requires-Python (unchanged if it has one)."""
+    if spec.interpreter is not None:
+        return spec
+    return replace(spec, interpreter=interpreters.choose(spec.requires_python, f"{spec.alias}={spec.version}"))
+
+
+def resolve_all(releases: Mapping[str, str], resolved_at: Mapping[str, str], index: PyPIReleases,
+                interpreters: Interpreters | None = None) -> dict[str, ReleaseSpec]:
+    """Resolve every alias, and choose its interpreter, up front: an unknown version or a release no
+    interpreter satisfies stops the run before any work."""
+    specs = {alias: resolve(alias, spec, index, resolved_at.get(alias)) for alias, spec in releases.items()}
+    if interpreters is None:
+        return specs
+    specs = {alias: assign_interpreter(spec, interpreters) for alias, spec in specs.items()}
+    interpreters.check_given_used()
+    return specs

@@ -29,7 +29,7 @@ class Step:
 
 def steps(old: str, new: str, old_head: str) -> list[Step]:
     """The procedure, in order; commands name the versions under test."""
-    alembic = '"$GA_VENV"/bin/alembic -c "$GA_VENV"/lib/python3.11/site-packages/mcpgateway/alembic.ini'
+    alembic = '"$GA_VENV"/bin/alembic -c "$GA_VENV"/lib/python3.*/site-packages/mcpgateway/alembic.ini'
     return [
         Step("Stop the old gateway (SIGTERM, wait for exit)", f"stop {old}", {"sqlite": "systemctl stop mcpgateway   # or: kill -TERM <pid>", "postgres": "systemctl stop mcpgateway   # or: kill -TERM <pid>"}),
         Step("Back up the database", "back up database", {"sqlite": 'sqlite3 "$DB_FILE" ".backup pre-upgrade.db"', "postgres": 'pg_dump --format=custom --no-owner --file=pre-upgrade.dump "$DATABASE_URL"'}),

@@ -42,6 +42,7 @@ from .replicas import KilledReplica, start_killing_the_migrator
 from .migrations import AlembicRun, ContainerMigrations, Migrations
 from .prober import Prober, Window, to_csv
 from .rollout import Rollout, served_by_version
+from .interpreters import Interpreters
 from .releases import PyPIReleases, Release, ReleaseCache, ReleaseSpec, console, resolve_all, writable_cache
 from .sandbox import Sandbox, remove_owned
 from .schema import SchemaDiff, bootstrap_fresh, compare, describe, fresh_install, parity
@@ -66,9 +67,14 @@ class SuiteRun:
         self.image_tags: dict[str, str] = {}  # release key -> the image its gateways ran from (docker driver)
         for line in leftovers.clean(config.reports_dir / "work", docker=self.docker.client if self.docker else None).lines():
             console.print(f"[yellow]{line}[/yellow]")
-        self.specs: dict[str, ReleaseSpec] = resolve_all(config.releases, config.resolved_at, PyPIReleases(config.cache_dir, config.timeouts.request))
+        # Every release's interpreter is chosen here, before any work; a build from source waits for provisioning.
+        interpreters = Interpreters(config.cache_dir, config.timeouts.install, given=config.python)
+        self.specs: dict[str, ReleaseSpec] = resolve_all(config.releases, config.resolved_at, PyPIReleases(config.cache_dir, config.timeouts.request), interpreters)
+        self._cache = ReleaseCache(config.cache_dir, config.timeouts.install, interpreters)
         console.print("Releases: " + ", ".join(spec.label for spec in self.specs.values()))  # latest is resolved once, here
-        self._cache = ReleaseCache(config.cache_dir, config.timeouts.install)
+        for spec in self.specs.values():
+            if spec.interpreter is not None and spec.interpreter.kind != "suite":
+                console.print(f"[dim]{spec.label} (Requires-Python {spec.requires_python}) runs on {spec.interpreter.route}[/dim]")
         self._releases: dict[str, Release] = {}
         self.secrets = GatewaySecrets()
         self.work_root.mkdir(parents=True, exist_ok=True)
@@ -277,6 +283,8 @@ class UpgradeScenario:
             alias: {
                 "version": r.version, "spec": r.spec.requirement, "kind": r.spec.kind, "alembic_head": r.alembic_heads,
                 "dependencies_as_of": r.spec.resolved_at, "python": r.info["python"], "venv": str(r.venv),
+                "requires_python": r.spec.requires_python, "python_route": r.spec.interpreter.route if r.spec.interpreter else "",
+                **({"python_routes_not_taken": list(r.spec.interpreter.tried)} if r.spec.interpreter and r.spec.interpreter.tried else {}),
                 **({"image": self.run.image_tags[r.spec.key]} if r.spec.key in self.run.image_tags else {}),
             }
             for alias, r in self.releases.items()

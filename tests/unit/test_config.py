@@ -75,3 +75,17 @@ def test_scale_and_postgres_url():
 def test_bad_scale_and_url(userdata, message):
     with pytest.raises(SuiteError, match=message):
         SuiteConfig.from_userdata(userdata, environ={})
+
+
+def test_python_must_exist_and_run(tmp_path: Path):
+    import sys
+
+    assert SuiteConfig.from_userdata({"python": sys.executable}, environ={}).python == Path(sys.executable).absolute()
+    assert SuiteConfig.from_userdata({}, environ={}).python is None
+    with pytest.raises(SuiteError, match="no such interpreter"):
+        SuiteConfig.from_userdata({"python": str(tmp_path / "python3.13")}, environ={})
+    broken = tmp_path / "python3.13"
+    broken.write_text("#!/bin/sh\nexit 127\n")
+    broken.chmod(0o755)
+    with pytest.raises(SuiteError, match="does not run as a Python interpreter"):
+        SuiteConfig.from_userdata({"python": str(broken)}, environ={})

@@ -1,6 +1,7 @@
 """Release resolution: PyPI versions, wheels, source trees, cache keys and clear errors."""
 
 import json
+import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from upgrade_suite.releases import PyPIReleases, resolve, writable_cache
 
 
 class FakeIndex(PyPIReleases):
-    """PyPI's upload times without the network (the real index is used by the integration tests)."""
+    """PyPI's upload times and Requires-Python without the network (the real index is used by the integration tests)."""
 
     def __init__(self) -> None:
         self.__dict__["upload_times"] = {
@@ -19,6 +20,15 @@ class FakeIndex(PyPIReleases):
             "1.0.0rc1": datetime(2026, 2, 18, 20, 23, 9, tzinfo=timezone.utc),
             "1.0.0": datetime(2026, 5, 19, 21, 24, 29, tzinfo=timezone.utc),
         }
+        self.__dict__["requires_python"] = {version: "<3.14,>=3.11" for version in self.__dict__["upload_times"]}
+
+
+def make_wheel(path: Path, payload: bytes = b"", requires_python: str = "<3.14,>=3.11") -> Path:
+    """A minimal wheel: METADATA with Requires-Python, plus a payload so two wheels can differ."""
+    with zipfile.ZipFile(path, "w") as wheel:
+        wheel.writestr("mcp_contextforge_gateway-1.0.0.dist-info/METADATA", f"Metadata-Version: 2.1\nName: x\nRequires-Python: {requires_python}\n\n")
+        wheel.writestr("mcpgateway/payload.bin", payload)
+    return path
 
 
 def test_pypi_version_resolves_as_of_the_day_after_upload():
@@ -39,7 +49,7 @@ def test_wheels_sharing_a_version_get_different_venvs(tmp_path: Path):
     first, second = tmp_path / "a", tmp_path / "b"
     for folder, content in ((first, b"one"), (second, b"two")):
         folder.mkdir()
-        (folder / "mcp_contextforge_gateway-1.0.0+local-py3-none-any.whl").write_bytes(content)
+        make_wheel(folder / "mcp_contextforge_gateway-1.0.0+local-py3-none-any.whl", content)
     a = resolve("GA", str(next(first.iterdir())), FakeIndex())
     b = resolve("GA", str(next(second.iterdir())), FakeIndex())
     assert a.version == b.version == "1.0.0+local"
