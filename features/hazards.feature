@@ -57,12 +57,12 @@ Feature: Upgrade-day hazards
       | RC1  | GA | 3     | PostgreSQL |
 
     @current @sqlite
-    Examples: The last 1.0 release to the newest, SQLite
+    Examples: 1.0.x to the newest, SQLite
       | from  | to     | count | database |
       | 1.0.x | latest | 2     | SQLite   |
 
     @current @postgres
-    Examples: The last 1.0 release to the newest, PostgreSQL
+    Examples: 1.0.x to the newest, PostgreSQL
       | from  | to     | count | database   |
       | 1.0.x | latest | 2     | PostgreSQL |
 

@@ -4,8 +4,8 @@ Feature: Version upgrade
   I want to upgrade from RC1 to GA smoothly
   So that I can adopt new features without disruption
 
-  RC1, GA and 0.9.x are the plan's release aliases (PyPI 1.0.0rc1, 1.0.0 and 0.9.0), 1.0.x is the
-  last 1.0 release (1.0.9) and latest the newest release on PyPI, resolved when the run starts;
+  RC1, GA and 0.9.x are the plan's release aliases (PyPI 1.0.0rc1, 1.0.0 and 0.9.0), 1.0.x is a
+  1.0 maintenance release (1.0.9) and latest the newest release on PyPI, resolved when the run starts;
   each can be overridden with -D, e.g. -D ga=1.0.7. The @current examples answer "can we go to
   the newest release today?". Each release runs from its own virtualenv as a real
   gateway; the data is created through its API and judged through its API and its database.
@@ -190,11 +190,11 @@ Feature: Version upgrade
       | GA   | latest | PostgreSQL |
 
     @current @sqlite
-    Examples: The last 1.0 release to the newest, SQLite
+    Examples: 1.0.x to the newest, SQLite
       | from  | to     | database |
       | 1.0.x | latest | SQLite   |
 
     @current @postgres
-    Examples: The last 1.0 release to the newest, PostgreSQL
+    Examples: 1.0.x to the newest, PostgreSQL
       | from  | to     | database   |
       | 1.0.x | latest | PostgreSQL |

@@ -16,7 +16,7 @@ from .errors import SuiteError
 
 #: The suite's version aliases and the PyPI releases they mean unless overridden with ``-D``.
 #: ``latest`` is resolved once at the start of a run: the newest final release on PyPI (today's upgrade
-#: target); ``1.0.x`` is the last release of the 1.0 line, where most deployments stand today.
+#: target); ``1.0.x`` is a 1.0 maintenance release operators run today (1.0.9; PyPI also has 1.0.10 and 1.0.11).
 LATEST = "latest"
 DEFAULT_RELEASES: dict[str, str] = {"RC1": "1.0.0rc1", "GA": "1.0.0", "0.9.x": "0.9.0", "1.0.x": "1.0.9", "latest": LATEST}
 
