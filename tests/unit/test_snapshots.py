@@ -98,7 +98,7 @@ def test_an_expectation_does_not_excuse_a_value_moving_the_wrong_way():
 def test_expectations_apply_only_to_pairs_crossing_their_release():
     rc1_to_ga = {getattr(e, "field", "") for e in expected_transformations("1.0.0rc1", "1.0.0")}
     assert {"permissions", "team_id", "federation_source", "last_seen"} <= rc1_to_ga
-    later = {e.field for e in expected_transformations("1.0.0", "1.0.7")}
+    later = {getattr(e, "field", "") for e in expected_transformations("1.0.0", "1.0.7")}
     assert "permissions" not in later and {"team_id", "last_seen"} <= later
     assert {e.field for e in expected_transformations("0.6.0", "0.6.0")} == {"last_seen"}
 
