@@ -27,7 +27,8 @@ from .database import Database, PostgresServer, new_database
 from .errors import SuiteError
 from .gateway import GatewaySecrets, gateway_environment
 from .migrations import Migrations
-from .releases import PyPIReleases, Release, ReleaseCache, ReleaseSpec, public_version, resolve, writable_cache
+from .releases import Release, ReleaseCache, ReleaseSpec, public_version, resolve, writable_cache
+from .pypi import PyPIReleases
 from .schema import BASELINES, Baseline, DriftEntry, SchemaDiff, bootstrap_fresh, format_baseline, fresh_install, parity
 
 ENGINES = ("sqlite", "postgresql")

@@ -43,7 +43,8 @@ from .migrations import AlembicRun, ContainerMigrations, Migrations
 from .prober import Prober, Window, to_csv
 from .rollout import Rollout, served_by_version
 from .interpreters import Interpreters
-from .releases import PyPIReleases, Release, ReleaseCache, ReleaseSpec, console, resolve_all, writable_cache
+from .releases import Release, ReleaseCache, ReleaseSpec, console, resolve_all, writable_cache
+from .pypi import PyPIReleases
 from .sandbox import Sandbox, remove_owned
 from .schema import SchemaDiff, bootstrap_fresh, compare, describe, fresh_install, parity
 from .snapshots import ExpectedLoss, Snapshot, SnapshotDiff, api_snapshot, diff, restricted, sql_snapshot

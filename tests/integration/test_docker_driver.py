@@ -19,7 +19,8 @@ from upgrade_suite.engine import LABEL, PID_LABEL, DockerEngine
 from upgrade_suite.errors import SuiteError
 from upgrade_suite.gateway import GatewaySecrets
 from upgrade_suite.images import BASE_IMAGE, GatewayImages
-from upgrade_suite.releases import PyPIReleases, ReleaseCache, resolve
+from upgrade_suite.releases import ReleaseCache, resolve
+from upgrade_suite.pypi import PyPIReleases
 
 pytestmark = pytest.mark.integration
 

@@ -17,7 +17,8 @@ from upgrade_suite.config import SuiteConfig
 from upgrade_suite.database import PostgresServer
 from upgrade_suite.errors import SuiteError
 from upgrade_suite.gateway import GatewaySecrets, ProcessGateway
-from upgrade_suite.releases import PyPIReleases, ReleaseCache, resolve
+from upgrade_suite.releases import ReleaseCache, resolve
+from upgrade_suite.pypi import PyPIReleases
 from upgrade_suite.sandbox import MARKER, port_is_listening
 
 pytestmark = pytest.mark.integration

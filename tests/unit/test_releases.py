@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from upgrade_suite.errors import SuiteError
-from upgrade_suite.releases import PyPIReleases, resolve, writable_cache
+from upgrade_suite.releases import resolve, writable_cache
+from upgrade_suite.pypi import PyPIReleases
 
 
 class FakeIndex(PyPIReleases):
