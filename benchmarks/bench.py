@@ -36,7 +36,7 @@ from upgrade_suite.dataset import Dataset, seed  # noqa: E402
 from upgrade_suite.gateway import GatewaySecrets, gateway_environment  # noqa: E402
 from upgrade_suite.mcp_fixture import McpServerFixture  # noqa: E402
 from upgrade_suite.migrations import Migrations  # noqa: E402
-from upgrade_suite.releases import ReleaseCache, resolve
+from upgrade_suite.releases import ReleaseCache, resolve  # noqa: E402
 from upgrade_suite.pypi import PyPIReleases  # noqa: E402
 from upgrade_suite.sandbox import free_port  # noqa: E402
 
