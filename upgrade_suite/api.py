@@ -199,6 +199,17 @@ class GatewayApi:
             found.append(LegacyPath(spec.path, self.routes.path(spec.path), response.status_code, response.headers.get("sunset", ""), response.headers.get("deprecation", "")))
         return found
 
+    def rpc_tools(self) -> list[dict[str, Any]]:
+        """Every tool JSON-RPC ``tools/list`` serves, following MCP's ``nextCursor`` (1.1.0 pages by 100)."""
+        tools: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            page = self.rpc("tools/list", {"cursor": cursor} if cursor else None)
+            tools += page["tools"]
+            cursor = page.get("nextCursor")
+            if not cursor or not page["tools"]:
+                return tools
+
     def rpc(self, method: str, params: dict[str, Any] | None = None) -> Any:
         """A JSON-RPC call over the MCP streamable-HTTP endpoint; the ``result``, or ``ApiError``."""
         payload = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}}

@@ -64,7 +64,7 @@ def services_functioning(api: GatewayApi, expected_tools: list[str], log_failure
         except ApiError as error:
             result.check(f"GET {KINDS[kind].path} answers", False, str(error))
     try:
-        listed = {tool["name"] for tool in api.rpc("tools/list")["tools"]}
+        listed = {tool["name"] for tool in api.rpc_tools()}
         missing = sorted(set(expected_tools) - listed)
         result.check("JSON-RPC tools/list returns every seeded tool", bool(expected_tools) and not missing,
                      f"{len(listed)} listed; missing: {missing}" if missing else f"{len(expected_tools)} seeded tools listed")

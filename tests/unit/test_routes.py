@@ -32,3 +32,21 @@ def test_a_few_plugin_paths_under_v1_do_not_move_the_rest():
     routes = Routes.from_openapi({"paths": {"/tools": {}, "/v1/tools/plugin_bindings/": {}, "/v1/tools/plugin_bindings/{team_id}": {}}})
     assert routes.path("/tools") == "/tools"
     assert routes.path("/tools/plugin_bindings/abc") == "/v1/tools/plugin_bindings/abc"
+
+
+def test_json_rpc_tools_are_read_across_every_cursor_page():
+    """1.1.0 answers tools/list 100 at a time with nextCursor; GA in one page."""
+    from upgrade_suite.api import GatewayApi
+
+    class Paged(GatewayApi):
+        def __init__(self) -> None:
+            self.asked: list[object] = []
+
+        def rpc(self, method, params=None):
+            self.asked.append(params)
+            cursor = (params or {}).get("cursor")
+            return {"tools": [{"name": "a"}], "nextCursor": "p2"} if cursor is None else {"tools": [{"name": "b"}]}
+
+    api = Paged()
+    assert [t["name"] for t in api.rpc_tools()] == ["a", "b"]
+    assert api.asked == [None, {"cursor": "p2"}]
