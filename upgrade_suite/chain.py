@@ -86,7 +86,7 @@ class Outcome:
         return self.retry.ok and self.at_head and not self.problems
 
     def row(self) -> str:
-        retry = "retry ok" if self.retry.ok else f"retry FAILED: {self.retry.output.strip().splitlines()[-1:]}"
+        retry = "retry ok" if self.retry.ok else f"retry FAILED: {self.retry.error}"
         state = "same as a clean upgrade" if not self.problems else f"{len(self.problems)} difference(s): {self.problems[0]}"
         return f"{self.revision}: {self.killed.removeprefix('# suite: ') if self.killed else 'finished before the kill'}, left at {self.left_at}; {retry}; {'at head' if self.at_head else 'NOT at head'}; {state}"
 

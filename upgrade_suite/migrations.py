@@ -31,6 +31,12 @@ class AlembicRun:
         return self.exit_code == 0
 
     @property
+    def error(self) -> str:
+        """The line that says what went wrong: the last naming an error, not SQLAlchemy's trailing link."""
+        lines = [line.strip() for line in self.output.splitlines() if line.strip() and not line.startswith("(Background on this error")]
+        return next((line for line in reversed(lines) if "Error" in line or "error:" in line), lines[-1] if lines else "")
+
+    @property
     def command(self) -> str:
         return "alembic " + " ".join(self.arguments)
 

@@ -75,3 +75,8 @@ def test_a_killed_upgrade_must_leave_the_old_head_and_one_never_killed_is_not_co
     verdict = rolled_back_each_time([kept, moved], "old")
     assert not verdict.ok and verdict.problems() == ["r2 left at old: left at ['r1']"]
     assert not rolled_back_each_time([untouched], "old").ok  # nothing was killed: no verdict
+
+
+def test_a_failed_run_names_its_error_not_sqlalchemys_trailing_link():
+    output = "Running upgrade a -> b\nsqlalchemy.exc.OperationalError: (sqlite3.OperationalError) table _alembic_tmp_email_users already exists\n[SQL: CREATE TABLE ...]\n(Background on this error at: https://sqlalche.me/e/21/e3q8)\n"
+    assert run(1, output).error == "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) table _alembic_tmp_email_users already exists"
