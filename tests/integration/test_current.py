@@ -2,8 +2,9 @@
 
 The newest release (``latest``, 1.1.0 today) and 1.0.x (1.0.9) need Python 3.12+, which this
 machine lacks: the run provisions each release on the interpreter its Requires-Python asks for
-(built from Debian's source here, once per cache). Two runs at once: the gated @current cases on
-SQLite, and the known red one (GA -> latest does not create a 1.1.0 table) still red for its reason.
+(built from Debian's source here, once per cache). Three runs at once: the gated @current cases on
+SQLite, and two known red ones still red for their reason: GA -> latest does not create a 1.1.0
+table, and an interrupted 1.0.x -> latest on SQLite cannot be retried.
 """
 
 import json
@@ -15,16 +16,19 @@ from conftest import ROOT, run_behave_parallel
 
 pytestmark = pytest.mark.integration
 
+#: An interrupted 1.0.9 -> 1.1.0 on SQLite leaves Alembic's batch table behind and the retry fails on it.
+RETRY_BLOCKED = "retry FAILED: sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) table _alembic_tmp_email_users already exists"
 GATE = "@current and @sqlite and not @product-defect and (@UPG-01 or @UPG-02 or @UPG-04)"
 #: GA's migrations to 1.1.0 do not create a table of 1.1.0's models (the first check that fails).
 TABLE_NOT_MIGRATED = "new table migration_metadata present: missing: ['created_at', 'key', 'revision', 'value']"
 
 
 def test_todays_releases_go_to_the_newest_and_back_and_the_unsigned_drift_stays_red(workdir: Path, no_leftovers):
-    gate, defect = run_behave_parallel(
+    gate, defect, retry = run_behave_parallel(
         {
             workdir / "gate": (str(ROOT / "features"), f"--tags={GATE}"),
             workdir / "defect": (str(ROOT / "features" / "upgrade.feature"), "--tags=@current and @product-defect and @sqlite and @populated"),
+            workdir / "retry": (str(ROOT / "features" / "migrations.feature"), "--tags=@current and @product-defect and @sqlite", "--name=from 1.0.x"),
         },
         timeout=1800,
     )
@@ -41,3 +45,8 @@ def test_todays_releases_go_to_the_newest_and_back_and_the_unsigned_drift_stays_
     assert "0 scenarios passed, 2 failed" in defect.output, defect.output[-4000:]
     assert defect.output.count(TABLE_NOT_MIGRATED) == 2, defect.output[-4000:]  # both procedures
     assert "Snapshot diff through SQL" not in defect.output  # the data came through; only the schema is red
+
+    # 1.0.9 -> 1.1.0 on SQLite, killed inside the email_users rebuild, cannot be retried.
+    assert retry.returncode != 0
+    assert "0 scenarios passed, 1 failed" in retry.output, retry.output[-4000:]
+    assert RETRY_BLOCKED in retry.output, retry.output[-4000:]
