@@ -69,3 +69,11 @@ def test_a_recorded_fact_is_returned_by_its_guard():
     history = History(previous=RC1)
     history.upgrade_to(GA)
     assert history.need_previous() is RC1 and history.need_upgraded_to() is GA
+
+
+def test_each_guard_returns_the_fact_it_names():
+    history = History()
+    for guard in (name for name in dir(History) if name.startswith("need_")):
+        fact = object()
+        setattr(history, guard.removeprefix("need_"), fact)
+        assert getattr(history, guard)() is fact, guard

@@ -28,7 +28,7 @@ from ..sandbox import Sandbox
 from ..schema import bootstrap_fresh, describe
 from ..snapshots import api_snapshot, sql_snapshot
 from . import phases
-from .history import History, State
+from .history import History, State, need
 from .run import SuiteRun
 
 T = TypeVar("T")
@@ -62,14 +62,10 @@ class Core:
 
     # -- guards ----------------------------------------------------------------------------
     def need_database(self) -> Database:
-        if self.database is None:
-            raise SuiteError("the scenario has no database yet: a step that creates one (... on <database>) must come first")
-        return self.database
+        return need(self.database, "database", "creates one (... on <database>)")
 
     def need_current(self) -> Running:
-        if self.current is None:
-            raise SuiteError("no gateway is running: a step that starts one must come first")
-        return self.current
+        return need(self.current, "running gateway", "starts one")
 
     # -- resources -------------------------------------------------------------------------
     def own(self, resource: AbstractContextManager[T]) -> T:

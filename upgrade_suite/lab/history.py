@@ -9,9 +9,10 @@ AssertionError (which the summary files as a product failure, and ``python -O`` 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from ..auth import AuthObservation
 from ..carryover import CarriedStart, CarryOver, SettingsModel
@@ -25,10 +26,24 @@ from ..snapshots import Snapshot
 
 #: A database's schema and data, for comparing two ways of reaching the same revision.
 State = tuple[dict[str, str], Snapshot]
+T = TypeVar("T")
 
 
-def _missing(what: str, step: str) -> SuiteError:
-    return SuiteError(f"the scenario has no {what} yet: a step that {step} must come first")
+def need(fact: T | None, what: str, step: str) -> T:
+    """``fact``, or a SuiteError naming what is missing and the step that records it (a broken scenario)."""
+    if fact is None:
+        raise SuiteError(f"the scenario has no {what} yet: a step that {step} must come first")
+    return fact
+
+
+class _Guard(Generic[T]):
+    """A ``need_<fact>()`` method of History, declared in one line: which field, what it is, which step records it."""
+
+    def __init__(self, fact: str, what: str, step: str) -> None:
+        self.fact, self.what, self.step = fact, what, step
+
+    def __get__(self, history: History | None, owner: type | None = None) -> Callable[[], T]:
+        return lambda: need(getattr(history, self.fact), self.what, self.step)
 
 
 @dataclass
@@ -68,67 +83,17 @@ class History:
             return running
         return self.need_previous()
 
-    def need_previous(self) -> Release:
-        if self.previous is None:
-            raise _missing("old release", "starts one (Given a running <release> gateway ...)")
-        return self.previous
-
-    def need_manifest(self) -> SeedManifest:
-        if self.manifest is None:
-            raise _missing("seeded data", "seeds a gateway (Given a running <release> gateway with data ...)")
-        return self.manifest
-
-    def need_before_api(self) -> Snapshot:
-        if self.before_api is None:
-            raise _missing("API snapshot of the old release", "seeds a gateway (Given a running <release> gateway with data ...)")
-        return self.before_api
-
-    def need_before_sql(self) -> Snapshot:
-        if self.before_sql is None:
-            raise _missing("SQL snapshot of the old data", "stops the old release and backs it up")
-        return self.before_sql
-
-    def need_backup(self) -> Backup:
-        if self.backup is None:
-            raise _missing("pre-upgrade backup", "stops the old release and backs it up")
-        return self.backup
-
-    def need_upgraded_to(self) -> Release:
-        if self.upgraded_to is None:
-            raise _missing("upgrade", "performs the upgrade (When I perform the upgrade to <release> ...)")
-        return self.upgraded_to
-
-    def need_migrated(self) -> State:
-        if self.migrated is None:
-            raise _missing("uninterrupted upgrade to compare with", "migrates a copy of the backup cleanly")
-        return self.migrated
-
-    def need_rerun(self) -> tuple[AlembicRun, State]:
-        if self.rerun is None:
-            raise _missing("second migration run", "runs the migration again (When I run the migration again)")
-        return self.rerun
-
-    def need_outcomes(self) -> list[Outcome]:
-        if self.outcomes is None:
-            raise _missing("interrupted upgrades", "interrupts each revision in turn")
-        return self.outcomes
-
-    def need_walk(self) -> tuple[list[WalkStep], int]:
-        if self.walk is None:
-            raise _missing("revision walk", "walks the migrations up and down")
-        return self.walk
-
-    def need_old_on_new(self) -> tuple[str, list[str]]:
-        if self.old_on_new is None:
-            raise _missing("start of an old release on the upgraded database", "starts it there")
-        return self.old_on_new
-
-    def need_carried(self) -> CarriedStart:
-        if self.carried is None:
-            raise _missing("start with the old settings", "starts the new release with the old settings")
-        return self.carried
-
-    def need_settings_comparison(self) -> tuple[CarryOver, SettingsModel, Path]:
-        if self.settings_comparison is None:
-            raise _missing("settings comparison", "compares both releases' settings models")
-        return self.settings_comparison
+    # The guards: need_<fact>() is the fact, or a SuiteError naming what is missing and the step that records it.
+    need_previous = _Guard[Release]("previous", "old release", "starts one (Given a running <release> gateway ...)")
+    need_manifest = _Guard[SeedManifest]("manifest", "seeded data", "seeds a gateway (Given a running <release> gateway with data ...)")
+    need_before_api = _Guard[Snapshot]("before_api", "API snapshot of the old release", "seeds a gateway (Given a running <release> gateway with data ...)")
+    need_before_sql = _Guard[Snapshot]("before_sql", "SQL snapshot of the old data", "stops the old release and backs it up")
+    need_backup = _Guard[Backup]("backup", "pre-upgrade backup", "stops the old release and backs it up")
+    need_upgraded_to = _Guard[Release]("upgraded_to", "upgrade", "performs the upgrade (When I perform the upgrade to <release> ...)")
+    need_migrated = _Guard[State]("migrated", "uninterrupted upgrade to compare with", "migrates a copy of the backup cleanly")
+    need_rerun = _Guard[tuple[AlembicRun, State]]("rerun", "second migration run", "runs the migration again (When I run the migration again)")
+    need_outcomes = _Guard[list[Outcome]]("outcomes", "interrupted upgrades", "interrupts each revision in turn")
+    need_walk = _Guard[tuple[list[WalkStep], int]]("walk", "revision walk", "walks the migrations up and down")
+    need_old_on_new = _Guard[tuple[str, list[str]]]("old_on_new", "start of an old release on the upgraded database", "starts it there")
+    need_carried = _Guard[CarriedStart]("carried", "start with the old settings", "starts the new release with the old settings")
+    need_settings_comparison = _Guard[tuple[CarryOver, SettingsModel, Path]]("settings_comparison", "settings comparison", "compares both releases' settings models")

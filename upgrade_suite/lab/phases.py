@@ -2,7 +2,7 @@
 
 The lab times every phase under one of these names; ``runbook.py`` looks its durations up by the
 same builders, so renaming a phase here renames it on both sides (and ``test_runbook`` checks it).
-Builders take release aliases ("RC1", "GA"), not labels.
+Builders take release aliases ("RC1", "GA"), not labels, in the order the comment names them.
 """
 
 from __future__ import annotations
@@ -19,117 +19,33 @@ RESTORE_INTO_SCRATCH = "restore backup into a scratch database"
 READ_SETTINGS = "read both releases' settings models"
 
 
-def provision(alias: str) -> str:
-    return f"provision {alias}"
-
-
-def image(alias: str) -> str:
-    return f"image of {alias}"
-
-
-def mint_token(alias: str) -> str:
-    return f"mint token ({alias})"
-
-
-def start(alias: str) -> str:
-    return f"start {alias}"
-
-
-def stop(alias: str) -> str:
-    return f"stop {alias}"
-
-
-def seeded_fixture(alias: str) -> str:
-    return f"start {alias}, seed, stop (fixture, once per run)"
-
-
-def bootstrap_schema(alias: str) -> str:
-    return f"bootstrap {alias} schema"
-
-
-def populate(scale: int) -> str:
-    return f"populate ~{scale} rows"
-
-
-def alembic_upgrade(alias: str) -> str:
-    return f"alembic upgrade head ({alias})"
-
-
-def alembic_upgrade_through(alias: str, via: str) -> str:
-    return f"alembic upgrade head ({alias}, path through {via})"
-
-
-def alembic_upgrade_again(alias: str) -> str:
-    return f"alembic upgrade head again ({alias})"
-
-
-def clean_upgrade(alias: str) -> str:
-    return f"clean alembic upgrade head ({alias})"
-
-
-def alembic_downgrade(head: str, alias: str) -> str:
-    return f"alembic downgrade {head} ({alias})"
-
-
-def create_objects(alias: str) -> str:
-    return f"create objects on {alias}"
-
-
-def present_credentials(alias: str) -> str:
-    return f"present credentials to {alias}"
-
-
-def fresh_install(alias: str) -> str:
-    return f"fresh install of {alias} for schema parity"
-
-
-def interrupt_each(point: str, count: int) -> str:
-    return f"interrupt ({point}) and retry at each of {count} revisions"
-
-
-def walk(count: int) -> str:
-    return f"walk {count} revisions up and down"
-
-
-def start_together(count: int, alias: str) -> str:
-    return f"start {count} {alias} gateways at once"
-
-
-def start_together_killing(count: int, alias: str) -> str:
-    return f"start {count} {alias} gateways at once, kill the migrating one"
-
-
-def start_one_of(count: int, alias: str) -> str:
-    return f"start one of {count} {alias} gateways"
-
-
-def restart_killed(alias: str) -> str:
-    return f"restart the killed {alias} gateway"
-
-
-def start_on_newer_database(alias: str) -> str:
-    return f"start {alias} on the newer database"
-
-
-def start_with_settings(new: str, old: str) -> str:
-    return f"start {new} with {old}'s settings"
-
-
-def start_without_settings(new: str) -> str:
-    return f"start {new} without them (on a copy)"
-
-
-def start_replicas(count: int, alias: str) -> str:
-    return f"start {count} {alias} replicas behind HAProxy"
-
-
-def probe_baseline(seconds: int) -> str:
-    return f"probe baseline ({seconds} s)"
-
-
-def rollout(strategy: str, alias: str) -> str:
-    return f"{strategy} rollout to {alias}"
-
-
-def helm_upgrade(alias: str) -> str:
-    return f"helm rolling upgrade to {alias}"
+#: Builders: each fills its template with the arguments named in its comment.
+provision = "provision {}".format  # (alias)
+image = "image of {}".format  # (alias)
+mint_token = "mint token ({})".format  # (alias)
+start = "start {}".format  # (alias)
+stop = "stop {}".format  # (alias)
+seeded_fixture = "start {}, seed, stop (fixture, once per run)".format  # (alias)
+bootstrap_schema = "bootstrap {} schema".format  # (alias)
+populate = "populate ~{} rows".format  # (scale)
+alembic_upgrade = "alembic upgrade head ({})".format  # (alias)
+alembic_upgrade_through = "alembic upgrade head ({}, path through {})".format  # (alias, via)
+alembic_upgrade_again = "alembic upgrade head again ({})".format  # (alias)
+clean_upgrade = "clean alembic upgrade head ({})".format  # (alias)
+alembic_downgrade = "alembic downgrade {} ({})".format  # (head, alias)
+create_objects = "create objects on {}".format  # (alias)
+present_credentials = "present credentials to {}".format  # (alias)
+fresh_install = "fresh install of {} for schema parity".format  # (alias)
+interrupt_each = "interrupt ({}) and retry at each of {} revisions".format  # (point, count)
+walk = "walk {} revisions up and down".format  # (count)
+start_together = "start {} {} gateways at once".format  # (count, alias)
+start_together_killing = "start {} {} gateways at once, kill the migrating one".format  # (count, alias)
+start_one_of = "start one of {} {} gateways".format  # (count, alias)
+restart_killed = "restart the killed {} gateway".format  # (alias)
+start_on_newer_database = "start {} on the newer database".format  # (alias)
+start_with_settings = "start {} with {}'s settings".format  # (new, old)
+start_without_settings = "start {} without them (on a copy)".format  # (new)
+start_replicas = "start {} {} replicas behind HAProxy".format  # (count, alias)
+probe_baseline = "probe baseline ({} s)".format  # (seconds)
+rollout = "{} rollout to {}".format  # (strategy, alias)
+helm_upgrade = "helm rolling upgrade to {}".format  # (alias)

@@ -10,7 +10,6 @@ from ..balancer import HAProxyBalancer
 from ..checks import Checklist
 from ..database import stamped_revisions
 from ..dataset import Dataset
-from ..errors import SuiteError
 from ..gateway import Gateway
 from ..kubernetes import HelmRollout, image_tag
 from ..prober import Prober, Window, to_csv
@@ -19,6 +18,7 @@ from ..rollout import Rollout, served_by_version
 from ..timeline import timeline_png
 from . import phases
 from .core import Core
+from .history import need
 
 #: Seconds of traffic the prober records before the rollout (the latency baseline) and after it.
 BASELINE_SECONDS, TAIL_SECONDS = 5, 2
@@ -37,14 +37,10 @@ class Rolling:
         self.kubernetes: HelmRollout | None = None
 
     def need_rollout(self) -> Rollout:
-        if self.rollout is None:
-            raise SuiteError("no replicas run yet: a step that starts them behind a load balancer must come first")
-        return self.rollout
+        return need(self.rollout, "replicas behind a load balancer", "starts them")
 
     def need_prober(self) -> Prober:
-        if self.prober is None:
-            raise SuiteError("no traffic is being sent yet: a step that starts steady traffic must come first")
-        return self.prober
+        return need(self.prober, "steady traffic", "starts it")
 
     def replicas_with_data(self, alias: str, engine: str, count: int, dataset: Dataset) -> Rollout:
         """Given <count> <alias> replicas with data behind a load balancer, on one database; backed up first."""
@@ -101,13 +97,12 @@ class Rolling:
     def helm_upgrade(self, target: str) -> None:
         """When the Helm release is upgraded to <target>: the plan's command against the configured cluster."""
         core = self.core
-        if self.kubernetes is None:
-            raise SuiteError("no cluster is in use: the step that names the Kubernetes cluster must come first")
+        kubernetes = need(self.kubernetes, "Kubernetes cluster", "names it")
         self.need_prober()
         release = core.release(target)
         started = time.monotonic()
         with core.timings.phase(phases.helm_upgrade(release.spec.alias)):
-            transcript = self.kubernetes.run(release.version, int(core.config.timeouts.gateway_start * (core.config.rollout.replicas + 1)))
+            transcript = kubernetes.run(release.version, int(core.config.timeouts.gateway_start * (core.config.rollout.replicas + 1)))
         core.evidence.attach("helm upgrade and kubectl rollout status", transcript)
         self._finish_probing(started, [(started, f"helm upgrade to {image_tag(release.version)}")], {})
 

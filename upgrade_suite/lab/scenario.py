@@ -42,32 +42,14 @@ class UpgradeScenario:
         self.experiments = Experiments(self.core)
         self.hazards = Hazards(self.core)
         self.rolling = Rolling(self.core)
+        self.run: SuiteRun = self.core.run
+        self.config: SuiteConfig = self.core.config
+        self.history: History = self.core.history
+        self.sandbox: Sandbox = self.core.sandbox
+        self.evidence: Evidence = self.core.evidence
+        self.timings: Timings = self.core.timings
 
     # -- what the steps and hooks read -------------------------------------------------------
-    @property
-    def run(self) -> SuiteRun:
-        return self.core.run
-
-    @property
-    def config(self) -> SuiteConfig:
-        return self.core.config
-
-    @property
-    def history(self) -> History:
-        return self.core.history
-
-    @property
-    def sandbox(self) -> Sandbox:
-        return self.core.sandbox
-
-    @property
-    def evidence(self) -> Evidence:
-        return self.core.evidence
-
-    @property
-    def timings(self) -> Timings:
-        return self.core.timings
-
     @property
     def database(self) -> Database:
         """The scenario's database (a step that needs one before it exists is broken, not failed)."""
