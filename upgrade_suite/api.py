@@ -93,7 +93,7 @@ def mint_token(release: Release, environment: dict[str, str], email: str, secret
     run = run_probe("minting an admin token", release.spec.label, release.python, "mcpgateway.utils.create_jwt_token", arguments,
                     environment=environment, cwd=None, timeout=TOKEN_TIMEOUT, merge_stderr=False)
     lines = run.stdout.strip().splitlines()
-    if not run.ok or not lines:
+    if run.exit_code != 0 or not lines:
         raise run.failure()
     return lines[-1].strip()
 

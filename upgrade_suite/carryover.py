@@ -50,7 +50,7 @@ def read_settings(release: Release, timeout: float, carried: dict[str, str] | No
         environment = {"PATH": f"{release.venv / 'bin'}:/usr/bin:/bin", "HOME": scratch, "DATABASE_URL": "sqlite:///./probe.db"}
         result = _run_probe(release, environment, out, asked, timeout)
         strong: dict[str, str] = {}
-        if not result.ok and _REFUSES_OWN_DEFAULTS in result.stdout:
+        if result.exit_code != 0 and _REFUSES_OWN_DEFAULTS in result.stdout:
             # From 1.0.8 the release refuses its own placeholder secrets: read it with strong ones, and
             # report those variables as settings an operator must set, not as defaults to carry.
             strong = probe_secrets()

@@ -41,7 +41,10 @@ def _tail(text: str | bytes | None) -> str:
 
 @dataclass(frozen=True)
 class ProbeRun:
-    """What a probe did: its exit status, its output (stderr merged in unless kept apart), how long it took."""
+    """What a probe did: its exit status, its output (stderr merged in unless kept apart), how long it took.
+
+    ``require()`` says whether it did its job: exit 0, and the file it should write written.
+    """
 
     what: str
     release: str
@@ -51,27 +54,33 @@ class ProbeRun:
     seconds: float
 
     @property
-    def ok(self) -> bool:
-        return self.exit_code == 0
-
-    @property
     def output(self) -> str:
         return self.stdout + self.stderr
 
     def failure(self, hint: str = "") -> SuiteError:
         """The one-line error for a probe that did not do its job."""
-        return SuiteError(f"{self.what} in {self.release} failed after {self.seconds:.0f} s: {_tail(self.output)}{hint}")
+        return SuiteError(
+            f"{self.what} in {self.release} failed after {self.seconds:.0f} s: {_tail(self.output)}{hint}"
+        )
 
     def require(self, produced: Path | None = None, hint: str = "") -> ProbeRun:
         """This run, or its failure raised: a non-zero exit, or no ``produced`` file where it should write one."""
-        if not self.ok or (produced is not None and not produced.exists()):
+        if self.exit_code != 0 or (produced is not None and not produced.exists()):
             raise self.failure(hint)
         return self
 
 
 def run_probe(
-    what: str, release: str, python: Path, program: Path | str, arguments: Sequence[str], *,
-    environment: dict[str, str], cwd: Path | None, timeout: Timeout, merge_stderr: bool = True,
+    what: str,
+    release: str,
+    python: Path,
+    program: Path | str,
+    arguments: Sequence[str],
+    *,
+    environment: dict[str, str],
+    cwd: Path | None,
+    timeout: Timeout,
+    merge_stderr: bool = True,
 ) -> ProbeRun:
     """Run ``program`` (a script path, or a module name for ``-m``) with ``python`` of ``release`` (its label).
 
@@ -82,11 +91,19 @@ def run_probe(
     started = time.monotonic()
     try:
         result = subprocess.run(
-            command, cwd=cwd, env=environment, stdin=subprocess.DEVNULL, text=True, timeout=timeout.seconds,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
+            command,
+            cwd=cwd,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            timeout=timeout.seconds,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
         )
     except subprocess.TimeoutExpired as expired:
         raise SuiteError(
             f"{what} in {release} timed out after {timeout.seconds:.0f} s{timeout.advice()}: {_tail(expired.output)}"
         ) from None
-    return ProbeRun(what, release, result.returncode, result.stdout or "", result.stderr or "", time.monotonic() - started)
+    return ProbeRun(
+        what, release, result.returncode, result.stdout or "", result.stderr or "", time.monotonic() - started
+    )

@@ -36,21 +36,30 @@ def test_newest_of_an_empty_history_names_the_missing_step():
         History().newest(None)
 
 
-@pytest.mark.parametrize("guard, says", [
-    ("need_previous", "no old release yet: a step that starts one"),
-    ("need_manifest", "no seeded data yet: a step that seeds a gateway"),
-    ("need_before_api", "no API snapshot of the old release yet: a step that seeds a gateway"),
-    ("need_before_sql", "no SQL snapshot of the old data yet: a step that stops the old release and backs it up"),
-    ("need_backup", "no pre-upgrade backup yet: a step that stops the old release and backs it up"),
-    ("need_upgraded_to", "no upgrade yet: a step that performs the upgrade"),
-    ("need_migrated", "no uninterrupted upgrade to compare with yet: a step that migrates a copy of the backup cleanly"),
-    ("need_rerun", "no second migration run yet: a step that runs the migration again"),
-    ("need_outcomes", "no interrupted upgrades yet: a step that interrupts each revision in turn"),
-    ("need_walk", "no revision walk yet: a step that walks the migrations up and down"),
-    ("need_old_on_new", "no start of an old release on the upgraded database yet: a step that starts it there"),
-    ("need_carried", "no start with the old settings yet: a step that starts the new release with the old settings"),
-    ("need_settings_comparison", "no settings comparison yet: a step that compares both releases' settings models"),
-])
+@pytest.mark.parametrize(
+    "guard, says",
+    [
+        ("need_previous", "no old release yet: a step that starts one"),
+        ("need_manifest", "no seeded data yet: a step that seeds a gateway"),
+        ("need_before_api", "no API snapshot of the old release yet: a step that seeds a gateway"),
+        ("need_before_sql", "no SQL snapshot of the old data yet: a step that stops the old release and backs it up"),
+        ("need_backup", "no pre-upgrade backup yet: a step that stops the old release and backs it up"),
+        ("need_upgraded_to", "no upgrade yet: a step that performs the upgrade"),
+        (
+            "need_migrated",
+            "no uninterrupted upgrade to compare with yet: a step that migrates a copy of the backup cleanly",
+        ),
+        ("need_rerun", "no second migration run yet: a step that runs the migration again"),
+        ("need_outcomes", "no interrupted upgrades yet: a step that interrupts each revision in turn"),
+        ("need_walk", "no revision walk yet: a step that walks the migrations up and down"),
+        ("need_old_on_new", "no start of an old release on the upgraded database yet: a step that starts it there"),
+        (
+            "need_carried",
+            "no start with the old settings yet: a step that starts the new release with the old settings",
+        ),
+        ("need_settings_comparison", "no settings comparison yet: a step that compares both releases' settings models"),
+    ],
+)
 def test_each_guard_is_a_suite_error_naming_the_missing_step(guard, says):
     with pytest.raises(SuiteError, match=re.escape(says)) as raised:
         getattr(History(), guard)()
@@ -60,8 +69,21 @@ def test_each_guard_is_a_suite_error_naming_the_missing_step(guard, says):
 
 def test_every_guard_is_tested():
     guards = {name for name in dir(History) if name.startswith("need_")}
-    tested = {"need_previous", "need_manifest", "need_before_api", "need_before_sql", "need_backup", "need_upgraded_to", "need_migrated",
-              "need_rerun", "need_outcomes", "need_walk", "need_old_on_new", "need_carried", "need_settings_comparison"}
+    tested = {
+        "need_previous",
+        "need_manifest",
+        "need_before_api",
+        "need_before_sql",
+        "need_backup",
+        "need_upgraded_to",
+        "need_migrated",
+        "need_rerun",
+        "need_outcomes",
+        "need_walk",
+        "need_old_on_new",
+        "need_carried",
+        "need_settings_comparison",
+    }
     assert guards == tested
 
 

@@ -83,33 +83,6 @@ class Core:
                     self.run.image(self.releases[alias])
         return self.releases[alias]
 
-    def versions(self) -> dict[str, dict[str, object]]:
-        """What each release of the scenario really is: the evidence for "which versions were tested"."""
-        return {
-            alias: {
-                "version": r.version, "spec": r.spec.requirement, "kind": r.spec.kind, "alembic_head": r.alembic_heads,
-                "dependencies_as_of": r.spec.resolved_at, "python": r.info["python"], "venv": str(r.venv),
-                "requires_python": r.spec.requires_python, "python_route": r.spec.interpreter.route if r.spec.interpreter else "",
-                **({"python_routes_not_taken": list(r.spec.interpreter.tried)} if r.spec.interpreter and r.spec.interpreter.tried else {}),
-                **({"image": self.run.image_tags[r.spec.key]} if r.spec.key in self.run.image_tags else {}),
-            }
-            for alias, r in self.releases.items()
-        }
-
-    def measurements(self) -> dict[str, object]:
-        """What reports/timings.jsonl keeps of the scenario: what ran where, and each phase's duration."""
-        database = self.database
-        return {
-            "releases": {alias: spec.label for alias, spec in self.run.specs.items()},
-            "heads": {alias: ",".join(release.alembic_heads) for alias, release in self.releases.items()},
-            "database": database.description if database else "",
-            "database_urls": {alias: database.url_for(release).split("://")[0] for alias, release in self.releases.items()} if database else {},
-            "driver": self.config.driver,
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "phases": self.timings.as_dict(),
-        }
-
     def new_database(self, engine: str) -> Database:
         """A fresh, empty, suite-owned database of the named engine; it becomes the scenario's database."""
         self.database = self.own(self.run.database(engine, self.sandbox.subdir("database")))
@@ -127,8 +100,10 @@ class Core:
         database = database or self.need_database()
         return gateway_environment(release, database.url_for(release), self.run.secrets, self.sandbox.path)
 
-    def gateway(self, release: Release, database: Database | None = None, carried: dict[str, str] | None = None) -> Gateway:
-        """A (not yet started) gateway of ``release`` on ``database`` (the scenario's by default), stopped with the scenario.
+    def gateway(
+        self, release: Release, database: Database | None = None, carried: dict[str, str] | None = None
+    ) -> Gateway:
+        """A (not yet started) gateway of ``release`` on ``database`` (the scenario's by default), stopped with it.
 
         ``carried``: settings kept from an older deployment, passed in its environment.
         """
@@ -200,15 +175,25 @@ class Core:
         database = self.new_database(engine)
         with self.timings.phase(phases.COPY_SEEDED):
             database.copy_from(fixture.database)
-        self.history.previous, self.history.manifest, self.history.before_api = release, fixture.manifest, fixture.api_snapshot
+        self.history.previous, self.history.manifest, self.history.before_api = (
+            release,
+            fixture.manifest,
+            fixture.api_snapshot,
+        )
         self.gateway_logs.append(fixture.log)
         self._attach_seed()
 
     def _attach_seed(self) -> None:
         manifest = self.history.need_manifest()
-        self.evidence.attach("Seeded objects", {"counts": manifest.counts, "ids": manifest.ids, "tools": manifest.tool_names}, "json")
+        self.evidence.attach(
+            "Seeded objects", {"counts": manifest.counts, "ids": manifest.ids, "tools": manifest.tool_names}, "json"
+        )
         if manifest.credentials_answered is not None and self.history.previous is not None:
-            self.evidence.attach(f"Credentials as {self.history.previous.spec.label} answered them", manifest.credentials_answered.render(), "json")
+            self.evidence.attach(
+                f"Credentials as {self.history.previous.spec.label} answered them",
+                manifest.credentials_answered.render(),
+                "json",
+            )
 
     def running_populated(self, alias: str, engine: str, dataset: Dataset, scale: int) -> None:
         """Given a running <alias> gateway on a fully populated <engine> database (~``scale`` rows)."""
@@ -217,11 +202,15 @@ class Core:
         with self.timings.phase(phases.bootstrap_schema(release.spec.alias)):
             bootstrap_fresh(release, self.environment(release), self.sandbox.path, self.config.timeouts.migration)
         with self.timings.phase(phases.populate(scale)):
-            report = populate(release, self.environment(release), self.sandbox.path, scale, self.config.timeouts.migration)
+            report = populate(
+                release, self.environment(release), self.sandbox.path, scale, self.config.timeouts.migration
+            )
         self.evidence.attach(f"Populated at scale {scale} through {release.spec.label}'s models", report, "json")
         running = self.start(alias)
         with self.timings.phase(phases.SEED):
-            self.history.manifest = seed(running.api, self.run.mcp_server().url, dataset, self.run.secrets.admin_password)
+            self.history.manifest = seed(
+                running.api, self.run.mcp_server().url, dataset, self.run.secrets.admin_password
+            )
         with self.timings.phase(phases.SNAPSHOT_API):
             self.history.before_api = api_snapshot(running.api)
         self._attach_seed()
@@ -250,7 +239,9 @@ class Core:
         """``release``'s Alembic pointed at ``database`` (the scenario's by default)."""
         return self.run.migrations(release, self.environment(release, database), self.sandbox.path)
 
-    def migrate(self, release: Release, database: Database | None, arguments: tuple[str, ...], phase: str, title: str) -> AlembicRun:
+    def migrate(
+        self, release: Release, database: Database | None, arguments: tuple[str, ...], phase: str, title: str
+    ) -> AlembicRun:
         """An Alembic step of a procedure: timed as ``phase``, attached as ``title``; a failed run fails the step."""
         with self.timings.phase(phase):
             run = self.migrations(release, database).run(*arguments)
@@ -261,7 +252,13 @@ class Core:
 
     def alembic_upgrade(self, release: Release) -> AlembicRun:
         """The procedure's migration: ``release``'s ``alembic upgrade head`` on the scenario's database."""
-        return self.migrate(release, None, ("upgrade", "head"), phases.alembic_upgrade(release.spec.alias), f"alembic upgrade head ({release.spec.label})")
+        return self.migrate(
+            release,
+            None,
+            ("upgrade", "head"),
+            phases.alembic_upgrade(release.spec.alias),
+            f"alembic upgrade head ({release.spec.label})",
+        )
 
     @staticmethod
     def state(database: Database) -> State:
@@ -274,7 +271,13 @@ class Core:
         backup = self.history.need_backup()
         with self.scratch_database("clean") as copy:
             copy.restore(backup)
-            self.migrate(target, copy, ("upgrade", "head"), phases.clean_upgrade(target.spec.alias), f"Clean alembic upgrade head ({target.spec.label})")
+            self.migrate(
+                target,
+                copy,
+                ("upgrade", "head"),
+                phases.clean_upgrade(target.spec.alias),
+                f"Clean alembic upgrade head ({target.spec.label})",
+            )
             self.history.migrated = self.state(copy)
         return self.history.migrated
 
@@ -296,8 +299,13 @@ class Core:
             with self.timings.phase(phases.RESTORE_BACKUP):
                 database.restore(backup)
         else:
-            self.migrate(newer, None, ("downgrade", release.head), phases.alembic_downgrade(release.head, newer.spec.alias),
-                         f"alembic downgrade {release.head} ({newer.spec.label})")
+            self.migrate(
+                newer,
+                None,
+                ("downgrade", release.head),
+                phases.alembic_downgrade(release.head, newer.spec.alias),
+                f"alembic downgrade {release.head} ({newer.spec.label})",
+            )
         self.history.rolled_back_by_restore = by_restore
         self.history.upgrade_to(newer)
         self.start(target)
@@ -306,3 +314,45 @@ class Core:
         """Attach every gateway log of the scenario (called for failed scenarios)."""
         for log in self.gateway_logs:
             self.evidence.attach_file(f"Gateway log {log.stem}", log)
+
+
+# -- what the report keeps of a scenario ------------------------------------------------------
+def versions(core: Core) -> dict[str, dict[str, object]]:
+    """What each release of the scenario really is: the evidence for "which versions were tested"."""
+    return {
+        alias: {
+            "version": r.version,
+            "spec": r.spec.requirement,
+            "kind": r.spec.kind,
+            "alembic_head": r.alembic_heads,
+            "dependencies_as_of": r.spec.resolved_at,
+            "python": r.info["python"],
+            "venv": str(r.venv),
+            "requires_python": r.spec.requires_python,
+            "python_route": r.spec.interpreter.route if r.spec.interpreter else "",
+            **(
+                {"python_routes_not_taken": list(r.spec.interpreter.tried)}
+                if r.spec.interpreter and r.spec.interpreter.tried
+                else {}
+            ),
+            **({"image": core.run.image_tags[r.spec.key]} if r.spec.key in core.run.image_tags else {}),
+        }
+        for alias, r in core.releases.items()
+    }
+
+
+def measurements(core: Core) -> dict[str, object]:
+    """What reports/timings.jsonl keeps of the scenario: what ran where, and each phase's duration."""
+    database = core.database
+    return {
+        "releases": {alias: spec.label for alias, spec in core.run.specs.items()},
+        "heads": {alias: ",".join(release.alembic_heads) for alias, release in core.releases.items()},
+        "database": database.description if database else "",
+        "database_urls": {alias: database.url_for(release).split("://")[0] for alias, release in core.releases.items()}
+        if database
+        else {},
+        "driver": core.config.driver,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "phases": core.timings.as_dict(),
+    }

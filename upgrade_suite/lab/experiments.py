@@ -19,7 +19,7 @@ class Experiments:
         self.history = core.history
 
     def interrupt_and_retry(self, target: Release, database: Database, revision: str, point: str) -> Outcome:
-        """Kill ``target``'s upgrade of ``database`` at ``point`` of ``revision`` ("start" or "inside"), then retry it."""
+        """Kill ``target``'s upgrade of ``database`` at ``point`` ("start" or "inside") of ``revision``, then retry."""
         migrated = self.history.need_migrated()
         migrations = self.core.migrations(target, database)
         killed = interrupted_upgrade(migrations, revision, point)
@@ -29,7 +29,9 @@ class Experiments:
         problems: list[str] = []
         if retry.ok:
             running = self.core.current.release if self.core.current else None
-            schema, data, counts = compare_states(self.history, running, migrated, self.core.state(database), f"interrupted at {revision} vs clean")
+            schema, data, counts = compare_states(
+                self.history, running, migrated, self.core.state(database), f"interrupted at {revision} vs clean"
+            )
             problems = schema.lines + data.problems() + counts.problems()
         kill_line = next((line for line in killed.output.splitlines() if line.startswith("# suite: SIGKILL")), "")
         return Outcome(revision, kill_line, left_at, retry, at_head, problems)
@@ -60,7 +62,9 @@ class Experiments:
         run = interrupted_upgrade(self.core.migrations(target, database), revisions[len(revisions) // 2], "inside")
         self.core.evidence.attach(f"Interrupted alembic upgrade head ({target.spec.label})", run.render())
         if "SIGKILL" not in run.output:
-            raise AssertionError(f"the upgrade finished before it could be interrupted at {revisions[len(revisions) // 2]}")
+            raise AssertionError(
+                f"the upgrade finished before it could be interrupted at {revisions[len(revisions) // 2]}"
+            )
         return run
 
     def migrate_again(self) -> AlembicRun:
@@ -83,8 +87,12 @@ class Experiments:
         previous, database = self.history.need_previous(), self.core.need_database()
         target = self.core.release(alias)
         revisions = chain(target, previous.head)
-        steps = [("up", r) for r in revisions] + [("down", r) for r in reversed(revisions[:-1])] + [("down", previous.head)]
+        steps = (
+            [("up", r) for r in revisions] + [("down", r) for r in reversed(revisions[:-1])] + [("down", previous.head)]
+        )
         migrations = self.core.migrations(target, database)
         with self.core.timings.phase(phases.walk(len(revisions))):
-            walked = walk(target, migrations.environment, self.core.sandbox.path, steps, self.core.config.timeouts.migration)
+            walked = walk(
+                target, migrations.environment, self.core.sandbox.path, steps, self.core.config.timeouts.migration
+            )
         self.history.walk = (walked, 2 * len(revisions))

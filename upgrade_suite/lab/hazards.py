@@ -28,7 +28,7 @@ class Hazards:
         self.killed: KilledReplica | None = None
 
     def upgrade_by_starting_together(self, alias: str, count: int) -> list[Running]:
-        """The old release stopped and backed up, then ``count`` gateways of ``alias`` started at once (they migrate)."""
+        """The old release stopped and backed up, then ``count`` ``alias`` gateways started at once (they migrate)."""
         self.core.stop_and_back_up()
         self.history.upgrade_to(self.core.release(alias))
         return self.start_together(alias, count)
@@ -56,11 +56,16 @@ class Hazards:
         self.together_gateways = [core.gateway(release) for _ in range(count)]
         with core.timings.phase(phases.start_together_killing(count, release.spec.alias)):
             self.killed, self.together_outcomes = start_killing_the_migrator(
-                self.together_gateways, revisions[len(revisions) // 2],
+                self.together_gateways,
+                revisions[len(revisions) // 2],
                 lambda gateway: core.attempt_start(gateway, phases.start_one_of(count, release.spec.alias)),
-                database.alembic_revisions, core.config.timeouts.gateway_start,
+                database.alembic_revisions,
+                core.config.timeouts.gateway_start,
             )
-        core.evidence.attach("Gateway killed while it migrated", self.killed.render() if self.killed else "no gateway reached the revision: none killed")
+        core.evidence.attach(
+            "Gateway killed while it migrated",
+            self.killed.render() if self.killed else "no gateway reached the revision: none killed",
+        )
         return self.killed
 
     def restart_killed(self) -> str:
@@ -71,14 +76,21 @@ class Hazards:
             victim = self.together_gateways[self.killed.index - 1]
             restart = core.attempt_start(victim, phases.restart_killed(victim.release.spec.alias))
             self.together_outcomes[self.killed.index - 1] = restart
-        self.together = [core.connect(g.release, g) for g, outcome in zip(self.together_gateways, self.together_outcomes) if outcome == STARTED]
+        self.together = [
+            core.connect(g.release, g)
+            for g, outcome in zip(self.together_gateways, self.together_outcomes)
+            if outcome == STARTED
+        ]
         core.current = self.together[0] if self.together else None
         return restart
 
     def logs_after_kill(self) -> list[str]:
         """Each gateway's log after the kill: the survivors' whole logs, the restarted gateway's second launch."""
         killed = self.killed.index if self.killed else 0
-        return [g.log_since_launch() if index == killed else g.log_text() for index, g in enumerate(self.together_gateways, 1)]
+        return [
+            g.log_since_launch() if index == killed else g.log_text()
+            for index, g in enumerate(self.together_gateways, 1)
+        ]
 
     def start_on_newer_database(self, alias: str) -> tuple[str, list[str]]:
         """Start ``alias`` on the (newer) database without a downgrade; what does it do, and what did it log?"""
@@ -87,19 +99,27 @@ class Hazards:
             core.stop()
         release = core.release(alias)
         gateway = core.gateway(release)
-        self.history.old_on_new = core.attempt_start(gateway, phases.start_on_newer_database(release.spec.alias)), gateway.migration_failures()
+        self.history.old_on_new = (
+            core.attempt_start(gateway, phases.start_on_newer_database(release.spec.alias)),
+            gateway.migration_failures(),
+        )
         return self.history.old_on_new
 
     def credentials_answers(self) -> tuple[Credentials, AuthObservation]:
         """What users held before, and what the running release answers to it (asked once per gateway)."""
         current, manifest = self.core.need_current(), self.history.need_manifest()
         if manifest.credentials is None:
-            raise SuiteError("the seeded data holds no credentials: the scenario must start from a gateway whose users hold passwords and tokens")
+            raise SuiteError(
+                "the seeded data holds no credentials: the scenario must start from a gateway whose users hold "
+                "passwords and tokens"
+            )
         answered = self.history.answered
         if answered is None or answered[0] is not current:
             with self.core.timings.phase(phases.present_credentials(current.release.spec.alias)):
                 seen = observe(current.api, manifest.credentials)
-            self.core.evidence.attach(f"Credentials as {current.release.spec.label} answered them", seen.render(), "json")
+            self.core.evidence.attach(
+                f"Credentials as {current.release.spec.label} answered them", seen.render(), "json"
+            )
             self.history.answered = (current, seen)
             return manifest.credentials, seen
         return manifest.credentials, answered[1]
@@ -113,7 +133,11 @@ class Hazards:
         carry_over = compare_settings(old_settings, new_settings)
         core.evidence.attach(f"Settings {new.spec.alias} renamed, dropped or refuses", carry_over.render())
         core.evidence.attach(f"Environment with every setting of {old.spec.label}", old_settings.environment, "json")
-        self.history.settings_comparison = (carry_over, old_settings, save_for_runbook(core.config.reports_dir, carry_over))
+        self.history.settings_comparison = (
+            carry_over,
+            old_settings,
+            save_for_runbook(core.config.reports_dir, carry_over),
+        )
         return self.history.settings_comparison
 
     def start_with_old_settings(self, alias: str, except_refused: bool) -> CarriedStart:
@@ -130,7 +154,11 @@ class Hazards:
         new = core.release(alias)
         self.history.upgrade_to(new)
         carry_over, old_settings, _ = self.settings_carry_over(previous.spec.alias, alias)
-        carried = {name: text for name, text in old_settings.environment.items() if not (except_refused and name in carry_over.refused)}
+        carried = {
+            name: text
+            for name, text in old_settings.environment.items()
+            if not (except_refused and name in carry_over.refused)
+        }
         gateway = core.gateway(new, carried=carried)
         outcome = core.attempt_start(gateway, phases.start_with_settings(new.spec.alias, previous.spec.alias))
         with core.scratch_database("without-old-settings") as copy:
@@ -140,5 +168,7 @@ class Hazards:
             plain.stop()
         if outcome == STARTED:
             core.current = core.connect(new, gateway)
-        self.history.carried = CarriedStart(carry_over, carried, outcome, plain_outcome, gateway.log_text(), plain.log_text())
+        self.history.carried = CarriedStart(
+            carry_over, carried, outcome, plain_outcome, gateway.log_text(), plain.log_text()
+        )
         return self.history.carried

@@ -85,15 +85,35 @@ class History:
 
     # The guards: need_<fact>() is the fact, or a SuiteError naming what is missing and the step that records it.
     need_previous = _Guard[Release]("previous", "old release", "starts one (Given a running <release> gateway ...)")
-    need_manifest = _Guard[SeedManifest]("manifest", "seeded data", "seeds a gateway (Given a running <release> gateway with data ...)")
-    need_before_api = _Guard[Snapshot]("before_api", "API snapshot of the old release", "seeds a gateway (Given a running <release> gateway with data ...)")
-    need_before_sql = _Guard[Snapshot]("before_sql", "SQL snapshot of the old data", "stops the old release and backs it up")
+    need_manifest = _Guard[SeedManifest](
+        "manifest", "seeded data", "seeds a gateway (Given a running <release> gateway with data ...)"
+    )
+    need_before_api = _Guard[Snapshot](
+        "before_api",
+        "API snapshot of the old release",
+        "seeds a gateway (Given a running <release> gateway with data ...)",
+    )
+    need_before_sql = _Guard[Snapshot](
+        "before_sql", "SQL snapshot of the old data", "stops the old release and backs it up"
+    )
     need_backup = _Guard[Backup]("backup", "pre-upgrade backup", "stops the old release and backs it up")
-    need_upgraded_to = _Guard[Release]("upgraded_to", "upgrade", "performs the upgrade (When I perform the upgrade to <release> ...)")
-    need_migrated = _Guard[State]("migrated", "uninterrupted upgrade to compare with", "migrates a copy of the backup cleanly")
-    need_rerun = _Guard[tuple[AlembicRun, State]]("rerun", "second migration run", "runs the migration again (When I run the migration again)")
+    need_upgraded_to = _Guard[Release](
+        "upgraded_to", "upgrade", "performs the upgrade (When I perform the upgrade to <release> ...)"
+    )
+    need_migrated = _Guard[State](
+        "migrated", "uninterrupted upgrade to compare with", "migrates a copy of the backup cleanly"
+    )
+    need_rerun = _Guard[tuple[AlembicRun, State]](
+        "rerun", "second migration run", "runs the migration again (When I run the migration again)"
+    )
     need_outcomes = _Guard[list[Outcome]]("outcomes", "interrupted upgrades", "interrupts each revision in turn")
     need_walk = _Guard[tuple[list[WalkStep], int]]("walk", "revision walk", "walks the migrations up and down")
-    need_old_on_new = _Guard[tuple[str, list[str]]]("old_on_new", "start of an old release on the upgraded database", "starts it there")
-    need_carried = _Guard[CarriedStart]("carried", "start with the old settings", "starts the new release with the old settings")
-    need_settings_comparison = _Guard[tuple[CarryOver, SettingsModel, Path]]("settings_comparison", "settings comparison", "compares both releases' settings models")
+    need_old_on_new = _Guard[tuple[str, list[str]]](
+        "old_on_new", "start of an old release on the upgraded database", "starts it there"
+    )
+    need_carried = _Guard[CarriedStart](
+        "carried", "start with the old settings", "starts the new release with the old settings"
+    )
+    need_settings_comparison = _Guard[tuple[CarryOver, SettingsModel, Path]](
+        "settings_comparison", "settings comparison", "compares both releases' settings models"
+    )

@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 from ..checks import Checklist
-from ..database import Database
 from ..expectations import expected_transformations
 from ..releases import Release
 from ..schema import SchemaDiff, compare, fresh_install, parity
@@ -17,7 +16,9 @@ from .core import Core
 from .history import History, State
 
 
-def compare_states(history: History, running: Release | None, reference: State, candidate: State, title: str) -> tuple[SchemaDiff, SnapshotDiff, Checklist]:
+def compare_states(
+    history: History, running: Release | None, reference: State, candidate: State, title: str
+) -> tuple[SchemaDiff, SnapshotDiff, Checklist]:
     """Schema (exact), every pre-existing row, and row counts per table.
 
     Rows a migration generates get new random ids each time, so those are compared by count.
@@ -25,7 +26,11 @@ def compare_states(history: History, running: Release | None, reference: State, 
     before_sql, previous = history.need_before_sql(), history.need_previous()
     (ref_schema, ref_data), (schema, data) = reference, candidate
     newest = history.newest(running)
-    expectations = [e for e in expected_transformations(previous.version, newest.version) if getattr(e, "rule", "") == "moves forward in time"]
+    expectations = [
+        e
+        for e in expected_transformations(previous.version, newest.version)
+        if getattr(e, "rule", "") == "moves forward in time"
+    ]
     counts = Checklist(f"Row counts per table, {title}")
     for table, count in ref_data.counts().items():
         counts.check(table, data.counts().get(table) == count, f"{count} vs {data.counts().get(table)}")
@@ -43,13 +48,19 @@ class Parity:
     def _running(self) -> Release | None:
         return self.core.current.release if self.core.current else None
 
-    def compare_states(self, reference: State, candidate: State, title: str) -> tuple[SchemaDiff, SnapshotDiff, Checklist]:
+    def compare_states(
+        self, reference: State, candidate: State, title: str
+    ) -> tuple[SchemaDiff, SnapshotDiff, Checklist]:
         return compare_states(self.history, self._running(), reference, candidate, title)
 
     def hidden_from_admin(self, kind: str, row: dict[str, Any]) -> bool:
         """Whether the running release deliberately does not show ``row`` to the admin (a declared loss)."""
         previous, running = self.history.need_previous(), self.core.need_current().release
-        losses = [e for e in expected_transformations(previous.version, self.history.newest(running).version) if isinstance(e, ExpectedLoss)]
+        losses = [
+            e
+            for e in expected_transformations(previous.version, self.history.newest(running).version)
+            if isinstance(e, ExpectedLoss)
+        ]
         return any(e.explains("api", kind, row, self.core.run.secrets.admin_email) for e in losses)
 
     def data_diffs(self) -> list[SnapshotDiff]:
@@ -59,7 +70,11 @@ class Parity:
         undone (its data changes stay); after a restore, only runtime ones (the data is the backup).
         """
         current, database = self.core.need_current(), self.core.need_database()
-        previous, before_api, before_sql = self.history.need_previous(), self.history.need_before_api(), self.history.need_before_sql()
+        previous, before_api, before_sql = (
+            self.history.need_previous(),
+            self.history.need_before_api(),
+            self.history.need_before_sql(),
+        )
         expectations = expected_transformations(previous.version, self.history.newest(current.release).version)
         evidence = self.core.evidence
         with self.core.timings.phase(phases.SNAPSHOT_AND_COMPARE):
@@ -68,7 +83,9 @@ class Parity:
                 after_sql = sql_snapshot(engine)
         evidence.attach("SQL snapshot before upgrade (row counts)", before_sql.counts(), "json")
         evidence.attach("SQL snapshot after upgrade (row counts)", after_sql.counts(), "json")
-        evidence.attach("Declared transformations for this pair", "\n".join(e.render() for e in expectations) or "(none)")
+        evidence.attach(
+            "Declared transformations for this pair", "\n".join(e.render() for e in expectations) or "(none)"
+        )
         viewer = self.core.run.secrets.admin_email
         return [diff(before_api, after_api, expectations, viewer), diff(before_sql, after_sql, expectations)]
 
@@ -99,7 +116,13 @@ class Parity:
         if key not in run.fresh_schemas:
             with core.scratch_database(f"fresh-{release.spec.alias}") as scratch:
                 with core.timings.phase(phases.fresh_install(release.spec.alias)):
-                    run.fresh_schemas[key] = fresh_install(release, scratch, core.environment(release, scratch), core.sandbox.path, core.config.timeouts.migration)
+                    run.fresh_schemas[key] = fresh_install(
+                        release,
+                        scratch,
+                        core.environment(release, scratch),
+                        core.sandbox.path,
+                        core.config.timeouts.migration,
+                    )
             cached.parent.mkdir(parents=True, exist_ok=True)
             cached.write_text(json.dumps(run.fresh_schemas[key], indent=1, sort_keys=True))
         return run.fresh_schemas[key]
@@ -123,7 +146,14 @@ class Parity:
         with self.core.scratch_database(f"through-{stops[0].spec.alias}") as copy:
             copy.restore(backup)
             for release in stops:
-                self.core.migrate(release, copy, ("upgrade", "head"), phases.alembic_upgrade_through(release.spec.alias, via),
-                                  f"alembic upgrade head ({release.spec.label}, path through {via})")
+                self.core.migrate(
+                    release,
+                    copy,
+                    ("upgrade", "head"),
+                    phases.alembic_upgrade_through(release.spec.alias, via),
+                    f"alembic upgrade head ({release.spec.label}, path through {via})",
+                )
             through = self.core.state(copy)
-        return self.compare_states(direct, through, f"{previous.spec.alias} -> {stops[1].spec.alias} directly vs through {via}")
+        return self.compare_states(
+            direct, through, f"{previous.spec.alias} -> {stops[1].spec.alias} directly vs through {via}"
+        )

@@ -47,9 +47,13 @@ class Rolling:
         core = self.core
         core.running_with_data(alias, engine, dataset)
         core.stop_and_back_up()
-        balancer = core.own(HAProxyBalancer(core.sandbox.subdir("balancer"), 2 * count, core.config.timeouts.gateway_start))
+        balancer = core.own(
+            HAProxyBalancer(core.sandbox.subdir("balancer"), 2 * count, core.config.timeouts.gateway_start)
+        )
         core.gateway_logs.append(balancer.log_path)
-        self.rollout = Rollout(balancer, self._start_replica, core.config.timeouts.gateway_start, core.config.timeouts.drain)
+        self.rollout = Rollout(
+            balancer, self._start_replica, core.config.timeouts.gateway_start, core.config.timeouts.drain
+        )
         with core.timings.phase(phases.start_replicas(count, alias)):
             self.rollout.bring_up(core.release(alias), count)
         return self.rollout
@@ -64,7 +68,9 @@ class Rolling:
         self.kubernetes = HelmRollout(self.core.config.rollout)
         image = subprocess.run(self.kubernetes.current_image(), capture_output=True, text=True, timeout=60).stdout
         expected = image_tag(self.core.release(alias).version)
-        assert image.endswith(f":{expected}"), f"the cluster's gateway runs {image or 'nothing'}, not {alias} ({expected})"
+        assert image.endswith(f":{expected}"), (
+            f"the cluster's gateway runs {image or 'nothing'}, not {alias} ({expected})"
+        )
 
     def steady_traffic(self, cycle: tuple[str, ...]) -> Prober:
         """Start the prober (requests of ``cycle``) through the balancer or the cluster's Service; record a baseline."""
@@ -102,7 +108,9 @@ class Rolling:
         release = core.release(target)
         started = time.monotonic()
         with core.timings.phase(phases.helm_upgrade(release.spec.alias)):
-            transcript = kubernetes.run(release.version, int(core.config.timeouts.gateway_start * (core.config.rollout.replicas + 1)))
+            transcript = kubernetes.run(
+                release.version, int(core.config.timeouts.gateway_start * (core.config.rollout.replicas + 1))
+            )
         core.evidence.attach("helm upgrade and kubectl rollout status", transcript)
         self._finish_probing(started, [(started, f"helm upgrade to {image_tag(release.version)}")], {})
 
@@ -112,7 +120,11 @@ class Rolling:
         target, live, replicas = core.run.release(alias), self.need_rollout().live(), core.config.rollout.replicas
         result = Checklist(f"Every replica runs {alias}")
         result.check(f"{replicas} replicas serve", len(live) == replicas, f"{len(live)} live")
-        result.check(f"all are {target.spec.label}", all(s.release is target for s in live), ", ".join(f"{s.name}={s.release.spec.alias}" for s in live))
+        result.check(
+            f"all are {target.spec.label}",
+            all(s.release is target for s in live),
+            ", ".join(f"{s.name}={s.release.spec.alias}" for s in live),
+        )
         with core.need_database().engine() as engine:
             stamped = stamped_revisions(engine)
         head = core.run.release(head_of).alembic_heads
@@ -124,15 +136,31 @@ class Rolling:
         prober, rate, evidence = self.need_prober(), self.core.config.rollout.probe_rate, self.core.evidence
         ended = time.monotonic()
         self.roll_window = (started, ended)
-        prober.wait_for(len(prober.snapshot()) + int(rate * TAIL_SECONDS), self.core.config.timeouts.request + TAIL_SECONDS * 2)
+        prober.wait_for(
+            len(prober.snapshot()) + int(rate * TAIL_SECONDS), self.core.config.timeouts.request + TAIL_SECONDS * 2
+        )
         prober.stop()
         records, origin = prober.records, prober.started_at
         self.during_roll = Window.of("during the rollout", records, started, ended)
-        windows = [Window.of("before the rollout", records, origin, started), self.during_roll, Window.of("after the rollout", records, ended, prober.stopped_at)]
-        evidence.attach("Probe summary", {
-            "rate_per_s": rate, "rollout_seconds": round(ended - started, 2), "windows": [vars(w) for w in windows],
-            "served_by_version": served_by_version(records, versions),
-            "events": [(round(at - origin, 3), text) for at, text in events], "cleanup_failures": prober.cleanup_failures,
-        }, "json")
+        windows = [
+            Window.of("before the rollout", records, origin, started),
+            self.during_roll,
+            Window.of("after the rollout", records, ended, prober.stopped_at),
+        ]
+        evidence.attach(
+            "Probe summary",
+            {
+                "rate_per_s": rate,
+                "rollout_seconds": round(ended - started, 2),
+                "windows": [vars(w) for w in windows],
+                "served_by_version": served_by_version(records, versions),
+                "events": [(round(at - origin, 3), text) for at, text in events],
+                "cleanup_failures": prober.cleanup_failures,
+            },
+            "json",
+        )
         evidence.attach("Probe record (every request)", to_csv(records, origin), "csv")
-        evidence.attach_png("Rollout timeline", timeline_png(records, versions, events, origin, f"Requests through the balancer, {len(records)} sent"))
+        evidence.attach_png(
+            "Rollout timeline",
+            timeline_png(records, versions, events, origin, f"Requests through the balancer, {len(records)} sent"),
+        )

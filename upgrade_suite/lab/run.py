@@ -52,16 +52,24 @@ class SuiteRun:
             self.docker = DockerEngine(self.work_root.name, config.timeouts.request * 2)
             self._images = GatewayImages(self.docker.client, config.cache_dir, config.timeouts.install)
         self.image_tags: dict[str, str] = {}  # release key -> the image its gateways ran from (docker driver)
-        for line in leftovers.clean(config.reports_dir / "work", docker=self.docker.client if self.docker else None).lines():
+        for line in leftovers.clean(
+            config.reports_dir / "work", docker=self.docker.client if self.docker else None
+        ).lines():
             console.print(f"[yellow]{line}[/yellow]")
         # Every release's interpreter is chosen here, before any work; a build from source waits for provisioning.
         interpreters = Interpreters(config.cache_dir, config.timeouts.install, given=config.python)
-        self.specs: dict[str, ReleaseSpec] = resolve_all(config.releases, config.resolved_at, PyPIReleases(config.cache_dir, config.timeouts.request), interpreters)
+        self.specs: dict[str, ReleaseSpec] = resolve_all(
+            config.releases, config.resolved_at, PyPIReleases(config.cache_dir, config.timeouts.request), interpreters
+        )
         self._cache = ReleaseCache(config.cache_dir, config.timeouts.install, interpreters)
-        console.print("Releases: " + ", ".join(spec.label for spec in self.specs.values()))  # latest is resolved once, here
+        console.print(
+            "Releases: " + ", ".join(spec.label for spec in self.specs.values())
+        )  # latest is resolved once, here
         for spec in self.specs.values():
             if spec.interpreter is not None and spec.interpreter.kind != "suite":
-                console.print(f"[dim]{spec.label} (Requires-Python {spec.requires_python}) runs on {spec.interpreter.route}[/dim]")
+                console.print(
+                    f"[dim]{spec.label} (Requires-Python {spec.requires_python}) runs on {spec.interpreter.route}[/dim]"
+                )
         self._releases: dict[str, Release] = {}
         self.secrets = GatewaySecrets()
         self.work_root.mkdir(parents=True, exist_ok=True)
@@ -93,18 +101,34 @@ class SuiteRun:
             self.image_tags[release.spec.key] = self._images.image_for(release)
         return self.image_tags[release.spec.key]
 
-    def gateway(self, release: Release, database_url: str, workdir: Path, name: str, carried: dict[str, str] | None = None) -> Gateway:
+    def gateway(
+        self, release: Release, database_url: str, workdir: Path, name: str, carried: dict[str, str] | None = None
+    ) -> Gateway:
         """A (not yet started) gateway of ``release`` run by the configured driver: the one place that picks it."""
         timeouts = self.config.timeouts
         if self.docker is not None:
-            return DockerGateway(self.docker, self.image(release), release, database_url, workdir, name, self.secrets,
-                                 timeouts.gateway_start, timeouts.gateway_stop, carried)
-        return ProcessGateway(release, database_url, workdir, name, self.secrets, timeouts.gateway_start, timeouts.gateway_stop, carried)
+            return DockerGateway(
+                self.docker,
+                self.image(release),
+                release,
+                database_url,
+                workdir,
+                name,
+                self.secrets,
+                timeouts.gateway_start,
+                timeouts.gateway_stop,
+                carried,
+            )
+        return ProcessGateway(
+            release, database_url, workdir, name, self.secrets, timeouts.gateway_start, timeouts.gateway_stop, carried
+        )
 
     def migrations(self, release: Release, environment: dict[str, str], workdir: Path) -> Migrations:
-        """``release``'s Alembic: from its venv (process driver) or as a one-off container of its image (docker driver)."""
+        """``release``'s Alembic: from its venv (process driver) or a one-off container of its image (docker driver)."""
         if self.docker is not None:
-            return ContainerMigrations(release, environment, workdir, self.config.timeouts.migration, self.docker, self.image(release))
+            return ContainerMigrations(
+                release, environment, workdir, self.config.timeouts.migration, self.docker, self.image(release)
+            )
         return Migrations(release, environment, workdir, self.config.timeouts.migration)
 
     def mcp_server(self, wait: bool = True) -> McpServerFixture:
@@ -120,7 +144,9 @@ class SuiteRun:
     def token(self, release: Release, environment: dict[str, str]) -> str:
         """An admin token minted by the release's own tool, once per release per run (valid 4 h)."""
         if release.spec.key not in self._tokens:
-            self._tokens[release.spec.key] = mint_token(release, environment, self.secrets.admin_email, self.secrets.jwt_secret)
+            self._tokens[release.spec.key] = mint_token(
+                release, environment, self.secrets.admin_email, self.secrets.jwt_secret
+            )
         return self._tokens[release.spec.key]
 
     def database(self, engine: str, directory: Path) -> Database:
@@ -142,7 +168,9 @@ class SuiteRun:
         if key in self._seed_failures:  # seeding failed earlier in this run: the same verdict, not a half-seeded copy
             raise self._seed_failures[key]
         if key not in self._fixtures:
-            directory = self.work_root / "fixtures" / f"{release.spec.alias}-{engine}-{dataset.fingerprint}"  # one database per dataset
+            directory = (
+                self.work_root / "fixtures" / f"{release.spec.alias}-{engine}-{dataset.fingerprint}"
+            )  # one database per dataset
             with ExitStack() as owned:
                 database = owned.enter_context(self.database(engine, directory))
                 name = f"seed-{release.spec.alias}-{release.version}".replace(".", "_")
@@ -151,7 +179,9 @@ class SuiteRun:
                 self.mcp_server(wait=False)  # comes up while the gateway starts
                 try:
                     with gateway:
-                        token = self.token(release, gateway_environment(release, database.url_for(release), self.secrets, directory))
+                        token = self.token(
+                            release, gateway_environment(release, database.url_for(release), self.secrets, directory)
+                        )
                         with GatewayApi(gateway.url, token, self.config.timeouts.request) as api:
                             manifest = seed(api, self.mcp_server().url, dataset, self.secrets.admin_password)
                             before_api = api_snapshot(api)
@@ -159,11 +189,13 @@ class SuiteRun:
                     self._seed_failures[key] = error
                     raise
                 self._stack.push(owned.pop_all())  # seeded: the run owns the database from now on
-            self._fixtures[key] = SeededFixture(release, database, manifest, before_api, gateway.log_path, time.monotonic() - started)
+            self._fixtures[key] = SeededFixture(
+                release, database, manifest, before_api, gateway.log_path, time.monotonic() - started
+            )
         return self._fixtures[key]
 
     def settings(self, release: Release, carried_from: Release) -> SettingsModel:
-        """What ``release``'s settings models read, and which of ``carried_from``'s settings they refuse; once per run."""
+        """What ``release``'s settings models read, and which of ``carried_from``'s settings refuse (once a run)."""
         key = (release.spec.key, carried_from.spec.key)
         if key not in self._settings:
             carried = None if carried_from is release else self.settings(carried_from, carried_from).environment
@@ -185,12 +217,22 @@ class SuiteRun:
         for scenario in reversed(self.open_scenarios):
             scenario.close()
         self._stack.close()
-        if self.docker is not None:  # each gateway and one-off removes its own; this catches what an interrupt cut short
+        if (
+            self.docker is not None
+        ):  # each gateway and one-off removes its own; this catches what an interrupt cut short
             for container in self.docker.remove_run():
                 console.print(f"[yellow]removed a container the run left: {container}[/yellow]")
         if self.work_root.exists():
             leftovers.mark_closed(self.work_root)
-        kept = [p for p in self.work_root.iterdir() if p.name not in {".gateway-upgrade-suite", "mcp-server.log", "fixtures"}] if self.work_root.exists() else []
+        kept = (
+            [
+                p
+                for p in self.work_root.iterdir()
+                if p.name not in {".gateway-upgrade-suite", "mcp-server.log", "fixtures"}
+            ]
+            if self.work_root.exists()
+            else []
+        )
         if not kept:
             remove_owned(self.work_root)
 
@@ -205,5 +247,3 @@ class SeededFixture:
     api_snapshot: Snapshot
     log: Path
     seconds: float
-
-

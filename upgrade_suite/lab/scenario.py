@@ -24,7 +24,7 @@ from ..rollout import Rollout
 from ..sandbox import Sandbox
 from ..schema import SchemaDiff
 from ..snapshots import SnapshotDiff
-from .core import Core, Running
+from .core import Core, Running, measurements, versions
 from .experiments import Experiments
 from .hazards import Hazards
 from .history import History, State
@@ -65,10 +65,10 @@ class UpgradeScenario:
         return self.core.release(alias)
 
     def versions(self) -> dict[str, dict[str, object]]:
-        return self.core.versions()
+        return versions(self.core)
 
     def measurements(self) -> dict[str, object]:
-        return self.core.measurements()
+        return measurements(self.core)
 
     def new_database(self, engine: str) -> Database:
         return self.core.new_database(engine)
@@ -119,7 +119,9 @@ class UpgradeScenario:
     def schema_parity(self) -> SchemaDiff:
         return self.parity.schema_parity()
 
-    def compare_states(self, reference: State, candidate: State, title: str) -> tuple[SchemaDiff, SnapshotDiff, Checklist]:
+    def compare_states(
+        self, reference: State, candidate: State, title: str
+    ) -> tuple[SchemaDiff, SnapshotDiff, Checklist]:
         return self.parity.compare_states(reference, candidate, title)
 
     def compare_with_path_through(self, via: str) -> tuple[SchemaDiff, SnapshotDiff, Checklist]:
