@@ -1,6 +1,6 @@
 """behave hooks: configuration validated before anything runs, one sandbox per scenario, guaranteed teardown.
 
-Every process and database a scenario starts is owned by its ``UpgradeScenario`` (one ExitStack);
+Every process and database a scenario starts is owned by its ``UpgradeScenario`` (upgrade_suite/lab; one ExitStack);
 ``after_scenario`` closes it whether the scenario passed, failed or was interrupted, and
 ``after_all`` closes the run (the MCP server fixture). SIGTERM is turned into the same
 KeyboardInterrupt path as Ctrl-C, so both end with nothing left running.
@@ -18,7 +18,8 @@ from upgrade_suite.config import SuiteConfig
 from upgrade_suite.errors import SuiteError
 from upgrade_suite.evidence import record_run
 from upgrade_suite.releases import console
-from upgrade_suite.scenario import SuiteRun, UpgradeScenario
+from upgrade_suite.lab.run import SuiteRun
+from upgrade_suite.lab.scenario import UpgradeScenario
 from upgrade_suite.kubernetes import require_tools
 from upgrade_suite.summary import RunSummary, verdict
 from upgrade_suite.tools import ensure_haproxy

@@ -15,18 +15,16 @@ from upgrade_suite.dataset import Dataset
 
 @when("{count:d} {release:Release} gateways are started on it at the same moment")
 def step_start_together(context: Any, count: int, release: str) -> None:
-    context.lab.stop_and_back_up()
-    context.lab.upgraded_to = context.lab.release(release)
-    context.lab.start_together(release, count)
+    context.lab.upgrade_by_starting_together(release, count)
 
 
 @then("the database is migrated to {release:Release}'s head exactly once")
 def step_migrated_once(context: Any, release: str) -> None:
     lab = context.lab
-    logs = [running.gateway.log_text() for running in lab.together]
+    logs = [running.gateway.log_text() for running in lab.hazards.together]
     with lab.database.engine() as engine:
         lab.evidence.require("Gateways started at once", migrated_once(engine, lab.run.release(release), logs))
-    lab.evidence.attach("Start times of the gateways started at once", {r.gateway.name: round(r.gateway.startup_seconds, 2) for r in lab.together}, "json")
+    lab.evidence.attach("Start times of the gateways started at once", {r.gateway.name: round(r.gateway.startup_seconds, 2) for r in lab.hazards.together}, "json")
 
 
 @when("{count:d} {release:Release} gateways are started on it at the same moment and the one migrating is killed half-way")
@@ -44,18 +42,18 @@ def step_restart_killed(context: Any) -> None:
 def step_migrated_once_after_kill(context: Any, release: str) -> None:
     lab = context.lab
     with lab.database.engine() as engine:
-        verdict = migrated_once_after_kill(engine, lab.run.release(release), lab.killed, lab.together_outcomes, lab.logs_after_kill())
+        verdict = migrated_once_after_kill(engine, lab.run.release(release), lab.hazards.killed, lab.hazards.together_outcomes, lab.logs_after_kill())
     lab.evidence.require("Gateways started at once, the migrating one killed", verdict)
 
 
 @when("{release:Release} is started on the upgraded database without a downgrade")
 def step_old_on_new(context: Any, release: str) -> None:
-    context.lab.old_on_new = context.lab.start_on_newer_database(release)
+    context.lab.start_on_newer_database(release)
 
 
 @then("it refuses the database or reports itself unhealthy")
 def step_refuses(context: Any) -> None:
-    outcome, failures = context.lab.old_on_new
+    outcome, failures = context.lab.history.need_old_on_new()
     context.lab.evidence.require("Old release on an upgraded database", refuses_newer_database(outcome, failures))
 
 
@@ -97,9 +95,10 @@ def step_start_with_accepted_old_settings(context: Any, release: str, old: str, 
 @then("it starts as it does without them, with no new error")
 def step_starts_with_old_settings(context: Any) -> None:
     lab = context.lab
-    lab.evidence.require(f"{lab.carried.carry_over.new} with the old deployment's settings", starts_with_old_settings(lab.carried))
+    carried = lab.history.need_carried()
+    lab.evidence.require(f"{carried.carry_over.new} with the old deployment's settings", starts_with_old_settings(carried))
 
 
 @then("the settings {release:Release} renamed, dropped or refuses are listed for the runbook")
 def step_settings_listed(context: Any, release: str) -> None:
-    context.lab.evidence.require("Settings compared", settings_compared(*context.lab.settings_comparison))
+    context.lab.evidence.require("Settings compared", settings_compared(*context.lab.history.need_settings_comparison()))

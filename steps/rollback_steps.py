@@ -33,5 +33,5 @@ def step_serves_at_own_head(context: Any, release: str) -> None:
 
 @then("the objects created on {release:Release} are {kept:Fate}")
 def step_objects_fate(context: Any, release: str, kept: bool) -> None:
-    result = objects_fate(context.lab.current.api, context.lab.made_after_upgrade, kept)
+    result = objects_fate(context.lab.current.api, context.lab.history.made_after_upgrade, kept)
     context.lab.evidence.require(result.title, result)

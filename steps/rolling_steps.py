@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 from typing import Any
 
 from behave import given, then, when
 
-from upgrade_suite.checks import Checklist
-from upgrade_suite.database import stamped_revisions
 from upgrade_suite.dataset import Dataset
-from upgrade_suite.kubernetes import HelmRollout, image_tag, unavailable_reason
+from upgrade_suite.kubernetes import unavailable_reason
 from upgrade_suite.rollout import drained_gracefully, health_throughout, traffic_after_readiness, zero_downtime
 
 
@@ -27,10 +24,7 @@ def step_cluster(context: Any, release: str) -> None:
         lab.evidence.attach("Why this scenario was skipped", reason)
         context.scenario.skip(reason=reason)
         return
-    lab.kubernetes = HelmRollout(lab.config.rollout)
-    image = subprocess.run(lab.kubernetes.current_image(), capture_output=True, text=True, timeout=60).stdout
-    expected = image_tag(lab.release(release).version)
-    assert image.endswith(f":{expected}"), f"the cluster's gateway runs {image or 'nothing'}, not {release} ({expected})"
+    lab.use_cluster(release)
 
 
 @given("steady {traffic:Traffic} through the load balancer")
@@ -51,36 +45,30 @@ def step_helm(context: Any, release: str) -> None:
 @then("no request was dropped")
 def step_no_drop(context: Any) -> None:
     lab = context.lab
-    lab.evidence.require("No request dropped", zero_downtime(lab.prober.records, lab.during_roll))
+    lab.evidence.require("No request dropped", zero_downtime(lab.rolling.need_prober().records, lab.rolling.during_roll))
 
 
 @then("every health check answered 200 throughout")
 def step_health(context: Any) -> None:
     lab = context.lab
-    lab.evidence.require("Health checks during the rollout", health_throughout(lab.prober.records, *lab.roll_window))
+    lab.evidence.require("Health checks during the rollout", health_throughout(lab.rolling.need_prober().records, *lab.rolling.roll_window))
 
 
 @then("old replicas drained before they stopped")
 def step_drained(context: Any) -> None:
     lab = context.lab
-    lab.evidence.require("Drain of the old replicas", drained_gracefully(lab.prober.records, lab.rollout.balancer.dispatches(), lab.rollout.slots))
+    rollout = lab.rolling.need_rollout()
+    lab.evidence.require("Drain of the old replicas", drained_gracefully(lab.rolling.need_prober().records, rollout.balancer.dispatches(), rollout.slots))
 
 
 @then("new replicas received traffic only after they were ready")
 def step_ready_first(context: Any) -> None:
     lab = context.lab
-    lab.evidence.require("Traffic to new replicas", traffic_after_readiness(lab.rollout.balancer.dispatches(), lab.rollout.slots, lab.upgraded_to))
+    rollout = lab.rolling.need_rollout()
+    lab.evidence.require("Traffic to new replicas", traffic_after_readiness(rollout.balancer.dispatches(), rollout.slots, lab.history.need_upgraded_to()))
 
 
 @then("every replica runs {release:Release} on {head_of:Release}'s database head")
 def step_all_on(context: Any, release: str, head_of: str) -> None:
-    lab = context.lab
-    target, live = lab.run.release(release), lab.rollout.live()
-    result = Checklist(f"Every replica runs {release}")
-    result.check(f"{lab.config.rollout.replicas} replicas serve", len(live) == lab.config.rollout.replicas, f"{len(live)} live")
-    result.check(f"all are {target.spec.label}", all(s.release is target for s in live), ", ".join(f"{s.name}={s.release.spec.alias}" for s in live))
-    with lab.database.engine() as engine:
-        stamped = stamped_revisions(engine)
-    head = lab.run.release(head_of).alembic_heads
-    result.check(f"database stamped at {head_of}'s head", sorted(stamped) == sorted(head), f"{stamped} vs {head}")
-    lab.evidence.require(result.title, result)
+    result = context.lab.replicas_run(release, head_of)
+    context.lab.evidence.require(result.title, result)

@@ -27,7 +27,8 @@ def step_paginated(context: Any) -> None:
 @then("the pre-upgrade backup holds every {release:Release} object")
 def step_backup_holds(context: Any, release: str) -> None:
     lab = context.lab
-    lab.evidence.attach("Pre-upgrade backup", {"path": str(lab.backup.path), "bytes": lab.backup.size_bytes, "seconds": round(lab.backup.seconds, 3)}, "json")
+    backup = lab.history.need_backup()
+    lab.evidence.attach("Pre-upgrade backup", {"path": str(backup.path), "bytes": backup.size_bytes, "seconds": round(backup.seconds, 3)}, "json")
     lab.evidence.require(f"Backup against the {release} data", lab.backup_diff())
 
 
@@ -35,7 +36,7 @@ def step_backup_holds(context: Any, release: str) -> None:
 def step_services(context: Any) -> None:
     running = context.lab.current
     health = running.api.request("GET", "/health")
-    result = services_functioning(running.api, context.lab.manifest.tool_names, running.gateway.migration_failures(), health)
+    result = services_functioning(running.api, context.lab.history.need_manifest().tool_names, running.gateway.migration_failures(), health)
     legacy = running.api.legacy_paths()
     if legacy:  # a finding to plan for (clients on the old paths), not a failure
         context.lab.evidence.attach("Legacy REST paths still served", "\n".join(path.render() for path in legacy))
@@ -46,7 +47,7 @@ def step_services(context: Any) -> None:
 def step_new_features(context: Any) -> None:
     lab = context.lab
     with lab.database.engine() as engine:
-        result = new_features(engine, lab.previous, lab.current.release)
+        result = new_features(engine, lab.history.need_previous(), lab.current.release)
     lab.evidence.require(result.title, result)
 
 
@@ -55,7 +56,7 @@ def step_schema_within_baseline(context: Any, release: str) -> None:
     lab = context.lab
     diff = lab.schema_parity()
     lab.evidence.attach("Schema parity diff", diff.render())
-    verdict = judge(diff, Baseline(lab.previous.version, lab.current.release.version, lab.database.engine_name))
+    verdict = judge(diff, Baseline(lab.history.need_previous().version, lab.current.release.version, lab.database.engine_name))
     lab.evidence.require(verdict.title, verdict)
 
 

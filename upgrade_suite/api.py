@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from .errors import SuiteError
+from .probe_runner import Timeout, run_probe
 from .releases import Release
 
 
@@ -74,6 +73,10 @@ class ApiError(AssertionError):
     """The gateway answered an API call with an error: a finding about the gateway, not the suite."""
 
 
+#: A token is minted in about a second; this bounds a release that hangs on import.
+TOKEN_TIMEOUT = Timeout(120)
+
+
 def mint_token(release: Release, environment: dict[str, str], email: str, secret: str, minutes: int = 240) -> str:
     """An unrestricted admin JWT made by the release's own ``create_jwt_token`` (run in its venv).
 
@@ -82,15 +85,16 @@ def mint_token(release: Release, environment: dict[str, str], email: str, secret
     tool's ``-u`` cannot express it, so the claims go in as ``-d`` JSON. 0.9.0 has no such claim
     (it crashes on ``teams: null``): the admin user's row makes the token an admin's.
     """
-    command = [str(release.python), "-m", "mcpgateway.utils.create_jwt_token", "-e", str(minutes), f"--secret={secret}"]  # a secret may start with "-"
+    arguments = ["-e", str(minutes), f"--secret={secret}"]  # a secret may start with "-"
     if release.token_admin_flag:
-        command += ["-d", json.dumps({"sub": email, "is_admin": True, "teams": None}), "--admin"]
+        arguments += ["-d", json.dumps({"sub": email, "is_admin": True, "teams": None}), "--admin"]
     else:
-        command += ["-u", email]
-    result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
-    lines = result.stdout.strip().splitlines()
-    if result.returncode != 0 or not lines:
-        raise SuiteError(f"{release.spec.label} could not mint a token: {result.stderr.strip().splitlines()[-1:]}")
+        arguments += ["-u", email]
+    run = run_probe("minting an admin token", release.spec.label, release.python, "mcpgateway.utils.create_jwt_token", arguments,
+                    environment=environment, cwd=None, timeout=TOKEN_TIMEOUT, merge_stderr=False)
+    lines = run.stdout.strip().splitlines()
+    if run.exit_code != 0 or not lines:
+        raise run.failure()
     return lines[-1].strip()
 
 

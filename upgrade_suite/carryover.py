@@ -14,13 +14,12 @@ from __future__ import annotations
 import difflib
 import json
 import re
-import subprocess
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import SuiteError
+from .probe_runner import ProbeRun, Timeout, run_probe
 from .releases import Release, probe_secrets
 
 _PROBE = Path(__file__).with_name("probes") / "settings.py"
@@ -51,13 +50,12 @@ def read_settings(release: Release, timeout: float, carried: dict[str, str] | No
         environment = {"PATH": f"{release.venv / 'bin'}:/usr/bin:/bin", "HOME": scratch, "DATABASE_URL": "sqlite:///./probe.db"}
         result = _run_probe(release, environment, out, asked, timeout)
         strong: dict[str, str] = {}
-        if result.returncode != 0 and _REFUSES_OWN_DEFAULTS in result.stdout:
+        if result.exit_code != 0 and _REFUSES_OWN_DEFAULTS in result.stdout:
             # From 1.0.8 the release refuses its own placeholder secrets: read it with strong ones, and
             # report those variables as settings an operator must set, not as defaults to carry.
             strong = probe_secrets()
             result = _run_probe(release, {**environment, **strong}, out, asked, timeout)
-        if result.returncode != 0 or not out.exists():
-            raise SuiteError(f"reading {release.spec.label}'s settings models failed: {result.stdout.strip().splitlines()[-1:]}")
+        result.require(produced=out)
         data = json.loads(out.read_text())
     for variable in strong:
         data["environment"].pop(variable, None)
@@ -69,14 +67,9 @@ def read_settings(release: Release, timeout: float, carried: dict[str, str] | No
 _REFUSES_OWN_DEFAULTS = "SecurityConfigurationError"
 
 
-def _run_probe(release: Release, environment: dict[str, str], out: Path, asked: Path, timeout: float) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(
-            [str(release.python), str(_PROBE), str(out), str(asked)], cwd=out.parent, env=environment,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired:
-        raise SuiteError(f"reading {release.spec.label}'s settings models took over {timeout:.0f} s (raise -D migration_timeout=)") from None
+def _run_probe(release: Release, environment: dict[str, str], out: Path, asked: Path, timeout: float) -> ProbeRun:
+    return run_probe("reading the settings models", release.spec.label, release.python, _PROBE, [str(out), str(asked)],
+                     environment=environment, cwd=out.parent, timeout=Timeout(timeout, "migration_timeout"))
 
 
 @dataclass

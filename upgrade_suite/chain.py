@@ -12,13 +12,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import SuiteError
 from .migrations import AlembicRun, Migrations
+from .probe_runner import Timeout, run_probe
 from .releases import Release
 
 _WALK = Path(__file__).with_name("probes") / "walk.py"
@@ -58,16 +57,11 @@ def interrupted_upgrade(migrations: Migrations, at: str, point: str = "start") -
     """``alembic upgrade head`` that SIGKILLs itself at ``point`` of revision ``at`` (probes/interrupt.py)."""
     if point not in INTERRUPT_POINTS:
         raise ValueError(f"unknown interrupt point {point!r}: use one of {', '.join(INTERRUPT_POINTS)}")
-    started = time.monotonic()
-    try:
-        result = subprocess.run(
-            [str(migrations.release.python), str(_INTERRUPT), str(migrations.release.alembic_ini), at, point], cwd=migrations.workdir,
-            env={**migrations.environment, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, text=True, timeout=migrations.timeout,
-        )
-    except subprocess.TimeoutExpired:
-        raise SuiteError(f"the interrupted upgrade of {migrations.release.spec.label} did not end within migration_timeout") from None
-    return AlembicRun(migrations.release.spec.label, ("upgrade", "head"), result.returncode, result.stdout, time.monotonic() - started)
+    release = migrations.release
+    run = run_probe(f"the upgrade interrupted at {at}", release.spec.label, release.python, _INTERRUPT, [str(release.alembic_ini), at, point],
+                    environment={**migrations.environment, "PYTHONUNBUFFERED": "1"}, cwd=migrations.workdir,
+                    timeout=Timeout(migrations.timeout, "migration_timeout"))
+    return AlembicRun(release.spec.label, ("upgrade", "head"), run.exit_code, run.stdout, run.seconds)
 
 
 @dataclass
@@ -104,12 +98,8 @@ def walk(release: Release, environment: dict[str, str], workdir: Path, steps: li
     """Run the steps (``("up"|"down", revision)``) in one Alembic process; stops at the first failure."""
     out = workdir / "walk.jsonl"
     out.unlink(missing_ok=True)
-    try:
-        subprocess.run(
-            [str(release.python), str(_WALK), str(release.alembic_ini), json.dumps(steps), str(out)], cwd=workdir, env=environment,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, timeout=timeout,
-        )
-    except subprocess.TimeoutExpired:
-        raise SuiteError(f"the revision walk of {release.spec.label} did not finish within migration_timeout={timeout:.0f} s") from None
+    # Its exit status says nothing the steps do not: each step it ran is a line of ``out``, the first failure the last.
+    run_probe("the revision walk", release.spec.label, release.python, _WALK, [str(release.alembic_ini), json.dumps(steps), str(out)],
+              environment=environment, cwd=workdir, timeout=Timeout(timeout, "migration_timeout"))
     lines = out.read_text().splitlines() if out.exists() else []
     return [WalkStep(**json.loads(line)) for line in lines]

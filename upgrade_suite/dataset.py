@@ -10,14 +10,13 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .api import GatewayApi
 from .auth import AuthObservation, Credentials, enrol
-from .errors import SuiteError
+from .probe_runner import Timeout, run_probe
 from .releases import Release
 
 _POPULATE = Path(__file__).with_name("probes") / "populate.py"
@@ -123,10 +122,6 @@ def populate(release: Release, environment: dict[str, str], workdir: Path, scale
     Returns the probe's report: rows per table, kinds the release lacks, seconds.
     """
     out = workdir / "populate.json"
-    result = subprocess.run(
-        [str(release.python), str(_POPULATE), str(scale), str(out)], cwd=workdir, env=environment,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
-    )
-    if result.returncode != 0 or not out.exists():
-        raise SuiteError(f"populating {release.spec.label} at scale {scale} failed: {result.stdout.strip().splitlines()[-1:]}")
+    run_probe(f"populating at scale {scale}", release.spec.label, release.python, _POPULATE, [str(scale), str(out)],
+              environment=environment, cwd=workdir, timeout=Timeout(timeout, "migration_timeout")).require(produced=out)
     return json.loads(out.read_text())

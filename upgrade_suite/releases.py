@@ -36,6 +36,7 @@ from uv import find_uv_bin
 from .config import LATEST
 from .errors import SuiteError
 from .pypi import PACKAGE, PyPIReleases
+from .probe_runner import Timeout, run_probe
 from .interpreters import Interpreter, Interpreters, source_requires_python, wheel_requires_python
 
 #: Bump when the way a venv is built changes, so old venvs are not reused.
@@ -287,12 +288,9 @@ def _introspect(python: Path, timeout: float) -> dict[str, object]:
         out = Path(scratch) / "info.json"
         # Strong throwaway secrets: from 1.0.8 on, importing the settings refuses weak or default ones.
         env = {"PATH": os.environ.get("PATH", ""), "HOME": scratch, "DATABASE_URL": f"sqlite:///{scratch}/probe.db", **probe_secrets()}
-        result = subprocess.run(
-            [str(python), str(_INTROSPECT), str(out)], cwd=scratch, env=env, capture_output=True, text=True, timeout=timeout
-        )
-        if result.returncode != 0 or not out.exists():
-            tail = " | ".join(result.stderr.strip().splitlines()[-3:])
-            raise SuiteError(f"the installed release does not import ({tail}): its dependencies may need another -D <alias>_resolved_at")
+        run_probe("importing the installed release", python.parent.parent.name, python, _INTROSPECT, [str(out)], environment=env,
+                  cwd=Path(scratch), timeout=Timeout(timeout, "install_timeout"), merge_stderr=False,
+                  ).require(produced=out, hint=": its dependencies may need another -D <alias>_resolved_at")
         return json.loads(out.read_text())
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .carryover import RUNBOOK_FILE
+from .lab import phases
 
 ENGINES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 
@@ -31,13 +32,13 @@ def steps(old: str, new: str, old_head: str) -> list[Step]:
     """The procedure, in order; commands name the versions under test."""
     alembic = '"$GA_VENV"/bin/alembic -c "$GA_VENV"/lib/python3.*/site-packages/mcpgateway/alembic.ini'
     return [
-        Step("Stop the old gateway (SIGTERM, wait for exit)", f"stop {old}", {"sqlite": "systemctl stop mcpgateway   # or: kill -TERM <pid>", "postgres": "systemctl stop mcpgateway   # or: kill -TERM <pid>"}),
-        Step("Back up the database", "back up database", {"sqlite": 'sqlite3 "$DB_FILE" ".backup pre-upgrade.db"', "postgres": 'pg_dump --format=custom --no-owner --file=pre-upgrade.dump "$DATABASE_URL"'}),
-        Step(f"Migrate with the new release's Alembic ({new})", f"alembic upgrade head ({new})", {e: f"DATABASE_URL=... {alembic} upgrade head" for e in ENGINES}),
-        Step("Start the new gateway; wait until /health says healthy and /ready says ready", f"start {new}", {e: '"$GA_VENV"/bin/mcpgateway --host 0.0.0.0 --port 4444   # then: curl -s localhost:4444/ready' for e in ENGINES}),
-        Step(f"Rollback A: downgrade to {old}'s head with the new release's Alembic", f"alembic downgrade {old_head} ({new})", {e: f"DATABASE_URL=... {alembic} downgrade {old_head}" for e in ENGINES}),
-        Step("Rollback B (last resort, loses what was written since): restore the backup", "restore pre-upgrade backup", {"sqlite": 'sqlite3 "$DB_FILE" ".restore pre-upgrade.db"', "postgres": 'pg_restore --clean --if-exists --no-owner --dbname="$DATABASE_URL" pre-upgrade.dump'}),
-        Step("Start the old gateway again", f"start {old}", {e: '"$RC1_VENV"/bin/mcpgateway --host 0.0.0.0 --port 4444' for e in ENGINES}),
+        Step("Stop the old gateway (SIGTERM, wait for exit)", phases.stop(old), {"sqlite": "systemctl stop mcpgateway   # or: kill -TERM <pid>", "postgres": "systemctl stop mcpgateway   # or: kill -TERM <pid>"}),
+        Step("Back up the database", phases.BACK_UP, {"sqlite": 'sqlite3 "$DB_FILE" ".backup pre-upgrade.db"', "postgres": 'pg_dump --format=custom --no-owner --file=pre-upgrade.dump "$DATABASE_URL"'}),
+        Step(f"Migrate with the new release's Alembic ({new})", phases.alembic_upgrade(new), {e: f"DATABASE_URL=... {alembic} upgrade head" for e in ENGINES}),
+        Step("Start the new gateway; wait until /health says healthy and /ready says ready", phases.start(new), {e: '"$GA_VENV"/bin/mcpgateway --host 0.0.0.0 --port 4444   # then: curl -s localhost:4444/ready' for e in ENGINES}),
+        Step(f"Rollback A: downgrade to {old}'s head with the new release's Alembic", phases.alembic_downgrade(old_head, new), {e: f"DATABASE_URL=... {alembic} downgrade {old_head}" for e in ENGINES}),
+        Step("Rollback B (last resort, loses what was written since): restore the backup", phases.RESTORE_BACKUP, {"sqlite": 'sqlite3 "$DB_FILE" ".restore pre-upgrade.db"', "postgres": 'pg_restore --clean --if-exists --no-owner --dbname="$DATABASE_URL" pre-upgrade.dump'}),
+        Step("Start the old gateway again", phases.start(old), {e: '"$RC1_VENV"/bin/mcpgateway --host 0.0.0.0 --port 4444' for e in ENGINES}),
     ]
 
 

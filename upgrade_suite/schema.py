@@ -12,7 +12,6 @@ its differences; a local build is judged by its base release's file.
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from sqlalchemy import Engine, inspect
 
 from .database import Database
 from .errors import SuiteError
+from .probe_runner import Timeout, run_probe
 from .releases import Release, public_version
 
 BASELINES = Path(__file__).with_name("baselines")
@@ -255,13 +255,9 @@ def bootstrap_fresh(release: Release, environment: dict[str, str], workdir: Path
     That is what the gateway runs at start on an empty database (create_all, then stamp head),
     without paying for a server start.
     """
-    result = subprocess.run(
-        [str(release.python), "-m", "mcpgateway.bootstrap_db"], cwd=workdir, env=environment, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
-    )
-    if result.returncode != 0:
-        raise SuiteError(f"{release.spec.label} bootstrap_db failed: {result.stdout.strip().splitlines()[-1:]}")
-    return result.stdout
+    run = run_probe("bootstrap_db", release.spec.label, release.python, "mcpgateway.bootstrap_db", [],
+                    environment=environment, cwd=workdir, timeout=Timeout(timeout, "migration_timeout"))
+    return run.require().stdout
 
 
 def fresh_install(release: Release, database: Database, environment: dict[str, str], workdir: Path, timeout: float) -> dict[str, str]:

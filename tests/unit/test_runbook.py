@@ -1,6 +1,9 @@
 """The runbook's timings are the measured ones (median and max per step and database)."""
 
-from upgrade_suite.runbook import render
+from upgrade_suite.lab import phases
+from upgrade_suite.runbook import render, steps
+
+UPGRADE, START = phases.alembic_upgrade("GA"), phases.start("GA")
 
 
 def record(engine: str, status: str, phases: dict[str, float], driver: str = "process") -> dict:
@@ -10,12 +13,12 @@ def record(engine: str, status: str, phases: dict[str, float], driver: str = "pr
 
 def test_median_and_max_per_engine_from_passed_runs_only():
     records = [
-        record("sqlite", "passed", {"alembic upgrade head (GA)": 1.0, "start GA": 3.0}),
-        record("sqlite", "passed", {"alembic upgrade head (GA)": 3.0}),
-        record("sqlite", "passed", {"alembic upgrade head (GA)": 2.0}),
-        record("sqlite", "failed", {"alembic upgrade head (GA)": 99.0}),
-        record("sqlite", "passed", {"alembic upgrade head (GA)": 77.0}, driver="docker"),  # not the runbook's commands
-        record("postgres", "passed", {"alembic upgrade head (GA)": 5.0}),
+        record("sqlite", "passed", {UPGRADE: 1.0, START: 3.0}),
+        record("sqlite", "passed", {UPGRADE: 3.0}),
+        record("sqlite", "passed", {UPGRADE: 2.0}),
+        record("sqlite", "failed", {UPGRADE: 99.0}),
+        record("sqlite", "passed", {UPGRADE: 77.0}, driver="docker"),  # not the runbook's commands
+        record("postgres", "passed", {UPGRADE: 5.0}),
     ]
     text = render(records)
     sqlite, postgres = text.split("## SQLite")[1].split("## PostgreSQL")
@@ -32,8 +35,15 @@ def test_no_runs_no_invented_numbers():
 def test_settings_to_review_are_listed_only_when_a_run_compared_them():
     carry = {"old": "RC1 (1.0.0rc1)", "new": "GA (1.0.0)", "old_count": 3, "new_count": 3, "refused": {"TOKEN_EXPIRY": "'10080' refused: too big"},
              "renamed": {"PLUGIN_CONFIG_FILE": "PLUGINS_CONFIG_FILE"}, "dropped": ["POOL_TTL"]}
-    text = render([record("sqlite", "passed", {"start GA": 3.0})], carry)
+    text = render([record("sqlite", "passed", {START: 3.0})], carry)
     assert "| `PLUGIN_CONFIG_FILE` | renamed: set `PLUGINS_CONFIG_FILE` instead (the old name is ignored) |" in text
     assert "| `POOL_TTL` | dropped: ignored |" in text
     assert "| `TOKEN_EXPIRY` | refused by GA (1.0.0)" in text
-    assert "Settings to review" not in render([record("sqlite", "passed", {"start GA": 3.0})])
+    assert "Settings to review" not in render([record("sqlite", "passed", {START: 3.0})])
+
+
+def test_each_step_is_looked_up_by_the_phase_name_the_lab_times_it_under():
+    assert [step.phase for step in steps("RC1", "GA", "x7h8i9j0k1l2")] == [
+        phases.stop("RC1"), phases.BACK_UP, phases.alembic_upgrade("GA"), phases.start("GA"),
+        phases.alembic_downgrade("x7h8i9j0k1l2", "GA"), phases.RESTORE_BACKUP, phases.start("RC1"),
+    ]

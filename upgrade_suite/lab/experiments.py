@@ -1,0 +1,98 @@
+"""Migration experiments (UPG-07, the revision walk): interrupted upgrades, retries, and every revision up and down."""
+
+from __future__ import annotations
+
+from ..chain import Outcome, chain, interrupted_upgrade, walk
+from ..database import Database
+from ..migrations import AlembicRun
+from ..releases import Release
+from . import phases
+from .core import Core
+from .parity import compare_states
+
+
+class Experiments:
+    """What the plan does to a migration besides running it once, built on the core's verbs."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.history = core.history
+
+    def interrupt_and_retry(self, target: Release, database: Database, revision: str, point: str) -> Outcome:
+        """Kill ``target``'s upgrade of ``database`` at ``point`` ("start" or "inside") of ``revision``, then retry."""
+        migrated = self.history.need_migrated()
+        migrations = self.core.migrations(target, database)
+        killed = interrupted_upgrade(migrations, revision, point)
+        left_at = database.alembic_revisions()
+        retry = migrations.upgrade("head")
+        at_head = database.alembic_revisions() == [target.head]
+        problems: list[str] = []
+        if retry.ok:
+            running = self.core.current.release if self.core.current else None
+            schema, data, counts = compare_states(
+                self.history, running, migrated, self.core.state(database), f"interrupted at {revision} vs clean"
+            )
+            problems = schema.lines + data.problems() + counts.problems()
+        kill_line = next((line for line in killed.output.splitlines() if line.startswith("# suite: SIGKILL")), "")
+        return Outcome(revision, kill_line, left_at, retry, at_head, problems)
+
+    def interrupt_each_revision(self, alias: str, point: str) -> list[Outcome]:
+        """UPG-07 (b): for every revision of the chain, a fresh copy interrupted at ``point`` of it and retried."""
+        previous, backup = self.history.need_previous(), self.history.need_backup()
+        target = self.core.release(alias)
+        self.history.upgrade_to(target)
+        self.core.clean_upgrade(target)
+        outcomes = []
+        revisions = chain(target, previous.head)
+        with self.core.timings.phase(phases.interrupt_each(point, len(revisions))):
+            for index, revision in enumerate(revisions, 1):
+                with self.core.scratch_database(f"interrupt-{index:02d}") as copy:
+                    copy.restore(backup)
+                    outcomes.append(self.interrupt_and_retry(target, copy, revision, point))
+        self.history.outcomes = outcomes
+        return outcomes
+
+    def partially_apply(self, alias: str) -> AlembicRun:
+        """The plan's UPG-07 set-up: ``alias``'s upgrade killed half-way through its chain, on the real database."""
+        previous, database = self.history.need_previous(), self.core.need_database()
+        target = self.core.release(alias)
+        self.history.upgrade_to(target)
+        self.core.clean_upgrade(target)
+        revisions = chain(target, previous.head)
+        run = interrupted_upgrade(self.core.migrations(target, database), revisions[len(revisions) // 2], "inside")
+        self.core.evidence.attach(f"Interrupted alembic upgrade head ({target.spec.label})", run.render())
+        if "SIGKILL" not in run.output:
+            raise AssertionError(
+                f"the upgrade finished before it could be interrupted at {revisions[len(revisions) // 2]}"
+            )
+        return run
+
+    def migrate_again(self) -> AlembicRun:
+        """Stop the gateway if one runs, and run the newer release's ``alembic upgrade head`` once more.
+
+        Keeps the run and the database's state just before it (to show nothing changed) in the history.
+        """
+        database, target = self.core.need_database(), self.history.need_upgraded_to()
+        if self.core.current is not None:
+            self.core.stop()
+        before = self.core.state(database)
+        with self.core.timings.phase(phases.alembic_upgrade_again(target.spec.alias)):
+            run = self.core.migrations(target, database).upgrade("head")
+        self.core.evidence.attach(f"alembic upgrade head, again ({target.spec.label})", run.render())
+        self.history.rerun = (run, before)
+        return run
+
+    def walk_revisions(self, alias: str) -> None:
+        """Every revision up one at a time, then back down one at a time, on the data; kept in the history."""
+        previous, database = self.history.need_previous(), self.core.need_database()
+        target = self.core.release(alias)
+        revisions = chain(target, previous.head)
+        steps = (
+            [("up", r) for r in revisions] + [("down", r) for r in reversed(revisions[:-1])] + [("down", previous.head)]
+        )
+        migrations = self.core.migrations(target, database)
+        with self.core.timings.phase(phases.walk(len(revisions))):
+            walked = walk(
+                target, migrations.environment, self.core.sandbox.path, steps, self.core.config.timeouts.migration
+            )
+        self.history.walk = (walked, 2 * len(revisions))

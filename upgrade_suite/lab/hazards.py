@@ -1,0 +1,174 @@
+"""Hazards of upgrade day: gateways started at once (and one killed while it migrates), an old release on an
+upgraded database, the credentials users hold, and the settings an old deployment carries."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from ..auth import AuthObservation, Credentials, observe
+from ..carryover import STARTED, CarriedStart, CarryOver, SettingsModel, compare_settings, save_for_runbook
+from ..chain import chain
+from ..errors import SuiteError
+from ..gateway import Gateway
+from ..replicas import KilledReplica, start_killing_the_migrator
+from . import phases
+from .core import Core, Running
+
+
+class Hazards:
+    """The hazards' verbs, built on the core's; the gateways started at once are kept here for the Thens."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.history = core.history
+        self.together: list[Running] = []
+        self.together_gateways: list[Gateway] = []
+        self.together_outcomes: list[str] = []
+        self.killed: KilledReplica | None = None
+
+    def upgrade_by_starting_together(self, alias: str, count: int) -> list[Running]:
+        """The old release stopped and backed up, then ``count`` ``alias`` gateways started at once (they migrate)."""
+        self.core.stop_and_back_up()
+        self.history.upgrade_to(self.core.release(alias))
+        return self.start_together(alias, count)
+
+    def start_together(self, alias: str, count: int) -> list[Running]:
+        """Start ``count`` gateways of ``alias`` at the same moment on the scenario's database."""
+        core = self.core
+        if core.current is not None:
+            core.stop()
+        release = core.release(alias)
+        gateways = [core.gateway(release) for _ in range(count)]
+        with core.timings.phase(phases.start_together(count, release.spec.alias)), ThreadPoolExecutor(count) as pool:
+            list(pool.map(Gateway.start, gateways))
+        self.together = [core.connect(release, gateway) for gateway in gateways]
+        core.current = self.together[0]
+        return self.together
+
+    def start_together_killing_the_migrator(self, alias: str, count: int) -> KilledReplica | None:
+        """Start ``count`` gateways of ``alias`` at once; SIGKILL the one migrating half-way through the chain."""
+        core = self.core
+        database, previous = core.need_database(), self.history.need_previous()
+        release = core.release(alias)
+        self.history.upgrade_to(release)
+        revisions = chain(release, previous.head)
+        self.together_gateways = [core.gateway(release) for _ in range(count)]
+        with core.timings.phase(phases.start_together_killing(count, release.spec.alias)):
+            self.killed, self.together_outcomes = start_killing_the_migrator(
+                self.together_gateways,
+                revisions[len(revisions) // 2],
+                lambda gateway: core.attempt_start(gateway, phases.start_one_of(count, release.spec.alias)),
+                database.alembic_revisions,
+                core.config.timeouts.gateway_start,
+            )
+        core.evidence.attach(
+            "Gateway killed while it migrated",
+            self.killed.render() if self.killed else "no gateway reached the revision: none killed",
+        )
+        return self.killed
+
+    def restart_killed(self) -> str:
+        """Start the killed gateway again, as an orchestrator restarts a failed pod; connect to every ready one."""
+        core = self.core
+        restart = "not restarted: no gateway was killed"
+        if self.killed is not None:
+            victim = self.together_gateways[self.killed.index - 1]
+            restart = core.attempt_start(victim, phases.restart_killed(victim.release.spec.alias))
+            self.together_outcomes[self.killed.index - 1] = restart
+        self.together = [
+            core.connect(g.release, g)
+            for g, outcome in zip(self.together_gateways, self.together_outcomes)
+            if outcome == STARTED
+        ]
+        core.current = self.together[0] if self.together else None
+        return restart
+
+    def logs_after_kill(self) -> list[str]:
+        """Each gateway's log after the kill: the survivors' whole logs, the restarted gateway's second launch."""
+        killed = self.killed.index if self.killed else 0
+        return [
+            g.log_since_launch() if index == killed else g.log_text()
+            for index, g in enumerate(self.together_gateways, 1)
+        ]
+
+    def start_on_newer_database(self, alias: str) -> tuple[str, list[str]]:
+        """Start ``alias`` on the (newer) database without a downgrade; what does it do, and what did it log?"""
+        core = self.core
+        if core.current is not None:
+            core.stop()
+        release = core.release(alias)
+        gateway = core.gateway(release)
+        self.history.old_on_new = (
+            core.attempt_start(gateway, phases.start_on_newer_database(release.spec.alias)),
+            gateway.migration_failures(),
+        )
+        return self.history.old_on_new
+
+    def credentials_answers(self) -> tuple[Credentials, AuthObservation]:
+        """What users held before, and what the running release answers to it (asked once per gateway)."""
+        current, manifest = self.core.need_current(), self.history.need_manifest()
+        if manifest.credentials is None:
+            raise SuiteError(
+                "the seeded data holds no credentials: the scenario must start from a gateway whose users hold "
+                "passwords and tokens"
+            )
+        answered = self.history.answered
+        if answered is None or answered[0] is not current:
+            with self.core.timings.phase(phases.present_credentials(current.release.spec.alias)):
+                seen = observe(current.api, manifest.credentials)
+            self.core.evidence.attach(
+                f"Credentials as {current.release.spec.label} answered them", seen.render(), "json"
+            )
+            self.history.answered = (current, seen)
+            return manifest.credentials, seen
+        return manifest.credentials, answered[1]
+
+    def settings_carry_over(self, old_alias: str, new_alias: str) -> tuple[CarryOver, SettingsModel, Path]:
+        """Both releases' settings models compared; attached, and saved where the runbook finds it."""
+        core = self.core
+        old, new = core.release(old_alias), core.release(new_alias)
+        with core.timings.phase(phases.READ_SETTINGS):
+            old_settings, new_settings = core.run.settings(old, old), core.run.settings(new, old)
+        carry_over = compare_settings(old_settings, new_settings)
+        core.evidence.attach(f"Settings {new.spec.alias} renamed, dropped or refuses", carry_over.render())
+        core.evidence.attach(f"Environment with every setting of {old.spec.label}", old_settings.environment, "json")
+        self.history.settings_comparison = (
+            carry_over,
+            old_settings,
+            save_for_runbook(core.config.reports_dir, carry_over),
+        )
+        return self.history.settings_comparison
+
+    def start_with_old_settings(self, alias: str, except_refused: bool) -> CarriedStart:
+        """Start ``alias`` with every setting the old release reads in its environment, and again without them.
+
+        The second start runs on a copy of the same pre-upgrade data, so the only difference
+        between the two startup logs is the old configuration. ``except_refused``: leave out
+        the settings the new release's models refuse (what an operator does who read the report).
+        """
+        core = self.core
+        core.need_database()
+        core.stop_and_back_up()
+        previous, backup = self.history.need_previous(), self.history.need_backup()
+        new = core.release(alias)
+        self.history.upgrade_to(new)
+        carry_over, old_settings, _ = self.settings_carry_over(previous.spec.alias, alias)
+        carried = {
+            name: text
+            for name, text in old_settings.environment.items()
+            if not (except_refused and name in carry_over.refused)
+        }
+        gateway = core.gateway(new, carried=carried)
+        outcome = core.attempt_start(gateway, phases.start_with_settings(new.spec.alias, previous.spec.alias))
+        with core.scratch_database("without-old-settings") as copy:
+            copy.restore(backup)
+            plain = core.gateway(new, copy)
+            plain_outcome = core.attempt_start(plain, phases.start_without_settings(new.spec.alias))
+            plain.stop()
+        if outcome == STARTED:
+            core.current = core.connect(new, gateway)
+        self.history.carried = CarriedStart(
+            carry_over, carried, outcome, plain_outcome, gateway.log_text(), plain.log_text()
+        )
+        return self.history.carried

@@ -1,0 +1,159 @@
+"""Parity: is the upgraded database what it should be? Data against before, schema against a fresh install,
+and one path of migrations against another."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..checks import Checklist
+from ..expectations import expected_transformations
+from ..releases import Release
+from ..schema import SchemaDiff, compare, fresh_install, parity
+from ..snapshots import ExpectedLoss, SnapshotDiff, api_snapshot, diff, restricted, sql_snapshot
+from . import phases
+from .core import Core
+from .history import History, State
+
+
+def compare_states(
+    history: History, running: Release | None, reference: State, candidate: State, title: str
+) -> tuple[SchemaDiff, SnapshotDiff, Checklist]:
+    """Schema (exact), every pre-existing row, and row counts per table.
+
+    Rows a migration generates get new random ids each time, so those are compared by count.
+    """
+    before_sql, previous = history.need_before_sql(), history.need_previous()
+    (ref_schema, ref_data), (schema, data) = reference, candidate
+    newest = history.newest(running)
+    expectations = [
+        e
+        for e in expected_transformations(previous.version, newest.version)
+        if getattr(e, "rule", "") == "moves forward in time"
+    ]
+    counts = Checklist(f"Row counts per table, {title}")
+    for table, count in ref_data.counts().items():
+        counts.check(table, data.counts().get(table) == count, f"{count} vs {data.counts().get(table)}")
+    data_diff = diff(restricted(ref_data, before_sql), restricted(data, before_sql), expectations)
+    return compare(ref_schema, schema, f"Schema, {title}"), data_diff, counts
+
+
+class Parity:
+    """The comparisons of the upgraded database, built on the core's verbs."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.history = core.history
+
+    def _running(self) -> Release | None:
+        return self.core.current.release if self.core.current else None
+
+    def compare_states(
+        self, reference: State, candidate: State, title: str
+    ) -> tuple[SchemaDiff, SnapshotDiff, Checklist]:
+        return compare_states(self.history, self._running(), reference, candidate, title)
+
+    def hidden_from_admin(self, kind: str, row: dict[str, Any]) -> bool:
+        """Whether the running release deliberately does not show ``row`` to the admin (a declared loss)."""
+        previous, running = self.history.need_previous(), self.core.need_current().release
+        losses = [
+            e
+            for e in expected_transformations(previous.version, self.history.newest(running).version)
+            if isinstance(e, ExpectedLoss)
+        ]
+        return any(e.explains("api", kind, row, self.core.run.secrets.admin_email) for e in losses)
+
+    def data_diffs(self) -> list[SnapshotDiff]:
+        """API and SQL diffs of now against before the upgrade, with the declared transformations.
+
+        After an upgrade, the pair's own; after a rollback by downgrade, those of the upgrade that was
+        undone (its data changes stay); after a restore, only runtime ones (the data is the backup).
+        """
+        current, database = self.core.need_current(), self.core.need_database()
+        previous, before_api, before_sql = (
+            self.history.need_previous(),
+            self.history.need_before_api(),
+            self.history.need_before_sql(),
+        )
+        expectations = expected_transformations(previous.version, self.history.newest(current.release).version)
+        evidence = self.core.evidence
+        with self.core.timings.phase(phases.SNAPSHOT_AND_COMPARE):
+            after_api = api_snapshot(current.api)
+            with database.engine() as engine:
+                after_sql = sql_snapshot(engine)
+        evidence.attach("SQL snapshot before upgrade (row counts)", before_sql.counts(), "json")
+        evidence.attach("SQL snapshot after upgrade (row counts)", after_sql.counts(), "json")
+        evidence.attach(
+            "Declared transformations for this pair", "\n".join(e.render() for e in expectations) or "(none)"
+        )
+        viewer = self.core.run.secrets.admin_email
+        return [diff(before_api, after_api, expectations, viewer), diff(before_sql, after_sql, expectations)]
+
+    def backup_diff(self) -> SnapshotDiff:
+        """The pre-upgrade backup against the data as it was when the old release stopped."""
+        backup, before_sql = self.history.need_backup(), self.history.need_before_sql()
+        self.core.need_database()
+        with self.core.scratch_database("backup-check") as copy:
+            with self.core.timings.phase(phases.RESTORE_INTO_SCRATCH):
+                copy.restore(backup)
+            with copy.engine() as engine:
+                return diff(before_sql, sql_snapshot(engine))
+
+    def fresh_schema(self, release: Release) -> dict[str, str]:
+        """The schema of a fresh install of ``release`` on this scenario's engine.
+
+        Made once per release artifact and engine version, then kept in the cache directory
+        (a fresh install of the same artifact is the same schema).
+        """
+        core, run = self.core, self.core.run
+        engine_name = core.need_database().engine_name
+        if engine_name == "postgresql":
+            engine_name += "-" + run.postgres().version
+        key = (release.spec.key, engine_name)
+        cached = core.config.cache_dir / "fresh-schemas" / f"{release.version}-{release.spec.key}-{engine_name}.json"
+        if key not in run.fresh_schemas and cached.exists():
+            run.fresh_schemas[key] = json.loads(cached.read_text())
+        if key not in run.fresh_schemas:
+            with core.scratch_database(f"fresh-{release.spec.alias}") as scratch:
+                with core.timings.phase(phases.fresh_install(release.spec.alias)):
+                    run.fresh_schemas[key] = fresh_install(
+                        release,
+                        scratch,
+                        core.environment(release, scratch),
+                        core.sandbox.path,
+                        core.config.timeouts.migration,
+                    )
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            cached.write_text(json.dumps(run.fresh_schemas[key], indent=1, sort_keys=True))
+        return run.fresh_schemas[key]
+
+    def schema_parity(self) -> SchemaDiff:
+        """This database's schema against a fresh install of the release it is now at."""
+        database, release = self.core.need_database(), self.core.need_current().release
+        return parity(database, self.fresh_schema(release), release)
+
+    def compare_with_path_through(self, via: str) -> tuple[SchemaDiff, SnapshotDiff, Checklist]:
+        """The pre-upgrade backup migrated through ``via`` first, against the direct migration.
+
+        Both stop at the migration (no gateway start), so what differs is the migration chain:
+        the schema, every pre-existing row (rows a migration generates get new random ids on each
+        path, so those are compared by count per table).
+        """
+        self.core.need_database()
+        backup, current, previous = self.history.need_backup(), self.core.need_current(), self.history.need_previous()
+        stops = [self.core.release(via), current.release]
+        direct = self.core.clean_upgrade(current.release)
+        with self.core.scratch_database(f"through-{stops[0].spec.alias}") as copy:
+            copy.restore(backup)
+            for release in stops:
+                self.core.migrate(
+                    release,
+                    copy,
+                    ("upgrade", "head"),
+                    phases.alembic_upgrade_through(release.spec.alias, via),
+                    f"alembic upgrade head ({release.spec.label}, path through {via})",
+                )
+            through = self.core.state(copy)
+        return self.compare_states(
+            direct, through, f"{previous.spec.alias} -> {stops[1].spec.alias} directly vs through {via}"
+        )

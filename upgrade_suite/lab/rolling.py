@@ -1,0 +1,166 @@
+"""UPG-06, the rolling upgrade: replicas behind a real load balancer (or a cluster's Helm release), a prober
+sending steady traffic through it, and the record of what every request saw while the replicas were replaced."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+from ..balancer import HAProxyBalancer
+from ..checks import Checklist
+from ..database import stamped_revisions
+from ..dataset import Dataset
+from ..gateway import Gateway
+from ..kubernetes import HelmRollout, image_tag
+from ..prober import Prober, Window, to_csv
+from ..releases import Release
+from ..rollout import Rollout, served_by_version
+from ..timeline import timeline_png
+from . import phases
+from .core import Core
+from .history import need
+
+#: Seconds of traffic the prober records before the rollout (the latency baseline) and after it.
+BASELINE_SECONDS, TAIL_SECONDS = 5, 2
+
+
+class Rolling:
+    """The rollout's verbs and what the Thens judge: the rollout, the prober and the window it ran in."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.history = core.history
+        self.rollout: Rollout | None = None
+        self.prober: Prober | None = None
+        self.roll_window = (0.0, 0.0)
+        self.during_roll: Window | None = None  # the prober's figures while the rollout ran
+        self.kubernetes: HelmRollout | None = None
+
+    def need_rollout(self) -> Rollout:
+        return need(self.rollout, "replicas behind a load balancer", "starts them")
+
+    def need_prober(self) -> Prober:
+        return need(self.prober, "steady traffic", "starts it")
+
+    def replicas_with_data(self, alias: str, engine: str, count: int, dataset: Dataset) -> Rollout:
+        """Given <count> <alias> replicas with data behind a load balancer, on one database; backed up first."""
+        core = self.core
+        core.running_with_data(alias, engine, dataset)
+        core.stop_and_back_up()
+        balancer = core.own(
+            HAProxyBalancer(core.sandbox.subdir("balancer"), 2 * count, core.config.timeouts.gateway_start)
+        )
+        core.gateway_logs.append(balancer.log_path)
+        self.rollout = Rollout(
+            balancer, self._start_replica, core.config.timeouts.gateway_start, core.config.timeouts.drain
+        )
+        with core.timings.phase(phases.start_replicas(count, alias)):
+            self.rollout.bring_up(core.release(alias), count)
+        return self.rollout
+
+    def _start_replica(self, release: Release) -> Gateway:
+        gateway = self.core.gateway(release)
+        gateway.start()
+        return gateway
+
+    def use_cluster(self, alias: str) -> None:
+        """Given a Kubernetes cluster running <alias> through the Helm chart: the configured one, checked."""
+        self.kubernetes = HelmRollout(self.core.config.rollout)
+        image = subprocess.run(self.kubernetes.current_image(), capture_output=True, text=True, timeout=60).stdout
+        expected = image_tag(self.core.release(alias).version)
+        assert image.endswith(f":{expected}"), (
+            f"the cluster's gateway runs {image or 'nothing'}, not {alias} ({expected})"
+        )
+
+    def steady_traffic(self, cycle: tuple[str, ...]) -> Prober:
+        """Start the prober (requests of ``cycle``) through the balancer or the cluster's Service; record a baseline."""
+        core = self.core
+        settings, t = core.config.rollout, core.config.timeouts
+        if self.kubernetes:
+            url, token = str(settings.kube_url), str(settings.kube_token)
+        else:
+            rollout, previous = self.need_rollout(), self.history.need_previous()
+            url, token = rollout.balancer.url, core.run.token(previous, core.environment(previous))
+        bound = t.migration + (settings.replicas + 1) * (t.gateway_start + t.drain) + BASELINE_SECONDS + TAIL_SECONDS
+        self.prober = core.own(Prober(url, token, settings.probe_rate, bound, t.request, cycle))
+        with core.timings.phase(phases.probe_baseline(BASELINE_SECONDS)):
+            self.prober.wait_for(int(settings.probe_rate * BASELINE_SECONDS), t.request + BASELINE_SECONDS * 2)
+        return self.prober
+
+    def roll(self, target: str, strategy: str) -> None:
+        """When the replicas are replaced by <target> ones: migrate first, then the strategy; probe throughout."""
+        core = self.core
+        rollout = self.need_rollout()
+        self.need_prober()
+        release = core.release(target)
+        self.history.upgrade_to(release)
+        started = time.monotonic()
+        with core.timings.phase(phases.rollout(strategy, release.spec.alias)):
+            rollout.roll(release, strategy, lambda: core.alembic_upgrade(release))
+        self._finish_probing(started, rollout.events, rollout.versions())
+        core.current = core.connect(release, rollout.live()[-1].gateway)
+
+    def helm_upgrade(self, target: str) -> None:
+        """When the Helm release is upgraded to <target>: the plan's command against the configured cluster."""
+        core = self.core
+        kubernetes = need(self.kubernetes, "Kubernetes cluster", "names it")
+        self.need_prober()
+        release = core.release(target)
+        started = time.monotonic()
+        with core.timings.phase(phases.helm_upgrade(release.spec.alias)):
+            transcript = kubernetes.run(
+                release.version, int(core.config.timeouts.gateway_start * (core.config.rollout.replicas + 1))
+            )
+        core.evidence.attach("helm upgrade and kubectl rollout status", transcript)
+        self._finish_probing(started, [(started, f"helm upgrade to {image_tag(release.version)}")], {})
+
+    def replicas_run(self, alias: str, head_of: str) -> Checklist:
+        """Whether every live replica runs ``alias`` on a database stamped at ``head_of``'s head."""
+        core = self.core
+        target, live, replicas = core.run.release(alias), self.need_rollout().live(), core.config.rollout.replicas
+        result = Checklist(f"Every replica runs {alias}")
+        result.check(f"{replicas} replicas serve", len(live) == replicas, f"{len(live)} live")
+        result.check(
+            f"all are {target.spec.label}",
+            all(s.release is target for s in live),
+            ", ".join(f"{s.name}={s.release.spec.alias}" for s in live),
+        )
+        with core.need_database().engine() as engine:
+            stamped = stamped_revisions(engine)
+        head = core.run.release(head_of).alembic_heads
+        result.check(f"database stamped at {head_of}'s head", sorted(stamped) == sorted(head), f"{stamped} vs {head}")
+        return result
+
+    def _finish_probing(self, started: float, events: list[tuple[float, str]], versions: dict[str, str]) -> None:
+        """Probe a short tail after the rollout, stop, and attach the record, the picture and the figures."""
+        prober, rate, evidence = self.need_prober(), self.core.config.rollout.probe_rate, self.core.evidence
+        ended = time.monotonic()
+        self.roll_window = (started, ended)
+        prober.wait_for(
+            len(prober.snapshot()) + int(rate * TAIL_SECONDS), self.core.config.timeouts.request + TAIL_SECONDS * 2
+        )
+        prober.stop()
+        records, origin = prober.records, prober.started_at
+        self.during_roll = Window.of("during the rollout", records, started, ended)
+        windows = [
+            Window.of("before the rollout", records, origin, started),
+            self.during_roll,
+            Window.of("after the rollout", records, ended, prober.stopped_at),
+        ]
+        evidence.attach(
+            "Probe summary",
+            {
+                "rate_per_s": rate,
+                "rollout_seconds": round(ended - started, 2),
+                "windows": [vars(w) for w in windows],
+                "served_by_version": served_by_version(records, versions),
+                "events": [(round(at - origin, 3), text) for at, text in events],
+                "cleanup_failures": prober.cleanup_failures,
+            },
+            "json",
+        )
+        evidence.attach("Probe record (every request)", to_csv(records, origin), "csv")
+        evidence.attach_png(
+            "Rollout timeline",
+            timeline_png(records, versions, events, origin, f"Requests through the balancer, {len(records)} sent"),
+        )

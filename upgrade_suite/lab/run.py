@@ -1,0 +1,249 @@
+"""The run: what lives for a whole behave run and is shared by its scenarios.
+
+Configuration, resolved releases and their venvs, the shared secrets, the MCP server fixture, the
+PostgreSQL server, the seeded fixtures scenarios copy, and the one place that picks the driver
+(process or docker) for gateways and Alembic runs.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from .. import leftovers
+from ..api import GatewayApi, mint_token
+from ..carryover import SettingsModel, read_settings
+from ..config import SuiteConfig, canonical_alias
+from ..database import Database, PostgresServer, new_database
+from ..dataset import Dataset, SeedManifest, seed
+from ..docker_driver import DockerGateway
+from ..engine import DockerEngine
+from ..errors import SuiteError
+from ..gateway import Gateway, GatewaySecrets, ProcessGateway, gateway_environment
+from ..images import GatewayImages
+from ..interpreters import Interpreters
+from ..mcp_fixture import McpServerFixture
+from ..migrations import ContainerMigrations, Migrations
+from ..pypi import PyPIReleases
+from ..releases import Release, ReleaseCache, ReleaseSpec, console, resolve_all, writable_cache
+from ..sandbox import remove_owned
+from ..snapshots import Snapshot, api_snapshot
+
+
+class OpenScenario(Protocol):
+    """What the run needs of a scenario an interrupt left open: a way to close it."""
+
+    def close(self) -> None: ...
+
+
+class SuiteRun:
+    """Run-wide state, created in ``before_all`` after the configuration is validated."""
+
+    def __init__(self, config: SuiteConfig) -> None:
+        self.config = config
+        writable_cache(config.cache_dir)
+        self.work_root = config.reports_dir / "work" / f"run-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+        self.docker: DockerEngine | None = None
+        if config.driver == "docker":  # no engine: fail now, with how to start one
+            self.docker = DockerEngine(self.work_root.name, config.timeouts.request * 2)
+            self._images = GatewayImages(self.docker.client, config.cache_dir, config.timeouts.install)
+        self.image_tags: dict[str, str] = {}  # release key -> the image its gateways ran from (docker driver)
+        for line in leftovers.clean(
+            config.reports_dir / "work", docker=self.docker.client if self.docker else None
+        ).lines():
+            console.print(f"[yellow]{line}[/yellow]")
+        # Every release's interpreter is chosen here, before any work; a build from source waits for provisioning.
+        interpreters = Interpreters(config.cache_dir, config.timeouts.install, given=config.python)
+        self.specs: dict[str, ReleaseSpec] = resolve_all(
+            config.releases, config.resolved_at, PyPIReleases(config.cache_dir, config.timeouts.request), interpreters
+        )
+        self._cache = ReleaseCache(config.cache_dir, config.timeouts.install, interpreters)
+        console.print(
+            "Releases: " + ", ".join(spec.label for spec in self.specs.values())
+        )  # latest is resolved once, here
+        for spec in self.specs.values():
+            if spec.interpreter is not None and spec.interpreter.kind != "suite":
+                console.print(
+                    f"[dim]{spec.label} (Requires-Python {spec.requires_python}) runs on {spec.interpreter.route}[/dim]"
+                )
+        self._releases: dict[str, Release] = {}
+        self.secrets = GatewaySecrets()
+        self.work_root.mkdir(parents=True, exist_ok=True)
+        (self.work_root / ".gateway-upgrade-suite").write_text(f"pid={os.getpid()}\n")
+        self._stack = ExitStack()
+        self._mcp: McpServerFixture | None = None
+        self._postgres: PostgresServer | None = None
+        self.fresh_schemas: dict[tuple[str, str], dict[str, str]] = {}
+        self._tokens: dict[str, str] = {}
+        self._fixtures: dict[tuple[str, str, str], SeededFixture] = {}
+        self._seed_failures: dict[tuple[str, str, str], AssertionError | SuiteError] = {}
+        self._settings: dict[tuple[str, str], SettingsModel] = {}
+        if config.postgres_url:
+            self._postgres = self._stack.enter_context(PostgresServer(config.postgres_url))  # unreachable: fail now
+        self.open_scenarios: list[OpenScenario] = []
+
+    def release(self, alias: str) -> Release:
+        """The provisioned release behind an alias (installed on first use, then reused)."""
+        alias = canonical_alias(alias)
+        if alias not in self._releases:
+            self._releases[alias] = self._cache.provision(self.specs[alias])
+        return self._releases[alias]
+
+    def image(self, release: Release) -> str:
+        """The container image of ``release`` (docker driver): upstream's, or built here once and cached."""
+        if self.docker is None:
+            raise SuiteError("a container image is for the docker driver only (-D driver=docker)")
+        if release.spec.key not in self.image_tags:
+            self.image_tags[release.spec.key] = self._images.image_for(release)
+        return self.image_tags[release.spec.key]
+
+    def gateway(
+        self, release: Release, database_url: str, workdir: Path, name: str, carried: dict[str, str] | None = None
+    ) -> Gateway:
+        """A (not yet started) gateway of ``release`` run by the configured driver: the one place that picks it."""
+        timeouts = self.config.timeouts
+        if self.docker is not None:
+            return DockerGateway(
+                self.docker,
+                self.image(release),
+                release,
+                database_url,
+                workdir,
+                name,
+                self.secrets,
+                timeouts.gateway_start,
+                timeouts.gateway_stop,
+                carried,
+            )
+        return ProcessGateway(
+            release, database_url, workdir, name, self.secrets, timeouts.gateway_start, timeouts.gateway_stop, carried
+        )
+
+    def migrations(self, release: Release, environment: dict[str, str], workdir: Path) -> Migrations:
+        """``release``'s Alembic: from its venv (process driver) or a one-off container of its image (docker driver)."""
+        if self.docker is not None:
+            return ContainerMigrations(
+                release, environment, workdir, self.config.timeouts.migration, self.docker, self.image(release)
+            )
+        return Migrations(release, environment, workdir, self.config.timeouts.migration)
+
+    def mcp_server(self, wait: bool = True) -> McpServerFixture:
+        """The run's MCP server fixture, started on first use (``wait=False``: launched, maybe not up yet)."""
+        if self._mcp is None:
+            self._mcp = McpServerFixture(self.work_root / "mcp-server.log")
+            self._stack.callback(self._mcp.__exit__)
+            self._mcp.launch()
+        if wait:
+            self._mcp.wait()
+        return self._mcp
+
+    def token(self, release: Release, environment: dict[str, str]) -> str:
+        """An admin token minted by the release's own tool, once per release per run (valid 4 h)."""
+        if release.spec.key not in self._tokens:
+            self._tokens[release.spec.key] = mint_token(
+                release, environment, self.secrets.admin_email, self.secrets.jwt_secret
+            )
+        return self._tokens[release.spec.key]
+
+    def database(self, engine: str, directory: Path) -> Database:
+        """A new, empty, suite-owned database object of ``engine`` (enter it to create it)."""
+        return new_database(engine, directory, self.postgres)
+
+    def has_seeded(self, release: Release, engine: str, dataset: Dataset) -> bool:
+        return (release.spec.key, engine, dataset.fingerprint) in self._fixtures
+
+    def seeded(self, alias: str, engine: str, dataset: Dataset) -> SeededFixture:
+        """The data a running ``alias`` gateway was given, as it left it on stopping: made once per run.
+
+        A real gateway of the release is started on a fresh database, seeded through its API,
+        snapshotted through its API, stopped, and snapshotted through SQL. Scenarios start from
+        copies, so the start-and-seed cost is paid once per run, not per scenario.
+        """
+        release = self.release(alias)
+        key = (release.spec.key, engine, dataset.fingerprint)
+        if key in self._seed_failures:  # seeding failed earlier in this run: the same verdict, not a half-seeded copy
+            raise self._seed_failures[key]
+        if key not in self._fixtures:
+            directory = (
+                self.work_root / "fixtures" / f"{release.spec.alias}-{engine}-{dataset.fingerprint}"
+            )  # one database per dataset
+            with ExitStack() as owned:
+                database = owned.enter_context(self.database(engine, directory))
+                name = f"seed-{release.spec.alias}-{release.version}".replace(".", "_")
+                gateway = self.gateway(release, database.url_for(release), directory, name)
+                started = time.monotonic()
+                self.mcp_server(wait=False)  # comes up while the gateway starts
+                try:
+                    with gateway:
+                        token = self.token(
+                            release, gateway_environment(release, database.url_for(release), self.secrets, directory)
+                        )
+                        with GatewayApi(gateway.url, token, self.config.timeouts.request) as api:
+                            manifest = seed(api, self.mcp_server().url, dataset, self.secrets.admin_password)
+                            before_api = api_snapshot(api)
+                except (AssertionError, SuiteError) as error:
+                    self._seed_failures[key] = error
+                    raise
+                self._stack.push(owned.pop_all())  # seeded: the run owns the database from now on
+            self._fixtures[key] = SeededFixture(
+                release, database, manifest, before_api, gateway.log_path, time.monotonic() - started
+            )
+        return self._fixtures[key]
+
+    def settings(self, release: Release, carried_from: Release) -> SettingsModel:
+        """What ``release``'s settings models read, and which of ``carried_from``'s settings refuse (once a run)."""
+        key = (release.spec.key, carried_from.spec.key)
+        if key not in self._settings:
+            carried = None if carried_from is release else self.settings(carried_from, carried_from).environment
+            self._settings[key] = read_settings(release, self.config.timeouts.migration, carried)
+        return self._settings[key]
+
+    @property
+    def has_postgres(self) -> bool:
+        return self._postgres is not None
+
+    def postgres(self) -> PostgresServer:
+        """The run's PostgreSQL server: the one given with -D postgres_url, or an embedded one started now."""
+        if self._postgres is None:
+            self._postgres = self._stack.enter_context(PostgresServer())
+        return self._postgres
+
+    def close(self) -> None:
+        """Close scenarios an interrupt left open, stop run-wide processes, remove an empty run dir."""
+        for scenario in reversed(self.open_scenarios):
+            scenario.close()
+        self._stack.close()
+        if (
+            self.docker is not None
+        ):  # each gateway and one-off removes its own; this catches what an interrupt cut short
+            for container in self.docker.remove_run():
+                console.print(f"[yellow]removed a container the run left: {container}[/yellow]")
+        if self.work_root.exists():
+            leftovers.mark_closed(self.work_root)
+        kept = (
+            [
+                p
+                for p in self.work_root.iterdir()
+                if p.name not in {".gateway-upgrade-suite", "mcp-server.log", "fixtures"}
+            ]
+            if self.work_root.exists()
+            else []
+        )
+        if not kept:
+            remove_owned(self.work_root)
+
+
+@dataclass(frozen=True)
+class SeededFixture:
+    """A database a real gateway seeded and then stopped, with what it showed before stopping."""
+
+    release: Release
+    database: Database
+    manifest: SeedManifest
+    api_snapshot: Snapshot
+    log: Path
+    seconds: float

@@ -1,0 +1,182 @@
+"""One scenario as the Gherkin steps see it: ``context.lab``, every step's verb in one place.
+
+The work is done by the core (resources and the operator's procedure) and one part per concern;
+this class only names the verbs and hands each to the part that owns it, so a reader following
+a step goes from here to exactly one method.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..auth import AuthObservation, Credentials
+from ..carryover import CarriedStart
+from ..checks import Checklist
+from ..config import SuiteConfig
+from ..database import Database
+from ..dataset import Dataset
+from ..evidence import Evidence, Timings
+from ..migrations import AlembicRun
+from ..prober import Prober
+from ..releases import Release
+from ..replicas import KilledReplica
+from ..rollout import Rollout
+from ..sandbox import Sandbox
+from ..schema import SchemaDiff
+from ..snapshots import SnapshotDiff
+from .core import Core, Running, measurements, versions
+from .experiments import Experiments
+from .hazards import Hazards
+from .history import History, State
+from .parity import Parity
+from .rolling import Rolling
+from .run import SuiteRun
+
+
+class UpgradeScenario:
+    """One scenario's resources, history and verbs; every step is a call on this object."""
+
+    def __init__(self, run: SuiteRun, name: str) -> None:
+        self.core = Core(run, name)
+        self.parity = Parity(self.core)
+        self.experiments = Experiments(self.core)
+        self.hazards = Hazards(self.core)
+        self.rolling = Rolling(self.core)
+        self.run: SuiteRun = self.core.run
+        self.config: SuiteConfig = self.core.config
+        self.history: History = self.core.history
+        self.sandbox: Sandbox = self.core.sandbox
+        self.evidence: Evidence = self.core.evidence
+        self.timings: Timings = self.core.timings
+
+    # -- what the steps and hooks read -------------------------------------------------------
+    @property
+    def database(self) -> Database:
+        """The scenario's database (a step that needs one before it exists is broken, not failed)."""
+        return self.core.need_database()
+
+    @property
+    def current(self) -> Running:
+        """The running gateway."""
+        return self.core.need_current()
+
+    # -- the core: resources, the procedure, rollback ----------------------------------------
+    def release(self, alias: str) -> Release:
+        return self.core.release(alias)
+
+    def versions(self) -> dict[str, dict[str, object]]:
+        return versions(self.core)
+
+    def measurements(self) -> dict[str, object]:
+        return measurements(self.core)
+
+    def new_database(self, engine: str) -> Database:
+        return self.core.new_database(engine)
+
+    def start(self, alias: str) -> Running:
+        return self.core.start(alias)
+
+    def stop(self) -> Release:
+        return self.core.stop()
+
+    def running_with_data(self, alias: str, engine: str, dataset: Dataset) -> None:
+        self.core.running_with_data(alias, engine, dataset)
+
+    def running_populated(self, alias: str, engine: str, dataset: Dataset, scale: int) -> None:
+        self.core.running_populated(alias, engine, dataset, scale)
+
+    def stop_and_back_up(self) -> None:
+        self.core.stop_and_back_up()
+
+    def upgrade(self, target: str, with_alembic: bool) -> None:
+        self.core.upgrade(target, with_alembic)
+
+    def state(self, database: Database) -> State:
+        return self.core.state(database)
+
+    def create_after_upgrade(self) -> None:
+        self.core.create_after_upgrade()
+
+    def rollback(self, target: str, by_restore: bool) -> None:
+        self.core.rollback(target, by_restore)
+
+    def attach_logs(self) -> None:
+        self.core.attach_logs()
+
+    def close(self) -> None:
+        self.core.close()
+
+    # -- parity: data, schema, paths ---------------------------------------------------------
+    def data_diffs(self) -> list[SnapshotDiff]:
+        return self.parity.data_diffs()
+
+    def backup_diff(self) -> SnapshotDiff:
+        return self.parity.backup_diff()
+
+    def hidden_from_admin(self, kind: str, row: dict[str, Any]) -> bool:
+        return self.parity.hidden_from_admin(kind, row)
+
+    def schema_parity(self) -> SchemaDiff:
+        return self.parity.schema_parity()
+
+    def compare_states(
+        self, reference: State, candidate: State, title: str
+    ) -> tuple[SchemaDiff, SnapshotDiff, Checklist]:
+        return self.parity.compare_states(reference, candidate, title)
+
+    def compare_with_path_through(self, via: str) -> tuple[SchemaDiff, SnapshotDiff, Checklist]:
+        return self.parity.compare_with_path_through(via)
+
+    # -- experiments: UPG-07, the revision walk ----------------------------------------------
+    def partially_apply(self, alias: str) -> AlembicRun:
+        return self.experiments.partially_apply(alias)
+
+    def migrate_again(self) -> AlembicRun:
+        return self.experiments.migrate_again()
+
+    def interrupt_each_revision(self, alias: str, point: str) -> None:
+        self.experiments.interrupt_each_revision(alias, point)
+
+    def walk_revisions(self, alias: str) -> None:
+        self.experiments.walk_revisions(alias)
+
+    # -- hazards -----------------------------------------------------------------------------
+    def upgrade_by_starting_together(self, alias: str, count: int) -> list[Running]:
+        return self.hazards.upgrade_by_starting_together(alias, count)
+
+    def start_together_killing_the_migrator(self, alias: str, count: int) -> KilledReplica | None:
+        return self.hazards.start_together_killing_the_migrator(alias, count)
+
+    def restart_killed(self) -> str:
+        return self.hazards.restart_killed()
+
+    def logs_after_kill(self) -> list[str]:
+        return self.hazards.logs_after_kill()
+
+    def start_on_newer_database(self, alias: str) -> tuple[str, list[str]]:
+        return self.hazards.start_on_newer_database(alias)
+
+    def credentials_answers(self) -> tuple[Credentials, AuthObservation]:
+        return self.hazards.credentials_answers()
+
+    def start_with_old_settings(self, alias: str, except_refused: bool) -> CarriedStart:
+        return self.hazards.start_with_old_settings(alias, except_refused)
+
+    # -- rolling (UPG-06) --------------------------------------------------------------------
+    def replicas_with_data(self, alias: str, engine: str, count: int, dataset: Dataset) -> Rollout:
+        return self.rolling.replicas_with_data(alias, engine, count, dataset)
+
+    def use_cluster(self, alias: str) -> None:
+        self.rolling.use_cluster(alias)
+
+    def steady_traffic(self, cycle: tuple[str, ...]) -> Prober:
+        return self.rolling.steady_traffic(cycle)
+
+    def roll(self, target: str, strategy: str) -> None:
+        self.rolling.roll(target, strategy)
+
+    def helm_upgrade(self, target: str) -> None:
+        self.rolling.helm_upgrade(target)
+
+    def replicas_run(self, alias: str, head_of: str) -> Checklist:
+        return self.rolling.replicas_run(alias, head_of)
