@@ -2,9 +2,10 @@
 
 The newest release (``latest``, 1.1.0 today) and 1.0.x (1.0.9) need Python 3.12+, which this
 machine lacks: the run provisions each release on the interpreter its Requires-Python asks for
-(built from Debian's source here, once per cache). Three runs at once: the gated @current cases on
+(built from Debian's source here, once per cache). Four runs at once: the gated @current cases on
 SQLite, and two known red ones still red for their reason: GA -> latest does not create a 1.1.0
-table, and an interrupted 1.0.x -> latest on SQLite cannot be retried.
+table, an interrupted 1.0.x -> latest on SQLite cannot be retried, and 1.1.0's default rate limit
+answers a rolling upgrade's steady traffic 429.
 """
 
 import json
@@ -18,17 +19,20 @@ pytestmark = pytest.mark.integration
 
 #: An interrupted 1.0.9 -> 1.1.0 on SQLite leaves Alembic's batch table behind and the retry fails on it.
 RETRY_BLOCKED = "retry FAILED: sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) table _alembic_tmp_email_users already exists"
+#: 1.1.0 throttles a client GA served: the rollout's failed requests are its rate limiter's.
+THROTTLED = "no request failed: "
 GATE = "@current and @sqlite and not @product-defect and (@UPG-01 or @UPG-02 or @UPG-04)"
 #: GA's migrations to 1.1.0 do not create a table of 1.1.0's models (the first check that fails).
 TABLE_NOT_MIGRATED = "new table migration_metadata present: missing: ['created_at', 'key', 'revision', 'value']"
 
 
 def test_todays_releases_go_to_the_newest_and_back_and_the_unsigned_drift_stays_red(workdir: Path, no_leftovers):
-    gate, defect, retry = run_behave_parallel(
+    gate, defect, retry, throttled = run_behave_parallel(
         {
             workdir / "gate": (str(ROOT / "features"), f"--tags={GATE}"),
             workdir / "defect": (str(ROOT / "features" / "upgrade.feature"), "--tags=@current and @product-defect and @sqlite and @populated"),
             workdir / "retry": (str(ROOT / "features" / "migrations.feature"), "--tags=@current and @product-defect and @sqlite", "--name=from 1.0.x"),
+            workdir / "throttled": (str(ROOT / "features" / "rolling.feature"), "--tags=@current and @product-defect"),
         },
         timeout=1800,
     )
@@ -50,3 +54,8 @@ def test_todays_releases_go_to_the_newest_and_back_and_the_unsigned_drift_stays_
     assert retry.returncode != 0
     assert "0 scenarios passed, 1 failed" in retry.output, retry.output[-4000:]
     assert RETRY_BLOCKED in retry.output, retry.output[-4000:]
+
+    # Rolling GA -> 1.1.0: no replica down, but 1.1.0's default rate limit answers the prober 429.
+    assert throttled.returncode != 0
+    assert "0 scenarios passed, 1 failed" in throttled.output, throttled.output[-4000:]
+    assert THROTTLED in throttled.output and "read -> 429" in throttled.output, throttled.output[-4000:]
