@@ -37,7 +37,7 @@ baseline: bootstrap
 
 ## The suite's time beside the raw floor (bare gateway starts and Alembic), as ratios; JSON in reports/bench.
 bench: bootstrap
-	$(BIN)/python benchmarks/bench.py $(ARGS)
+	$(BIN)/python -m benchmarks.bench $(ARGS)
 
 ## The SQLite smoke scenarios 5 times in a row; lists any scenario whose verdict changed.
 flake: bootstrap

@@ -26,19 +26,18 @@ from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from upgrade_suite.api import GatewayApi, mint_token
+from upgrade_suite.config import SuiteConfig
+from upgrade_suite.database import PostgresDatabase, PostgresServer, SqliteDatabase
+from upgrade_suite.dataset import Dataset, seed
+from upgrade_suite.gateway import GatewaySecrets, gateway_environment
+from upgrade_suite.mcp_fixture import McpServerFixture
+from upgrade_suite.migrations import Migrations
+from upgrade_suite.pypi import PyPIReleases
+from upgrade_suite.releases import ReleaseCache, resolve
+from upgrade_suite.sandbox import free_port
 
-from upgrade_suite.api import GatewayApi, mint_token  # noqa: E402
-from upgrade_suite.config import SuiteConfig  # noqa: E402
-from upgrade_suite.database import PostgresDatabase, PostgresServer, SqliteDatabase  # noqa: E402
-from upgrade_suite.dataset import Dataset, seed  # noqa: E402
-from upgrade_suite.gateway import GatewaySecrets, gateway_environment  # noqa: E402
-from upgrade_suite.mcp_fixture import McpServerFixture  # noqa: E402
-from upgrade_suite.migrations import Migrations  # noqa: E402
-from upgrade_suite.releases import ReleaseCache, resolve  # noqa: E402
-from upgrade_suite.pypi import PyPIReleases  # noqa: E402
-from upgrade_suite.sandbox import free_port  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 BEHAVE = Path(sys.executable).parent / "behave"
 
