@@ -98,8 +98,15 @@ class PrivateApt:
         self.sources_list.write_text(f"deb-src {MIRROR} {self.suite} main\n")
 
     def run(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-        self._prepare()
-        return subprocess.run(self.command(*args), cwd=cwd, capture_output=True, text=True, timeout=self.timeout, stdin=subprocess.DEVNULL)
+        """One apt-get command, one at a time per cache: with apt's own locking off, runs started together
+        (CI starts four) rewrote each other's sources list and index mid-update ("You must put some
+        'deb-src' URIs in your sources.list", "Some index files failed to download")."""
+        from .releases import _exclusive
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        with _exclusive(self.root / "apt-get.lock"):
+            self._prepare()
+            return subprocess.run(self.command(*args), cwd=cwd, capture_output=True, text=True, timeout=self.timeout, stdin=subprocess.DEVNULL)
 
     def update(self) -> None:
         """Refresh the private source index; offline, an index from an earlier run is good enough."""

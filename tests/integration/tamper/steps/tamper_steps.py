@@ -22,7 +22,7 @@ for steps in sorted((Path(__file__).resolve().parents[4] / "steps").glob("*_step
 @when("one seeded {kind:w} row is {action:w} behind the suite's back")
 def step_tamper(context, kind, action):
     lab = context.lab
-    target = lab.manifest.ids[kind][0]
+    target = lab.history.need_manifest().ids[kind][0]
     statement = f'DELETE FROM "{kind}" WHERE id = :id' if action == "deleted" else f'UPDATE "{kind}" SET description = \'tampered\' WHERE id = :id'
     with lab.database.engine() as engine, engine.begin() as connection:
         assert connection.execute(text(statement), {"id": target}).rowcount == 1
@@ -46,13 +46,13 @@ def step_kill_gateway(context):
 @given("GA's installation has lost its alembic program behind the suite's back")
 def step_lose_alembic(context):
     lab = context.lab
-    lab.releases["GA"] = dataclasses.replace(lab.release("GA"), venv=lab.sandbox.subdir("vanished-venv"))
-    print(f"TAMPERED GA venv -> {lab.releases['GA'].venv}")
+    lab.core.releases["GA"] = dataclasses.replace(lab.release("GA"), venv=lab.sandbox.subdir("vanished-venv"))
+    print(f"TAMPERED GA venv -> {lab.core.releases['GA'].venv}")
 
 
 @when("the token revoked on the old release is un-revoked behind the suite's back")
 def step_unrevoke(context):
-    token = context.lab.manifest.credentials.revoked_token
+    token = context.lab.history.need_manifest().credentials.revoked_token
     jti = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "==="))["jti"]
     with context.lab.database.engine() as engine, engine.begin() as connection:
         assert connection.execute(text("DELETE FROM token_revocations WHERE jti = :jti"), {"jti": jti}).rowcount == 1
@@ -62,7 +62,7 @@ def step_unrevoke(context):
 
 @when("the user's team membership is deleted behind the suite's back")
 def step_drop_membership(context):
-    held = context.lab.manifest.credentials
+    held = context.lab.history.need_manifest().credentials
     with context.lab.database.engine() as engine, engine.begin() as connection:
         deleted = connection.execute(text("DELETE FROM email_team_members WHERE team_id = :team AND user_email = :user"), {"team": held.team_id, "user": held.user_email})
         assert deleted.rowcount == 1
