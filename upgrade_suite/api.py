@@ -90,8 +90,17 @@ def mint_token(release: Release, environment: dict[str, str], email: str, secret
         arguments += ["-d", json.dumps({"sub": email, "is_admin": True, "teams": None}), "--admin"]
     else:
         arguments += ["-u", email]
-    run = run_probe("minting an admin token", release.spec.label, release.python, "mcpgateway.utils.create_jwt_token", arguments,
-                    environment=environment, cwd=None, timeout=TOKEN_TIMEOUT, merge_stderr=False)
+    run = run_probe(
+        "minting an admin token",
+        release.spec.label,
+        release.python,
+        "mcpgateway.utils.create_jwt_token",
+        arguments,
+        environment=environment,
+        cwd=None,
+        timeout=TOKEN_TIMEOUT,
+        merge_stderr=False,
+    )
     lines = run.stdout.strip().splitlines()
     if run.exit_code != 0 or not lines:
         raise run.failure()
@@ -147,7 +156,9 @@ class GatewayApi:
         """One call; the parsed JSON body, or ``ApiError`` naming the call and the gateway's answer."""
         response = self.response(method, path, **kwargs)
         if response.status_code >= 400:
-            raise ApiError(f"{method} {response.request.url.path} answered {response.status_code}: {response.text[:300]}")
+            raise ApiError(
+                f"{method} {response.request.url.path} answered {response.status_code}: {response.text[:300]}"
+            )
         return response.json() if response.content else None
 
     def list(self, kind: str) -> list[dict[str, Any]]:
@@ -200,7 +211,15 @@ class GatewayApi:
                 response = self._client.get(spec.path, params={"limit": 1})
             except httpx.HTTPError as error:
                 raise ApiError(f"GET {spec.path} failed: {error}") from None
-            found.append(LegacyPath(spec.path, self.routes.path(spec.path), response.status_code, response.headers.get("sunset", ""), response.headers.get("deprecation", "")))
+            found.append(
+                LegacyPath(
+                    spec.path,
+                    self.routes.path(spec.path),
+                    response.status_code,
+                    response.headers.get("sunset", ""),
+                    response.headers.get("deprecation", ""),
+                )
+            )
         return found
 
     def rpc_tools(self) -> list[dict[str, Any]]:

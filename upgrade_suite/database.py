@@ -187,7 +187,9 @@ class PostgresServer:
             self._embedded = pgserver.get_server(self._scratch / "data", cleanup_mode="stop")
         except Exception as error:  # pgserver raises bare exceptions from initdb/pg_ctl
             shutil.rmtree(self._scratch, ignore_errors=True)
-            raise SuiteError(f"the embedded PostgreSQL did not start ({error}); or give -D postgres_url=postgresql://user:pass@host/db") from None
+            raise SuiteError(
+                f"the embedded PostgreSQL did not start ({error}); or give -D postgres_url=postgresql://user:pass@host/db"
+            ) from None
         self.admin_url = make_url(self._embedded.get_uri()).set(drivername="postgresql+psycopg")
 
     def _check_reachable(self) -> None:
@@ -197,7 +199,9 @@ class PostgresServer:
                 self.version = connection.exec_driver_sql("SHOW server_version").scalar()
         except OperationalError as error:
             reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-            raise SuiteError(f"PostgreSQL at {self.shown_url} cannot be reached ({reason}): check -D postgres_url") from None
+            raise SuiteError(
+                f"PostgreSQL at {self.shown_url} cannot be reached ({reason}): check -D postgres_url"
+            ) from None
         finally:
             engine.dispose()
 
@@ -230,7 +234,8 @@ class PostgresServer:
     def is_ours(self, name: str) -> bool:
         with self._admin() as engine, engine.connect() as connection:
             comment = connection.execute(
-                text("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = :name"), {"name": name}
+                text("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = :name"),
+                {"name": name},
             ).scalar()
         return comment == PG_MARK
 

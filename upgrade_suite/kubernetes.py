@@ -41,7 +41,9 @@ def require_tools() -> None:
     """A cluster was given: helm and kubectl must be there, or the run stops before any work."""
     for tool in ("helm", "kubectl"):
         if shutil.which(tool) is None:
-            raise SuiteError(f"{tool} is not installed and -D kube_context asks for the Helm rolling upgrade: install {tool}, or drop kube_context")
+            raise SuiteError(
+                f"{tool} is not installed and -D kube_context asks for the Helm rolling upgrade: install {tool}, or drop kube_context"
+            )
 
 
 @dataclass(frozen=True)
@@ -55,20 +57,51 @@ class HelmRollout:
         return f"{self.settings.helm_release}-mcpgateway"
 
     def _kubectl(self, *args: str) -> list[str]:
-        return ["kubectl", "--context", str(self.settings.kube_context), "--namespace", self.settings.kube_namespace, *args]
+        return [
+            "kubectl",
+            "--context",
+            str(self.settings.kube_context),
+            "--namespace",
+            self.settings.kube_namespace,
+            *args,
+        ]
 
     def current_image(self) -> list[str]:
-        return self._kubectl("get", "deployment", self.deployment, "-o", "jsonpath={.spec.template.spec.containers[0].image}")
+        return self._kubectl(
+            "get", "deployment", self.deployment, "-o", "jsonpath={.spec.template.spec.containers[0].image}"
+        )
 
     def commands(self, version: str, timeout_s: int) -> list[list[str]]:
         """Patch the strategy, upgrade the release to ``version``'s image, wait for the rollout."""
         s = self.settings
         return [
-            self._kubectl("patch", "deployment", self.deployment, "--type", "merge", "-p", json.dumps({"spec": {"strategy": STRATEGY}})),
+            self._kubectl(
+                "patch",
+                "deployment",
+                self.deployment,
+                "--type",
+                "merge",
+                "-p",
+                json.dumps({"spec": {"strategy": STRATEGY}}),
+            ),
             [
-                "helm", "upgrade", s.helm_release, s.helm_chart, "--kube-context", str(s.kube_context), "--namespace", s.kube_namespace,
-                "--reuse-values", "--set", f"mcpContextForge.image.tag={image_tag(version)}",
-                "--set", "strategy.type=RollingUpdate", "--set", "strategy.rollingUpdate.maxUnavailable=0", "--set", "strategy.rollingUpdate.maxSurge=1",
+                "helm",
+                "upgrade",
+                s.helm_release,
+                s.helm_chart,
+                "--kube-context",
+                str(s.kube_context),
+                "--namespace",
+                s.kube_namespace,
+                "--reuse-values",
+                "--set",
+                f"mcpContextForge.image.tag={image_tag(version)}",
+                "--set",
+                "strategy.type=RollingUpdate",
+                "--set",
+                "strategy.rollingUpdate.maxUnavailable=0",
+                "--set",
+                "strategy.rollingUpdate.maxSurge=1",
             ],
             self._kubectl("rollout", "status", f"deployment/{self.deployment}", "--watch", f"--timeout={timeout_s}s"),
         ]
@@ -77,8 +110,12 @@ class HelmRollout:
         """Run the commands in order; a failing one stops the rollout and its output is the evidence."""
         transcript = []
         for command in self.commands(version, timeout_s):
-            result = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s + 30, stdin=subprocess.DEVNULL)
+            result = subprocess.run(
+                command, capture_output=True, text=True, timeout=timeout_s + 30, stdin=subprocess.DEVNULL
+            )
             transcript.append(f"$ {' '.join(command)}\n{result.stdout}{result.stderr}(exit {result.returncode})")
             if result.returncode != 0:
-                raise AssertionError(f"'{' '.join(command[:3])} …' failed with exit {result.returncode}:\n" + "\n\n".join(transcript))
+                raise AssertionError(
+                    f"'{' '.join(command[:3])} …' failed with exit {result.returncode}:\n" + "\n\n".join(transcript)
+                )
         return "\n\n".join(transcript)

@@ -124,8 +124,12 @@ def zero_downtime(records: list[ProbeRecord], window: Window) -> Checklist:
     result.check("requests were sent during the rollout", window.sent > 0, f"{window.sent} requests")
     failures = [r for r in records if not r.ok]
     detail = "; ".join(f"{r.kind} -> {r.status or r.error}" for r in failures[:5])
-    result.check("no request failed", not failures, f"{len(failures)} of {len(records)} failed, longest gap between answers "
-                 f"{window.longest_gap_s:.2f} s during the rollout" + (f": {detail}" if detail else ""))
+    result.check(
+        "no request failed",
+        not failures,
+        f"{len(failures)} of {len(records)} failed, longest gap between answers "
+        f"{window.longest_gap_s:.2f} s during the rollout" + (f": {detail}" if detail else ""),
+    )
     return result
 
 
@@ -135,7 +139,11 @@ def health_throughout(records: list[ProbeRecord], start: float, end: float) -> C
     health = [r for r in records if r.kind == "health" and start <= r.sent_at < end]
     result.check("health checks were sent during the rollout", bool(health), f"{len(health)} sent")
     bad = [r for r in health if r.status != 200]
-    result.check("every health check answered 200", not bad, f"{len(bad)} did not: " + ", ".join(str(r.status or r.error) for r in bad[:5]))
+    result.check(
+        "every health check answered 200",
+        not bad,
+        f"{len(bad)} did not: " + ", ".join(str(r.status or r.error) for r in bad[:5]),
+    )
     return result
 
 
@@ -146,13 +154,25 @@ def drained_gracefully(records: list[ProbeRecord], dispatches: list[Dispatch], s
     result.check("replicas were drained before they stopped", bool(retired), f"{len(retired)} drained")
     for slot in retired:
         served = [r for r in records if r.served_by == slot.name]
-        result.check(f"{slot.name} ({slot.release.spec.alias}) served traffic before its drain", bool(served), f"{len(served)} requests")
+        result.check(
+            f"{slot.name} ({slot.release.spec.alias}) served traffic before its drain",
+            bool(served),
+            f"{len(served)} requests",
+        )
         late = [d for d in dispatches if d.slot == slot.name and d.at > slot.drained_at]
-        result.check(f"{slot.name} was sent no new request once draining", not late,
-                     f"HAProxy sent it {len(late)} requests after the drain took effect" + (f", first {late[0].at - slot.drained_at:+.3f} s" if late else ""))
+        result.check(
+            f"{slot.name} was sent no new request once draining",
+            not late,
+            f"HAProxy sent it {len(late)} requests after the drain took effect"
+            + (f", first {late[0].at - slot.drained_at:+.3f} s" if late else ""),
+        )
         cut = [r for r in served if not r.ok]
-        result.check(f"{slot.name} cut no request", not cut,
-                     f"waited {slot.in_flight_wait_s:.2f} s for requests in flight; {len(cut)} failed " + ", ".join(str(r.status or r.error) for r in cut[:3]))
+        result.check(
+            f"{slot.name} cut no request",
+            not cut,
+            f"waited {slot.in_flight_wait_s:.2f} s for requests in flight; {len(cut)} failed "
+            + ", ".join(str(r.status or r.error) for r in cut[:3]),
+        )
     return result
 
 
@@ -165,8 +185,11 @@ def traffic_after_readiness(dispatches: list[Dispatch], slots: list[Slot], relea
         sent = sorted(d.at for d in dispatches if d.slot == slot.name)
         result.check(f"{slot.name} was sent traffic", bool(sent), f"{len(sent)} requests")
         if sent:
-            result.check(f"{slot.name}'s first request came after it was ready", sent[0] >= slot.ready_at,
-                         f"first request {sent[0] - slot.ready_at:+.3f} s from readiness")
+            result.check(
+                f"{slot.name}'s first request came after it was ready",
+                sent[0] >= slot.ready_at,
+                f"first request {sent[0] - slot.ready_at:+.3f} s from readiness",
+            )
     return result
 
 

@@ -30,8 +30,15 @@ def test_todays_releases_go_to_the_newest_and_back_and_the_unsigned_drift_stays_
     gate, defect, retry, throttled = run_behave_parallel(
         {
             workdir / "gate": (str(ROOT / "features"), f"--tags={GATE}"),
-            workdir / "defect": (str(ROOT / "features" / "upgrade.feature"), "--tags=@current and @product-defect and @sqlite and @populated"),
-            workdir / "retry": (str(ROOT / "features" / "migrations.feature"), "--tags=@current and @product-defect and @sqlite", "--name=from 1.0.x"),
+            workdir / "defect": (
+                str(ROOT / "features" / "upgrade.feature"),
+                "--tags=@current and @product-defect and @sqlite and @populated",
+            ),
+            workdir / "retry": (
+                str(ROOT / "features" / "migrations.feature"),
+                "--tags=@current and @product-defect and @sqlite",
+                "--name=from 1.0.x",
+            ),
             workdir / "throttled": (str(ROOT / "features" / "rolling.feature"), "--tags=@current and @product-defect"),
         },
         timeout=1800,
@@ -42,7 +49,9 @@ def test_todays_releases_go_to_the_newest_and_back_and_the_unsigned_drift_stays_
     assert results and all(r["status"] == "passed" for r in results), [(r["name"], r["status"]) for r in results]
     tags = {label["value"] for r in results for label in r["labels"] if label["name"] == "tag"}
     assert {"UPG-01", "UPG-02", "UPG-04", "current"} <= tags
-    for versions in (gate.reports / "work").glob("*/*/evidence/versions.json"):  # only kept sandboxes; a pass keeps none
+    for versions in (gate.reports / "work").glob(
+        "*/*/evidence/versions.json"
+    ):  # only kept sandboxes; a pass keeps none
         raise AssertionError(f"a passing run kept {versions}")
 
     assert defect.returncode != 0
