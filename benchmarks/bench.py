@@ -109,7 +109,8 @@ def floor(
 def rolling_floor(
     rc1, ga, mcp: McpServerFixture, server: PostgresServer, workdir: Path, replicas: int = 3
 ) -> dict[str, float]:
-    """A bare rolling RC1 -> GA on PostgreSQL: seed once, N RC1 at once, GA's Alembic, then start one GA, stop one RC1, N times."""
+    """A bare rolling RC1 -> GA on PostgreSQL: seed once, N RC1 at once, GA's Alembic, then start one GA, stop one
+    RC1, N times."""
     secrets = GatewaySecrets()
     phases: dict[str, float] = {}
     with PostgresDatabase(server, workdir) as database, ThreadPoolExecutor(replicas) as pool:
@@ -264,15 +265,18 @@ def render(results: dict[str, Any]) -> str:
     lines += [
         "",
         f"UPG-01, every procedure and database ({upgrades['scenarios']} scenarios in one run):",
-        f"  behave wall {upgrades['wall']:.1f} s, sum of scenarios {upgrades['sum_of_scenarios']:.1f} s, sum of their floors {upgrades['sum_of_floors']:.1f} s, ratio {upgrades['wall'] / upgrades['sum_of_floors']:.2f}",
+        f"  behave wall {upgrades['wall']:.1f} s, sum of scenarios {upgrades['sum_of_scenarios']:.1f} s, sum of "
+        f"their floors {upgrades['sum_of_floors']:.1f} s, ratio {upgrades['wall'] / upgrades['sum_of_floors']:.2f}",
     ]
     rolling, rolling_floor_total = results["rolling"], results["rolling_floor"]["total"]
     measured = sum(p["seconds"] for p in rolling["phases"] if p["phase"].startswith("probe baseline"))
     lines += [
         "",
         "UPG-06 rolling RC1->GA, 3 replicas (PostgreSQL)     suite (s)  floor (s)  ratio",
-        f"  scenario{'':<42}{rolling['scenario']:>8.2f}  {rolling_floor_total:>9.2f}  {rolling['scenario'] / rolling_floor_total:>5.2f}",
-        f"  without the measurement windows (baseline {measured:.1f} s)  {rolling['scenario'] - measured:>8.2f}  {rolling_floor_total:>9.2f}  {(rolling['scenario'] - measured) / rolling_floor_total:>5.2f}",
+        f"  scenario{'':<42}{rolling['scenario']:>8.2f}  {rolling_floor_total:>9.2f}  "
+        f"{rolling['scenario'] / rolling_floor_total:>5.2f}",
+        f"  without the measurement windows (baseline {measured:.1f} s)  {rolling['scenario'] - measured:>8.2f}  "
+        f"{rolling_floor_total:>9.2f}  {(rolling['scenario'] - measured) / rolling_floor_total:>5.2f}",
         "  floor phases: " + ", ".join(f"{k}={v}" for k, v in results["rolling_floor"].items()),
     ]
     for scale, phases in results.get("populated", {}).items():

@@ -111,7 +111,7 @@ def step_start_with_old_settings(context: Any, release: str, old: str) -> None:
 
 
 @when(
-    "{release:Release} is started on it with every setting {old:Release} reads that {same:Release} accepts in its environment"
+    "{release:Release} is started on it with every setting {old:Release} reads that {same:Release} accepts in its environment"  # noqa: E501  (a step pattern stays whole, to be found by grep)
 )
 def step_start_with_accepted_old_settings(context: Any, release: str, old: str, same: str) -> None:
     context.lab.start_with_old_settings(release, except_refused=True)

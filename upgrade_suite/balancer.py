@@ -215,7 +215,8 @@ class HAProxyBalancer:
 
         HAProxy counts a slot leaving maintenance as UP before its first check (measured: "UP 1/2",
         then DOWN when nothing listens), so only a replica already answering /ready is admitted;
-        the wait is for HAProxy's own check to confirm it. Returns the moment (``time.monotonic()``) HAProxy first reported the slot UP.
+        the wait is for HAProxy's own check to confirm it. Returns the moment (``time.monotonic()``) HAProxy
+        first reported the slot UP.
         """
         self._set(slot, f"addr 127.0.0.1 port {port}")
         self._set(slot, "state ready")

@@ -77,7 +77,8 @@ def parse(argv: list[str]) -> Request:
 
 
 def destination(request: Request, old_version: str, new_version: str) -> Baseline:
-    """The file to write; refused for a local build (its drift is its base release's) or an existing file without force."""
+    """The file to write; refused for a local build (its drift is its base release's) or an existing file without
+    force."""
     for version, name in ((old_version, "FROM"), (new_version, "TO")):
         base = public_version(version)  # also refuses a version that is not PEP 440
         if Version(version).local is not None:
@@ -95,8 +96,10 @@ def header(old: Release, new: Release, request: Request) -> list[str]:
     """What the file says about itself: how it was measured, when, and that a person gave the reason."""
     return [
         f"Known schema drift of {new.version} from {old.version} on {request.engine}: an empty database given",
-        f"{old.version}'s bootstrap_db (create_all + stamp), then {new.version}'s alembic upgrade head, vs a fresh {new.version} install.",
-        f"Recorded {time.strftime('%Y-%m-%d')} by `make baseline FROM={old.version} TO={new.version} DB={request.engine}` for a person",
+        f"{old.version}'s bootstrap_db (create_all + stamp), then {new.version}'s alembic upgrade head, vs a fresh "
+        f"{new.version} install.",
+        f"Recorded {time.strftime('%Y-%m-%d')} by `make baseline FROM={old.version} TO={new.version} "
+        f"DB={request.engine}` for a person",
         "to review and commit. One difference a line, then its reason; judge() refuses an entry without one.",
         "Any difference not listed fails the gate, and so does a listed one that no longer occurs.",
         f"Installed: {old.spec.requirement} and {new.spec.requirement}, dependencies as of their release days.",
@@ -133,7 +136,8 @@ def measure(old: Release, new: Release, engine: str, workdir: Path, timeout: flo
         if not run.ok:
             tail = run.output.strip().splitlines()[-1:]
             raise SuiteError(
-                f"{new.spec.label}'s alembic upgrade head failed on {old.spec.label}'s schema (exit {run.exit_code}): {tail}"
+                f"{new.spec.label}'s alembic upgrade head failed on {old.spec.label}'s schema (exit "
+                f"{run.exit_code}): {tail}"
             )
         return parity(migrated, fresh, new)
 

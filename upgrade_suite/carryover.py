@@ -64,7 +64,8 @@ def read_settings(release: Release, timeout: float, carried: dict[str, str] | No
     for variable in strong:
         data["environment"].pop(variable, None)
         data["not_representable"][variable] = (
-            "this release refuses placeholder or weak secrets at import (it would not start on its defaults): an operator must set a strong value"
+            "this release refuses placeholder or weak secrets at import (it would not start on its defaults): an "
+            "operator must set a strong value"
         )
     return SettingsModel(
         release.spec.label, data["variables"], data["environment"], data["not_representable"], data["refused"]
@@ -124,7 +125,8 @@ class CarryOver:
         lines.append(f"Moved to another settings model ({len(self.moved)}): still read")
         lines += [f"  {name}: {old} -> {new}" for name, (old, new) in sorted(self.moved.items())]
         lines.append(
-            f"Default changed ({len(self.default_changed)}): an environment that spells out {self.old}'s default keeps {self.old}'s behaviour"
+            f"Default changed ({len(self.default_changed)}): an environment that spells out {self.old}'s default "
+            f"keeps {self.old}'s behaviour"
         )
         lines += [f"  {name}: {old!r} -> {new!r}" for name, (old, new) in sorted(self.default_changed.items())]
         lines.append(f"Type changed ({len(self.type_changed)})")
@@ -133,7 +135,8 @@ class CarryOver:
 
 
 def compare_settings(old: SettingsModel, new: SettingsModel) -> CarryOver:
-    """What changed for an operator between two releases' settings models (``new`` asked about ``old``'s environment)."""
+    """What changed for an operator between two releases' settings models (``new`` asked about ``old``'s
+    environment)."""
     result = CarryOver(old.release, new.release, len(old.variables), len(new.variables), refused=dict(new.refused))
     appeared = {name: spec for name, spec in new.variables.items() if name not in old.variables}
     for name, spec in sorted(old.variables.items()):

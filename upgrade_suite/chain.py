@@ -93,7 +93,11 @@ class Outcome:
             if not self.problems
             else f"{len(self.problems)} difference(s): {self.problems[0]}"
         )
-        return f"{self.revision}: {self.killed.removeprefix('# suite: ') if self.killed else 'finished before the kill'}, left at {self.left_at}; {retry}; {'at head' if self.at_head else 'NOT at head'}; {state}"
+        return (
+            f"{self.revision}: "
+            f"{self.killed.removeprefix('# suite: ') if self.killed else 'finished before the kill'}, "
+            f"left at {self.left_at}; {retry}; {'at head' if self.at_head else 'NOT at head'}; {state}"
+        )
 
 
 @dataclass

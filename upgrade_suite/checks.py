@@ -333,7 +333,8 @@ def new_features(engine: Engine, old: Release, new: Release) -> Checklist:
     result.check(
         f"{new.spec.alias} defines schema {old.spec.alias} lacks",
         bool(added),
-        f"{sum(1 for t in added if t not in old_columns)} new tables, {sum(len(c) for t, c in added.items() if t in old_columns)} new columns in existing tables",
+        f"{sum(1 for t in added if t not in old_columns)} new tables, "
+        f"{sum(len(c) for t, c in added.items() if t in old_columns)} new columns in existing tables",
     )
     present = _columns(engine)
     for table, columns in sorted(added.items()):
@@ -492,11 +493,13 @@ def settings_compared(carry: CarryOver, old: SettingsModel, saved: Path) -> Chec
     result.check(
         f"{carry.old}'s settings written out as an environment it reads back",
         bool(old.environment),
-        f"{len(old.environment)} variables; not writable: {len(old.not_representable)} ({', '.join(sorted(old.not_representable)[:5])} ...)",
+        f"{len(old.environment)} variables; not writable: {len(old.not_representable)} "
+        f"({', '.join(sorted(old.not_representable)[:5])} ...)",
     )
     result.check(
         "the comparison is saved for the runbook",
         saved.is_file() and json.loads(saved.read_text()).get("new") == carry.new,
-        f"{saved}: {len(carry.renamed)} renamed, {len(carry.dropped)} dropped, {len(carry.moved)} moved, {len(carry.default_changed)} defaults changed",
+        f"{saved}: {len(carry.renamed)} renamed, {len(carry.dropped)} dropped, {len(carry.moved)} moved, "
+        f"{len(carry.default_changed)} defaults changed",
     )
     return result

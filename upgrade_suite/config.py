@@ -83,7 +83,8 @@ class RolloutSettings:
             raise SuiteError(f"-D probe_rate={rate} is not a rate between 0 and 1000 requests per second")
         if options.get("kube_context") and not (options.get("kube_url") and options.get("kube_token")):
             raise SuiteError(
-                "-D kube_context needs -D kube_url=<the gateway Service URL clients use> and -D kube_token=<an admin token of it> for the prober"
+                "-D kube_context needs -D kube_url=<the gateway Service URL clients use> and -D kube_token=<an admin "
+                "token of it> for the prober"
             )
         return cls(
             replicas=int(replicas),

@@ -61,7 +61,8 @@ class SeedManifest:
 
 
 def seed(api: GatewayApi, mcp_server_url: str, dataset: Dataset, admin_password: str) -> SeedManifest:
-    """Create the dataset on a running gateway as its admin (bootstrap password ``admin_password``); every call must succeed."""
+    """Create the dataset on a running gateway as its admin (bootstrap password ``admin_password``); every call must
+    succeed."""
     manifest = SeedManifest()
     gateway = manifest.add(
         "gateways",

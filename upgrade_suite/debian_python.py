@@ -143,7 +143,8 @@ def missing_packages(packages: Sequence[str] = BUILD_PACKAGES) -> list[str]:
 
 
 def check_toolchain(timeout: float, install: bool = True) -> None:
-    """A compiler, make and the -dev packages; as root (when ``install``), missing packages are installed from Debian's archive."""
+    """A compiler, make and the -dev packages; as root (when ``install``), missing packages are installed from
+    Debian's archive."""
     tools = [t for t in ("cc", "make", "dpkg-query") if shutil.which(t) is None]
     if tools:
         raise SuiteError(
@@ -167,7 +168,8 @@ def check_toolchain(timeout: float, install: bool = True) -> None:
         missing = missing_packages()
     if missing:
         raise SuiteError(
-            f"building Python from Debian source needs {' '.join(missing)}: run 'apt-get install {' '.join(missing)}' as root"
+            f"building Python from Debian source needs {' '.join(missing)}: run 'apt-get install "
+            f"{' '.join(missing)}' as root"
         )
 
 
@@ -284,7 +286,8 @@ def _check_modules(python: Path) -> None:
     if missing:
         packages = " ".join(REQUIRED_MODULES[m] for m in missing if m in REQUIRED_MODULES)
         raise SuiteError(
-            f"the Python built from Debian source lacks {', '.join(missing)}: run 'apt-get install {packages}' and run again"
+            f"the Python built from Debian source lacks {', '.join(missing)}: run 'apt-get install {packages}' and "
+            "run again"
         )
 
 

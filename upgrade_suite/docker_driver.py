@@ -76,7 +76,8 @@ class DockerGateway(Gateway):
         return None
 
     def stop(self) -> None:
-        """``docker stop`` (SIGTERM, SIGKILL after ``gateway_stop_timeout``), finish the log, remove the container. Idempotent."""
+        """``docker stop`` (SIGTERM, SIGKILL after ``gateway_stop_timeout``), finish the log, remove the container.
+        Idempotent."""
         container, self._container = self._container, None
         if container is None:
             return

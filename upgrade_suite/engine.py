@@ -28,7 +28,10 @@ _CONTAINER_OVERRIDES = {"PATH": None, "HOME": "/tmp"}
 
 
 def unreachable_message(reason: str) -> str:
-    return f"no Docker engine answers at {os.environ.get('DOCKER_HOST', SOCKET)} ({reason}): start one with `make docker-setup` (installs docker.io, starts dockerd), or use -D driver=process"
+    return (
+        f"no Docker engine answers at {os.environ.get('DOCKER_HOST', SOCKET)} ({reason}): start one with `make "
+        "docker-setup` (installs docker.io, starts dockerd), or use -D driver=process"
+    )
 
 
 def connect(timeout: float = 60.0):

@@ -65,7 +65,7 @@ ENV PATH=/app/.venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:
 EXPOSE 4444
 LABEL gateway-upgrade-suite.release={version} gateway-upgrade-suite.key={key}
 CMD ["/app/run-gateway.sh"]
-"""
+"""  # noqa: E501  (the Dockerfile's lines stay as Docker reads them)
 
 
 def upstream_tag(version: str) -> str:
@@ -104,7 +104,8 @@ class GatewayImages:
                 return upstream
         if not str(release.info["python"]).startswith(f"{BASE_PYTHON}."):
             raise SuiteError(
-                f"{release.spec.label} runs on Python {release.info['python']} ({release.spec.interpreter.route if release.spec.interpreter else ''}), "
+                f"{release.spec.label} runs on Python {release.info['python']} "
+                f"({release.spec.interpreter.route if release.spec.interpreter else ''}), "
                 f"but locally built images have Debian bookworm's Python {BASE_PYTHON}: use -D driver=process for it"
             )
         tag = f"{LOCAL_REPOSITORY}:{release.version.replace('+', '_')}-{release.spec.key}-r{RECIPE}"
@@ -134,7 +135,8 @@ class GatewayImages:
             self._registry = registry_reachable()
             if not self._registry:
                 console.print(
-                    "[dim]no image registry is reachable: gateway images are built locally from Debian's archive and PyPI wheels[/dim]"
+                    "[dim]no image registry is reachable: gateway images are built locally from Debian's archive and "
+                    "PyPI wheels[/dim]"
                 )
         if not self._registry:
             return False
@@ -158,7 +160,8 @@ class GatewayImages:
                 return BASE_IMAGE
             if not shutil.which("debootstrap"):
                 raise SuiteError(
-                    "debootstrap is missing (it makes the gateway image's base from Debian's archive): run make docker-setup"
+                    "debootstrap is missing (it makes the gateway image's base from Debian's archive): run make "
+                    "docker-setup"
                 )
             console.print(f"[dim]building {BASE_IMAGE} with debootstrap (once per machine)[/dim]")
             with tempfile.TemporaryDirectory(prefix="upg-rootfs-") as scratch:

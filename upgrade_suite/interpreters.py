@@ -174,7 +174,8 @@ class Interpreters:
                     break
             else:
                 raise SuiteError(
-                    f"{release} requires Python {requires_python or 'any'} and no interpreter satisfies it: tried {'; '.join(tried)}"
+                    f"{release} requires Python {requires_python or 'any'} and no interpreter satisfies it: tried "
+                    f"{'; '.join(tried)}"
                 )
         chosen = self._chosen[requires_python]
         self.given_used |= chosen.kind == "given"
@@ -215,7 +216,8 @@ class Interpreters:
         path = result.stdout.strip().splitlines()[-1] if result.returncode == 0 and result.stdout.strip() else ""
         if not path:
             tried.append(
-                f"no Python {request} on PATH (pyenv shims left out) or in the cache ({_tail(result) or 'uv found none'})"
+                f"no Python {request} on PATH (pyenv shims left out) or in the cache "
+                f"({_tail(result) or 'uv found none'})"
             )
             return None
         if Path(path).is_relative_to(self.pythons):
@@ -305,7 +307,8 @@ class Interpreters:
         """``-D python=`` that no release of the run could use is a mistake, said at start."""
         if self.given is not None and not self.given_used:
             raise SuiteError(
-                f"-D python={self.given} ({python_version(self.given)}) satisfies the Requires-Python of no release of this run"
+                f"-D python={self.given} ({python_version(self.given)}) satisfies the Requires-Python of no release "
+                "of this run"
             )
 
 

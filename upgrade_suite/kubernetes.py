@@ -1,4 +1,5 @@
-"""UPG-06 on a real cluster: the plan's ``helm upgrade`` with a surge-one rolling strategy, then ``kubectl rollout status``.
+"""UPG-06 on a real cluster: the plan's ``helm upgrade`` with a surge-one rolling strategy, then
+``kubectl rollout status``.
 
 Selected with ``-D kube_context=…`` (plus ``kube_url``, the gateway Service as clients reach it, and
 ``kube_token``, an admin token of that deployment). Without a context the scenario is skipped and
@@ -33,7 +34,10 @@ def image_tag(version: str) -> str:
 def unavailable_reason(settings: RolloutSettings) -> str | None:
     """Why the Helm path is skipped here (no cluster was given), or None when one was."""
     if not settings.kube_context:
-        return "no Kubernetes cluster configured: run with -D kube_context=<context> -D kube_url=<service URL> -D kube_token=<admin token>"
+        return (
+            "no Kubernetes cluster configured: run with -D kube_context=<context> -D kube_url=<service URL> -D "
+            "kube_token=<admin token>"
+        )
     return None
 
 
@@ -42,7 +46,8 @@ def require_tools() -> None:
     for tool in ("helm", "kubectl"):
         if shutil.which(tool) is None:
             raise SuiteError(
-                f"{tool} is not installed and -D kube_context asks for the Helm rolling upgrade: install {tool}, or drop kube_context"
+                f"{tool} is not installed and -D kube_context asks for the Helm rolling upgrade: install {tool}, or "
+                "drop kube_context"
             )
 
 

@@ -86,7 +86,8 @@ def _processes_under(root: Path) -> list[tuple[int, str]]:
 
 
 def clean(work_root: Path, scratch_root: Path = Path("/tmp"), docker: Any = None) -> Leftovers:
-    """Kill what crashed runs under ``work_root`` left running; stop their embedded PostgreSQL; remove their containers."""
+    """Kill what crashed runs under ``work_root`` left running; stop their embedded PostgreSQL; remove their
+    containers."""
     report = Leftovers()
     if docker is not None:
         report.containers = remove_labelled(

@@ -82,11 +82,13 @@ class Migrations:
             )
         except FileNotFoundError:
             raise SuiteError(
-                f"{self.release.spec.label}'s alembic program is missing ({command[0]}): its venv is incomplete; delete it to reinstall"
+                f"{self.release.spec.label}'s alembic program is missing ({command[0]}): its venv is incomplete; "
+                "delete it to reinstall"
             ) from None
         except subprocess.TimeoutExpired as expired:
             raise SuiteError(
-                f"alembic {' '.join(arguments)} of {self.release.spec.label} did not finish within migration_timeout={self.timeout:.0f} s"
+                f"alembic {' '.join(arguments)} of {self.release.spec.label} did not finish within "
+                f"migration_timeout={self.timeout:.0f} s"
             ) from expired
         return result.returncode, result.stdout
 
@@ -101,7 +103,10 @@ class Migrations:
 
 
 #: Finds the release's own alembic.ini inside whatever image runs it (the venv's Python version varies).
-_ALEMBIC_IN_IMAGE = 'exec alembic -c "$(python -c "import mcpgateway, os; print(os.path.join(os.path.dirname(mcpgateway.__file__), \'alembic.ini\'))")" "$@"'
+_ALEMBIC_IN_IMAGE = (
+    'exec alembic -c "$(python -c "import mcpgateway, os; '
+    'print(os.path.join(os.path.dirname(mcpgateway.__file__), \'alembic.ini\'))")" "$@"'
+)
 
 
 class ContainerMigrations(Migrations):

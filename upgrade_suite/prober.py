@@ -4,10 +4,10 @@ The plan's check (a curl loop that stops at the first non-200) can neither prove
 say how much there was. The prober sends requests open-loop at a fixed rate (a slow answer does
 not slow the sending, as real clients do not wait for each other), cycling through what users do:
 /health and an authenticated read (list tools), and, when asked, a small write path (create a
-prompt, later delete it), so old code writing to the new schema is exercised too. Each request becomes a ``ProbeRecord``: when
-it was sent, what, the status (0 when no HTTP answer came), latency, and the replica that answered
-(HAProxy's ``X-Served-By``). It runs in a thread with its own event loop and stops by itself after
-``max_seconds`` even if nobody stops it.
+prompt, later delete it), so old code writing to the new schema is exercised too. Each request
+becomes a ``ProbeRecord``: when it was sent, what, the status (0 when no HTTP answer came),
+latency, and the replica that answered (HAProxy's ``X-Served-By``). It runs in a thread with its
+own event loop and stops by itself after ``max_seconds`` even if nobody stops it.
 """
 
 from __future__ import annotations

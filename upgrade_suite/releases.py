@@ -141,7 +141,8 @@ def resolve(alias: str, spec: str, index: PyPIReleases, resolved_at: str | None 
     if spec not in index.upload_times:
         recent = ", ".join(sorted(index.upload_times, key=index.upload_times.__getitem__)[-6:])
         raise SuiteError(
-            f"{alias}={spec} is not a release of {PACKAGE} on PyPI (recent: {recent}); or give a wheel path or a source directory"
+            f"{alias}={spec} is not a release of {PACKAGE} on PyPI (recent: {recent}); or give a wheel path or a "
+            "source directory"
         )
     return ReleaseSpec(
         alias,
@@ -174,7 +175,8 @@ def _base_date(alias: str, version: str, index: PyPIReleases) -> str:
     base = public_version(version)
     if base not in index.upload_times:
         raise SuiteError(
-            f"{alias}: version {version} has no PyPI release to date its dependencies: add -D {alias.lower()}_resolved_at=YYYY-MM-DD"
+            f"{alias}: version {version} has no PyPI release to date its dependencies: add -D "
+            f"{alias.lower()}_resolved_at=YYYY-MM-DD"
         )
     return index.resolution_date(base)
 
@@ -314,7 +316,8 @@ class ReleaseCache:
             result = subprocess.run(command, capture_output=True, text=True, timeout=self._install_timeout)
         except subprocess.TimeoutExpired:
             raise SuiteError(
-                f"installing timed out after {self._install_timeout:.0f} s: {' '.join(command)} (raise -D install_timeout=)"
+                f"installing timed out after {self._install_timeout:.0f} s: {' '.join(command)} (raise -D "
+                "install_timeout=)"
             ) from None
         if result.returncode != 0:
             detail = (result.stderr or result.stdout).strip().splitlines()[-3:]

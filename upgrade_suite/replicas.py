@@ -39,7 +39,8 @@ class KilledReplica:
 
     def render(self) -> str:
         return (
-            f"gateway {self.index} killed {self.seconds_into_start:.2f} s into its start, right after revision {self.at_revision} began "
+            f"gateway {self.index} killed {self.seconds_into_start:.2f} s into its start, right after revision "
+            f"{self.at_revision} began "
             f"({self.revisions_started} revisions started, {'had' if self.had_finished else 'had not'} finished); "
             f"alembic_version then {self.stamped_after_kill}"
         )

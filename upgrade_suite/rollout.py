@@ -148,7 +148,8 @@ def health_throughout(records: list[ProbeRecord], start: float, end: float) -> C
 
 
 def drained_gracefully(records: list[ProbeRecord], dispatches: list[Dispatch], slots: list[Slot]) -> Checklist:
-    """Old replicas drained: they served while admitted, the balancer sent nothing new once draining, nothing was cut."""
+    """Old replicas drained: they served while admitted, the balancer sent nothing new once draining, nothing was
+    cut."""
     result = Checklist("Old replicas drained gracefully")
     retired = [s for s in slots if s.drained_at]
     result.check("replicas were drained before they stopped", bool(retired), f"{len(retired)} drained")
@@ -194,5 +195,6 @@ def traffic_after_readiness(dispatches: list[Dispatch], slots: list[Slot], relea
 
 
 def served_by_version(records: list[ProbeRecord], versions: dict[str, str]) -> dict[str, int]:
-    """How many requests each release answered (``versions``: slot -> alias), and how many the balancer answered itself."""
+    """How many requests each release answered (``versions``: slot -> alias), and how many the balancer answered
+    itself."""
     return dict(Counter(versions.get(r.served_by, "no replica (balancer)") for r in records))

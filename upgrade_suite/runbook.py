@@ -105,7 +105,8 @@ def settings_section(carry_over: dict | None) -> list[str]:
     out = [
         f"## Settings to review before starting {new}",
         "",
-        f"From both releases' own settings models ({carry_over['old']} reads {carry_over['old_count']} variables, {new} {carry_over['new_count']}).",
+        f"From both releases' own settings models ({carry_over['old']} reads {carry_over['old_count']} variables, "
+        f"{new} {carry_over['new_count']}).",
         "",
     ]
     rows = [

@@ -34,7 +34,9 @@ def describe(engine: Engine) -> dict[str, str]:
         for column in inspector.get_columns(table):
             default = _normal_default(column.get("default"))
             items[f"column {table}.{column['name']}"] = (
-                f"{_normal_type(column['type'])}{'' if column['nullable'] else ' NOT NULL'}{f' DEFAULT {default}' if default else ''}"
+                f"{_normal_type(column['type'])}"
+                f"{'' if column['nullable'] else ' NOT NULL'}"
+                f"{f' DEFAULT {default}' if default else ''}"
             )
         pk = inspector.get_pk_constraint(table).get("constrained_columns") or []
         items[f"primary key {table}"] = f"({', '.join(pk)})"
@@ -172,18 +174,21 @@ def read_baseline(path: Path) -> list[DriftEntry]:
         line, mark, reason = raw.partition(REASON_MARK)
         if not mark or not reason.strip() or not line.strip():
             raise SuiteError(
-                f"{path}:{number}: a baseline entry without a reason (write '<difference>{REASON_MARK}<why>', or re-record it with make baseline): {raw[:120]}"
+                f"{path}:{number}: a baseline entry without a reason (write '<difference>{REASON_MARK}<why>', or "
+                f"re-record it with make baseline): {raw[:120]}"
             )
         entries.append(DriftEntry(line, reason.strip()))
     return entries
 
 
 def format_baseline(entries: list[DriftEntry], header: list[str]) -> str:
-    """A baseline file's text, ``# `` header lines then one entry per line: exactly what ``read_baseline`` reads back."""
+    """A baseline file's text, ``# `` header lines then one entry per line: exactly what ``read_baseline`` reads
+    back."""
     for entry in entries:
         if not entry.reason.strip() or "\n" in entry.reason or REASON_MARK in entry.line:
             raise SuiteError(
-                f"a baseline entry needs a one-line reason and a difference without {REASON_MARK.strip()!r}: {entry.line[:120]}"
+                f"a baseline entry needs a one-line reason and a difference without {REASON_MARK.strip()!r}: "
+                f"{entry.line[:120]}"
             )
     return "".join(f"# {text}\n" for text in header) + "".join(
         entry.render() + "\n" for entry in sorted(entries, key=lambda e: e.line)
@@ -246,9 +251,13 @@ class DriftVerdict:
         why = f" ({base.why})" if base.why else ""
         if self.declared is None:
             if not self.diff.lines:
-                return f"no declared drift baseline for {base.pair}{why}, and none needed: the migrated schema matches a fresh install"
+                return (
+                    f"no declared drift baseline for {base.pair}{why}, and none needed: the migrated schema "
+                    "matches a fresh install"
+                )
             return (
-                f"no declared drift baseline for {base.pair}{why}: all {len(self.diff.lines)} differences are reported; "
+                f"no declared drift baseline for {base.pair}{why}: all {len(self.diff.lines)} differences are "
+                "reported; "
                 f"after review, record them with `{base.record_command}`"
             )
         counts = f"{len(self.known)} declared seen, {len(self.new)} new, {len(self.gone)} no longer seen"

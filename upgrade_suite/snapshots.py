@@ -227,7 +227,10 @@ class ExpectedLoss:
 
     def render(self) -> str:
         condition = " and ".join(f"{f} = {v!r}" for f, v in self.where)
-        return f"{self.source}: {'/'.join(self.groups)} rows where {condition} and {self.owner_field} is not the viewer may disappear ({self.reason})"
+        return (
+            f"{self.source}: {'/'.join(self.groups)} rows where {condition} and {self.owner_field} is not the "
+            f"viewer may disappear ({self.reason})"
+        )
 
 
 def _json_list(value: Any) -> set[str] | None:
@@ -376,7 +379,10 @@ def _describe(before: Any, after: Any) -> str:
     old, new = _json_list(before), _json_list(after)
     if old is not None and new is not None and old != new:
         removed, added = sorted(old - new), sorted(new - old)
-        return f"list lost {_short([json.loads(i) for i in removed], 200)}, gained {_short([json.loads(i) for i in added], 200)}"
+        return (
+            f"list lost {_short([json.loads(i) for i in removed], 200)}, gained "
+            f"{_short([json.loads(i) for i in added], 200)}"
+        )
     return f"{_short(before)} -> {_short(after)}"
 
 

@@ -126,7 +126,8 @@ def _read(path: Path) -> str:
 
 
 def listening_gateway_port(workdir: Path, process: subprocess.Popen, port_pattern: str, timeout: float = 300) -> int:
-    """The port of the run's first GA gateway once it listens (for a rollout: once the roll began; its log's first line names the port)."""
+    """The port of the run's first GA gateway once it listens (for a rollout: once the roll began; its log's first
+    line names the port)."""
     from upgrade_suite.sandbox import port_is_listening
 
     deadline = time.monotonic() + timeout

@@ -18,7 +18,10 @@ from conftest import ROOT, run_behave_parallel
 pytestmark = pytest.mark.integration
 
 #: An interrupted 1.0.9 -> 1.1.0 on SQLite leaves Alembic's batch table behind and the retry fails on it.
-RETRY_BLOCKED = "retry FAILED: sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) table _alembic_tmp_email_users already exists"
+RETRY_BLOCKED = (
+    "retry FAILED: sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) table "
+    "_alembic_tmp_email_users already exists"
+)
 #: 1.1.0 throttles a client GA served: the rollout's failed requests are its rate limiter's.
 THROTTLED = "no request failed: "
 GATE = "@current and @sqlite and not @product-defect and (@UPG-01 or @UPG-02 or @UPG-04)"

@@ -26,7 +26,8 @@ pytestmark = pytest.mark.integration
 def interrupt_when_ga_listens(
     workdir: Path, args: tuple[str, ...], sig: signal.Signals, port_pattern: str, running: Callable[[], bool]
 ) -> tuple[int, int, str]:
-    """Run behave, wait until its first GA gateway listens, check ``running()``, send ``sig``; its exit status, that port, the output."""
+    """Run behave, wait until its first GA gateway listens, check ``running()``, send ``sig``; its exit status, that
+    port, the output."""
     process = subprocess.Popen(
         behave_command(*args),
         cwd=workdir,

@@ -16,7 +16,10 @@ TOKEN_PERMISSIONS_LOST = 'permissions: list lost ["tokens.create", "tokens.read"
 MIGRATED_ONLY_INDEX = "index tool_metrics(tool_id, timestamp): only in the migrated database"
 HALF_APPLIED_INDEX = "d2b501bf4262: SIGKILL inside revision d2b501bf4262, after its first change"
 UNIQUE_INDEX_MISSING = "index a2a_agents(uaid): only in the migrated database (unique)"
-OLD_ON_NEW_SILENT = "it started and reported healthy; its log: ERROR [mcpgateway.bootstrap_db] Migration/Bootstrap failed: Can't locate revision"
+OLD_ON_NEW_SILENT = (
+    "it started and reported healthy; its log: ERROR [mcpgateway.bootstrap_db] Migration/Bootstrap "
+    "failed: Can't locate revision"
+)
 RC1_DEFAULT_REFUSED = (
     "it refused to run (exited); its log ends: token_expiry | Input should be less than or equal to 1440"
 )

@@ -71,7 +71,10 @@ def test_a_rename_needs_the_same_default_and_a_unique_close_name():
 
 
 def test_log_messages_ignore_what_differs_between_two_starts():
-    one = '{"name": "mcpgateway.x", "levelname": "ERROR", "message": "failed for id 3f2a9c1b77 at 12"}\nINFO fine\nTraceback (most recent call last):'
+    one = (
+        '{"name": "mcpgateway.x", "levelname": "ERROR", "message": "failed for id 3f2a9c1b77 at 12"}\nINFO '
+        "fine\nTraceback (most recent call last):"
+    )
     two = '{"name": "mcpgateway.x", "levelname": "ERROR", "message": "failed for id 9e8d7c6b55 at 40"}\n'
     assert log_messages(one) - log_messages(two) == {"Traceback (most recent call last):"}
 

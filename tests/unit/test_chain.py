@@ -94,7 +94,10 @@ def test_a_killed_upgrade_must_leave_the_old_head_and_one_never_killed_is_not_co
 
 
 def test_a_failed_run_names_its_error_not_sqlalchemys_trailing_link():
-    output = "Running upgrade a -> b\nsqlalchemy.exc.OperationalError: (sqlite3.OperationalError) table _alembic_tmp_email_users already exists\n[SQL: CREATE TABLE ...]\n(Background on this error at: https://sqlalche.me/e/21/e3q8)\n"
+    output = (
+        "Running upgrade a -> b\nsqlalchemy.exc.OperationalError: (sqlite3.OperationalError) table "
+        "_alembic_tmp_email_users already exists\n[SQL: CREATE TABLE ...]\n(Background on this error at: https://sqlalche.me/e/21/e3q8)\n"
+    )
     assert (
         run(1, output).error
         == "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) table _alembic_tmp_email_users already exists"

@@ -1,4 +1,5 @@
-"""Choosing a release's interpreter: each route with fakes, Requires-Python sources, PATH filtering, keys, private apt."""
+"""Choosing a release's interpreter: each route with fakes, Requires-Python sources, PATH filtering, keys, private
+apt."""
 
 from __future__ import annotations
 

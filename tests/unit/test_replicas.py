@@ -108,8 +108,8 @@ def test_a_replica_that_stays_down_two_migrations_or_a_failure_are_named(engine)
         [AFTER[0], AFTER[0] + "\nERROR Migration/Bootstrap failed: duplicate column"],
     ).problems()
     assert (
-        "every gateway is ready (the killed one after its restart): gateway 1 started and reported healthy; gateway 2 never reported healthy"
-        in problems
+        "every gateway is ready (the killed one after its restart): gateway 1 started and reported healthy; gateway "
+        "2 never reported healthy" in problems
     )
     assert (
         "exactly one gateway ran the migration after the kill: gateways that logged 'Running upgrade' after it: [1, 2]"

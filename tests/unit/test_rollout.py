@@ -93,7 +93,10 @@ def test_new_replicas_must_not_be_sent_requests_before_they_were_ready():
 
 
 def test_dispatch_times_come_from_haproxys_log_on_the_monotonic_clock():
-    log = "dispatch 1700000000.250 0 400 2 0 1 slot4 200\n[WARNING] something else\ndispatch 1700000001.007 0 0 0 -1 -1 <NOSRV> 503\n"
+    log = (
+        "dispatch 1700000000.250 0 400 2 0 1 slot4 200\n[WARNING] something else\ndispatch 1700000001.007 0 0 0 -1 "
+        "-1 <NOSRV> 503\n"
+    )
     first, second = parse_dispatches(log, wall_minus_monotonic=1699999000.0)
     assert first == Dispatch(pytest.approx(1000.653), "slot4", 200)  # 400 ms idle on a kept-alive connection
     assert second == Dispatch(pytest.approx(1001.007), "<NOSRV>", 503)

@@ -144,7 +144,8 @@ def test_a_new_surrogate_key_matches_rows_by_the_old_key(tmp_path: Path):
         connection.execute(text("CREATE TABLE email_users (email TEXT, full_name TEXT, id TEXT PRIMARY KEY)"))
         connection.execute(
             text(
-                "INSERT INTO email_users VALUES ('admin@example.com', 'Admin', 'a1'), ('u@example.com', 'Someone else', 'b2')"
+                "INSERT INTO email_users VALUES ('admin@example.com', 'Admin', 'a1'), ('u@example.com', 'Someone "
+                "else', 'b2')"
             )
         )
     result = diff(snap(old), snap(new))

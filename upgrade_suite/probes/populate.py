@@ -626,7 +626,8 @@ def parse_args(argv: list[str]) -> tuple[int, Path]:
     """``<scale> <output.json>``; exits with a message on anything else."""
     if len(argv) != 3 or not argv[1].isdigit() or int(argv[1]) < 1:
         sys.exit(
-            f"usage: {Path(argv[0]).name} <scale: positive integer> <output.json>  (DATABASE_URL must point at a migrated database)"
+            f"usage: {Path(argv[0]).name} <scale: positive integer> <output.json>  (DATABASE_URL must point at a "
+            "migrated database)"
         )
     if not os.environ.get("DATABASE_URL"):
         # Without it the release would silently fall back to ./mcp.db in the working directory.

@@ -71,7 +71,8 @@ def plain(value):
 
 
 def env_value(value, field):
-    """How an operator writes a value: scalars as text, lists and dicts as JSON, lists the release parses itself (``NoDecode``) comma-separated."""
+    """How an operator writes a value: scalars as text, lists and dicts as JSON, lists the release parses itself
+    (``NoDecode``) comma-separated."""
     value = plain(value)
     if isinstance(value, bool):
         return "true" if value else "false"
