@@ -6,6 +6,7 @@ and read-back verbs, and a new kind is one line.
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
 from dataclasses import dataclass
@@ -173,7 +174,7 @@ class GatewayApi:
             if not page[spec.list_key] or len(items) >= page.get("total", 0):
                 return items
 
-    def paginated_ids(self, kind: str, page_size: int = 100) -> list[str]:
+    def paginated_ids(self, kind: str, page_size: int = 100) -> builtins.list[str]:
         """Every id of a kind, read page by page with the API's cursor, as a client paging would."""
         ids: list[str] = []
         cursor: str | None = None
@@ -197,7 +198,7 @@ class GatewayApi:
     def delete(self, kind: str, object_id: str) -> None:
         self.request("DELETE", f"{KINDS[kind].path.rstrip('/')}/{object_id}")
 
-    def legacy_paths(self) -> list[LegacyPath]:
+    def legacy_paths(self) -> builtins.list[LegacyPath]:
         """Each entity kind's legacy path this release still answers beside its ``/v1`` one.
 
         A finding to plan for, not a failure: clients on the old paths keep working today and stop
@@ -222,7 +223,7 @@ class GatewayApi:
             )
         return found
 
-    def rpc_tools(self) -> list[dict[str, Any]]:
+    def rpc_tools(self) -> builtins.list[dict[str, Any]]:
         """Every tool JSON-RPC ``tools/list`` serves, following MCP's ``nextCursor`` (1.1.0 pages by 100)."""
         tools: list[dict[str, Any]] = []
         cursor: str | None = None

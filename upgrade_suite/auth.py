@@ -11,6 +11,7 @@ answers, so the checks compare what the old release answered with what the new o
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from .api import ApiError, GatewayApi
 
@@ -180,7 +181,7 @@ def observe(api: GatewayApi, held: Credentials) -> AuthObservation:
         revoked["GET /tools"] = bearer.response("GET", "/tools").status_code
     memberships: frozenset[tuple[str, str]] = frozenset()
     try:
-        members = api.request("GET", f"/teams/{held.team_id}/members")
+        members: Any = api.request("GET", f"/teams/{held.team_id}/members")  # JSON: a list, or a page of one
         members = members.get("members", members.get("items", [])) if isinstance(members, dict) else members
         memberships = frozenset((m["user_email"], m["role"]) for m in members if m.get("is_active", True))
     except ApiError as error:

@@ -291,9 +291,9 @@ def migrated_once_after_kill(
         f"gateways that logged 'Running upgrade' after it: {migrating}",
     )
     failed = {
-        index: MIGRATION_FAILURE.search(log).group(0)
+        index: failure.group(0)
         for index, log in enumerate(logs_after_kill, 1)
-        if MIGRATION_FAILURE.search(log)
+        if (failure := MIGRATION_FAILURE.search(log))
     }
     result.check("no gateway logged a migration failure after the kill", not failed, f"{failed}")
     return result

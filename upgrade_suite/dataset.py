@@ -143,6 +143,7 @@ def seed(api: GatewayApi, mcp_server_url: str, dataset: Dataset, admin_password:
     )
     if dataset.accounts:
         admin = api.request("GET", "/auth/email/me")["email"]
+        assert api.token is not None  # an anonymous client was refused /auth/email/me just above
         manifest.credentials, manifest.credentials_answered = enrol(api, admin, admin_password, api.token)
     return manifest
 

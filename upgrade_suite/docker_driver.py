@@ -14,11 +14,14 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .engine import DockerEngine, bind_mounts, container_environment
 from .gateway import Gateway, GatewaySecrets, gateway_environment
 from .releases import Release
+
+if TYPE_CHECKING:
+    from docker.models.containers import Container
 
 
 class DockerGateway(Gateway):
@@ -49,7 +52,7 @@ class DockerGateway(Gateway):
             "GUNICORN_WORKERS": "1",
         }  # carried: settings kept from an older deployment
         self._mounts = bind_mounts(database_url)
-        self._container = None
+        self._container: Container | None = None
         self._follower: threading.Thread | None = None
         self.container_id: str | None = None
 

@@ -47,7 +47,7 @@ class PyPIReleases:
     def upload_times(self) -> dict[str, datetime]:
         """Version -> latest upload time of its files (yanked and empty releases left out)."""
         return {
-            version: max(datetime.fromisoformat(f["upload_time_iso_8601"].replace("Z", "+00:00")) for f in files)
+            version: max(datetime.fromisoformat(str(f["upload_time_iso_8601"]).replace("Z", "+00:00")) for f in files)
             for version, files in self._releases.items()
             if files and not all(f.get("yanked") for f in files)
         }

@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from email.parser import Parser
 from pathlib import Path
+from typing import cast
 
 from packaging.requirements import Requirement
 from packaging.version import InvalidVersion, Version
@@ -224,7 +225,7 @@ class Release:
 
     @property
     def alembic_heads(self) -> list[str]:
-        return list(self.info["alembic_heads"])  # type: ignore[arg-type]
+        return list(cast(list[str], self.info["alembic_heads"]))
 
     @property
     def head(self) -> str:
@@ -237,7 +238,7 @@ class Release:
     @property
     def model_columns(self) -> dict[str, list[str]]:
         """Table -> column names of the release's SQLAlchemy models (its intended schema)."""
-        return dict(self.info["model_columns"])  # type: ignore[arg-type]
+        return dict(cast(dict[str, list[str]], self.info["model_columns"]))
 
     @property
     def postgres_driver(self) -> str:

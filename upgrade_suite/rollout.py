@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from .balancer import Dispatch, HAProxyBalancer
 from .checks import Checklist
@@ -35,13 +35,17 @@ class Replica(Protocol):
     def stop(self) -> None: ...
 
 
+#: The replicas' own type, so whoever started them gets back what it started (the lab: a ``Gateway``).
+R = TypeVar("R", bound=Replica)
+
+
 @dataclass
-class Slot:
+class Slot(Generic[R]):
     """One replica's life in the balancer, in monotonic seconds (0 = did not happen)."""
 
     name: str
     release: Release
-    gateway: Replica
+    gateway: R
     ready_at: float = 0.0  # the suite saw /health healthy and /ready ready on the replica itself
     admitted_at: float = 0.0  # HAProxy's own /ready check passed: traffic may flow
     drained_at: float = 0.0  # the balancer confirmed the drain: no new request may reach it after this
@@ -50,14 +54,14 @@ class Slot:
 
 
 @dataclass
-class Rollout:
+class Rollout(Generic[R]):
     """Replicas of one release behind ``balancer``, replaced by another's with a strategy."""
 
     balancer: HAProxyBalancer
-    start_replica: Callable[[Release], Replica]  # starts one replica and returns once it is ready
+    start_replica: Callable[[Release], R]  # starts one replica and returns once it is ready
     check_timeout: float
     drain_timeout: float
-    slots: list[Slot] = field(default_factory=list)
+    slots: list[Slot[R]] = field(default_factory=list)
     events: list[tuple[float, str]] = field(default_factory=list)
 
     def event(self, text: str) -> float:
@@ -69,7 +73,7 @@ class Rollout:
         """Which release each slot ran: how the record's ``served_by`` reads as a version."""
         return {s.name: s.release.spec.alias for s in self.slots}
 
-    def live(self) -> list[Slot]:
+    def live(self) -> list[Slot[R]]:
         return [s for s in self.slots if not s.stopped_at]
 
     def bring_up(self, release: Release, count: int) -> None:
@@ -82,7 +86,7 @@ class Rollout:
         """The next never-used balancer slot (slots are not reused: each keeps one replica's record)."""
         return self.balancer.slots[len(self.slots) + offset]
 
-    def _surge(self, release: Release, name: str) -> Slot:
+    def _surge(self, release: Release, name: str) -> Slot[R]:
         gateway = self.start_replica(release)
         slot = Slot(name, release, gateway, ready_at=time.monotonic())
         self.slots.append(slot)
@@ -91,7 +95,7 @@ class Rollout:
         self.event(f"{slot.name} {release.spec.alias} admitted")
         return slot
 
-    def _retire(self, slot: Slot, drain: bool) -> None:
+    def _retire(self, slot: Slot[R], drain: bool) -> None:
         if drain:
             slot.drained_at = self.balancer.drain(slot.name)
             self.events.append((slot.drained_at, f"{slot.name} {slot.release.spec.alias} draining"))
@@ -100,7 +104,7 @@ class Rollout:
         slot.stopped_at = self.event(f"{slot.name} {slot.release.spec.alias} stopped")
         self.balancer.retire(slot.name)
 
-    def roll(self, target: Release, strategy: str, migrate: Callable[[], None]) -> None:
+    def roll(self, target: Release, strategy: str, migrate: Callable[[], object]) -> None:
         """Migrate (the pre-upgrade hook), then replace every live replica by one of ``target``."""
         old = self.live()
         self.event(f"migration to {target.spec.alias} starts")

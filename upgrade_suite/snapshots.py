@@ -334,7 +334,7 @@ def diff(
     ``viewer`` is who looked (the admin, for API snapshots): a declared loss never hides their own rows.
     """
     losses = [e for e in expectations if isinstance(e, ExpectedLoss)]
-    expectations = [e for e in expectations if isinstance(e, Expectation)]
+    changes = [e for e in expectations if isinstance(e, Expectation)]
     result = SnapshotDiff(before.source)
     for group, rows in sorted(before.groups.items()):
         if group not in after.groups:
@@ -363,7 +363,7 @@ def diff(
             for name in shared:
                 if row.get(name) != after_rows[key].get(name):
                     change = Change(group, key, name, row.get(name), after_rows[key].get(name))
-                    reason = next((e.reason for e in expectations if e.explains(before.source, change)), "")
+                    reason = next((e.reason for e in changes if e.explains(before.source, change)), "")
                     if reason:
                         result.expected.append(Change(group, key, name, change.before, change.after, reason))
                     else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Literal, cast
 
 from rich.console import Console
 from rich.measure import Measurement
@@ -16,6 +17,8 @@ from rich.table import Table
 
 from .plan import place
 from .runbook import ENGINES
+
+ColorSystem = Literal["auto", "standard", "256", "truecolor", "windows"]
 
 # Worst first: the line of a case shows the worst verdict among its scenarios.
 VERDICTS = ("broken", "failed", "known defect", "red by design", "passed", "skipped")
@@ -92,7 +95,8 @@ class RunSummary:
             wide = Console(
                 file=console.file,
                 width=max(console.width, needed),
-                color_system=console.color_system,
+                # rich types the property as str; it only ever names one of the systems the constructor takes.
+                color_system=cast(ColorSystem | None, console.color_system),
                 force_terminal=console.is_terminal,
                 highlight=False,
             )
