@@ -108,6 +108,8 @@ _ROLLOUT_OPTIONS = (
     "helm_release",
     "helm_chart",
 )
+#: The -D settings kept as they are given (the others are release aliases, *_resolved_at and *_timeout).
+_PLAIN_OPTIONS = ("driver", "keep", "cache_dir", "reports_dir", "postgres_url", "scale", "python", *_ROLLOUT_OPTIONS)
 
 
 @dataclass(frozen=True)
@@ -141,16 +143,7 @@ class SuiteConfig:
                 resolved_at[canonical_alias(name.removesuffix("_resolved_at"))] = _date(key, value)
             elif name.endswith("_timeout"):
                 timeouts[_timeout_field(key)] = _seconds(key, value)
-            elif name in {
-                "driver",
-                "keep",
-                "cache_dir",
-                "reports_dir",
-                "postgres_url",
-                "scale",
-                "python",
-                *_ROLLOUT_OPTIONS,
-            }:
+            elif name in _PLAIN_OPTIONS:
                 options[name] = value
             else:
                 try:
@@ -201,14 +194,7 @@ def _unknown_key_message(key: str) -> str:
             *(a.lower() for a in DEFAULT_RELEASES),
             "<alias>_resolved_at",
             "<name>_timeout",
-            "driver",
-            "keep",
-            "cache_dir",
-            "reports_dir",
-            "postgres_url",
-            "scale",
-            "python",
-            *_ROLLOUT_OPTIONS,
+            *_PLAIN_OPTIONS,
         ]
     )
     return f"-D {key}=... is not a setting of this suite: use one of {known}"

@@ -278,7 +278,8 @@ class ReleaseCache:
         with console.status(f"Installing {spec.label} with dependencies as of {spec.resolved_at[:10]} ..."):
             try:
                 self._uv("venv", "--quiet", "--python", spec.python, str(venv))
-                self._uv(
+                # Both installs resolve as of the release's date, into its venv.
+                pip_install = (
                     "pip",
                     "install",
                     "--quiet",
@@ -287,21 +288,11 @@ class ReleaseCache:
                     str(venv / "bin" / "python"),
                     "--exclude-newer",
                     spec.resolved_at,
-                    spec.requirement,
                 )
+                self._uv(*pip_install, spec.requirement)
                 postgres = _postgres_requirements(venv)
                 if postgres:
-                    self._uv(
-                        "pip",
-                        "install",
-                        "--quiet",
-                        "--compile-bytecode",
-                        "--python",
-                        str(venv / "bin" / "python"),
-                        "--exclude-newer",
-                        spec.resolved_at,
-                        *postgres,
-                    )
+                    self._uv(*pip_install, *postgres)
                 info = _introspect(venv / "bin" / "python", self._install_timeout)
             except BaseException:
                 shutil.rmtree(venv, ignore_errors=True)
