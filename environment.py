@@ -17,10 +17,10 @@ from upgrade_suite.allure_plan import file_under_plan
 from upgrade_suite.config import SuiteConfig
 from upgrade_suite.errors import SuiteError
 from upgrade_suite.evidence import record_run
-from upgrade_suite.releases import console
+from upgrade_suite.kubernetes import require_tools
 from upgrade_suite.lab.run import SuiteRun
 from upgrade_suite.lab.scenario import UpgradeScenario
-from upgrade_suite.kubernetes import require_tools
+from upgrade_suite.releases import console
 from upgrade_suite.summary import RunSummary, verdict
 from upgrade_suite.tools import ensure_haproxy
 
@@ -59,7 +59,9 @@ def before_scenario(context: Any, scenario: Scenario) -> None:
 
 def after_scenario(context: Any, scenario: Scenario) -> None:
     exception = next((step.exception for step in scenario.all_steps if step.exception), None)
-    context.summary.add(scenario.effective_tags, verdict(scenario.status.name, exception, scenario.effective_tags), scenario.duration)
+    context.summary.add(
+        scenario.effective_tags, verdict(scenario.status.name, exception, scenario.effective_tags), scenario.duration
+    )
     lab: UpgradeScenario | None = getattr(context, "lab", None)
     if lab is None:
         return
@@ -75,7 +77,14 @@ def after_scenario(context: Any, scenario: Scenario) -> None:
         context.lab = None
     record_run(
         context.suite.config.reports_dir / "timings.jsonl",
-        {"scenario": scenario.name, "tags": sorted(scenario.effective_tags), "status": scenario.status.name, "driver": context.suite.config.driver, **measured, "seconds": round(scenario.duration, 3)},
+        {
+            "scenario": scenario.name,
+            "tags": sorted(scenario.effective_tags),
+            "status": scenario.status.name,
+            "driver": context.suite.config.driver,
+            **measured,
+            "seconds": round(scenario.duration, 3),
+        },
     )
     keep = context.suite.config.keep
     if keep == "always" or (failed and keep == "on-failure"):

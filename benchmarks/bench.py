@@ -47,14 +47,21 @@ def bare_start(release, environment: dict[str, str], workdir: Path) -> tuple[sub
     port = free_port()
     log = (workdir / f"{release.version}-{port}.log").open("wb")
     process = subprocess.Popen(
-        [str(release.bin("mcpgateway")), "--host", "127.0.0.1", "--port", str(port)], cwd=workdir, env=environment,
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [str(release.bin("mcpgateway")), "--host", "127.0.0.1", "--port", str(port)],
+        cwd=workdir,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{url}/health", timeout=2).json().get("status") == "healthy" and httpx.get(f"{url}/ready", timeout=2).json().get("status") == "ready":
+            if (
+                httpx.get(f"{url}/health", timeout=2).json().get("status") == "healthy"
+                and httpx.get(f"{url}/ready", timeout=2).json().get("status") == "ready"
+            ):
                 return process, url
         except (httpx.HTTPError, ValueError):
             pass
@@ -67,11 +74,14 @@ def bare_stop(process: subprocess.Popen) -> None:
     process.wait(timeout=30)
 
 
-def floor(engine: str, rc1, ga, mcp: McpServerFixture, server: PostgresServer | None, workdir: Path) -> dict[str, float]:
+def floor(
+    engine: str, rc1, ga, mcp: McpServerFixture, server: PostgresServer | None, workdir: Path
+) -> dict[str, float]:
     """One bare RC1 -> GA upgrade (the plan's procedure), each phase timed."""
     secrets = GatewaySecrets()
     phases: dict[str, float] = {}
     with SqliteDatabase(workdir) if engine == "sqlite" else PostgresDatabase(server, workdir) as database:
+
         def timed(name: str, action):
             started = time.monotonic()
             result = action()
@@ -96,8 +106,11 @@ def floor(engine: str, rc1, ga, mcp: McpServerFixture, server: PostgresServer | 
     return phases
 
 
-def rolling_floor(rc1, ga, mcp: McpServerFixture, server: PostgresServer, workdir: Path, replicas: int = 3) -> dict[str, float]:
-    """A bare rolling RC1 -> GA on PostgreSQL: seed once, N RC1 at once, GA's Alembic, then start one GA, stop one RC1, N times."""
+def rolling_floor(
+    rc1, ga, mcp: McpServerFixture, server: PostgresServer, workdir: Path, replicas: int = 3
+) -> dict[str, float]:
+    """A bare rolling RC1 -> GA on PostgreSQL: seed once, N RC1 at once, GA's Alembic, then start one GA, stop one
+    RC1, N times."""
     secrets = GatewaySecrets()
     phases: dict[str, float] = {}
     with PostgresDatabase(server, workdir) as database, ThreadPoolExecutor(replicas) as pool:
@@ -130,7 +143,9 @@ def behave(workdir: Path, *args: str) -> tuple[float, list[dict[str, Any]]]:
     workdir.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "behave.ini", workdir / "behave.ini")
     started = time.monotonic()
-    result = subprocess.run([str(BEHAVE), *args], cwd=workdir, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+    result = subprocess.run(
+        [str(BEHAVE), *args], cwd=workdir, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True
+    )
     wall = time.monotonic() - started
     if result.returncode != 0:
         print(result.stdout[-3000:], file=sys.stderr)
@@ -158,7 +173,9 @@ def provisioning(config: SuiteConfig) -> dict[str, dict[str, float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scales", default="10000,100000", help="UPG-03 scales to measure (comma separated, empty to skip)")
+    parser.add_argument(
+        "--scales", default="10000,100000", help="UPG-03 scales to measure (comma separated, empty to skip)"
+    )
     parser.add_argument("--out", default=str(ROOT / "reports" / "bench"))
     options = parser.parse_args()
     out = Path(options.out)
@@ -174,24 +191,54 @@ def main() -> None:
         with ExitStack() as stack:
             mcp = stack.enter_context(McpServerFixture(scratch / "mcp.log"))
             server = stack.enter_context(PostgresServer())
-            results["floor"] = {engine: floor(engine, rc1, ga, mcp, server, scratch / f"floor-{engine}") for engine in ("sqlite", "postgresql")}
+            results["floor"] = {
+                engine: floor(engine, rc1, ga, mcp, server, scratch / f"floor-{engine}")
+                for engine in ("sqlite", "postgresql")
+            }
             results["rolling_floor"] = rolling_floor(rc1, ga, mcp, server, scratch / "floor-rolling")
         results["suite"] = {}
         for engine, tag in (("sqlite", "@sqlite"), ("postgresql", "@postgres")):
-            wall, records = behave(scratch / f"suite-{engine}", str(ROOT / "features" / "upgrade.feature"), "--tags", f"@UPG-01 and {tag}", "--name", "with Alembic")
-            results["suite"][engine] = {"scenario": records[0]["seconds"], "wall": round(wall, 2), "phases": records[0]["phases"]}
-        wall, records = behave(scratch / "upgrade-features", str(ROOT / "features" / "upgrade.feature"), "--tags", "@UPG-01 and not @product-defect")
+            wall, records = behave(
+                scratch / f"suite-{engine}",
+                str(ROOT / "features" / "upgrade.feature"),
+                "--tags",
+                f"@UPG-01 and {tag}",
+                "--name",
+                "with Alembic",
+            )
+            results["suite"][engine] = {
+                "scenario": records[0]["seconds"],
+                "wall": round(wall, 2),
+                "phases": records[0]["phases"],
+            }
+        wall, records = behave(
+            scratch / "upgrade-features",
+            str(ROOT / "features" / "upgrade.feature"),
+            "--tags",
+            "@UPG-01 and not @product-defect",
+        )
         engines = ["postgresql" if "postgres" in r["tags"] else "sqlite" for r in records]
         results["upgrade_features"] = {
-            "scenarios": len(records), "wall": round(wall, 2), "sum_of_scenarios": round(sum(r["seconds"] for r in records), 2),
+            "scenarios": len(records),
+            "wall": round(wall, 2),
+            "sum_of_scenarios": round(sum(r["seconds"] for r in records), 2),
             "sum_of_floors": round(sum(results["floor"][e]["total"] for e in engines), 2),
         }
         wall, records = behave(scratch / "rolling", str(ROOT / "features" / "rolling.feature"), "--tags", "@upgrade")
         results["rolling"] = {"scenario": records[0]["seconds"], "wall": round(wall, 2), "phases": records[0]["phases"]}
         results["populated"] = {}
         for scale in [int(s) for s in options.scales.split(",") if s]:
-            _, records = behave(scratch / f"populated-{scale}", str(ROOT / "features" / "upgrade.feature"), "--tags", "@UPG-03 and @sqlite", "-D", f"scale={scale}")
-            results["populated"][scale] = {p["phase"]: p["seconds"] for p in records[0]["phases"]} | {"scenario": records[0]["seconds"]}
+            _, records = behave(
+                scratch / f"populated-{scale}",
+                str(ROOT / "features" / "upgrade.feature"),
+                "--tags",
+                "@UPG-03 and @sqlite",
+                "-D",
+                f"scale={scale}",
+            )
+            results["populated"][scale] = {p["phase"]: p["seconds"] for p in records[0]["phases"]} | {
+                "scenario": records[0]["seconds"]
+            }
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     (out / "bench.json").write_text(json.dumps(results, indent=2))
@@ -199,24 +246,39 @@ def main() -> None:
 
 
 def render(results: dict[str, Any]) -> str:
-    lines = [f"Releases: RC1 {results['releases']['RC1']}, GA {results['releases']['GA']}", "", "Provisioning (s)      cold    warm"]
+    lines = [
+        f"Releases: RC1 {results['releases']['RC1']}, GA {results['releases']['GA']}",
+        "",
+        "Provisioning (s)      cold    warm",
+    ]
     lines += [f"  {alias:<18}{p['cold']:>6.2f}  {p['warm']:>6.3f}" for alias, p in results["provisioning"].items()]
     lines += ["", "UPG-01 RC1->GA, Alembic procedure    suite (s)  floor (s)  ratio"]
     for engine, suite in results["suite"].items():
         floor_total = results["floor"][engine]["total"]
-        lines.append(f"  {engine:<35}{suite['scenario']:>8.2f}  {floor_total:>9.2f}  {suite['scenario'] / floor_total:>5.2f}")
+        lines.append(
+            f"  {engine:<35}{suite['scenario']:>8.2f}  {floor_total:>9.2f}  {suite['scenario'] / floor_total:>5.2f}"
+        )
     lines += ["", "Floor phases (s):"]
     for engine, phases in results["floor"].items():
         lines.append(f"  {engine}: " + ", ".join(f"{k}={v}" for k, v in phases.items()))
     upgrades = results["upgrade_features"]
-    lines += ["", f"UPG-01, every procedure and database ({upgrades['scenarios']} scenarios in one run):",
-              f"  behave wall {upgrades['wall']:.1f} s, sum of scenarios {upgrades['sum_of_scenarios']:.1f} s, sum of their floors {upgrades['sum_of_floors']:.1f} s, ratio {upgrades['wall'] / upgrades['sum_of_floors']:.2f}"]
+    lines += [
+        "",
+        f"UPG-01, every procedure and database ({upgrades['scenarios']} scenarios in one run):",
+        f"  behave wall {upgrades['wall']:.1f} s, sum of scenarios {upgrades['sum_of_scenarios']:.1f} s, sum of "
+        f"their floors {upgrades['sum_of_floors']:.1f} s, ratio {upgrades['wall'] / upgrades['sum_of_floors']:.2f}",
+    ]
     rolling, rolling_floor_total = results["rolling"], results["rolling_floor"]["total"]
     measured = sum(p["seconds"] for p in rolling["phases"] if p["phase"].startswith("probe baseline"))
-    lines += ["", "UPG-06 rolling RC1->GA, 3 replicas (PostgreSQL)     suite (s)  floor (s)  ratio",
-              f"  scenario{'':<42}{rolling['scenario']:>8.2f}  {rolling_floor_total:>9.2f}  {rolling['scenario'] / rolling_floor_total:>5.2f}",
-              f"  without the measurement windows (baseline {measured:.1f} s)  {rolling['scenario'] - measured:>8.2f}  {rolling_floor_total:>9.2f}  {(rolling['scenario'] - measured) / rolling_floor_total:>5.2f}",
-              "  floor phases: " + ", ".join(f"{k}={v}" for k, v in results["rolling_floor"].items())]
+    lines += [
+        "",
+        "UPG-06 rolling RC1->GA, 3 replicas (PostgreSQL)     suite (s)  floor (s)  ratio",
+        f"  scenario{'':<42}{rolling['scenario']:>8.2f}  {rolling_floor_total:>9.2f}  "
+        f"{rolling['scenario'] / rolling_floor_total:>5.2f}",
+        f"  without the measurement windows (baseline {measured:.1f} s)  {rolling['scenario'] - measured:>8.2f}  "
+        f"{rolling_floor_total:>9.2f}  {(rolling['scenario'] - measured) / rolling_floor_total:>5.2f}",
+        "  floor phases: " + ", ".join(f"{k}={v}" for k, v in results["rolling_floor"].items()),
+    ]
     for scale, phases in results.get("populated", {}).items():
         lines.append(f"UPG-03 at {scale} rows (SQLite): " + ", ".join(f"{k}={v:.1f}" for k, v in phases.items()))
     return "\n".join(lines)

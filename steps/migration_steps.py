@@ -6,7 +6,13 @@ from typing import Any
 
 from behave import given, then, when
 
-from upgrade_suite.checks import completed_cleanly, interrupts_survived, ran_no_revision, rolled_back_each_time, walk_succeeded
+from upgrade_suite.checks import (
+    completed_cleanly,
+    interrupts_survived,
+    ran_no_revision,
+    rolled_back_each_time,
+    walk_succeeded,
+)
 from upgrade_suite.dataset import Dataset
 from upgrade_suite.schema import compare
 from upgrade_suite.snapshots import diff
@@ -29,13 +35,18 @@ def step_migrate_again(context: Any) -> None:
 def step_complete_without_errors(context: Any) -> None:
     lab = context.lab
     run, _ = lab.history.need_rerun()
-    lab.evidence.require("Retried migration", completed_cleanly(run, lab.database.alembic_revisions(), lab.history.need_upgraded_to().head))
+    lab.evidence.require(
+        "Retried migration",
+        completed_cleanly(run, lab.database.alembic_revisions(), lab.history.need_upgraded_to().head),
+    )
 
 
 @then("the database should be in correct state")
 def step_correct_state(context: Any) -> None:
     lab = context.lab
-    schema, data, counts = lab.compare_states(lab.history.need_migrated(), lab.state(lab.database), "retried vs uninterrupted upgrade")
+    schema, data, counts = lab.compare_states(
+        lab.history.need_migrated(), lab.state(lab.database), "retried vs uninterrupted upgrade"
+    )
     lab.evidence.require("Schema, retried vs uninterrupted upgrade", schema)
     lab.evidence.require("Pre-existing rows, retried vs uninterrupted upgrade", data)
     lab.evidence.require(counts.title, counts)
@@ -47,7 +58,9 @@ def step_nothing_changes(context: Any) -> None:
     run, (schema_before, data_before) = lab.history.need_rerun()
     schema_after, data_after = lab.state(lab.database)
     lab.evidence.require("Second upgrade head", ran_no_revision(run))
-    lab.evidence.require("Schema before and after the second upgrade", compare(schema_before, schema_after, "Schema before vs after"))
+    lab.evidence.require(
+        "Schema before and after the second upgrade", compare(schema_before, schema_after, "Schema before vs after")
+    )
     lab.evidence.require("Data before and after the second upgrade", diff(data_before, data_after))
 
 
@@ -59,13 +72,18 @@ def step_interrupt_each(context: Any, release: str, point: str) -> None:
 
 @then("every retried upgrade ends like an uninterrupted one")
 def step_every_retry(context: Any) -> None:
-    context.lab.evidence.require("Interrupted at each revision, then retried", interrupts_survived(context.lab.history.need_outcomes()))
+    context.lab.evidence.require(
+        "Interrupted at each revision, then retried", interrupts_survived(context.lab.history.need_outcomes())
+    )
 
 
 @then("an interrupted upgrade left the database at {release:Release}'s head every time")
 def step_left_at_old_head(context: Any, release: str) -> None:
     lab = context.lab
-    lab.evidence.require("Interrupted upgrades rolled back", rolled_back_each_time(lab.history.need_outcomes(), lab.run.release(release).head))
+    lab.evidence.require(
+        "Interrupted upgrades rolled back",
+        rolled_back_each_time(lab.history.need_outcomes(), lab.run.release(release).head),
+    )
 
 
 @when("I walk {release:Release}'s migrations up and down one revision at a time")

@@ -45,27 +45,38 @@ def step_helm(context: Any, release: str) -> None:
 @then("no request was dropped")
 def step_no_drop(context: Any) -> None:
     lab = context.lab
-    lab.evidence.require("No request dropped", zero_downtime(lab.rolling.need_prober().records, lab.rolling.during_roll))
+    lab.evidence.require(
+        "No request dropped", zero_downtime(lab.rolling.need_prober().records, lab.rolling.during_roll)
+    )
 
 
 @then("every health check answered 200 throughout")
 def step_health(context: Any) -> None:
     lab = context.lab
-    lab.evidence.require("Health checks during the rollout", health_throughout(lab.rolling.need_prober().records, *lab.rolling.roll_window))
+    lab.evidence.require(
+        "Health checks during the rollout",
+        health_throughout(lab.rolling.need_prober().records, *lab.rolling.roll_window),
+    )
 
 
 @then("old replicas drained before they stopped")
 def step_drained(context: Any) -> None:
     lab = context.lab
     rollout = lab.rolling.need_rollout()
-    lab.evidence.require("Drain of the old replicas", drained_gracefully(lab.rolling.need_prober().records, rollout.balancer.dispatches(), rollout.slots))
+    lab.evidence.require(
+        "Drain of the old replicas",
+        drained_gracefully(lab.rolling.need_prober().records, rollout.balancer.dispatches(), rollout.slots),
+    )
 
 
 @then("new replicas received traffic only after they were ready")
 def step_ready_first(context: Any) -> None:
     lab = context.lab
     rollout = lab.rolling.need_rollout()
-    lab.evidence.require("Traffic to new replicas", traffic_after_readiness(rollout.balancer.dispatches(), rollout.slots, lab.history.need_upgraded_to()))
+    lab.evidence.require(
+        "Traffic to new replicas",
+        traffic_after_readiness(rollout.balancer.dispatches(), rollout.slots, lab.history.need_upgraded_to()),
+    )
 
 
 @then("every replica runs {release:Release} on {head_of:Release}'s database head")

@@ -6,7 +6,14 @@ from typing import Any
 
 from behave import given, then, when
 
-from upgrade_suite.checks import administrator_signs_in, complete_schema, new_features, paginated_listing, read_back, services_functioning
+from upgrade_suite.checks import (
+    administrator_signs_in,
+    complete_schema,
+    new_features,
+    paginated_listing,
+    read_back,
+    services_functioning,
+)
 from upgrade_suite.dataset import Dataset, seed
 from upgrade_suite.schema import Baseline, judge
 
@@ -28,7 +35,11 @@ def step_paginated(context: Any) -> None:
 def step_backup_holds(context: Any, release: str) -> None:
     lab = context.lab
     backup = lab.history.need_backup()
-    lab.evidence.attach("Pre-upgrade backup", {"path": str(backup.path), "bytes": backup.size_bytes, "seconds": round(backup.seconds, 3)}, "json")
+    lab.evidence.attach(
+        "Pre-upgrade backup",
+        {"path": str(backup.path), "bytes": backup.size_bytes, "seconds": round(backup.seconds, 3)},
+        "json",
+    )
     lab.evidence.require(f"Backup against the {release} data", lab.backup_diff())
 
 
@@ -36,7 +47,9 @@ def step_backup_holds(context: Any, release: str) -> None:
 def step_services(context: Any) -> None:
     running = context.lab.current
     health = running.api.request("GET", "/health")
-    result = services_functioning(running.api, context.lab.history.need_manifest().tool_names, running.gateway.migration_failures(), health)
+    result = services_functioning(
+        running.api, context.lab.history.need_manifest().tool_names, running.gateway.migration_failures(), health
+    )
     legacy = running.api.legacy_paths()
     if legacy:  # a finding to plan for (clients on the old paths), not a failure
         context.lab.evidence.attach("Legacy REST paths still served", "\n".join(path.render() for path in legacy))
@@ -56,7 +69,9 @@ def step_schema_within_baseline(context: Any, release: str) -> None:
     lab = context.lab
     diff = lab.schema_parity()
     lab.evidence.attach("Schema parity diff", diff.render())
-    verdict = judge(diff, Baseline(lab.history.need_previous().version, lab.current.release.version, lab.database.engine_name))
+    verdict = judge(
+        diff, Baseline(lab.history.need_previous().version, lab.current.release.version, lab.database.engine_name)
+    )
     lab.evidence.require(verdict.title, verdict)
 
 

@@ -37,8 +37,13 @@ def main() -> int:
             workdir.mkdir()
             shutil.copy(ROOT / "behave.ini", workdir / "behave.ini")
             started = time.monotonic()
-            subprocess.run([str(BEHAVE), *options.paths, f"--tags={options.tags}"], cwd=workdir, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                [str(BEHAVE), *options.paths, f"--tags={options.tags}"],
+                cwd=workdir,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             walls.append(time.monotonic() - started)
             timings = workdir / "reports" / "timings.jsonl"
             for line in timings.read_text().splitlines() if timings.exists() else []:

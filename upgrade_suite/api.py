@@ -6,6 +6,7 @@ and read-back verbs, and a new kind is one line.
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
 from dataclasses import dataclass
@@ -90,8 +91,17 @@ def mint_token(release: Release, environment: dict[str, str], email: str, secret
         arguments += ["-d", json.dumps({"sub": email, "is_admin": True, "teams": None}), "--admin"]
     else:
         arguments += ["-u", email]
-    run = run_probe("minting an admin token", release.spec.label, release.python, "mcpgateway.utils.create_jwt_token", arguments,
-                    environment=environment, cwd=None, timeout=TOKEN_TIMEOUT, merge_stderr=False)
+    run = run_probe(
+        "minting an admin token",
+        release.spec.label,
+        release.python,
+        "mcpgateway.utils.create_jwt_token",
+        arguments,
+        environment=environment,
+        cwd=None,
+        timeout=TOKEN_TIMEOUT,
+        merge_stderr=False,
+    )
     lines = run.stdout.strip().splitlines()
     if run.exit_code != 0 or not lines:
         raise run.failure()
@@ -147,7 +157,9 @@ class GatewayApi:
         """One call; the parsed JSON body, or ``ApiError`` naming the call and the gateway's answer."""
         response = self.response(method, path, **kwargs)
         if response.status_code >= 400:
-            raise ApiError(f"{method} {response.request.url.path} answered {response.status_code}: {response.text[:300]}")
+            raise ApiError(
+                f"{method} {response.request.url.path} answered {response.status_code}: {response.text[:300]}"
+            )
         return response.json() if response.content else None
 
     def list(self, kind: str) -> list[dict[str, Any]]:
@@ -162,7 +174,7 @@ class GatewayApi:
             if not page[spec.list_key] or len(items) >= page.get("total", 0):
                 return items
 
-    def paginated_ids(self, kind: str, page_size: int = 100) -> list[str]:
+    def paginated_ids(self, kind: str, page_size: int = 100) -> builtins.list[str]:
         """Every id of a kind, read page by page with the API's cursor, as a client paging would."""
         ids: list[str] = []
         cursor: str | None = None
@@ -186,7 +198,7 @@ class GatewayApi:
     def delete(self, kind: str, object_id: str) -> None:
         self.request("DELETE", f"{KINDS[kind].path.rstrip('/')}/{object_id}")
 
-    def legacy_paths(self) -> list[LegacyPath]:
+    def legacy_paths(self) -> builtins.list[LegacyPath]:
         """Each entity kind's legacy path this release still answers beside its ``/v1`` one.
 
         A finding to plan for, not a failure: clients on the old paths keep working today and stop
@@ -200,10 +212,18 @@ class GatewayApi:
                 response = self._client.get(spec.path, params={"limit": 1})
             except httpx.HTTPError as error:
                 raise ApiError(f"GET {spec.path} failed: {error}") from None
-            found.append(LegacyPath(spec.path, self.routes.path(spec.path), response.status_code, response.headers.get("sunset", ""), response.headers.get("deprecation", "")))
+            found.append(
+                LegacyPath(
+                    spec.path,
+                    self.routes.path(spec.path),
+                    response.status_code,
+                    response.headers.get("sunset", ""),
+                    response.headers.get("deprecation", ""),
+                )
+            )
         return found
 
-    def rpc_tools(self) -> list[dict[str, Any]]:
+    def rpc_tools(self) -> builtins.list[dict[str, Any]]:
         """Every tool JSON-RPC ``tools/list`` serves, following MCP's ``nextCursor`` (1.1.0 pages by 100)."""
         tools: list[dict[str, Any]] = []
         cursor: str | None = None

@@ -11,6 +11,7 @@ answers, so the checks compare what the old release answered with what the new o
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from .api import ApiError, GatewayApi
 
@@ -89,7 +90,9 @@ def whoami(api: GatewayApi, token: str | None) -> Answer:
     return Answer(response.status_code, body.get("email"), body.get("is_admin"))
 
 
-def enrol(api: GatewayApi, admin_email: str, bootstrap_password: str, minted_admin_jwt: str) -> tuple[Credentials, AuthObservation]:
+def enrol(
+    api: GatewayApi, admin_email: str, bootstrap_password: str, minted_admin_jwt: str
+) -> tuple[Credentials, AuthObservation]:
     """Make, through the running (old) release's API as its admin, what its users hold; every call must succeed.
 
     ``minted_admin_jwt`` is the admin JWT the release's own ``create_jwt_token`` made with the
@@ -98,7 +101,11 @@ def enrol(api: GatewayApi, admin_email: str, bootstrap_password: str, minted_adm
     become what the new release must still list).
     """
     admin_password = _own_admin_password(api, admin_email, bootstrap_password)
-    api.request("POST", "/auth/email/admin/users", json={"email": USER_EMAIL, "password": USER_PASSWORD, "full_name": "Upgrade User", "is_admin": False})
+    api.request(
+        "POST",
+        "/auth/email/admin/users",
+        json={"email": USER_EMAIL, "password": USER_PASSWORD, "full_name": "Upgrade User", "is_admin": False},
+    )
     with api.bearer(None) as anonymous:
         status, session, _ = login(anonymous, USER_EMAIL, USER_PASSWORD)
     if session is None:
@@ -106,13 +113,31 @@ def enrol(api: GatewayApi, admin_email: str, bootstrap_password: str, minted_adm
     team = api.create("teams", {"name": TEAM_NAME, "description": "auth continuity", "visibility": "private"})
     api.request("POST", f"/teams/{team['id']}/members", json={"email": USER_EMAIL, "role": "member"})
     with api.bearer(session) as user:
-        kept = user.request("POST", "/tokens", json={"name": "upgrade-kept", "description": "made before the upgrade", "expires_in_days": 30})
-        revoked = user.request("POST", "/tokens", json={"name": "upgrade-revoked", "description": "revoked before the upgrade", "expires_in_days": 30})
+        kept = user.request(
+            "POST",
+            "/tokens",
+            json={"name": "upgrade-kept", "description": "made before the upgrade", "expires_in_days": 30},
+        )
+        revoked = user.request(
+            "POST",
+            "/tokens",
+            json={"name": "upgrade-revoked", "description": "revoked before the upgrade", "expires_in_days": 30},
+        )
         user.request("DELETE", f"/tokens/{revoked['token']['id']}")
     partial = Credentials(
-        admin_email, admin_password, USER_EMAIL, USER_PASSWORD, str(team["id"]),
-        {"admin JWT made by the release's token tool": minted_admin_jwt, "user's login JWT": session, "user's API token": kept["access_token"]},
-        revoked["access_token"], frozenset(), frozenset(),
+        admin_email,
+        admin_password,
+        USER_EMAIL,
+        USER_PASSWORD,
+        str(team["id"]),
+        {
+            "admin JWT made by the release's token tool": minted_admin_jwt,
+            "user's login JWT": session,
+            "user's API token": kept["access_token"],
+        },
+        revoked["access_token"],
+        frozenset(),
+        frozenset(),
     )
     seen = observe(api, partial)
     return replace(partial, memberships=seen.memberships, user_roles=seen.user_roles), seen
@@ -127,7 +152,9 @@ def _own_admin_password(api: GatewayApi, email: str, bootstrap_password: str) ->
     if not change_required:
         raise ApiError(f"the admin cannot log in with the bootstrap password (HTTP {status})")
     changed = f"{bootstrap_password}!Own"
-    api.request("POST", "/auth/email/change-password", json={"old_password": bootstrap_password, "new_password": changed})
+    api.request(
+        "POST", "/auth/email/change-password", json={"old_password": bootstrap_password, "new_password": changed}
+    )
     return changed
 
 
@@ -136,7 +163,10 @@ def observe(api: GatewayApi, held: Credentials) -> AuthObservation:
     notes: list[str] = []
     logins: dict[str, Answer] = {}
     user_session: str | None = None
-    for who, email, password in (("admin", held.admin_email, held.admin_password), ("user", held.user_email, held.user_password)):
+    for who, email, password in (
+        ("admin", held.admin_email, held.admin_password),
+        ("user", held.user_email, held.user_password),
+    ):
         with api.bearer(None) as anonymous:
             status, token, change_required = login(anonymous, email, password)
         answer = whoami(api, token)
@@ -151,7 +181,7 @@ def observe(api: GatewayApi, held: Credentials) -> AuthObservation:
         revoked["GET /tools"] = bearer.response("GET", "/tools").status_code
     memberships: frozenset[tuple[str, str]] = frozenset()
     try:
-        members = api.request("GET", f"/teams/{held.team_id}/members")
+        members: Any = api.request("GET", f"/teams/{held.team_id}/members")  # JSON: a list, or a page of one
         members = members.get("members", members.get("items", [])) if isinstance(members, dict) else members
         memberships = frozenset((m["user_email"], m["role"]) for m in members if m.get("is_active", True))
     except ApiError as error:
@@ -162,7 +192,11 @@ def observe(api: GatewayApi, held: Credentials) -> AuthObservation:
     else:
         with api.bearer(user_session) as user:
             try:
-                roles = frozenset((r["role_id"], r["scope"], r.get("scope_id") or "") for r in user.request("GET", "/rbac/my/roles") if r.get("is_active", True))
+                roles = frozenset(
+                    (r["role_id"], r["scope"], r.get("scope_id") or "")
+                    for r in user.request("GET", "/rbac/my/roles")
+                    if r.get("is_active", True)
+                )
             except ApiError as error:
                 notes.append(f"user roles: {error}")
     return AuthObservation(logins, bearers, revoked, memberships, roles, notes)

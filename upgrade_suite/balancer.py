@@ -114,8 +114,15 @@ class HAProxyBalancer:
     so a ready replica is admitted within ``check_interval``: a stricter balancer, not a laxer one.
     """
 
-    def __init__(self, workdir: Path, slots: int, start_timeout: float, check_interval: float = 0.5,
-                 check_timeout: float = 70.0, failure_threshold: int = 8) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        slots: int,
+        start_timeout: float,
+        check_interval: float = 0.5,
+        check_timeout: float = 70.0,
+        failure_threshold: int = 8,
+    ) -> None:
         self.workdir = workdir
         self.slots = [f"slot{i}" for i in range(1, slots + 1)]
         self.socket_path = Path("/nonexistent")  # set on entry: a short path (a unix socket path has at most 107 bytes)
@@ -135,8 +142,15 @@ class HAProxyBalancer:
     def render_config(self) -> str:
         """The configuration file: every slot starts in maintenance on a placeholder address."""
         servers = "\n".join(f"    server {slot} 127.0.0.1:1 check disabled" for slot in self.slots)
-        return _CONFIG.format(socket=self.socket_path, port=self.port, backend=BACKEND, check_ms=self._check_ms,
-                               check_timeout_ms=int(self._check_timeout_s * 1000), fall=self._fall, servers=servers)
+        return _CONFIG.format(
+            socket=self.socket_path,
+            port=self.port,
+            backend=BACKEND,
+            check_ms=self._check_ms,
+            check_timeout_ms=int(self._check_timeout_s * 1000),
+            fall=self._fall,
+            servers=servers,
+        )
 
     def __enter__(self) -> HAProxyBalancer:
         binary = shutil.which("haproxy")
@@ -149,8 +163,12 @@ class HAProxyBalancer:
         self.config_path.write_text(self.render_config())
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
-                [binary, "-db", "-f", str(self.config_path)], cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                [binary, "-db", "-f", str(self.config_path)],
+                cwd=self.workdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         try:
             wait_until(self._answers, self._start_timeout, f"HAProxy to open its runtime API (log: {self.log_path})")
@@ -162,7 +180,9 @@ class HAProxyBalancer:
     def _answers(self) -> bool:
         assert self._process is not None
         if self._process.poll() is not None:
-            raise SuiteError(f"haproxy exited with status {self._process.returncode}: {self.log_path.read_text()[-400:]}")
+            raise SuiteError(
+                f"haproxy exited with status {self._process.returncode}: {self.log_path.read_text()[-400:]}"
+            )
         try:
             return "Name:" in self.command("show info")
         except OSError:
@@ -195,11 +215,14 @@ class HAProxyBalancer:
 
         HAProxy counts a slot leaving maintenance as UP before its first check (measured: "UP 1/2",
         then DOWN when nothing listens), so only a replica already answering /ready is admitted;
-        the wait is for HAProxy's own check to confirm it. Returns the moment (``time.monotonic()``) HAProxy first reported the slot UP.
+        the wait is for HAProxy's own check to confirm it. Returns the moment (``time.monotonic()``) HAProxy
+        first reported the slot UP.
         """
         self._set(slot, f"addr 127.0.0.1 port {port}")
         self._set(slot, "state ready")
-        wait_until(lambda: self.state(slot).checked_up, timeout, f"HAProxy's /ready check of {slot} (port {port}) to pass")
+        wait_until(
+            lambda: self.state(slot).checked_up, timeout, f"HAProxy's /ready check of {slot} (port {port}) to pass"
+        )
         return time.monotonic()
 
     def drain(self, slot: str) -> float:
@@ -210,7 +233,9 @@ class HAProxyBalancer:
     def wait_idle(self, slot: str, timeout: float) -> float:
         """Wait until no request is in flight on ``slot``. Returns the seconds waited."""
         started = time.monotonic()
-        wait_until(lambda: self.state(slot).sessions == 0, timeout, f"requests in flight on {slot} to finish (drain_timeout)")
+        wait_until(
+            lambda: self.state(slot).sessions == 0, timeout, f"requests in flight on {slot} to finish (drain_timeout)"
+        )
         return time.monotonic() - started
 
     def retire(self, slot: str) -> None:
@@ -230,7 +255,9 @@ class HAProxyBalancer:
         text = self.command("show stat").lstrip("# ")
         rows = csv.DictReader(io.StringIO(text))
         return {
-            row["svname"]: SlotState(row["svname"], row["status"], int(row["scur"] or 0), int(row["stot"] or 0), row["check_status"])
+            row["svname"]: SlotState(
+                row["svname"], row["status"], int(row["scur"] or 0), int(row["stot"] or 0), row["check_status"]
+            )
             for row in rows
             if row["pxname"] == BACKEND and row["svname"] in self.slots
         }

@@ -27,8 +27,8 @@ from .database import Database, PostgresServer, new_database
 from .errors import SuiteError
 from .gateway import GatewaySecrets, gateway_environment
 from .migrations import Migrations
-from .releases import Release, ReleaseCache, ReleaseSpec, public_version, resolve, writable_cache
 from .pypi import PyPIReleases
+from .releases import Release, ReleaseCache, ReleaseSpec, public_version, resolve, writable_cache
 from .schema import BASELINES, Baseline, DriftEntry, SchemaDiff, bootstrap_fresh, format_baseline, fresh_install, parity
 
 ENGINES = ("sqlite", "postgresql")
@@ -49,32 +49,43 @@ class Request:
 def parse(argv: list[str]) -> Request:
     """The command line as a Request; a missing REASON (or version, or engine) is one line saying so."""
     parser = argparse.ArgumentParser(prog="make baseline", description=__doc__.splitlines()[0])
-    parser.add_argument("--from", dest="old", default="", help="the old release: a version, wheel or source dir (FROM=)")
+    parser.add_argument(
+        "--from", dest="old", default="", help="the old release: a version, wheel or source dir (FROM=)"
+    )
     parser.add_argument("--to", dest="new", default="", help="the new release (TO=)")
     parser.add_argument("--db", dest="engine", default="", help="sqlite or postgresql (DB=)")
     parser.add_argument("--reason", default="", help="why this drift is accepted, written on every entry (REASON=)")
-    parser.add_argument("--out", type=Path, default=BASELINES, help="directory to write into (OUT=; default: the suite's baselines)")
+    parser.add_argument(
+        "--out", type=Path, default=BASELINES, help="directory to write into (OUT=; default: the suite's baselines)"
+    )
     parser.add_argument("--force", action="store_true", help="replace an existing baseline file (FORCE=1)")
     args = parser.parse_args(argv)
     for value, name in ((args.old, "FROM"), (args.new, "TO")):
         if not value.strip():
-            raise SuiteError(f"{name}=<version> is required, e.g. make baseline FROM=1.0.0 TO=1.1.0 DB=sqlite REASON=\"...\"")
+            raise SuiteError(
+                f'{name}=<version> is required, e.g. make baseline FROM=1.0.0 TO=1.1.0 DB=sqlite REASON="..."'
+            )
     if args.engine not in ENGINES:
         raise SuiteError(f"DB={args.engine or '<unset>'}: give DB=sqlite or DB=postgresql")
     if not args.reason.strip():
-        raise SuiteError('REASON is required: say why this drift is accepted (REASON="..."); it is written on every entry')
+        raise SuiteError(
+            'REASON is required: say why this drift is accepted (REASON="..."); it is written on every entry'
+        )
     if "\n" in args.reason:
         raise SuiteError("REASON must be one line: it is written after each entry")
     return Request(args.old.strip(), args.new.strip(), args.engine, args.reason.strip(), args.out, args.force)
 
 
 def destination(request: Request, old_version: str, new_version: str) -> Baseline:
-    """The file to write; refused for a local build (its drift is its base release's) or an existing file without force."""
+    """The file to write; refused for a local build (its drift is its base release's) or an existing file without
+    force."""
     for version, name in ((old_version, "FROM"), (new_version, "TO")):
         base = public_version(version)  # also refuses a version that is not PEP 440
         if Version(version).local is not None:
-            raise SuiteError(f"{name} is a local build ({version}): a baseline declares a release's drift; record it from "
-                             f"{base} (local builds are judged against their base release's file)")
+            raise SuiteError(
+                f"{name} is a local build ({version}): a baseline declares a release's drift; record it from "
+                f"{base} (local builds are judged against their base release's file)"
+            )
     baseline = Baseline(old_version, new_version, request.engine, request.out)
     if baseline.path.exists() and not request.force:
         raise SuiteError(f"{baseline.path} exists: review it, or replace it with FORCE=1")
@@ -85,8 +96,10 @@ def header(old: Release, new: Release, request: Request) -> list[str]:
     """What the file says about itself: how it was measured, when, and that a person gave the reason."""
     return [
         f"Known schema drift of {new.version} from {old.version} on {request.engine}: an empty database given",
-        f"{old.version}'s bootstrap_db (create_all + stamp), then {new.version}'s alembic upgrade head, vs a fresh {new.version} install.",
-        f"Recorded {time.strftime('%Y-%m-%d')} by `make baseline FROM={old.version} TO={new.version} DB={request.engine}` for a person",
+        f"{old.version}'s bootstrap_db (create_all + stamp), then {new.version}'s alembic upgrade head, vs a fresh "
+        f"{new.version} install.",
+        f"Recorded {time.strftime('%Y-%m-%d')} by `make baseline FROM={old.version} TO={new.version} "
+        f"DB={request.engine}` for a person",
         "to review and commit. One difference a line, then its reason; judge() refuses an entry without one.",
         "Any difference not listed fails the gate, and so does a listed one that no longer occurs.",
         f"Installed: {old.spec.requirement} and {new.spec.requirement}, dependencies as of their release days.",
@@ -122,11 +135,16 @@ def measure(old: Release, new: Release, engine: str, workdir: Path, timeout: flo
         run = Migrations(new, environment(new, migrated), workdir, timeout).upgrade("head")
         if not run.ok:
             tail = run.output.strip().splitlines()[-1:]
-            raise SuiteError(f"{new.spec.label}'s alembic upgrade head failed on {old.spec.label}'s schema (exit {run.exit_code}): {tail}")
+            raise SuiteError(
+                f"{new.spec.label}'s alembic upgrade head failed on {old.spec.label}'s schema (exit "
+                f"{run.exit_code}): {tail}"
+            )
         return parity(migrated, fresh, new)
 
 
-def record(request: Request, provision: Callable[[str, str], tuple[ReleaseSpec, Callable[[], Release]]]) -> tuple[Baseline, list[DriftEntry]]:
+def record(
+    request: Request, provision: Callable[[str, str], tuple[ReleaseSpec, Callable[[], Release]]]
+) -> tuple[Baseline, list[DriftEntry]]:
     """Check, install, measure, write; ``provision`` resolves a spec now and installs it on call."""
     (old_spec, install_old), (new_spec, install_new) = provision("FROM", request.old), provision("TO", request.new)
     destination(request, old_spec.version, new_spec.version)  # refuse before minutes of installing
@@ -150,7 +168,10 @@ def _provisioner() -> Callable[[str, str], tuple[ReleaseSpec, Callable[[], Relea
     return provision
 
 
-def main(argv: list[str] | None = None, provision: Callable[[str, str], tuple[ReleaseSpec, Callable[[], Release]]] | None = None) -> int:
+def main(
+    argv: list[str] | None = None,
+    provision: Callable[[str, str], tuple[ReleaseSpec, Callable[[], Release]]] | None = None,
+) -> int:
     try:
         request = parse(sys.argv[1:] if argv is None else argv)
         baseline, entries = record(request, provision or _provisioner())

@@ -47,7 +47,11 @@ def read_settings(release: Release, timeout: float, carried: dict[str, str] | No
     with tempfile.TemporaryDirectory(prefix="upgrade-suite-settings-") as scratch:
         out, asked = Path(scratch) / "settings.json", Path(scratch) / "carried.json"
         asked.write_text(json.dumps(carried or {}))
-        environment = {"PATH": f"{release.venv / 'bin'}:/usr/bin:/bin", "HOME": scratch, "DATABASE_URL": "sqlite:///./probe.db"}
+        environment = {
+            "PATH": f"{release.venv / 'bin'}:/usr/bin:/bin",
+            "HOME": scratch,
+            "DATABASE_URL": "sqlite:///./probe.db",
+        }
         result = _run_probe(release, environment, out, asked, timeout)
         strong: dict[str, str] = {}
         if result.exit_code != 0 and _REFUSES_OWN_DEFAULTS in result.stdout:
@@ -59,8 +63,13 @@ def read_settings(release: Release, timeout: float, carried: dict[str, str] | No
         data = json.loads(out.read_text())
     for variable in strong:
         data["environment"].pop(variable, None)
-        data["not_representable"][variable] = "this release refuses placeholder or weak secrets at import (it would not start on its defaults): an operator must set a strong value"
-    return SettingsModel(release.spec.label, data["variables"], data["environment"], data["not_representable"], data["refused"])
+        data["not_representable"][variable] = (
+            "this release refuses placeholder or weak secrets at import (it would not start on its defaults): an "
+            "operator must set a strong value"
+        )
+    return SettingsModel(
+        release.spec.label, data["variables"], data["environment"], data["not_representable"], data["refused"]
+    )
 
 
 #: What a release from 1.0.8 raises at import when a secret or password is its placeholder or weak.
@@ -68,8 +77,16 @@ _REFUSES_OWN_DEFAULTS = "SecurityConfigurationError"
 
 
 def _run_probe(release: Release, environment: dict[str, str], out: Path, asked: Path, timeout: float) -> ProbeRun:
-    return run_probe("reading the settings models", release.spec.label, release.python, _PROBE, [str(out), str(asked)],
-                     environment=environment, cwd=out.parent, timeout=Timeout(timeout, "migration_timeout"))
+    return run_probe(
+        "reading the settings models",
+        release.spec.label,
+        release.python,
+        _PROBE,
+        [str(out), str(asked)],
+        environment=environment,
+        cwd=out.parent,
+        timeout=Timeout(timeout, "migration_timeout"),
+    )
 
 
 @dataclass
@@ -96,8 +113,10 @@ class CarryOver:
         return asdict(self)
 
     def render(self) -> str:
-        lines = [f"Settings of {self.old} ({self.old_count} variables) vs {self.new} ({self.new_count} variables)",
-                 f"Refused ({len(self.refused)}): {self.new} does not start with {self.old}'s default value"]
+        lines = [
+            f"Settings of {self.old} ({self.old_count} variables) vs {self.new} ({self.new_count} variables)",
+            f"Refused ({len(self.refused)}): {self.new} does not start with {self.old}'s default value",
+        ]
         lines += [f"  {name}: {why}" for name, why in sorted(self.refused.items())]
         lines += [f"Renamed ({len(self.renamed)}): the old name is ignored by {self.new}"]
         lines += [f"  {old} -> {new}" for old, new in sorted(self.renamed.items())]
@@ -105,7 +124,10 @@ class CarryOver:
         lines += [f"  {name}" for name in self.dropped]
         lines.append(f"Moved to another settings model ({len(self.moved)}): still read")
         lines += [f"  {name}: {old} -> {new}" for name, (old, new) in sorted(self.moved.items())]
-        lines.append(f"Default changed ({len(self.default_changed)}): an environment that spells out {self.old}'s default keeps {self.old}'s behaviour")
+        lines.append(
+            f"Default changed ({len(self.default_changed)}): an environment that spells out {self.old}'s default "
+            f"keeps {self.old}'s behaviour"
+        )
         lines += [f"  {name}: {old!r} -> {new!r}" for name, (old, new) in sorted(self.default_changed.items())]
         lines.append(f"Type changed ({len(self.type_changed)})")
         lines += [f"  {name}: {old} -> {new}" for name, (old, new) in sorted(self.type_changed.items())]
@@ -113,7 +135,8 @@ class CarryOver:
 
 
 def compare_settings(old: SettingsModel, new: SettingsModel) -> CarryOver:
-    """What changed for an operator between two releases' settings models (``new`` asked about ``old``'s environment)."""
+    """What changed for an operator between two releases' settings models (``new`` asked about ``old``'s
+    environment)."""
     result = CarryOver(old.release, new.release, len(old.variables), len(new.variables), refused=dict(new.refused))
     appeared = {name: spec for name, spec in new.variables.items() if name not in old.variables}
     for name, spec in sorted(old.variables.items()):
@@ -137,8 +160,11 @@ def compare_settings(old: SettingsModel, new: SettingsModel) -> CarryOver:
 def _successor(name: str, spec: dict[str, Any], appeared: dict[str, dict[str, Any]]) -> str | None:
     """The one new variable of the same type and default whose name is closest to ``name``, if close enough."""
     scored = sorted(
-        ((difflib.SequenceMatcher(None, name, other).ratio(), other) for other, candidate in appeared.items()
-         if candidate["type"] == spec["type"] and candidate["default"] == spec["default"]),
+        (
+            (difflib.SequenceMatcher(None, name, other).ratio(), other)
+            for other, candidate in appeared.items()
+            if candidate["type"] == spec["type"] and candidate["default"] == spec["default"]
+        ),
         reverse=True,
     )
     if not scored or scored[0][0] < _RENAME_SIMILARITY or (len(scored) > 1 and scored[1][0] == scored[0][0]):

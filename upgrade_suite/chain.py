@@ -58,9 +58,16 @@ def interrupted_upgrade(migrations: Migrations, at: str, point: str = "start") -
     if point not in INTERRUPT_POINTS:
         raise ValueError(f"unknown interrupt point {point!r}: use one of {', '.join(INTERRUPT_POINTS)}")
     release = migrations.release
-    run = run_probe(f"the upgrade interrupted at {at}", release.spec.label, release.python, _INTERRUPT, [str(release.alembic_ini), at, point],
-                    environment={**migrations.environment, "PYTHONUNBUFFERED": "1"}, cwd=migrations.workdir,
-                    timeout=Timeout(migrations.timeout, "migration_timeout"))
+    run = run_probe(
+        f"the upgrade interrupted at {at}",
+        release.spec.label,
+        release.python,
+        _INTERRUPT,
+        [str(release.alembic_ini), at, point],
+        environment={**migrations.environment, "PYTHONUNBUFFERED": "1"},
+        cwd=migrations.workdir,
+        timeout=Timeout(migrations.timeout, "migration_timeout"),
+    )
     return AlembicRun(release.spec.label, ("upgrade", "head"), run.exit_code, run.stdout, run.seconds)
 
 
@@ -81,8 +88,16 @@ class Outcome:
 
     def row(self) -> str:
         retry = "retry ok" if self.retry.ok else f"retry FAILED: {self.retry.error}"
-        state = "same as a clean upgrade" if not self.problems else f"{len(self.problems)} difference(s): {self.problems[0]}"
-        return f"{self.revision}: {self.killed.removeprefix('# suite: ') if self.killed else 'finished before the kill'}, left at {self.left_at}; {retry}; {'at head' if self.at_head else 'NOT at head'}; {state}"
+        state = (
+            "same as a clean upgrade"
+            if not self.problems
+            else f"{len(self.problems)} difference(s): {self.problems[0]}"
+        )
+        return (
+            f"{self.revision}: "
+            f"{self.killed.removeprefix('# suite: ') if self.killed else 'finished before the kill'}, "
+            f"left at {self.left_at}; {retry}; {'at head' if self.at_head else 'NOT at head'}; {state}"
+        )
 
 
 @dataclass
@@ -94,12 +109,22 @@ class WalkStep:
     seconds: float
 
 
-def walk(release: Release, environment: dict[str, str], workdir: Path, steps: list[tuple[str, str]], timeout: float) -> list[WalkStep]:
+def walk(
+    release: Release, environment: dict[str, str], workdir: Path, steps: list[tuple[str, str]], timeout: float
+) -> list[WalkStep]:
     """Run the steps (``("up"|"down", revision)``) in one Alembic process; stops at the first failure."""
     out = workdir / "walk.jsonl"
     out.unlink(missing_ok=True)
     # Its exit status says nothing the steps do not: each step it ran is a line of ``out``, the first failure the last.
-    run_probe("the revision walk", release.spec.label, release.python, _WALK, [str(release.alembic_ini), json.dumps(steps), str(out)],
-              environment=environment, cwd=workdir, timeout=Timeout(timeout, "migration_timeout"))
+    run_probe(
+        "the revision walk",
+        release.spec.label,
+        release.python,
+        _WALK,
+        [str(release.alembic_ini), json.dumps(steps), str(out)],
+        environment=environment,
+        cwd=workdir,
+        timeout=Timeout(timeout, "migration_timeout"),
+    )
     lines = out.read_text().splitlines() if out.exists() else []
     return [WalkStep(**json.loads(line)) for line in lines]

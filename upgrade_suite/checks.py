@@ -19,10 +19,10 @@ from .api import KINDS, ApiError, GatewayApi
 from .auth import Answer, AuthObservation, Credentials, login, whoami
 from .carryover import STARTED, CarriedStart, CarryOver, SettingsModel
 from .chain import Outcome, WalkStep
-from .migrations import AlembicRun
 from .database import stamped_revisions
-from .gateway import MIGRATION_FAILURE
 from .dataset import FIXTURE_GATEWAY, SeedManifest
+from .gateway import MIGRATION_FAILURE
+from .migrations import AlembicRun
 from .releases import Release
 from .replicas import KilledReplica
 
@@ -48,12 +48,17 @@ class Checklist:
 
     def render(self) -> str:
         lines = [f"{self.title}: {'PASS' if self.ok else 'FAIL'}"]
-        lines += [f"  [{'ok' if passed else 'FAIL'}] {name}" + (f" - {detail}" if detail else "") for name, passed, detail in self.items]
+        lines += [
+            f"  [{'ok' if passed else 'FAIL'}] {name}" + (f" - {detail}" if detail else "")
+            for name, passed, detail in self.items
+        ]
         return "\n".join(lines)
 
 
-def services_functioning(api: GatewayApi, expected_tools: list[str], log_failures: list[str], health: dict[str, Any]) -> Checklist:
-    """"All services continue functioning": health, every list endpoint, JSON-RPC tools, a new object."""
+def services_functioning(
+    api: GatewayApi, expected_tools: list[str], log_failures: list[str], health: dict[str, Any]
+) -> Checklist:
+    """\"All services continue functioning": health, every list endpoint, JSON-RPC tools, a new object."""
     result = Checklist("Services functioning")
     result.check("/health reports healthy", health.get("status") == "healthy", str(health))
     result.check("gateway log free of migration errors", not log_failures, " | ".join(log_failures[:3]))
@@ -66,12 +71,23 @@ def services_functioning(api: GatewayApi, expected_tools: list[str], log_failure
     try:
         listed = {tool["name"] for tool in api.rpc_tools()}
         missing = sorted(set(expected_tools) - listed)
-        result.check("JSON-RPC tools/list returns every seeded tool", bool(expected_tools) and not missing,
-                     f"{len(listed)} listed; missing: {missing}" if missing else f"{len(expected_tools)} seeded tools listed")
+        result.check(
+            "JSON-RPC tools/list returns every seeded tool",
+            bool(expected_tools) and not missing,
+            f"{len(listed)} listed; missing: {missing}" if missing else f"{len(expected_tools)} seeded tools listed",
+        )
     except ApiError as error:
         result.check("JSON-RPC tools/list returns every seeded tool", False, str(error))
     try:
-        created = api.create("tools", {"name": "post_upgrade_tool", "url": "http://127.0.0.1:9/post-upgrade", "integration_type": "REST", "request_type": "GET"})
+        created = api.create(
+            "tools",
+            {
+                "name": "post_upgrade_tool",
+                "url": "http://127.0.0.1:9/post-upgrade",
+                "integration_type": "REST",
+                "request_type": "GET",
+            },
+        )
         read = api.get("tools", created["id"])
         result.check("a new tool can be created and read back", read.get("id") == created["id"], f"id {created['id']}")
     except ApiError as error:
@@ -95,7 +111,9 @@ def read_back(api: GatewayApi, manifest: SeedManifest, fixture_tools: tuple[str,
                 result.check(f"{kind} {object_id} read back", False, str(error))
         result.check(f"{kind}: {len(ids)} created, read back by id", found == len(ids) > 0, f"{found}/{len(ids)}")
     discovered = [name for name in manifest.tool_names if name.startswith(f"{FIXTURE_GATEWAY}-")]
-    result.check("tools discovered from the federated MCP server", len(discovered) == len(fixture_tools), ", ".join(discovered))
+    result.check(
+        "tools discovered from the federated MCP server", len(discovered) == len(fixture_tools), ", ".join(discovered)
+    )
     return result
 
 
@@ -107,7 +125,11 @@ def serves_at_own_head(engine: Engine, release: Release, log_failures: list[str]
     """
     result = Checklist(f"{release.spec.label} serves at its own Alembic head")
     revisions = stamped_revisions(engine)
-    result.check(f"alembic_version is {release.spec.alias}'s head {release.head}", revisions == [release.head], f"found {revisions}")
+    result.check(
+        f"alembic_version is {release.spec.alias}'s head {release.head}",
+        revisions == [release.head],
+        f"found {revisions}",
+    )
     result.check("startup log free of migration errors", not log_failures, " | ".join(log_failures[:3]))
     result.check("/health reports healthy", health.get("status") == "healthy", str(health))
     return result
@@ -119,8 +141,11 @@ def objects_fate(api: GatewayApi, made: dict[str, list[str]], kept: bool) -> Che
     for kind, ids in sorted(made.items()):
         listed = {str(item["id"]) for item in api.list(kind)}
         present = [object_id for object_id in ids if object_id in listed]
-        result.check(f"{kind} {', '.join(ids)}", bool(ids) and (len(present) == len(ids) if kept else not present),
-                     f"{len(present)}/{len(ids)} still served")
+        result.check(
+            f"{kind} {', '.join(ids)}",
+            bool(ids) and (len(present) == len(ids) if kept else not present),
+            f"{len(present)}/{len(ids)} still served",
+        )
     return result
 
 
@@ -159,8 +184,13 @@ def rolled_back_each_time(outcomes: list[Outcome], head: str) -> Checklist:
     """A killed upgrade left the old head (one transaction); a revision that changes nothing here is not a kill."""
     result = Checklist(f"Every killed upgrade rolled back to {head}")
     killed = [o for o in outcomes if o.killed]
-    result.check("upgrades were killed", bool(killed), f"{len(killed)} of {len(outcomes)} (the rest changed nothing on this engine: "
-                 + (", ".join(o.revision for o in outcomes if not o.killed) or "none") + ")")
+    result.check(
+        "upgrades were killed",
+        bool(killed),
+        f"{len(killed)} of {len(outcomes)} (the rest changed nothing on this engine: "
+        + (", ".join(o.revision for o in outcomes if not o.killed) or "none")
+        + ")",
+    )
     for outcome in killed:
         result.check(f"{outcome.revision} left at {head}", outcome.left_at == [head], f"left at {outcome.left_at}")
     return result
@@ -175,7 +205,9 @@ def walk_succeeded(steps: list[WalkStep], expected: int) -> Checklist:
     return result
 
 
-def paginated_listing(api: GatewayApi, engine: Engine, hidden: Callable[[str, dict[str, Any]], bool], sample: int = 20) -> Checklist:
+def paginated_listing(
+    api: GatewayApi, engine: Engine, hidden: Callable[[str, dict[str, Any]], bool], sample: int = 20
+) -> Checklist:
     """Every row of each paginated kind is reached by paging the API, and a sample reads back by id.
 
     ``hidden(kind, row)`` says which rows the release deliberately does not show this viewer
@@ -196,10 +228,17 @@ def paginated_listing(api: GatewayApi, engine: Engine, hidden: Callable[[str, di
             continue
         duplicates = len(listed) - len(set(listed))
         missing = sorted(stored - set(listed))
-        result.check(f"{kind}: {len(stored)} rows, paged through", bool(stored) and not missing and not duplicates,
-                     f"{len(listed)} listed, {len(missing)} missing {missing[:3]}, {duplicates} listed twice")
+        result.check(
+            f"{kind}: {len(stored)} rows, paged through",
+            bool(stored) and not missing and not duplicates,
+            f"{len(listed)} listed, {len(missing)} missing {missing[:3]}, {duplicates} listed twice",
+        )
         if kind != "prompts":  # GET /prompts/{id} renders the prompt; listing proves presence
-            unread = [object_id for object_id in sorted(stored)[:sample] if str(api.get(kind, object_id).get("id")) != object_id]
+            unread = [
+                object_id
+                for object_id in sorted(stored)[:sample]
+                if str(api.get(kind, object_id).get("id")) != object_id
+            ]
             result.check(f"{kind}: first {min(sample, len(stored))} read back by id", not unread, f"unread: {unread}")
     return result
 
@@ -207,15 +246,25 @@ def paginated_listing(api: GatewayApi, engine: Engine, hidden: Callable[[str, di
 def migrated_once(engine: Engine, release: Release, logs: list[str]) -> Checklist:
     """Gateways started together: one migration ran, the head is stamped once, no log shows a failure."""
     result = Checklist(f"{len(logs)} {release.spec.alias} gateways started at once")
-    result.check(f"alembic_version is {release.spec.alias}'s head, once", stamped_revisions(engine) == [release.head], f"{stamped_revisions(engine)}")
+    result.check(
+        f"alembic_version is {release.spec.alias}'s head, once",
+        stamped_revisions(engine) == [release.head],
+        f"{stamped_revisions(engine)}",
+    )
     migrating = [index for index, log in enumerate(logs, 1) if "Running upgrade" in log]
-    result.check("exactly one gateway ran the migration", len(migrating) == 1, f"gateways that logged 'Running upgrade': {migrating}")
+    result.check(
+        "exactly one gateway ran the migration",
+        len(migrating) == 1,
+        f"gateways that logged 'Running upgrade': {migrating}",
+    )
     failed = [index for index, log in enumerate(logs, 1) if MIGRATION_FAILURE.search(log)]
     result.check("no gateway logged a migration failure", not failed, f"gateways: {failed}")
     return result
 
 
-def migrated_once_after_kill(engine: Engine, release: Release, killed: KilledReplica | None, outcomes: list[str], logs_after_kill: list[str]) -> Checklist:
+def migrated_once_after_kill(
+    engine: Engine, release: Release, killed: KilledReplica | None, outcomes: list[str], logs_after_kill: list[str]
+) -> Checklist:
     """The migrating replica killed half-way: the others (or its restart) finish the job once, and all come up.
 
     ``outcomes``: what each gateway did, the killed one's being its restart; ``logs_after_kill``:
@@ -223,15 +272,29 @@ def migrated_once_after_kill(engine: Engine, release: Release, killed: KilledRep
     """
     result = Checklist(f"{len(outcomes)} {release.spec.alias} gateways started at once, the migrating one killed")
     interrupted = killed is not None and not killed.had_finished and killed.stamped_after_kill != [release.head]
-    result.check("a gateway was killed while it migrated (before the head was stamped)", interrupted,
-                 killed.render() if killed else "no gateway reached the revision the kill waited for")
-    result.check("every gateway is ready (the killed one after its restart)", bool(outcomes) and all(o == STARTED for o in outcomes),
-                 "; ".join(f"gateway {i} {o}" for i, o in enumerate(outcomes, 1)))
+    result.check(
+        "a gateway was killed while it migrated (before the head was stamped)",
+        interrupted,
+        killed.render() if killed else "no gateway reached the revision the kill waited for",
+    )
+    result.check(
+        "every gateway is ready (the killed one after its restart)",
+        bool(outcomes) and all(o == STARTED for o in outcomes),
+        "; ".join(f"gateway {i} {o}" for i, o in enumerate(outcomes, 1)),
+    )
     stamped = stamped_revisions(engine)
     result.check(f"alembic_version is {release.spec.alias}'s head, once", stamped == [release.head], f"{stamped}")
     migrating = [index for index, log in enumerate(logs_after_kill, 1) if "Running upgrade" in log]
-    result.check("exactly one gateway ran the migration after the kill", len(migrating) == 1, f"gateways that logged 'Running upgrade' after it: {migrating}")
-    failed = {index: MIGRATION_FAILURE.search(log).group(0) for index, log in enumerate(logs_after_kill, 1) if MIGRATION_FAILURE.search(log)}
+    result.check(
+        "exactly one gateway ran the migration after the kill",
+        len(migrating) == 1,
+        f"gateways that logged 'Running upgrade' after it: {migrating}",
+    )
+    failed = {
+        index: failure.group(0)
+        for index, log in enumerate(logs_after_kill, 1)
+        if (failure := MIGRATION_FAILURE.search(log))
+    }
     result.check("no gateway logged a migration failure after the kill", not failed, f"{failed}")
     return result
 
@@ -239,20 +302,27 @@ def migrated_once_after_kill(engine: Engine, release: Release, killed: KilledRep
 def refuses_newer_database(outcome: str, log_failures: list[str]) -> Checklist:
     """An old release on a database a newer one migrated must refuse it or say it is unhealthy."""
     result = Checklist("Old release started on an upgraded database")
-    result.check("refused, or reported unhealthy", outcome != "started and reported healthy",
-                 f"it {outcome}; its log: {' | '.join(log_failures[:2]) or 'nothing about the schema'}")
+    result.check(
+        "refused, or reported unhealthy",
+        outcome != "started and reported healthy",
+        f"it {outcome}; its log: {' | '.join(log_failures[:2]) or 'nothing about the schema'}",
+    )
     return result
 
 
 def new_features(engine: Engine, old: Release, new: Release) -> Checklist:
-    """"New features are available": the new head is applied and the schema the new release added exists.
+    """\"New features are available": the new head is applied and the schema the new release added exists.
 
     What is new is derived from the two releases (their Alembic heads and model schemas), so the
     same check judges any pair; a pair with nothing new fails rather than passing on nothing.
     """
     result = Checklist(f"New features of {new.spec.label} over {old.spec.label}")
     revisions = stamped_revisions(engine)
-    result.check(f"database at {new.spec.alias}'s Alembic head {new.head}", revisions == [new.head], f"alembic_version = {revisions}")
+    result.check(
+        f"database at {new.spec.alias}'s Alembic head {new.head}",
+        revisions == [new.head],
+        f"alembic_version = {revisions}",
+    )
     result.check(f"{new.spec.alias}'s head differs from {old.spec.alias}'s ({old.head})", new.head != old.head)
     old_columns, new_columns = old.model_columns, new.model_columns
     added = {
@@ -260,8 +330,12 @@ def new_features(engine: Engine, old: Release, new: Release) -> Checklist:
         for table, columns in new_columns.items()
         if set(columns) - set(old_columns.get(table, []))
     }
-    result.check(f"{new.spec.alias} defines schema {old.spec.alias} lacks", bool(added),
-                 f"{sum(1 for t in added if t not in old_columns)} new tables, {sum(len(c) for t, c in added.items() if t in old_columns)} new columns in existing tables")
+    result.check(
+        f"{new.spec.alias} defines schema {old.spec.alias} lacks",
+        bool(added),
+        f"{sum(1 for t in added if t not in old_columns)} new tables, "
+        f"{sum(len(c) for t, c in added.items() if t in old_columns)} new columns in existing tables",
+    )
     present = _columns(engine)
     for table, columns in sorted(added.items()):
         missing = [c for c in columns if c not in present.get(table, set())]
@@ -274,13 +348,27 @@ def complete_schema(engine: Engine, release: Release) -> Checklist:
     """The database is at the release's head and holds every table and column of its models."""
     result = Checklist(f"Schema of {release.spec.label}")
     revisions = stamped_revisions(engine)
-    result.check(f"alembic_version is {release.spec.alias}'s head {release.head}", revisions == [release.head], f"found {revisions}")
+    result.check(
+        f"alembic_version is {release.spec.alias}'s head {release.head}",
+        revisions == [release.head],
+        f"found {revisions}",
+    )
     present = _columns(engine)
     expected = release.model_columns
     missing_tables = sorted(set(expected) - set(present))
-    result.check(f"all {len(expected)} model tables exist", bool(expected) and not missing_tables, f"missing: {missing_tables}" if missing_tables else "")
-    missing_columns = sorted(f"{t}.{c}" for t, cols in expected.items() if t in present for c in cols if c not in present[t])
-    result.check("every model column exists", not missing_columns, f"missing: {missing_columns[:20]}" if missing_columns else f"{sum(map(len, expected.values()))} columns")
+    result.check(
+        f"all {len(expected)} model tables exist",
+        bool(expected) and not missing_tables,
+        f"missing: {missing_tables}" if missing_tables else "",
+    )
+    missing_columns = sorted(
+        f"{t}.{c}" for t, cols in expected.items() if t in present for c in cols if c not in present[t]
+    )
+    result.check(
+        "every model column exists",
+        not missing_columns,
+        f"missing: {missing_columns[:20]}" if missing_columns else f"{sum(map(len, expected.values()))} columns",
+    )
     return result
 
 
@@ -293,7 +381,9 @@ def administrator_signs_in(api: GatewayApi, email: str, password: str) -> Checkl
             result.check("bootstrap password accepted, change demanded", True, "403 X-Password-Change-Required")
             old_password, password = password, f"{password}!Changed"
             try:
-                api.request("POST", "/auth/email/change-password", json={"old_password": old_password, "new_password": password})
+                api.request(
+                    "POST", "/auth/email/change-password", json={"old_password": old_password, "new_password": password}
+                )
                 result.check("password changed", True)
             except ApiError as error:
                 result.check("password changed", False, str(error))
@@ -317,7 +407,11 @@ def passwords_sign_in(held: Credentials, seen: AuthObservation) -> Checklist:
     for who, email, admin in (("admin", held.admin_email, True), ("user", held.user_email, False)):
         answer = seen.logins.get(who, Answer(0))
         ok = answer.status == 200 and answer.email == email and answer.is_admin is admin
-        result.check(f"{who} {email} logs in with the password set before", ok, answer.render() + ("" if ok else f"; expected HTTP 200 as {email} (is_admin={admin})"))
+        result.check(
+            f"{who} {email} logs in with the password set before",
+            ok,
+            answer.render() + ("" if ok else f"; expected HTTP 200 as {email} (is_admin={admin})"),
+        )
     return result
 
 
@@ -326,7 +420,9 @@ def credentials_authenticate(held: Credentials, seen: AuthObservation) -> Checkl
     result = Checklist("Tokens and JWTs issued before")
     for name in held.bearer_tokens:
         answer, holder = seen.bearers.get(name, Answer(0)), held.holder(name)
-        result.check(f"{name} opens {holder}'s session", answer.status == 200 and answer.email == holder, answer.render())
+        result.check(
+            f"{name} opens {holder}'s session", answer.status == 200 and answer.email == holder, answer.render()
+        )
     return result
 
 
@@ -342,12 +438,20 @@ def memberships_and_roles_kept(held: Credentials, seen: AuthObservation) -> Chec
     """The team's members keep their team roles and the user keeps every RBAC role; additions are shown."""
     result = Checklist("Team memberships and roles")
     lost = sorted(held.memberships - seen.memberships)
-    result.check(f"all {len(held.memberships)} memberships of team {held.team_id} with their roles", bool(held.memberships) and not lost,
-                 f"lost or changed: {lost}; now {sorted(seen.memberships)}" if lost else ", ".join(f"{e}={r}" for e, r in sorted(held.memberships)))
+    result.check(
+        f"all {len(held.memberships)} memberships of team {held.team_id} with their roles",
+        bool(held.memberships) and not lost,
+        f"lost or changed: {lost}; now {sorted(seen.memberships)}"
+        if lost
+        else ", ".join(f"{e}={r}" for e, r in sorted(held.memberships)),
+    )
     lost_roles = sorted(held.user_roles - seen.user_roles)
     added = sorted(seen.user_roles - held.user_roles)
-    result.check(f"all {len(held.user_roles)} RBAC roles of {held.user_email}", bool(held.user_roles) and not lost_roles,
-                 f"lost: {lost_roles}" if lost_roles else f"added since: {added}" if added else "none added")
+    result.check(
+        f"all {len(held.user_roles)} RBAC roles of {held.user_email}",
+        bool(held.user_roles) and not lost_roles,
+        f"lost: {lost_roles}" if lost_roles else f"added since: {added}" if added else "none added",
+    )
     for note in seen.notes:
         result.check("every read succeeded", False, note)
     return result
@@ -357,10 +461,25 @@ def starts_with_old_settings(start: CarriedStart) -> Checklist:
     """The new release comes up with the old deployment's settings, logging no error it does not log without them."""
     carry = start.carry_over
     result = Checklist(f"{carry.new} started with every setting of {carry.old}")
-    refused = "; ".join(f"{name}={why}" for name, why in sorted(carry.refused.items()) if name in start.carried) or "none of them"
-    result.check(f"started with {len(start.carried)} settings of {carry.old} in its environment", start.outcome == STARTED,
-                 f"it {start.outcome}" + (f"; its log ends: {start.log_tail}; its settings models refuse {refused}" if start.outcome != STARTED else ""))
-    result.check("started without them on the same data (the comparison's reference)", start.plain_outcome == STARTED, f"it {start.plain_outcome}")
+    refused = (
+        "; ".join(f"{name}={why}" for name, why in sorted(carry.refused.items()) if name in start.carried)
+        or "none of them"
+    )
+    result.check(
+        f"started with {len(start.carried)} settings of {carry.old} in its environment",
+        start.outcome == STARTED,
+        f"it {start.outcome}"
+        + (
+            f"; its log ends: {start.log_tail}; its settings models refuse {refused}"
+            if start.outcome != STARTED
+            else ""
+        ),
+    )
+    result.check(
+        "started without them on the same data (the comparison's reference)",
+        start.plain_outcome == STARTED,
+        f"it {start.plain_outcome}",
+    )
     errors = start.new_errors
     result.check("no error it does not also log without them", not errors, " | ".join(errors[:5]) if errors else "")
     return result
@@ -371,8 +490,16 @@ def settings_compared(carry: CarryOver, old: SettingsModel, saved: Path) -> Chec
     result = Checklist(f"Settings of {carry.old} compared with {carry.new}")
     result.check(f"{carry.old}'s settings models read", carry.old_count > 0, f"{carry.old_count} variables")
     result.check(f"{carry.new}'s settings models read", carry.new_count > 0, f"{carry.new_count} variables")
-    result.check(f"{carry.old}'s settings written out as an environment it reads back", bool(old.environment),
-                 f"{len(old.environment)} variables; not writable: {len(old.not_representable)} ({', '.join(sorted(old.not_representable)[:5])} ...)")
-    result.check("the comparison is saved for the runbook", saved.is_file() and json.loads(saved.read_text()).get("new") == carry.new,
-                 f"{saved}: {len(carry.renamed)} renamed, {len(carry.dropped)} dropped, {len(carry.moved)} moved, {len(carry.default_changed)} defaults changed")
+    result.check(
+        f"{carry.old}'s settings written out as an environment it reads back",
+        bool(old.environment),
+        f"{len(old.environment)} variables; not writable: {len(old.not_representable)} "
+        f"({', '.join(sorted(old.not_representable)[:5])} ...)",
+    )
+    result.check(
+        "the comparison is saved for the runbook",
+        saved.is_file() and json.loads(saved.read_text()).get("new") == carry.new,
+        f"{saved}: {len(carry.renamed)} renamed, {len(carry.dropped)} dropped, {len(carry.moved)} moved, "
+        f"{len(carry.default_changed)} defaults changed",
+    )
     return result

@@ -18,7 +18,13 @@ from .errors import SuiteError
 #: ``latest`` is resolved once at the start of a run: the newest final release on PyPI (today's upgrade
 #: target); ``1.0.x`` is a 1.0 maintenance release operators run today (1.0.9; PyPI also has 1.0.10 and 1.0.11).
 LATEST = "latest"
-DEFAULT_RELEASES: dict[str, str] = {"RC1": "1.0.0rc1", "GA": "1.0.0", "0.9.x": "0.9.0", "1.0.x": "1.0.9", "latest": LATEST}
+DEFAULT_RELEASES: dict[str, str] = {
+    "RC1": "1.0.0rc1",
+    "GA": "1.0.0",
+    "0.9.x": "0.9.0",
+    "1.0.x": "1.0.9",
+    "latest": LATEST,
+}
 
 KEEP_CHOICES = ("on-failure", "always", "never")
 DRIVER_CHOICES = ("process", "docker")
@@ -65,7 +71,9 @@ class RolloutSettings:
     def from_options(cls, options: Mapping[str, str]) -> RolloutSettings:
         replicas = options.get("replicas", "3")
         if not replicas.isdigit() or int(replicas) < 1:
-            raise SuiteError(f"-D replicas={replicas} is not a positive number of gateway replicas (e.g. -D replicas=3)")
+            raise SuiteError(
+                f"-D replicas={replicas} is not a positive number of gateway replicas (e.g. -D replicas=3)"
+            )
         rate = options.get("probe_rate", "50")
         try:
             probe_rate = float(rate)
@@ -74,16 +82,34 @@ class RolloutSettings:
         if not 0 < probe_rate <= 1000:
             raise SuiteError(f"-D probe_rate={rate} is not a rate between 0 and 1000 requests per second")
         if options.get("kube_context") and not (options.get("kube_url") and options.get("kube_token")):
-            raise SuiteError("-D kube_context needs -D kube_url=<the gateway Service URL clients use> and -D kube_token=<an admin token of it> for the prober")
+            raise SuiteError(
+                "-D kube_context needs -D kube_url=<the gateway Service URL clients use> and -D kube_token=<an admin "
+                "token of it> for the prober"
+            )
         return cls(
-            replicas=int(replicas), probe_rate=probe_rate, kube_context=options.get("kube_context") or None,
-            kube_namespace=options.get("kube_namespace", cls.kube_namespace), kube_url=options.get("kube_url") or None,
+            replicas=int(replicas),
+            probe_rate=probe_rate,
+            kube_context=options.get("kube_context") or None,
+            kube_namespace=options.get("kube_namespace", cls.kube_namespace),
+            kube_url=options.get("kube_url") or None,
             kube_token=options.get("kube_token") or None,
-            helm_release=options.get("helm_release", cls.helm_release), helm_chart=options.get("helm_chart", cls.helm_chart),
+            helm_release=options.get("helm_release", cls.helm_release),
+            helm_chart=options.get("helm_chart", cls.helm_chart),
         )
 
 
-_ROLLOUT_OPTIONS = ("replicas", "probe_rate", "kube_context", "kube_namespace", "kube_url", "kube_token", "helm_release", "helm_chart")
+_ROLLOUT_OPTIONS = (
+    "replicas",
+    "probe_rate",
+    "kube_context",
+    "kube_namespace",
+    "kube_url",
+    "kube_token",
+    "helm_release",
+    "helm_chart",
+)
+#: The -D settings kept as they are given (the others are release aliases, *_resolved_at and *_timeout).
+_PLAIN_OPTIONS = ("driver", "keep", "cache_dir", "reports_dir", "postgres_url", "scale", "python", *_ROLLOUT_OPTIONS)
 
 
 @dataclass(frozen=True)
@@ -117,7 +143,7 @@ class SuiteConfig:
                 resolved_at[canonical_alias(name.removesuffix("_resolved_at"))] = _date(key, value)
             elif name.endswith("_timeout"):
                 timeouts[_timeout_field(key)] = _seconds(key, value)
-            elif name in {"driver", "keep", "cache_dir", "reports_dir", "postgres_url", "scale", "python", *_ROLLOUT_OPTIONS}:
+            elif name in _PLAIN_OPTIONS:
                 options[name] = value
             else:
                 try:
@@ -164,7 +190,12 @@ def default_cache_dir(environ: Mapping[str, str] = os.environ) -> Path:
 
 def _unknown_key_message(key: str) -> str:
     known = ", ".join(
-        [*(a.lower() for a in DEFAULT_RELEASES), "<alias>_resolved_at", "<name>_timeout", "driver", "keep", "cache_dir", "reports_dir", "postgres_url", "scale", "python", *_ROLLOUT_OPTIONS]
+        [
+            *(a.lower() for a in DEFAULT_RELEASES),
+            "<alias>_resolved_at",
+            "<name>_timeout",
+            *_PLAIN_OPTIONS,
+        ]
     )
     return f"-D {key}=... is not a setting of this suite: use one of {known}"
 
@@ -188,7 +219,9 @@ def _scale(value: str) -> int:
 
 def _postgres_url(value: str) -> str:
     if not value.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
-        raise SuiteError(f"-D postgres_url={value} is not a PostgreSQL URL: write postgresql://user:password@host:port/database")
+        raise SuiteError(
+            f"-D postgres_url={value} is not a PostgreSQL URL: write postgresql://user:password@host:port/database"
+        )
     return value.replace("postgres://", "postgresql://", 1)
 
 
@@ -218,4 +251,6 @@ def _date(key: str, value: str) -> str:
             return datetime.strptime(text, fmt).strftime("%Y-%m-%dT%H:%M:%SZ")
         except ValueError:
             continue
-    raise SuiteError(f"-D {key}={value} is not a date: write it as YYYY-MM-DD (dependencies are resolved as of that day)")
+    raise SuiteError(
+        f"-D {key}={value} is not a date: write it as YYYY-MM-DD (dependencies are resolved as of that day)"
+    )

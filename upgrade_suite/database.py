@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, Self, cast
 
 from sqlalchemy import Engine, create_engine, inspect, make_url, text
 from sqlalchemy.engine import URL
@@ -31,6 +31,9 @@ from sqlalchemy.exc import OperationalError
 from .errors import SuiteError
 from .releases import Release
 from .sandbox import MARKER
+
+if TYPE_CHECKING:
+    import pgserver  # imported for real only when an embedded server starts (_start_embedded)
 
 #: Written as the COMMENT of every PostgreSQL database the suite creates; nothing else is dropped.
 PG_MARK = "created by gateway-upgrade-suite"
@@ -59,12 +62,15 @@ class Database(Protocol):
         """Engine and server version, for the report's environment block."""
         ...
 
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *exc: object) -> None: ...
     def url_for(self, release: Release | None = None) -> str: ...
     def engine(self) -> contextlib.AbstractContextManager[Engine]: ...
     def alembic_revisions(self) -> list[str]: ...
     def backup(self, name: str) -> Backup: ...
     def restore(self, backup: Backup) -> None: ...
-    def copy_from(self, source: Database) -> None: ...
+    # A copy of another database of the same engine (a SqliteDatabase copies a SqliteDatabase).
+    def copy_from(self, source: Self) -> None: ...
 
 
 def stamped_revisions(engine: Engine) -> list[str]:
@@ -152,7 +158,7 @@ class PostgresServer:
 
     def __init__(self, url: str | None = None) -> None:
         self._given = url
-        self._embedded = None
+        self._embedded: pgserver.PostgresServer | None = None
         self._scratch: Path | None = None
         self.admin_url: URL | None = None
         self.version = ""
@@ -162,6 +168,12 @@ class PostgresServer:
         """The server's URL as a user would write it, password hidden."""
         assert self.admin_url is not None
         return self.admin_url.set(drivername="postgresql").render_as_string(hide_password=True)
+
+    @property
+    def _admin_url(self) -> URL:
+        """``admin_url``, set once the server is entered."""
+        assert self.admin_url is not None
+        return self.admin_url
 
     @property
     def label(self) -> str:
@@ -187,17 +199,21 @@ class PostgresServer:
             self._embedded = pgserver.get_server(self._scratch / "data", cleanup_mode="stop")
         except Exception as error:  # pgserver raises bare exceptions from initdb/pg_ctl
             shutil.rmtree(self._scratch, ignore_errors=True)
-            raise SuiteError(f"the embedded PostgreSQL did not start ({error}); or give -D postgres_url=postgresql://user:pass@host/db") from None
+            raise SuiteError(
+                f"the embedded PostgreSQL did not start ({error}); or give -D postgres_url=postgresql://user:pass@host/db"
+            ) from None
         self.admin_url = make_url(self._embedded.get_uri()).set(drivername="postgresql+psycopg")
 
     def _check_reachable(self) -> None:
-        engine = create_engine(self.admin_url, connect_args={"connect_timeout": 10})
+        engine = create_engine(self._admin_url, connect_args={"connect_timeout": 10})
         try:
             with engine.connect() as connection:
-                self.version = connection.exec_driver_sql("SHOW server_version").scalar()
+                self.version = cast(str, connection.exec_driver_sql("SHOW server_version").scalar())
         except OperationalError as error:
             reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-            raise SuiteError(f"PostgreSQL at {self.shown_url} cannot be reached ({reason}): check -D postgres_url") from None
+            raise SuiteError(
+                f"PostgreSQL at {self.shown_url} cannot be reached ({reason}): check -D postgres_url"
+            ) from None
         finally:
             engine.dispose()
 
@@ -211,7 +227,7 @@ class PostgresServer:
 
     @contextmanager
     def _admin(self) -> Iterator[Engine]:
-        engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        engine = create_engine(self._admin_url, isolation_level="AUTOCOMMIT")
         try:
             yield engine
         finally:
@@ -230,7 +246,8 @@ class PostgresServer:
     def is_ours(self, name: str) -> bool:
         with self._admin() as engine, engine.connect() as connection:
             comment = connection.execute(
-                text("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = :name"), {"name": name}
+                text("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = :name"),
+                {"name": name},
             ).scalar()
         return comment == PG_MARK
 
@@ -242,7 +259,7 @@ class PostgresServer:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def url(self, database: str, driver: str = "postgresql+psycopg") -> URL:
-        return self.admin_url.set(database=database, drivername=driver)
+        return self._admin_url.set(database=database, drivername=driver)
 
     def tool(self, name: str) -> str:
         """A client program (pg_dump, pg_restore) new enough for the server: pgserver's own (PostgreSQL 16)."""

@@ -61,29 +61,72 @@ class SeedManifest:
 
 
 def seed(api: GatewayApi, mcp_server_url: str, dataset: Dataset, admin_password: str) -> SeedManifest:
-    """Create the dataset on a running gateway as its admin (bootstrap password ``admin_password``); every call must succeed."""
+    """Create the dataset on a running gateway as its admin (bootstrap password ``admin_password``); every call must
+    succeed."""
     manifest = SeedManifest()
     gateway = manifest.add(
         "gateways",
-        api.create("gateways", {"name": FIXTURE_GATEWAY, "url": mcp_server_url, "transport": "STREAMABLEHTTP", "description": "suite MCP server"}),
+        api.create(
+            "gateways",
+            {
+                "name": FIXTURE_GATEWAY,
+                "url": mcp_server_url,
+                "transport": "STREAMABLEHTTP",
+                "description": "suite MCP server",
+            },
+        ),
     )
     teams = [
-        manifest.add("teams", api.create("teams", {"name": f"upgrade-team-{i}", "description": f"team {i}", "visibility": "private" if i % 2 else "public"}))
+        manifest.add(
+            "teams",
+            api.create(
+                "teams",
+                {
+                    "name": f"upgrade-team-{i}",
+                    "description": f"team {i}",
+                    "visibility": "private" if i % 2 else "public",
+                },
+            ),
+        )
         for i in range(1, dataset.teams + 1)
     ]
     for i in range(1, dataset.tools + 1):
-        tool = {"name": f"upgrade_tool_{i}", "url": f"http://127.0.0.1:9/tools/{i}", "description": f"REST tool {i}", "integration_type": "REST", "request_type": "GET"}
+        tool = {
+            "name": f"upgrade_tool_{i}",
+            "url": f"http://127.0.0.1:9/tools/{i}",
+            "description": f"REST tool {i}",
+            "integration_type": "REST",
+            "request_type": "GET",
+        }
         if teams and i == 1:
             tool |= {"team_id": teams[0]["id"], "visibility": "team"}
         manifest.add("tools", api.create("tools", tool))
     for i in range(1, dataset.resources + 1):
-        manifest.add("resources", api.create("resources", {"uri": f"upgrade://docs/{i}", "name": f"upgrade_doc_{i}", "content": f"document {i}", "mime_type": "text/plain"}))
+        manifest.add(
+            "resources",
+            api.create(
+                "resources",
+                {
+                    "uri": f"upgrade://docs/{i}",
+                    "name": f"upgrade_doc_{i}",
+                    "content": f"document {i}",
+                    "mime_type": "text/plain",
+                },
+            ),
+        )
     for i in range(1, dataset.prompts + 1):
-        prompt = {"name": f"upgrade_prompt_{i}", "description": f"prompt {i}", "template": f"Hello {{{{ name }}}} from prompt {i}", "arguments": [{"name": "name", "required": True}]}
+        prompt = {
+            "name": f"upgrade_prompt_{i}",
+            "description": f"prompt {i}",
+            "template": f"Hello {{{{ name }}}} from prompt {i}",
+            "arguments": [{"name": "name", "required": True}],
+        }
         manifest.add("prompts", api.create("prompts", prompt))
     # The REST tools made here and those discovered from the MCP server (not other rows the
     # database may hold, e.g. a populated one).
-    tools = [t for t in api.list("tools") if t["id"] in manifest.ids.get("tools", []) or t.get("gatewayId") == gateway["id"]]
+    tools = [
+        t for t in api.list("tools") if t["id"] in manifest.ids.get("tools", []) or t.get("gatewayId") == gateway["id"]
+    ]
     manifest.tool_names = sorted(tool["name"] for tool in tools)
     manifest.add(
         "servers",
@@ -100,6 +143,7 @@ def seed(api: GatewayApi, mcp_server_url: str, dataset: Dataset, admin_password:
     )
     if dataset.accounts:
         admin = api.request("GET", "/auth/email/me")["email"]
+        assert api.token is not None  # an anonymous client was refused /auth/email/me just above
         manifest.credentials, manifest.credentials_answered = enrol(api, admin, admin_password, api.token)
     return manifest
 
@@ -109,19 +153,47 @@ def create_marked(api: GatewayApi, mark: str) -> dict[str, list[str]]:
     slug = mark.lower().replace(" ", "-")
     made = {
         "teams": api.create("teams", {"name": f"{slug}-team", "description": mark, "visibility": "private"}),
-        "tools": api.create("tools", {"name": f"{slug.replace('-', '_')}_tool", "url": "http://127.0.0.1:9/marked", "integration_type": "REST", "request_type": "GET"}),
-        "resources": api.create("resources", {"uri": f"upgrade://{slug}/doc", "name": f"{slug}-doc", "content": mark, "mime_type": "text/plain"}),
-        "prompts": api.create("prompts", {"name": f"{slug.replace('-', '_')}_prompt", "template": f"{mark}: {{{{ name }}}}", "arguments": [{"name": "name", "required": True}]}),
+        "tools": api.create(
+            "tools",
+            {
+                "name": f"{slug.replace('-', '_')}_tool",
+                "url": "http://127.0.0.1:9/marked",
+                "integration_type": "REST",
+                "request_type": "GET",
+            },
+        ),
+        "resources": api.create(
+            "resources",
+            {"uri": f"upgrade://{slug}/doc", "name": f"{slug}-doc", "content": mark, "mime_type": "text/plain"},
+        ),
+        "prompts": api.create(
+            "prompts",
+            {
+                "name": f"{slug.replace('-', '_')}_prompt",
+                "template": f"{mark}: {{{{ name }}}}",
+                "arguments": [{"name": "name", "required": True}],
+            },
+        ),
     }
     return {kind: [str(created["id"])] for kind, created in made.items()}
 
 
-def populate(release: Release, environment: dict[str, str], workdir: Path, scale: int, timeout: float) -> dict[str, Any]:
+def populate(
+    release: Release, environment: dict[str, str], workdir: Path, scale: int, timeout: float
+) -> dict[str, Any]:
     """Fill a migrated database with ~``scale`` rows of every kind, through the release's own models.
 
     Returns the probe's report: rows per table, kinds the release lacks, seconds.
     """
     out = workdir / "populate.json"
-    run_probe(f"populating at scale {scale}", release.spec.label, release.python, _POPULATE, [str(scale), str(out)],
-              environment=environment, cwd=workdir, timeout=Timeout(timeout, "migration_timeout")).require(produced=out)
+    run_probe(
+        f"populating at scale {scale}",
+        release.spec.label,
+        release.python,
+        _POPULATE,
+        [str(scale), str(out)],
+        environment=environment,
+        cwd=workdir,
+        timeout=Timeout(timeout, "migration_timeout"),
+    ).require(produced=out)
     return json.loads(out.read_text())

@@ -36,8 +36,12 @@ DEBIAN_SOURCES: dict[str, tuple[str, str]] = {"3.13": ("trixie", "python3.13")}
 MIRROR = "http://deb.debian.org/debian"
 #: Standard modules a release needs, and the Debian -dev package each one is built against.
 REQUIRED_MODULES: dict[str, str] = {
-    "ssl": "libssl-dev", "sqlite3": "libsqlite3-dev", "ctypes": "libffi-dev",
-    "lzma": "liblzma-dev", "bz2": "libbz2-dev", "zlib": "zlib1g-dev",
+    "ssl": "libssl-dev",
+    "sqlite3": "libsqlite3-dev",
+    "ctypes": "libffi-dev",
+    "lzma": "liblzma-dev",
+    "bz2": "libbz2-dev",
+    "zlib": "zlib1g-dev",
 }
 #: Also needed: dpkg-source (dpkg-dev) unpacks the source package with Debian's patches.
 BUILD_PACKAGES: tuple[str, ...] = ("dpkg-dev", *REQUIRED_MODULES.values())
@@ -106,7 +110,14 @@ class PrivateApt:
         self.root.mkdir(parents=True, exist_ok=True)
         with _exclusive(self.root / "apt-get.lock"):
             self._prepare()
-            return subprocess.run(self.command(*args), cwd=cwd, capture_output=True, text=True, timeout=self.timeout, stdin=subprocess.DEVNULL)
+            return subprocess.run(
+                self.command(*args),
+                cwd=cwd,
+                capture_output=True,
+                text=True,
+                timeout=self.timeout,
+                stdin=subprocess.DEVNULL,
+            )
 
     def update(self) -> None:
         """Refresh the private source index; offline, an index from an earlier run is good enough."""
@@ -136,16 +147,21 @@ def plan(cache_dir: Path, minor: str, timeout: float) -> DebianSource:
 
 def missing_packages(packages: Sequence[str] = BUILD_PACKAGES) -> list[str]:
     """The build's Debian packages that ``dpkg-query`` does not report installed."""
-    result = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${db:Status-Status}\n", *packages], capture_output=True, text=True)
+    result = subprocess.run(
+        ["dpkg-query", "-W", "-f", "${Package} ${db:Status-Status}\n", *packages], capture_output=True, text=True
+    )
     installed = {line.split()[0].split(":")[0] for line in result.stdout.splitlines() if line.endswith(" installed")}
     return [p for p in packages if p not in installed]
 
 
 def check_toolchain(timeout: float, install: bool = True) -> None:
-    """A compiler, make and the -dev packages; as root (when ``install``), missing packages are installed from Debian's archive."""
+    """A compiler, make and the -dev packages; as root (when ``install``), missing packages are installed from
+    Debian's archive."""
     tools = [t for t in ("cc", "make", "dpkg-query") if shutil.which(t) is None]
     if tools:
-        raise SuiteError(f"building Python from Debian source needs {', '.join(tools)}: run 'apt-get install build-essential'")
+        raise SuiteError(
+            f"building Python from Debian source needs {', '.join(tools)}: run 'apt-get install build-essential'"
+        )
     missing = missing_packages()
     if missing and os.geteuid() == 0 and not install:
         return  # root: installed at build time, like haproxy (tools.py)
@@ -154,11 +170,19 @@ def check_toolchain(timeout: float, install: bool = True) -> None:
 
         console.print(f"[cyan]installing {' '.join(missing)} from Debian's archive (to build Python)[/cyan]")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "install", "-y", "-q", "-o", "DPkg::Lock::Timeout=120", *missing],
-                       capture_output=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-q", "-o", "DPkg::Lock::Timeout=120", *missing],
+            capture_output=True,
+            timeout=timeout,
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
         missing = missing_packages()
     if missing:
-        raise SuiteError(f"building Python from Debian source needs {' '.join(missing)}: run 'apt-get install {' '.join(missing)}' as root")
+        raise SuiteError(
+            f"building Python from Debian source needs {' '.join(missing)}: run 'apt-get install "
+            f"{' '.join(missing)}' as root"
+        )
 
 
 def build(source: DebianSource, cache_dir: Path, timeout: float, jobs: int | None = None) -> dict[str, float]:
@@ -171,14 +195,21 @@ def build(source: DebianSource, cache_dir: Path, timeout: float, jobs: int | Non
         if _works(source.python(cache_dir)):
             return {}  # another run built it while we waited
         for stale in pythons.glob(f".build-{source.name}-*"):
-            shutil.rmtree(stale, ignore_errors=True)  # a build killed by SIGKILL (we hold the lock: nobody else builds it)
+            shutil.rmtree(
+                stale, ignore_errors=True
+            )  # a build killed by SIGKILL (we hold the lock: nobody else builds it)
         check_toolchain(timeout)
         timings: dict[str, float] = {}
         started = time.monotonic()
         scratch = Path(tempfile.mkdtemp(prefix=f".build-{source.name}-", dir=pythons))
         log = scratch / "build.log"
         try:
-            with _sigterm_as_interrupt(), console.status(f"Fetching Debian {source.suite}'s {source.package} {source.debian_version} source ...") as status:
+            with (
+                _sigterm_as_interrupt(),
+                console.status(
+                    f"Fetching Debian {source.suite}'s {source.package} {source.debian_version} source ..."
+                ) as status,
+            ):
                 tree = fetch(source, cache_dir, scratch / "src", timeout)
                 timings["fetch"] = time.monotonic() - started
                 staging = scratch / "root"
@@ -188,7 +219,9 @@ def build(source: DebianSource, cache_dir: Path, timeout: float, jobs: int | Non
                     ("install", ["make", "install", f"DESTDIR={staging}"]),
                 ]
                 for name, command in steps:
-                    status.update(f"Building Python {source.version} from Debian source: {name} (niced; a few minutes) ...")
+                    status.update(
+                        f"Building Python {source.version} from Debian source: {name} (niced; a few minutes) ..."
+                    )
                     _step(["nice", "-n", "10", *command], tree, log, timeout, f"{name} of Python {source.version}")
                 timings["build"] = time.monotonic() - started - timings["fetch"]
                 staged = staging / final.relative_to("/")
@@ -203,15 +236,19 @@ def build(source: DebianSource, cache_dir: Path, timeout: float, jobs: int | Non
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         timings["total"] = time.monotonic() - started
-        console.print(f"Built Python {source.version} from Debian source in {timings['total']:.0f} s "
-                      f"(fetch {timings['fetch']:.1f} s, build {timings['build']:.0f} s) -> {final}")
+        console.print(
+            f"Built Python {source.version} from Debian source in {timings['total']:.0f} s "
+            f"(fetch {timings['fetch']:.1f} s, build {timings['build']:.0f} s) -> {final}"
+        )
         return timings
 
 
 def fetch(source: DebianSource, cache_dir: Path, destination: Path, timeout: float) -> Path:
     """``apt-get source`` (unpacked with Debian's patches, which carry its security fixes) into ``destination``."""
     destination.mkdir(parents=True)
-    fetched = PrivateApt(cache_dir, source.suite, timeout).run("source", f"{source.package}={source.debian_version}", cwd=destination)
+    fetched = PrivateApt(cache_dir, source.suite, timeout).run(
+        "source", f"{source.package}={source.debian_version}", cwd=destination
+    )
     tree = next((p for p in destination.iterdir() if p.is_dir()), None)
     if fetched.returncode != 0 or tree is None:
         raise SuiteError(f"apt-get source {source.package} failed: {_last_line(fetched)}")
@@ -223,18 +260,24 @@ def _step(command: list[str], cwd: Path, log: Path, timeout: float, what: str) -
     with log.open("a") as out:
         out.write(f"$ {' '.join(command)}\n")
         out.flush()
-        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
         try:
             returncode = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill_group(process)
-            raise SuiteError(f"{what} did not finish within {timeout:.0f} s: see the cache's pythons/*.build.log") from None
+            raise SuiteError(
+                f"{what} did not finish within {timeout:.0f} s: see the cache's pythons/*.build.log"
+            ) from None
         except BaseException:
             _kill_group(process)
             raise
     if returncode != 0:
         tail = [line for line in log.read_text(errors="replace").splitlines() if line.strip()][-1:]
-        raise SuiteError(f"{what} failed ({tail[0].strip() if tail else f'exit {returncode}'}): see the cache's pythons/*.build.log")
+        raise SuiteError(
+            f"{what} failed ({tail[0].strip() if tail else f'exit {returncode}'}): see the cache's pythons/*.build.log"
+        )
 
 
 def _kill_group(process: subprocess.Popen[Any]) -> None:
@@ -247,12 +290,17 @@ def _kill_group(process: subprocess.Popen[Any]) -> None:
 
 def _check_modules(python: Path) -> None:
     """The modules releases import; a missing one names the Debian -dev package it needs."""
-    script = "import importlib,sys\nfor m in sys.argv[1:]:\n try: importlib.import_module(m)\n except ImportError: print(m)"
+    script = (
+        "import importlib,sys\nfor m in sys.argv[1:]:\n try: importlib.import_module(m)\n except ImportError: print(m)"
+    )
     result = subprocess.run([str(python), "-c", script, *REQUIRED_MODULES], capture_output=True, text=True, timeout=60)
     missing = result.stdout.split() if result.returncode == 0 else list(REQUIRED_MODULES)
     if missing:
         packages = " ".join(REQUIRED_MODULES[m] for m in missing if m in REQUIRED_MODULES)
-        raise SuiteError(f"the Python built from Debian source lacks {', '.join(missing)}: run 'apt-get install {packages}' and run again")
+        raise SuiteError(
+            f"the Python built from Debian source lacks {', '.join(missing)}: run 'apt-get install {packages}' and "
+            "run again"
+        )
 
 
 def _works(python: Path) -> bool:
@@ -264,7 +312,10 @@ def _sigterm_as_interrupt() -> Iterator[None]:
     """SIGTERM ends the build like Ctrl-C (cleanup runs), when nobody else handles it (behave's hooks do)."""
     import threading
 
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
         yield
         return
 

@@ -10,16 +10,18 @@ process driver finds them. Its output streams into ``log_path`` while it runs (a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .engine import DockerEngine, bind_mounts, container_environment
 from .gateway import Gateway, GatewaySecrets, gateway_environment
 from .releases import Release
+
+if TYPE_CHECKING:
+    from docker.models.containers import Container
 
 
 class DockerGateway(Gateway):
@@ -28,16 +30,29 @@ class DockerGateway(Gateway):
     driver = "docker"
 
     def __init__(
-        self, engine: DockerEngine, image: str, release: Release, database_url: str, workdir: Path, name: str,
-        secrets_: GatewaySecrets, start_timeout: float, stop_timeout: float, carried: Mapping[str, str] | None = None,
+        self,
+        engine: DockerEngine,
+        image: str,
+        release: Release,
+        database_url: str,
+        workdir: Path,
+        name: str,
+        secrets_: GatewaySecrets,
+        start_timeout: float,
+        stop_timeout: float,
+        carried: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(release, workdir, name, start_timeout, stop_timeout)
         self.image = image
         self._engine = engine
         own = container_environment(gateway_environment(release, database_url, secrets_, workdir))
-        self._env = {**(carried or {}), **own, "GUNICORN_WORKERS": "1"}  # carried: settings kept from an older deployment
+        self._env = {
+            **(carried or {}),
+            **own,
+            "GUNICORN_WORKERS": "1",
+        }  # carried: settings kept from an older deployment
         self._mounts = bind_mounts(database_url)
-        self._container = None
+        self._container: Container | None = None
         self._follower: threading.Thread | None = None
         self.container_id: str | None = None
 
@@ -46,9 +61,13 @@ class DockerGateway(Gateway):
         with self.log_path.open("a") as log:
             log.write(f"# suite: docker run --network host {self.image} (HOST=127.0.0.1 PORT={self.port})\n")
         self._started_at = time.monotonic()
-        self._container = self._engine.client.containers.run(**self._engine.run_kwargs(self.image, None, environment, self._mounts, f"gateway {self.name}"))
+        self._container = self._engine.client.containers.run(
+            **self._engine.run_kwargs(self.image, None, environment, self._mounts, f"gateway {self.name}")
+        )
         self.container_id = self._container.short_id
-        self._follower = threading.Thread(target=_follow, args=(self._container, self.log_path), name=f"logs {self.name}", daemon=True)
+        self._follower = threading.Thread(
+            target=_follow, args=(self._container, self.log_path), name=f"logs {self.name}", daemon=True
+        )
         self._follower.start()
 
     def _exit_status(self) -> int | None:
@@ -60,7 +79,8 @@ class DockerGateway(Gateway):
         return None
 
     def stop(self) -> None:
-        """``docker stop`` (SIGTERM, SIGKILL after ``gateway_stop_timeout``), finish the log, remove the container. Idempotent."""
+        """``docker stop`` (SIGTERM, SIGKILL after ``gateway_stop_timeout``), finish the log, remove the container.
+        Idempotent."""
         container, self._container = self._container, None
         if container is None:
             return

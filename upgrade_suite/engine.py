@@ -28,7 +28,10 @@ _CONTAINER_OVERRIDES = {"PATH": None, "HOME": "/tmp"}
 
 
 def unreachable_message(reason: str) -> str:
-    return f"no Docker engine answers at {os.environ.get('DOCKER_HOST', SOCKET)} ({reason}): start one with `make docker-setup` (installs docker.io, starts dockerd), or use -D driver=process"
+    return (
+        f"no Docker engine answers at {os.environ.get('DOCKER_HOST', SOCKET)} ({reason}): start one with `make "
+        "docker-setup` (installs docker.io, starts dockerd), or use -D driver=process"
+    )
 
 
 def connect(timeout: float = 60.0):
@@ -74,14 +77,37 @@ class DockerEngine:
     def labels(self, role: str) -> dict[str, str]:
         return {LABEL: self.run_id, PID_LABEL: str(os.getpid()), f"{LABEL}.role": role}
 
-    def run_kwargs(self, image: str, command: list[str] | None, environment: dict[str, str], mounts: dict[str, dict[str, str]], role: str) -> dict:
+    def run_kwargs(
+        self,
+        image: str,
+        command: list[str] | None,
+        environment: dict[str, str],
+        mounts: dict[str, dict[str, str]],
+        role: str,
+    ) -> dict:
         """What every suite container is created with: host network, the host user, labels, no restart."""
         return dict(
-            image=image, command=command, environment=environment, volumes=mounts, network_mode="host",
-            user=f"{os.getuid()}:{os.getgid()}", labels=self.labels(role), detach=True, stdin_open=False,
+            image=image,
+            command=command,
+            environment=environment,
+            volumes=mounts,
+            network_mode="host",
+            user=f"{os.getuid()}:{os.getgid()}",
+            labels=self.labels(role),
+            detach=True,
+            stdin_open=False,
         )
 
-    def run_once(self, image: str, command: list[str], environment: dict[str, str], mounts: dict[str, dict[str, str]], role: str, timeout: float, what: str) -> tuple[int, str]:
+    def run_once(
+        self,
+        image: str,
+        command: list[str],
+        environment: dict[str, str],
+        mounts: dict[str, dict[str, str]],
+        role: str,
+        timeout: float,
+        what: str,
+    ) -> tuple[int, str]:
         """Run a command in a new container of ``image`` to its end (like a Job's pod): its exit status and output.
 
         The container is removed whatever happens, a timeout or an interrupt included.
@@ -104,7 +130,9 @@ class DockerEngine:
         return remove_labelled(self.client, f"{LABEL}={self.run_id}")
 
 
-def remove_labelled(client: Any, label: str, keep: Callable[[dict[str, str]], bool] = lambda labels: False) -> list[str]:
+def remove_labelled(
+    client: Any, label: str, keep: Callable[[dict[str, str]], bool] = lambda labels: False
+) -> list[str]:
     """Remove the suite's containers matching ``label`` (``key`` or ``key=value``), except those ``keep`` spares."""
     removed = []
     for container in client.containers.list(all=True, filters={"label": label}):

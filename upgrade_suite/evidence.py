@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import allure
 from allure_commons.types import AttachmentType
 
+
 class Verdict(Protocol):
     """What every check returns (checklists, snapshot and schema diffs): evidence that knows its verdict."""
 
@@ -30,7 +31,12 @@ class Verdict(Protocol):
     def render(self) -> str: ...
 
 
-_KINDS = {"text": AttachmentType.TEXT, "json": AttachmentType.JSON, "log": AttachmentType.TEXT, "csv": AttachmentType.CSV}
+_KINDS = {
+    "text": AttachmentType.TEXT,
+    "json": AttachmentType.JSON,
+    "log": AttachmentType.TEXT,
+    "csv": AttachmentType.CSV,
+}
 _SUFFIXES = {"json": ".json", "csv": ".csv"}
 
 

@@ -139,7 +139,8 @@ class Gateway:
 
     def _wait_ready(self) -> None:
         wait_until(
-            self._is_ready, self._start_timeout,
+            self._is_ready,
+            self._start_timeout,
             f"{self.release.spec.label} gateway to report /health 'healthy' and /ready 'ready' "
             f"(gateway_start_timeout; log: {self.log_path})",
         )
@@ -165,7 +166,7 @@ class Gateway:
     def log_since_launch(self) -> str:
         """The log of the latest launch only (a restarted gateway appends to its log)."""
         text = self.log_text()
-        return text[text.rfind("# suite: "):] if "# suite: " in text else text
+        return text[text.rfind("# suite: ") :] if "# suite: " in text else text
 
     def log_tail(self, lines: int) -> str:
         return " | ".join(self.log_text().strip().splitlines()[-lines:])
@@ -181,8 +182,15 @@ class ProcessGateway(Gateway):
     driver = "process"
 
     def __init__(
-        self, release: Release, database_url: str, workdir: Path, name: str, secrets_: GatewaySecrets,
-        start_timeout: float, stop_timeout: float, carried: Mapping[str, str] | None = None,
+        self,
+        release: Release,
+        database_url: str,
+        workdir: Path,
+        name: str,
+        secrets_: GatewaySecrets,
+        start_timeout: float,
+        stop_timeout: float,
+        carried: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(release, workdir, name, start_timeout, stop_timeout)
         # ``carried``: settings an operator kept from an older deployment; the suite's own win.
@@ -200,8 +208,13 @@ class ProcessGateway(Gateway):
             log.flush()
             self._started_at = time.monotonic()
             self._process = subprocess.Popen(
-                command, cwd=self.workdir, env=self._env, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                command,
+                cwd=self.workdir,
+                env=self._env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
 
     def _exit_status(self) -> int | None:

@@ -65,7 +65,7 @@ ENV PATH=/app/.venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:
 EXPOSE 4444
 LABEL gateway-upgrade-suite.release={version} gateway-upgrade-suite.key={key}
 CMD ["/app/run-gateway.sh"]
-"""
+"""  # noqa: E501  (the Dockerfile's lines stay as Docker reads them)
 
 
 def upstream_tag(version: str) -> str:
@@ -103,8 +103,11 @@ class GatewayImages:
             if self._exists(upstream) or self._pull(upstream):
                 return upstream
         if not str(release.info["python"]).startswith(f"{BASE_PYTHON}."):
-            raise SuiteError(f"{release.spec.label} runs on Python {release.info['python']} ({release.spec.interpreter.route if release.spec.interpreter else ''}), "
-                             f"but locally built images have Debian bookworm's Python {BASE_PYTHON}: use -D driver=process for it")
+            raise SuiteError(
+                f"{release.spec.label} runs on Python {release.info['python']} "
+                f"({release.spec.interpreter.route if release.spec.interpreter else ''}), "
+                f"but locally built images have Debian bookworm's Python {BASE_PYTHON}: use -D driver=process for it"
+            )
         tag = f"{LOCAL_REPOSITORY}:{release.version.replace('+', '_')}-{release.spec.key}-r{RECIPE}"
         with self._lock(tag):
             if self._exists(tag):
@@ -131,7 +134,10 @@ class GatewayImages:
         if self._registry is None:
             self._registry = registry_reachable()
             if not self._registry:
-                console.print("[dim]no image registry is reachable: gateway images are built locally from Debian's archive and PyPI wheels[/dim]")
+                console.print(
+                    "[dim]no image registry is reachable: gateway images are built locally from Debian's archive and "
+                    "PyPI wheels[/dim]"
+                )
         if not self._registry:
             return False
         try:
@@ -153,15 +159,32 @@ class GatewayImages:
             if self._exists(BASE_IMAGE):
                 return BASE_IMAGE
             if not shutil.which("debootstrap"):
-                raise SuiteError("debootstrap is missing (it makes the gateway image's base from Debian's archive): run make docker-setup")
+                raise SuiteError(
+                    "debootstrap is missing (it makes the gateway image's base from Debian's archive): run make "
+                    "docker-setup"
+                )
             console.print(f"[dim]building {BASE_IMAGE} with debootstrap (once per machine)[/dim]")
             with tempfile.TemporaryDirectory(prefix="upg-rootfs-") as scratch:
                 rootfs, tarball = Path(scratch) / "rootfs", Path(scratch) / "rootfs.tar"
-                _run(["debootstrap", "--variant=minbase", "--include=python3,python3-venv,ca-certificates", "bookworm", str(rootfs), DEBIAN_MIRROR],
-                     "debootstrap of the Debian base image", self.timeout)
-                _run(["tar", "-C", str(rootfs), "-cf", str(tarball), "."], "packing the Debian base image", self.timeout)
+                _run(
+                    [
+                        "debootstrap",
+                        "--variant=minbase",
+                        "--include=python3,python3-venv,ca-certificates",
+                        "bookworm",
+                        str(rootfs),
+                        DEBIAN_MIRROR,
+                    ],
+                    "debootstrap of the Debian base image",
+                    self.timeout,
+                )
+                _run(
+                    ["tar", "-C", str(rootfs), "-cf", str(tarball), "."], "packing the Debian base image", self.timeout
+                )
                 repository, tag = BASE_IMAGE.split(":")
-                self.client.api.import_image(src=str(tarball), repository=repository, tag=tag, changes=["ENV LANG=C.UTF-8"])
+                self.client.api.import_image(
+                    src=str(tarball), repository=repository, tag=tag, changes=["ENV LANG=C.UTF-8"]
+                )
             return BASE_IMAGE
 
     def wheels(self, release: Release) -> Path:
@@ -169,12 +192,31 @@ class GatewayImages:
         target = self.cache_dir / f"wheels-{release.version}-{release.spec.key}"
         if (target / ".complete").exists():
             return target
-        frozen = subprocess.run([find_uv_bin(), "pip", "freeze", "--python", str(release.python)], capture_output=True, text=True, check=True).stdout
+        frozen = subprocess.run(
+            [find_uv_bin(), "pip", "freeze", "--python", str(release.python)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
         (target / "requirements.txt").write_text(frozen)
-        _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(target), "-r", str(target / "requirements.txt")],
-             f"downloading the wheels of {release.spec.label}", self.timeout)
+        _run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--quiet",
+                "--no-deps",
+                "--wheel-dir",
+                str(target),
+                "-r",
+                str(target / "requirements.txt"),
+            ],
+            f"downloading the wheels of {release.spec.label}",
+            self.timeout,
+        )
         (target / ".complete").write_text("")
         return target
 
@@ -190,11 +232,17 @@ class GatewayImages:
             shutil.copy(find_uv_bin(), root / "uv")
             (root / "entrypoint.sh").write_text(_ENTRYPOINT)
             (root / "entrypoint.sh").chmod(0o755)
-            (root / "Dockerfile").write_text(_DOCKERFILE.format(base=base, version=release.version, key=release.spec.key))
+            (root / "Dockerfile").write_text(
+                _DOCKERFILE.format(base=base, version=release.version, key=release.spec.key)
+            )
             try:
                 self.client.images.build(path=context, tag=tag, network_mode="none", rm=True, forcerm=True, pull=False)
             except docker.errors.BuildError as error:
-                log = "".join(str(step.get("stream", step.get("error", ""))) for step in error.build_log).strip().splitlines()
+                log = (
+                    "".join(str(step.get("stream", step.get("error", ""))) for step in error.build_log)
+                    .strip()
+                    .splitlines()
+                )
                 raise SuiteError(f"building the image of {release.spec.label} failed: {log[-1:] or error}") from None
 
 

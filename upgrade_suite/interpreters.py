@@ -60,7 +60,9 @@ def wheel_requires_python(wheel: Path) -> str:
     """``Requires-Python`` from a wheel's METADATA ("" when it declares none)."""
     try:
         with zipfile.ZipFile(wheel) as archive:
-            name = next((n for n in archive.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")), None)
+            name = next(
+                (n for n in archive.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")), None
+            )
             metadata = archive.read(name).decode(errors="replace") if name else ""
     except zipfile.BadZipFile:
         raise SuiteError(f"{wheel} is not a wheel (not a zip archive)") from None
@@ -69,14 +71,18 @@ def wheel_requires_python(wheel: Path) -> str:
 
 def source_requires_python(tree: Path) -> str:
     """``project.requires-python`` of a source tree's pyproject.toml ("" when absent)."""
-    return str(tomllib.loads((tree / "pyproject.toml").read_text()).get("project", {}).get("requires-python", "")).strip()
+    return str(
+        tomllib.loads((tree / "pyproject.toml").read_text()).get("project", {}).get("requires-python", "")
+    ).strip()
 
 
 def specifier(requires_python: str, what: str) -> SpecifierSet:
     try:
         return SpecifierSet(requires_python)
     except InvalidSpecifier:
-        raise SuiteError(f"{what} declares Requires-Python {requires_python!r}, which is not a version specifier") from None
+        raise SuiteError(
+            f"{what} declares Requires-Python {requires_python!r}, which is not a version specifier"
+        ) from None
 
 
 def satisfies(version: str, requires_python: str) -> bool:
@@ -110,8 +116,13 @@ def search_path(environ: Mapping[str, str], extra: Sequence[Path] = ()) -> str:
 def python_version(python: str | Path, timeout: float = 30.0) -> str:
     """The full version an interpreter reports (fails in one line when it does not run)."""
     try:
-        result = subprocess.run([str(python), "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
-                                capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        result = subprocess.run(
+            [str(python), "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
     except (OSError, subprocess.TimeoutExpired) as error:
         raise SuiteError(f"{python} does not run as a Python interpreter ({error})") from None
     if result.returncode != 0:
@@ -122,8 +133,16 @@ def python_version(python: str | Path, timeout: float = 30.0) -> str:
 class Interpreters:
     """Chooses (and, for the debian route, later builds) the interpreter of each release."""
 
-    def __init__(self, cache_dir: Path, timeout: float = 900.0, routes: Sequence[str] = ROUTES, given: Path | None = None,
-                 environ: Mapping[str, str] = os.environ, uv_install_timeout: float = 60.0, build_timeout: float = 3600.0) -> None:
+    def __init__(
+        self,
+        cache_dir: Path,
+        timeout: float = 900.0,
+        routes: Sequence[str] = ROUTES,
+        given: Path | None = None,
+        environ: Mapping[str, str] = os.environ,
+        uv_install_timeout: float = 60.0,
+        build_timeout: float = 3600.0,
+    ) -> None:
         unknown = set(routes) - set(ROUTES)
         assert not unknown, f"unknown routes {unknown}"
         self.cache_dir = cache_dir
@@ -149,10 +168,15 @@ class Interpreters:
             for route in self.routes:
                 chosen = getattr(self, f"_{route}")(requires_python, tried)
                 if chosen is not None:
-                    self._chosen[requires_python] = Interpreter(chosen.path, chosen.version, chosen.route, route, tuple(tried), chosen.build)
+                    self._chosen[requires_python] = Interpreter(
+                        chosen.path, chosen.version, chosen.route, route, tuple(tried), chosen.build
+                    )
                     break
             else:
-                raise SuiteError(f"{release} requires Python {requires_python or 'any'} and no interpreter satisfies it: tried {'; '.join(tried)}")
+                raise SuiteError(
+                    f"{release} requires Python {requires_python or 'any'} and no interpreter satisfies it: tried "
+                    f"{'; '.join(tried)}"
+                )
         chosen = self._chosen[requires_python]
         self.given_used |= chosen.kind == "given"
         return chosen
@@ -186,10 +210,15 @@ class Interpreters:
         extra = sorted(self.pythons.glob("debian-*/bin")) + sorted(self.pythons.glob("uv/*/bin"))
         env = {**self._uv_env(), "PATH": search_path(self.environ, extra), "UV_PYTHON_PREFERENCE": "only-system"}
         request = requires_python or ">=3"
-        result = self._run_uv(["python", "find", "--system", "--no-python-downloads", "--no-project", request], env, self.timeout)
+        result = self._run_uv(
+            ["python", "find", "--system", "--no-python-downloads", "--no-project", request], env, self.timeout
+        )
         path = result.stdout.strip().splitlines()[-1] if result.returncode == 0 and result.stdout.strip() else ""
         if not path:
-            tried.append(f"no Python {request} on PATH (pyenv shims left out) or in the cache ({_tail(result) or 'uv found none'})")
+            tried.append(
+                f"no Python {request} on PATH (pyenv shims left out) or in the cache "
+                f"({_tail(result) or 'uv found none'})"
+            )
             return None
         if Path(path).is_relative_to(self.pythons):
             # uv reports bin/python3; the build recorded bin/python3.13 (its symlink target): one path, one venv key.
@@ -206,14 +235,20 @@ class Interpreters:
             return None
         env = {**self._uv_env(), "UV_PYTHON_INSTALL_DIR": str(self.pythons / "uv"), "UV_HTTP_RETRIES": "0"}
         try:
-            install = self._run_uv(["python", "install", "--no-bin", "--no-registry", minors[0]], env, self.uv_install_timeout)
+            install = self._run_uv(
+                ["python", "install", "--no-bin", "--no-registry", minors[0]], env, self.uv_install_timeout
+            )
         except subprocess.TimeoutExpired:
             tried.append(f"uv-managed {minors[0]}: download did not finish within {self.uv_install_timeout:.0f} s")
             return None
         if install.returncode != 0:
             tried.append(f"uv-managed {minors[0]}: {_tail(install)}")
             return None
-        found = self._run_uv(["python", "find", "--managed-python", "--no-python-downloads", "--no-project", minors[0]], env, self.timeout)
+        found = self._run_uv(
+            ["python", "find", "--managed-python", "--no-python-downloads", "--no-project", minors[0]],
+            env,
+            self.timeout,
+        )
         path = found.stdout.strip()
         if found.returncode != 0 or not path:
             tried.append(f"uv-managed {minors[0]}: installed but not found ({_tail(found)})")
@@ -225,8 +260,10 @@ class Interpreters:
         """Plan a build from Debian source (the index only); the build itself waits for ``ensure``."""
         minors = [m for m in minors_for(requires_python, tuple(DEBIAN_SOURCES))]
         if not minors:
-            tried.append(f"Debian source: only {', '.join(f'{m} ({s[0]})' for m, s in DEBIAN_SOURCES.items())} known, "
-                         f"none satisfies {requires_python} (3.12 is not in trixie or any Debian stable)")
+            tried.append(
+                f"Debian source: only {', '.join(f'{m} ({s[0]})' for m, s in DEBIAN_SOURCES.items())} known, "
+                f"none satisfies {requires_python} (3.12 is not in trixie or any Debian stable)"
+            )
             return None
         try:
             source = debian_python.plan(self.cache_dir, minors[0], self.timeout)
@@ -237,22 +274,42 @@ class Interpreters:
             tried.append(f"Debian source {source.package} is {source.version}, outside {requires_python}")
             return None
         python = source.python(self.cache_dir)
-        return Interpreter(str(python), source.version, f"built from Debian source {source.package} {source.version}", build=source)
+        return Interpreter(
+            str(python), source.version, f"built from Debian source {source.package} {source.version}", build=source
+        )
 
     def _uv_env(self) -> dict[str, str]:
         """The caller's environment minus what would point uv at a venv or a project instead of the machine."""
-        drop = {"VIRTUAL_ENV", "CONDA_PREFIX", "UV_PYTHON", "UV_PYTHON_PREFERENCE", "UV_PYTHON_INSTALL_DIR", "UV_MANAGED_PYTHON", "UV_NO_MANAGED_PYTHON"}
+        drop = {
+            "VIRTUAL_ENV",
+            "CONDA_PREFIX",
+            "UV_PYTHON",
+            "UV_PYTHON_PREFERENCE",
+            "UV_PYTHON_INSTALL_DIR",
+            "UV_MANAGED_PYTHON",
+            "UV_NO_MANAGED_PYTHON",
+        }
         return {k: v for k, v in self.environ.items() if k not in drop}
 
     def _run_uv(self, args: list[str], env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
         self.cache_dir.mkdir(parents=True, exist_ok=True)
-        return subprocess.run([find_uv_bin(), *args], env=env, cwd=self.cache_dir, capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL)
+        return subprocess.run(
+            [find_uv_bin(), *args],
+            env=env,
+            cwd=self.cache_dir,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
 
     def check_given_used(self) -> None:
         """``-D python=`` that no release of the run could use is a mistake, said at start."""
         if self.given is not None and not self.given_used:
-            raise SuiteError(f"-D python={self.given} ({python_version(self.given)}) satisfies the Requires-Python of no release of this run")
+            raise SuiteError(
+                f"-D python={self.given} ({python_version(self.given)}) satisfies the Requires-Python of no release "
+                "of this run"
+            )
 
 
 def _tail(result: subprocess.CompletedProcess[str]) -> str:

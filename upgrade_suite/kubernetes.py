@@ -1,4 +1,5 @@
-"""UPG-06 on a real cluster: the plan's ``helm upgrade`` with a surge-one rolling strategy, then ``kubectl rollout status``.
+"""UPG-06 on a real cluster: the plan's ``helm upgrade`` with a surge-one rolling strategy, then
+``kubectl rollout status``.
 
 Selected with ``-D kube_context=…`` (plus ``kube_url``, the gateway Service as clients reach it, and
 ``kube_token``, an admin token of that deployment). Without a context the scenario is skipped and
@@ -33,7 +34,10 @@ def image_tag(version: str) -> str:
 def unavailable_reason(settings: RolloutSettings) -> str | None:
     """Why the Helm path is skipped here (no cluster was given), or None when one was."""
     if not settings.kube_context:
-        return "no Kubernetes cluster configured: run with -D kube_context=<context> -D kube_url=<service URL> -D kube_token=<admin token>"
+        return (
+            "no Kubernetes cluster configured: run with -D kube_context=<context> -D kube_url=<service URL> -D "
+            "kube_token=<admin token>"
+        )
     return None
 
 
@@ -41,7 +45,10 @@ def require_tools() -> None:
     """A cluster was given: helm and kubectl must be there, or the run stops before any work."""
     for tool in ("helm", "kubectl"):
         if shutil.which(tool) is None:
-            raise SuiteError(f"{tool} is not installed and -D kube_context asks for the Helm rolling upgrade: install {tool}, or drop kube_context")
+            raise SuiteError(
+                f"{tool} is not installed and -D kube_context asks for the Helm rolling upgrade: install {tool}, or "
+                "drop kube_context"
+            )
 
 
 @dataclass(frozen=True)
@@ -55,20 +62,51 @@ class HelmRollout:
         return f"{self.settings.helm_release}-mcpgateway"
 
     def _kubectl(self, *args: str) -> list[str]:
-        return ["kubectl", "--context", str(self.settings.kube_context), "--namespace", self.settings.kube_namespace, *args]
+        return [
+            "kubectl",
+            "--context",
+            str(self.settings.kube_context),
+            "--namespace",
+            self.settings.kube_namespace,
+            *args,
+        ]
 
     def current_image(self) -> list[str]:
-        return self._kubectl("get", "deployment", self.deployment, "-o", "jsonpath={.spec.template.spec.containers[0].image}")
+        return self._kubectl(
+            "get", "deployment", self.deployment, "-o", "jsonpath={.spec.template.spec.containers[0].image}"
+        )
 
     def commands(self, version: str, timeout_s: int) -> list[list[str]]:
         """Patch the strategy, upgrade the release to ``version``'s image, wait for the rollout."""
         s = self.settings
         return [
-            self._kubectl("patch", "deployment", self.deployment, "--type", "merge", "-p", json.dumps({"spec": {"strategy": STRATEGY}})),
+            self._kubectl(
+                "patch",
+                "deployment",
+                self.deployment,
+                "--type",
+                "merge",
+                "-p",
+                json.dumps({"spec": {"strategy": STRATEGY}}),
+            ),
             [
-                "helm", "upgrade", s.helm_release, s.helm_chart, "--kube-context", str(s.kube_context), "--namespace", s.kube_namespace,
-                "--reuse-values", "--set", f"mcpContextForge.image.tag={image_tag(version)}",
-                "--set", "strategy.type=RollingUpdate", "--set", "strategy.rollingUpdate.maxUnavailable=0", "--set", "strategy.rollingUpdate.maxSurge=1",
+                "helm",
+                "upgrade",
+                s.helm_release,
+                s.helm_chart,
+                "--kube-context",
+                str(s.kube_context),
+                "--namespace",
+                s.kube_namespace,
+                "--reuse-values",
+                "--set",
+                f"mcpContextForge.image.tag={image_tag(version)}",
+                "--set",
+                "strategy.type=RollingUpdate",
+                "--set",
+                "strategy.rollingUpdate.maxUnavailable=0",
+                "--set",
+                "strategy.rollingUpdate.maxSurge=1",
             ],
             self._kubectl("rollout", "status", f"deployment/{self.deployment}", "--watch", f"--timeout={timeout_s}s"),
         ]
@@ -77,8 +115,12 @@ class HelmRollout:
         """Run the commands in order; a failing one stops the rollout and its output is the evidence."""
         transcript = []
         for command in self.commands(version, timeout_s):
-            result = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s + 30, stdin=subprocess.DEVNULL)
+            result = subprocess.run(
+                command, capture_output=True, text=True, timeout=timeout_s + 30, stdin=subprocess.DEVNULL
+            )
             transcript.append(f"$ {' '.join(command)}\n{result.stdout}{result.stderr}(exit {result.returncode})")
             if result.returncode != 0:
-                raise AssertionError(f"'{' '.join(command[:3])} …' failed with exit {result.returncode}:\n" + "\n\n".join(transcript))
+                raise AssertionError(
+                    f"'{' '.join(command[:3])} …' failed with exit {result.returncode}:\n" + "\n\n".join(transcript)
+                )
         return "\n\n".join(transcript)

@@ -74,17 +74,25 @@ def _processes_under(root: Path) -> list[tuple[int, str]]:
             continue
         try:
             if os.readlink(proc / "cwd").startswith(str(root)):
-                found.append((int(proc.name), (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")[:100]))
+                found.append(
+                    (
+                        int(proc.name),
+                        (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")[:100],
+                    )
+                )
         except OSError:
             continue
     return found
 
 
 def clean(work_root: Path, scratch_root: Path = Path("/tmp"), docker: Any = None) -> Leftovers:
-    """Kill what crashed runs under ``work_root`` left running; stop their embedded PostgreSQL; remove their containers."""
+    """Kill what crashed runs under ``work_root`` left running; stop their embedded PostgreSQL; remove their
+    containers."""
     report = Leftovers()
     if docker is not None:
-        report.containers = remove_labelled(docker, LABEL, keep=lambda labels: labels.get(PID_LABEL, "").isdigit() and pid_alive(int(labels[PID_LABEL])))
+        report.containers = remove_labelled(
+            docker, LABEL, keep=lambda labels: labels.get(PID_LABEL, "").isdigit() and pid_alive(int(labels[PID_LABEL]))
+        )
     for run in sorted(work_root.glob("run-*")) if work_root.exists() else []:
         marker = run / MARKER
         if not marker.is_file() or CLOSED in marker.read_text() or _owner_alive(marker):

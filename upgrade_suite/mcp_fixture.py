@@ -42,14 +42,23 @@ class McpServerFixture:
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "upgrade_suite.probes.mcp_server", str(self.port)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-                cwd=self.log_path.parent, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                cwd=self.log_path.parent,
+                env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
             )
 
     def wait(self) -> None:
         """Block until the server listens; stop it and fail if it does not."""
         try:
-            wait_until(self._listening, self._start_timeout, f"the MCP server fixture to listen on port {self.port}", interval=0.05)
+            wait_until(
+                self._listening,
+                self._start_timeout,
+                f"the MCP server fixture to listen on port {self.port}",
+                interval=0.05,
+            )
         except BaseException:
             self.__exit__()
             raise

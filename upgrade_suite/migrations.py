@@ -33,8 +33,14 @@ class AlembicRun:
     @property
     def error(self) -> str:
         """The line that says what went wrong: the last naming an error, not SQLAlchemy's trailing link."""
-        lines = [line.strip() for line in self.output.splitlines() if line.strip() and not line.startswith("(Background on this error")]
-        return next((line for line in reversed(lines) if "Error" in line or "error:" in line), lines[-1] if lines else "")
+        lines = [
+            line.strip()
+            for line in self.output.splitlines()
+            if line.strip() and not line.startswith("(Background on this error")
+        ]
+        return next(
+            (line for line in reversed(lines) if "Error" in line or "error:" in line), lines[-1] if lines else ""
+        )
 
     @property
     def command(self) -> str:
@@ -64,16 +70,25 @@ class Migrations:
         command = [str(self.release.bin("alembic")), "-c", str(self.release.alembic_ini), *arguments]
         try:
             result = subprocess.run(
-                command, cwd=self.workdir, env=self.environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, text=True, timeout=self.timeout, start_new_session=True,
+                command,
+                cwd=self.workdir,
+                env=self.environment,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                timeout=self.timeout,
+                start_new_session=True,
             )
         except FileNotFoundError:
             raise SuiteError(
-                f"{self.release.spec.label}'s alembic program is missing ({command[0]}): its venv is incomplete; delete it to reinstall"
+                f"{self.release.spec.label}'s alembic program is missing ({command[0]}): its venv is incomplete; "
+                "delete it to reinstall"
             ) from None
         except subprocess.TimeoutExpired as expired:
             raise SuiteError(
-                f"alembic {' '.join(arguments)} of {self.release.spec.label} did not finish within migration_timeout={self.timeout:.0f} s"
+                f"alembic {' '.join(arguments)} of {self.release.spec.label} did not finish within "
+                f"migration_timeout={self.timeout:.0f} s"
             ) from expired
         return result.returncode, result.stdout
 
@@ -88,13 +103,24 @@ class Migrations:
 
 
 #: Finds the release's own alembic.ini inside whatever image runs it (the venv's Python version varies).
-_ALEMBIC_IN_IMAGE = 'exec alembic -c "$(python -c "import mcpgateway, os; print(os.path.join(os.path.dirname(mcpgateway.__file__), \'alembic.ini\'))")" "$@"'
+_ALEMBIC_IN_IMAGE = (
+    'exec alembic -c "$(python -c "import mcpgateway, os; '
+    'print(os.path.join(os.path.dirname(mcpgateway.__file__), \'alembic.ini\'))")" "$@"'
+)
 
 
 class ContainerMigrations(Migrations):
     """The same Alembic verbs, run as a one-off container of the release's image (like the chart's migration Job)."""
 
-    def __init__(self, release: Release, environment: dict[str, str], workdir: Path, timeout: float, engine: DockerEngine, image: str) -> None:
+    def __init__(
+        self,
+        release: Release,
+        environment: dict[str, str],
+        workdir: Path,
+        timeout: float,
+        engine: DockerEngine,
+        image: str,
+    ) -> None:
         super().__init__(release, environment, workdir, timeout)
         self.engine = engine
         self.image = image
@@ -102,7 +128,12 @@ class ContainerMigrations(Migrations):
     def _execute(self, arguments: tuple[str, ...]) -> tuple[int, str]:
         mounts = bind_mounts(self.environment["DATABASE_URL"])
         exit_code, output = self.engine.run_once(
-            self.image, ["sh", "-c", _ALEMBIC_IN_IMAGE, "alembic", *arguments], container_environment(self.environment), mounts,
-            f"migration alembic {' '.join(arguments)}", self.timeout, f"alembic {' '.join(arguments)} of {self.release.spec.label}",
+            self.image,
+            ["sh", "-c", _ALEMBIC_IN_IMAGE, "alembic", *arguments],
+            container_environment(self.environment),
+            mounts,
+            f"migration alembic {' '.join(arguments)}",
+            self.timeout,
+            f"alembic {' '.join(arguments)} of {self.release.spec.label}",
         )
         return exit_code, f"# suite: one-off container of {self.image}\n{output}"

@@ -40,7 +40,9 @@ class Case:
 CASES = {
     case.id: case
     for case in (
-        Case("UPG-01", "RC1 to GA", "US-1", "critical"),  # test matrix: RC1 -> GA on PostgreSQL and SQLite, data preserved
+        Case(
+            "UPG-01", "RC1 to GA", "US-1", "critical"
+        ),  # test matrix: RC1 -> GA on PostgreSQL and SQLite, data preserved
         Case("UPG-02", "Fresh install", "US-1", "critical"),  # test matrix: Fresh -> GA on PostgreSQL, clean install
         Case("UPG-03", "Populated migration", "US-1", "normal"),  # success criterion: RC1 to GA preserves all data
         Case("UPG-04", "Rollback", "US-1", "critical"),  # test matrix: GA -> RC1 on PostgreSQL, rollback works
@@ -52,8 +54,12 @@ CASES = {
 
 # Scenarios the plan has no case for, keyed by the tag that marks them: filed under the story they serve.
 BEYOND_PLAN = {
-    "revision-walk": Case("Revision walk", "every revision up and down (beyond the plan)", "US-2", "minor"),  # beyond the plan: guards UPG-07
-    "hazard": Case("Hazards", "upgrade-day hazards (beyond the plan)", "US-1", "minor"),  # beyond the plan: guards UPG-01 and UPG-04
+    "revision-walk": Case(
+        "Revision walk", "every revision up and down (beyond the plan)", "US-2", "minor"
+    ),  # beyond the plan: guards UPG-07
+    "hazard": Case(
+        "Hazards", "upgrade-day hazards (beyond the plan)", "US-1", "minor"
+    ),  # beyond the plan: guards UPG-01 and UPG-04
 }
 
 # A story's own acceptance scenario (tagged with the story) outranks its case's severity.

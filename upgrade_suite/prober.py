@@ -4,10 +4,10 @@ The plan's check (a curl loop that stops at the first non-200) can neither prove
 say how much there was. The prober sends requests open-loop at a fixed rate (a slow answer does
 not slow the sending, as real clients do not wait for each other), cycling through what users do:
 /health and an authenticated read (list tools), and, when asked, a small write path (create a
-prompt, later delete it), so old code writing to the new schema is exercised too. Each request becomes a ``ProbeRecord``: when
-it was sent, what, the status (0 when no HTTP answer came), latency, and the replica that answered
-(HAProxy's ``X-Served-By``). It runs in a thread with its own event loop and stops by itself after
-``max_seconds`` even if nobody stops it.
+prompt, later delete it), so old code writing to the new schema is exercised too. Each request
+becomes a ``ProbeRecord``: when it was sent, what, the status (0 when no HTTP answer came),
+latency, and the replica that answered (HAProxy's ``X-Served-By``). It runs in a thread with its
+own event loop and stops by itself after ``max_seconds`` even if nobody stops it.
 """
 
 from __future__ import annotations
@@ -100,7 +100,11 @@ class Prober:
 
     def wait_for(self, count: int, timeout: float) -> None:
         """Block until ``count`` requests have been answered (a measurement window, not a sleep)."""
-        wait_until(lambda: len(self.records) >= count or self._thread is None, timeout, f"the prober to record {count} requests")
+        wait_until(
+            lambda: len(self.records) >= count or self._thread is None,
+            timeout,
+            f"the prober to record {count} requests",
+        )
 
     def snapshot(self) -> list[ProbeRecord]:
         with self._lock:
@@ -111,7 +115,9 @@ class Prober:
         deadline = self.started_at + self.max_seconds
         headers = {"Authorization": f"Bearer {self.token}"}
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=16)
-        async with httpx.AsyncClient(base_url=self.url, headers=headers, timeout=self.request_timeout, limits=limits) as client:
+        async with httpx.AsyncClient(
+            base_url=self.url, headers=headers, timeout=self.request_timeout, limits=limits
+        ) as client:
             pending: set[asyncio.Task[None]] = set()
             for tick, kind in enumerate(itertools.cycle(self.cycle)):
                 due = self.started_at + tick * interval
@@ -141,11 +147,21 @@ class Prober:
         except httpx.HTTPError as failure:
             error = f"{type(failure).__name__}: {failure}"[:200]
         sent = on_wire[0] if on_wire else due
-        record = ProbeRecord(sent, kind, status, round((time.monotonic() - sent) * 1000, 2), served_by, error, round((sent - due) * 1000, 2))
+        record = ProbeRecord(
+            sent,
+            kind,
+            status,
+            round((time.monotonic() - sent) * 1000, 2),
+            served_by,
+            error,
+            round((sent - due) * 1000, 2),
+        )
         with self._lock:
             self.records.append(record)
 
-    async def _request(self, client: httpx.AsyncClient, kind: str, tick: int, extensions: dict[str, object]) -> httpx.Response:
+    async def _request(
+        self, client: httpx.AsyncClient, kind: str, tick: int, extensions: dict[str, object]
+    ) -> httpx.Response:
         if kind == "health":
             return await client.get("/health", extensions=extensions)
         if kind == "read":
@@ -160,7 +176,9 @@ class Prober:
 
     def _clean_up(self) -> None:
         """Delete prompts the write path created and did not get to delete: the data checks follow."""
-        with httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.token}"}, timeout=self.request_timeout) as client:
+        with httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {self.token}"}, timeout=self.request_timeout
+        ) as client:
             while self._created:
                 prompt = self._created.popleft()
                 try:
@@ -175,7 +193,9 @@ def to_csv(records: Iterable[ProbeRecord], origin: float) -> str:
     writer = csv.writer(out)
     writer.writerow(["t_seconds", "kind", "status", "latency_ms", "queued_ms", "served_by", "error"])
     for r in records:
-        writer.writerow([f"{r.sent_at - origin:.3f}", r.kind, r.status, r.latency_ms, r.queued_ms, r.served_by, r.error])
+        writer.writerow(
+            [f"{r.sent_at - origin:.3f}", r.kind, r.status, r.latency_ms, r.queued_ms, r.served_by, r.error]
+        )
     return out.getvalue()
 
 
@@ -210,6 +230,10 @@ class Window:
         inside = [r for r in records if start <= r.sent_at < end]
         latencies = [r.latency_ms for r in inside if r.ok]
         return cls(
-            name, len(inside), sum(not r.ok for r in inside), round(longest_gap(records, start, end), 3),
-            round(percentile(latencies, 0.5), 1), round(percentile(latencies, 0.99), 1),
+            name,
+            len(inside),
+            sum(not r.ok for r in inside),
+            round(longest_gap(records, start, end), 3),
+            round(percentile(latencies, 0.5), 1),
+            round(percentile(latencies, 0.99), 1),
         )

@@ -37,7 +37,9 @@ class PyPIReleases:
             self._cache_file.write_text(json.dumps(releases))
         except (httpx.HTTPError, KeyError, ValueError) as error:
             if not self._cache_file.exists():
-                raise SuiteError(f"cannot list {PACKAGE} releases on PyPI ({error}): check the network or give a wheel/source dir") from None
+                raise SuiteError(
+                    f"cannot list {PACKAGE} releases on PyPI ({error}): check the network or give a wheel/source dir"
+                ) from None
             releases = json.loads(self._cache_file.read_text())
         return releases
 
@@ -45,7 +47,7 @@ class PyPIReleases:
     def upload_times(self) -> dict[str, datetime]:
         """Version -> latest upload time of its files (yanked and empty releases left out)."""
         return {
-            version: max(datetime.fromisoformat(f["upload_time_iso_8601"].replace("Z", "+00:00")) for f in files)
+            version: max(datetime.fromisoformat(str(f["upload_time_iso_8601"]).replace("Z", "+00:00")) for f in files)
             for version, files in self._releases.items()
             if files and not all(f.get("yanked") for f in files)
         }
@@ -55,7 +57,9 @@ class PyPIReleases:
         """Version -> the Requires-Python its files declare (a wheel's first: that is what gets installed)."""
         declared = {}
         for version, files in self._releases.items():
-            ordered = sorted((f for f in files if not f.get("yanked")), key=lambda f: f.get("packagetype") != "bdist_wheel")
+            ordered = sorted(
+                (f for f in files if not f.get("yanked")), key=lambda f: f.get("packagetype") != "bdist_wheel"
+            )
             declared[version] = next((str(f["requires_python"]) for f in ordered if f.get("requires_python")), "")
         return declared
 

@@ -22,11 +22,12 @@ import sys
 import tempfile
 import time
 import tomllib
-from email.parser import Parser
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
+from email.parser import Parser
 from pathlib import Path
+from typing import cast
 
 from packaging.requirements import Requirement
 from packaging.version import InvalidVersion, Version
@@ -35,14 +36,25 @@ from uv import find_uv_bin
 
 from .config import LATEST
 from .errors import SuiteError
-from .pypi import PACKAGE, PyPIReleases
-from .probe_runner import Timeout, run_probe
 from .interpreters import Interpreter, Interpreters, source_requires_python, wheel_requires_python
+from .probe_runner import Timeout, run_probe
+from .pypi import PACKAGE, PyPIReleases
 
 #: Bump when the way a venv is built changes, so old venvs are not reused.
 RECIPE = "4"
 _INTROSPECT = Path(__file__).with_name("probes") / "introspect.py"
-_SKIP_DIRS = {".git", "__pycache__", ".venv", "venv", "node_modules", "build", "dist", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
+_SKIP_DIRS = {
+    ".git",
+    "__pycache__",
+    ".venv",
+    "venv",
+    "node_modules",
+    "build",
+    "dist",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+}
 
 console = Console(file=sys.__stderr__, highlight=False, soft_wrap=True)
 
@@ -103,20 +115,45 @@ def resolve(alias: str, spec: str, index: PyPIReleases, resolved_at: str | None 
             raise SuiteError(f"{alias}={spec}: no such wheel file")
         version = path.name.split("-")[1]
         content = _hash_file(path)
-        return ReleaseSpec(alias, "wheel", version, str(path.resolve()), content, resolved_at or _base_date(alias, version, index),
-                           wheel_requires_python(path))
+        return ReleaseSpec(
+            alias,
+            "wheel",
+            version,
+            str(path.resolve()),
+            content,
+            resolved_at or _base_date(alias, version, index),
+            wheel_requires_python(path),
+        )
     if path.is_dir():
         pyproject = path / "pyproject.toml"
         if not pyproject.is_file():
             raise SuiteError(f"{alias}={spec}: a source directory needs a pyproject.toml")
         version = tomllib.loads(pyproject.read_text())["project"]["version"]
         content = _hash_tree(path)
-        return ReleaseSpec(alias, "source", version, str(path.resolve()), content, resolved_at or _base_date(alias, version, index),
-                           source_requires_python(path))
+        return ReleaseSpec(
+            alias,
+            "source",
+            version,
+            str(path.resolve()),
+            content,
+            resolved_at or _base_date(alias, version, index),
+            source_requires_python(path),
+        )
     if spec not in index.upload_times:
         recent = ", ".join(sorted(index.upload_times, key=index.upload_times.__getitem__)[-6:])
-        raise SuiteError(f"{alias}={spec} is not a release of {PACKAGE} on PyPI (recent: {recent}); or give a wheel path or a source directory")
-    return ReleaseSpec(alias, "pypi", spec, f"{PACKAGE}=={spec}", spec, resolved_at or index.resolution_date(spec), index.requires_python.get(spec, ""))
+        raise SuiteError(
+            f"{alias}={spec} is not a release of {PACKAGE} on PyPI (recent: {recent}); or give a wheel path or a "
+            "source directory"
+        )
+    return ReleaseSpec(
+        alias,
+        "pypi",
+        spec,
+        f"{PACKAGE}=={spec}",
+        spec,
+        resolved_at or index.resolution_date(spec),
+        index.requires_python.get(spec, ""),
+    )
 
 
 def public_version(version: str) -> str:
@@ -129,14 +166,19 @@ def public_version(version: str) -> str:
     try:
         return Version(version).public
     except InvalidVersion:
-        raise SuiteError(f"version {version!r} is not a PEP 440 version: cannot tell which release it is based on") from None
+        raise SuiteError(
+            f"version {version!r} is not a PEP 440 version: cannot tell which release it is based on"
+        ) from None
 
 
 def _base_date(alias: str, version: str, index: PyPIReleases) -> str:
     """A local build resolves like the PyPI release it is based on (``1.0.0+local`` -> ``1.0.0``)."""
     base = public_version(version)
     if base not in index.upload_times:
-        raise SuiteError(f"{alias}: version {version} has no PyPI release to date its dependencies: add -D {alias.lower()}_resolved_at=YYYY-MM-DD")
+        raise SuiteError(
+            f"{alias}: version {version} has no PyPI release to date its dependencies: add -D "
+            f"{alias.lower()}_resolved_at=YYYY-MM-DD"
+        )
     return index.resolution_date(base)
 
 
@@ -183,7 +225,7 @@ class Release:
 
     @property
     def alembic_heads(self) -> list[str]:
-        return list(self.info["alembic_heads"])  # type: ignore[arg-type]
+        return list(cast(list[str], self.info["alembic_heads"]))
 
     @property
     def head(self) -> str:
@@ -196,7 +238,7 @@ class Release:
     @property
     def model_columns(self) -> dict[str, list[str]]:
         """Table -> column names of the release's SQLAlchemy models (its intended schema)."""
-        return dict(self.info["model_columns"])  # type: ignore[arg-type]
+        return dict(cast(dict[str, list[str]], self.info["model_columns"]))
 
     @property
     def postgres_driver(self) -> str:
@@ -236,13 +278,21 @@ class ReleaseCache:
         with console.status(f"Installing {spec.label} with dependencies as of {spec.resolved_at[:10]} ..."):
             try:
                 self._uv("venv", "--quiet", "--python", spec.python, str(venv))
-                self._uv(
-                    "pip", "install", "--quiet", "--compile-bytecode", "--python", str(venv / "bin" / "python"),
-                    "--exclude-newer", spec.resolved_at, spec.requirement,
+                # Both installs resolve as of the release's date, into its venv.
+                pip_install = (
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--compile-bytecode",
+                    "--python",
+                    str(venv / "bin" / "python"),
+                    "--exclude-newer",
+                    spec.resolved_at,
                 )
+                self._uv(*pip_install, spec.requirement)
                 postgres = _postgres_requirements(venv)
                 if postgres:
-                    self._uv("pip", "install", "--quiet", "--compile-bytecode", "--python", str(venv / "bin" / "python"), "--exclude-newer", spec.resolved_at, *postgres)
+                    self._uv(*pip_install, *postgres)
                 info = _introspect(venv / "bin" / "python", self._install_timeout)
             except BaseException:
                 shutil.rmtree(venv, ignore_errors=True)
@@ -257,7 +307,10 @@ class ReleaseCache:
         try:
             result = subprocess.run(command, capture_output=True, text=True, timeout=self._install_timeout)
         except subprocess.TimeoutExpired:
-            raise SuiteError(f"installing timed out after {self._install_timeout:.0f} s: {' '.join(command)} (raise -D install_timeout=)") from None
+            raise SuiteError(
+                f"installing timed out after {self._install_timeout:.0f} s: {' '.join(command)} (raise -D "
+                "install_timeout=)"
+            ) from None
         if result.returncode != 0:
             detail = (result.stderr or result.stdout).strip().splitlines()[-3:]
             raise SuiteError(f"{' '.join(command[1:3])} failed: {' | '.join(detail)}")
@@ -275,7 +328,11 @@ def _postgres_requirements(venv: Path) -> list[str]:
     requirements = []
     for line in Parser().parsestr(metadata.read_text()).get_all("Requires-Dist") or []:
         requirement = Requirement(line)
-        if requirement.marker and requirement.marker.evaluate({"extra": "postgres"}) and not requirement.marker.evaluate({"extra": ""}):
+        if (
+            requirement.marker
+            and requirement.marker.evaluate({"extra": "postgres"})
+            and not requirement.marker.evaluate({"extra": ""})
+        ):
             requirement.extras.discard("c")
             requirement.marker = None
             requirements.append(str(requirement))
@@ -287,10 +344,23 @@ def _introspect(python: Path, timeout: float) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="upgrade-suite-introspect-") as scratch:
         out = Path(scratch) / "info.json"
         # Strong throwaway secrets: from 1.0.8 on, importing the settings refuses weak or default ones.
-        env = {"PATH": os.environ.get("PATH", ""), "HOME": scratch, "DATABASE_URL": f"sqlite:///{scratch}/probe.db", **probe_secrets()}
-        run_probe("importing the installed release", python.parent.parent.name, python, _INTROSPECT, [str(out)], environment=env,
-                  cwd=Path(scratch), timeout=Timeout(timeout, "install_timeout"), merge_stderr=False,
-                  ).require(produced=out, hint=": its dependencies may need another -D <alias>_resolved_at")
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": scratch,
+            "DATABASE_URL": f"sqlite:///{scratch}/probe.db",
+            **probe_secrets(),
+        }
+        run_probe(
+            "importing the installed release",
+            python.parent.parent.name,
+            python,
+            _INTROSPECT,
+            [str(out)],
+            environment=env,
+            cwd=Path(scratch),
+            timeout=Timeout(timeout, "install_timeout"),
+            merge_stderr=False,
+        ).require(produced=out, hint=": its dependencies may need another -D <alias>_resolved_at")
         return json.loads(out.read_text())
 
 
@@ -298,8 +368,11 @@ def probe_secrets() -> dict[str, str]:
     """Values every release accepts, so a probe that imports the settings is judged on the release, not on defaults."""
     password = f"Probe!{secrets.token_hex(12)}#1a"
     return {
-        "JWT_SECRET_KEY": secrets.token_urlsafe(48), "AUTH_ENCRYPTION_SECRET": secrets.token_urlsafe(48),
-        "BASIC_AUTH_PASSWORD": password, "PLATFORM_ADMIN_PASSWORD": password, "DEFAULT_USER_PASSWORD": password,
+        "JWT_SECRET_KEY": secrets.token_urlsafe(48),
+        "AUTH_ENCRYPTION_SECRET": secrets.token_urlsafe(48),
+        "BASIC_AUTH_PASSWORD": password,
+        "PLATFORM_ADMIN_PASSWORD": password,
+        "DEFAULT_USER_PASSWORD": password,
     }
 
 
@@ -326,7 +399,9 @@ def writable_cache(cache_dir: Path) -> None:
         with tempfile.NamedTemporaryFile(dir=cache_dir):
             pass
     except OSError as error:
-        raise SuiteError(f"cache directory {cache_dir} is not writable ({error.strerror}): set -D cache_dir= or UPGRADE_SUITE_CACHE") from None
+        raise SuiteError(
+            f"cache directory {cache_dir} is not writable ({error.strerror}): set -D cache_dir= or UPGRADE_SUITE_CACHE"
+        ) from None
 
 
 def assign_interpreter(spec: ReleaseSpec, interpreters: Interpreters) -> ReleaseSpec:
@@ -336,8 +411,12 @@ def assign_interpreter(spec: ReleaseSpec, interpreters: Interpreters) -> Release
     return replace(spec, interpreter=interpreters.choose(spec.requires_python, f"{spec.alias}={spec.version}"))
 
 
-def resolve_all(releases: Mapping[str, str], resolved_at: Mapping[str, str], index: PyPIReleases,
-                interpreters: Interpreters | None = None) -> dict[str, ReleaseSpec]:
+def resolve_all(
+    releases: Mapping[str, str],
+    resolved_at: Mapping[str, str],
+    index: PyPIReleases,
+    interpreters: Interpreters | None = None,
+) -> dict[str, ReleaseSpec]:
     """Resolve every alias, and choose its interpreter, up front: an unknown version or a release no
     interpreter satisfies stops the run before any work."""
     specs = {alias: resolve(alias, spec, index, resolved_at.get(alias)) for alias, spec in releases.items()}

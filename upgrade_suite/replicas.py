@@ -38,14 +38,21 @@ class KilledReplica:
     stamped_after_kill: list[str]  # alembic_version right after the kill
 
     def render(self) -> str:
-        return (f"gateway {self.index} killed {self.seconds_into_start:.2f} s into its start, right after revision {self.at_revision} began "
-                f"({self.revisions_started} revisions started, {'had' if self.had_finished else 'had not'} finished); "
-                f"alembic_version then {self.stamped_after_kill}")
+        return (
+            f"gateway {self.index} killed {self.seconds_into_start:.2f} s into its start, right after revision "
+            f"{self.at_revision} began "
+            f"({self.revisions_started} revisions started, {'had' if self.had_finished else 'had not'} finished); "
+            f"alembic_version then {self.stamped_after_kill}"
+        )
 
 
 def start_killing_the_migrator(
-    gateways: list[Gateway], revision: str, attempt: Callable[[Gateway], str],
-    stamped: Callable[[], list[str]], timeout: float, interval: float = 0.02,
+    gateways: list[Gateway],
+    revision: str,
+    attempt: Callable[[Gateway], str],
+    stamped: Callable[[], list[str]],
+    timeout: float,
+    interval: float = 0.02,
 ) -> tuple[KilledReplica | None, list[str]]:
     """Start every gateway at once (each through ``attempt``, which says what it did) and SIGKILL the
     first whose log shows ``revision`` starting. Returns the kill (None if no gateway reached that
@@ -60,7 +67,14 @@ def start_killing_the_migrator(
                 revisions = [m.group(1) for m in RUNNING_REVISION.finditer(log)]
                 if revision in revisions:
                     gateway.kill()
-                    killed = KilledReplica(index, revision, time.monotonic() - started, len(revisions), bool(DATABASE_READY.search(log)), _read(stamped))
+                    killed = KilledReplica(
+                        index,
+                        revision,
+                        time.monotonic() - started,
+                        len(revisions),
+                        bool(DATABASE_READY.search(log)),
+                        _read(stamped),
+                    )
                     break
             time.sleep(interval)
         return killed, [outcome.result() for outcome in outcomes]

@@ -31,8 +31,16 @@ HISTORY = "history.jsonl"
 # "broken"; the suite raises AssertionError only for a check on the gateway (Evidence.require,
 # ApiError, a failed Alembic run) and SuiteError (or an unexpected error) when it could not check.
 CATEGORIES = [
-    {"name": "Negative controls (tagged @negative-control, red by design: a check shown able to fail)", "statuses": ["failed"], "tag": "negative-control"},
-    {"name": "Known product defects (tagged @product-defect, red on purpose)", "statuses": ["failed"], "tag": "product-defect"},
+    {
+        "name": "Negative controls (tagged @negative-control, red by design: a check shown able to fail)",
+        "statuses": ["failed"],
+        "tag": "negative-control",
+    },
+    {
+        "name": "Known product defects (tagged @product-defect, red on purpose)",
+        "statuses": ["failed"],
+        "tag": "product-defect",
+    },
     {"name": "Product defects: a check on the gateway failed", "statuses": ["failed"]},
     {"name": "Suite or infrastructure errors: the suite could not run a check", "statuses": ["broken"]},
 ]
@@ -50,7 +58,12 @@ def environment(records: list[dict]) -> dict[str, str]:
         labels = record.get("releases", {})
         for alias, heads in record.get("heads", {}).items():
             out[f"release.{alias}"] = f"{labels.get(alias, alias)}, Alembic head {heads}"
-    for key, field in (("database", "database"), ("gateway_driver", "driver"), ("python", "python"), ("platform", "platform")):
+    for key, field in (
+        ("database", "database"),
+        ("gateway_driver", "driver"),
+        ("python", "python"),
+        ("platform", "platform"),
+    ):
         values = sorted({r[field] for r in records if r.get(field)})
         if values:
             out[key] = "; ".join(values)
@@ -64,9 +77,14 @@ def executor() -> dict[str, str]:
     """Who ran the suite where; a CI system's build link when the environment names one."""
     build = os.environ.get("BUILD_URL") or (
         f"{os.environ['GITHUB_SERVER_URL']}/{os.environ['GITHUB_REPOSITORY']}/actions/runs/{os.environ['GITHUB_RUN_ID']}"
-        if os.environ.get("GITHUB_RUN_ID") else ""
+        if os.environ.get("GITHUB_RUN_ID")
+        else ""
     )
-    out = {"name": f"{getpass.getuser()}@{socket.gethostname()}", "type": "ci" if os.environ.get("CI") else "local", "buildUrl": build}
+    out = {
+        "name": f"{getpass.getuser()}@{socket.gethostname()}",
+        "type": "ci" if os.environ.get("CI") else "local",
+        "buildUrl": build,
+    }
     number = os.environ.get("BUILD_NUMBER") or os.environ.get("GITHUB_RUN_NUMBER")
     if number:
         out["buildName"] = f"build {number}"
@@ -75,7 +93,11 @@ def executor() -> dict[str, str]:
 
 def allure3_categories() -> list[dict]:
     return [
-        {"name": c["name"], "matchers": {"statuses": c["statuses"], **({"labels": {"tag": f"^{c['tag']}$"}} if "tag" in c else {})}, "groupBy": [{"label": "feature"}]}
+        {
+            "name": c["name"],
+            "matchers": {"statuses": c["statuses"], **({"labels": {"tag": f"^{c['tag']}$"}} if "tag" in c else {})},
+            "groupBy": [{"label": "feature"}],
+        }
         for c in CATEGORIES
     ]
 
@@ -86,7 +108,12 @@ def allure2_categories() -> list[dict]:
 
 
 def allure_config(reports: Path, append_history: bool) -> dict:
-    return {"name": REPORT_NAME, "historyPath": str((reports / HISTORY).resolve()), "appendHistory": append_history, "categories": allure3_categories()}
+    return {
+        "name": REPORT_NAME,
+        "historyPath": str((reports / HISTORY).resolve()),
+        "appendHistory": append_history,
+        "categories": allure3_categories(),
+    }
 
 
 def write_metadata(reports: Path) -> None:
@@ -113,8 +140,31 @@ def generate(reports: Path, allure: Path) -> Path:
     for output in ("allure-single", "allure-report"):
         shutil.rmtree(reports / output, ignore_errors=True)
     common = [str(reports / "allure-results"), "--group-by", "epic,feature"]
-    subprocess.run([str(allure), "awesome", *common, "--config", str(reports / "allurerc-single.json"), "-o", str(reports / "allure-single"), "--single-file"], check=True)
-    subprocess.run([str(allure), "awesome", *common, "--config", str(reports / "allurerc.json"), "-o", str(reports / "allure-report")], check=True)
+    subprocess.run(
+        [
+            str(allure),
+            "awesome",
+            *common,
+            "--config",
+            str(reports / "allurerc-single.json"),
+            "-o",
+            str(reports / "allure-single"),
+            "--single-file",
+        ],
+        check=True,
+    )
+    subprocess.run(
+        [
+            str(allure),
+            "awesome",
+            *common,
+            "--config",
+            str(reports / "allurerc.json"),
+            "-o",
+            str(reports / "allure-report"),
+        ],
+        check=True,
+    )
     single = reports / "upgrade-report.html"
     shutil.copy(reports / "allure-single" / "index.html", single)
     return single
@@ -126,9 +176,20 @@ def screenshot(html: Path, png: Path) -> str:
     if chromium is None:
         return "no screenshot: chromium is not installed (Debian: apt-get install chromium)"
     subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1400,1300",
-         "--virtual-time-budget=10000", f"--screenshot={png}", html.resolve().as_uri()],
-        check=True, capture_output=True, timeout=120,
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1400,1300",
+            "--virtual-time-budget=10000",
+            f"--screenshot={png}",
+            html.resolve().as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     return f"screenshot: {png}"
 

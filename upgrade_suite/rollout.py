@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from .balancer import Dispatch, HAProxyBalancer
 from .checks import Checklist
@@ -35,13 +35,17 @@ class Replica(Protocol):
     def stop(self) -> None: ...
 
 
+#: The replicas' own type, so whoever started them gets back what it started (the lab: a ``Gateway``).
+R = TypeVar("R", bound=Replica)
+
+
 @dataclass
-class Slot:
+class Slot(Generic[R]):
     """One replica's life in the balancer, in monotonic seconds (0 = did not happen)."""
 
     name: str
     release: Release
-    gateway: Replica
+    gateway: R
     ready_at: float = 0.0  # the suite saw /health healthy and /ready ready on the replica itself
     admitted_at: float = 0.0  # HAProxy's own /ready check passed: traffic may flow
     drained_at: float = 0.0  # the balancer confirmed the drain: no new request may reach it after this
@@ -50,14 +54,14 @@ class Slot:
 
 
 @dataclass
-class Rollout:
+class Rollout(Generic[R]):
     """Replicas of one release behind ``balancer``, replaced by another's with a strategy."""
 
     balancer: HAProxyBalancer
-    start_replica: Callable[[Release], Replica]  # starts one replica and returns once it is ready
+    start_replica: Callable[[Release], R]  # starts one replica and returns once it is ready
     check_timeout: float
     drain_timeout: float
-    slots: list[Slot] = field(default_factory=list)
+    slots: list[Slot[R]] = field(default_factory=list)
     events: list[tuple[float, str]] = field(default_factory=list)
 
     def event(self, text: str) -> float:
@@ -69,7 +73,7 @@ class Rollout:
         """Which release each slot ran: how the record's ``served_by`` reads as a version."""
         return {s.name: s.release.spec.alias for s in self.slots}
 
-    def live(self) -> list[Slot]:
+    def live(self) -> list[Slot[R]]:
         return [s for s in self.slots if not s.stopped_at]
 
     def bring_up(self, release: Release, count: int) -> None:
@@ -82,7 +86,7 @@ class Rollout:
         """The next never-used balancer slot (slots are not reused: each keeps one replica's record)."""
         return self.balancer.slots[len(self.slots) + offset]
 
-    def _surge(self, release: Release, name: str) -> Slot:
+    def _surge(self, release: Release, name: str) -> Slot[R]:
         gateway = self.start_replica(release)
         slot = Slot(name, release, gateway, ready_at=time.monotonic())
         self.slots.append(slot)
@@ -91,7 +95,7 @@ class Rollout:
         self.event(f"{slot.name} {release.spec.alias} admitted")
         return slot
 
-    def _retire(self, slot: Slot, drain: bool) -> None:
+    def _retire(self, slot: Slot[R], drain: bool) -> None:
         if drain:
             slot.drained_at = self.balancer.drain(slot.name)
             self.events.append((slot.drained_at, f"{slot.name} {slot.release.spec.alias} draining"))
@@ -100,7 +104,7 @@ class Rollout:
         slot.stopped_at = self.event(f"{slot.name} {slot.release.spec.alias} stopped")
         self.balancer.retire(slot.name)
 
-    def roll(self, target: Release, strategy: str, migrate: Callable[[], None]) -> None:
+    def roll(self, target: Release, strategy: str, migrate: Callable[[], object]) -> None:
         """Migrate (the pre-upgrade hook), then replace every live replica by one of ``target``."""
         old = self.live()
         self.event(f"migration to {target.spec.alias} starts")
@@ -124,8 +128,12 @@ def zero_downtime(records: list[ProbeRecord], window: Window) -> Checklist:
     result.check("requests were sent during the rollout", window.sent > 0, f"{window.sent} requests")
     failures = [r for r in records if not r.ok]
     detail = "; ".join(f"{r.kind} -> {r.status or r.error}" for r in failures[:5])
-    result.check("no request failed", not failures, f"{len(failures)} of {len(records)} failed, longest gap between answers "
-                 f"{window.longest_gap_s:.2f} s during the rollout" + (f": {detail}" if detail else ""))
+    result.check(
+        "no request failed",
+        not failures,
+        f"{len(failures)} of {len(records)} failed, longest gap between answers "
+        f"{window.longest_gap_s:.2f} s during the rollout" + (f": {detail}" if detail else ""),
+    )
     return result
 
 
@@ -135,24 +143,41 @@ def health_throughout(records: list[ProbeRecord], start: float, end: float) -> C
     health = [r for r in records if r.kind == "health" and start <= r.sent_at < end]
     result.check("health checks were sent during the rollout", bool(health), f"{len(health)} sent")
     bad = [r for r in health if r.status != 200]
-    result.check("every health check answered 200", not bad, f"{len(bad)} did not: " + ", ".join(str(r.status or r.error) for r in bad[:5]))
+    result.check(
+        "every health check answered 200",
+        not bad,
+        f"{len(bad)} did not: " + ", ".join(str(r.status or r.error) for r in bad[:5]),
+    )
     return result
 
 
 def drained_gracefully(records: list[ProbeRecord], dispatches: list[Dispatch], slots: list[Slot]) -> Checklist:
-    """Old replicas drained: they served while admitted, the balancer sent nothing new once draining, nothing was cut."""
+    """Old replicas drained: they served while admitted, the balancer sent nothing new once draining, nothing was
+    cut."""
     result = Checklist("Old replicas drained gracefully")
     retired = [s for s in slots if s.drained_at]
     result.check("replicas were drained before they stopped", bool(retired), f"{len(retired)} drained")
     for slot in retired:
         served = [r for r in records if r.served_by == slot.name]
-        result.check(f"{slot.name} ({slot.release.spec.alias}) served traffic before its drain", bool(served), f"{len(served)} requests")
+        result.check(
+            f"{slot.name} ({slot.release.spec.alias}) served traffic before its drain",
+            bool(served),
+            f"{len(served)} requests",
+        )
         late = [d for d in dispatches if d.slot == slot.name and d.at > slot.drained_at]
-        result.check(f"{slot.name} was sent no new request once draining", not late,
-                     f"HAProxy sent it {len(late)} requests after the drain took effect" + (f", first {late[0].at - slot.drained_at:+.3f} s" if late else ""))
+        result.check(
+            f"{slot.name} was sent no new request once draining",
+            not late,
+            f"HAProxy sent it {len(late)} requests after the drain took effect"
+            + (f", first {late[0].at - slot.drained_at:+.3f} s" if late else ""),
+        )
         cut = [r for r in served if not r.ok]
-        result.check(f"{slot.name} cut no request", not cut,
-                     f"waited {slot.in_flight_wait_s:.2f} s for requests in flight; {len(cut)} failed " + ", ".join(str(r.status or r.error) for r in cut[:3]))
+        result.check(
+            f"{slot.name} cut no request",
+            not cut,
+            f"waited {slot.in_flight_wait_s:.2f} s for requests in flight; {len(cut)} failed "
+            + ", ".join(str(r.status or r.error) for r in cut[:3]),
+        )
     return result
 
 
@@ -165,11 +190,15 @@ def traffic_after_readiness(dispatches: list[Dispatch], slots: list[Slot], relea
         sent = sorted(d.at for d in dispatches if d.slot == slot.name)
         result.check(f"{slot.name} was sent traffic", bool(sent), f"{len(sent)} requests")
         if sent:
-            result.check(f"{slot.name}'s first request came after it was ready", sent[0] >= slot.ready_at,
-                         f"first request {sent[0] - slot.ready_at:+.3f} s from readiness")
+            result.check(
+                f"{slot.name}'s first request came after it was ready",
+                sent[0] >= slot.ready_at,
+                f"first request {sent[0] - slot.ready_at:+.3f} s from readiness",
+            )
     return result
 
 
 def served_by_version(records: list[ProbeRecord], versions: dict[str, str]) -> dict[str, int]:
-    """How many requests each release answered (``versions``: slot -> alias), and how many the balancer answered itself."""
+    """How many requests each release answered (``versions``: slot -> alias), and how many the balancer answered
+    itself."""
     return dict(Counter(versions.get(r.served_by, "no replica (balancer)") for r in records))

@@ -32,13 +32,53 @@ def steps(old: str, new: str, old_head: str) -> list[Step]:
     """The procedure, in order; commands name the versions under test."""
     alembic = '"$GA_VENV"/bin/alembic -c "$GA_VENV"/lib/python3.*/site-packages/mcpgateway/alembic.ini'
     return [
-        Step("Stop the old gateway (SIGTERM, wait for exit)", phases.stop(old), {"sqlite": "systemctl stop mcpgateway   # or: kill -TERM <pid>", "postgres": "systemctl stop mcpgateway   # or: kill -TERM <pid>"}),
-        Step("Back up the database", phases.BACK_UP, {"sqlite": 'sqlite3 "$DB_FILE" ".backup pre-upgrade.db"', "postgres": 'pg_dump --format=custom --no-owner --file=pre-upgrade.dump "$DATABASE_URL"'}),
-        Step(f"Migrate with the new release's Alembic ({new})", phases.alembic_upgrade(new), {e: f"DATABASE_URL=... {alembic} upgrade head" for e in ENGINES}),
-        Step("Start the new gateway; wait until /health says healthy and /ready says ready", phases.start(new), {e: '"$GA_VENV"/bin/mcpgateway --host 0.0.0.0 --port 4444   # then: curl -s localhost:4444/ready' for e in ENGINES}),
-        Step(f"Rollback A: downgrade to {old}'s head with the new release's Alembic", phases.alembic_downgrade(old_head, new), {e: f"DATABASE_URL=... {alembic} downgrade {old_head}" for e in ENGINES}),
-        Step("Rollback B (last resort, loses what was written since): restore the backup", phases.RESTORE_BACKUP, {"sqlite": 'sqlite3 "$DB_FILE" ".restore pre-upgrade.db"', "postgres": 'pg_restore --clean --if-exists --no-owner --dbname="$DATABASE_URL" pre-upgrade.dump'}),
-        Step("Start the old gateway again", phases.start(old), {e: '"$RC1_VENV"/bin/mcpgateway --host 0.0.0.0 --port 4444' for e in ENGINES}),
+        Step(
+            "Stop the old gateway (SIGTERM, wait for exit)",
+            phases.stop(old),
+            {
+                "sqlite": "systemctl stop mcpgateway   # or: kill -TERM <pid>",
+                "postgres": "systemctl stop mcpgateway   # or: kill -TERM <pid>",
+            },
+        ),
+        Step(
+            "Back up the database",
+            phases.BACK_UP,
+            {
+                "sqlite": 'sqlite3 "$DB_FILE" ".backup pre-upgrade.db"',
+                "postgres": 'pg_dump --format=custom --no-owner --file=pre-upgrade.dump "$DATABASE_URL"',
+            },
+        ),
+        Step(
+            f"Migrate with the new release's Alembic ({new})",
+            phases.alembic_upgrade(new),
+            {e: f"DATABASE_URL=... {alembic} upgrade head" for e in ENGINES},
+        ),
+        Step(
+            "Start the new gateway; wait until /health says healthy and /ready says ready",
+            phases.start(new),
+            {
+                e: '"$GA_VENV"/bin/mcpgateway --host 0.0.0.0 --port 4444   # then: curl -s localhost:4444/ready'
+                for e in ENGINES
+            },
+        ),
+        Step(
+            f"Rollback A: downgrade to {old}'s head with the new release's Alembic",
+            phases.alembic_downgrade(old_head, new),
+            {e: f"DATABASE_URL=... {alembic} downgrade {old_head}" for e in ENGINES},
+        ),
+        Step(
+            "Rollback B (last resort, loses what was written since): restore the backup",
+            phases.RESTORE_BACKUP,
+            {
+                "sqlite": 'sqlite3 "$DB_FILE" ".restore pre-upgrade.db"',
+                "postgres": 'pg_restore --clean --if-exists --no-owner --dbname="$DATABASE_URL" pre-upgrade.dump',
+            },
+        ),
+        Step(
+            "Start the old gateway again",
+            phases.start(old),
+            {e: '"$RC1_VENV"/bin/mcpgateway --host 0.0.0.0 --port 4444' for e in ENGINES},
+        ),
     ]
 
 
@@ -62,10 +102,21 @@ def settings_section(carry_over: dict | None) -> list[str]:
     if not carry_over:
         return []
     new = carry_over["new"]
-    out = [f"## Settings to review before starting {new}", "",
-           f"From both releases' own settings models ({carry_over['old']} reads {carry_over['old_count']} variables, {new} {carry_over['new_count']}).", ""]
-    rows = [(name, f"refused by {new}: it does not start with this set ({why})") for name, why in sorted(carry_over["refused"].items())]
-    rows += [(old, f"renamed: set `{renamed}` instead (the old name is ignored)") for old, renamed in sorted(carry_over["renamed"].items())]
+    out = [
+        f"## Settings to review before starting {new}",
+        "",
+        f"From both releases' own settings models ({carry_over['old']} reads {carry_over['old_count']} variables, "
+        f"{new} {carry_over['new_count']}).",
+        "",
+    ]
+    rows = [
+        (name, f"refused by {new}: it does not start with this set ({why})")
+        for name, why in sorted(carry_over["refused"].items())
+    ]
+    rows += [
+        (old, f"renamed: set `{renamed}` instead (the old name is ignored)")
+        for old, renamed in sorted(carry_over["renamed"].items())
+    ]
     rows += [(name, "dropped: ignored") for name in carry_over["dropped"]]
     if not rows:
         return out + [f"Nothing {new} refuses, renamed or dropped.", ""]
@@ -75,13 +126,20 @@ def settings_section(carry_over: dict | None) -> list[str]:
 def render(records: list[dict], carry_over: dict | None = None) -> str:
     """The runbook as Markdown; ``carry_over`` is the saved settings comparison, if a run made one."""
     if not records:
-        return "# Upgrade runbook\n\nNo measured runs yet: run the features first (make upgrade).\n" + "\n".join(settings_section(carry_over))
+        return "# Upgrade runbook\n\nNo measured runs yet: run the features first (make upgrade).\n" + "\n".join(
+            settings_section(carry_over)
+        )
     releases = records[-1]["releases"]
     old, new = (releases.get(alias, alias) for alias in ("RC1", "GA"))
     old_head = next((r["heads"]["RC1"] for r in reversed(records) if "RC1" in r.get("heads", {})), "<RC1 head>")
     measured = measurements(records)
-    out = [f"# Upgrade runbook: {old} -> {new}", "", f"Measured over {len(records)} scenario runs (passed ones only). "
-           "Durations are this machine's; a step without a measurement was not run.", ""]
+    out = [
+        f"# Upgrade runbook: {old} -> {new}",
+        "",
+        f"Measured over {len(records)} scenario runs (passed ones only). "
+        "Durations are this machine's; a step without a measurement was not run.",
+        "",
+    ]
     for tag, label in ENGINES.items():
         out += [f"## {label}", "", "| # | step | command | median | max | runs |", "|---|---|---|---|---|---|"]
         for number, step in enumerate(steps("RC1", "GA", old_head), 1):
@@ -96,7 +154,9 @@ def main(reports: Path) -> None:
     source = reports / "timings.jsonl"
     records = [json.loads(line) for line in source.read_text().splitlines()] if source.exists() else []
     settings = reports / RUNBOOK_FILE
-    (reports / "runbook.md").write_text(render(records, json.loads(settings.read_text()) if settings.exists() else None))
+    (reports / "runbook.md").write_text(
+        render(records, json.loads(settings.read_text()) if settings.exists() else None)
+    )
     print(reports / "runbook.md")
 
 

@@ -34,7 +34,9 @@ def describe(engine: Engine) -> dict[str, str]:
         for column in inspector.get_columns(table):
             default = _normal_default(column.get("default"))
             items[f"column {table}.{column['name']}"] = (
-                f"{_normal_type(column['type'])}{'' if column['nullable'] else ' NOT NULL'}{f' DEFAULT {default}' if default else ''}"
+                f"{_normal_type(column['type'])}"
+                f"{'' if column['nullable'] else ' NOT NULL'}"
+                f"{f' DEFAULT {default}' if default else ''}"
             )
         pk = inspector.get_pk_constraint(table).get("constrained_columns") or []
         items[f"primary key {table}"] = f"({', '.join(pk)})"
@@ -46,14 +48,18 @@ def describe(engine: Engine) -> dict[str, str]:
         for fk in inspector.get_foreign_keys(table):
             ondelete = (fk.get("options") or {}).get("ondelete")
             target = f"{fk['referred_table']}({', '.join(fk['referred_columns'])})"
-            items[f"foreign key {table}({', '.join(fk['constrained_columns'])})"] = target + (f" ON DELETE {ondelete.upper()}" if ondelete else "")
+            items[f"foreign key {table}({', '.join(fk['constrained_columns'])})"] = target + (
+                f" ON DELETE {ondelete.upper()}" if ondelete else ""
+            )
     return items
 
 
 def _normal_type(type_: object) -> str:
     text = str(type_).upper()
     text = re.sub(r"\s+", " ", text)
-    return {"DATETIME": "TIMESTAMP", "TIMESTAMP WITHOUT TIME ZONE": "TIMESTAMP", "CHARACTER VARYING": "VARCHAR"}.get(text, text)
+    return {"DATETIME": "TIMESTAMP", "TIMESTAMP WITHOUT TIME ZONE": "TIMESTAMP", "CHARACTER VARYING": "VARCHAR"}.get(
+        text, text
+    )
 
 
 def _normal_default(default: object) -> str:
@@ -135,7 +141,9 @@ class Baseline:
     @property
     def why(self) -> str:
         """``1.0.0+local judged as 1.0.0`` for each end that is a local build; empty for two releases."""
-        return ", ".join(f"{v} judged as {public_version(v)}" for v in (self.old_version, self.new_version) if v != public_version(v))
+        return ", ".join(
+            f"{v} judged as {public_version(v)}" for v in (self.old_version, self.new_version) if v != public_version(v)
+        )
 
     @property
     def record_command(self) -> str:
@@ -165,17 +173,26 @@ def read_baseline(path: Path) -> list[DriftEntry]:
             continue
         line, mark, reason = raw.partition(REASON_MARK)
         if not mark or not reason.strip() or not line.strip():
-            raise SuiteError(f"{path}:{number}: a baseline entry without a reason (write '<difference>{REASON_MARK}<why>', or re-record it with make baseline): {raw[:120]}")
+            raise SuiteError(
+                f"{path}:{number}: a baseline entry without a reason (write '<difference>{REASON_MARK}<why>', or "
+                f"re-record it with make baseline): {raw[:120]}"
+            )
         entries.append(DriftEntry(line, reason.strip()))
     return entries
 
 
 def format_baseline(entries: list[DriftEntry], header: list[str]) -> str:
-    """A baseline file's text, ``# `` header lines then one entry per line: exactly what ``read_baseline`` reads back."""
+    """A baseline file's text, ``# `` header lines then one entry per line: exactly what ``read_baseline`` reads
+    back."""
     for entry in entries:
         if not entry.reason.strip() or "\n" in entry.reason or REASON_MARK in entry.line:
-            raise SuiteError(f"a baseline entry needs a one-line reason and a difference without {REASON_MARK.strip()!r}: {entry.line[:120]}")
-    return "".join(f"# {text}\n" for text in header) + "".join(entry.render() + "\n" for entry in sorted(entries, key=lambda e: e.line))
+            raise SuiteError(
+                f"a baseline entry needs a one-line reason and a difference without {REASON_MARK.strip()!r}: "
+                f"{entry.line[:120]}"
+            )
+    return "".join(f"# {text}\n" for text in header) + "".join(
+        entry.render() + "\n" for entry in sorted(entries, key=lambda e: e.line)
+    )
 
 
 @dataclass(frozen=True)
@@ -216,7 +233,9 @@ class DriftVerdict:
         """Every difference when the pair declares no baseline; otherwise what is new and what is gone."""
         if self.declared is None:
             return [DriftProblem("missing-baseline", line) for line in sorted(self.diff.lines)]
-        return [DriftProblem("new", line) for line in self.new] + [DriftProblem("gone", entry.line) for entry in self.gone]
+        return [DriftProblem("new", line) for line in self.new] + [
+            DriftProblem("gone", entry.line) for entry in self.gone
+        ]
 
     @property
     def ok(self) -> bool:
@@ -232,9 +251,15 @@ class DriftVerdict:
         why = f" ({base.why})" if base.why else ""
         if self.declared is None:
             if not self.diff.lines:
-                return f"no declared drift baseline for {base.pair}{why}, and none needed: the migrated schema matches a fresh install"
-            return (f"no declared drift baseline for {base.pair}{why}: all {len(self.diff.lines)} differences are reported; "
-                    f"after review, record them with `{base.record_command}`")
+                return (
+                    f"no declared drift baseline for {base.pair}{why}, and none needed: the migrated schema "
+                    "matches a fresh install"
+                )
+            return (
+                f"no declared drift baseline for {base.pair}{why}: all {len(self.diff.lines)} differences are "
+                "reported; "
+                f"after review, record them with `{base.record_command}`"
+            )
         counts = f"{len(self.known)} declared seen, {len(self.new)} new, {len(self.gone)} no longer seen"
         stale = f" (drop those entries, or re-record with `{base.record_command} FORCE=1`)" if self.gone else ""
         return f"Schema drift of {base.pair} against {base.path.name}{why}: {counts}{stale}"
@@ -255,12 +280,22 @@ def bootstrap_fresh(release: Release, environment: dict[str, str], workdir: Path
     That is what the gateway runs at start on an empty database (create_all, then stamp head),
     without paying for a server start.
     """
-    run = run_probe("bootstrap_db", release.spec.label, release.python, "mcpgateway.bootstrap_db", [],
-                    environment=environment, cwd=workdir, timeout=Timeout(timeout, "migration_timeout"))
+    run = run_probe(
+        "bootstrap_db",
+        release.spec.label,
+        release.python,
+        "mcpgateway.bootstrap_db",
+        [],
+        environment=environment,
+        cwd=workdir,
+        timeout=Timeout(timeout, "migration_timeout"),
+    )
     return run.require().stdout
 
 
-def fresh_install(release: Release, database: Database, environment: dict[str, str], workdir: Path, timeout: float) -> dict[str, str]:
+def fresh_install(
+    release: Release, database: Database, environment: dict[str, str], workdir: Path, timeout: float
+) -> dict[str, str]:
     """The schema a fresh install of ``release`` creates in the empty ``database`` (``environment`` points at it).
 
     One function for the scenarios' parity checks and for recording a baseline, so a baseline is
@@ -275,4 +310,6 @@ def parity(database: Database, fresh: dict[str, str], release: Release) -> Schem
     """``database``'s schema against ``fresh``, the schema of a fresh install of ``release``."""
     with database.engine() as engine:
         migrated = describe(engine)
-    return compare(migrated, fresh, f"Schema of this database vs a fresh {release.spec.label} install ({database.label})")
+    return compare(
+        migrated, fresh, f"Schema of this database vs a fresh {release.spec.label} install ({database.label})"
+    )

@@ -30,8 +30,29 @@ Rows = dict[str, dict[str, Any]]
 API_FIELDS: dict[str, tuple[str, ...]] = {
     "gateways": ("name", "url", "transport", "visibility", "ownerEmail", "enabled"),
     "teams": ("name", "slug", "description", "visibility", "is_personal"),
-    "tools": ("name", "originalName", "url", "description", "integrationType", "requestType", "gatewayId", "teamId", "visibility", "ownerEmail", "enabled"),
-    "servers": ("name", "description", "associatedTools", "associatedResources", "associatedPrompts", "visibility", "ownerEmail", "enabled"),
+    "tools": (
+        "name",
+        "originalName",
+        "url",
+        "description",
+        "integrationType",
+        "requestType",
+        "gatewayId",
+        "teamId",
+        "visibility",
+        "ownerEmail",
+        "enabled",
+    ),
+    "servers": (
+        "name",
+        "description",
+        "associatedTools",
+        "associatedResources",
+        "associatedPrompts",
+        "visibility",
+        "ownerEmail",
+        "enabled",
+    ),
     "resources": ("uri", "name", "mimeType", "visibility", "ownerEmail", "enabled"),
     "prompts": ("name", "originalName", "description", "template", "visibility", "ownerEmail", "enabled"),
 }
@@ -50,19 +71,30 @@ class Snapshot:
         return {group: len(rows) for group, rows in sorted(self.groups.items())}
 
     def to_json(self) -> str:
-        return json.dumps({"source": self.source, "counts": self.counts(), "groups": self.groups}, indent=1, sort_keys=True, default=str)
+        return json.dumps(
+            {"source": self.source, "counts": self.counts(), "groups": self.groups},
+            indent=1,
+            sort_keys=True,
+            default=str,
+        )
 
     def row_checksums(self) -> dict[str, dict[str, str]]:
         """Group -> key -> sha256 of the row, for a compact evidence file on large datasets."""
         return {
-            group: {key: hashlib.sha256(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()[:16] for key, row in rows.items()}
+            group: {
+                key: hashlib.sha256(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()[:16]
+                for key, row in rows.items()
+            }
             for group, rows in self.groups.items()
         }
 
 
 def restricted(snapshot: Snapshot, to: Snapshot) -> Snapshot:
     """Only the rows whose keys ``to`` has: the user's data, not rows a migration generated with new ids."""
-    groups = {group: {key: row for key, row in rows.items() if key in to.groups.get(group, {})} for group, rows in snapshot.groups.items()}
+    groups = {
+        group: {key: row for key, row in rows.items() if key in to.groups.get(group, {})}
+        for group, rows in snapshot.groups.items()
+    }
     return Snapshot(snapshot.source, groups, snapshot.fields, snapshot.keys)
 
 
@@ -87,7 +119,9 @@ def api_snapshot(api: GatewayApi) -> Snapshot:
     """What a user sees through the API: each kind's objects by id, with their key fields."""
     groups: dict[str, Rows] = {}
     for kind in KINDS:
-        groups[kind] = {str(item["id"]): {name: _normal(_read(item, name)) for name in API_FIELDS[kind]} for item in api.list(kind)}
+        groups[kind] = {
+            str(item["id"]): {name: _normal(_read(item, name)) for name in API_FIELDS[kind]} for item in api.list(kind)
+        }
     return Snapshot("api", groups, {kind: list(names) for kind, names in API_FIELDS.items()})
 
 
@@ -159,7 +193,12 @@ class Expectation:
     reason: str
 
     def explains(self, source: str, change: Change) -> bool:
-        return source == self.source and change.group in self.groups and change.field == self.field and RULES[self.rule](change.before, change.after)
+        return (
+            source == self.source
+            and change.group in self.groups
+            and change.field == self.field
+            and RULES[self.rule](change.before, change.after)
+        )
 
     def render(self) -> str:
         return f"{self.source}: {'/'.join(self.groups)}.{self.field} {self.rule} ({self.reason})"
@@ -180,13 +219,18 @@ class ExpectedLoss:
 
     def explains(self, source: str, group: str, row: dict[str, Any], viewer: str) -> bool:
         return (
-            source == self.source and group in self.groups and all(row.get(f) == v for f, v in self.where)
+            source == self.source
+            and group in self.groups
+            and all(row.get(f) == v for f, v in self.where)
             and row.get(self.owner_field) not in (None, viewer)
         )
 
     def render(self) -> str:
         condition = " and ".join(f"{f} = {v!r}" for f, v in self.where)
-        return f"{self.source}: {'/'.join(self.groups)} rows where {condition} and {self.owner_field} is not the viewer may disappear ({self.reason})"
+        return (
+            f"{self.source}: {'/'.join(self.groups)} rows where {condition} and {self.owner_field} is not the "
+            f"viewer may disappear ({self.reason})"
+        )
 
 
 def _json_list(value: Any) -> set[str] | None:
@@ -267,23 +311,30 @@ class SnapshotDiff:
             out.append(f"Declared transformations seen ({len(self.expected)}):")
             out += [f"  {change.render()}" for change in self.expected[:200]]
         if self.added_rows:
-            out.append("Rows added by the new release: " + ", ".join(f"{g}+{n}" for g, n in sorted(self.added_rows.items())))
+            out.append(
+                "Rows added by the new release: " + ", ".join(f"{g}+{n}" for g, n in sorted(self.added_rows.items()))
+            )
         if self.rekeyed:
             out.append("Primary keys the new release changed (rows matched by the old key, which it keeps):")
-            out += [f"  {group}: ({', '.join(old)}) -> ({', '.join(new)})" for group, (old, new) in sorted(self.rekeyed.items())]
+            out += [
+                f"  {group}: ({', '.join(old)}) -> ({', '.join(new)})"
+                for group, (old, new) in sorted(self.rekeyed.items())
+            ]
         if self.fields_not_compared:
             out.append("Fields present on one side only (not compared):")
             out += [f"  {group}: {', '.join(names)}" for group, names in sorted(self.fields_not_compared.items())]
         return "\n".join(out)
 
 
-def diff(before: Snapshot, after: Snapshot, expectations: Iterable[Expectation | ExpectedLoss] = (), viewer: str = "") -> SnapshotDiff:
+def diff(
+    before: Snapshot, after: Snapshot, expectations: Iterable[Expectation | ExpectedLoss] = (), viewer: str = ""
+) -> SnapshotDiff:
     """Compare two snapshots of the same data over the fields both sides share.
 
     ``viewer`` is who looked (the admin, for API snapshots): a declared loss never hides their own rows.
     """
     losses = [e for e in expectations if isinstance(e, ExpectedLoss)]
-    expectations = [e for e in expectations if isinstance(e, Expectation)]
+    changes = [e for e in expectations if isinstance(e, Expectation)]
     result = SnapshotDiff(before.source)
     for group, rows in sorted(before.groups.items()):
         if group not in after.groups:
@@ -312,7 +363,7 @@ def diff(before: Snapshot, after: Snapshot, expectations: Iterable[Expectation |
             for name in shared:
                 if row.get(name) != after_rows[key].get(name):
                     change = Change(group, key, name, row.get(name), after_rows[key].get(name))
-                    reason = next((e.reason for e in expectations if e.explains(before.source, change)), "")
+                    reason = next((e.reason for e in changes if e.explains(before.source, change)), "")
                     if reason:
                         result.expected.append(Change(group, key, name, change.before, change.after, reason))
                     else:
@@ -328,7 +379,10 @@ def _describe(before: Any, after: Any) -> str:
     old, new = _json_list(before), _json_list(after)
     if old is not None and new is not None and old != new:
         removed, added = sorted(old - new), sorted(new - old)
-        return f"list lost {_short([json.loads(i) for i in removed], 200)}, gained {_short([json.loads(i) for i in added], 200)}"
+        return (
+            f"list lost {_short([json.loads(i) for i in removed], 200)}, gained "
+            f"{_short([json.loads(i) for i in added], 200)}"
+        )
     return f"{_short(before)} -> {_short(after)}"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Literal, cast
 
 from rich.console import Console
 from rich.measure import Measurement
@@ -17,9 +18,18 @@ from rich.table import Table
 from .plan import place
 from .runbook import ENGINES
 
+ColorSystem = Literal["auto", "standard", "256", "truecolor", "windows"]
+
 # Worst first: the line of a case shows the worst verdict among its scenarios.
 VERDICTS = ("broken", "failed", "known defect", "red by design", "passed", "skipped")
-_STYLES = {"broken": "bold yellow", "failed": "bold red", "known defect": "red", "red by design": "magenta", "passed": "green", "skipped": "dim"}
+_STYLES = {
+    "broken": "bold yellow",
+    "failed": "bold red",
+    "known defect": "red",
+    "red by design": "magenta",
+    "passed": "green",
+    "skipped": "dim",
+}
 
 
 def verdict(status: str, exception: BaseException | None, tags: Iterable[str]) -> str:
@@ -72,7 +82,9 @@ class RunSummary:
             table.add_column(column, justify="right" if column == "time" else "left", no_wrap=True)
         for line in self.lines.values():
             style = _STYLES[line.verdict]
-            table.add_row(line.case, line.database, f"[{style}]{line.verdict}[/{style}]", line.counts(), f"{line.seconds:.1f} s")
+            table.add_row(
+                line.case, line.database, f"[{style}]{line.verdict}[/{style}]", line.counts(), f"{line.seconds:.1f} s"
+            )
         return table
 
     def print(self, console: Console) -> None:
@@ -80,5 +92,12 @@ class RunSummary:
         if self.lines:
             table = self.table()
             needed = Measurement.get(console, console.options.update_width(10_000), table).maximum
-            wide = Console(file=console.file, width=max(console.width, needed), color_system=console.color_system, force_terminal=console.is_terminal, highlight=False)
+            wide = Console(
+                file=console.file,
+                width=max(console.width, needed),
+                # rich types the property as str; it only ever names one of the systems the constructor takes.
+                color_system=cast(ColorSystem | None, console.color_system),
+                force_terminal=console.is_terminal,
+                highlight=False,
+            )
             wide.print(table)

@@ -21,16 +21,24 @@ def ensure_haproxy(timeout: float) -> str:
     if found:
         return found
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        raise SuiteError("haproxy is not installed and the rolling upgrade needs it: run 'apt-get install haproxy' as root")
+        raise SuiteError(
+            "haproxy is not installed and the rolling upgrade needs it: run 'apt-get install haproxy' as root"
+        )
     console.print("[cyan]installing haproxy from Debian's archive (needed by @rolling)[/cyan]")
     install = ["apt-get", "install", "-y", "-q", "-o", "DPkg::Lock::Timeout=120", "haproxy"]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     result = subprocess.run(install, capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL)
     if result.returncode != 0 and "Unable to locate package" in result.stderr:
-        subprocess.run(["apt-get", "update", "-q"], capture_output=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL)
-        result = subprocess.run(install, capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+        subprocess.run(
+            ["apt-get", "update", "-q"], capture_output=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL
+        )
+        result = subprocess.run(
+            install, capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL
+        )
     found = shutil.which("haproxy")
     if result.returncode != 0 or not found:
         last = (result.stderr.strip() or result.stdout.strip()).splitlines()[-1:] or ["no output"]
-        raise SuiteError(f"haproxy is not installed and 'apt-get install haproxy' failed ({last[0]}): install it, then run again")
+        raise SuiteError(
+            f"haproxy is not installed and 'apt-get install haproxy' failed ({last[0]}): install it, then run again"
+        )
     return found

@@ -16,7 +16,9 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str, interva
     An exception raised by ``condition`` is not retried: it ends the wait at once (a process that
     died while we waited for it must not cost the whole timeout).
     """
-    retrying = Retrying(stop=stop_after_delay(timeout), wait=wait_fixed(interval), retry=retry_if_result(lambda ok: not ok))
+    retrying = Retrying(
+        stop=stop_after_delay(timeout), wait=wait_fixed(interval), retry=retry_if_result(lambda ok: not ok)
+    )
     try:
         retrying(condition)
     except RetryError:

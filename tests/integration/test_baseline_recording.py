@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
 from upgrade_suite.schema import BASELINES, Baseline, SchemaDiff, judge, read_baseline
+
+from conftest import ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -21,8 +22,12 @@ def test_make_baseline_reproduces_the_shipped_rc1_to_ga_drift(tmp_path: Path):
     before = {path: path.read_bytes() for path in shipped}
     reason = 'GA\'s migrations "differ" from its models'
     run = subprocess.run(
-        ["make", "-s", "baseline", "FROM=1.0.0rc1", "TO=1.0.0", "DB=sqlite", f"OUT={tmp_path}"], cwd=ROOT,
-        env={**os.environ, "REASON": reason}, capture_output=True, text=True, timeout=900,
+        ["make", "-s", "baseline", "FROM=1.0.0rc1", "TO=1.0.0", "DB=sqlite", f"OUT={tmp_path}"],
+        cwd=ROOT,
+        env={**os.environ, "REASON": reason},
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert run.returncode == 0, run.stderr[-3000:]
     written = tmp_path / "schema-drift-1.0.0rc1-to-1.0.0-sqlite.txt"
@@ -31,5 +36,7 @@ def test_make_baseline_reproduces_the_shipped_rc1_to_ga_drift(tmp_path: Path):
     assert {e.reason for e in entries} == {reason}
     ours = read_baseline(BASELINES / written.name)
     assert sorted(e.line for e in entries) == sorted(e.line for e in ours)
-    assert judge(SchemaDiff("parity", [e.line for e in entries]), Baseline("1.0.0rc1", "1.0.0+local", "sqlite", tmp_path)).ok
+    assert judge(
+        SchemaDiff("parity", [e.line for e in entries]), Baseline("1.0.0rc1", "1.0.0+local", "sqlite", tmp_path)
+    ).ok
     assert {path: path.read_bytes() for path in shipped} == before, "the shipped baselines are never touched"

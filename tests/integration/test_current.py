@@ -18,7 +18,10 @@ from conftest import ROOT, run_behave_parallel
 pytestmark = pytest.mark.integration
 
 #: An interrupted 1.0.9 -> 1.1.0 on SQLite leaves Alembic's batch table behind and the retry fails on it.
-RETRY_BLOCKED = "retry FAILED: sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) table _alembic_tmp_email_users already exists"
+RETRY_BLOCKED = (
+    "retry FAILED: sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) table "
+    "_alembic_tmp_email_users already exists"
+)
 #: 1.1.0 throttles a client GA served: the rollout's failed requests are its rate limiter's.
 THROTTLED = "no request failed: "
 GATE = "@current and @sqlite and not @product-defect and (@UPG-01 or @UPG-02 or @UPG-04)"
@@ -30,8 +33,15 @@ def test_todays_releases_go_to_the_newest_and_back_and_the_unsigned_drift_stays_
     gate, defect, retry, throttled = run_behave_parallel(
         {
             workdir / "gate": (str(ROOT / "features"), f"--tags={GATE}"),
-            workdir / "defect": (str(ROOT / "features" / "upgrade.feature"), "--tags=@current and @product-defect and @sqlite and @populated"),
-            workdir / "retry": (str(ROOT / "features" / "migrations.feature"), "--tags=@current and @product-defect and @sqlite", "--name=from 1.0.x"),
+            workdir / "defect": (
+                str(ROOT / "features" / "upgrade.feature"),
+                "--tags=@current and @product-defect and @sqlite and @populated",
+            ),
+            workdir / "retry": (
+                str(ROOT / "features" / "migrations.feature"),
+                "--tags=@current and @product-defect and @sqlite",
+                "--name=from 1.0.x",
+            ),
             workdir / "throttled": (str(ROOT / "features" / "rolling.feature"), "--tags=@current and @product-defect"),
         },
         timeout=1800,
@@ -42,7 +52,9 @@ def test_todays_releases_go_to_the_newest_and_back_and_the_unsigned_drift_stays_
     assert results and all(r["status"] == "passed" for r in results), [(r["name"], r["status"]) for r in results]
     tags = {label["value"] for r in results for label in r["labels"] if label["name"] == "tag"}
     assert {"UPG-01", "UPG-02", "UPG-04", "current"} <= tags
-    for versions in (gate.reports / "work").glob("*/*/evidence/versions.json"):  # only kept sandboxes; a pass keeps none
+    for versions in (gate.reports / "work").glob(
+        "*/*/evidence/versions.json"
+    ):  # only kept sandboxes; a pass keeps none
         raise AssertionError(f"a passing run kept {versions}")
 
     assert defect.returncode != 0

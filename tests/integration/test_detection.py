@@ -21,10 +21,11 @@ def test_a_lost_row_and_an_altered_value_are_named(workdir: Path, no_leftovers):
     assert f"sql: tools row [id={deleted}] was lost" in run.output
     assert f"sql: prompts [id={altered}] description: 'prompt 1' -> 'tampered'" in run.output
     # A chain that cannot apply: the walk names the first step that fails and Alembic's error.
-    assert re.search(r"up to \w+: CommandError: Can't locate revision identified by 'deadbeef0000'", run.output), run.output[-4000:]
+    assert re.search(r"up to \w+: CommandError: Can't locate revision identified by 'deadbeef0000'", run.output), (
+        run.output[-4000:]
+    )
     kept = list((run.reports / "work").glob("run-*/*/??-GA-*/*.log"))
     assert kept, "a failed scenario keeps its gateway logs"
-
 
 
 def test_a_revoked_token_served_again_and_a_lost_membership_are_named(workdir: Path, no_leftovers):

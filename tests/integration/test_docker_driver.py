@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, labelled_containers, run_behave, suite_processes
 from upgrade_suite import leftovers
 from upgrade_suite.config import SuiteConfig
 from upgrade_suite.docker_driver import DockerGateway
@@ -19,23 +18,35 @@ from upgrade_suite.engine import LABEL, PID_LABEL, DockerEngine
 from upgrade_suite.errors import SuiteError
 from upgrade_suite.gateway import GatewaySecrets
 from upgrade_suite.images import BASE_IMAGE, GatewayImages
-from upgrade_suite.releases import ReleaseCache, resolve
 from upgrade_suite.pypi import PyPIReleases
+from upgrade_suite.releases import ReleaseCache, resolve
+
+from conftest import ROOT, labelled_containers, run_behave, suite_processes
 
 pytestmark = pytest.mark.integration
 
 
 def test_upgrade_with_alembic_runs_in_containers_and_leaves_none(docker_client, workdir: Path):
     run = run_behave(
-        workdir, str(ROOT / "features" / "upgrade.feature"), "--tags=@UPG-01 and @sqlite and not @current", "--name=with Alembic before starting it",
-        "-D", "driver=docker",
+        workdir,
+        str(ROOT / "features" / "upgrade.feature"),
+        "--tags=@UPG-01 and @sqlite and not @current",
+        "--name=with Alembic before starting it",
+        "-D",
+        "driver=docker",
     )
     assert run.returncode == 0, run.output[-3000:]
     assert "1 scenario passed, 0 failed" in run.output
-    phases = [p["phase"] for line in (run.reports / "timings.jsonl").read_text().splitlines() for p in json.loads(line)["phases"]]
+    phases = [
+        p["phase"]
+        for line in (run.reports / "timings.jsonl").read_text().splitlines()
+        for p in json.loads(line)["phases"]
+    ]
     assert {"image of RC1", "image of GA", "alembic upgrade head (GA)", "start GA"} <= set(phases)
     evidence = "".join(p.read_text(errors="replace") for p in (run.reports / "allure-results").glob("*-attachment*"))
-    assert "# suite: one-off container of gateway-upgrade-suite/mcp-context-forge:1.0.0-" in evidence  # Alembic ran in GA's image
+    assert (
+        "# suite: one-off container of gateway-upgrade-suite/mcp-context-forge:1.0.0-" in evidence
+    )  # Alembic ran in GA's image
     assert labelled_containers(docker_client) == []
     assert not suite_processes(workdir)
 
@@ -44,9 +55,14 @@ def test_containers_of_a_crashed_run_are_removed_by_the_next(docker_client, tmp_
     gone = subprocess.Popen(["true"])
     gone.wait()
     orphan = docker_client.containers.run(
-        BASE_IMAGE, ["sleep", "300"], detach=True, labels={LABEL: "run-crashed", PID_LABEL: str(gone.pid), f"{LABEL}.role": "gateway 01-GA"},
+        BASE_IMAGE,
+        ["sleep", "300"],
+        detach=True,
+        labels={LABEL: "run-crashed", PID_LABEL: str(gone.pid), f"{LABEL}.role": "gateway 01-GA"},
     )
-    alive = docker_client.containers.run(BASE_IMAGE, ["sleep", "300"], detach=True, labels={LABEL: "run-alive", PID_LABEL: "1"})
+    alive = docker_client.containers.run(
+        BASE_IMAGE, ["sleep", "300"], detach=True, labels={LABEL: "run-alive", PID_LABEL: "1"}
+    )
     try:
         report = leftovers.clean(tmp_path / "work", tmp_path, docker=docker_client)
         assert any(orphan.short_id in line for line in report.lines()), report.lines()
@@ -58,7 +74,9 @@ def test_containers_of_a_crashed_run_are_removed_by_the_next(docker_client, tmp_
 
 def test_a_gateway_container_that_dies_at_start_fails_at_once_with_its_log(docker_client, tmp_path: Path):
     config = SuiteConfig.from_userdata({})
-    ga = ReleaseCache(config.cache_dir, 900).provision(resolve("GA", config.releases["GA"], PyPIReleases(config.cache_dir)))
+    ga = ReleaseCache(config.cache_dir, 900).provision(
+        resolve("GA", config.releases["GA"], PyPIReleases(config.cache_dir))
+    )
     engine = DockerEngine("run-test-dies-at-start", 60)
     image = GatewayImages(engine.client, config.cache_dir, 900).image_for(ga)
     gateway = DockerGateway(engine, image, ga, "bogus://nowhere", tmp_path / "gw", "gw", GatewaySecrets(), 120, 10)

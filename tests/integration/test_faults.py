@@ -10,16 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_behave
 from upgrade_suite import gateway as gateway_module
 from upgrade_suite import leftovers
 from upgrade_suite.config import SuiteConfig
 from upgrade_suite.database import PostgresServer
 from upgrade_suite.errors import SuiteError
 from upgrade_suite.gateway import GatewaySecrets, ProcessGateway
-from upgrade_suite.releases import ReleaseCache, resolve
 from upgrade_suite.pypi import PyPIReleases
+from upgrade_suite.releases import ReleaseCache, resolve
 from upgrade_suite.sandbox import MARKER, port_is_listening
+
+from conftest import run_behave
 
 pytestmark = pytest.mark.integration
 
@@ -29,11 +30,15 @@ TAMPER = Path(__file__).parent / "tamper"
 @pytest.fixture(scope="module")
 def ga():
     config = SuiteConfig.from_userdata({})
-    return ReleaseCache(config.cache_dir, 900).provision(resolve("GA", config.releases["GA"], PyPIReleases(config.cache_dir)))
+    return ReleaseCache(config.cache_dir, 900).provision(
+        resolve("GA", config.releases["GA"], PyPIReleases(config.cache_dir))
+    )
 
 
 def gateway(ga, tmp_path: Path, url: str = "", start_timeout: float = 120) -> ProcessGateway:
-    return ProcessGateway(ga, url or f"sqlite:///{tmp_path}/gw.db", tmp_path / "gw", "gw", GatewaySecrets(), start_timeout, 10)
+    return ProcessGateway(
+        ga, url or f"sqlite:///{tmp_path}/gw.db", tmp_path / "gw", "gw", GatewaySecrets(), start_timeout, 10
+    )
 
 
 def test_a_taken_port_is_retried_on_another_and_left_to_its_owner(ga, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -92,7 +97,9 @@ def test_a_crashed_runs_processes_are_killed_and_its_evidence_kept(tmp_path: Pat
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     (run / MARKER).write_text(f"pid={dead.pid}\n")
-    orphan = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"], cwd=run / "sandbox", start_new_session=True)
+    orphan = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(300)"], cwd=run / "sandbox", start_new_session=True
+    )
     try:
         report = leftovers.clean(tmp_path / "work", scratch_root=tmp_path)
         orphan.wait(timeout=10)

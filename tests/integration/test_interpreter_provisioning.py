@@ -21,8 +21,8 @@ from uv import find_uv_bin
 from upgrade_suite import debian_python
 from upgrade_suite.config import SuiteConfig
 from upgrade_suite.interpreters import Interpreters
-from upgrade_suite.releases import ReleaseCache, assign_interpreter, resolve
 from upgrade_suite.pypi import PyPIReleases
+from upgrade_suite.releases import ReleaseCache, assign_interpreter, resolve
 
 ROOT = Path(__file__).resolve().parents[2]
 #: 1.1.0 was uploaded 2026-10-20: its dependencies as of the next day.
@@ -41,8 +41,10 @@ def release_1_1_0():
     spec = assign_interpreter(resolve("NEW", "1.1.0", PyPIReleases(cache), RESOLVED_AT), interpreters)
     started = time.monotonic()
     release = ReleaseCache(cache, 900, interpreters).provision(spec)
-    print(f"\nroute: {spec.interpreter.route}; tried: {spec.interpreter.tried}; build: {interpreters.build_timings}; "
-          f"install: {release.info.get('install_seconds')} s; provision: {time.monotonic() - started:.1f} s")
+    print(
+        f"\nroute: {spec.interpreter.route}; tried: {spec.interpreter.tried}; build: {interpreters.build_timings}; "
+        f"install: {release.info.get('install_seconds')} s; provision: {time.monotonic() - started:.1f} s"
+    )
     return release, interpreters
 
 
@@ -60,15 +62,21 @@ def test_release_1_1_0_runs_on_python_built_from_debian_source(release_1_1_0):
     assert release.version == "1.1.0"
     assert str(release.info["python"]).startswith("3.13.")
     assert len(release.alembic_heads) == 1
-    imported = subprocess.run([str(release.python), "-c", "import mcpgateway, ssl, sqlite3; print(mcpgateway.__file__)"],
-                              capture_output=True, text=True, timeout=120)
+    imported = subprocess.run(
+        [str(release.python), "-c", "import mcpgateway, ssl, sqlite3; print(mcpgateway.__file__)"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert imported.returncode == 0, imported.stderr
     assert "python3.13/site-packages" in imported.stdout
     assert release.alembic_ini.is_file()
     assert not list(built_dir.glob(".build-*")), "a build left its temporary directory behind"
 
 
-def test_an_interpreter_on_path_is_found_and_nothing_is_built(release_1_1_0, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_an_interpreter_on_path_is_found_and_nothing_is_built(
+    release_1_1_0, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     """Route b on a fake machine: python3.13 on PATH (a symlink to the one built above), pyenv shims first on PATH."""
     release, _ = release_1_1_0
     built = Path(release.spec.interpreter.path)
@@ -93,7 +101,12 @@ def test_an_interpreter_on_path_is_found_and_nothing_is_built(release_1_1_0, tmp
     assert chosen.build is None
     interpreters.ensure(chosen)
     venv = tmp_path / "venv"
-    made = subprocess.run([find_uv_bin(), "venv", "--quiet", "--python", chosen.path, str(venv)], capture_output=True, text=True, timeout=120)
+    made = subprocess.run(
+        [find_uv_bin(), "venv", "--quiet", "--python", chosen.path, str(venv)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert made.returncode == 0, made.stderr
 
 
@@ -122,8 +135,14 @@ def test_an_interrupted_build_leaves_no_half_built_interpreter(tmp_path: Path, s
     cache, started = tmp_path / "cache", tmp_path / "configure-started"
     script = tmp_path / "build.py"
     script.write_text(_INTERRUPTED_BUILD)
-    process = subprocess.Popen([sys.executable, str(script), str(cache), str(started)], cwd=ROOT,
-                               env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(cache), str(started)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while not started.exists():
         assert process.poll() is None, process.stdout.read()

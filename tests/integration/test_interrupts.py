@@ -7,16 +7,35 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, balancer_sockets, behave_command, behave_env, embedded_postgres, labelled_containers, listening_gateway_port, suite_processes
 from upgrade_suite.sandbox import port_is_listening
+
+from conftest import (
+    ROOT,
+    balancer_sockets,
+    behave_command,
+    behave_env,
+    embedded_postgres,
+    labelled_containers,
+    listening_gateway_port,
+    suite_processes,
+)
 
 pytestmark = pytest.mark.integration
 
 
-def interrupt_when_ga_listens(workdir: Path, args: tuple[str, ...], sig: signal.Signals, port_pattern: str, running: Callable[[], bool]) -> tuple[int, int, str]:
-    """Run behave, wait until its first GA gateway listens, check ``running()``, send ``sig``; its exit status, that port, the output."""
+def interrupt_when_ga_listens(
+    workdir: Path, args: tuple[str, ...], sig: signal.Signals, port_pattern: str, running: Callable[[], bool]
+) -> tuple[int, int, str]:
+    """Run behave, wait until its first GA gateway listens, check ``running()``, send ``sig``; its exit status, that
+    port, the output."""
     process = subprocess.Popen(
-        behave_command(*args), cwd=workdir, env=behave_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
+        behave_command(*args),
+        cwd=workdir,
+        env=behave_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
     )
     try:
         port = listening_gateway_port(workdir, process, port_pattern)
@@ -35,12 +54,22 @@ def interrupt_when_ga_listens(workdir: Path, args: tuple[str, ...], sig: signal.
     [(signal.SIGINT, "process"), (signal.SIGTERM, "process"), (signal.SIGINT, "docker")],
     ids=["ctrl-c", "sigterm", "ctrl-c-docker"],
 )
-def test_interrupted_run_leaves_nothing_running(workdir: Path, sig: signal.Signals, driver: str, request: pytest.FixtureRequest):
+def test_interrupted_run_leaves_nothing_running(
+    workdir: Path, sig: signal.Signals, driver: str, request: pytest.FixtureRequest
+):
     docker = request.getfixturevalue("docker_client") if driver == "docker" else None
     returncode, port, output = interrupt_when_ga_listens(
-        workdir, (str(ROOT / "features" / "upgrade.feature"), "--tags=@UPG-02 and @sqlite and not @current", "-D", f"driver={driver}"), sig,
+        workdir,
+        (
+            str(ROOT / "features" / "upgrade.feature"),
+            "--tags=@UPG-02 and @sqlite and not @current",
+            "-D",
+            f"driver={driver}",
+        ),
+        sig,
         # The first log line names the port: "--port N" for a process, "PORT=N" for a container.
-        r"(?:--port |PORT=)(\d+)", lambda: bool(labelled_containers(docker) if docker else suite_processes(workdir)),
+        r"(?:--port |PORT=)(\d+)",
+        lambda: bool(labelled_containers(docker) if docker else suite_processes(workdir)),
     )
     assert returncode != 0, output
     assert not suite_processes(workdir), output[-3000:]
@@ -51,8 +80,11 @@ def test_interrupted_run_leaves_nothing_running(workdir: Path, sig: signal.Signa
 def test_ctrl_c_during_a_rollout_stops_replicas_balancer_and_prober(workdir: Path):
     """Interrupted while RC1 and GA replicas serve behind HAProxy under the prober's load."""
     returncode, port, output = interrupt_when_ga_listens(
-        workdir, (str(ROOT / "features" / "rolling.feature"), "--tags=@upgrade and not @current"), signal.SIGINT,
-        r"--port (\d+)", lambda: any("haproxy" in p for p in suite_processes(workdir)),
+        workdir,
+        (str(ROOT / "features" / "rolling.feature"), "--tags=@upgrade and not @current"),
+        signal.SIGINT,
+        r"--port (\d+)",
+        lambda: any("haproxy" in p for p in suite_processes(workdir)),
     )
     assert returncode != 0, output
     assert not suite_processes(workdir), output[-3000:]

@@ -34,7 +34,13 @@ def databases(uri: str) -> set[str]:
 def test_a_given_server_is_used_and_left_as_it_was(workdir: Path, user_server, no_leftovers):
     uri = user_server.get_uri()
     before = databases(uri)
-    run = run_behave(workdir, str(ROOT / "features" / "upgrade.feature"), "--tags=@UPG-02 and @postgres and not @current", "-D", f"postgres_url={uri}")
+    run = run_behave(
+        workdir,
+        str(ROOT / "features" / "upgrade.feature"),
+        "--tags=@UPG-02 and @postgres and not @current",
+        "-D",
+        f"postgres_url={uri}",
+    )
     assert run.returncode == 0, run.output[-4000:]
     assert "1 scenario passed" in run.output
     assert databases(uri) == before, "the suite's databases are dropped, nothing else is touched"

@@ -15,9 +15,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from conftest import ROOT, BehaveRun, run_behave_parallel
 from upgrade_suite import report, runbook
 from upgrade_suite.report import CATEGORIES
+
+from conftest import ROOT, BehaveRun, run_behave_parallel
 
 pytestmark = pytest.mark.integration
 
@@ -29,10 +30,12 @@ UPGRADE = "RC1 to GA upgrade with Alembic before starting it keeps every object 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, BehaveRun]:
     root = tmp_path_factory.mktemp("report")
-    upgrade, tampered = run_behave_parallel({
-        root / "upgrade": (str(ROOT / "features" / "upgrade.feature"), "--name", UPGRADE),
-        root / "tampered": (str(TAMPER / "features" / "report.feature"),),
-    })
+    upgrade, tampered = run_behave_parallel(
+        {
+            root / "upgrade": (str(ROOT / "features" / "upgrade.feature"), "--name", UPGRADE),
+            root / "tampered": (str(TAMPER / "features" / "report.feature"),),
+        }
+    )
     return {"upgrade": upgrade, "tampered": tampered}
 
 
@@ -57,10 +60,18 @@ def test_a_failed_check_is_a_product_defect_and_a_missing_program_a_suite_error(
     by_name = results(run)
     defect, broken = by_name["A check on the gateway fails"], by_name["A program the suite needs is missing"]
     assert defect["status"] == "failed", defect["statusDetails"]
-    assert "AssertionError" in defect["statusDetails"]["message"] and "sql: tools row" in defect["statusDetails"]["message"]
-    assert {"Snapshot diff through SQL", "Versions", "Phase timings"} <= set(attachments([defect])), "the defect comes with its evidence"
+    assert (
+        "AssertionError" in defect["statusDetails"]["message"]
+        and "sql: tools row" in defect["statusDetails"]["message"]
+    )
+    assert {"Snapshot diff through SQL", "Versions", "Phase timings"} <= set(attachments([defect])), (
+        "the defect comes with its evidence"
+    )
     assert broken["status"] == "broken", broken["statusDetails"]
-    assert re.search(r"SuiteError: GA \(1\.0\.0\)'s alembic program is missing \(.*vanished-venv/bin/alembic\)", broken["statusDetails"]["message"])
+    assert re.search(
+        r"SuiteError: GA \(1\.0\.0\)'s alembic program is missing \(.*vanished-venv/bin/alembic\)",
+        broken["statusDetails"]["message"],
+    )
     # The terminal summary says the same, one line for the case on SQLite.
     assert re.search(r"UPG-01: RC1 to GA\s+│ SQLite\s+│ broken\s+│ 1 broken, 1 failed", run.output), run.output[-3000:]
 
@@ -83,7 +94,12 @@ def test_the_runbook_timings_are_the_allure_durations_of_the_same_run(runs):
     for engine, label in runbook.ENGINES.items():
         scenarios = [r for r in passed if engine in labels(r, "tag")]
         for step in runbook.steps("RC1", "GA", "x7h8i9j0k1l2"):
-            durations = [(s["stop"] - s["start"]) / 1000 for r in scenarios for s in nested(r["steps"]) if s["name"] == step.phase]
+            durations = [
+                (s["stop"] - s["start"]) / 1000
+                for r in scenarios
+                for s in nested(r["steps"])
+                if s["name"] == step.phase
+            ]
             median, largest, count = table[(label, step.title)]
             assert count == len(durations), (label, step.title)
             if durations:
@@ -131,7 +147,9 @@ def test_the_html_report_shows_categories_metadata_and_the_plan(runs):
     tree = json.loads((widgets / "tree.json").read_text())
     assert "US-1: Admin - smooth upgrade from RC1 to GA" in {group["name"] for group in tree["groupsById"].values()}
     assert (run.reports / "upgrade-report.html").stat().st_size > 100_000
-    assert len((run.reports / report.HISTORY).read_text().splitlines()) == 1, "one report, one history point (the single file only reads it)"
+    assert len((run.reports / report.HISTORY).read_text().splitlines()) == 1, (
+        "one report, one history point (the single file only reads it)"
+    )
     report.main(run.reports, ALLURE)
     assert len((run.reports / report.HISTORY).read_text().splitlines()) == 2
     charts = json.loads((widgets / "charts.json").read_text())["general"].values()

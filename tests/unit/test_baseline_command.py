@@ -12,17 +12,22 @@ DIFF = ["column a.b: migrated VARCHAR | fresh VARCHAR(20)", "index t(x): only in
 
 
 def fake_release(version: str) -> Release:
-    spec = ReleaseSpec(version, "pypi", version, f"mcp-contextforge-gateway=={version}", version, "2026-10-21T00:00:00Z")
+    spec = ReleaseSpec(
+        version, "pypi", version, f"mcp-contextforge-gateway=={version}", version, "2026-10-21T00:00:00Z"
+    )
     return Release(spec, Path("/nowhere"), {"version": version})
 
 
 def provisioner(installed: list[str]):
     """Resolves like PyPI, installs nothing: records what would have been installed."""
+
     def provision(alias: str, spec: str):
         def install() -> Release:
             installed.append(spec)
             return fake_release(spec)
+
         return fake_release(spec).spec, install
+
     return provision
 
 
@@ -58,15 +63,22 @@ def test_refuses_a_multi_line_reason_and_an_unknown_engine(tmp_path: Path):
         command.parse(["--from", "1.0.0", "--to", "1.1.0", "--db", "mysql", "--reason", "x"])
 
 
-def test_writes_every_difference_with_the_reason_and_judge_reads_it_back(tmp_path: Path, measured, capsys: pytest.CaptureFixture[str]):
-    assert command.main(args(tmp_path, "--reason", "1.1.0's migrations add indexes its models lack"), provisioner([])) == 0
+def test_writes_every_difference_with_the_reason_and_judge_reads_it_back(
+    tmp_path: Path, measured, capsys: pytest.CaptureFixture[str]
+):
+    assert (
+        command.main(args(tmp_path, "--reason", "1.1.0's migrations add indexes its models lack"), provisioner([])) == 0
+    )
     path = tmp_path / "schema-drift-1.0.0-to-1.1.0-sqlite.txt"
     out = capsys.readouterr().out
     assert out.splitlines()[0] == f"Wrote {path} (2 entries):"
     assert f"  {DIFF[0]}  # reason: 1.1.0's migrations add indexes its models lack" in out.splitlines()
     assert out.rstrip().endswith("review and commit this file")
     assert measured == [("1.0.0", "1.1.0", "sqlite")]
-    assert all(line.startswith("#") or line.endswith("  # reason: 1.1.0's migrations add indexes its models lack") for line in path.read_text().splitlines())
+    assert all(
+        line.startswith("#") or line.endswith("  # reason: 1.1.0's migrations add indexes its models lack")
+        for line in path.read_text().splitlines()
+    )
     verdict = judge(SchemaDiff("parity", list(DIFF)), Baseline("1.0.0", "1.1.0+local", "sqlite", tmp_path))
     assert verdict.ok and len(verdict.known) == 2
 
@@ -83,7 +95,13 @@ def test_does_not_overwrite_without_force(tmp_path: Path, measured, capsys: pyte
 
 
 def test_refuses_to_record_a_local_build(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
-    assert command.main(["--from", "1.0.0rc1", "--to", "1.0.0+local", "--db", "sqlite", "--out", str(tmp_path), "--reason", "x"], provisioner([])) == 2
+    assert (
+        command.main(
+            ["--from", "1.0.0rc1", "--to", "1.0.0+local", "--db", "sqlite", "--out", str(tmp_path), "--reason", "x"],
+            provisioner([]),
+        )
+        == 2
+    )
     assert "TO is a local build (1.0.0+local)" in capsys.readouterr().err
 
 

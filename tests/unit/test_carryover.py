@@ -2,7 +2,14 @@
 
 import json
 
-from upgrade_suite.carryover import STARTED, CarriedStart, SettingsModel, compare_settings, log_messages, save_for_runbook
+from upgrade_suite.carryover import (
+    STARTED,
+    CarriedStart,
+    SettingsModel,
+    compare_settings,
+    log_messages,
+    save_for_runbook,
+)
 from upgrade_suite.checks import settings_compared, starts_with_old_settings
 
 
@@ -10,21 +17,33 @@ def var(model="Settings", type_="<class 'int'>", default=1):
     return {"model": model, "field": "f", "type": type_, "default": default}
 
 
-OLD = SettingsModel("RC1", {
-    "PLUGIN_CONFIG_FILE": var(type_="<class 'str'>", default="plugins/config.yaml"),
-    "POOL_TTL": var(default=300),
-    "PLUGINS_ENABLED": var(type_="<class 'bool'>", default=False),
-    "TOKEN_EXPIRY": var(default=10080),
-    "MCP_REQUIRE_AUTH": var(type_="<class 'bool'>", default=False),
-    "STATIC_DIR": var(type_="<class 'str'>", default="/venv-a/static"),
-}, {"TOKEN_EXPIRY": "10080", "POOL_TTL": "300"}, {"STATIC_DIR": "default depends on where the release is installed"}, {})
-NEW = SettingsModel("GA", {
-    "PLUGINS_CONFIG_FILE": var(type_="<class 'str'>", default="plugins/config.yaml"),
-    "PLUGINS_ENABLED": var(model="PluginsSettings", type_="<class 'bool'>", default=False),
-    "TOKEN_EXPIRY": var(default=20),
-    "MCP_REQUIRE_AUTH": var(type_="Optional[bool]", default=True),
-    "STATIC_DIR": var(type_="<class 'str'>", default="/venv-b/static"),
-}, {}, {}, {"TOKEN_EXPIRY": "'10080' refused: Input should be less than or equal to 1440"})
+OLD = SettingsModel(
+    "RC1",
+    {
+        "PLUGIN_CONFIG_FILE": var(type_="<class 'str'>", default="plugins/config.yaml"),
+        "POOL_TTL": var(default=300),
+        "PLUGINS_ENABLED": var(type_="<class 'bool'>", default=False),
+        "TOKEN_EXPIRY": var(default=10080),
+        "MCP_REQUIRE_AUTH": var(type_="<class 'bool'>", default=False),
+        "STATIC_DIR": var(type_="<class 'str'>", default="/venv-a/static"),
+    },
+    {"TOKEN_EXPIRY": "10080", "POOL_TTL": "300"},
+    {"STATIC_DIR": "default depends on where the release is installed"},
+    {},
+)
+NEW = SettingsModel(
+    "GA",
+    {
+        "PLUGINS_CONFIG_FILE": var(type_="<class 'str'>", default="plugins/config.yaml"),
+        "PLUGINS_ENABLED": var(model="PluginsSettings", type_="<class 'bool'>", default=False),
+        "TOKEN_EXPIRY": var(default=20),
+        "MCP_REQUIRE_AUTH": var(type_="Optional[bool]", default=True),
+        "STATIC_DIR": var(type_="<class 'str'>", default="/venv-b/static"),
+    },
+    {},
+    {},
+    {"TOKEN_EXPIRY": "'10080' refused: Input should be less than or equal to 1440"},
+)
 
 
 def test_renamed_dropped_moved_changed_and_refused_are_told_apart():
@@ -32,7 +51,10 @@ def test_renamed_dropped_moved_changed_and_refused_are_told_apart():
     assert carry.renamed == {"PLUGIN_CONFIG_FILE": "PLUGINS_CONFIG_FILE"}
     assert carry.dropped == ["POOL_TTL"]
     assert carry.moved == {"PLUGINS_ENABLED": ["Settings", "PluginsSettings"]}
-    assert carry.default_changed == {"TOKEN_EXPIRY": [10080, 20], "MCP_REQUIRE_AUTH": [False, True]}  # not STATIC_DIR: install-specific
+    assert carry.default_changed == {
+        "TOKEN_EXPIRY": [10080, 20],
+        "MCP_REQUIRE_AUTH": [False, True],
+    }  # not STATIC_DIR: install-specific
     assert carry.type_changed == {"MCP_REQUIRE_AUTH": ["<class 'bool'>", "Optional[bool]"]}
     assert carry.refused == {"TOKEN_EXPIRY": "'10080' refused: Input should be less than or equal to 1440"}
     assert carry.no_longer_read == ["PLUGIN_CONFIG_FILE", "POOL_TTL"]
@@ -40,14 +62,19 @@ def test_renamed_dropped_moved_changed_and_refused_are_told_apart():
 
 
 def test_a_rename_needs_the_same_default_and_a_unique_close_name():
-    other_default = SettingsModel("GA", {"PLUGINS_CONFIG_FILE": var(type_="<class 'str'>", default="elsewhere.yaml")}, {}, {}, {})
+    other_default = SettingsModel(
+        "GA", {"PLUGINS_CONFIG_FILE": var(type_="<class 'str'>", default="elsewhere.yaml")}, {}, {}, {}
+    )
     assert compare_settings(OLD, other_default).renamed == {}
     twins = SettingsModel("GA", {name: var(default=300) for name in ("POOL_TTLA", "POOL_TTLB")}, {}, {}, {})
     assert "POOL_TTL" in compare_settings(OLD, twins).dropped
 
 
 def test_log_messages_ignore_what_differs_between_two_starts():
-    one = '{"name": "mcpgateway.x", "levelname": "ERROR", "message": "failed for id 3f2a9c1b77 at 12"}\nINFO fine\nTraceback (most recent call last):'
+    one = (
+        '{"name": "mcpgateway.x", "levelname": "ERROR", "message": "failed for id 3f2a9c1b77 at 12"}\nINFO '
+        "fine\nTraceback (most recent call last):"
+    )
     two = '{"name": "mcpgateway.x", "levelname": "ERROR", "message": "failed for id 9e8d7c6b55 at 40"}\n'
     assert log_messages(one) - log_messages(two) == {"Traceback (most recent call last):"}
 
@@ -57,12 +84,19 @@ def start(outcome=STARTED, log="", plain_log=""):
 
 
 def test_a_start_with_the_old_settings_like_one_without_passes():
-    assert starts_with_old_settings(start(log="2026-01-01T00:00:00 ERROR known 1", plain_log="2026-01-02T00:00:00 ERROR known 2")).ok
+    assert starts_with_old_settings(
+        start(log="2026-01-01T00:00:00 ERROR known 1", plain_log="2026-01-02T00:00:00 ERROR known 2")
+    ).ok
 
 
 def test_a_refused_start_names_the_log_and_the_refused_setting():
-    problems = starts_with_old_settings(start("refused to run (exited)", log="token_expiry\n  Input should be less than or equal to 1440")).problems()
-    assert "it refused to run (exited); its log ends: token_expiry | Input should be less than or equal to 1440" in problems[0]
+    problems = starts_with_old_settings(
+        start("refused to run (exited)", log="token_expiry\n  Input should be less than or equal to 1440")
+    ).problems()
+    assert (
+        "it refused to run (exited); its log ends: token_expiry | Input should be less than or equal to 1440"
+        in problems[0]
+    )
     assert "TOKEN_EXPIRY='10080' refused" in problems[0]
 
 

@@ -34,8 +34,21 @@ def run(exit_code: int, output: str = "") -> AlembicRun:
 
 def test_a_failed_retry_or_a_difference_fails_the_interrupt_verdict():
     good = Outcome("r1", "# suite: SIGKILL as revision r1 starts", ["base"], run(0), True)
-    failed_retry = Outcome("r2", "# suite: SIGKILL inside revision r2", ["r1"], run(1, "sqlite3.OperationalError: table _alembic_tmp_x already exists\n"), False)
-    different = Outcome("r3", "# suite: SIGKILL inside revision r3", ["r2"], run(0), True, ["column tools.x: only in the migrated database"])
+    failed_retry = Outcome(
+        "r2",
+        "# suite: SIGKILL inside revision r2",
+        ["r1"],
+        run(1, "sqlite3.OperationalError: table _alembic_tmp_x already exists\n"),
+        False,
+    )
+    different = Outcome(
+        "r3",
+        "# suite: SIGKILL inside revision r3",
+        ["r2"],
+        run(0),
+        True,
+        ["column tools.x: only in the migrated database"],
+    )
     verdict = interrupts_survived([good, failed_retry, different])
     assert not verdict.ok
     assert [p.split(":")[0] for p in verdict.problems()] == ["r2", "r3"]
@@ -43,7 +56,10 @@ def test_a_failed_retry_or_a_difference_fails_the_interrupt_verdict():
 
 
 def test_the_walk_names_the_first_failing_revision_and_a_short_walk_fails():
-    steps = [WalkStep("up", "r1", True, "", 0.1), WalkStep("up", "r2", False, "OperationalError: no such table: prompts", 0.1)]
+    steps = [
+        WalkStep("up", "r1", True, "", 0.1),
+        WalkStep("up", "r2", False, "OperationalError: no such table: prompts", 0.1),
+    ]
     verdict = walk_succeeded(steps, expected=4)
     assert not verdict.ok
     assert verdict.problems() == ["up to r2: OperationalError: no such table: prompts", "all steps ran: 2 of 4"]
@@ -78,5 +94,11 @@ def test_a_killed_upgrade_must_leave_the_old_head_and_one_never_killed_is_not_co
 
 
 def test_a_failed_run_names_its_error_not_sqlalchemys_trailing_link():
-    output = "Running upgrade a -> b\nsqlalchemy.exc.OperationalError: (sqlite3.OperationalError) table _alembic_tmp_email_users already exists\n[SQL: CREATE TABLE ...]\n(Background on this error at: https://sqlalche.me/e/21/e3q8)\n"
-    assert run(1, output).error == "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) table _alembic_tmp_email_users already exists"
+    output = (
+        "Running upgrade a -> b\nsqlalchemy.exc.OperationalError: (sqlite3.OperationalError) table "
+        "_alembic_tmp_email_users already exists\n[SQL: CREATE TABLE ...]\n(Background on this error at: https://sqlalche.me/e/21/e3q8)\n"
+    )
+    assert (
+        run(1, output).error
+        == "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) table _alembic_tmp_email_users already exists"
+    )

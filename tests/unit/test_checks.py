@@ -1,10 +1,10 @@
 """Checklists: a check with nothing checked fails; failures are named."""
 
-from upgrade_suite.checks import Checklist
-from upgrade_suite.waiting import wait_until
-from upgrade_suite.errors import SuiteError
-
 import pytest
+
+from upgrade_suite.checks import Checklist
+from upgrade_suite.errors import SuiteError
+from upgrade_suite.waiting import wait_until
 
 
 def test_an_empty_checklist_fails():

@@ -71,7 +71,13 @@ def test_scale_and_postgres_url():
     assert config.postgres_url == "postgresql://u:p@db:5432/x"
 
 
-@pytest.mark.parametrize(("userdata", "message"), [({"scale": "lots"}, "is not a positive number of rows"), ({"postgres_url": "mysql://x"}, "is not a PostgreSQL URL")])
+@pytest.mark.parametrize(
+    ("userdata", "message"),
+    [
+        ({"scale": "lots"}, "is not a positive number of rows"),
+        ({"postgres_url": "mysql://x"}, "is not a PostgreSQL URL"),
+    ],
+)
 def test_bad_scale_and_url(userdata, message):
     with pytest.raises(SuiteError, match=message):
         SuiteConfig.from_userdata(userdata, environ={})

@@ -21,12 +21,23 @@ def test_postgres_socket_directory_is_mounted_and_tcp_needs_nothing(tmp_path: Pa
 
 
 def test_container_keeps_the_gateway_environment_with_its_own_path_and_home():
-    environment = {"PATH": "/venv/bin:/usr/bin", "DATABASE_URL": "sqlite:////x.db", "HOME": "/work/reports/work/run-1/a-long-sandbox"}
+    environment = {
+        "PATH": "/venv/bin:/usr/bin",
+        "DATABASE_URL": "sqlite:////x.db",
+        "HOME": "/work/reports/work/run-1/a-long-sandbox",
+    }
     assert container_environment(environment) == {"DATABASE_URL": "sqlite:////x.db", "HOME": "/tmp"}
 
 
 @pytest.mark.parametrize(
-    ("version", "tag"), [("1.0.0rc1", "1.0.0-RC-1"), ("1.0.0", "1.0.0"), ("0.9.0", "0.9.0"), ("1.0.0b2", "1.0.0-BETA-2"), ("1.0.7", "1.0.7")]
+    ("version", "tag"),
+    [
+        ("1.0.0rc1", "1.0.0-RC-1"),
+        ("1.0.0", "1.0.0"),
+        ("0.9.0", "0.9.0"),
+        ("1.0.0b2", "1.0.0-BETA-2"),
+        ("1.0.7", "1.0.7"),
+    ],
 )
 def test_upstream_image_tags(version: str, tag: str):
     assert upstream_tag(version) == tag

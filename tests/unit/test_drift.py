@@ -46,7 +46,10 @@ def test_a_release_pair_is_looked_up_as_itself():
 
 
 def test_a_pair_without_baseline_reports_every_difference():
-    lines = ["index a(b): only in the migrated database (non-unique)", "column a.b: migrated VARCHAR | fresh VARCHAR(20)"]
+    lines = [
+        "index a(b): only in the migrated database (non-unique)",
+        "column a.b: migrated VARCHAR | fresh VARCHAR(20)",
+    ]
     verdict = judge(SchemaDiff("parity", lines), Baseline("1.0.0", "1.1.0", "sqlite"))
     assert not verdict.ok
     assert verdict.title == (
@@ -65,7 +68,9 @@ def test_a_pair_without_baseline_and_without_drift_is_fine():
 
 def test_new_and_gone_are_both_findings(tmp_path: Path):
     baseline = Baseline("1.0.0", "1.1.0", "sqlite", tmp_path)
-    baseline.path.write_text(format_baseline([DriftEntry("old drift", "accepted in review"), DriftEntry("kept", "accepted")], ["header"]))
+    baseline.path.write_text(
+        format_baseline([DriftEntry("old drift", "accepted in review"), DriftEntry("kept", "accepted")], ["header"])
+    )
     verdict = judge(SchemaDiff("parity", ["kept", "fresh drift"]), baseline)
     assert [(p.kind, p.line) for p in verdict.findings()] == [("new", "fresh drift"), ("gone", "old drift")]
     assert [entry.line for entry in verdict.known] == ["kept"]
@@ -73,7 +78,10 @@ def test_new_and_gone_are_both_findings(tmp_path: Path):
     assert "known  kept  # reason: accepted" in verdict.render()
 
 
-@pytest.mark.parametrize("bad", ["column a.b: migrated X | fresh Y", "column a.b: migrated X | fresh Y  # reason:   ", "column a.b  # note: later"])
+@pytest.mark.parametrize(
+    "bad",
+    ["column a.b: migrated X | fresh Y", "column a.b: migrated X | fresh Y  # reason:   ", "column a.b  # note: later"],
+)
 def test_an_entry_without_reason_is_refused_naming_file_and_line(tmp_path: Path, bad: str):
     baseline = Baseline("1.0.0", "1.1.0", "sqlite", tmp_path)
     baseline.path.write_text(f"# header\n\nkept  # reason: fine\n{bad}\n")
@@ -84,16 +92,26 @@ def test_an_entry_without_reason_is_refused_naming_file_and_line(tmp_path: Path,
 
 
 def test_the_written_format_round_trips_through_judge(tmp_path: Path):
-    lines = ["column a.b: migrated TIMESTAMP NOT NULL DEFAULT now() | fresh TIMESTAMP NOT NULL", "index t(x): only in a fresh install (unique)"]
+    lines = [
+        "column a.b: migrated TIMESTAMP NOT NULL DEFAULT now() | fresh TIMESTAMP NOT NULL",
+        "index t(x): only in a fresh install (unique)",
+    ]
     baseline = Baseline("1.0.0", "1.1.0", "postgresql", tmp_path)
-    text = format_baseline([DriftEntry(line, "1.1.0's migration adds defaults") for line in lines], ["Recorded by make baseline", "second line"])
+    text = format_baseline(
+        [DriftEntry(line, "1.1.0's migration adds defaults") for line in lines],
+        ["Recorded by make baseline", "second line"],
+    )
     assert text.startswith("# Recorded by make baseline\n# second line\n")
     baseline.path.write_text(text)
-    assert read_baseline(baseline.path) == sorted((DriftEntry(line, "1.1.0's migration adds defaults") for line in lines), key=lambda e: e.line)
+    assert read_baseline(baseline.path) == sorted(
+        (DriftEntry(line, "1.1.0's migration adds defaults") for line in lines), key=lambda e: e.line
+    )
     assert judge(SchemaDiff("parity", lines), baseline).ok
 
 
-@pytest.mark.parametrize("entry", [DriftEntry("x", ""), DriftEntry("x", "two\nlines"), DriftEntry("x  # reason: y", "z")])
+@pytest.mark.parametrize(
+    "entry", [DriftEntry("x", ""), DriftEntry("x", "two\nlines"), DriftEntry("x  # reason: y", "z")]
+)
 def test_the_writer_refuses_entries_it_could_not_read_back(entry: DriftEntry):
     with pytest.raises(SuiteError):
         format_baseline([entry], [])

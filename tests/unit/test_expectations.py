@@ -15,12 +15,15 @@ def test_public_version_drops_only_the_local_label():
         public_version("main-branch")
 
 
-@pytest.mark.parametrize(("old", "new", "old_local", "new_local"), [
-    ("1.0.0rc1", "1.0.0", "1.0.0rc1", "1.0.0+local"),  # the build as the new release
-    ("1.0.0", "1.0.1", "1.0.0+local", "1.0.1"),  # the build as the old release
-    ("0.9.0", "1.0.0", "0.9.0+a", "1.0.0+b"),  # both ends local
-    ("1.0.0", "1.0.0", "1.0.0", "1.0.0+local"),  # GA to its own rebuild: only runtime ones
-])
+@pytest.mark.parametrize(
+    ("old", "new", "old_local", "new_local"),
+    [
+        ("1.0.0rc1", "1.0.0", "1.0.0rc1", "1.0.0+local"),  # the build as the new release
+        ("1.0.0", "1.0.1", "1.0.0+local", "1.0.1"),  # the build as the old release
+        ("0.9.0", "1.0.0", "0.9.0+a", "1.0.0+b"),  # both ends local
+        ("1.0.0", "1.0.0", "1.0.0", "1.0.0+local"),  # GA to its own rebuild: only runtime ones
+    ],
+)
 def test_a_local_build_gets_its_base_release_transformations(old, new, old_local, new_local):
     assert expected_transformations(old_local, new_local) == expected_transformations(old, new)
 

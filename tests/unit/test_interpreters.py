@@ -1,4 +1,5 @@
-"""Choosing a release's interpreter: each route with fakes, Requires-Python sources, PATH filtering, keys, private apt."""
+"""Choosing a release's interpreter: each route with fakes, Requires-Python sources, PATH filtering, keys, private
+apt."""
 
 from __future__ import annotations
 
@@ -13,9 +14,16 @@ import pytest
 from upgrade_suite import debian_python, interpreters
 from upgrade_suite.debian_python import DebianSource, PrivateApt
 from upgrade_suite.errors import SuiteError
-from upgrade_suite.interpreters import Interpreter, Interpreters, minors_for, search_path, source_requires_python, wheel_requires_python
-from upgrade_suite.releases import ReleaseSpec, assign_interpreter, resolve, resolve_all
+from upgrade_suite.interpreters import (
+    Interpreter,
+    Interpreters,
+    minors_for,
+    search_path,
+    source_requires_python,
+    wheel_requires_python,
+)
 from upgrade_suite.pypi import PyPIReleases
+from upgrade_suite.releases import ReleaseSpec, assign_interpreter, resolve, resolve_all
 
 NEW = "<3.14,>=3.12"  # 1.0.8, 1.0.9, 1.1.0
 OLD = "<3.14,>=3.11"  # 0.9.0 .. 1.0.7
@@ -28,7 +36,9 @@ def completed(stdout: str = "", stderr: str = "", returncode: int = 0) -> subpro
 class FakeMachine(Interpreters):
     """Interpreters whose uv calls, interpreter probes and Debian plan are scripted, recording what ran."""
 
-    def __init__(self, tmp_path: Path, found: str = "", install_error: str = "", debian: DebianSource | None = None, **kwargs) -> None:
+    def __init__(
+        self, tmp_path: Path, found: str = "", install_error: str = "", debian: DebianSource | None = None, **kwargs
+    ) -> None:
         super().__init__(tmp_path / "cache", 30, **kwargs)
         self.found, self.install_error, self.debian = found, install_error, debian
         self.calls: list[list[str]] = []
@@ -36,15 +46,26 @@ class FakeMachine(Interpreters):
     def _run_uv(self, args, env, timeout):
         self.calls.append(args)
         if args[:2] == ["python", "find"] and "--system" in args:
-            return completed(self.found + "\n") if self.found else completed(stderr="error: No interpreter found for Python >=3.12, <3.14 in search path", returncode=2)
+            return (
+                completed(self.found + "\n")
+                if self.found
+                else completed(
+                    stderr="error: No interpreter found for Python >=3.12, <3.14 in search path", returncode=2
+                )
+            )
         if args[:2] == ["python", "install"]:
-            return completed(stderr=f"error: Failed to install\n  cause: {self.install_error}", returncode=1) if self.install_error else completed()
+            return (
+                completed(stderr=f"error: Failed to install\n  cause: {self.install_error}", returncode=1)
+                if self.install_error
+                else completed()
+            )
         return completed("/cache/pythons/uv/cpython-3.13.9/bin/python3.13\n")
 
 
 @pytest.fixture(autouse=True)
 def versions(monkeypatch: pytest.MonkeyPatch) -> None:
     """Interpreters report a version from their name (python3.13 -> 3.13.5) instead of being run."""
+
     def version(path, timeout=30.0):
         name = Path(str(path)).name
         return "3.13.5" if "3.13" in name else "3.12.9" if "3.12" in name else "%d.%d.%d" % sys.version_info[:3]
@@ -90,7 +111,9 @@ def test_the_build_waits_for_provisioning_and_happens_once(tmp_path: Path, monke
     debian_planned(monkeypatch)
     machine = FakeMachine(tmp_path, install_error="dns error")
     built: list[DebianSource] = []
-    monkeypatch.setattr(debian_python, "build", lambda source, cache_dir, timeout: built.append(source) or {"total": 1.0})
+    monkeypatch.setattr(
+        debian_python, "build", lambda source, cache_dir, timeout: built.append(source) or {"total": 1.0}
+    )
     chosen = machine.choose(NEW, "NEW=1.1.0")
     assert built == []  # choosing never builds
     assert machine.choose(NEW, "OTHER=1.0.9") is chosen  # one choice per Requires-Python per run
@@ -104,7 +127,9 @@ def test_a_uv_managed_python_when_the_download_works(tmp_path: Path, monkeypatch
     assert (chosen.kind, chosen.route) == ("uv", "uv-managed: 3.13.5 (/cache/pythons/uv/cpython-3.13.9/bin/python3.13)")
 
 
-def test_nothing_satisfies_is_one_line_naming_release_and_requires_python(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_nothing_satisfies_is_one_line_naming_release_and_requires_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     def no_source(cache_dir, minor, timeout):
         raise SuiteError("apt-get update of Debian trixie's sources failed: Could not resolve 'deb.debian.org'")
 
@@ -113,7 +138,9 @@ def test_nothing_satisfies_is_one_line_naming_release_and_requires_python(tmp_pa
         FakeMachine(tmp_path, install_error="dns error").choose(NEW, "NEW=1.1.0")
     message = str(error.value)
     assert "\n" not in message
-    assert message.startswith("NEW=1.1.0 requires Python <3.14,>=3.12 and no interpreter satisfies it: tried the suite's own Python")
+    assert message.startswith(
+        "NEW=1.1.0 requires Python <3.14,>=3.12 and no interpreter satisfies it: tried the suite's own Python"
+    )
     assert "on PATH" in message and "uv-managed 3.13: dns error" in message and "Could not resolve" in message
 
 
@@ -129,23 +156,36 @@ def test_routes_can_be_forced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     assert chosen.kind == "debian"
 
 
-def test_a_given_interpreter_is_used_where_it_satisfies_and_refused_where_it_suits_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_a_given_interpreter_is_used_where_it_satisfies_and_refused_where_it_suits_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     given = FakeMachine(tmp_path, given=Path("/opt/python3.13"))
     assert given.choose(NEW, "NEW=1.1.0").route == "given: /opt/python3.13 (3.13.5)"
     given.check_given_used()
     useless = FakeMachine(tmp_path, given=Path("/opt/python3.12"), found="/usr/bin/python3.13")
     assert useless.choose(">=3.13", "NEW=2.0").kind == "found"
-    with pytest.raises(SuiteError, match=r"-D python=/opt/python3.12 \(3.12.9\) satisfies the Requires-Python of no release"):
+    with pytest.raises(
+        SuiteError, match=r"-D python=/opt/python3.12 \(3.12.9\) satisfies the Requires-Python of no release"
+    ):
         useless.check_given_used()
 
 
 def test_requires_python_from_pypi_wheel_and_pyproject(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     import httpx
 
-    releases = {"1.1.0": [
-        {"packagetype": "sdist", "requires_python": "<3.14,>=3.12", "upload_time_iso_8601": "2026-10-20T10:00:00Z"},
-        {"packagetype": "bdist_wheel", "requires_python": "<3.14,>=3.12", "upload_time_iso_8601": "2026-10-20T10:00:01Z"},
-    ], "1.0.0": [{"packagetype": "bdist_wheel", "requires_python": OLD, "upload_time_iso_8601": "2026-05-19T21:24:29Z"}]}
+    releases = {
+        "1.1.0": [
+            {"packagetype": "sdist", "requires_python": "<3.14,>=3.12", "upload_time_iso_8601": "2026-10-20T10:00:00Z"},
+            {
+                "packagetype": "bdist_wheel",
+                "requires_python": "<3.14,>=3.12",
+                "upload_time_iso_8601": "2026-10-20T10:00:01Z",
+            },
+        ],
+        "1.0.0": [
+            {"packagetype": "bdist_wheel", "requires_python": OLD, "upload_time_iso_8601": "2026-05-19T21:24:29Z"}
+        ],
+    }
     (tmp_path / "pypi-releases.json").write_text(json.dumps(releases))
     monkeypatch.setattr(httpx, "get", lambda *a, **k: (_ for _ in ()).throw(httpx.ConnectError("offline")))
     index = PyPIReleases(tmp_path)  # offline: the cached JSON keeps requires_python too
@@ -154,7 +194,10 @@ def test_requires_python_from_pypi_wheel_and_pyproject(tmp_path: Path, monkeypat
 
     wheel = tmp_path / "mcp_contextforge_gateway-1.0.0+local-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w") as archive:
-        archive.writestr("mcp_contextforge_gateway-1.0.0+local.dist-info/METADATA", f"Metadata-Version: 2.1\nName: x\nRequires-Python: {NEW}\n\n")
+        archive.writestr(
+            "mcp_contextforge_gateway-1.0.0+local.dist-info/METADATA",
+            f"Metadata-Version: 2.1\nName: x\nRequires-Python: {NEW}\n\n",
+        )
     assert wheel_requires_python(wheel) == NEW
     assert resolve("GA", str(wheel), index).requires_python == NEW
 
@@ -166,11 +209,16 @@ def test_requires_python_from_pypi_wheel_and_pyproject(tmp_path: Path, monkeypat
 
 
 def test_pyenv_shims_are_left_off_the_path_uv_searches(tmp_path: Path):
-    pyenv_root, plugin, other, real = tmp_path / "pyenv", tmp_path / "plugin-shims", tmp_path / "other", tmp_path / "bin"
+    pyenv_root, plugin, other, real = (
+        tmp_path / "pyenv",
+        tmp_path / "plugin-shims",
+        tmp_path / "other",
+        tmp_path / "bin",
+    )
     for directory in (pyenv_root / "shims", plugin, other, real):
         directory.mkdir(parents=True)
     (plugin / "python").write_text("#!/usr/bin/env bash\nexec pyenv exec python\n")  # a shims dir elsewhere
-    (other / "python").write_text("#!/bin/sh\nexec /usr/bin/python3 \"$@\"\n")  # a wrapper, not pyenv's
+    (other / "python").write_text('#!/bin/sh\nexec /usr/bin/python3 "$@"\n')  # a wrapper, not pyenv's
     environ = {"PATH": f"{pyenv_root / 'shims'}:{plugin}:{other}:{real}", "PYENV_ROOT": str(pyenv_root)}
     assert search_path(environ, [tmp_path / "cache-bin"]) == f"{other}:{real}:{tmp_path / 'cache-bin'}"
 
@@ -230,4 +278,7 @@ def test_a_cached_build_keeps_the_path_and_key_it_was_built_with(tmp_path: Path,
     cached = FakeMachine(tmp_path, found=str(bin_dir / "python3")).choose(NEW, "NEW=1.1.0")
     assert cached.route == f"cached: {bin_dir / 'python3.13'} (3.13.5)"
     spec = ReleaseSpec("NEW", "pypi", "1.1.0", "mcp-contextforge-gateway==1.1.0", "1.1.0", "2026-10-21T00:00:00Z", NEW)
-    assert ReleaseSpec(**{**spec.__dict__, "interpreter": planned}).key == ReleaseSpec(**{**spec.__dict__, "interpreter": cached}).key
+    assert (
+        ReleaseSpec(**{**spec.__dict__, "interpreter": planned}).key
+        == ReleaseSpec(**{**spec.__dict__, "interpreter": cached}).key
+    )

@@ -17,13 +17,22 @@ def test_a_case_is_filed_under_its_story_with_the_severity_the_plan_gives_it():
 
 
 def test_a_storys_acceptance_scenario_is_a_blocker_of_that_story():
-    assert place(["US-2", "UPG-07"]).labels() == [("epic", STORIES["US-2"]), ("feature", "UPG-07: Idempotent migration"), ("severity", "blocker")]
+    assert place(["US-2", "UPG-07"]).labels() == [
+        ("epic", STORIES["US-2"]),
+        ("feature", "UPG-07: Idempotent migration"),
+        ("severity", "blocker"),
+    ]
     assert place(["UPG-07"]).severity == "normal"
 
 
 def test_checks_beyond_the_plan_are_filed_under_the_story_they_guard():
     walk = place(["revision-walk", "postgres"])
-    assert (walk.epic, walk.feature, walk.severity, walk.link) == (STORIES["US-2"], "Revision walk: every revision up and down (beyond the plan)", "minor", "Test plan #2474")
+    assert (walk.epic, walk.feature, walk.severity, walk.link) == (
+        STORIES["US-2"],
+        "Revision walk: every revision up and down (beyond the plan)",
+        "minor",
+        "Test plan #2474",
+    )
 
 
 def test_no_case_no_placement_and_two_cases_are_a_mistake():

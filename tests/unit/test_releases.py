@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from upgrade_suite.errors import SuiteError
-from upgrade_suite.releases import resolve, writable_cache
 from upgrade_suite.pypi import PyPIReleases
+from upgrade_suite.releases import resolve, writable_cache
 
 
 class FakeIndex(PyPIReleases):
@@ -27,14 +27,21 @@ class FakeIndex(PyPIReleases):
 def make_wheel(path: Path, payload: bytes = b"", requires_python: str = "<3.14,>=3.11") -> Path:
     """A minimal wheel: METADATA with Requires-Python, plus a payload so two wheels can differ."""
     with zipfile.ZipFile(path, "w") as wheel:
-        wheel.writestr("mcp_contextforge_gateway-1.0.0.dist-info/METADATA", f"Metadata-Version: 2.1\nName: x\nRequires-Python: {requires_python}\n\n")
+        wheel.writestr(
+            "mcp_contextforge_gateway-1.0.0.dist-info/METADATA",
+            f"Metadata-Version: 2.1\nName: x\nRequires-Python: {requires_python}\n\n",
+        )
         wheel.writestr("mcpgateway/payload.bin", payload)
     return path
 
 
 def test_pypi_version_resolves_as_of_the_day_after_upload():
     spec = resolve("GA", "1.0.0", FakeIndex())
-    assert (spec.kind, spec.requirement, spec.resolved_at) == ("pypi", "mcp-contextforge-gateway==1.0.0", "2026-05-20T00:00:00Z")
+    assert (spec.kind, spec.requirement, spec.resolved_at) == (
+        "pypi",
+        "mcp-contextforge-gateway==1.0.0",
+        "2026-05-20T00:00:00Z",
+    )
     assert resolve("RC1", "1.0.0rc1", FakeIndex()).resolved_at == "2026-02-19T00:00:00Z"
     assert resolve("0.9.x", "0.9.0", FakeIndex()).resolved_at == "2025-12-17T00:00:00Z"
 
@@ -73,7 +80,10 @@ def test_unreleased_source_tree_needs_a_date(tmp_path: Path):
     (tmp_path / "pyproject.toml").write_text('[project]\nversion = "1.2.0.dev0"\n')
     with pytest.raises(SuiteError, match="add -D ga_resolved_at=YYYY-MM-DD"):
         resolve("GA", str(tmp_path), FakeIndex())
-    assert resolve("GA", str(tmp_path), FakeIndex(), resolved_at="2026-11-01T00:00:00Z").resolved_at == "2026-11-01T00:00:00Z"
+    assert (
+        resolve("GA", str(tmp_path), FakeIndex(), resolved_at="2026-11-01T00:00:00Z").resolved_at
+        == "2026-11-01T00:00:00Z"
+    )
 
 
 def test_missing_wheel_and_tree_without_pyproject(tmp_path: Path):
@@ -86,7 +96,9 @@ def test_missing_wheel_and_tree_without_pyproject(tmp_path: Path):
 def test_offline_uses_the_cached_release_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     import httpx
 
-    (tmp_path / "pypi-releases.json").write_text(json.dumps({"1.0.0": [{"upload_time_iso_8601": "2026-05-19T21:24:29.711449Z"}]}))
+    (tmp_path / "pypi-releases.json").write_text(
+        json.dumps({"1.0.0": [{"upload_time_iso_8601": "2026-05-19T21:24:29.711449Z"}]})
+    )
 
     def offline(*args, **kwargs):
         raise httpx.ConnectError("no network")
@@ -110,4 +122,8 @@ def test_latest_is_the_newest_final_release():
     index.upload_times["1.2.0rc1"] = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
     index.upload_times["1.0.10"] = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)  # a later upload of an older line
     spec = resolve("latest", "latest", index)
-    assert (spec.version, spec.requirement, spec.resolved_at) == ("1.1.0", "mcp-contextforge-gateway==1.1.0", "2026-10-21T00:00:00Z")
+    assert (spec.version, spec.requirement, spec.resolved_at) == (
+        "1.1.0",
+        "mcp-contextforge-gateway==1.1.0",
+        "2026-10-21T00:00:00Z",
+    )

@@ -46,14 +46,18 @@ class FakeGateway:
 
 def test_the_gateway_that_reaches_the_revision_is_the_one_killed():
     gateways = [FakeGateway(False), FakeGateway(True), FakeGateway(False)]
-    killed, outcomes = start_killing_the_migrator(gateways, "r5", FakeGateway.run, lambda: ["x7h8i9j0k1l2"], timeout=5, interval=0.005)
+    killed, outcomes = start_killing_the_migrator(
+        gateways, "r5", FakeGateway.run, lambda: ["x7h8i9j0k1l2"], timeout=5, interval=0.005
+    )
     assert killed is not None and killed.index == 2 and killed.at_revision == "r5" and not killed.had_finished
     assert killed.revisions_started >= 5 and killed.stamped_after_kill == ["x7h8i9j0k1l2"]
     assert outcomes == [STARTED, "refused to run (exited)", STARTED]
 
 
 def test_no_gateway_reaching_the_revision_kills_none():
-    killed, outcomes = start_killing_the_migrator([FakeGateway(False)], "r5", FakeGateway.run, lambda: [], timeout=5, interval=0.005)
+    killed, outcomes = start_killing_the_migrator(
+        [FakeGateway(False)], "r5", FakeGateway.run, lambda: [], timeout=5, interval=0.005
+    )
     assert killed is None and outcomes == [STARTED]
 
 
@@ -75,25 +79,48 @@ def test_the_others_finishing_once_passes(engine):
 
 
 def test_a_kill_after_the_migration_finished_proves_nothing(engine):
-    problems = migrated_once_after_kill(engine, FakeRelease, replace(KILLED, had_finished=True), [STARTED, STARTED], AFTER).problems()
-    assert problems == ["a gateway was killed while it migrated (before the head was stamped): " + replace(KILLED, had_finished=True).render()]
+    problems = migrated_once_after_kill(
+        engine, FakeRelease, replace(KILLED, had_finished=True), [STARTED, STARTED], AFTER
+    ).problems()
+    assert problems == [
+        "a gateway was killed while it migrated (before the head was stamped): "
+        + replace(KILLED, had_finished=True).render()
+    ]
     assert not migrated_once_after_kill(engine, FakeRelease, None, [STARTED, STARTED], AFTER).ok
 
 
 def test_a_kill_that_found_the_head_already_stamped_proves_nothing(engine):
     """1.1.0's last revision can finish between the log line and the SIGKILL: nothing was interrupted."""
     late = replace(KILLED, stamped_after_kill=[HEAD])
-    assert migrated_once_after_kill(engine, FakeRelease, late, [STARTED, STARTED], AFTER).problems()[0].startswith("a gateway was killed while it migrated (before the head was stamped)")
+    assert (
+        migrated_once_after_kill(engine, FakeRelease, late, [STARTED, STARTED], AFTER)
+        .problems()[0]
+        .startswith("a gateway was killed while it migrated (before the head was stamped)")
+    )
 
 
 def test_a_replica_that_stays_down_two_migrations_or_a_failure_are_named(engine):
-    problems = migrated_once_after_kill(engine, FakeRelease, KILLED, [STARTED, "never reported healthy"], [AFTER[0], AFTER[0] + "\nERROR Migration/Bootstrap failed: duplicate column"]).problems()
-    assert "every gateway is ready (the killed one after its restart): gateway 1 started and reported healthy; gateway 2 never reported healthy" in problems
-    assert "exactly one gateway ran the migration after the kill: gateways that logged 'Running upgrade' after it: [1, 2]" in problems
+    problems = migrated_once_after_kill(
+        engine,
+        FakeRelease,
+        KILLED,
+        [STARTED, "never reported healthy"],
+        [AFTER[0], AFTER[0] + "\nERROR Migration/Bootstrap failed: duplicate column"],
+    ).problems()
+    assert (
+        "every gateway is ready (the killed one after its restart): gateway 1 started and reported healthy; gateway "
+        "2 never reported healthy" in problems
+    )
+    assert (
+        "exactly one gateway ran the migration after the kill: gateways that logged 'Running upgrade' after it: [1, 2]"
+        in problems
+    )
     assert "no gateway logged a migration failure after the kill: {2: 'Migration/Bootstrap failed'}" in problems
 
 
 def test_a_database_left_short_of_the_head_fails(engine):
     with engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = 'r13'"))
-    assert migrated_once_after_kill(engine, FakeRelease, KILLED, [STARTED, STARTED], AFTER).problems() == ["alembic_version is GA's head, once: ['r13']"]
+    assert migrated_once_after_kill(engine, FakeRelease, KILLED, [STARTED, STARTED], AFTER).problems() == [
+        "alembic_version is GA's head, once: ['r13']"
+    ]

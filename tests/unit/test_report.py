@@ -7,12 +7,26 @@ from upgrade_suite import report
 
 
 def record(engine: str, database: str) -> dict:
-    return {"releases": {"RC1": "RC1 (1.0.0rc1)", "GA": "GA (1.0.0)", "0.9.x": "0.9.x (0.9.0)"}, "heads": {"RC1": "x7h8i9j0k1l2", "GA": "aa1b2c3d4e5f"},
-            "database": database, "database_urls": {"RC1": engine, "GA": engine}, "driver": "process", "python": "3.11.7", "platform": "Linux", "tags": [], "phases": []}
+    return {
+        "releases": {"RC1": "RC1 (1.0.0rc1)", "GA": "GA (1.0.0)", "0.9.x": "0.9.x (0.9.0)"},
+        "heads": {"RC1": "x7h8i9j0k1l2", "GA": "aa1b2c3d4e5f"},
+        "database": database,
+        "database_urls": {"RC1": engine, "GA": engine},
+        "driver": "process",
+        "python": "3.11.7",
+        "platform": "Linux",
+        "tags": [],
+        "phases": [],
+    }
 
 
 def test_the_environment_names_only_what_ran_with_its_heads_engines_and_drivers():
-    env = report.environment([record("sqlite", "SQLite 3.40.1"), record("postgresql+psycopg", "PostgreSQL 16.2, embedded PostgreSQL (pgserver)")])
+    env = report.environment(
+        [
+            record("sqlite", "SQLite 3.40.1"),
+            record("postgresql+psycopg", "PostgreSQL 16.2, embedded PostgreSQL (pgserver)"),
+        ]
+    )
     assert env == {
         "release.RC1": "RC1 (1.0.0rc1), Alembic head x7h8i9j0k1l2",
         "release.GA": "GA (1.0.0), Alembic head aa1b2c3d4e5f",
@@ -39,7 +53,9 @@ def test_categories_split_known_defects_other_failures_and_suite_errors():
 def test_the_single_file_reads_the_history_and_the_directory_report_appends_to_it(tmp_path: Path):
     (tmp_path / "allure-results").mkdir()
     report.write_metadata(tmp_path)
-    single, directory = (json.loads((tmp_path / name).read_text()) for name in ("allurerc-single.json", "allurerc.json"))
+    single, directory = (
+        json.loads((tmp_path / name).read_text()) for name in ("allurerc-single.json", "allurerc.json")
+    )
     assert single["historyPath"] == directory["historyPath"] == str(tmp_path.resolve() / "history.jsonl")
     assert (single["appendHistory"], directory["appendHistory"]) == (False, True)
     assert (tmp_path / "allure-results" / "environment.properties").read_text() == "runs = none measured yet\n"

@@ -11,7 +11,14 @@ from upgrade_suite.config import RolloutSettings, SuiteConfig
 from upgrade_suite.errors import SuiteError
 from upgrade_suite.kubernetes import HelmRollout, image_tag, unavailable_reason
 from upgrade_suite.prober import ProbeRecord, Window, longest_gap, percentile, to_csv
-from upgrade_suite.rollout import Slot, drained_gracefully, health_throughout, served_by_version, traffic_after_readiness, zero_downtime
+from upgrade_suite.rollout import (
+    Slot,
+    drained_gracefully,
+    health_throughout,
+    served_by_version,
+    traffic_after_readiness,
+    zero_downtime,
+)
 
 RC1 = SimpleNamespace(spec=SimpleNamespace(alias="RC1"))
 GA = SimpleNamespace(spec=SimpleNamespace(alias="GA"))
@@ -66,7 +73,11 @@ def test_drain_fails_when_a_draining_replica_is_sent_new_requests_or_cuts_one():
     records, dispatches = steady(0, 5, "slot1"), sent_to("slot1", 0, 5)
     assert drained_gracefully(records, dispatches, [slot]).ok
     late = drained_gracefully(records, [*dispatches, Dispatch(5.2, "slot1", 200)], [slot])
-    assert not late.ok and "was sent no new request once draining" in late.problems()[0] and "+0.200 s" in late.problems()[0]
+    assert (
+        not late.ok
+        and "was sent no new request once draining" in late.problems()[0]
+        and "+0.200 s" in late.problems()[0]
+    )
     cut = drained_gracefully([*records, ProbeRecord(4.9, "read", 502, 5, "slot1")], dispatches, [slot])
     assert not cut.ok and "cut no request" in cut.problems()[0]
     assert not drained_gracefully(records, dispatches, [Slot("slot1", RC1, None)]).ok  # nothing was drained
@@ -82,7 +93,10 @@ def test_new_replicas_must_not_be_sent_requests_before_they_were_ready():
 
 
 def test_dispatch_times_come_from_haproxys_log_on_the_monotonic_clock():
-    log = "dispatch 1700000000.250 0 400 2 0 1 slot4 200\n[WARNING] something else\ndispatch 1700000001.007 0 0 0 -1 -1 <NOSRV> 503\n"
+    log = (
+        "dispatch 1700000000.250 0 400 2 0 1 slot4 200\n[WARNING] something else\ndispatch 1700000001.007 0 0 0 -1 "
+        "-1 <NOSRV> 503\n"
+    )
     first, second = parse_dispatches(log, wall_minus_monotonic=1699999000.0)
     assert first == Dispatch(pytest.approx(1000.653), "slot4", 200)  # 400 ms idle on a kept-alive connection
     assert second == Dispatch(pytest.approx(1001.007), "<NOSRV>", 503)
@@ -90,9 +104,15 @@ def test_dispatch_times_come_from_haproxys_log_on_the_monotonic_clock():
 
 def test_requests_are_counted_per_version_and_the_record_is_csv():
     records = [ok(0.1, "slot1"), ok(0.2, "slot2"), failed(0.3)]
-    assert served_by_version(records, {"slot1": "RC1", "slot2": "GA"}) == {"RC1": 1, "GA": 1, "no replica (balancer)": 1}
+    assert served_by_version(records, {"slot1": "RC1", "slot2": "GA"}) == {
+        "RC1": 1,
+        "GA": 1,
+        "no replica (balancer)": 1,
+    }
     lines = to_csv(records, origin=0.0).splitlines()
-    assert lines[0] == "t_seconds,kind,status,latency_ms,queued_ms,served_by,error" and lines[3].startswith("0.300,health,503,")
+    assert lines[0] == "t_seconds,kind,status,latency_ms,queued_ms,served_by,error" and lines[3].startswith(
+        "0.300,health,503,"
+    )
 
 
 def test_balancer_configuration_checks_ready_and_starts_every_slot_in_maintenance(tmp_path):
@@ -106,14 +126,25 @@ def test_balancer_configuration_checks_ready_and_starts_every_slot_in_maintenanc
 def test_rollout_settings_are_validated():
     config = SuiteConfig.from_userdata({"replicas": "2", "probe_rate": "20"})
     assert config.rollout.replicas == 2 and config.rollout.probe_rate == 20
-    for bad, message in [({"replicas": "0"}, "replicas"), ({"probe_rate": "fast"}, "probe_rate"), ({"kube_context": "kind"}, "kube_url")]:
+    for bad, message in [
+        ({"replicas": "0"}, "replicas"),
+        ({"probe_rate": "fast"}, "probe_rate"),
+        ({"kube_context": "kind"}, "kube_url"),
+    ]:
         with pytest.raises(SuiteError, match=message):
             SuiteConfig.from_userdata(bad)
 
 
 def test_helm_path_is_skipped_with_its_reason_and_builds_the_plans_commands():
     assert "no Kubernetes cluster configured" in unavailable_reason(RolloutSettings())
-    settings = RolloutSettings(kube_context="prod", kube_url="http://gw", kube_token="t", kube_namespace="mcp", helm_release="gw", helm_chart="./chart")
+    settings = RolloutSettings(
+        kube_context="prod",
+        kube_url="http://gw",
+        kube_token="t",
+        kube_namespace="mcp",
+        helm_release="gw",
+        helm_chart="./chart",
+    )
     patch, upgrade, status = HelmRollout(settings).commands("1.0.0", 300)
     assert patch[:6] == ["kubectl", "--context", "prod", "--namespace", "mcp", "patch"] and '"maxSurge": 1' in patch[-1]
     assert upgrade[:4] == ["helm", "upgrade", "gw", "./chart"] and "mcpContextForge.image.tag=1.0.0" in upgrade

@@ -3,7 +3,22 @@
 from upgrade_suite.api import LegacyPath, Routes
 
 #: Paths as 1.1.0's /openapi.json lists them (abridged): the REST API under /v1, health and MCP outside.
-OPENAPI_110 = {"paths": {p: {} for p in ("/v1/tools", "/v1/tools/{tool_id}", "/v1/teams/", "/v1/teams/{team_id}/members", "/v1/auth/email/me", "/v1/servers", "/servers/{server_id}/sse", "/health", "/ready")}}
+OPENAPI_110 = {
+    "paths": {
+        p: {}
+        for p in (
+            "/v1/tools",
+            "/v1/tools/{tool_id}",
+            "/v1/teams/",
+            "/v1/teams/{team_id}/members",
+            "/v1/auth/email/me",
+            "/v1/servers",
+            "/servers/{server_id}/sse",
+            "/health",
+            "/ready",
+        )
+    }
+}
 
 
 def test_a_release_without_v1_paths_is_served_where_it_always_was():
@@ -23,13 +38,18 @@ def test_versioned_paths_get_the_prefix_and_the_rest_stay():
 
 def test_a_legacy_path_names_its_successor_and_sunset():
     line = LegacyPath("/tools", "/v1/tools", 200, "Sat, 26 Sep 2026 00:00:00 GMT", "true").render()
-    assert line == "GET /tools still answers (200, Sunset: Sat, 26 Sep 2026 00:00:00 GMT); the release serves it at /v1/tools"
+    assert (
+        line
+        == "GET /tools still answers (200, Sunset: Sat, 26 Sep 2026 00:00:00 GMT); the release serves it at /v1/tools"
+    )
     assert "no longer answers" in LegacyPath("/tools", "/v1/tools", 404, "", "").render()
 
 
 def test_a_few_plugin_paths_under_v1_do_not_move_the_rest():
     """GA lists /v1/tools/plugin_bindings/ but serves its tools at /tools."""
-    routes = Routes.from_openapi({"paths": {"/tools": {}, "/v1/tools/plugin_bindings/": {}, "/v1/tools/plugin_bindings/{team_id}": {}}})
+    routes = Routes.from_openapi(
+        {"paths": {"/tools": {}, "/v1/tools/plugin_bindings/": {}, "/v1/tools/plugin_bindings/{team_id}": {}}}
+    )
     assert routes.path("/tools") == "/tools"
     assert routes.path("/tools/plugin_bindings/abc") == "/v1/tools/plugin_bindings/abc"
 

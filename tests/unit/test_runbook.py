@@ -7,8 +7,14 @@ UPGRADE, START = phases.alembic_upgrade("GA"), phases.start("GA")
 
 
 def record(engine: str, status: str, phases: dict[str, float], driver: str = "process") -> dict:
-    return {"status": status, "driver": driver, "tags": ["UPG-01", engine], "releases": {"RC1": "RC1 (1.0.0rc1)", "GA": "GA (1.0.0)"},
-            "heads": {"RC1": "x7h8i9j0k1l2"}, "phases": [{"phase": p, "seconds": s} for p, s in phases.items()]}
+    return {
+        "status": status,
+        "driver": driver,
+        "tags": ["UPG-01", engine],
+        "releases": {"RC1": "RC1 (1.0.0rc1)", "GA": "GA (1.0.0)"},
+        "heads": {"RC1": "x7h8i9j0k1l2"},
+        "phases": [{"phase": p, "seconds": s} for p, s in phases.items()],
+    }
 
 
 def test_median_and_max_per_engine_from_passed_runs_only():
@@ -33,8 +39,15 @@ def test_no_runs_no_invented_numbers():
 
 
 def test_settings_to_review_are_listed_only_when_a_run_compared_them():
-    carry = {"old": "RC1 (1.0.0rc1)", "new": "GA (1.0.0)", "old_count": 3, "new_count": 3, "refused": {"TOKEN_EXPIRY": "'10080' refused: too big"},
-             "renamed": {"PLUGIN_CONFIG_FILE": "PLUGINS_CONFIG_FILE"}, "dropped": ["POOL_TTL"]}
+    carry = {
+        "old": "RC1 (1.0.0rc1)",
+        "new": "GA (1.0.0)",
+        "old_count": 3,
+        "new_count": 3,
+        "refused": {"TOKEN_EXPIRY": "'10080' refused: too big"},
+        "renamed": {"PLUGIN_CONFIG_FILE": "PLUGINS_CONFIG_FILE"},
+        "dropped": ["POOL_TTL"],
+    }
     text = render([record("sqlite", "passed", {START: 3.0})], carry)
     assert "| `PLUGIN_CONFIG_FILE` | renamed: set `PLUGINS_CONFIG_FILE` instead (the old name is ignored) |" in text
     assert "| `POOL_TTL` | dropped: ignored |" in text
@@ -44,6 +57,11 @@ def test_settings_to_review_are_listed_only_when_a_run_compared_them():
 
 def test_each_step_is_looked_up_by_the_phase_name_the_lab_times_it_under():
     assert [step.phase for step in steps("RC1", "GA", "x7h8i9j0k1l2")] == [
-        phases.stop("RC1"), phases.BACK_UP, phases.alembic_upgrade("GA"), phases.start("GA"),
-        phases.alembic_downgrade("x7h8i9j0k1l2", "GA"), phases.RESTORE_BACKUP, phases.start("RC1"),
+        phases.stop("RC1"),
+        phases.BACK_UP,
+        phases.alembic_upgrade("GA"),
+        phases.start("GA"),
+        phases.alembic_downgrade("x7h8i9j0k1l2", "GA"),
+        phases.RESTORE_BACKUP,
+        phases.start("RC1"),
     ]

@@ -15,7 +15,9 @@ def make_db(path: Path, extra_column: bool = False):
         connection.execute(text(f"CREATE TABLE tools ({columns})"))
         connection.execute(text("CREATE TABLE tags (tag TEXT)"))  # no primary key
         connection.execute(text("CREATE TABLE alembic_version (version_num TEXT)"))
-        connection.execute(text("INSERT INTO tools (id, name, team_id) VALUES ('t1', 'alpha', NULL), ('t2', 'beta', NULL)"))
+        connection.execute(
+            text("INSERT INTO tools (id, name, team_id) VALUES ('t1', 'alpha', NULL), ('t2', 'beta', NULL)")
+        )
         connection.execute(text("INSERT INTO tags VALUES ('x'), ('x'), ('y')"))
     return engine
 
@@ -84,7 +86,9 @@ def test_declared_transformation_is_shown_not_failed_and_nothing_else_hides(tmp_
         connection.execute(text("UPDATE tools SET team_id = NULL, name = 'gamma' WHERE id = 't2'"))
     owned = Expectation("sql", ("tools",), "team_id", "set from null", "assigned to the admin's team")
     result = diff(before, snap(engine), [owned])
-    assert [c.render() for c in result.expected] == ["tools [id=t1] team_id: null -> 'team-9'  [expected: assigned to the admin's team]"]
+    assert [c.render() for c in result.expected] == [
+        "tools [id=t1] team_id: null -> 'team-9'  [expected: assigned to the admin's team]"
+    ]
     assert result.problems() == ["sql: tools [id=t2] name: 'beta' -> 'gamma'"]
 
 
@@ -133,10 +137,17 @@ def test_a_new_surrogate_key_matches_rows_by_the_old_key(tmp_path: Path):
     new = create_engine(f"sqlite:///{tmp_path / 'new.db'}")
     with old.begin() as connection:
         connection.execute(text("CREATE TABLE email_users (email TEXT PRIMARY KEY, full_name TEXT)"))
-        connection.execute(text("INSERT INTO email_users VALUES ('admin@example.com', 'Admin'), ('u@example.com', 'User')"))
+        connection.execute(
+            text("INSERT INTO email_users VALUES ('admin@example.com', 'Admin'), ('u@example.com', 'User')")
+        )
     with new.begin() as connection:
         connection.execute(text("CREATE TABLE email_users (email TEXT, full_name TEXT, id TEXT PRIMARY KEY)"))
-        connection.execute(text("INSERT INTO email_users VALUES ('admin@example.com', 'Admin', 'a1'), ('u@example.com', 'Someone else', 'b2')"))
+        connection.execute(
+            text(
+                "INSERT INTO email_users VALUES ('admin@example.com', 'Admin', 'a1'), ('u@example.com', 'Someone "
+                "else', 'b2')"
+            )
+        )
     result = diff(snap(old), snap(new))
     assert result.problems() == ["sql: email_users [email=u@example.com] full_name: 'User' -> 'Someone else'"]
     assert result.rekeyed == {"email_users": (["email"], ["id"])}
@@ -151,7 +162,17 @@ def test_a_key_whose_old_columns_are_gone_still_reports_the_rows_lost(tmp_path: 
 
 def test_a_namespaced_resource_name_is_declared_only_from_1_1_0():
     prefixed = Change("resources", "id=r1", "name", "bulk-resource-1", "bulk-gateway-0-bulk-resource-1")
-    declared = [e for e in expected_transformations("1.0.0", "1.1.0") if isinstance(e, Expectation) and e.explains("sql", prefixed)]
-    assert declared and not [e for e in expected_transformations("1.0.0", "1.0.9") if isinstance(e, Expectation) and e.explains("sql", prefixed)]
+    declared = [
+        e
+        for e in expected_transformations("1.0.0", "1.1.0")
+        if isinstance(e, Expectation) and e.explains("sql", prefixed)
+    ]
+    assert declared and not [
+        e
+        for e in expected_transformations("1.0.0", "1.0.9")
+        if isinstance(e, Expectation) and e.explains("sql", prefixed)
+    ]
     renamed = Change("resources", "id=r1", "name", "bulk-resource-1", "something-else")
-    assert not any(isinstance(e, Expectation) and e.explains("sql", renamed) for e in expected_transformations("1.0.0", "1.1.0"))
+    assert not any(
+        isinstance(e, Expectation) and e.explains("sql", renamed) for e in expected_transformations("1.0.0", "1.1.0")
+    )

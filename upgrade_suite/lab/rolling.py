@@ -30,19 +30,19 @@ class Rolling:
     def __init__(self, core: Core) -> None:
         self.core = core
         self.history = core.history
-        self.rollout: Rollout | None = None
+        self.rollout: Rollout[Gateway] | None = None
         self.prober: Prober | None = None
         self.roll_window = (0.0, 0.0)
         self.during_roll: Window | None = None  # the prober's figures while the rollout ran
         self.kubernetes: HelmRollout | None = None
 
-    def need_rollout(self) -> Rollout:
+    def need_rollout(self) -> Rollout[Gateway]:
         return need(self.rollout, "replicas behind a load balancer", "starts them")
 
     def need_prober(self) -> Prober:
         return need(self.prober, "steady traffic", "starts it")
 
-    def replicas_with_data(self, alias: str, engine: str, count: int, dataset: Dataset) -> Rollout:
+    def replicas_with_data(self, alias: str, engine: str, count: int, dataset: Dataset) -> Rollout[Gateway]:
         """Given <count> <alias> replicas with data behind a load balancer, on one database; backed up first."""
         core = self.core
         core.running_with_data(alias, engine, dataset)

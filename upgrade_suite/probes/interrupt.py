@@ -36,7 +36,9 @@ class _StepLog(logging.LoggerAdapter):
         step = str(args[0]) if args else ""
         if msg.startswith("Running"):
             print(f"Running {step.split(',')[0]}", flush=True)
-            inside["revision"] = revision if f"-> {revision}" in step else None  # a revision that changed nothing is left behind
+            inside["revision"] = (
+                revision if f"-> {revision}" in step else None
+            )  # a revision that changed nothing is left behind
             if inside["revision"] and point == "start":
                 die(f"as revision {revision} starts, before any of its statements")
 

@@ -11,18 +11,17 @@ import json
 import sys
 from pathlib import Path
 
+import mcpgateway
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-
-import mcpgateway
 from mcpgateway.db import Base
 from mcpgateway.utils import create_jwt_token
 
 ini = Path(mcpgateway.__file__).with_name("alembic.ini")
 scripts = ScriptDirectory.from_config(Config(str(ini)))
-revisions = {
-    rev.revision: sorted(rev._all_down_revisions) for rev in scripts.walk_revisions()
-}
+revisions = {rev.revision: sorted(rev._all_down_revisions) for rev in scripts.walk_revisions()}
+
+
 def postgres_driver() -> str:
     for module in ("psycopg", "psycopg2"):
         try:
@@ -39,7 +38,9 @@ info = {
     "alembic_ini": str(ini),
     "alembic_heads": sorted(scripts.get_heads()),
     "alembic_revisions": revisions,
-    "model_columns": {name: sorted(c.name for c in table.columns) for name, table in sorted(Base.metadata.tables.items())},
+    "model_columns": {
+        name: sorted(c.name for c in table.columns) for name, table in sorted(Base.metadata.tables.items())
+    },
     "postgres_driver": postgres_driver(),
     "token_admin_flag": "--admin" in inspect.getsource(create_jwt_token),
 }

@@ -56,7 +56,11 @@ SHARES: dict[str, float] = {
     "prompt_metrics": 0.01,
 }
 # Server relationship -> (association column of the bundled item, share of association rows).
-SERVER_BUNDLES = {"tools": ("tool_id", "server_tools"), "resources": ("resource_id", "server_resources"), "prompts": ("prompt_id", "server_prompts")}
+SERVER_BUNDLES = {
+    "tools": ("tool_id", "server_tools"),
+    "resources": ("resource_id", "server_resources"),
+    "prompts": ("prompt_id", "server_prompts"),
+}
 VISIBILITIES = ("public", "team", "private")
 PASSWORD = "Bulk-Passw0rd-not-secret"
 METRIC_WINDOW_MINUTES = 7 * 24 * 60
@@ -121,12 +125,11 @@ class Seeder:
     def __init__(self, scale: int) -> None:
         # Imported here so a usage error does not pay for (or log) the gateway import.
         # pylint: disable=import-outside-toplevel
-        from sqlalchemy import inspect
-
         from mcpgateway import db
         from mcpgateway.config import settings
         from mcpgateway.services.argon2_service import hash_password
         from mcpgateway.validation.tags import TagValidator
+        from sqlalchemy import inspect
 
         self.db = db
         self.settings = settings
@@ -195,7 +198,11 @@ class Seeder:
     def scoping(self, index: int) -> dict[str, Any]:
         """Team, owner and visibility of the ``index``-th team-scoped item."""
         team = self.shared_teams[index % len(self.shared_teams)]
-        return {"team_id": team.id, "owner_email": team.created_by, "visibility": VISIBILITIES[index % len(VISIBILITIES)]}
+        return {
+            "team_id": team.id,
+            "owner_email": team.created_by,
+            "visibility": VISIBILITIES[index % len(VISIBILITIES)],
+        }
 
     def origin(self, index: int, federated_every: int) -> dict[str, Any]:
         """Scoping and audit fields; every ``federated_every``-th item comes from a gateway.
@@ -305,7 +312,11 @@ class Seeder:
         origin = self.origin(index, 3)
         gateway = origin.get("gateway")
         if gateway is None:
-            kind = {"integration_type": "REST", "request_type": ("GET", "POST")[index % 2], "url": f"http://bulk-api.example.com/tools/{index:06d}"}
+            kind = {
+                "integration_type": "REST",
+                "request_type": ("GET", "POST")[index % 2],
+                "url": f"http://bulk-api.example.com/tools/{index:06d}",
+            }
         else:
             kind = {"integration_type": "MCP", "request_type": gateway.transport, "url": gateway.url}
         description = f"Bulk tool {index}: looks things up"
@@ -347,7 +358,11 @@ class Seeder:
             original_name=name,
             description=f"Bulk prompt {index}",
             template="Summarise {{ topic }} for {{ audience }}.",
-            argument_schema={"type": "object", "properties": {"topic": {"type": "string"}, "audience": {"type": "string"}}, "required": ["topic"]},
+            argument_schema={
+                "type": "object",
+                "properties": {"topic": {"type": "string"}, "audience": {"type": "string"}},
+                "required": ["topic"],
+            },
             tags=self.tags(["bulk"]),
             version=1,
             **self.origin(index, 4),
@@ -397,7 +412,8 @@ class Seeder:
             self.model("ToolMetricsHourly"),
             tool_id=tool.id,
             tool_name=tool.name,
-            hour_start=self.now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1 + index // len(self.tools)),
+            hour_start=self.now.replace(minute=0, second=0, microsecond=0)
+            - timedelta(hours=1 + index // len(self.tools)),
             total_count=total,
             success_count=total - total // 10,
             failure_count=total // 10,
@@ -418,7 +434,9 @@ class Seeder:
     def seed_teams(self) -> None:
         """A personal team per user plus shared teams."""
         self.require(self.users, "users")
-        self.personal_teams = {team.created_by: team for team in self.insert(self.personal_team(user) for user in self.users)}
+        self.personal_teams = {
+            team.created_by: team for team in self.insert(self.personal_team(user) for user in self.users)
+        }
         self.shared_teams = self.insert(self.shared_team(index) for index in range(self.share("teams")))
 
     def seed_team_members(self) -> None:
@@ -426,7 +444,15 @@ class Seeder:
         self.require(self.shared_teams, "teams")
         member = self.model("EmailTeamMember")
         self.memberships = self.insert(
-            self.make(member, team_id=team.id, user_email=email, role=role, invited_by=inviter, joined_at=self.now, is_active=True)
+            self.make(
+                member,
+                team_id=team.id,
+                user_email=email,
+                role=role,
+                invited_by=inviter,
+                joined_at=self.now,
+                is_active=True,
+            )
             for team, email, role, inviter in self.membership_plan()
         )
 
@@ -451,11 +477,25 @@ class Seeder:
         self.require(self.memberships, "team members")
         user_role = self.model("UserRole")
         global_role = self.role_id("default_user_role", "global")
-        team_roles = {"owner": self.role_id("default_team_owner_role", "team"), "member": self.role_id("default_team_member_role", "team")}
+        team_roles = {
+            "owner": self.role_id("default_team_owner_role", "team"),
+            "member": self.role_id("default_team_member_role", "team"),
+        }
         grants = [(user.email, global_role, "global", None, user.email) for user in self.users]
-        grants += [(row.user_email, team_roles[row.role], "team", row.team_id, row.invited_by or row.user_email) for row in self.memberships]
+        grants += [
+            (row.user_email, team_roles[row.role], "team", row.team_id, row.invited_by or row.user_email)
+            for row in self.memberships
+        ]
         self.insert(
-            self.make(user_role, user_email=email, role_id=role, scope=scope, scope_id=scope_id, granted_by=granter, is_active=True)
+            self.make(
+                user_role,
+                user_email=email,
+                role_id=role,
+                scope=scope,
+                scope_id=scope_id,
+                granted_by=granter,
+                is_active=True,
+            )
             for email, role, scope, scope_id, granter in grants
         )
 
@@ -495,7 +535,11 @@ class Seeder:
                 continue
             table = getattr(server, relation).property.secondary
             sizes = spread(self.share(kind), len(self.servers))
-            links = ({"server_id": row.id, column: item.id} for number, row in enumerate(self.servers) for item in pick(items, number * sizes[number], sizes[number]))
+            links = (
+                {"server_id": row.id, column: item.id}
+                for number, row in enumerate(self.servers)
+                for item in pick(items, number * sizes[number], sizes[number])
+            )
             for batch in chunked(links, BATCH):
                 self.session.execute(table.insert(), batch)
                 self.tally(table.name, len(batch))
@@ -509,7 +553,10 @@ class Seeder:
         """Raw invocation metrics spread over ``parents``."""
         self.require(parents, key.replace("_id", "s"))
         metric = self.model(model_name)
-        self.insert(self.make(metric, **{key: parents[index % len(parents)].id}, **metric_fields(index, self.now)) for index in range(self.share(kind)))
+        self.insert(
+            self.make(metric, **{key: parents[index % len(parents)].id}, **metric_fields(index, self.now))
+            for index in range(self.share(kind))
+        )
 
     def seed_tool_metrics_hourly(self) -> None:
         """Hourly tool rollups."""
@@ -535,7 +582,10 @@ class Seeder:
             ("tool_metrics", lambda: self.seed_metrics("ToolMetric", "tool_id", "tool_metrics", self.tools)),
             ("tool_metrics_hourly", self.seed_tool_metrics_hourly),
             ("server_metrics", lambda: self.seed_metrics("ServerMetric", "server_id", "server_metrics", self.servers)),
-            ("resource_metrics", lambda: self.seed_metrics("ResourceMetric", "resource_id", "resource_metrics", self.resources)),
+            (
+                "resource_metrics",
+                lambda: self.seed_metrics("ResourceMetric", "resource_id", "resource_metrics", self.resources),
+            ),
             ("prompt_metrics", lambda: self.seed_metrics("PromptMetric", "prompt_id", "prompt_metrics", self.prompts)),
         ]
 
@@ -543,7 +593,11 @@ class Seeder:
         """Refuse anything but an existing, migrated database (and never create an SQLite file)."""
         url = self.db.engine.url
         shown = url.render_as_string(hide_password=True)
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") and not Path(url.database).exists():
+        if (
+            url.get_backend_name() == "sqlite"
+            and url.database not in (None, "", ":memory:")
+            and not Path(url.database).exists()
+        ):
             raise RuntimeError(f"no database file at {shown}")
         if not self.inspect(self.db.engine).has_table("alembic_version"):
             raise RuntimeError(f"{shown} is not a migrated gateway database (no alembic_version table)")
@@ -571,7 +625,10 @@ class Seeder:
 def parse_args(argv: list[str]) -> tuple[int, Path]:
     """``<scale> <output.json>``; exits with a message on anything else."""
     if len(argv) != 3 or not argv[1].isdigit() or int(argv[1]) < 1:
-        sys.exit(f"usage: {Path(argv[0]).name} <scale: positive integer> <output.json>  (DATABASE_URL must point at a migrated database)")
+        sys.exit(
+            f"usage: {Path(argv[0]).name} <scale: positive integer> <output.json>  (DATABASE_URL must point at a "
+            "migrated database)"
+        )
     if not os.environ.get("DATABASE_URL"):
         # Without it the release would silently fall back to ./mcp.db in the working directory.
         sys.exit("populate.py: DATABASE_URL is not set")
@@ -587,7 +644,10 @@ def main(argv: list[str]) -> int:
         seeder.run()
     except Exception as error:  # pylint: disable=broad-exception-caught
         # The first line names the cause; SQLAlchemy follows it with the statement and parameters.
-        print(f"populate.py: seeding failed, nothing committed: {type(error).__name__}: {str(error).splitlines()[0]}", file=sys.stderr)
+        print(
+            f"populate.py: seeding failed, nothing committed: {type(error).__name__}: {str(error).splitlines()[0]}",
+            file=sys.stderr,
+        )
         return 1
     report = {
         "scale": scale,

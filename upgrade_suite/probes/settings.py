@@ -25,10 +25,9 @@ import os
 import sys
 from pathlib import Path
 
+import mcpgateway
 from pydantic import AliasChoices, SecretBytes, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, NoDecode
-
-import mcpgateway
 
 PACKAGE = Path(mcpgateway.__file__).parent
 BASE = dict(os.environ)
@@ -72,7 +71,8 @@ def plain(value):
 
 
 def env_value(value, field):
-    """How an operator writes a value: scalars as text, lists and dicts as JSON, lists the release parses itself (``NoDecode``) comma-separated."""
+    """How an operator writes a value: scalars as text, lists and dicts as JSON, lists the release parses itself
+    (``NoDecode``) comma-separated."""
     value = plain(value)
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -102,9 +102,15 @@ def load(model, environment, refused, key=lambda name, variable: variable):
             if type(error).__name__ != "SecurityConfigurationError":
                 raise
             name = str(error).split(":", 1)[0].strip()
-            named = [v for v in env_names(model, name, model.model_fields[name]) if v in environment] if name in model.model_fields else []
+            named = (
+                [v for v in env_names(model, name, model.model_fields[name]) if v in environment]
+                if name in model.model_fields
+                else []
+            )
             if not named:
-                raise SystemExit(f"{model.__qualname__} refuses its environment: {str(error).splitlines()[0]}") from None
+                raise SystemExit(
+                    f"{model.__qualname__} refuses its environment: {str(error).splitlines()[0]}"
+                ) from None
             for variable in named:
                 refused[key(name, variable)] = f"{environment.pop(variable)!r} refused: {str(error).split('. ', 1)[0]}"
     raise SystemExit(f"{model.__qualname__} refuses what it was given and says of no variable why")
@@ -118,14 +124,27 @@ for model in settings_models():
     for name, field in sorted(model.model_fields.items()):
         value = getattr(defaults, name)
         for variable in env_names(model, name, field):
-            variables.setdefault(variable, {"model": label, "field": name, "type": str(field.annotation).replace("typing.", ""), "default": plain(value)})
+            variables.setdefault(
+                variable,
+                {
+                    "model": label,
+                    "field": name,
+                    "type": str(field.annotation).replace("typing.", ""),
+                    "default": plain(value),
+                },
+            )
         if value is None:
             refused[name] = "default is None"
         elif any(place in json.dumps(plain(value)) for place in (sys.prefix, os.environ["HOME"])):
             refused[name] = "default depends on where the release is installed"
         else:
             candidates[name] = env_value(value, field)
-    read = load(model, {env_names(model, name, model.model_fields[name])[0]: text for name, text in candidates.items()}, refused, lambda name, variable: name)
+    read = load(
+        model,
+        {env_names(model, name, model.model_fields[name])[0]: text for name, text in candidates.items()},
+        refused,
+        lambda name, variable: name,
+    )
     for name, text in candidates.items():
         if name in refused:
             continue
@@ -133,7 +152,9 @@ for model in settings_models():
             environment.setdefault(env_names(model, name, model.model_fields[name])[0], text)
         else:
             refused[name] = f"{text!r} reads back as {plain(getattr(read, name))!r}"
-    not_representable.update({env_names(model, name, model.model_fields[name])[0]: reason for name, reason in refused.items()})
+    not_representable.update(
+        {env_names(model, name, model.model_fields[name])[0]: reason for name, reason in refused.items()}
+    )
 
 refused = {}
 if len(sys.argv) > 2:
@@ -141,4 +162,15 @@ if len(sys.argv) > 2:
     for model in settings_models():
         load(model, dict(carried), refused)
 
-Path(sys.argv[1]).write_text(json.dumps({"variables": variables, "environment": environment, "not_representable": not_representable, "refused": refused}, indent=1, sort_keys=True))
+Path(sys.argv[1]).write_text(
+    json.dumps(
+        {
+            "variables": variables,
+            "environment": environment,
+            "not_representable": not_representable,
+            "refused": refused,
+        },
+        indent=1,
+        sort_keys=True,
+    )
+)

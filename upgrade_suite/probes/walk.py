@@ -21,7 +21,18 @@ with open(out, "w") as report:
             ok, error = True, ""
         except Exception as exc:  # the finding: report it, stop walking
             ok, error = False, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-        report.write(json.dumps({"direction": direction, "target": target, "ok": ok, "error": error, "seconds": round(time.monotonic() - started, 3)}) + "\n")
+        report.write(
+            json.dumps(
+                {
+                    "direction": direction,
+                    "target": target,
+                    "ok": ok,
+                    "error": error,
+                    "seconds": round(time.monotonic() - started, 3),
+                }
+            )
+            + "\n"
+        )
         report.flush()
         if not ok:
             break

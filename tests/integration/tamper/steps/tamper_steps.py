@@ -23,7 +23,11 @@ for steps in sorted((Path(__file__).resolve().parents[4] / "steps").glob("*_step
 def step_tamper(context, kind, action):
     lab = context.lab
     target = lab.history.need_manifest().ids[kind][0]
-    statement = f'DELETE FROM "{kind}" WHERE id = :id' if action == "deleted" else f'UPDATE "{kind}" SET description = \'tampered\' WHERE id = :id'
+    statement = (
+        f'DELETE FROM "{kind}" WHERE id = :id'
+        if action == "deleted"
+        else f"UPDATE \"{kind}\" SET description = 'tampered' WHERE id = :id"
+    )
     with lab.database.engine() as engine, engine.begin() as connection:
         assert connection.execute(text(statement), {"id": target}).rowcount == 1
     print(f"TAMPERED {kind} {action} id={target}")
@@ -56,7 +60,12 @@ def step_unrevoke(context):
     jti = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "==="))["jti"]
     with context.lab.database.engine() as engine, engine.begin() as connection:
         assert connection.execute(text("DELETE FROM token_revocations WHERE jti = :jti"), {"jti": jti}).rowcount == 1
-        assert connection.execute(text("UPDATE email_api_tokens SET is_active = :yes WHERE jti = :jti"), {"jti": jti, "yes": True}).rowcount == 1
+        assert (
+            connection.execute(
+                text("UPDATE email_api_tokens SET is_active = :yes WHERE jti = :jti"), {"jti": jti, "yes": True}
+            ).rowcount
+            == 1
+        )
     print(f"TAMPERED token jti={jti} un-revoked")
 
 
@@ -64,6 +73,9 @@ def step_unrevoke(context):
 def step_drop_membership(context):
     held = context.lab.history.need_manifest().credentials
     with context.lab.database.engine() as engine, engine.begin() as connection:
-        deleted = connection.execute(text("DELETE FROM email_team_members WHERE team_id = :team AND user_email = :user"), {"team": held.team_id, "user": held.user_email})
+        deleted = connection.execute(
+            text("DELETE FROM email_team_members WHERE team_id = :team AND user_email = :user"),
+            {"team": held.team_id, "user": held.user_email},
+        )
         assert deleted.rowcount == 1
     print(f"TAMPERED membership of {held.user_email} in team {held.team_id} deleted")
