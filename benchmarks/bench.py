@@ -34,8 +34,9 @@ from upgrade_suite.gateway import GatewaySecrets, gateway_environment
 from upgrade_suite.mcp_fixture import McpServerFixture
 from upgrade_suite.migrations import Migrations
 from upgrade_suite.pypi import PyPIReleases
-from upgrade_suite.releases import ReleaseCache, resolve
+from upgrade_suite.releases import resolve
 from upgrade_suite.sandbox import free_port
+from upgrade_suite.venvs import ReleaseCache
 
 ROOT = Path(__file__).resolve().parent.parent
 

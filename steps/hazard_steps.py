@@ -6,7 +6,8 @@ from typing import Any
 
 from behave import given, then, when
 
-from upgrade_suite.checks import (
+from upgrade_suite.dataset import Dataset
+from upgrade_suite.hazard_checks import (
     credentials_authenticate,
     memberships_and_roles_kept,
     migrated_once,
@@ -17,7 +18,6 @@ from upgrade_suite.checks import (
     settings_compared,
     starts_with_old_settings,
 )
-from upgrade_suite.dataset import Dataset
 
 
 @when("{count:d} {release:Release} gateways are started on it at the same moment")

@@ -28,8 +28,9 @@ from .errors import SuiteError
 from .gateway import GatewaySecrets, gateway_environment
 from .migrations import Migrations
 from .pypi import PyPIReleases
-from .releases import Release, ReleaseCache, ReleaseSpec, public_version, resolve, writable_cache
+from .releases import Release, ReleaseSpec, public_version, resolve
 from .schema import BASELINES, Baseline, DriftEntry, SchemaDiff, bootstrap_fresh, format_baseline, fresh_install, parity
+from .venvs import ReleaseCache, writable_cache
 
 ENGINES = ("sqlite", "postgresql")
 

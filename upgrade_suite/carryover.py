@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from .probe_runner import ProbeRun, Timeout, run_probe
-from .releases import Release, probe_secrets
+from .releases import Release
+from .venvs import probe_secrets
 
 _PROBE = Path(__file__).with_name("probes") / "settings.py"
 

@@ -105,7 +105,7 @@ class PrivateApt:
         """One apt-get command, one at a time per cache: with apt's own locking off, runs started together
         (CI starts four) rewrote each other's sources list and index mid-update ("You must put some
         'deb-src' URIs in your sources.list", "Some index files failed to download")."""
-        from .releases import _exclusive
+        from .venvs import _exclusive
 
         self.root.mkdir(parents=True, exist_ok=True)
         with _exclusive(self.root / "apt-get.lock"):
@@ -187,7 +187,8 @@ def check_toolchain(timeout: float, install: bool = True) -> None:
 
 def build(source: DebianSource, cache_dir: Path, timeout: float, jobs: int | None = None) -> dict[str, float]:
     """Fetch, build and install ``source`` into its prefix in the cache, atomically; returns phase timings."""
-    from .releases import _exclusive, console
+    from .releases import console
+    from .venvs import _exclusive
 
     final = source.prefix(cache_dir)
     pythons = final.parent

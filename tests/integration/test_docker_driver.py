@@ -19,7 +19,8 @@ from upgrade_suite.errors import SuiteError
 from upgrade_suite.gateway import GatewaySecrets
 from upgrade_suite.images import BASE_IMAGE, GatewayImages
 from upgrade_suite.pypi import PyPIReleases
-from upgrade_suite.releases import ReleaseCache, resolve
+from upgrade_suite.releases import resolve
+from upgrade_suite.venvs import ReleaseCache
 
 from conftest import ROOT, labelled_containers, run_behave, suite_processes
 

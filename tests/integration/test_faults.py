@@ -17,8 +17,9 @@ from upgrade_suite.database import PostgresServer
 from upgrade_suite.errors import SuiteError
 from upgrade_suite.gateway import GatewaySecrets, ProcessGateway
 from upgrade_suite.pypi import PyPIReleases
-from upgrade_suite.releases import ReleaseCache, resolve
+from upgrade_suite.releases import resolve
 from upgrade_suite.sandbox import MARKER, port_is_listening
+from upgrade_suite.venvs import ReleaseCache
 
 from conftest import run_behave
 

@@ -22,7 +22,8 @@ from upgrade_suite import debian_python
 from upgrade_suite.config import SuiteConfig
 from upgrade_suite.interpreters import Interpreters
 from upgrade_suite.pypi import PyPIReleases
-from upgrade_suite.releases import ReleaseCache, assign_interpreter, resolve
+from upgrade_suite.releases import assign_interpreter, resolve
+from upgrade_suite.venvs import ReleaseCache
 
 ROOT = Path(__file__).resolve().parents[2]
 #: 1.1.0 was uploaded 2026-10-20: its dependencies as of the next day.

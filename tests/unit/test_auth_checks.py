@@ -3,7 +3,7 @@
 from dataclasses import replace
 
 from upgrade_suite.auth import Answer, AuthObservation, Credentials
-from upgrade_suite.checks import (
+from upgrade_suite.hazard_checks import (
     credentials_authenticate,
     memberships_and_roles_kept,
     passwords_sign_in,

@@ -68,7 +68,7 @@ def test_the_walk_names_the_first_failing_revision_and_a_short_walk_fails():
 def test_gateways_started_together_must_migrate_once_and_cleanly(tmp_path):
     from sqlalchemy import create_engine
 
-    from upgrade_suite.checks import migrated_once, refuses_newer_database
+    from upgrade_suite.hazard_checks import migrated_once, refuses_newer_database
 
     engine = create_engine(f"sqlite:///{tmp_path}/db.sqlite")
     with engine.begin() as connection:

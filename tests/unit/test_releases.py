@@ -9,7 +9,8 @@ import pytest
 
 from upgrade_suite.errors import SuiteError
 from upgrade_suite.pypi import PyPIReleases
-from upgrade_suite.releases import resolve, writable_cache
+from upgrade_suite.releases import resolve
+from upgrade_suite.venvs import writable_cache
 
 
 class FakeIndex(PyPIReleases):

@@ -29,9 +29,10 @@ from ..interpreters import Interpreters
 from ..mcp_fixture import McpServerFixture
 from ..migrations import ContainerMigrations, Migrations
 from ..pypi import PyPIReleases
-from ..releases import Release, ReleaseCache, ReleaseSpec, console, resolve_all, writable_cache
+from ..releases import Release, ReleaseSpec, console, resolve_all
 from ..sandbox import remove_owned
 from ..snapshots import Snapshot, api_snapshot
+from ..venvs import ReleaseCache, writable_cache
 
 
 class OpenScenario(Protocol):

@@ -1,0 +1,183 @@
+"""Cached release virtualenvs: built once per release artifact and interpreter with uv, then reused.
+
+A venv is complete only when its ``release.json`` (what the introspection probe learnt) is written,
+last; a half-built one from an interrupted run is removed; two runs building the same venv take
+turns under a file lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from email.parser import Parser
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from uv import find_uv_bin
+
+from .errors import SuiteError
+from .interpreters import Interpreters
+from .probe_runner import Timeout, run_probe
+from .releases import _INTROSPECT, Release, ReleaseSpec, assign_interpreter, console
+
+
+class ReleaseCache:
+    """Builds and reuses release venvs under ``<cache>/releases``; safe when two runs race."""
+
+    def __init__(self, cache_dir: Path, install_timeout: float, interpreters: Interpreters | None = None) -> None:
+        self.root = cache_dir / "releases"
+        self._install_timeout = install_timeout
+        self.interpreters = interpreters or Interpreters(cache_dir, install_timeout)
+
+    def provision(self, spec: ReleaseSpec) -> Release:
+        """Return the release's venv, building it (and, the first time, its interpreter) if no complete one exists."""
+        spec = assign_interpreter(spec, self.interpreters)
+        self.interpreters.ensure(spec.interpreter)  # type: ignore[arg-type]
+        venv = self.root / f"{spec.version}-{spec.key}"
+        info_file = venv / "release.json"
+        with _exclusive(venv.parent / f"{venv.name}.lock"):
+            if not info_file.exists():
+                self._build(spec, venv)
+            info = json.loads(info_file.read_text())
+        return Release(spec, venv, info)
+
+    def _build(self, spec: ReleaseSpec, venv: Path) -> None:
+        if venv.exists():
+            shutil.rmtree(venv)  # a half-built venv from an interrupted run
+        started = time.monotonic()
+        with console.status(f"Installing {spec.label} with dependencies as of {spec.resolved_at[:10]} ..."):
+            try:
+                self._uv("venv", "--quiet", "--python", spec.python, str(venv))
+                # Both installs resolve as of the release's date, into its venv.
+                pip_install = (
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--compile-bytecode",
+                    "--python",
+                    str(venv / "bin" / "python"),
+                    "--exclude-newer",
+                    spec.resolved_at,
+                )
+                self._uv(*pip_install, spec.requirement)
+                postgres = _postgres_requirements(venv)
+                if postgres:
+                    self._uv(*pip_install, *postgres)
+                info = _introspect(venv / "bin" / "python", self._install_timeout)
+            except BaseException:
+                shutil.rmtree(venv, ignore_errors=True)
+                raise
+        info["install_seconds"] = round(time.monotonic() - started, 2)
+        info["spec"] = asdict(spec)
+        (venv / "release.json").write_text(json.dumps(info, indent=2))  # written last: marks the venv complete
+        console.print(f"Installed {spec.label} in {info['install_seconds']:.1f} s -> {venv}")
+
+    def _uv(self, *args: str) -> None:
+        command = [find_uv_bin(), *args]
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, timeout=self._install_timeout)
+        except subprocess.TimeoutExpired:
+            raise SuiteError(
+                f"installing timed out after {self._install_timeout:.0f} s: {' '.join(command)} (raise -D "
+                "install_timeout=)"
+            ) from None
+        if result.returncode != 0:
+            detail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+            raise SuiteError(f"{' '.join(command[1:3])} failed: {' | '.join(detail)}")
+
+
+def _postgres_requirements(venv: Path) -> list[str]:
+    """The release's own ``[postgres]`` extra, minus psycopg's ``c`` extra.
+
+    ``psycopg[c]`` compiles against libpq headers, which a fresh machine lacks; ``psycopg[binary]``
+    (also in the extra) is the same driver prebuilt.
+    """
+    metadata = next(venv.glob("lib/python*/site-packages/mcp_contextforge_gateway-*.dist-info/METADATA"), None)
+    if metadata is None:
+        return []
+    requirements = []
+    for line in Parser().parsestr(metadata.read_text()).get_all("Requires-Dist") or []:
+        requirement = Requirement(line)
+        if (
+            requirement.marker
+            and requirement.marker.evaluate({"extra": "postgres"})
+            and not requirement.marker.evaluate({"extra": ""})
+        ):
+            requirement.extras.discard("c")
+            requirement.marker = None
+            requirements.append(str(requirement))
+    return requirements
+
+
+def _introspect(python: Path, timeout: float) -> dict[str, object]:
+    """Ask the installed release about itself (version, Alembic heads, model schema), once."""
+    with tempfile.TemporaryDirectory(prefix="upgrade-suite-introspect-") as scratch:
+        out = Path(scratch) / "info.json"
+        # Strong throwaway secrets: from 1.0.8 on, importing the settings refuses weak or default ones.
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": scratch,
+            "DATABASE_URL": f"sqlite:///{scratch}/probe.db",
+            **probe_secrets(),
+        }
+        run_probe(
+            "importing the installed release",
+            python.parent.parent.name,
+            python,
+            _INTROSPECT,
+            [str(out)],
+            environment=env,
+            cwd=Path(scratch),
+            timeout=Timeout(timeout, "install_timeout"),
+            merge_stderr=False,
+        ).require(produced=out, hint=": its dependencies may need another -D <alias>_resolved_at")
+        return json.loads(out.read_text())
+
+
+def probe_secrets() -> dict[str, str]:
+    """Values every release accepts, so a probe that imports the settings is judged on the release, not on defaults."""
+    password = f"Probe!{secrets.token_hex(12)}#1a"
+    return {
+        "JWT_SECRET_KEY": secrets.token_urlsafe(48),
+        "AUTH_ENCRYPTION_SECRET": secrets.token_urlsafe(48),
+        "BASIC_AUTH_PASSWORD": password,
+        "PLATFORM_ADMIN_PASSWORD": password,
+        "DEFAULT_USER_PASSWORD": password,
+    }
+
+
+@contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """An advisory file lock: a second run waits for the first to finish building the same venv."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            with console.status(f"Waiting for another run to finish installing {lock_path.stem} ..."):
+                fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def writable_cache(cache_dir: Path) -> None:
+    """Fail early, in one line, when the cache directory cannot be written."""
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=cache_dir):
+            pass
+    except OSError as error:
+        raise SuiteError(
+            f"cache directory {cache_dir} is not writable ({error.strerror}): set -D cache_dir= or UPGRADE_SUITE_CACHE"
+        ) from None
