@@ -14,7 +14,7 @@ from typing import Any
 from behave.model import Scenario
 
 from upgrade_suite.allure_plan import file_under_plan
-from upgrade_suite.config import SuiteConfig
+from upgrade_suite.config import SuiteConfig, aliases_named
 from upgrade_suite.errors import SuiteError
 from upgrade_suite.evidence import record_run
 from upgrade_suite.kubernetes import require_tools
@@ -49,7 +49,7 @@ def before_all(context: Any) -> None:
     if config.rollout.kube_context and any("kubernetes" in s.effective_tags for s in selected):
         require_tools()  # helm and kubectl for the cluster path the user asked for
     context.summary = RunSummary()
-    context.suite = SuiteRun(config)
+    context.suite = SuiteRun(config, aliases_named(step.name for s in selected for step in s.all_steps))
 
 
 def before_scenario(context: Any, scenario: Scenario) -> None:

@@ -7,7 +7,8 @@ before any gateway is installed or started, with one line that says what to do.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +26,15 @@ DEFAULT_RELEASES: dict[str, str] = {
     "1.0.x": "1.0.9",
     "latest": LATEST,
 }
+
+#: An alias as the Gherkin writes it, a word of its own ("GA's head" names GA; "1.0.x" is not "0.x").
+_ALIAS_WORD = re.compile(r"(?<![\w.])(" + "|".join(re.escape(alias) for alias in DEFAULT_RELEASES) + r")(?![\w.])")
+
+
+def aliases_named(texts: Iterable[str]) -> set[str]:
+    """The release aliases some step texts name: what the selected scenarios will run."""
+    return {match.group(1) for text in texts for match in _ALIAS_WORD.finditer(text)}
+
 
 KEEP_CHOICES = ("on-failure", "always", "never")
 DRIVER_CHOICES = ("process", "docker")

@@ -16,7 +16,7 @@ import json
 import os
 import sys
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
@@ -252,12 +252,18 @@ def resolve_all(
     resolved_at: Mapping[str, str],
     index: PyPIReleases,
     interpreters: Interpreters | None = None,
+    used: Collection[str] | None = None,
 ) -> dict[str, ReleaseSpec]:
-    """Resolve every alias, and choose its interpreter, up front: an unknown version or a release no
-    interpreter satisfies stops the run before any work."""
+    """Resolve every alias up front, and choose the interpreter of each one the run ``used`` (all when
+    None): an unknown version, or a release of the run no interpreter satisfies, stops it before any
+    work. An alias the selection never names gets its interpreter if it is ever provisioned, so a run
+    of the plan's releases does not need (or plan a build of) the Python that only today's releases need."""
     specs = {alias: resolve(alias, spec, index, resolved_at.get(alias)) for alias, spec in releases.items()}
     if interpreters is None:
         return specs
-    specs = {alias: assign_interpreter(spec, interpreters) for alias, spec in specs.items()}
+    specs = {
+        alias: assign_interpreter(spec, interpreters) if used is None or alias in used else spec
+        for alias, spec in specs.items()
+    }
     interpreters.check_given_used()
     return specs

@@ -95,3 +95,16 @@ def test_python_must_exist_and_run(tmp_path: Path):
     broken.chmod(0o755)
     with pytest.raises(SuiteError, match="does not run as a Python interpreter"):
         SuiteConfig.from_userdata({"python": str(broken)}, environ={})
+
+
+def test_the_aliases_a_selection_names_are_read_from_its_steps():
+    from upgrade_suite.config import aliases_named
+
+    steps = [
+        "a running GA gateway with data on SQLite",
+        "the database is migrated to latest's head exactly once",
+        "I perform the upgrade to 1.0.x with Alembic before starting it",
+        "an empty SQLite database",
+    ]
+    assert aliases_named(steps) == {"GA", "latest", "1.0.x"}
+    assert aliases_named(["the newest release, GAS, 21.0.x and RC12 are not aliases"]) == set()

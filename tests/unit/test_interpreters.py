@@ -246,6 +246,20 @@ def test_resolve_all_chooses_up_front(tmp_path: Path, monkeypatch: pytest.Monkey
     assert assign_interpreter(specs["RC1"], FakeMachine(tmp_path, routes=())) is specs["RC1"]
 
 
+def test_an_alias_the_selection_does_not_name_gets_no_interpreter_up_front(tmp_path: Path):
+    """A run of the plan's releases must not fail, or plan a build, for a Python only today's releases need."""
+    from tests.unit.test_releases import FakeIndex
+
+    index = FakeIndex()
+    index.__dict__["requires_python"]["1.0.0"] = NEW
+    specs = resolve_all(
+        {"GA": "1.0.0", "RC1": "1.0.0rc1"}, {}, index, FakeMachine(tmp_path, routes=("suite",)), used={"RC1"}
+    )
+    assert specs["RC1"].interpreter is not None and specs["GA"].interpreter is None
+    with pytest.raises(SuiteError, match="^GA=1.0.0 requires Python <3.14,>=3.12"):  # still refused when provisioned
+        assign_interpreter(specs["GA"], FakeMachine(tmp_path, routes=("suite",)))
+
+
 def test_the_private_apt_never_points_at_the_system_configuration(tmp_path: Path):
     apt = PrivateApt(tmp_path / "cache", "trixie", 30)
     command = apt.command("source", "python3.13=3.13.5-2+deb13u5")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Collection
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +45,8 @@ class OpenScenario(Protocol):
 class SuiteRun:
     """Run-wide state, created in ``before_all`` after the configuration is validated."""
 
-    def __init__(self, config: SuiteConfig) -> None:
+    def __init__(self, config: SuiteConfig, used: Collection[str] | None = None) -> None:
+        """``used``: the aliases the selected scenarios name (None: all); only theirs get an interpreter now."""
         self.config = config
         writable_cache(config.cache_dir)
         self.work_root = config.reports_dir / "work" / f"run-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
@@ -60,7 +62,11 @@ class SuiteRun:
         # Every release's interpreter is chosen here, before any work; a build from source waits for provisioning.
         interpreters = Interpreters(config.cache_dir, config.timeouts.install, given=config.python)
         self.specs: dict[str, ReleaseSpec] = resolve_all(
-            config.releases, config.resolved_at, PyPIReleases(config.cache_dir, config.timeouts.request), interpreters
+            config.releases,
+            config.resolved_at,
+            PyPIReleases(config.cache_dir, config.timeouts.request),
+            interpreters,
+            used,
         )
         self._cache = ReleaseCache(config.cache_dir, config.timeouts.install, interpreters)
         console.print(
