@@ -103,30 +103,14 @@ def resolve(alias: str, spec: str, index: PyPIReleases, resolved_at: str | None 
         if not path.is_file():
             raise SuiteError(f"{alias}={spec}: no such wheel file")
         version = path.name.split("-")[1]
-        content = _hash_file(path)
-        return ReleaseSpec(
-            alias,
-            "wheel",
-            version,
-            str(path.resolve()),
-            content,
-            resolved_at or _base_date(alias, version, index),
-            wheel_requires_python(path),
-        )
+        return _local(alias, "wheel", path, version, _hash_file(path), wheel_requires_python(path), index, resolved_at)
     if path.is_dir():
         pyproject = path / "pyproject.toml"
         if not pyproject.is_file():
             raise SuiteError(f"{alias}={spec}: a source directory needs a pyproject.toml")
         version = tomllib.loads(pyproject.read_text())["project"]["version"]
-        content = _hash_tree(path)
-        return ReleaseSpec(
-            alias,
-            "source",
-            version,
-            str(path.resolve()),
-            content,
-            resolved_at or _base_date(alias, version, index),
-            source_requires_python(path),
+        return _local(
+            alias, "source", path, version, _hash_tree(path), source_requires_python(path), index, resolved_at
         )
     if spec not in index.upload_times:
         recent = ", ".join(sorted(index.upload_times, key=index.upload_times.__getitem__)[-6:])
@@ -158,6 +142,21 @@ def public_version(version: str) -> str:
         raise SuiteError(
             f"version {version!r} is not a PEP 440 version: cannot tell which release it is based on"
         ) from None
+
+
+def _local(
+    alias: str,
+    kind: str,
+    path: Path,
+    version: str,
+    content: str,
+    requires_python: str,
+    index: PyPIReleases,
+    resolved_at: str | None,
+) -> ReleaseSpec:
+    """A wheel or a source tree: installed from its path, keyed by its content, dated like its base release."""
+    resolved = resolved_at or _base_date(alias, version, index)
+    return ReleaseSpec(alias, kind, version, str(path.resolve()), content, resolved, requires_python)
 
 
 def _base_date(alias: str, version: str, index: PyPIReleases) -> str:
