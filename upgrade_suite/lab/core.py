@@ -120,7 +120,7 @@ class Core:
         """An admin API client of a started gateway, closed with the scenario."""
         with self.timings.phase(phases.mint_token(release.spec.alias)):
             token = self.run.token(release, self.environment(release))
-        return Running(release, gateway, self.own(GatewayApi(gateway.url, token, self.config.timeouts.request)))
+        return Running(release, gateway, self.own(self.run.api(release, gateway.url, token)))
 
     # -- the procedure ---------------------------------------------------------------------
     def start(self, alias: str) -> Running:

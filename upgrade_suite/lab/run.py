@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .. import leftovers
-from ..api import GatewayApi, mint_token
+from ..api import GatewayApi, Routes, mint_token
 from ..carryover import SettingsModel, read_settings
 from ..config import SuiteConfig, canonical_alias
 from ..database import Database, PostgresServer, new_database
@@ -86,6 +86,7 @@ class SuiteRun:
         self._postgres: PostgresServer | None = None
         self.fresh_schemas: dict[tuple[str, str], dict[str, str]] = {}
         self._tokens: dict[str, str] = {}
+        self._routes: dict[str, Routes] = {}
         self._fixtures: dict[tuple[str, str, str], SeededFixture] = {}
         self._seed_failures: dict[tuple[str, str, str], AssertionError | SuiteError] = {}
         self._settings: dict[tuple[str, str], SettingsModel] = {}
@@ -156,6 +157,13 @@ class SuiteRun:
             )
         return self._tokens[release.spec.key]
 
+    def api(self, release: Release, url: str, token: str) -> GatewayApi:
+        """An API client of a gateway of ``release``; where the release serves its REST paths is a fact of
+        the release, read from the first of its gateways' OpenAPI documents and reused for the others."""
+        api = GatewayApi(url, token, self.config.timeouts.request, self._routes.get(release.spec.key))
+        self._routes.setdefault(release.spec.key, api.routes)
+        return api
+
     def database(self, engine: str, directory: Path) -> Database:
         """A new, empty, suite-owned database object of ``engine`` (enter it to create it)."""
         return new_database(engine, directory, self.postgres)
@@ -189,7 +197,7 @@ class SuiteRun:
                         token = self.token(
                             release, gateway_environment(release, database.url_for(release), self.secrets, directory)
                         )
-                        with GatewayApi(gateway.url, token, self.config.timeouts.request) as api:
+                        with self.api(release, gateway.url, token) as api:
                             manifest = seed(api, self.mcp_server().url, dataset, self.secrets.admin_password)
                             before_api = api_snapshot(api)
                 except (AssertionError, SuiteError) as error:
