@@ -32,6 +32,20 @@ class BehaveRun:
     def reports(self) -> Path:
         return self.workdir / "reports"
 
+    def failures(self, context: int = 40) -> str:
+        """Each failed or errored step with the lines behave printed after it (its error), then the output's tail.
+
+        An assertion message that showed only the tail lost the error of a step that failed early in a
+        long run (CI once printed nothing but the summary of a failed rollback scenario).
+        """
+        lines = self.output.splitlines()
+        blocks = [
+            "\n".join(lines[i : i + context])
+            for i, line in enumerate(lines)
+            if re.search(r"\.\.\. (failed|error|undefined)\b", line)
+        ]
+        return "\n----\n".join([*blocks, "\n".join(lines[-30:])])
+
 
 def behave_command(*args: str) -> list[str]:
     return [str(BEHAVE), *args]

@@ -15,14 +15,14 @@ TAMPER = Path(__file__).parent / "tamper"
 def test_a_lost_row_and_an_altered_value_are_named(workdir: Path, no_leftovers):
     run = run_behave(workdir, str(TAMPER / "features" / "tamper.feature"))
     assert run.returncode != 0
-    assert "0 scenarios passed, 3 failed" in run.output, run.output[-4000:]
+    assert "0 scenarios passed, 3 failed" in run.output, run.failures()
     deleted = re.search(r"TAMPERED tools deleted id=(\w+)", run.output).group(1)
     altered = re.search(r"TAMPERED prompts altered id=(\w+)", run.output).group(1)
     assert f"sql: tools row [id={deleted}] was lost" in run.output
     assert f"sql: prompts [id={altered}] description: 'prompt 1' -> 'tampered'" in run.output
     # A chain that cannot apply: the walk names the first step that fails and Alembic's error.
     assert re.search(r"up to \w+: CommandError: Can't locate revision identified by 'deadbeef0000'", run.output), (
-        run.output[-4000:]
+        run.failures()
     )
     kept = list((run.reports / "work").glob("run-*/*/??-GA-*/*.log"))
     assert kept, "a failed scenario keeps its gateway logs"
@@ -31,7 +31,7 @@ def test_a_lost_row_and_an_altered_value_are_named(workdir: Path, no_leftovers):
 def test_a_revoked_token_served_again_and_a_lost_membership_are_named(workdir: Path, no_leftovers):
     run = run_behave(workdir, str(TAMPER / "features" / "auth.feature"))
     assert run.returncode != 0
-    assert "0 scenarios passed, 2 failed" in run.output, run.output[-4000:]
+    assert "0 scenarios passed, 2 failed" in run.output, run.failures()
     assert "TAMPERED token jti=" in run.output
     assert "GET /auth/email/me refuses it: HTTP 200" in run.output
     assert "GET /tools refuses it: HTTP 200" in run.output

@@ -36,7 +36,7 @@ def test_upgrade_with_alembic_runs_in_containers_and_leaves_none(docker_client, 
         "-D",
         "driver=docker",
     )
-    assert run.returncode == 0, run.output[-3000:]
+    assert run.returncode == 0, run.failures()
     assert "1 scenario passed, 0 failed" in run.output
     phases = [
         p["phase"]

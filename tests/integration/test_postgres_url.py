@@ -41,6 +41,6 @@ def test_a_given_server_is_used_and_left_as_it_was(workdir: Path, user_server, n
         "-D",
         f"postgres_url={uri}",
     )
-    assert run.returncode == 0, run.output[-4000:]
+    assert run.returncode == 0, run.failures()
     assert "1 scenario passed" in run.output
     assert databases(uri) == before, "the suite's databases are dropped, nothing else is touched"
