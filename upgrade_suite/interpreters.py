@@ -7,7 +7,9 @@ Releases from 1.0.8 on declare ``>=3.12,<3.14``; the suite itself runs on 3.11. 
 - ``suite``: the suite's own interpreter (0.9.0..1.0.7: their venvs and keys stay as they were);
 - ``found``: an interpreter already on the machine, by uv's own discovery on a PATH without pyenv
   shims (they are dispatchers that exit 127 and make uv error out), plus interpreters earlier runs
-  put in the cache (uv-managed or built from Debian source), so nothing is built twice;
+  put in the cache (uv-managed or built from Debian source), so nothing is built twice, plus the
+  versions pyenv installed (``$PYENV_ROOT/versions/X/bin``, newest first: the shims hide them when
+  pyenv's global version is another one, and minutes of building would duplicate them);
 - ``uv``: a uv-managed (python-build-standalone) download into the cache, bounded by a short timeout;
 - ``debian``: CPython built once into the cache from Debian's source package (see debian_python).
 
@@ -29,6 +31,7 @@ from email.parser import Parser
 from pathlib import Path
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
 from uv import find_uv_bin
 
 from . import debian_python
@@ -111,6 +114,23 @@ def search_path(environ: Mapping[str, str], extra: Sequence[Path] = ()) -> str:
     pyenv_root = environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
     kept = [d for d in environ.get("PATH", "").split(os.pathsep) if d and not is_shim_dir(Path(d), pyenv_root)]
     return os.pathsep.join([*kept, *(str(d) for d in extra)])
+
+
+def pyenv_versions(environ: Mapping[str, str]) -> list[Path]:
+    """The ``bin`` dirs of the interpreters pyenv installed, newest first; its virtualenvs left out (not systems).
+
+    Measured here: pyenv holds working 3.12.1 and 3.13.0 behind shims that run 3.11 (pyenv global).
+    """
+    versions = Path(environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+    found: list[tuple[Version, Path]] = []
+    for directory in versions.glob("*/bin") if versions.is_dir() else ():
+        if (directory.parent / "pyvenv.cfg").exists():
+            continue
+        try:
+            found.append((Version(directory.parent.name), directory))
+        except InvalidVersion:
+            continue  # a named environment (miniconda3, pypy...): not a CPython version pyenv built
+    return [directory for _, directory in sorted(found, reverse=True)]
 
 
 def python_version(python: str | Path, timeout: float = 30.0) -> str:
@@ -207,7 +227,8 @@ class Interpreters:
 
     def _found(self, requires_python: str, tried: list[str]) -> Interpreter | None:
         """uv's discovery on the shim-free PATH plus the cache's interpreters (system ones only: no venvs)."""
-        extra = sorted(self.pythons.glob("debian-*/bin")) + sorted(self.pythons.glob("uv/*/bin"))
+        cached = sorted(self.pythons.glob("debian-*/bin")) + sorted(self.pythons.glob("uv/*/bin"))
+        extra = cached + pyenv_versions(self.environ)  # the cache first: runs keep the venv keys they made
         env = {**self._uv_env(), "PATH": search_path(self.environ, extra), "UV_PYTHON_PREFERENCE": "only-system"}
         request = requires_python or ">=3"
         result = self._run_uv(
@@ -216,7 +237,7 @@ class Interpreters:
         path = result.stdout.strip().splitlines()[-1] if result.returncode == 0 and result.stdout.strip() else ""
         if not path:
             tried.append(
-                f"no Python {request} on PATH (pyenv shims left out) or in the cache "
+                f"no Python {request} on PATH (pyenv shims left out), among pyenv's versions or in the cache "
                 f"({_tail(result) or 'uv found none'})"
             )
             return None

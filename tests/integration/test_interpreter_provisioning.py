@@ -1,6 +1,9 @@
 """An interpreter per release, on this machine: no Python 3.12+ on PATH, no python-build-standalone downloads.
 
-The first test builds CPython 3.13 from Debian trixie's source into the suite's own cache (the one
+The first test builds CPython 3.13 from Debian trixie's source into the suite's own cache, as on a
+machine without pyenv's versions (this one has 3.12.1 and 3.13.0 there: the runs use them, and a
+test below proves that route; the build is the fallback for every other machine, so CI proves it
+too). It builds into the suite's own cache (the one
 its runs use in this CI job: $UPGRADE_SUITE_CACHE or ~/.cache/gateway-upgrade-suite), so the
 minutes it takes are paid once: the later tests, and the suite's runs after them, reuse it.
 """
@@ -20,7 +23,7 @@ from uv import find_uv_bin
 
 from upgrade_suite import debian_python
 from upgrade_suite.config import SuiteConfig
-from upgrade_suite.interpreters import Interpreters
+from upgrade_suite.interpreters import Interpreters, pyenv_versions, python_version
 from upgrade_suite.pypi import PyPIReleases
 from upgrade_suite.releases import assign_interpreter, resolve
 from upgrade_suite.venvs import ReleaseCache
@@ -35,10 +38,14 @@ def suite_cache() -> Path:
 
 
 @pytest.fixture(scope="module")
-def release_1_1_0():
-    """1.1.0 provisioned from scratch on an interpreter chosen for its Requires-Python (built from Debian source)."""
+def release_1_1_0(tmp_path_factory: pytest.TempPathFactory):
+    """1.1.0 provisioned from scratch on an interpreter chosen for its Requires-Python (built from Debian source).
+
+    pyenv's installed versions are hidden (an empty PYENV_ROOT), as on a machine that has none.
+    """
     cache = suite_cache()
-    interpreters = Interpreters(cache, 900)
+    no_pyenv = {**os.environ, "PYENV_ROOT": str(tmp_path_factory.mktemp("no-pyenv"))}
+    interpreters = Interpreters(cache, 900, environ=no_pyenv)
     spec = assign_interpreter(resolve("NEW", "1.1.0", PyPIReleases(cache), RESOLVED_AT), interpreters)
     started = time.monotonic()
     release = ReleaseCache(cache, 900, interpreters).provision(spec)
@@ -109,6 +116,22 @@ def test_an_interpreter_on_path_is_found_and_nothing_is_built(
         timeout=120,
     )
     assert made.returncode == 0, made.stderr
+
+
+@pytest.mark.skipif(not pyenv_versions(os.environ), reason="this machine has no pyenv-installed Python versions")
+def test_a_python_pyenv_installed_is_found_behind_its_shims(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Here pyenv's global version is 3.11 and its shims hide 3.12.1 and 3.13.0: they are used, nothing is built."""
+    monkeypatch.setattr(debian_python, "build", lambda *a, **k: pytest.fail("a pyenv version must not be rebuilt"))
+    empty_cache = tmp_path / "cache"
+    wanted = "<3.14,>=3.12"
+    satisfying = [d for d in pyenv_versions(os.environ) if d.parent.name.startswith(("3.12.", "3.13."))]
+    if not satisfying:
+        pytest.skip(f"pyenv has no version satisfying {wanted}")
+    chosen = Interpreters(empty_cache, 120).choose(wanted, "NEW=1.1.0")
+    assert chosen.kind == "found", chosen.route
+    assert Path(chosen.path).parent in satisfying, chosen.route
+    assert chosen.version == satisfying[0].parent.name  # the newest pyenv version first
+    assert python_version(chosen.path) == chosen.version
 
 
 _INTERRUPTED_BUILD = textwrap.dedent('''

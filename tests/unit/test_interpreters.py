@@ -18,6 +18,7 @@ from upgrade_suite.interpreters import (
     Interpreter,
     Interpreters,
     minors_for,
+    pyenv_versions,
     search_path,
     source_requires_python,
     wheel_requires_python,
@@ -296,3 +297,13 @@ def test_a_cached_build_keeps_the_path_and_key_it_was_built_with(tmp_path: Path,
         ReleaseSpec(**{**spec.__dict__, "interpreter": planned}).key
         == ReleaseSpec(**{**spec.__dict__, "interpreter": cached}).key
     )
+
+
+def test_pyenv_versions_are_searched_newest_first_without_its_virtualenvs(tmp_path: Path):
+    versions = tmp_path / "pyenv" / "versions"
+    for name in ("3.11.7", "3.13.0", "3.12.1", "3.9.18", "miniconda3-latest", "tools-venv"):
+        (versions / name / "bin").mkdir(parents=True)
+    (versions / "tools-venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")  # pyenv-virtualenv: not a system Python
+    found = pyenv_versions({"PYENV_ROOT": str(tmp_path / "pyenv")})
+    assert [d.parent.name for d in found] == ["3.13.0", "3.12.1", "3.11.7", "3.9.18"]
+    assert pyenv_versions({"PYENV_ROOT": str(tmp_path / "none")}) == []
