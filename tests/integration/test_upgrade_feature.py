@@ -58,8 +58,17 @@ def test_the_gate_passes_on_both_databases(workdir: Path, no_leftovers):
             } <= attachments
 
 
-def test_a_tag_selects_only_that_case(workdir: Path, no_leftovers):
-    run = run_behave(workdir, str(ROOT / "features" / "upgrade.feature"), "--tags=@UPG-02 and @sqlite and not @current")
+def test_a_tag_selects_only_that_case_and_reports_dir_moves_all_it_writes(workdir: Path, no_leftovers):
+    elsewhere = workdir.parent / "elsewhere"
+    run = run_behave(
+        workdir,
+        str(ROOT / "features" / "upgrade.feature"),
+        "--tags=@UPG-02 and @sqlite and not @current",
+        "-D",
+        f"reports_dir={elsewhere}",
+    )
     assert run.returncode == 0, run.failures()
-    records = [json.loads(line) for line in (run.reports / "timings.jsonl").read_text().splitlines()]
+    records = [json.loads(line) for line in (elsewhere / "timings.jsonl").read_text().splitlines()]
     assert [("UPG-02" in r["tags"], r["status"]) for r in records] == [(True, "passed")]
+    assert len(list((elsewhere / "allure-results").glob("*-result.json"))) == 1, "the Allure results moved too"
+    assert not run.reports.exists(), f"nothing in the default place: {list(run.reports.rglob('*'))[:5]}"
