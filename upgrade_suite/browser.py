@@ -13,6 +13,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -80,6 +81,7 @@ class HeadlessChromium:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 pass_fds=(to_browser_r, from_browser_w),
+                start_new_session=True,  # its renderers and zygote share the group: one kill ends them all
             )
         except BaseException:
             self.__exit__(None, None, None)
@@ -101,8 +103,11 @@ class HeadlessChromium:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.kill()
+        if self._process is not None:
+            try:
+                os.killpg(self._process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             self._process.wait(timeout=10)
         self._close_fds(getattr(self, "_to_browser", -1), getattr(self, "_from_browser", -1))
         if self._profile:

@@ -160,6 +160,8 @@ def test_the_page_shows_every_verdict_the_metadata_the_categories_and_opens_the_
     assert rendered.categories == {CATEGORIES[2]["name"]: 1, CATEGORIES[3]["name"]: 1}, "defects apart from errors"
     assert rendered.failed_scenario == "A check on the gateway fails"
     assert "PROBLEM sql: tools row" in (rendered.attachments["Snapshot diff through SQL"] or ""), "the evidence opens"
+    browsers = [c for c in Path("/proc").glob("[0-9]*/cmdline") if b"upgchromium-" in _read_bytes(c)]
+    assert not browsers, "the browser and its renderers are gone once the page is read"
     for shot in ("report-overview.png", "report-failed-scenario.png"):
         assert (sign_off / shot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and (sign_off / shot).stat().st_size > 20_000
 
@@ -174,6 +176,13 @@ def test_a_verdict_the_page_does_not_show_fails_the_check(sign_off, tmp_path: Pa
     check = report_dom.check(results, report_dom.read(sign_off / "upgrade-report.html", tmp_path))
     assert not check.ok
     assert f"{result['name']!r}: the results say passed, the page failed" in check.problems()
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
 
 
 def result_files(reports: Path) -> list[Path]:
