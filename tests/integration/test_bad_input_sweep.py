@@ -5,7 +5,7 @@ The cases run four at a time, each in its own working directory. behave runs as 
 (``behave.__main__.main`` with the same arguments, environment and working directory) in a process
 forked from one that imported behave and the suite's libraries once: measured, 27 behave processes
 started from scratch spent a minute of CPU importing on 2 busy cores (the sweep took 226 s); forked,
-most cases end in the configuration check in well under a second. One case (a probe that outlives its
+the whole sweep took 10-50 s. One case (a probe that outlives its
 timeout) runs a real scenario. One test runs them all, so the report names N and the sweep's time.
 """
 
@@ -144,6 +144,9 @@ def run_all(root: Path) -> list[tuple[BadInput, int, str, float, Path]]:
     outcomes = []
     pending = list(BAD_INPUTS)
     running: dict[int, tuple[BadInput, ExitStack, Path, Path, float]] = {}
+    # The make processes stay referenced until reaped here: a dropped Popen is reaped by subprocess itself
+    # (its _cleanup, on the next subprocess call), and its exit status would be lost to waitpid(-1).
+    commands: dict[int, subprocess.Popen[bytes]] = {}
     while pending or running:
         while pending and len(running) < PARALLEL:
             case = pending.pop(0)
@@ -158,6 +161,7 @@ def run_all(root: Path) -> list[tuple[BadInput, int, str, float, Path]]:
                         make, cwd=workdir, env=env, stdout=out, stderr=out, stdin=subprocess.DEVNULL
                     )
                 pid = process.pid
+                commands[pid] = process
             else:
                 pid = _fork_behave(workdir, env, [str(ROOT / case.features), *args], output)
             running[pid] = (case, stack, workdir, output, started)
@@ -165,6 +169,8 @@ def run_all(root: Path) -> list[tuple[BadInput, int, str, float, Path]]:
         if pid not in running:
             continue
         case, stack, workdir, output, started = running.pop(pid)
+        if pid in commands:  # reaped here: tell its Popen, which would otherwise poll a pid that may be reused
+            commands.pop(pid).returncode = os.waitstatus_to_exitcode(status)
         stack.close()
         outcomes.append(
             (case, os.waitstatus_to_exitcode(status), output.read_text(), time.monotonic() - started, workdir)
