@@ -5,8 +5,8 @@ The cases run four at a time, each in its own working directory. behave runs as 
 (``behave.__main__.main`` with the same arguments, environment and working directory) in a process
 forked from one that imported behave and the suite's libraries once: measured, 27 behave processes
 started from scratch spent a minute of CPU importing on 2 busy cores (the sweep took 226 s); forked,
-the whole sweep took 10-50 s. One case (a probe that outlives its
-timeout) runs a real scenario. One test runs them all, so the report names N and the sweep's time.
+the whole sweep takes 10-50 s. One case (a probe that outlives its timeout) runs a real scenario.
+One test runs them all, so the report names N and the sweep's time.
 """
 
 from __future__ import annotations
