@@ -4,6 +4,11 @@ Every process and database a scenario starts is owned by its ``UpgradeScenario``
 ``after_scenario`` closes it whether the scenario passed, failed or was interrupted, and
 ``after_all`` closes the run (the MCP server fixture). SIGTERM is turned into the same
 KeyboardInterrupt path as Ctrl-C, so both end with nothing left running.
+
+A bad input ends the run in one line: the configuration is validated before the heavy modules (the lab,
+SQLAlchemy, matplotlib) are imported, so a typo costs a second, not ten; a ``SuiteError`` a step raises
+(a release the suite cannot install, a program missing) is printed as its one line instead of behave's
+traceback, and stays "broken" in the report. Any other exception keeps its traceback: that is a bug.
 """
 
 from __future__ import annotations
@@ -13,16 +18,8 @@ from typing import Any
 
 from behave.model import Scenario
 
-from upgrade_suite.allure_plan import file_under_plan
 from upgrade_suite.config import SuiteConfig, aliases_named
 from upgrade_suite.errors import SuiteError
-from upgrade_suite.evidence import record_run
-from upgrade_suite.kubernetes import require_tools
-from upgrade_suite.lab.run import SuiteRun
-from upgrade_suite.lab.scenario import UpgradeScenario
-from upgrade_suite.releases import console
-from upgrade_suite.summary import RunSummary, verdict
-from upgrade_suite.tools import ensure_haproxy
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -40,10 +37,40 @@ def _selected(context: Any) -> list[Scenario]:
     return selected
 
 
+def _one_line_errors(formatters: list[Any]) -> None:
+    """A step's SuiteError reads as its one line on the terminal (behave prints any non-assertion error with its
+    traceback); the Allure result keeps the trace for whoever debugs the suite."""
+    for formatter in formatters:
+        original = formatter.result
+
+        def result(step: Any, original: Any = original) -> None:
+            if isinstance(step.exception, SuiteError):
+                step.error_message = f"SuiteError: {step.exception}"
+            original(step)
+
+        formatter.result = result
+
+
 def before_all(context: Any) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
-    config = SuiteConfig.from_userdata(context.config.userdata)
+    from upgrade_suite.allure_plan import results_into
+    from upgrade_suite.venvs import writable_directory
+
+    try:
+        config = SuiteConfig.from_userdata(context.config.userdata)
+        writable_directory(config.reports_dir, "reports directory", "set -D reports_dir= to a directory you can write")
+    except SuiteError:
+        results_into(None)  # a run refused at once leaves no empty reports behind
+        raise
+    results_into(config.reports_dir / "allure-results")
+    _one_line_errors(context._runner.formatters)
     selected = _selected(context)
+    # Imported once the input is known good: these pull in the lab and its libraries (seconds of imports).
+    from upgrade_suite.kubernetes import require_tools
+    from upgrade_suite.lab.run import SuiteRun
+    from upgrade_suite.summary import RunSummary
+    from upgrade_suite.tools import ensure_haproxy
+
     if any("rolling" in s.effective_tags and "kubernetes" not in s.effective_tags for s in selected):
         ensure_haproxy(config.timeouts.install)  # the local rollout's load balancer
     if config.rollout.kube_context and any("kubernetes" in s.effective_tags for s in selected):
@@ -53,11 +80,18 @@ def before_all(context: Any) -> None:
 
 
 def before_scenario(context: Any, scenario: Scenario) -> None:
+    from upgrade_suite.allure_plan import file_under_plan
+    from upgrade_suite.lab.scenario import UpgradeScenario
+
     file_under_plan(scenario.effective_tags)
     context.lab = UpgradeScenario(context.suite, scenario.name)
 
 
 def after_scenario(context: Any, scenario: Scenario) -> None:
+    from upgrade_suite.evidence import record_run
+    from upgrade_suite.lab.scenario import UpgradeScenario
+    from upgrade_suite.summary import verdict
+
     exception = next((step.exception for step in scenario.all_steps if step.exception), None)
     context.summary.add(
         scenario.effective_tags, verdict(scenario.status.name, exception, scenario.effective_tags), scenario.duration
@@ -94,6 +128,10 @@ def after_scenario(context: Any, scenario: Scenario) -> None:
 
 
 def after_all(context: Any) -> None:
+    from upgrade_suite.lab.run import SuiteRun
+    from upgrade_suite.releases import console
+    from upgrade_suite.summary import RunSummary
+
     suite: SuiteRun | None = getattr(context, "suite", None)
     if suite is not None:
         suite.close()

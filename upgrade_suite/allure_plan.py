@@ -1,4 +1,4 @@
-"""Files the running scenario's Allure result under the test plan (called from ``before_scenario``).
+"""Files the running scenario's Allure result under the test plan (``before_scenario``), and where results go.
 
 allure-behave 2.16 turns tags into ``tag`` labels and adds the feature file's name as the
 ``feature`` label; ``allure.dynamic.label``/``epic``/``feature``/``severity`` do nothing under it
@@ -11,10 +11,12 @@ formatter (a plain ``behave -f plain`` run) there is no result and nothing to do
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 import allure
 import allure_commons
 from allure_behave.listener import AllureListener
+from allure_commons.logger import AllureFileLogger
 from allure_commons.model2 import Label, TestResult
 
 from .plan import PLAN_URL, place
@@ -37,3 +39,27 @@ def file_under_plan(tags: Iterable[str]) -> None:
     result.labels = [label for label in result.labels if label.name not in replaced]
     result.labels += [Label(name=name, value=value) for name, value in placement.labels()]
     allure.dynamic.link(PLAN_URL, name=placement.link)
+
+
+def results_into(directory: Path | None) -> Path | None:
+    """Point allure-behave's result writer at ``directory`` (``-D reports_dir`` moves the results with the rest);
+    None: the run ends before any result (a bad input), so nothing of it stays in the default place.
+
+    behave.ini names the formatter's outfile (reports/allure-results, relative to where behave runs) and the
+    formatter makes that directory before any hook runs, so ``before_all`` moves it here; the default directory
+    is removed when empty (with its parent). Returns the writer's directory (None without the Allure formatter).
+    """
+    for plugin in allure_commons.plugin_manager.get_plugins():
+        if isinstance(plugin, AllureFileLogger):
+            default = Path(plugin._report_dir)
+            if directory is not None:
+                directory.mkdir(parents=True, exist_ok=True)
+                plugin._report_dir = directory.absolute()
+            if directory is None or default.resolve() != directory.resolve():
+                for empty in (default, default.parent):
+                    try:
+                        empty.rmdir()
+                    except OSError:
+                        break
+            return directory
+    return None

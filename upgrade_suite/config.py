@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .errors import SuiteError
 
@@ -227,12 +228,24 @@ def _scale(value: str) -> int:
     return int(value)
 
 
+#: What a -D postgres_url may name: the suite only connects there to create and drop its own databases.
+MAINTENANCE_DATABASES = ("", "postgres", "template1")
+
+
 def _postgres_url(value: str) -> str:
     if not value.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
         raise SuiteError(
             f"-D postgres_url={value} is not a PostgreSQL URL: write postgresql://user:password@host:port/database"
         )
-    return value.replace("postgres://", "postgresql://", 1)
+    url = value.replace("postgres://", "postgresql://", 1)
+    database = urlsplit(url).path.lstrip("/")
+    if database not in MAINTENANCE_DATABASES:
+        raise SuiteError(
+            f"-D postgres_url names the database {database!r}: the suite makes (and drops) a database of its own per "
+            "scenario and never works in one it did not create; name the server's maintenance database instead "
+            "(postgresql://user:password@host:port/postgres)"
+        )
+    return url
 
 
 def _timeout_field(key: str) -> str:

@@ -14,7 +14,6 @@ import os
 import secrets
 import shutil
 import sqlite3
-import subprocess
 import tempfile
 import time
 import warnings
@@ -31,6 +30,7 @@ from sqlalchemy.exc import OperationalError
 from .errors import SuiteError
 from .releases import Release
 from .sandbox import MARKER
+from .waiting import bounded_run
 
 if TYPE_CHECKING:
     import pgserver  # imported for real only when an embedded server starts (_start_embedded)
@@ -309,7 +309,7 @@ class PostgresDatabase(_Reads):
     def _client(self, program: str, *args: str) -> None:
         url = self.server.url(self.name, "postgresql")
         command = [self.server.tool(program), f"--dbname={url.render_as_string(hide_password=False)}", *args]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+        result = bounded_run(command, f"{program} on {self.name}", 600)
         if result.returncode != 0:
             raise SuiteError(f"{program} failed: {result.stderr.strip().splitlines()[-1:]}")
 

@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from .errors import SuiteError
+from .waiting import bounded_run
 
 #: Python minor -> (Debian suite, source package) that ships it. Bookworm has 3.11 only (the suite's
 #: own); 3.12 was never in a Debian stable release (trixie went from 3.11 straight to 3.13).
@@ -294,7 +295,7 @@ def _check_modules(python: Path) -> None:
     script = (
         "import importlib,sys\nfor m in sys.argv[1:]:\n try: importlib.import_module(m)\n except ImportError: print(m)"
     )
-    result = subprocess.run([str(python), "-c", script, *REQUIRED_MODULES], capture_output=True, text=True, timeout=60)
+    result = bounded_run([str(python), "-c", script, *REQUIRED_MODULES], f"the module check of {python}", 60)
     missing = result.stdout.split() if result.returncode == 0 else list(REQUIRED_MODULES)
     if missing:
         packages = " ".join(REQUIRED_MODULES[m] for m in missing if m in REQUIRED_MODULES)

@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass
 
 from .config import RolloutSettings
 from .errors import SuiteError
+from .waiting import bounded_run
 
 #: The plan's rolling strategy: never below the desired count, one extra pod at a time.
 STRATEGY = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
@@ -115,9 +115,7 @@ class HelmRollout:
         """Run the commands in order; a failing one stops the rollout and its output is the evidence."""
         transcript = []
         for command in self.commands(version, timeout_s):
-            result = subprocess.run(
-                command, capture_output=True, text=True, timeout=timeout_s + 30, stdin=subprocess.DEVNULL
-            )
+            result = bounded_run(command, f"'{' '.join(command[:3])} …'", timeout_s + 30)
             transcript.append(f"$ {' '.join(command)}\n{result.stdout}{result.stderr}(exit {result.returncode})")
             if result.returncode != 0:
                 raise AssertionError(

@@ -102,15 +102,16 @@ def resolve(alias: str, spec: str, index: PyPIReleases, resolved_at: str | None 
     if spec.endswith(".whl"):
         if not path.is_file():
             raise SuiteError(f"{alias}={spec}: no such wheel file")
-        version = path.name.split("-")[1]
+        version = _wheel_version(alias, path)
         return _local(alias, "wheel", path, version, _hash_file(path), wheel_requires_python(path), index, resolved_at)
     if path.is_dir():
-        pyproject = path / "pyproject.toml"
-        if not pyproject.is_file():
-            raise SuiteError(f"{alias}={spec}: a source directory needs a pyproject.toml")
-        version = tomllib.loads(pyproject.read_text())["project"]["version"]
+        version = _source_version(alias, path)
         return _local(
             alias, "source", path, version, _hash_tree(path), source_requires_python(path), index, resolved_at
+        )
+    if path.is_file():
+        raise SuiteError(
+            f"{alias}={spec} is a file but not a wheel (*.whl): give a wheel, a source directory or a version"
         )
     if spec not in index.upload_times:
         recent = ", ".join(sorted(index.upload_times, key=index.upload_times.__getitem__)[-6:])
@@ -127,6 +128,39 @@ def resolve(alias: str, spec: str, index: PyPIReleases, resolved_at: str | None 
         resolved_at or index.resolution_date(spec),
         index.requires_python.get(spec, ""),
     )
+
+
+def _normalized(name: str) -> str:
+    """A distribution name as PEP 503 compares them (``mcp_contextforge_gateway`` is ``mcp-contextforge-gateway``)."""
+    return "-".join(filter(None, name.lower().replace("_", "-").replace(".", "-").split("-")))
+
+
+def _wheel_version(alias: str, wheel: Path) -> str:
+    """The version a wheel's file name declares; a file that is no wheel of the gateway is refused in one line."""
+    parts = wheel.name.removesuffix(".whl").split("-")
+    if len(parts) < 5 or _normalized(parts[0]) != PACKAGE:
+        raise SuiteError(
+            f"{alias}={wheel} is not a wheel of {PACKAGE} (expected a file named "
+            "mcp_contextforge_gateway-<version>-py3-none-any.whl)"
+        )
+    return parts[1]
+
+
+def _source_version(alias: str, tree: Path) -> str:
+    """The version of a source tree of the gateway; a tree of anything else is refused in one line."""
+    pyproject = tree / "pyproject.toml"
+    if not pyproject.is_file():
+        raise SuiteError(f"{alias}={tree}: a source directory needs a pyproject.toml")
+    try:
+        project = tomllib.loads(pyproject.read_text()).get("project", {})
+    except tomllib.TOMLDecodeError as error:
+        raise SuiteError(f"{alias}={tree}: its pyproject.toml is not valid TOML ({error})") from None
+    if _normalized(str(project.get("name", ""))) != PACKAGE or "version" not in project:
+        raise SuiteError(
+            f"{alias}={tree} is not a source tree of {PACKAGE} (its pyproject.toml names "
+            f"{project.get('name', 'no project')!r}): give a checkout of the gateway"
+        )
+    return str(project["version"])
 
 
 def public_version(version: str) -> str:

@@ -7,7 +7,8 @@ URL drivers, the gateway driver, Python, platform), executor.json (who ran it; t
 when there is one) and categories.json (for Allure 2 readers). Allure 3 itself is configured by
 a generated allurerc: the same categories, and a history file kept in the reports directory so
 the overview shows the trend across runs for as long as earlier results are kept. Then the
-runbook, the two HTML reports, and a screenshot of the overview when Chromium is installed.
+runbook, the two HTML reports, and (with Chromium) the page read back and checked against the results
+(``report_dom``), with screenshots of the overview and of a failed scenario.
 ``python -m upgrade_suite.report [reports_dir] [allure]``.
 """
 
@@ -170,36 +171,30 @@ def generate(reports: Path, allure: Path) -> Path:
     return single
 
 
-def screenshot(html: Path, png: Path) -> str:
-    """The report's overview page in headless Chromium (Debian's package), or why there is none."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        return "no screenshot: chromium is not installed (Debian: apt-get install chromium)"
-    subprocess.run(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            "--window-size=1400,1300",
-            "--virtual-time-budget=10000",
-            f"--screenshot={png}",
-            html.resolve().as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    return f"screenshot: {png}"
-
-
 def main(reports: Path, allure: Path | None = None) -> None:
+    """Metadata, then (with Allure) the HTML, read back in Chromium and checked against the results.
+
+    A page that differs from its result files stops ``make report`` non-zero, naming each difference;
+    without Chromium the report is still written and one line says what to install.
+    """
     write_metadata(reports)
-    if allure is not None:
-        single = generate(reports, allure)
-        print(f"report: {reports / 'allure-report' / 'index.html'} and {single}")
-        print(screenshot(single, reports / "report-overview.png"))
+    if allure is None:
+        return
+    single = generate(reports, allure)
+    print(f"report: {reports / 'allure-report' / 'index.html'} and {single}")
+    from . import report_dom  # the browser is needed only here
+    from .errors import SuiteError
+
+    try:
+        check = report_dom.check(reports / "allure-results", report_dom.read(single, reports))
+    except SuiteError as error:
+        print(f"not checked in a browser: {error}")
+        return
+    (reports / "report-check.txt").write_text(check.render() + "\n")
+    print(check.render())
+    print(f"screenshots: {reports / 'report-overview.png'}, {reports / 'report-failed-scenario.png'}")
+    if not check.ok:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -171,13 +171,29 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def writable_cache(cache_dir: Path) -> None:
-    """Fail early, in one line, when the cache directory cannot be written."""
+#: Free space a cache needs before a run starts: one release venv is about 125 MB (an interpreter built from
+#: source about 250 MB), so less than this ends the run with "no space left" halfway through an install.
+CACHE_MIN_FREE_MB = 256
+
+
+def writable_directory(directory: Path, what: str, advice: str, min_free_mb: int = 0) -> None:
+    """Fail early, in one line, when ``directory`` cannot be made and written, or holds less than ``min_free_mb``."""
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=cache_dir):
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory):
             pass
+        free_mb = shutil.disk_usage(directory).free // 2**20
     except OSError as error:
+        raise SuiteError(f"{what} {directory} is not writable ({error.strerror}): {advice}") from None
+    if free_mb < min_free_mb:
         raise SuiteError(
-            f"cache directory {cache_dir} is not writable ({error.strerror}): set -D cache_dir= or UPGRADE_SUITE_CACHE"
-        ) from None
+            f"{what} {directory} has {free_mb} MB free, less than the {min_free_mb} MB a run may write there: "
+            f"free some space, or {advice}"
+        )
+
+
+def writable_cache(cache_dir: Path) -> None:
+    """The release cache: writable, with room for a venv."""
+    writable_directory(
+        cache_dir, "cache directory", "set -D cache_dir= or UPGRADE_SUITE_CACHE", min_free_mb=CACHE_MIN_FREE_MB
+    )

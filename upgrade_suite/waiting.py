@@ -35,3 +35,12 @@ def stop_process(process: subprocess.Popen[bytes] | None, grace: float) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def bounded_run(command: list[str], what: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """A helper program run to completion within ``timeout`` (output captured, no stdin); one ``SuiteError``
+    naming ``what`` when it does not finish, never a ``subprocess.TimeoutExpired`` traceback."""
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise SuiteError(f"{what} did not finish within {timeout:.0f} s") from None

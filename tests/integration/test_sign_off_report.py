@@ -2,20 +2,24 @@
 
 Two cheap SQLite runs at once: an upgrade that passes (its runbook is checked against its Allure
 durations) and a tampered pair, one scenario failing a check on the gateway (a product defect)
-and one broken because a program the suite needs is missing (a suite error). The HTML part needs
-Allure 3 in .tools (``make report`` installs it) and is skipped, saying so, without it.
+and one broken because a program the suite needs is missing (a suite error). The HTML is built
+from both runs' results together (passed, failed and broken in one report) and read back in
+headless Chromium; Allure 3 and Chromium are what ``make test`` installs first (``make report-tools``),
+so nothing here is skipped.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
 import statistics
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from upgrade_suite import report, runbook
+from upgrade_suite import report, report_dom, runbook
 from upgrade_suite.report import CATEGORIES
 
 from conftest import ROOT, BehaveRun, run_behave_parallel
@@ -128,39 +132,75 @@ def runbook_rows(text: str) -> dict[tuple[str, str], tuple[float | None, float |
     return rows
 
 
-@pytest.mark.skipif(not ALLURE.exists(), reason="Allure 3 is not installed in .tools: run make report once")
-def test_the_html_report_shows_categories_metadata_and_the_plan(runs):
-    run = runs["tampered"]
-    report.main(run.reports, ALLURE)
-    widgets = run.reports / "allure-report" / "widgets"
-    categories = json.loads((widgets / "categories.json").read_text())
-    members = {}
-    for node in categories["nodes"].values():
-        if node.get("type") == "category":
-            names = {categories["nodes"][leaf].get("name") for leaf in leaves(categories, node["id"])}
-            members[node["name"]] = names
-    assert members[CATEGORIES[1]["name"]] == {"A check on the gateway fails"}
-    assert members[CATEGORIES[2]["name"]] == {"A program the suite needs is missing"}
+@pytest.fixture(scope="module")
+def sign_off(runs, tmp_path_factory: pytest.TempPathFactory):
+    """Both runs' results in one reports directory, the report made from them as ``make report`` makes it."""
+    assert ALLURE.exists() and shutil.which("chromium"), "make report-tools (run by make test) installs both"
+    reports = tmp_path_factory.mktemp("sign-off") / "reports"
+    (reports / "allure-results").mkdir(parents=True)
+    for run in runs.values():
+        for source in (run.reports / "allure-results").iterdir():
+            shutil.copy(source, reports / "allure-results" / source.name)
+        with (reports / "timings.jsonl").open("a") as timings:
+            timings.write((run.reports / "timings.jsonl").read_text())
+    report.main(reports, ALLURE)
+    return reports
+
+
+def test_the_page_shows_every_verdict_the_metadata_the_categories_and_opens_the_evidence(sign_off):
+    check = (sign_off / "report-check.txt").read_text()
+    assert check.startswith("the page shows what the results hold"), check
+    rendered = report_dom.read(sign_off / "upgrade-report.html", sign_off)
+    statuses = {r["name"]: r["status"] for r in map(json.loads, map(Path.read_text, result_files(sign_off)))}
+    assert rendered.verdicts == statuses and set(statuses.values()) == {"passed", "failed", "broken"}
+    assert rendered.metadata["release.GA"] == "GA (1.0.0), Alembic head aa1b2c3d4e5f"
+    assert rendered.metadata["release.RC1"] == "RC1 (1.0.0rc1), Alembic head x7h8i9j0k1l2"
+    assert rendered.metadata["database"].startswith("SQLite 3.") and rendered.metadata["gateway_driver"] == "process"
+    assert "sqlite" in rendered.metadata["db_driver"]
+    assert rendered.categories == {CATEGORIES[2]["name"]: 1, CATEGORIES[3]["name"]: 1}, "defects apart from errors"
+    assert rendered.failed_scenario == "A check on the gateway fails"
+    assert "PROBLEM sql: tools row" in (rendered.attachments["Snapshot diff through SQL"] or ""), "the evidence opens"
+    browsers = [c for c in Path("/proc").glob("[0-9]*/cmdline") if b"upgchromium-" in _read_bytes(c)]
+    assert not browsers, "the browser and its renderers are gone once the page is read"
+    for shot in ("report-overview.png", "report-failed-scenario.png"):
+        assert (sign_off / shot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and (sign_off / shot).stat().st_size > 20_000
+
+
+def test_a_verdict_the_page_does_not_show_fails_the_check(sign_off, tmp_path: Path):
+    """One result file tampered after the page was made: the page and the results now differ, and the check says so."""
+    results = tmp_path / "allure-results"
+    shutil.copytree(sign_off / "allure-results", results)
+    tampered = next(p for p in result_files(results.parent) if json.loads(p.read_text())["status"] == "failed")
+    result = json.loads(tampered.read_text())
+    tampered.write_text(json.dumps({**result, "status": "passed"}))
+    check = report_dom.check(results, report_dom.read(sign_off / "upgrade-report.html", tmp_path))
+    assert not check.ok
+    assert f"{result['name']!r}: the results say passed, the page failed" in check.problems()
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
+def result_files(reports: Path) -> list[Path]:
+    return sorted((reports / "allure-results").glob("*-result.json"))
+
+
+def test_the_html_report_keeps_history_across_reports(sign_off):
+    widgets = sign_off / "allure-report" / "widgets"
     metadata = {item["name"]: item["values"] for item in json.loads((widgets / "allure_environment.json").read_text())}
     assert metadata["release.GA"] == ["GA (1.0.0), Alembic head aa1b2c3d4e5f"]
-    assert metadata["database"][0].startswith("SQLite 3.")
     tree = json.loads((widgets / "tree.json").read_text())
     assert "US-1: Admin - smooth upgrade from RC1 to GA" in {group["name"] for group in tree["groupsById"].values()}
-    assert (run.reports / "upgrade-report.html").stat().st_size > 100_000
-    assert len((run.reports / report.HISTORY).read_text().splitlines()) == 1, (
+    assert (sign_off / "upgrade-report.html").stat().st_size > 100_000
+    assert len((sign_off / report.HISTORY).read_text().splitlines()) == 1, (
         "one report, one history point (the single file only reads it)"
     )
-    report.main(run.reports, ALLURE)
-    assert len((run.reports / report.HISTORY).read_text().splitlines()) == 2
+    report.main(sign_off, ALLURE)
+    assert len((sign_off / report.HISTORY).read_text().splitlines()) == 2
     charts = json.loads((widgets / "charts.json").read_text())["general"].values()
     dynamics = next(chart for chart in charts if chart["type"] == "statusDynamics")
     assert len(dynamics["data"]) == 2, "the second report shows the first as history (and is not the stale first one)"
-
-
-def leaves(store: dict, node_id: str) -> Iterator[str]:
-    node = store["nodes"][node_id]
-    children = node.get("childrenIds") or node.get("children") or []
-    if not children:
-        yield node_id
-    for child in children:
-        yield from leaves(store, child)

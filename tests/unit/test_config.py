@@ -66,9 +66,11 @@ def test_unknown_alias_names_the_known_ones():
 
 
 def test_scale_and_postgres_url():
-    config = SuiteConfig.from_userdata({"scale": "100000", "postgres_url": "postgres://u:p@db:5432/x"}, environ={})
+    config = SuiteConfig.from_userdata(
+        {"scale": "100000", "postgres_url": "postgres://u:p@db:5432/postgres"}, environ={}
+    )
     assert config.scale == 100000
-    assert config.postgres_url == "postgresql://u:p@db:5432/x"
+    assert config.postgres_url == "postgresql://u:p@db:5432/postgres"
 
 
 @pytest.mark.parametrize(
@@ -76,6 +78,7 @@ def test_scale_and_postgres_url():
     [
         ({"scale": "lots"}, "is not a positive number of rows"),
         ({"postgres_url": "mysql://x"}, "is not a PostgreSQL URL"),
+        ({"postgres_url": "postgresql://u@db/precious"}, "names the database 'precious': the suite makes"),
     ],
 )
 def test_bad_scale_and_url(userdata, message):

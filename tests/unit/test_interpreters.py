@@ -204,7 +204,9 @@ def test_requires_python_from_pypi_wheel_and_pyproject(tmp_path: Path, monkeypat
 
     tree = tmp_path / "src"
     tree.mkdir()
-    (tree / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1.0.0"\nrequires-python = ">=3.12,<3.14"\n')
+    (tree / "pyproject.toml").write_text(
+        '[project]\nname = "mcp-contextforge-gateway"\nversion = "1.0.0"\nrequires-python = ">=3.12,<3.14"\n'
+    )
     assert source_requires_python(tree) == ">=3.12,<3.14"
     assert resolve("GA", str(tree), index).requires_python == ">=3.12,<3.14"
 

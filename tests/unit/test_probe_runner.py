@@ -7,6 +7,7 @@ import pytest
 
 from upgrade_suite.errors import SuiteError
 from upgrade_suite.probe_runner import Timeout, run_probe
+from upgrade_suite.waiting import bounded_run
 
 PYTHON = Path(sys.executable)
 
@@ -89,3 +90,9 @@ def test_a_module_runs_with_only_the_given_environment_and_stderr_apart_when_ask
         timeout=Timeout(30),
     )
     assert "ONLY" in env.stdout and "PATH" not in env.stdout
+
+
+def test_a_helper_program_that_outlives_its_bound_is_one_line():
+    assert bounded_run([sys.executable, "-c", "print('ok')"], "a quick helper", 30).stdout == "ok\n"
+    with pytest.raises(SuiteError, match="^a slow helper did not finish within 1 s$"):
+        bounded_run([sys.executable, "-c", "import time; time.sleep(5)"], "a slow helper", 1)

@@ -78,7 +78,7 @@ def test_source_tree_is_keyed_by_content(tmp_path: Path):
 
 
 def test_unreleased_source_tree_needs_a_date(tmp_path: Path):
-    (tmp_path / "pyproject.toml").write_text('[project]\nversion = "1.2.0.dev0"\n')
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "mcp_contextforge_gateway"\nversion = "1.2.0.dev0"\n')
     with pytest.raises(SuiteError, match="add -D ga_resolved_at=YYYY-MM-DD"):
         resolve("GA", str(tmp_path), FakeIndex())
     assert (
@@ -128,3 +128,24 @@ def test_latest_is_the_newest_final_release():
         "mcp-contextforge-gateway==1.1.0",
         "2026-10-21T00:00:00Z",
     )
+
+
+def test_a_file_or_tree_that_is_not_the_gateway_is_refused_in_one_line(tmp_path: Path):
+    junk = tmp_path / "junk.whl"
+    junk.write_text("junk\n")
+    with pytest.raises(SuiteError, match="is not a wheel of mcp-contextforge-gateway"):
+        resolve("GA", str(junk), FakeIndex())
+    named = tmp_path / "mcp_contextforge_gateway-1.0.0-py3-none-any.whl"
+    named.write_text("not a zip\n")
+    with pytest.raises(SuiteError, match="is not a wheel \\(not a zip archive\\)"):
+        resolve("GA", str(named), FakeIndex())
+    text = tmp_path / "notes.txt"
+    text.write_text("x\n")
+    with pytest.raises(SuiteError, match="is a file but not a wheel"):
+        resolve("GA", str(text), FakeIndex())
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "something-else"\nversion = "1.0"\n')
+    with pytest.raises(SuiteError, match="is not a source tree of mcp-contextforge-gateway .*'something-else'"):
+        resolve("GA", str(tmp_path), FakeIndex())
+    (tmp_path / "pyproject.toml").write_text("[project\n")
+    with pytest.raises(SuiteError, match="is not valid TOML"):
+        resolve("GA", str(tmp_path), FakeIndex())

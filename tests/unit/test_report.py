@@ -60,3 +60,21 @@ def test_the_single_file_reads_the_history_and_the_directory_report_appends_to_i
     assert (single["appendHistory"], directory["appendHistory"]) == (False, True)
     assert (tmp_path / "allure-results" / "environment.properties").read_text() == "runs = none measured yet\n"
     assert (tmp_path / "runbook.md").exists()
+
+
+def test_the_results_follow_the_reports_directory(tmp_path: Path, monkeypatch):
+    """-D reports_dir: the writer allure-behave opened in the default place moves, and the empty default goes."""
+    import allure_commons
+    from allure_commons.logger import AllureFileLogger
+
+    from upgrade_suite.allure_plan import results_into
+
+    monkeypatch.chdir(tmp_path)
+    writer = AllureFileLogger("reports/allure-results")
+    allure_commons.plugin_manager.register(writer)
+    try:
+        assert results_into(tmp_path / "elsewhere" / "allure-results") == tmp_path / "elsewhere" / "allure-results"
+        assert writer._report_dir == tmp_path / "elsewhere" / "allure-results"
+        assert not (tmp_path / "reports").exists()
+    finally:
+        allure_commons.plugin_manager.unregister(writer)

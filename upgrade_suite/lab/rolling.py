@@ -3,7 +3,6 @@ sending steady traffic through it, and the record of what every request saw whil
 
 from __future__ import annotations
 
-import subprocess
 import time
 
 from ..balancer import HAProxyBalancer
@@ -16,6 +15,7 @@ from ..prober import Prober, Window, to_csv
 from ..releases import Release
 from ..rollout import Rollout, served_by_version
 from ..timeline import timeline_png
+from ..waiting import bounded_run
 from . import phases
 from .core import Core
 from .history import need
@@ -66,7 +66,7 @@ class Rolling:
     def use_cluster(self, alias: str) -> None:
         """Given a Kubernetes cluster running <alias> through the Helm chart: the configured one, checked."""
         self.kubernetes = HelmRollout(self.core.config.rollout)
-        image = subprocess.run(self.kubernetes.current_image(), capture_output=True, text=True, timeout=60).stdout
+        image = bounded_run(self.kubernetes.current_image(), "kubectl get deployment", 60).stdout
         expected = image_tag(self.core.release(alias).version)
         assert image.endswith(f":{expected}"), (
             f"the cluster's gateway runs {image or 'nothing'}, not {alias} ({expected})"

@@ -79,8 +79,6 @@ class SuiteRun:
                 )
         self._releases: dict[str, Release] = {}
         self.secrets = GatewaySecrets()
-        self.work_root.mkdir(parents=True, exist_ok=True)
-        (self.work_root / ".gateway-upgrade-suite").write_text(f"pid={os.getpid()}\n")
         self._stack = ExitStack()
         self._mcp: McpServerFixture | None = None
         self._postgres: PostgresServer | None = None
@@ -92,6 +90,9 @@ class SuiteRun:
         self._settings: dict[tuple[str, str], SettingsModel] = {}
         if config.postgres_url:
             self._postgres = self._stack.enter_context(PostgresServer(config.postgres_url))  # unreachable: fail now
+        # Made last: a run refused at start leaves no run directory for the next run to take for a crashed one.
+        self.work_root.mkdir(parents=True, exist_ok=True)
+        (self.work_root / ".gateway-upgrade-suite").write_text(f"pid={os.getpid()}\n")
         self.open_scenarios: list[OpenScenario] = []
 
     def release(self, alias: str) -> Release:

@@ -1,0 +1,74 @@
+"""The rendered report against its result files: every difference named, nothing when the page tells the truth."""
+
+import json
+from pathlib import Path
+
+from upgrade_suite.report import CATEGORIES
+from upgrade_suite.report_dom import RenderedReport, category_of, check
+
+
+def results(tmp_path: Path) -> Path:
+    directory = tmp_path / "allure-results"
+    directory.mkdir()
+    (directory / "diff-attachment.txt").write_text("SQL snapshot diff: 1 problem\n  PROBLEM lost\n")
+    failed_step = {"status": "failed", "attachments": [{"name": "Snapshot diff", "source": "diff-attachment.txt"}]}
+    for name, status, tags, steps in (
+        ("upgrade keeps data", "passed", ["UPG-01"], []),
+        ("a check fails", "failed", ["UPG-01"], [failed_step]),
+        ("a program is missing", "broken", ["UPG-01"], []),
+        ("a known defect", "failed", ["product-defect"], []),
+    ):
+        labels = [{"name": "tag", "value": tag} for tag in tags]
+        (directory / f"{name}-result.json").write_text(
+            json.dumps({"name": name, "status": status, "labels": labels, "steps": steps, "stop": 1})
+        )
+    (directory / "environment.properties").write_text("release.GA = GA (1.0.0), Alembic head aa1b2c3d4e5f\n")
+    return directory
+
+
+def truthful() -> RenderedReport:
+    return RenderedReport(
+        verdicts={
+            "upgrade keeps data": "passed",
+            "a check fails": "failed",
+            "a program is missing": "broken",
+            "a known defect": "failed",
+        },
+        metadata={"release.GA": "GA (1.0.0), Alembic head aa1b2c3d4e5f", "executor": "root@vm"},
+        categories={CATEGORIES[1]["name"]: 1, CATEGORIES[2]["name"]: 1, CATEGORIES[3]["name"]: 1},
+        failed_scenario="a check fails",
+        attachments={"Snapshot diff": "SQL snapshot diff: 1 problem\n  PROBLEM lost"},
+    )
+
+
+def test_a_truthful_page_passes(tmp_path: Path):
+    outcome = check(results(tmp_path), truthful())
+    assert outcome.ok, outcome.render()
+    assert "4 scenarios, 1 metadata lines, 3 categories" in outcome.render()
+
+
+def test_each_difference_is_named(tmp_path: Path):
+    page = truthful()
+    page.verdicts["a program is missing"] = "failed"
+    page.verdicts["a stale scenario"] = "passed"
+    page.metadata["release.GA"] = "GA (1.0.0)"
+    page.categories[CATEGORIES[3]["name"]] = 0
+    page.attachments["Snapshot diff"] = None
+    assert check(results(tmp_path), page).problems() == [
+        "'a program is missing': the results say broken, the page failed",
+        "'a stale scenario' is on the page but in no result file",
+        "metadata release.GA: the results say 'GA (1.0.0), Alembic head aa1b2c3d4e5f', the page 'GA (1.0.0)'",
+        f"category {CATEGORIES[3]['name']!r}: the results put 1 scenarios in it, the page 0",
+        "'a check fails': its attachment 'Snapshot diff' does not open to its file",
+    ]
+
+
+def test_categories_follow_the_reports_rules_first_match_wins():
+    def result(status: str, *tags: str) -> dict:
+        return {"status": status, "labels": [{"name": "tag", "value": t} for t in tags]}
+
+    assert category_of(result("failed", "product-defect")) == CATEGORIES[1]["name"]
+    assert category_of(result("failed", "negative-control", "product-defect")) == CATEGORIES[0]["name"]
+    assert category_of(result("failed")) == CATEGORIES[2]["name"]
+    assert category_of(result("broken", "product-defect")) == CATEGORIES[3]["name"]
+    assert category_of(result("passed")) is None
