@@ -23,6 +23,7 @@ from uuid import UUID
 from sqlalchemy import Engine, inspect, text
 
 from .api import KINDS, GatewayApi
+from .problems import Problem
 
 Rows = dict[str, dict[str, Any]]
 
@@ -292,11 +293,21 @@ class SnapshotDiff:
     def ok(self) -> bool:
         return not (self.lost_groups or self.lost_rows or self.changed)
 
+    def findings(self) -> list[Problem]:
+        """Each lost table, lost row or unexpected change, keyed by source, table (or kind), row and field."""
+        source = self.source
+        found = [
+            Problem("table lost", (source, g), f"{source}: {g} is gone with all its rows") for g in self.lost_groups
+        ]
+        found += [Problem("row lost", (source, g, k), f"{source}: {g} row [{k}] was lost") for g, k in self.lost_rows]
+        found += [
+            Problem("value changed", (source, c.group, c.key, c.field), f"{source}: {c.render()}") for c in self.changed
+        ]
+        return found
+
     def problems(self, limit: int = 20) -> list[str]:
         """One line per lost table, lost row or unexpected change, naming table (or kind) and row."""
-        lines = [f"{self.source}: {group} is gone with all its rows" for group in self.lost_groups]
-        lines += [f"{self.source}: {group} row [{key}] was lost" for group, key in self.lost_rows]
-        lines += [f"{self.source}: {change.render()}" for change in self.changed]
+        lines = [str(problem) for problem in self.findings()]
         return lines[:limit] + ([f"... and {len(lines) - limit} more"] if len(lines) > limit else [])
 
     def render(self) -> str:

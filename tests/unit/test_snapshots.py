@@ -52,6 +52,9 @@ def test_an_altered_value_is_named_with_both_values(tmp_path: Path):
     with engine.begin() as connection:
         connection.execute(text("UPDATE tools SET name = 'ALPHA' WHERE id = 't1'"))
     assert diff(before, snap(engine)).problems() == ["sql: tools [id=t1] name: 'alpha' -> 'ALPHA'"]
+    assert [(p.kind, p.keys) for p in diff(before, snap(engine)).findings()] == [
+        ("value changed", ("sql", "tools", "id=t1", "name"))
+    ]
 
 
 def test_rows_without_primary_key_are_compared_as_a_multiset(tmp_path: Path):
