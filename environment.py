@@ -13,15 +13,16 @@ from typing import Any
 
 from behave.model import Scenario
 
-from upgrade_suite.allure_plan import file_under_plan
+from upgrade_suite.allure_plan import file_under_plan, label_verdict
 from upgrade_suite.config import SuiteConfig, aliases_named
 from upgrade_suite.errors import SuiteError
 from upgrade_suite.evidence import record_run
+from upgrade_suite.known_defects import Judgement, judge, reported
 from upgrade_suite.kubernetes import require_tools
 from upgrade_suite.lab.run import SuiteRun
 from upgrade_suite.lab.scenario import UpgradeScenario
 from upgrade_suite.releases import console
-from upgrade_suite.summary import RunSummary, verdict
+from upgrade_suite.summary import RunSummary, verdict, write_verdicts
 from upgrade_suite.tools import ensure_haproxy
 
 
@@ -54,15 +55,29 @@ def before_all(context: Any) -> None:
 
 def before_scenario(context: Any, scenario: Scenario) -> None:
     file_under_plan(scenario.effective_tags)
+    # A known-defect scenario is judged on every problem it has, so its steps run on after a failed one.
+    scenario.continue_after_failed_step = "product-defect" in scenario.effective_tags
     context.lab = UpgradeScenario(context.suite, scenario.name)
 
 
+def _judgement(lab: UpgradeScenario | None, scenario: Scenario, failures: list[tuple[str, Any]]) -> Judgement | None:
+    """A known-defect scenario's problems against its declarations (attached); None for any other scenario."""
+    if lab is None or "product-defect" not in scenario.effective_tags:
+        return None
+    judgement = judge(reported(failures), lab.declared_defects(scenario.effective_tags))
+    lab.evidence.attach("Known defect: problems against the declaration", judgement.render(limit=500))
+    return judgement
+
+
 def after_scenario(context: Any, scenario: Scenario) -> None:
-    exception = next((step.exception for step in scenario.all_steps if step.exception), None)
-    context.summary.add(
-        scenario.effective_tags, verdict(scenario.status.name, exception, scenario.effective_tags), scenario.duration
-    )
+    failures = [(step.name, step.exception) for step in scenario.all_steps if step.exception]
     lab: UpgradeScenario | None = getattr(context, "lab", None)
+    judgement = _judgement(lab, scenario, failures)
+    outcome = verdict(scenario.status.name, failures[0][1] if failures else None, scenario.effective_tags, judgement)
+    label_verdict(outcome)
+    context.summary.add(
+        scenario.effective_tags, outcome, scenario.duration, scenario.name, judgement.render() if judgement else ""
+    )
     if lab is None:
         return
     failed = scenario.status.has_failed()
@@ -81,6 +96,8 @@ def after_scenario(context: Any, scenario: Scenario) -> None:
             "scenario": scenario.name,
             "tags": sorted(scenario.effective_tags),
             "status": scenario.status.name,
+            "verdict": outcome,
+            "known_defects": [defect.name for defect in judgement.defects] if judgement else [],
             "driver": context.suite.config.driver,
             **measured,
             "seconds": round(scenario.duration, 3),
@@ -100,3 +117,5 @@ def after_all(context: Any) -> None:
     summary: RunSummary | None = getattr(context, "summary", None)
     if summary is not None:
         summary.print(console)
+        if suite is not None:
+            write_verdicts(suite.config.verdicts_file, summary.outcomes)

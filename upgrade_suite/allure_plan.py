@@ -37,3 +37,12 @@ def file_under_plan(tags: Iterable[str]) -> None:
     result.labels = [label for label in result.labels if label.name not in replaced]
     result.labels += [Label(name=name, value=value) for name, value in placement.labels()]
     allure.dynamic.link(PLAN_URL, name=placement.link)
+
+
+def label_verdict(verdict: str) -> None:
+    """The suite's verdict of the running scenario as a ``verdict`` label: the report's categories group by it
+    (a known defect and a new failure are both red in Allure; only the verdict tells them apart)."""
+    result = _running_result()
+    if result is not None:
+        result.labels = [label for label in result.labels if label.name != "verdict"]
+        result.labels.append(Label(name="verdict", value=verdict))

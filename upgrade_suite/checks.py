@@ -197,7 +197,12 @@ def interrupts_survived(outcomes: list[Outcome]) -> Checklist:
     """Every interrupted-then-retried upgrade reached the head with a clean upgrade's schema and data."""
     result = Checklist(f"Upgrade interrupted at each of {len(outcomes)} revisions, then retried")
     for outcome in outcomes:
-        result.check(outcome.revision, outcome.ok, outcome.row().split(": ", 1)[1])
+        result.check(
+            outcome.revision,
+            outcome.ok,
+            outcome.row().split(": ", 1)[1],
+            ("interrupted upgrade retried wrong", outcome.revision),
+        )
     return result
 
 

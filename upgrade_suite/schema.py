@@ -123,6 +123,20 @@ def compare(migrated: dict[str, str], fresh: dict[str, str], title: str) -> Sche
     return result
 
 
+def difference(line: str) -> Problem:
+    """The schema difference a line in ``compare``'s words names (a baseline entry, a declared defect's list)."""
+    key, _, rest = line.partition(": ")
+    kinds = {
+        "only in the migrated database": MIGRATED_ONLY,
+        "only in a fresh install": FRESH_ONLY,
+        "migrated ": DIFFERS,
+    }
+    kind = next((k for start, k in kinds.items() if rest.startswith(start)), None)
+    if kind is None or not key:
+        raise SuiteError(f"not a schema difference as the suite writes one: {line[:120]}")
+    return Problem(kind, (key,), line)
+
+
 #: Between a baseline entry's difference and the reason a person gave for accepting it.
 REASON_MARK = "  # reason: "
 

@@ -7,6 +7,7 @@ a step goes from here to exactly one method.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from ..auth import AuthObservation, Credentials
@@ -16,6 +17,7 @@ from ..config import SuiteConfig
 from ..database import Database
 from ..dataset import Dataset
 from ..evidence import Evidence, Timings
+from ..known_defects import KnownDefect, declared_for
 from ..migrations import AlembicRun
 from ..prober import Prober
 from ..releases import Release
@@ -69,6 +71,18 @@ class UpgradeScenario:
 
     def measurements(self) -> dict[str, object]:
         return measurements(self.core)
+
+    def declared_defects(self, tags: Iterable[str]) -> list[KnownDefect]:
+        """The known defects declared for this scenario: its tags, its engine, the release pair it ran.
+
+        The pair is the release the scenario started from and the newest it went to, as versions (an
+        alias like ``latest`` names another release tomorrow, whose defects nobody has judged yet).
+        """
+        previous, database = self.history.previous, self.core.database
+        if previous is None or database is None:
+            return []
+        newest = self.history.newest(self.core.current.release if self.core.current else None)
+        return declared_for(tags, database.engine_name, previous.version, newest.version)
 
     def new_database(self, engine: str) -> Database:
         return self.core.new_database(engine)
