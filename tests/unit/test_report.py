@@ -43,7 +43,9 @@ def test_categories_split_known_defects_other_failures_and_suite_errors():
     rules = report.allure3_categories()
     assert [r["matchers"] for r in rules] == [
         {"statuses": ["failed"], "labels": {"tag": "^negative-control$"}},
-        {"statuses": ["failed"], "labels": {"tag": "^product-defect$"}},
+        {"statuses": ["failed", "broken"], "labels": {"verdict": "^new failure$"}},
+        {"statuses": ["failed", "passed"], "labels": {"verdict": "^fixed\\?$"}},
+        {"statuses": ["failed"], "labels": {"verdict": "^known defect$"}},
         {"statuses": ["failed"]},
         {"statuses": ["broken"]},
     ]
