@@ -86,6 +86,7 @@ def after_scenario(context: Any, scenario: Scenario) -> None:
             lab.attach_logs()
         lab.evidence.attach("Versions", lab.versions(), "json")
         lab.evidence.attach("Phase timings", lab.timings.render())
+        lab.evidence.attach("Gateway starts (time to healthy and to ready)", lab.starts(), "json")
         measured = lab.measurements()
     finally:
         lab.close()

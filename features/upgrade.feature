@@ -17,6 +17,7 @@ Feature: Version upgrade
     Then all existing data should be preserved
     And the pre-upgrade backup holds every <from> object
     And all services should continue functioning
+    And the new release starts within its budget
     And new features should be available
     And the schema matches a fresh <to> install apart from its declared drift
 

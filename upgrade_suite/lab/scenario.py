@@ -26,13 +26,14 @@ from ..rollout import Rollout
 from ..sandbox import Sandbox
 from ..schema import SchemaDiff
 from ..snapshots import SnapshotDiff
-from .core import Core, Running, measurements, versions
+from .core import Core, Running, measurements, starts, versions
 from .experiments import Experiments
 from .hazards import Hazards
 from .history import History, State
 from .parity import Parity
 from .rolling import Rolling
 from .run import SuiteRun
+from .startup import StartUp
 
 
 class UpgradeScenario:
@@ -44,6 +45,7 @@ class UpgradeScenario:
         self.experiments = Experiments(self.core)
         self.hazards = Hazards(self.core)
         self.rolling = Rolling(self.core)
+        self.startup = StartUp(self.core)
         self.run: SuiteRun = self.core.run
         self.config: SuiteConfig = self.core.config
         self.history: History = self.core.history
@@ -71,6 +73,12 @@ class UpgradeScenario:
 
     def measurements(self) -> dict[str, object]:
         return measurements(self.core)
+
+    def starts(self) -> list[dict[str, object]]:
+        return starts(self.core)
+
+    def starts_within_budget(self) -> Checklist:
+        return self.startup.within_budget()
 
     def declared_defects(self, tags: Iterable[str]) -> list[KnownDefect]:
         """The known defects declared for this scenario: its tags, its engine, the release pair it ran.
