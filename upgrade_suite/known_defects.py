@@ -143,6 +143,17 @@ DEFECTS: tuple[KnownDefect, ...] = (
         ),
     ),
     KnownDefect(
+        "ga-downgrade-strips-team-admin-token-rights-sqlite",
+        "GA's Alembic downgrade to RC1 removes tokens.create/read/update/revoke from the team_admin role, which "
+        "RC1 granted before the upgrade: RC1's team admins can no longer manage their tokens after the rollback",
+        NOT_FILED,
+        (frozenset({"UPG-04", "product-defect"}),),
+        ("sqlite",),
+        "1.0.0rc1",
+        "1.0.0",
+        (Problem("value changed", ("sql", "roles", "name=team_admin", "permissions")),),
+    ),
+    KnownDefect(
         "ga-refuses-rc1-default-token-expiry",
         "GA exits at start on RC1's own default TOKEN_EXPIRY=10080 (GA's limit is 1440)",
         NOT_FILED,
