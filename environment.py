@@ -99,6 +99,7 @@ def after_scenario(context: Any, scenario: Scenario) -> None:
             "status": scenario.status.name,
             "verdict": outcome,
             "known_defects": [defect.name for defect in judgement.defects] if judgement else [],
+            "known_defects_shown": judgement.shown() if judgement else [],
             "driver": context.suite.config.driver,
             **measured,
             "seconds": round(scenario.duration, 3),

@@ -197,6 +197,11 @@ class Judgement:
             return FIXED
         return KNOWN if self.seen else "passed"  # only an intermittent defect may be absent
 
+    def shown(self) -> list[str]:
+        """The declared defects at least one of whose problems occurred (an intermittent one may not)."""
+        seen = set(self.seen)
+        return [defect.name for defect in self.defects if seen & set(defect.problems)]
+
     def render(self, limit: int = 20) -> str:
         """What a reader needs: the verdict, the declarations, each new problem and each missing one, named."""
         out = [f"{self.verdict}: {len(self.seen)} problem(s) seen, {len(self.new)} new, {len(self.missing)} missing"]

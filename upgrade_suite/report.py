@@ -86,7 +86,22 @@ def environment(records: list[dict]) -> dict[str, str]:
     urls = sorted({f"{alias} {scheme}" for r in records for alias, scheme in r.get("database_urls", {}).items()})
     if urls:
         out["db_driver"] = ", ".join(urls)
+    for name, (shown, runs) in sorted(defect_history(records).items()):
+        out[f"known_defect.{name}"] = f"shown in {shown} of {runs} runs of its scenarios"
     return out or {"runs": "none measured yet"}
+
+
+def defect_history(records: list[dict]) -> dict[str, tuple[int, int]]:
+    """Per declared known defect, across the kept runs: in how many of its scenarios' runs it showed.
+
+    What an intermittent defect is judged by over time (the rolling write deadlock: 2 of 4 runs).
+    """
+    counts: dict[str, tuple[int, int]] = {}
+    for record in records:
+        for name in record.get("known_defects", []):
+            shown, runs = counts.get(name, (0, 0))
+            counts[name] = (shown + (name in record.get("known_defects_shown", [])), runs + 1)
+    return counts
 
 
 def executor() -> dict[str, str]:

@@ -61,6 +61,7 @@ def test_a_declared_problem_missing_reads_fixed():
     seen = [p for p in as_seen(ga_to_latest()) if p != METADATA]
     judgement = judge(seen, ga_to_latest())
     assert judgement.verdict == FIXED and judgement.missing == [METADATA]
+    assert judgement.shown() == ["ga-to-1.1.0-schema-drift-sqlite"]
     assert "MISSING  new table missing | migration_metadata" in judgement.render()
 
 

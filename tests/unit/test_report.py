@@ -62,3 +62,13 @@ def test_the_single_file_reads_the_history_and_the_directory_report_appends_to_i
     assert (single["appendHistory"], directory["appendHistory"]) == (False, True)
     assert (tmp_path / "allure-results" / "environment.properties").read_text() == "runs = none measured yet\n"
     assert (tmp_path / "runbook.md").exists()
+
+
+def test_each_known_defect_is_counted_across_the_kept_runs():
+    records = [
+        {"known_defects": ["deadlock"], "known_defects_shown": ["deadlock"]},
+        {"known_defects": ["deadlock"], "known_defects_shown": []},
+        {"known_defects": [], "known_defects_shown": []},
+    ]
+    assert report.defect_history(records) == {"deadlock": (1, 2)}
+    assert report.environment(records)["known_defect.deadlock"] == "shown in 1 of 2 runs of its scenarios"
