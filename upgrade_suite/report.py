@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 from . import runbook
+from .startup import BUDGET
 
 REPORT_NAME = "Gateway upgrade acceptance"
 HISTORY = "history.jsonl"
@@ -86,6 +87,8 @@ def environment(records: list[dict]) -> dict[str, str]:
     urls = sorted({f"{alias} {scheme}" for r in records for alias, scheme in r.get("database_urls", {}).items()})
     if urls:
         out["db_driver"] = ", ".join(urls)
+    if any(r.get("starts") for r in records):
+        out["start_up_budget"] = BUDGET.render()
     for name, (shown, runs) in sorted(defect_history(records).items()):
         out[f"known_defect.{name}"] = f"shown in {shown} of {runs} runs of its scenarios"
     return out or {"runs": "none measured yet"}
