@@ -120,4 +120,6 @@ def after_all(context: Any) -> None:
     if summary is not None:
         summary.print(console)
         if suite is not None:
-            write_verdicts(suite.config.verdicts_file, summary.outcomes)
+            write_verdicts(
+                suite.config.verdicts_file, summary.outcomes, bool(getattr(context._runner, "aborted", False))
+            )

@@ -17,16 +17,20 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from .config import VERDICTS_VARIABLE
 from .known_defects import KNOWN
 from .summary import GATE_PASSES
 
 
-def decide(behave_status: int, verdicts: list[dict[str, str]] | None) -> tuple[int, str]:
-    """The gate's exit status and its one-line reason, from behave's status and the run's verdicts."""
-    if verdicts is None:
+def decide(behave_status: int, written: dict[str, Any] | None) -> tuple[int, str]:
+    """The gate's exit status and its one-line reason, from behave's status and what the run wrote."""
+    if written is None:
         return (behave_status or 1), "gate: the run wrote no verdicts (it stopped before judging); behave's status"
+    if written["aborted"]:
+        return (behave_status or 1), "gate: FAILED, the run was aborted before every scenario ran"
+    verdicts: list[dict[str, str]] = written["scenarios"]
     if not verdicts:
         return 1, "gate: FAILED, no scenario ran"
     refused = [v for v in verdicts if v["verdict"] not in GATE_PASSES]
@@ -45,8 +49,8 @@ def main(arguments: list[str]) -> int:
         path = Path(scratch) / "verdicts.json"
         behave = Path(sys.executable).with_name("behave")
         status = subprocess.call([str(behave), *arguments], env={**os.environ, VERDICTS_VARIABLE: str(path)})
-        verdicts = json.loads(path.read_text()) if path.exists() else None
-    code, reason = decide(status, verdicts)
+        written = json.loads(path.read_text()) if path.exists() else None
+    code, reason = decide(status, written)
     print(reason, flush=True)
     return code
 

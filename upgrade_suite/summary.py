@@ -142,7 +142,8 @@ class RunSummary:
             console.print(judged, highlight=False, markup=False)
 
 
-def write_verdicts(path: Path, outcomes: list[dict[str, str]]) -> None:
-    """Every scenario's verdict, for the gate (``upgrade_suite.gate``) to judge the run by."""
+def write_verdicts(path: Path, outcomes: list[dict[str, str]], aborted: bool) -> None:
+    """Every scenario's verdict, for the gate (``upgrade_suite.gate``) to judge the run by; an aborted run says so
+    (the scenarios it never reached have no verdict to fail on)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(outcomes, indent=2))
+    path.write_text(json.dumps({"aborted": aborted, "scenarios": outcomes}, indent=2))

@@ -107,16 +107,22 @@ def test_the_verdict_of_a_judged_scenario_is_the_judgement_unless_the_suite_brok
     assert verdict("passed", None, UPG01, judge([], ga_to_latest())) == FIXED
 
 
+def run(*verdicts: dict[str, str], aborted: bool = False) -> dict:
+    """What a run writes for the gate."""
+    return {"aborted": aborted, "scenarios": list(verdicts)}
+
+
 def test_the_gate_passes_known_defects_and_fails_new_failures_and_fixed():
     known = {"scenario": "GA to latest", "verdict": KNOWN, "judgement": "..."}
     passed = {"scenario": "RC1 to GA", "verdict": "passed", "judgement": ""}
-    assert decide(1, [known, passed])[0] == 0  # behave is red, the gate is not
-    code, reason = decide(1, [passed, {**known, "verdict": NEW}])
+    assert decide(1, run(known, passed))[0] == 0  # behave is red, the gate is not
+    code, reason = decide(1, run(passed, {**known, "verdict": NEW}))
     assert code == 1 and "new failure: GA to latest" in reason
-    assert decide(0, [passed, {**known, "verdict": FIXED}])[0] == 1  # green in behave, and still not a pass
+    assert decide(0, run(passed, {**known, "verdict": FIXED}))[0] == 1  # green in behave, and still not a pass
     assert decide(2, None)[0] == 2 and decide(0, None)[0] == 1  # no verdicts: never a pass
-    assert decide(1, [passed])[0] == 1  # behave failed and no scenario says why
-    assert decide(0, [])[0] == 1
+    assert decide(1, run(passed))[0] == 1  # behave failed and no scenario says why
+    assert decide(0, run())[0] == 1
+    assert decide(1, run(known, passed, aborted=True))[0] == 1  # Ctrl-C after a known defect: not a pass
 
 
 def test_the_summary_names_what_fails_the_gate():
