@@ -94,6 +94,19 @@ def _schema_parity_rc1_to_ga(engine: str) -> KnownDefect:
     )
 
 
+def _retried_wrong(name: str, reason: str, pair: tuple[str, str], revisions: tuple[str, ...]) -> KnownDefect:
+    """UPG-07 on SQLite: the revisions whose upgrade, killed inside them and retried, does not end like a clean one."""
+    return KnownDefect(
+        name,
+        reason,
+        NOT_FILED,
+        (frozenset({"UPG-07", "idempotent", "product-defect"}),),
+        ("sqlite",),
+        *pair,
+        tuple(Problem("interrupted upgrade retried wrong", (revision,)) for revision in revisions),
+    )
+
+
 # Declared where their problems were measured exactly (SQLite, 2026-12-02; RC1 -> GA's exact parity on both engines
 # from the signed baselines, which the gate's drift check proves exact on every run). A @product-defect scenario with
 # no declaration here (PostgreSQL's, the rollback by downgrade, rolling) is a "new failure" until one is measured.
@@ -121,26 +134,19 @@ DEFECTS: tuple[KnownDefect, ...] = (
         "1.1.0",
         signature_file("schema-1.0.0-to-1.1.0-sqlite"),
     ),
-    KnownDefect(
+    _retried_wrong(
         "rc1-to-ga-retry-inside-revision-sqlite",
         "killed inside 6 of GA's 25 revisions (after their first change), the retry reports success but leaves "
         "indexes missing, one of them unique (a2a_agents(uaid)): SQLite DDL is not transactional",
-        NOT_FILED,
-        (frozenset({"UPG-07", "idempotent", "product-defect"}),),
-        ("sqlite",),
-        "1.0.0rc1",
-        "1.0.0",
-        tuple(
-            Problem("interrupted upgrade retried wrong", (revision,))
-            for revision in (
-                "592625561893",
-                "3f7e9d1a2b4c",
-                "8f2e1c9b0d3a",
-                "ffe4494639d3",
-                "d2b501bf4262",
-                "aa1b2c3d4e5f",
-            )
-        ),
+        ("1.0.0rc1", "1.0.0"),
+        ("592625561893", "3f7e9d1a2b4c", "8f2e1c9b0d3a", "ffe4494639d3", "d2b501bf4262", "aa1b2c3d4e5f"),
+    ),
+    _retried_wrong(
+        "1.0.9-to-1.1.0-retry-inside-revision-sqlite",
+        "killed inside 5e211ec89cad (its email_users rebuild), the retry fails: table _alembic_tmp_email_users "
+        "already exists, and the database stays at 1.0.9's head until someone drops it by hand",
+        ("1.0.9", "1.1.0"),
+        ("5e211ec89cad",),
     ),
     KnownDefect(
         "ga-downgrade-strips-team-admin-token-rights-sqlite",
