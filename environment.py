@@ -14,12 +14,16 @@ traceback, and stays "broken" in the report. Any other exception keeps its trace
 from __future__ import annotations
 
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from behave.model import Scenario
 
 from upgrade_suite.config import SuiteConfig, aliases_named
 from upgrade_suite.errors import SuiteError
+
+if TYPE_CHECKING:
+    from upgrade_suite.known_defects import Judgement
+    from upgrade_suite.lab.scenario import UpgradeScenario
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -84,19 +88,35 @@ def before_scenario(context: Any, scenario: Scenario) -> None:
     from upgrade_suite.lab.scenario import UpgradeScenario
 
     file_under_plan(scenario.effective_tags)
+    # A known-defect scenario is judged on every problem it has, so its steps run on after a failed one.
+    scenario.continue_after_failed_step = "product-defect" in scenario.effective_tags
     context.lab = UpgradeScenario(context.suite, scenario.name)
 
 
+def _judgement(lab: UpgradeScenario | None, scenario: Scenario, failures: list[tuple[str, Any]]) -> Judgement | None:
+    """A known-defect scenario's problems against its declarations (attached); None for any other scenario."""
+    from upgrade_suite.known_defects import judge, reported
+
+    if lab is None or "product-defect" not in scenario.effective_tags:
+        return None
+    judgement = judge(reported(failures), lab.declared_defects(scenario.effective_tags))
+    lab.evidence.attach("Known defect: problems against the declaration", judgement.render(limit=500))
+    return judgement
+
+
 def after_scenario(context: Any, scenario: Scenario) -> None:
+    from upgrade_suite.allure_plan import label_verdict
     from upgrade_suite.evidence import record_run
-    from upgrade_suite.lab.scenario import UpgradeScenario
     from upgrade_suite.summary import verdict
 
-    exception = next((step.exception for step in scenario.all_steps if step.exception), None)
-    context.summary.add(
-        scenario.effective_tags, verdict(scenario.status.name, exception, scenario.effective_tags), scenario.duration
-    )
+    failures = [(step.name, step.exception) for step in scenario.all_steps if step.exception]
     lab: UpgradeScenario | None = getattr(context, "lab", None)
+    judgement = _judgement(lab, scenario, failures)
+    outcome = verdict(scenario.status.name, failures[0][1] if failures else None, scenario.effective_tags, judgement)
+    label_verdict(outcome)
+    context.summary.add(
+        scenario.effective_tags, outcome, scenario.duration, scenario.name, judgement.render() if judgement else ""
+    )
     if lab is None:
         return
     failed = scenario.status.has_failed()
@@ -105,6 +125,7 @@ def after_scenario(context: Any, scenario: Scenario) -> None:
             lab.attach_logs()
         lab.evidence.attach("Versions", lab.versions(), "json")
         lab.evidence.attach("Phase timings", lab.timings.render())
+        lab.evidence.attach("Gateway starts (time to healthy and to ready)", lab.starts(), "json")
         measured = lab.measurements()
     finally:
         lab.close()
@@ -117,6 +138,9 @@ def after_scenario(context: Any, scenario: Scenario) -> None:
             "status": scenario.status.name,
             "driver": context.suite.config.driver,
             **measured,
+            "verdict": outcome,
+            "known_defects": [defect.name for defect in judgement.defects] if judgement else [],
+            "known_defects_shown": judgement.shown() if judgement else [],
             "seconds": round(scenario.duration, 3),
         },
     )
@@ -130,7 +154,7 @@ def after_scenario(context: Any, scenario: Scenario) -> None:
 def after_all(context: Any) -> None:
     from upgrade_suite.lab.run import SuiteRun
     from upgrade_suite.releases import console
-    from upgrade_suite.summary import RunSummary
+    from upgrade_suite.summary import RunSummary, write_verdicts
 
     suite: SuiteRun | None = getattr(context, "suite", None)
     if suite is not None:
@@ -138,3 +162,7 @@ def after_all(context: Any) -> None:
     summary: RunSummary | None = getattr(context, "summary", None)
     if summary is not None:
         summary.print(console)
+        if suite is not None:
+            write_verdicts(
+                suite.config.verdicts_file, summary.outcomes, bool(getattr(context._runner, "aborted", False))
+            )

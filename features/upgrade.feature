@@ -17,6 +17,7 @@ Feature: Version upgrade
     Then all existing data should be preserved
     And the pre-upgrade backup holds every <from> object
     And all services should continue functioning
+    And the new release starts within its budget
     And new features should be available
     And the schema matches a fresh <to> install apart from its declared drift
 
@@ -49,6 +50,7 @@ Feature: Version upgrade
     # migrated schema differs from a fresh 1.1.0 in 419 details on SQLite (column defaults, types,
     # foreign keys, uniques) with no drift baseline signed for the pair: every difference is
     # reported, red, until a person reviews it and records it with `make baseline FROM=1.0.0 TO=1.1.0`.
+    # Declared in upgrade_suite/known_defects.py (SQLite: 1 + 419 problems); PostgreSQL's not yet.
     @current @sqlite @product-defect
     Examples: GA to the newest, SQLite
       | from | to     | procedure                          | database |
@@ -167,8 +169,8 @@ Feature: Version upgrade
     # Product defect: GA's own migrations do not produce GA's schema. An RC1 database migrated to GA
     # differs from a fresh GA install in column lengths, server defaults and five indexes (see the
     # baselines in upgrade_suite/baselines/); a GA database migrated to 1.1.0 differs from a fresh
-    # 1.1.0 in 150+ details. Kept red and out of the CI gate; the gate still fails on any drift
-    # beyond a declared baseline.
+    # 1.1.0 in 419 details on SQLite. Red, and in the gate: each declared with its exact differences
+    # in upgrade_suite/known_defects.py, so any other difference is a "new failure".
     @sqlite @product-defect
     Examples: SQLite
       | from | to     | database |

@@ -56,6 +56,12 @@ def step_services(context: Any) -> None:
     context.lab.evidence.require(result.title, result)
 
 
+@then("the new release starts within its budget")
+def step_start_budget(context: Any) -> None:
+    result = context.lab.starts_within_budget()
+    context.lab.evidence.require(result.title, result)
+
+
 @then("new features should be available")
 def step_new_features(context: Any) -> None:
     lab = context.lab

@@ -63,3 +63,12 @@ def results_into(directory: Path | None) -> Path | None:
                         break
             return directory
     return None
+
+
+def label_verdict(verdict: str) -> None:
+    """The suite's verdict of the running scenario as a ``verdict`` label: the report's categories group by it
+    (a known defect and a new failure are both red in Allure; only the verdict tells them apart)."""
+    result = _running_result()
+    if result is not None:
+        result.labels = [label for label in result.labels if label.name != "verdict"]
+        result.labels.append(Label(name="verdict", value=verdict))

@@ -20,17 +20,26 @@ from .chain import Outcome, WalkStep
 from .database import stamped_revisions
 from .dataset import FIXTURE_GATEWAY, SeedManifest
 from .migrations import AlembicRun
+from .problems import Problem
 from .releases import Release
 
 
 @dataclass
 class Checklist:
-    """Named checks with their outcome and a detail line each."""
+    """Named checks with their outcome and a detail line each.
+
+    A failed check is reported as a ``Problem``: by default of kind ``check failed`` at (title, name), the
+    check's own identity; a check that knows where it failed in the database (a missing table) says so.
+    """
 
     title: str
     items: list[tuple[str, bool, str]] = field(default_factory=list)
+    where: dict[int, Problem] = field(default_factory=dict)
 
-    def check(self, name: str, passed: bool, detail: str = "") -> bool:
+    def check(self, name: str, passed: bool, detail: str = "", problem: tuple[str, ...] = ()) -> bool:
+        """Record one check; ``problem`` (kind, key, ...) is the structured form of its failure, when it has one."""
+        if problem and not passed:
+            self.where[len(self.items)] = Problem(problem[0], problem[1:])
         self.items.append((name, passed, detail))
         return passed
 
@@ -38,9 +47,25 @@ class Checklist:
     def ok(self) -> bool:
         return bool(self.items) and all(passed for _, passed, _ in self.items)
 
+    def findings(self) -> list[Problem]:
+        failed = [
+            Problem(
+                *self._where(index, name),
+                text=f"{name}: {detail}",
+            )
+            for index, (name, passed, detail) in enumerate(self.items)
+            if not passed
+        ]
+        return failed or (
+            [] if self.items else [Problem("nothing checked", (self.title,), f"{self.title}: nothing was checked")]
+        )
+
+    def _where(self, index: int, name: str) -> tuple[str, tuple[str, ...]]:
+        known = self.where.get(index)
+        return (known.kind, known.keys) if known else ("check failed", (self.title, name))
+
     def problems(self) -> list[str]:
-        failed = [f"{name}: {detail}" for name, passed, detail in self.items if not passed]
-        return failed or ([] if self.items else [f"{self.title}: nothing was checked"])
+        return [str(problem) for problem in self.findings()]
 
     def render(self) -> str:
         lines = [f"{self.title}: {'PASS' if self.ok else 'FAIL'}"]
@@ -172,7 +197,12 @@ def interrupts_survived(outcomes: list[Outcome]) -> Checklist:
     """Every interrupted-then-retried upgrade reached the head with a clean upgrade's schema and data."""
     result = Checklist(f"Upgrade interrupted at each of {len(outcomes)} revisions, then retried")
     for outcome in outcomes:
-        result.check(outcome.revision, outcome.ok, outcome.row().split(": ", 1)[1])
+        result.check(
+            outcome.revision,
+            outcome.ok,
+            outcome.row().split(": ", 1)[1],
+            ("interrupted upgrade retried wrong", outcome.revision),
+        )
     return result
 
 
@@ -269,7 +299,8 @@ def new_features(engine: Engine, old: Release, new: Release) -> Checklist:
     for table, columns in sorted(added.items()):
         missing = [c for c in columns if c not in present.get(table, set())]
         label = f"new table {table}" if table not in old_columns else f"new columns {table}.{{{', '.join(columns)}}}"
-        result.check(f"{label} present", not missing, f"missing: {missing}" if missing else "")
+        where = ("new table missing", table) if table not in old_columns else ("new columns missing", table, *missing)
+        result.check(f"{label} present", not missing, f"missing: {missing}" if missing else "", where)
     return result
 
 

@@ -138,6 +138,8 @@ class SuiteConfig:
     scale: int = 1000
     rollout: RolloutSettings = field(default_factory=RolloutSettings)
     python: Path | None = None  # -D python=: used for every release whose Requires-Python it satisfies
+    #: Where the run's verdicts go for the gate (``python -m upgrade_suite.gate`` names a file of its own).
+    verdicts_file: Path = Path("reports/verdicts.json")
 
     @classmethod
     def from_userdata(cls, userdata: Mapping[str, str], environ: Mapping[str, str] = os.environ) -> SuiteConfig:
@@ -184,11 +186,16 @@ class SuiteConfig:
             scale=_scale(options.get("scale", "1000")),
             rollout=RolloutSettings.from_options(options),
             python=_python(options["python"]) if "python" in options else None,
+            verdicts_file=Path(environ.get(VERDICTS_VARIABLE) or reports_dir / "verdicts.json"),
         )
 
     def spec_for(self, alias: str) -> str:
         """The release spec (PyPI version, wheel path or source dir) behind an alias."""
         return self.releases[canonical_alias(alias)]
+
+
+#: Names the file a run writes its verdicts to (set by the gate, which reads it afterwards).
+VERDICTS_VARIABLE = "UPGRADE_SUITE_VERDICTS"
 
 
 def default_cache_dir(environ: Mapping[str, str] = os.environ) -> Path:

@@ -19,6 +19,8 @@ from typing import Any, Protocol
 import allure
 from allure_commons.types import AttachmentType
 
+from .problems import Problem
+
 
 class Verdict(Protocol):
     """What every check returns (checklists, snapshot and schema diffs): evidence that knows its verdict."""
@@ -26,9 +28,20 @@ class Verdict(Protocol):
     @property
     def ok(self) -> bool: ...
 
+    def findings(self) -> list[Problem]: ...
+
     def problems(self) -> list[str]: ...
 
     def render(self) -> str: ...
+
+
+class CheckFailed(AssertionError):
+    """A failed check on the gateway, carrying its structured problems (what a known defect is matched on)."""
+
+    def __init__(self, title: str, findings: list[Problem], lines: list[str]) -> None:
+        super().__init__(f"{title}:\n  " + "\n  ".join(lines))
+        self.title = title
+        self.findings = findings
 
 
 _KINDS = {
@@ -66,7 +79,7 @@ class Evidence:
         """Attach a verdict under ``title`` and fail, naming each problem, unless it is ok."""
         self.attach(title, verdict.render())
         if not verdict.ok:
-            raise AssertionError(f"{title}:\n  " + "\n  ".join(verdict.problems()))
+            raise CheckFailed(title, verdict.findings(), verdict.problems())
 
     def attach_file(self, name: str, path: Path) -> None:
         """Attach a file (a gateway log), if it exists."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from packaging.version import Version
 
 from .releases import public_version
-from .snapshots import Expectation, ExpectedLoss
+from .transformations import Expectation, ExpectedLoss
 
 _OWNED = ("tools", "resources", "prompts", "servers", "gateways")
 

@@ -23,6 +23,7 @@ import httpx
 from .errors import SuiteError
 from .releases import Release
 from .sandbox import free_port
+from .startup import HEALTHY, Poll, StartTimeline
 from .waiting import wait_until
 
 #: Lines of a gateway log that mean its own migration or bootstrap did not succeed.
@@ -88,7 +89,8 @@ class Gateway:
         self._stop_timeout = stop_timeout
         self._started_at = 0.0
         self.port = 0
-        self.startup_seconds = 0.0
+        #: One timeline per launch (a restarted gateway, a retried port): time to healthy and ready, poll by poll.
+        self.timelines: list[StartTimeline] = []
 
     @property
     def url(self) -> str:
@@ -114,6 +116,7 @@ class Gateway:
         self.workdir.mkdir(parents=True, exist_ok=True)
         for attempt in range(2):
             self.port = free_port()
+            self.timelines.append(StartTimeline(self.release.spec.label))
             self._launch()
             try:
                 self._wait_ready()
@@ -144,21 +147,18 @@ class Gateway:
             f"{self.release.spec.label} gateway to report /health 'healthy' and /ready 'ready' "
             f"(gateway_start_timeout; log: {self.log_path})",
         )
-        self.startup_seconds = time.monotonic() - self._started_at
 
     def _is_ready(self) -> bool:
+        """One poll of a starting gateway, kept in its timeline: healthy by /health's body, and ready."""
         status = self._exit_status()
         if status is not None:
             raise SuiteError(
                 f"{self.release.spec.label} gateway exited with status {status} while starting: "
                 f"{self.log_tail(3)} (log: {self.log_path})"
             )
-        try:
-            health = httpx.get(f"{self.url}/health", timeout=2.0)
-            ready = httpx.get(f"{self.url}/ready", timeout=2.0)
-            return health.json().get("status") == "healthy" and ready.json().get("status") == "ready"
-        except (httpx.HTTPError, ValueError):
-            return False
+        health, ready = _status(f"{self.url}/health"), _status(f"{self.url}/ready") == "ready"
+        self.timelines[-1].polls.append(Poll(time.monotonic() - self._started_at, health, ready))
+        return health == HEALTHY and ready
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -239,6 +239,15 @@ class ProcessGateway(Gateway):
         process = self._process  # the starting thread may clear it meanwhile
         if process is not None:
             _signal_group(process, signal.SIGKILL)
+
+
+def _status(url: str) -> str:
+    """The ``status`` of a JSON answer from ``url`` ("" without one): /health answers 200 while unhealthy."""
+    try:
+        body = httpx.get(url, timeout=2.0).json()
+    except (httpx.HTTPError, ValueError):
+        return ""
+    return str(body.get("status", "")) if isinstance(body, dict) else ""
 
 
 def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:

@@ -158,6 +158,7 @@ def starts_with_old_settings(start: CarriedStart) -> Checklist:
             if start.outcome != STARTED
             else ""
         ),
+        ("refused the old settings", *sorted(name for name in carry.refused if name in start.carried)),
     )
     result.check(
         "started without them on the same data (the comparison's reference)",
@@ -165,7 +166,12 @@ def starts_with_old_settings(start: CarriedStart) -> Checklist:
         f"it {start.plain_outcome}",
     )
     errors = start.new_errors
-    result.check("no error it does not also log without them", not errors, " | ".join(errors[:5]) if errors else "")
+    result.check(
+        "no error it does not also log without them",
+        not errors,
+        " | ".join(errors[:5]) if errors else "",
+        ("new error with the old settings",),
+    )
     return result
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from .startup import HEALTHY
 from .waiting import wait_until
 
 #: One cycle of what the prober does, each entry one request: reads only, or reads and the write path.
@@ -48,10 +49,18 @@ class ProbeRecord:
     served_by: str
     error: str = ""
     queued_ms: float = 0.0
+    health: str = ""  # a /health answer's body status: HTTP 200 with "unhealthy" is a failed health check
 
     @property
     def ok(self) -> bool:
-        return 200 <= self.status < 300
+        return 200 <= self.status < 300 and (self.kind != "health" or self.health == HEALTHY)
+
+    @property
+    def outcome(self) -> str:
+        """What came back, for a reader: the status, the error without one, or the unhealthy body."""
+        if self.status and self.kind == "health" and 200 <= self.status < 300 and self.health != HEALTHY:
+            return f"{self.status} {self.health or 'without a status'}"
+        return str(self.status or self.error)
 
     @property
     def answered_at(self) -> float:
@@ -138,11 +147,12 @@ class Prober:
             if event.endswith("send_request_headers.started") and not on_wire:
                 on_wire.append(time.monotonic())
 
-        status, served_by, error = 0, "", ""
+        status, served_by, error, health = 0, "", "", ""
         try:
             response = await self._request(client, kind, tick, {"trace": trace})
             status, served_by = response.status_code, response.headers.get("x-served-by", "")
-            if not 200 <= status < 300:
+            health = _body_status(response) if kind == "health" else ""
+            if not 200 <= status < 300 or (kind == "health" and health != HEALTHY):
                 error = response.text[:200]
         except httpx.HTTPError as failure:
             error = f"{type(failure).__name__}: {failure}"[:200]
@@ -155,6 +165,7 @@ class Prober:
             served_by,
             error,
             round((sent - due) * 1000, 2),
+            health,
         )
         with self._lock:
             self.records.append(record)
@@ -187,14 +198,23 @@ class Prober:
                     self.cleanup_failures.append(f"prompt {prompt}: {failure}")
 
 
+def _body_status(response: httpx.Response) -> str:
+    """``status`` of a JSON body ("" without one): the gateway's /health answers 200 while unhealthy."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    return str(body.get("status", "")) if isinstance(body, dict) else ""
+
+
 def to_csv(records: Iterable[ProbeRecord], origin: float) -> str:
     """The request record for the report: one row per request, times in seconds from ``origin``."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["t_seconds", "kind", "status", "latency_ms", "queued_ms", "served_by", "error"])
+    writer.writerow(["t_seconds", "kind", "status", "latency_ms", "queued_ms", "served_by", "error", "health"])
     for r in records:
         writer.writerow(
-            [f"{r.sent_at - origin:.3f}", r.kind, r.status, r.latency_ms, r.queued_ms, r.served_by, r.error]
+            [f"{r.sent_at - origin:.3f}", r.kind, r.status, r.latency_ms, r.queued_ms, r.served_by, r.error, r.health]
         )
     return out.getvalue()
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -24,6 +25,7 @@ import sys
 from pathlib import Path
 
 from . import runbook
+from .startup import BUDGET
 
 REPORT_NAME = "Gateway upgrade acceptance"
 HISTORY = "history.jsonl"
@@ -31,6 +33,8 @@ HISTORY = "history.jsonl"
 # First match wins. allure-behave reports an AssertionError as "failed" and any other exception as
 # "broken"; the suite raises AssertionError only for a check on the gateway (Evidence.require,
 # ApiError, a failed Alembic run) and SuiteError (or an unexpected error) when it could not check.
+# A @product-defect scenario carries the suite's judgement as its ``verdict`` label (known defect,
+# fixed?, new failure): red in Allure all three, told apart only by the label.
 CATEGORIES = [
     {
         "name": "Negative controls (tagged @negative-control, red by design: a check shown able to fail)",
@@ -38,13 +42,26 @@ CATEGORIES = [
         "tag": "negative-control",
     },
     {
-        "name": "Known product defects (tagged @product-defect, red on purpose)",
+        "name": "New failures in a known-defect scenario (a problem no declaration names: fails the gate)",
+        "statuses": ["failed", "broken"],
+        "verdict": "new failure",
+    },
+    {
+        "name": "Fixed? A declared defect no longer occurs (fails the gate until its declaration is removed)",
+        "statuses": ["failed", "passed"],
+        "verdict": "fixed?",
+    },
+    {
+        "name": "Known product defects (exactly their declared problems, upgrade_suite/known_defects.py)",
         "statuses": ["failed"],
-        "tag": "product-defect",
+        "verdict": "known defect",
     },
     {"name": "Product defects: a check on the gateway failed", "statuses": ["failed"]},
     {"name": "Suite or infrastructure errors: the suite could not run a check", "statuses": ["broken"]},
 ]
+
+#: The label each category may match on, besides the status.
+LABELS = ("tag", "verdict")
 
 
 def _records(reports: Path) -> list[dict]:
@@ -71,7 +88,24 @@ def environment(records: list[dict]) -> dict[str, str]:
     urls = sorted({f"{alias} {scheme}" for r in records for alias, scheme in r.get("database_urls", {}).items()})
     if urls:
         out["db_driver"] = ", ".join(urls)
+    if any(r.get("starts") for r in records):
+        out["start_up_budget"] = BUDGET.render()
+    for name, (shown, runs) in sorted(defect_history(records).items()):
+        out[f"known_defect.{name}"] = f"shown in {shown} of {runs} runs of its scenarios"
     return out or {"runs": "none measured yet"}
+
+
+def defect_history(records: list[dict]) -> dict[str, tuple[int, int]]:
+    """Per declared known defect, across the kept runs: in how many of its scenarios' runs it showed.
+
+    What an intermittent defect is judged by over time (the rolling write deadlock: 2 of 4 runs).
+    """
+    counts: dict[str, tuple[int, int]] = {}
+    for record in records:
+        for name in record.get("known_defects", []):
+            shown, runs = counts.get(name, (0, 0))
+            counts[name] = (shown + (name in record.get("known_defects_shown", [])), runs + 1)
+    return counts
 
 
 def executor() -> dict[str, str]:
@@ -96,7 +130,10 @@ def allure3_categories() -> list[dict]:
     return [
         {
             "name": c["name"],
-            "matchers": {"statuses": c["statuses"], **({"labels": {"tag": f"^{c['tag']}$"}} if "tag" in c else {})},
+            "matchers": {
+                "statuses": c["statuses"],
+                **({"labels": {k: _exactly(str(c[k])) for k in LABELS if k in c}} if _labelled(c) else {}),
+            },
             "groupBy": [{"label": "feature"}],
         }
         for c in CATEGORIES
@@ -105,7 +142,16 @@ def allure3_categories() -> list[dict]:
 
 def allure2_categories() -> list[dict]:
     """Allure 2 matches on status and message only: the known-defect split needs Allure 3's label matcher."""
-    return [{"name": c["name"], "matchedStatuses": c["statuses"]} for c in CATEGORIES if "tag" not in c]
+    return [{"name": c["name"], "matchedStatuses": c["statuses"]} for c in CATEGORIES if not _labelled(c)]
+
+
+def _exactly(value: str) -> str:
+    """A label matcher for exactly ``value`` (``fixed?`` holds a regex character)."""
+    return "^" + re.sub(r"([?.*+()\[\]])", r"\\\1", value) + "$"
+
+
+def _labelled(category: dict) -> bool:
+    return any(k in category for k in LABELS)
 
 
 def allure_config(reports: Path, append_history: bool) -> dict:

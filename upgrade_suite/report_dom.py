@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .browser import HeadlessChromium
-from .report import CATEGORIES
+from .report import CATEGORIES, LABELS
 
 #: Allure 3's awesome report: the icon of a tree leaf is ``tree-leaf-status-<status>``.
 _LEAVES = """[...document.querySelectorAll('[data-testid=tree-leaf]')].map(leaf => [
@@ -116,9 +116,12 @@ def _results(results: Path) -> list[dict[str, Any]]:
 
 def category_of(result: dict[str, Any]) -> str | None:
     """The category the report's rules put a result in (first match wins), as upgrade_suite.report declares them."""
-    tags = {label["value"] for label in result.get("labels", []) if label["name"] == "tag"}
+    labels: dict[str, set[str]] = {}
+    for label in result.get("labels", []):
+        labels.setdefault(label["name"], set()).add(label["value"])
     for category in CATEGORIES:
-        if result["status"] in category["statuses"] and ("tag" not in category or category["tag"] in tags):
+        matched = all(category[name] in labels.get(name, set()) for name in LABELS if name in category)
+        if result["status"] in category["statuses"] and matched:
             return str(category["name"])
     return None
 

@@ -127,7 +127,7 @@ def zero_downtime(records: list[ProbeRecord], window: Window) -> Checklist:
     result = Checklist("No request dropped during the rollout")
     result.check("requests were sent during the rollout", window.sent > 0, f"{window.sent} requests")
     failures = [r for r in records if not r.ok]
-    detail = "; ".join(f"{r.kind} -> {r.status or r.error}" for r in failures[:5])
+    detail = "; ".join(f"{r.kind} -> {r.outcome}" for r in failures[:5])
     result.check(
         "no request failed",
         not failures,
@@ -138,15 +138,18 @@ def zero_downtime(records: list[ProbeRecord], window: Window) -> Checklist:
 
 
 def health_throughout(records: list[ProbeRecord], start: float, end: float) -> Checklist:
-    """The plan's check: every /health through the balancer answered 200 while the rollout ran."""
+    """The plan's check: every /health through the balancer answered 200 while the rollout ran, and said healthy.
+
+    The gateway answers 200 with an unhealthy body (a locked database at start): a status code alone is not health.
+    """
     result = Checklist("All health checks 200 throughout")
     health = [r for r in records if r.kind == "health" and start <= r.sent_at < end]
     result.check("health checks were sent during the rollout", bool(health), f"{len(health)} sent")
-    bad = [r for r in health if r.status != 200]
+    bad = [r for r in health if r.status != 200 or not r.ok]
     result.check(
-        "every health check answered 200",
+        "every health check answered 200 with a healthy body",
         not bad,
-        f"{len(bad)} did not: " + ", ".join(str(r.status or r.error) for r in bad[:5]),
+        f"{len(bad)} did not: " + ", ".join(r.outcome for r in bad[:5]),
     )
     return result
 
@@ -176,7 +179,7 @@ def drained_gracefully(records: list[ProbeRecord], dispatches: list[Dispatch], s
             f"{slot.name} cut no request",
             not cut,
             f"waited {slot.in_flight_wait_s:.2f} s for requests in flight; {len(cut)} failed "
-            + ", ".join(str(r.status or r.error) for r in cut[:3]),
+            + ", ".join(r.outcome for r in cut[:3]),
         )
     return result
 

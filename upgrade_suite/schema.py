@@ -20,9 +20,17 @@ from sqlalchemy import Engine, inspect
 from .database import Database
 from .errors import SuiteError
 from .probe_runner import Timeout, run_probe
+from .problems import Problem
 from .releases import Release, public_version
 
 BASELINES = Path(__file__).with_name("baselines")
+
+#: The kinds of schema difference (a ``Problem``'s kind; its key is the schema object, e.g. ``index t(c)``).
+MIGRATED_ONLY = "only in the migrated database"
+FRESH_ONLY = "only in a fresh install"
+DIFFERS = "differs from a fresh install"
+#: A declared drift entry that no longer occurs.
+DRIFT_GONE = "declared drift no longer seen"
 
 
 def describe(engine: Engine) -> dict[str, str]:
@@ -74,17 +82,25 @@ def _normal_default(default: object) -> str:
 
 @dataclass
 class SchemaDiff:
-    """How a migrated schema differs from a fresh one, line by line."""
+    """How a migrated schema differs from a fresh one: one ``Problem`` per schema object (kind, object key)."""
 
     title: str
-    lines: list[str] = field(default_factory=list)
+    differences: list[Problem] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[str]:
+        """The differences as a reader (and a drift baseline file) writes them."""
+        return [difference.text for difference in self.differences]
 
     @property
     def ok(self) -> bool:
-        return not self.lines
+        return not self.differences
+
+    def findings(self) -> list[Problem]:
+        return list(self.differences)
 
     def problems(self) -> list[str]:
-        return list(self.lines)
+        return self.lines
 
     def render(self) -> str:
         head = f"{self.title}: {'identical' if self.ok else f'{len(self.lines)} difference(s)'}"
@@ -96,12 +112,29 @@ def compare(migrated: dict[str, str], fresh: dict[str, str], title: str) -> Sche
     result = SchemaDiff(title)
     for key in sorted(set(migrated) | set(fresh)):
         if key not in fresh:
-            result.lines.append(f"{key}: only in the migrated database ({migrated[key]})")
+            found = Problem(MIGRATED_ONLY, (key,), f"{key}: only in the migrated database ({migrated[key]})")
         elif key not in migrated:
-            result.lines.append(f"{key}: only in a fresh install ({fresh[key]})")
+            found = Problem(FRESH_ONLY, (key,), f"{key}: only in a fresh install ({fresh[key]})")
         elif migrated[key] != fresh[key]:
-            result.lines.append(f"{key}: migrated {migrated[key]} | fresh {fresh[key]}")
+            found = Problem(DIFFERS, (key,), f"{key}: migrated {migrated[key]} | fresh {fresh[key]}")
+        else:
+            continue
+        result.differences.append(found)
     return result
+
+
+def difference(line: str) -> Problem:
+    """The schema difference a line in ``compare``'s words names (a baseline entry, a declared defect's list)."""
+    key, _, rest = line.partition(": ")
+    kinds = {
+        "only in the migrated database": MIGRATED_ONLY,
+        "only in a fresh install": FRESH_ONLY,
+        "migrated ": DIFFERS,
+    }
+    kind = next((k for start, k in kinds.items() if rest.startswith(start)), None)
+    if kind is None or not key:
+        raise SuiteError(f"not a schema difference as the suite writes one: {line[:120]}")
+    return Problem(kind, (key,), line)
 
 
 #: Between a baseline entry's difference and the reason a person gave for accepting it.
@@ -195,17 +228,6 @@ def format_baseline(entries: list[DriftEntry], header: list[str]) -> str:
     )
 
 
-@dataclass(frozen=True)
-class DriftProblem:
-    """A finding of the drift check, kept structured so other components can match on it."""
-
-    kind: str  # "new" | "gone" | "missing-baseline"
-    line: str  # the schema difference, as ``compare`` writes it
-
-    def __str__(self) -> str:
-        return f"{self.kind}: {self.line}"
-
-
 @dataclass
 class DriftVerdict:
     """A schema diff judged against the pair's declared drift (``declared`` is None: the pair has no baseline)."""
@@ -229,12 +251,17 @@ class DriftVerdict:
         actual = set(self.diff.lines)
         return [entry for entry in self.declared or [] if entry.line not in actual]
 
-    def findings(self) -> list[DriftProblem]:
-        """Every difference when the pair declares no baseline; otherwise what is new and what is gone."""
+    def findings(self) -> list[Problem]:
+        """Every difference when the pair declares no baseline; otherwise what is new and what is gone.
+
+        A reported difference keeps its schema kind and object key (``missing-baseline: ``/``new: `` in its
+        text only), so one declared known defect names the same difference in the drift and the exact check.
+        """
+        by_line = {difference.text: difference for difference in self.diff.differences}
         if self.declared is None:
-            return [DriftProblem("missing-baseline", line) for line in sorted(self.diff.lines)]
-        return [DriftProblem("new", line) for line in self.new] + [
-            DriftProblem("gone", entry.line) for entry in self.gone
+            return [_marked(by_line[line], "missing-baseline") for line in sorted(by_line)]
+        return [_marked(by_line[line], "new") for line in self.new] + [
+            Problem(DRIFT_GONE, (entry.line,), f"gone: {entry.line}") for entry in self.gone
         ]
 
     @property
@@ -265,8 +292,14 @@ class DriftVerdict:
         return f"Schema drift of {base.pair} against {base.path.name}{why}: {counts}{stale}"
 
     def render(self) -> str:
-        out = [self.title, *(f"  {problem.kind.upper()}  {problem.line}" for problem in self.findings())]
+        marks = (problem.text.partition(": ") for problem in self.findings())
+        out = [self.title, *(f"  {mark.upper()}  {line}" for mark, _, line in marks)]
         return "\n".join(out + [f"  known  {entry.render()}" for entry in self.known])
+
+
+def _marked(difference: Problem, mark: str) -> Problem:
+    """A schema difference as the drift check reports it: the same problem, its text saying why it is one."""
+    return Problem(difference.kind, difference.keys, f"{mark}: {difference.text}")
 
 
 def judge(diff: SchemaDiff, baseline: Baseline) -> DriftVerdict:

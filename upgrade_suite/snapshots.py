@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -23,6 +22,8 @@ from uuid import UUID
 from sqlalchemy import Engine, inspect, text
 
 from .api import KINDS, GatewayApi
+from .problems import Problem
+from .transformations import Change, Expectation, ExpectedLoss
 
 Rows = dict[str, dict[str, Any]]
 
@@ -163,116 +164,6 @@ def _normal(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True)
-class Change:
-    """One value that differs between the snapshots, in a field both sides have."""
-
-    group: str
-    key: str
-    field: str
-    before: Any
-    after: Any
-    reason: str = ""  # set when a declared expectation explains it
-
-    def render(self) -> str:
-        why = f"  [expected: {self.reason}]" if self.reason else ""
-        return f"{self.group} [{self.key}] {self.field}: {_describe(self.before, self.after)}{why}"
-
-
-@dataclass(frozen=True)
-class Expectation:
-    """A change the target release makes on purpose; matched changes are reported, not failed.
-
-    ``rule`` names how the value may move (see ``RULES``); anything else in that field still fails.
-    """
-
-    source: str  # "sql" or "api"
-    groups: tuple[str, ...]
-    field: str
-    rule: str
-    reason: str
-
-    def explains(self, source: str, change: Change) -> bool:
-        return (
-            source == self.source
-            and change.group in self.groups
-            and change.field == self.field
-            and RULES[self.rule](change.before, change.after)
-        )
-
-    def render(self) -> str:
-        return f"{self.source}: {'/'.join(self.groups)}.{self.field} {self.rule} ({self.reason})"
-
-
-@dataclass(frozen=True)
-class ExpectedLoss:
-    """Rows a newer release no longer shows on purpose (e.g. other users' private objects to an admin).
-
-    A lost row is explained when every ``where`` field matches and it is not the viewer's own.
-    """
-
-    source: str
-    groups: tuple[str, ...]
-    where: tuple[tuple[str, Any], ...]
-    owner_field: str
-    reason: str
-
-    def explains(self, source: str, group: str, row: dict[str, Any], viewer: str) -> bool:
-        return (
-            source == self.source
-            and group in self.groups
-            and all(row.get(f) == v for f, v in self.where)
-            and row.get(self.owner_field) not in (None, viewer)
-        )
-
-    def render(self) -> str:
-        condition = " and ".join(f"{f} = {v!r}" for f, v in self.where)
-        return (
-            f"{self.source}: {'/'.join(self.groups)} rows where {condition} and {self.owner_field} is not the "
-            f"viewer may disappear ({self.reason})"
-        )
-
-
-def _json_list(value: Any) -> set[str] | None:
-    try:
-        items = json.loads(value) if isinstance(value, str) else value
-    except ValueError:
-        return None
-    return {json.dumps(i, sort_keys=True) for i in items} if isinstance(items, list) else None
-
-
-def _later(before: Any, after: Any) -> bool:
-    """Timestamps compared as text after dropping a UTC suffix (SQLite stores them as text)."""
-    if not isinstance(before, str) or not isinstance(after, str):
-        return False
-    return after.replace("+00:00", "").replace("T", " ") >= before.replace("+00:00", "").replace("T", " ")
-
-
-def _superset(before: Any, after: Any) -> bool:
-    old, new = _json_list(before), _json_list(after)
-    return old is not None and new is not None and old <= new
-
-
-def _slugified(before: Any, after: Any) -> bool:
-    """``probe_prompt_1`` -> ``probe-prompt-1``: lower case, runs of other characters become one dash."""
-    return isinstance(before, str) and after == re.sub(r"[^a-z0-9]+", "-", before.lower()).strip("-")
-
-
-def _prefixed(before: Any, after: Any) -> bool:
-    """``bulk-resource-1`` -> ``bulk-gateway-0-bulk-resource-1``: the old value kept whole at the end."""
-    return isinstance(before, str) and isinstance(after, str) and after != before and after.endswith(before)
-
-
-#: How a declared transformation may move a value.
-RULES: dict[str, Any] = {
-    "slugified": _slugified,
-    "gains a prefix (keeps the old value at its end)": _prefixed,
-    "set from null": lambda before, after: before is None and after is not None,
-    "moves forward in time": _later,
-    "gains items (keeps all old ones)": _superset,
-}
-
-
 @dataclass
 class SnapshotDiff:
     """What the upgrade did to the data; empty ``problems`` means nothing was lost or changed."""
@@ -287,16 +178,34 @@ class SnapshotDiff:
     fields_not_compared: dict[str, list[str]] = field(default_factory=dict)
     rekeyed: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
     rows_compared: int = 0
+    #: (group, key) -> the row's natural identity (``name=team_admin``) for the rows named in problems.
+    identities: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not (self.lost_groups or self.lost_rows or self.changed)
 
+    def findings(self) -> list[Problem]:
+        """Each lost table, lost row or unexpected change, keyed by source, table (or kind), row and field."""
+        source, who = self.source, self.identities.get
+        found = [
+            Problem("table lost", (source, g), f"{source}: {g} is gone with all its rows") for g in self.lost_groups
+        ]
+        found += [
+            Problem("row lost", (source, g, who((g, k), k)), f"{source}: {g} row [{k}] was lost")
+            for g, k in self.lost_rows
+        ]
+        found += [
+            Problem(
+                "value changed", (source, c.group, who((c.group, c.key), c.key), c.field), f"{source}: {c.render()}"
+            )
+            for c in self.changed
+        ]
+        return found
+
     def problems(self, limit: int = 20) -> list[str]:
         """One line per lost table, lost row or unexpected change, naming table (or kind) and row."""
-        lines = [f"{self.source}: {group} is gone with all its rows" for group in self.lost_groups]
-        lines += [f"{self.source}: {group} row [{key}] was lost" for group, key in self.lost_rows]
-        lines += [f"{self.source}: {change.render()}" for change in self.changed]
+        lines = [str(problem) for problem in self.findings()]
         return lines[:limit] + ([f"... and {len(lines) - limit} more"] if len(lines) > limit else [])
 
     def render(self) -> str:
@@ -358,6 +267,7 @@ def diff(
                     result.hidden_rows.append((group, key, reason))
                 else:
                     result.lost_rows.append((group, key))
+                    result.identities[(group, key)] = _identity(row, key)
                 continue
             result.rows_compared += 1
             for name in shared:
@@ -368,24 +278,18 @@ def diff(
                         result.expected.append(Change(group, key, name, change.before, change.after, reason))
                     else:
                         result.changed.append(change)
+                        result.identities[(group, key)] = _identity(row, key)
         added = len(set(after_rows) - set(rows))
         if added:
             result.added_rows[group] = added
     return result
 
 
-def _describe(before: Any, after: Any) -> str:
-    """``old -> new``; for two JSON lists, the items removed and added (long lists differ in one item)."""
-    old, new = _json_list(before), _json_list(after)
-    if old is not None and new is not None and old != new:
-        removed, added = sorted(old - new), sorted(new - old)
-        return (
-            f"list lost {_short([json.loads(i) for i in removed], 200)}, gained "
-            f"{_short([json.loads(i) for i in added], 200)}"
-        )
-    return f"{_short(before)} -> {_short(after)}"
+#: Columns (and API fields) that name a row the same way in every run; ids are random per seeded run.
+_NATURAL_KEYS = ("name", "email", "slug", "uri")
 
 
-def _short(value: Any, limit: int = 80) -> str:
-    text_ = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
-    return text_ if len(text_) <= limit else text_[: limit - 3] + "..."
+def _identity(row: dict[str, Any], key: str) -> str:
+    """How a problem names a row: by its first natural key (``name=team_admin``), else by its primary key."""
+    natural = next((name for name in _NATURAL_KEYS if row.get(name) not in (None, "")), None)
+    return f"{natural}={row[natural]}" if natural else key

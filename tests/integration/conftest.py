@@ -6,6 +6,7 @@ reports, sandboxes and processes are its own and can be inspected afterwards.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -32,6 +33,11 @@ class BehaveRun:
     def reports(self) -> Path:
         return self.workdir / "reports"
 
+    def verdicts(self) -> dict[str, tuple[str, list[str]]]:
+        """Each scenario's verdict and the known defects declared for it, from reports/timings.jsonl."""
+        records = [json.loads(line) for line in (self.reports / "timings.jsonl").read_text().splitlines()]
+        return {r["scenario"]: (r["verdict"], r["known_defects"]) for r in records}
+
     def failures(self, context: int = 40) -> str:
         """Each failed or errored step with the lines behave printed after it (its error), then the output's tail.
 
@@ -51,6 +57,11 @@ def behave_command(*args: str) -> list[str]:
     return [str(BEHAVE), *args]
 
 
+def gate_command(*args: str) -> list[str]:
+    """behave judged as ``make upgrade`` judges it: known defects must match their declarations exactly."""
+    return [sys.executable, "-m", "upgrade_suite.gate", *args]
+
+
 def behave_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
 
@@ -61,20 +72,25 @@ def prepare_workdir(path: Path) -> Path:
     return path
 
 
-def run_behave(workdir: Path, *args: str, timeout: float = 900, env: dict[str, str] | None = None) -> BehaveRun:
-    return run_behave_parallel({workdir: args}, timeout, env)[0]
+def run_behave(
+    workdir: Path, *args: str, timeout: float = 900, env: dict[str, str] | None = None, gate: bool = False
+) -> BehaveRun:
+    return run_behave_parallel({workdir: args}, timeout, env, gate)[0]
 
 
 def run_behave_parallel(
-    runs: dict[Path, tuple[str, ...]], timeout: float = 900, env: dict[str, str] | None = None
+    runs: dict[Path, tuple[str, ...]], timeout: float = 900, env: dict[str, str] | None = None, gate: bool = False
 ) -> list[BehaveRun]:
-    """Several behave runs at once, each in its own working directory (measured: 1.7x faster on 2 cores)."""
+    """Several behave runs at once, each in its own working directory (measured: 1.7x faster on 2 cores).
+
+    ``gate``: through the gate (``python -m upgrade_suite.gate``), whose exit status is the verdict of ``make upgrade``.
+    """
     processes = {}
     for workdir, args in runs.items():
         prepare_workdir(workdir)
         output = (workdir / "behave-output.txt").open("w")
         processes[workdir] = subprocess.Popen(
-            behave_command(*args),
+            (gate_command if gate else behave_command)(*args),
             cwd=workdir,
             env=env or behave_env(),
             stdout=output,

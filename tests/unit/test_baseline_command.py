@@ -6,9 +6,14 @@ import pytest
 
 from upgrade_suite import baseline as command
 from upgrade_suite.releases import Release, ReleaseSpec
-from upgrade_suite.schema import Baseline, SchemaDiff, judge
+from upgrade_suite.schema import Baseline, SchemaDiff, compare, judge
 
 DIFF = ["column a.b: migrated VARCHAR | fresh VARCHAR(20)", "index t(x): only in the migrated database (non-unique)"]
+
+
+def measured_diff() -> SchemaDiff:
+    """The schema diff whose lines are DIFF, as ``compare`` makes it."""
+    return compare({"column a.b": "VARCHAR", "index t(x)": "non-unique"}, {"column a.b": "VARCHAR(20)"}, "parity")
 
 
 def fake_release(version: str) -> Release:
@@ -41,7 +46,7 @@ def measured(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:
 
     def measure(old: Release, new: Release, engine: str, workdir: Path, timeout: float) -> SchemaDiff:
         calls.append((old.version, new.version, engine))
-        return SchemaDiff("parity", list(DIFF))
+        return measured_diff()
 
     monkeypatch.setattr(command, "measure", measure)
     return calls
@@ -79,7 +84,7 @@ def test_writes_every_difference_with_the_reason_and_judge_reads_it_back(
         line.startswith("#") or line.endswith("  # reason: 1.1.0's migrations add indexes its models lack")
         for line in path.read_text().splitlines()
     )
-    verdict = judge(SchemaDiff("parity", list(DIFF)), Baseline("1.0.0", "1.1.0+local", "sqlite", tmp_path))
+    verdict = judge(measured_diff(), Baseline("1.0.0", "1.1.0+local", "sqlite", tmp_path))
     assert verdict.ok and len(verdict.known) == 2
 
 

@@ -4,6 +4,8 @@ import pytest
 
 from upgrade_suite.checks import Checklist
 from upgrade_suite.errors import SuiteError
+from upgrade_suite.problems import Problem
+from upgrade_suite.schema import DIFFERS, MIGRATED_ONLY, compare
 from upgrade_suite.waiting import wait_until
 
 
@@ -20,6 +22,26 @@ def test_failures_are_named_and_rendered():
     assert not result.ok
     assert result.problems() == ["new table x present: missing: ['x']"]
     assert "[FAIL] new table x present - missing: ['x']" in result.render()
+
+
+def test_a_failure_is_a_structured_problem_its_text_not_compared():
+    result = Checklist("New features")
+    result.check("new table x present", False, "missing: ['a']", ("new table missing", "x"))
+    result.check("GET /tools answers", False, "HTTP 500")
+    assert result.findings() == [
+        Problem("new table missing", ("x",)),
+        Problem("check failed", ("New features", "GET /tools answers")),
+    ]
+    assert [p.text for p in result.findings()] == [
+        "new table x present: missing: ['a']",
+        "GET /tools answers: HTTP 500",
+    ]
+
+
+def test_a_schema_difference_is_keyed_by_the_schema_object():
+    found = compare({"index t(c)": "unique", "column t.c": "TEXT"}, {"column t.c": "VARCHAR"}, "parity").findings()
+    assert [(p.kind, p.keys) for p in found] == [(DIFFERS, ("column t.c",)), (MIGRATED_ONLY, ("index t(c)",))]
+    assert Problem.parse(found[1].signature) == found[1]
 
 
 def test_wait_until_names_what_it_waited_for():

@@ -43,7 +43,9 @@ def test_categories_split_known_defects_other_failures_and_suite_errors():
     rules = report.allure3_categories()
     assert [r["matchers"] for r in rules] == [
         {"statuses": ["failed"], "labels": {"tag": "^negative-control$"}},
-        {"statuses": ["failed"], "labels": {"tag": "^product-defect$"}},
+        {"statuses": ["failed", "broken"], "labels": {"verdict": "^new failure$"}},
+        {"statuses": ["failed", "passed"], "labels": {"verdict": "^fixed\\?$"}},
+        {"statuses": ["failed"], "labels": {"verdict": "^known defect$"}},
         {"statuses": ["failed"]},
         {"statuses": ["broken"]},
     ]
@@ -78,3 +80,20 @@ def test_the_results_follow_the_reports_directory(tmp_path: Path, monkeypatch):
         assert not (tmp_path / "reports").exists()
     finally:
         allure_commons.plugin_manager.unregister(writer)
+
+
+def test_each_known_defect_is_counted_across_the_kept_runs():
+    records = [
+        {"known_defects": ["deadlock"], "known_defects_shown": ["deadlock"]},
+        {"known_defects": ["deadlock"], "known_defects_shown": []},
+        {"known_defects": [], "known_defects_shown": []},
+    ]
+    assert report.defect_history(records) == {"deadlock": (1, 2)}
+    assert report.environment(records)["known_defect.deadlock"] == "shown in 1 of 2 runs of its scenarios"
+
+
+def test_the_start_up_budget_is_shown_when_starts_were_measured():
+    assert "start_up_budget" not in report.environment([{"starts": []}])
+    assert report.environment([{"starts": [{"healthy_after_s": 8.0}]}])["start_up_budget"] == (
+        "time to healthy <= max(2 x the old release's, old + 15 s)"
+    )

@@ -7,6 +7,15 @@ from upgrade_suite.report import CATEGORIES
 from upgrade_suite.report_dom import RenderedReport, category_of, check
 
 
+def named(start: str) -> str:
+    """The category whose name starts so (the rules' order may change; their meaning is what is tested)."""
+    return next(str(c["name"]) for c in CATEGORIES if str(c["name"]).startswith(start))
+
+
+NEGATIVE, NEW, FIXED, KNOWN = (named(s) for s in ("Negative controls", "New failures", "Fixed?", "Known product"))
+PRODUCT, SUITE = named("Product defects"), named("Suite or infrastructure")
+
+
 def results(tmp_path: Path) -> Path:
     directory = tmp_path / "allure-results"
     directory.mkdir()
@@ -19,6 +28,8 @@ def results(tmp_path: Path) -> Path:
         ("a known defect", "failed", ["product-defect"], []),
     ):
         labels = [{"name": "tag", "value": tag} for tag in tags]
+        if "product-defect" in tags:
+            labels.append({"name": "verdict", "value": "known defect"})
         (directory / f"{name}-result.json").write_text(
             json.dumps({"name": name, "status": status, "labels": labels, "steps": steps, "stop": 1})
         )
@@ -35,7 +46,7 @@ def truthful() -> RenderedReport:
             "a known defect": "failed",
         },
         metadata={"release.GA": "GA (1.0.0), Alembic head aa1b2c3d4e5f", "executor": "root@vm"},
-        categories={CATEGORIES[1]["name"]: 1, CATEGORIES[2]["name"]: 1, CATEGORIES[3]["name"]: 1},
+        categories={KNOWN: 1, PRODUCT: 1, SUITE: 1},
         failed_scenario="a check fails",
         attachments={"Snapshot diff": "SQL snapshot diff: 1 problem\n  PROBLEM lost"},
     )
@@ -52,23 +63,26 @@ def test_each_difference_is_named(tmp_path: Path):
     page.verdicts["a program is missing"] = "failed"
     page.verdicts["a stale scenario"] = "passed"
     page.metadata["release.GA"] = "GA (1.0.0)"
-    page.categories[CATEGORIES[3]["name"]] = 0
+    page.categories[SUITE] = 0
     page.attachments["Snapshot diff"] = None
     assert check(results(tmp_path), page).problems() == [
         "'a program is missing': the results say broken, the page failed",
         "'a stale scenario' is on the page but in no result file",
         "metadata release.GA: the results say 'GA (1.0.0), Alembic head aa1b2c3d4e5f', the page 'GA (1.0.0)'",
-        f"category {CATEGORIES[3]['name']!r}: the results put 1 scenarios in it, the page 0",
+        f"category {SUITE!r}: the results put 1 scenarios in it, the page 0",
         "'a check fails': its attachment 'Snapshot diff' does not open to its file",
     ]
 
 
 def test_categories_follow_the_reports_rules_first_match_wins():
-    def result(status: str, *tags: str) -> dict:
-        return {"status": status, "labels": [{"name": "tag", "value": t} for t in tags]}
+    def result(status: str, *tags: str, verdict: str | None = None) -> dict:
+        labels = [{"name": "tag", "value": t} for t in tags]
+        return {"status": status, "labels": labels + ([{"name": "verdict", "value": verdict}] if verdict else [])}
 
-    assert category_of(result("failed", "product-defect")) == CATEGORIES[1]["name"]
-    assert category_of(result("failed", "negative-control", "product-defect")) == CATEGORIES[0]["name"]
-    assert category_of(result("failed")) == CATEGORIES[2]["name"]
-    assert category_of(result("broken", "product-defect")) == CATEGORIES[3]["name"]
+    assert category_of(result("failed", "product-defect", verdict="known defect")) == KNOWN
+    assert category_of(result("failed", "product-defect", verdict="new failure")) == NEW
+    assert category_of(result("passed", "product-defect", verdict="fixed?")) == FIXED
+    assert category_of(result("failed", "negative-control", "product-defect", verdict="known defect")) == NEGATIVE
+    assert category_of(result("failed")) == PRODUCT
+    assert category_of(result("broken", "product-defect", verdict="broken")) == SUITE
     assert category_of(result("passed")) is None

@@ -25,7 +25,7 @@ GA = SimpleNamespace(spec=SimpleNamespace(alias="GA"))
 
 
 def ok(at: float, served_by: str = "slot1", kind: str = "read") -> ProbeRecord:
-    return ProbeRecord(at, kind, 200, 10.0, served_by)
+    return ProbeRecord(at, kind, 200, 10.0, served_by, health="healthy" if kind == "health" else "")
 
 
 def failed(at: float, status: int = 503, kind: str = "health") -> ProbeRecord:
@@ -56,6 +56,17 @@ def test_zero_downtime_fails_on_a_failed_request_and_on_no_traffic():
     assert not zero_downtime([], Window.of("during", [], 0, 1)).ok
     good = [ok(0.1), ok(0.2)]
     assert zero_downtime(good, Window.of("during", good, 0, 1)).ok
+
+
+def test_a_health_answer_200_with_an_unhealthy_body_is_a_failed_request():
+    unhealthy = ProbeRecord(0.5, "health", 200, 3.0, "slot1", '{"status":"unhealthy"}', health="unhealthy")
+    assert not unhealthy.ok and unhealthy.outcome == "200 unhealthy"
+    assert not ProbeRecord(0.5, "health", 200, 3.0, "slot1").ok  # no body status at all: not healthy either
+    plan = health_throughout([ok(0.2, kind="health"), unhealthy], 0, 1)
+    assert not plan.ok and "1 did not: 200 unhealthy" in plan.problems()[0]
+    window = Window.of("during", [ok(0.2, kind="health"), unhealthy], 0, 1)
+    verdict = zero_downtime([ok(0.2, kind="health"), unhealthy], window)
+    assert not verdict.ok and "health -> 200 unhealthy" in verdict.problems()[0]
 
 
 def test_health_throughout_needs_health_checks_in_the_window():
@@ -110,7 +121,7 @@ def test_requests_are_counted_per_version_and_the_record_is_csv():
         "no replica (balancer)": 1,
     }
     lines = to_csv(records, origin=0.0).splitlines()
-    assert lines[0] == "t_seconds,kind,status,latency_ms,queued_ms,served_by,error" and lines[3].startswith(
+    assert lines[0] == "t_seconds,kind,status,latency_ms,queued_ms,served_by,error,health" and lines[3].startswith(
         "0.300,health,503,"
     )
 

@@ -10,7 +10,7 @@ from upgrade_suite.summary import RunSummary, verdict
 
 def test_a_failed_check_is_failed_anything_else_broken():
     assert verdict("failed", AssertionError("row lost"), ["UPG-01"]) == "failed"
-    assert verdict("failed", AssertionError("row lost"), ["UPG-01", "product-defect"]) == "known defect"
+    assert verdict("failed", AssertionError("row lost"), ["UPG-01", "product-defect"]) == "failed"  # not judged
     assert verdict("error", SuiteError("alembic program is missing"), ["UPG-01"]) == "broken"
     assert verdict("failed", KeyError("x"), ["UPG-01"]) == "broken"
     assert verdict("hook_error", None, ["UPG-01"]) == "broken"

@@ -57,6 +57,7 @@ class Core:
         self.database: Database | None = None
         self.current: Running | None = None
         self.gateway_logs: list[Path] = []
+        self.gateways: list[tuple[Gateway, str]] = []  # every gateway of the scenario, with its database's engine
         self.releases: dict[str, Release] = {}
         run.open_scenarios.append(self)
 
@@ -113,6 +114,7 @@ class Core:
         name = f"{len(self.gateway_logs) + 1:02d}-{release.spec.alias}-{release.version}".replace(".", "_")
         gateway = self.run.gateway(release, database.url_for(release), self.sandbox.subdir(name), name, carried)
         self.gateway_logs.append(gateway.log_path)
+        self.gateways.append((gateway, database.engine_name))
         self._stack.callback(gateway.stop)
         return gateway
 
@@ -341,6 +343,15 @@ def versions(core: Core) -> dict[str, dict[str, object]]:
     }
 
 
+def starts(core: Core) -> list[dict[str, object]]:
+    """Every start of every gateway of the scenario: release, database engine, time to healthy and to ready."""
+    return [
+        {"gateway": gateway.name, "database": engine, **timeline.as_dict()}
+        for gateway, engine in core.gateways
+        for timeline in gateway.timelines
+    ]
+
+
 def measurements(core: Core) -> dict[str, object]:
     """What reports/timings.jsonl keeps of the scenario: what ran where, and each phase's duration."""
     database = core.database
@@ -355,4 +366,5 @@ def measurements(core: Core) -> dict[str, object]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "phases": core.timings.as_dict(),
+        "starts": starts(core),
     }

@@ -10,7 +10,8 @@ from ..checks import Checklist
 from ..expectations import expected_transformations
 from ..releases import Release
 from ..schema import SchemaDiff, compare, fresh_install, parity
-from ..snapshots import ExpectedLoss, SnapshotDiff, api_snapshot, diff, restricted, sql_snapshot
+from ..snapshots import SnapshotDiff, api_snapshot, diff, restricted, sql_snapshot
+from ..transformations import ExpectedLoss
 from . import phases
 from .core import Core
 from .history import History, State

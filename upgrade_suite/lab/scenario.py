@@ -7,6 +7,7 @@ a step goes from here to exactly one method.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from ..auth import AuthObservation, Credentials
@@ -16,6 +17,7 @@ from ..config import SuiteConfig
 from ..database import Database
 from ..dataset import Dataset
 from ..evidence import Evidence, Timings
+from ..known_defects import KnownDefect, declared_for
 from ..migrations import AlembicRun
 from ..prober import Prober
 from ..releases import Release
@@ -24,13 +26,14 @@ from ..rollout import Rollout
 from ..sandbox import Sandbox
 from ..schema import SchemaDiff
 from ..snapshots import SnapshotDiff
-from .core import Core, Running, measurements, versions
+from .core import Core, Running, measurements, starts, versions
 from .experiments import Experiments
 from .hazards import Hazards
 from .history import History, State
 from .parity import Parity
 from .rolling import Rolling
 from .run import SuiteRun
+from .startup import StartUp
 
 
 class UpgradeScenario:
@@ -42,6 +45,7 @@ class UpgradeScenario:
         self.experiments = Experiments(self.core)
         self.hazards = Hazards(self.core)
         self.rolling = Rolling(self.core)
+        self.startup = StartUp(self.core)
         self.run: SuiteRun = self.core.run
         self.config: SuiteConfig = self.core.config
         self.history: History = self.core.history
@@ -69,6 +73,24 @@ class UpgradeScenario:
 
     def measurements(self) -> dict[str, object]:
         return measurements(self.core)
+
+    def starts(self) -> list[dict[str, object]]:
+        return starts(self.core)
+
+    def starts_within_budget(self) -> Checklist:
+        return self.startup.within_budget()
+
+    def declared_defects(self, tags: Iterable[str]) -> list[KnownDefect]:
+        """The known defects declared for this scenario: its tags, its engine, the release pair it ran.
+
+        The pair is the release the scenario started from and the newest it went to, as versions (an
+        alias like ``latest`` names another release tomorrow, whose defects nobody has judged yet).
+        """
+        previous, database = self.history.previous, self.core.database
+        if previous is None or database is None:
+            return []
+        newest = self.history.newest(self.core.current.release if self.core.current else None)
+        return declared_for(tags, database.engine_name, previous.version, newest.version)
 
     def new_database(self, engine: str) -> Database:
         return self.core.new_database(engine)

@@ -1,0 +1,47 @@
+"""The start-up budget: time to healthy read from a start's polls, judged against the old release's on the same data."""
+
+from upgrade_suite.problems import Problem
+from upgrade_suite.startup import BUDGET, Poll, StartBudget, StartTimeline, starts_within_budget
+
+NEW = "latest (1.1.0)"
+
+
+def timeline(release: str, *polls: tuple[float, str, bool]) -> StartTimeline:
+    return StartTimeline(release, [Poll(*poll) for poll in polls])
+
+
+OLD = timeline("GA (1.0.0)", (1.0, "", False), (6.0, "unhealthy", False), (10.0, "healthy", True))
+
+
+def test_time_to_healthy_and_ready_are_read_from_the_polls():
+    start = timeline(NEW, (2.0, "", False), (8.0, "healthy", False), (9.0, "healthy", True))
+    assert (start.healthy_after, start.ready_after, start.relapses()) == (8.0, 9.0, [])
+    assert start.as_dict()["healthy_after_s"] == 8.0 and start.as_dict()["polls"] == 3
+
+
+def test_the_budget_is_twice_the_old_time_or_fifteen_seconds_more():
+    assert BUDGET == StartBudget(2.0, 15.0)
+    assert BUDGET.allowed(10.0) == 25.0 and BUDGET.allowed(20.0) == 40.0
+
+
+def test_a_start_within_budget_passes():
+    assert starts_within_budget(OLD, timeline(NEW, (24.9, "healthy", True))).ok
+
+
+def test_a_start_beyond_budget_fails_naming_both_times():
+    result = starts_within_budget(OLD, timeline(NEW, (3.0, "", False), (25.5, "healthy", True)))
+    assert not result.ok
+    assert result.findings() == [Problem("start-up over budget", (NEW,))]
+    assert "25.5 s against 10.0 s for GA (1.0.0), allowed 25.0 s" in result.problems()[0]
+
+
+def test_an_unhealthy_body_after_the_first_healthy_one_fails():
+    flapping = timeline(NEW, (5.0, "healthy", False), (5.5, "unhealthy", False), (6.0, "healthy", True))
+    result = starts_within_budget(OLD, flapping)
+    assert not result.ok and result.findings() == [Problem("unhealthy after healthy", (NEW,))]
+    assert "'unhealthy' at 5.5 s" in result.problems()[0]
+
+
+def test_a_start_that_never_became_healthy_fails():
+    result = starts_within_budget(OLD, timeline(NEW, (5.0, "unhealthy", False)))
+    assert not result.ok and "latest (1.1.0) became healthy: 1 polls" in result.problems()
