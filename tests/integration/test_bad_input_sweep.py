@@ -122,6 +122,9 @@ def _fork_behave(workdir: Path, env: dict[str, str], args: list[str], output: Pa
         os.dup2(fd, 1)
         os.dup2(fd, 2)
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        # pytest's capture may have replaced sys.stdout/stderr with its own files: write where fd 1 and 2 now go.
+        sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115 - the child exits, never closes it
+        sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
         sys.path.insert(0, str(ROOT))
         os.nice(10)
         from behave.__main__ import main

@@ -65,7 +65,7 @@ def test_a_failed_check_is_a_product_defect_and_a_missing_program_a_suite_error(
     defect, broken = by_name["A check on the gateway fails"], by_name["A program the suite needs is missing"]
     assert defect["status"] == "failed", defect["statusDetails"]
     assert (
-        "AssertionError" in defect["statusDetails"]["message"]
+        "CheckFailed" in defect["statusDetails"]["message"]  # evidence.CheckFailed, an AssertionError with its problems
         and "sql: tools row" in defect["statusDetails"]["message"]
     )
     assert {"Snapshot diff through SQL", "Versions", "Phase timings"} <= set(attachments([defect])), (
