@@ -18,6 +18,7 @@ from upgrade_suite.config import SuiteConfig, aliases_named
 from upgrade_suite.errors import SuiteError
 from upgrade_suite.evidence import record_run
 from upgrade_suite.kubernetes import require_tools
+from upgrade_suite.lab.matrix import MatrixRun, matrix_selected
 from upgrade_suite.lab.run import SuiteRun
 from upgrade_suite.lab.scenario import UpgradeScenario
 from upgrade_suite.releases import console
@@ -34,7 +35,7 @@ def _selected(context: Any) -> list[Scenario]:
     features = getattr(context._runner, "features", None) or []
     scenarios = [s for f in features for s in f.walk_scenarios()]
     selected = [s for s in scenarios if s.should_run(context.config)]
-    if scenarios and not selected:
+    if scenarios and not selected and not any("matrix" in f.tags for f in features):  # its rows come later
         known = sorted({t for s in scenarios for t in s.effective_tags})
         raise SuiteError(f"no scenario matches this selection: known tags are @{', @'.join(known)}")
     return selected
@@ -50,6 +51,10 @@ def before_all(context: Any) -> None:
         require_tools()  # helm and kubectl for the cluster path the user asked for
     context.summary = RunSummary()
     context.suite = SuiteRun(config, aliases_named(step.name for s in selected for step in s.all_steps))
+    features = getattr(context._runner, "features", None) or []
+    context.matrix = (
+        MatrixRun(context.suite, features, context.config) if matrix_selected(features, context.config) else None
+    )
 
 
 def before_scenario(context: Any, scenario: Scenario) -> None:
@@ -59,9 +64,10 @@ def before_scenario(context: Any, scenario: Scenario) -> None:
 
 def after_scenario(context: Any, scenario: Scenario) -> None:
     exception = next((step.exception for step in scenario.all_steps if step.exception), None)
-    context.summary.add(
-        scenario.effective_tags, verdict(scenario.status.name, exception, scenario.effective_tags), scenario.duration
-    )
+    outcome = verdict(scenario.status.name, exception, scenario.effective_tags)
+    context.summary.add(scenario.effective_tags, outcome, scenario.duration)
+    if getattr(context, "matrix", None) is not None:
+        context.matrix.finish_cell(scenario, outcome, exception)
     lab: UpgradeScenario | None = getattr(context, "lab", None)
     if lab is None:
         return
@@ -95,8 +101,13 @@ def after_scenario(context: Any, scenario: Scenario) -> None:
 
 def after_all(context: Any) -> None:
     suite: SuiteRun | None = getattr(context, "suite", None)
-    if suite is not None:
-        suite.close()
+    matrix: MatrixRun | None = getattr(context, "matrix", None)
+    try:
+        if matrix is not None:
+            matrix.finish()
+    finally:
+        if suite is not None:
+            suite.close()
     summary: RunSummary | None = getattr(context, "summary", None)
     if summary is not None:
         summary.print(console)

@@ -118,8 +118,45 @@ _ROLLOUT_OPTIONS = (
     "helm_release",
     "helm_chart",
 )
+
+
+@dataclass(frozen=True)
+class MatrixSettings:
+    """The compatibility matrix (issue 16): the range of releases, this machine's shard, whether to rerun all."""
+
+    first: str = "0.9.0"
+    last: str = LATEST
+    fresh: bool = False  # rerun every cell, even one whose key has a recorded verdict
+    shard: tuple[int, int] = (1, 1)
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, str]) -> MatrixSettings:
+        from .matrix.plan import parse_shard
+
+        fresh = options.get("matrix_fresh", "false").strip().lower()
+        if fresh not in ("true", "false"):
+            raise SuiteError(f"-D matrix_fresh={fresh} is not true or false")
+        return cls(
+            first=options.get("matrix_from", cls.first).strip(),
+            last=options.get("matrix_to", cls.last).strip(),
+            fresh=fresh == "true",
+            shard=parse_shard(options.get("shard", "1/1")),
+        )
+
+
+_MATRIX_OPTIONS = ("matrix_from", "matrix_to", "matrix_fresh", "shard")
 #: The -D settings kept as they are given (the others are release aliases, *_resolved_at and *_timeout).
-_PLAIN_OPTIONS = ("driver", "keep", "cache_dir", "reports_dir", "postgres_url", "scale", "python", *_ROLLOUT_OPTIONS)
+_PLAIN_OPTIONS = (
+    "driver",
+    "keep",
+    "cache_dir",
+    "reports_dir",
+    "postgres_url",
+    "scale",
+    "python",
+    *_ROLLOUT_OPTIONS,
+    *_MATRIX_OPTIONS,
+)
 
 
 @dataclass(frozen=True)
@@ -137,6 +174,7 @@ class SuiteConfig:
     scale: int = 1000
     rollout: RolloutSettings = field(default_factory=RolloutSettings)
     python: Path | None = None  # -D python=: used for every release whose Requires-Python it satisfies
+    matrix: MatrixSettings = field(default_factory=MatrixSettings)
 
     @classmethod
     def from_userdata(cls, userdata: Mapping[str, str], environ: Mapping[str, str] = os.environ) -> SuiteConfig:
@@ -183,6 +221,7 @@ class SuiteConfig:
             scale=_scale(options.get("scale", "1000")),
             rollout=RolloutSettings.from_options(options),
             python=_python(options["python"]) if "python" in options else None,
+            matrix=MatrixSettings.from_options(options),
         )
 
     def spec_for(self, alias: str) -> str:

@@ -18,7 +18,7 @@ def test_merging_n_shards_gives_the_same_matrix_as_one_run(tmp_path):
     results = {cell: _result(cell, i) for i, cell in enumerate(cells)}
     for cell in cells:
         record(tmp_path / "whole", results[cell])
-    whole = merge([tmp_path / "whole"], tmp_path / "whole.json")
+    whole = merge([tmp_path / "whole"])
     for count in (2, 3, 5):
         directories = []
         for index in range(1, count + 1):
@@ -26,9 +26,7 @@ def test_merging_n_shards_gives_the_same_matrix_as_one_run(tmp_path):
             directories.append(directory)
             for cell in shard(cells, index, count):
                 record(directory, results[cell])
-        out = tmp_path / f"merged-{count}.json"
-        assert merge(directories, out) == whole
-        assert out.read_text() == (tmp_path / "whole.json").read_text()
+        assert json.dumps(merge(directories), sort_keys=True) == json.dumps(whole, sort_keys=True)
     assert whole["releases"] == ["1.0.9", "1.0.10", "1.0.11", "1.1.0"]
     assert whole["target"] == "1.1.0"
     assert whole["engines"]["sqlite"]["1.0.10"]["hop"]["to"] == "1.0.11"

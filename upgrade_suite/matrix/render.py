@@ -8,9 +8,12 @@ Allure result, and a red cell names its first problem in its title (the tooltip)
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+from rich.console import Console
 from rich.table import Table
 
 from .plan import ENGINES, KINDS
@@ -58,7 +61,7 @@ def _cell_html(cell: Mapping[str, Any], from_version: str, kind: str, engine: st
     )
     text = f"{html.escape(verdict)}<br><small>{float(cell['seconds']):.0f} s</small>"
     if cell.get("allure_uuid"):
-        text = f'<a href="{html.escape(allure)}#{html.escape(str(cell["allure_uuid"]))}">{text}</a>'
+        text = f'<a href="{html.escape(allure)}#testresult/{html.escape(str(cell["allure_uuid"]))}">{text}</a>'
     return (
         f'<td class="cell" id="{html.escape(str(cell["id"]))}" data-from="{html.escape(from_version)}" '
         f'data-kind="{kind}" data-database="{engine}" data-verdict="{html.escape(verdict)}" '
@@ -108,3 +111,12 @@ def table(data: Mapping[str, Any]) -> Table:
                 cells.append(f"[{style}]{cell['verdict']}[/{style}] {float(cell['seconds']):.0f} s")
             grid.add_row(_ENGINE_NAMES.get(engine, engine), from_version, *cells)
     return grid
+
+
+def publish(data: Mapping[str, Any], reports: Path, console: Console) -> None:
+    """reports/matrix.json and reports/matrix.html from matrix.json's data, and the grid on ``console``."""
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / "matrix.json").write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    (reports / "matrix.html").write_text(to_html(data))
+    console.print(table(data))
+    console.print(f"matrix: {reports / 'matrix.html'}, {reports / 'matrix.json'}")
