@@ -59,6 +59,8 @@ def before_all(context: Any) -> None:
 
 def before_scenario(context: Any, scenario: Scenario) -> None:
     file_under_plan(scenario.effective_tags)
+    if getattr(context, "matrix", None) is not None:
+        context.matrix.reuse_if_judged(scenario)
     context.lab = UpgradeScenario(context.suite, scenario.name)
 
 

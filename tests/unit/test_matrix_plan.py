@@ -1,9 +1,11 @@
 """The matrix's cells come from PyPI's list: pre- and post-releases in, yanked out and named; shards partition them."""
 
+import parse
 import pytest
 
 from upgrade_suite.errors import SuiteError
 from upgrade_suite.matrix.plan import Cell, cell_key, parse_shard, plan, shard
+from upgrade_suite.vocabulary import PARAMETER_TYPES
 
 FILE = [{"yanked": False}]
 RELEASES = {
@@ -81,3 +83,10 @@ def test_the_key_changes_with_each_input_and_a_hop_shares_the_same_upgrade_s_key
         other = list(base)
         other[changed] += "x"
         assert cell_key(direct, *other) != cell_key(direct, *base)
+
+
+def test_the_release_word_of_the_gherkin_takes_aliases_and_versions():
+    matcher = parse.compile("a running {release:Release} gateway", extra_types=PARAMETER_TYPES)
+    for word in ("GA", "0.9.x", "latest", "1.0.10", "1.0.0rc1", "1.0.7.post20260921"):
+        assert matcher.parse(f"a running {word} gateway")["release"] == word
+    assert matcher.parse("a running 1.x gateway") is None

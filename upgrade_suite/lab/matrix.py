@@ -65,6 +65,8 @@ class MatrixRun:
         self.cells: dict[tuple[str, ...], Cell] = {}
         self.keys: dict[str, str] = {}
         self.no_path: dict[str, str] = {}
+        self.judged: dict[str, CellResult] = {}  # key -> the cell of this run that judged it
+        self.reused: set[str] = set()
         mine = shard(self.plan.cells, *settings.shard)
         for outline, examples in _tables(features):
             engine = next(_ENGINE_TAGS[t] for t in examples.tags if t in _ENGINE_TAGS)
@@ -116,10 +118,21 @@ class MatrixRun:
         if cell is not None:
             self.no_path[cell.id] = reason
 
+    def reuse_if_judged(self, scenario: Any) -> None:
+        """Skip a cell another cell of this run already answered (the hop to the target is the direct cell)."""
+        cell = self.cell(scenario)
+        earlier = self.judged.get(self.keys[cell.id]) if cell is not None else None
+        if cell is None or earlier is None or earlier.verdict == "broken":
+            return
+        reused = CellResult(cell, earlier.key, earlier.verdict, earlier.seconds, earlier.problem, earlier.allure_uuid)
+        record(self.results_dir, reused)
+        self.records[cell.id], self.reused = reused, self.reused | {cell.id}
+        scenario.skip(f"the same upgrade as {earlier.cell.id} ({earlier.verdict}): its verdict is this cell's")
+
     def finish_cell(self, scenario: Any, outcome: str, exception: BaseException | None) -> None:
         """Record the cell a scenario judged: its verdict, time, first problem, Allure result."""
         cell = self.cell(scenario)
-        if cell is None:
+        if cell is None or cell.id in self.reused:
             return
         problem = self.no_path.get(cell.id, "")
         verdict = "no downgrade path" if problem else outcome
@@ -127,7 +140,7 @@ class MatrixRun:
             problem = " ".join(line.strip() for line in str(exception).splitlines()[:2])
         result = CellResult(cell, self.keys[cell.id], verdict, round(scenario.duration, 1), problem, _allure_uuid())
         record(self.results_dir, result)
-        self.records[cell.id] = result
+        self.records[cell.id] = self.judged[result.key] = result
 
     def finish(self) -> None:
         """matrix.json and matrix.html for this plan's recorded cells, and the grid in the terminal."""
