@@ -34,7 +34,7 @@ def test_merging_n_shards_gives_the_same_matrix_as_one_run(tmp_path):
 
 def test_a_record_round_trips_and_a_later_one_replaces_it(tmp_path):
     cell = plan(RELEASES, "1.0.9").cells[0]
-    first = CellResult(cell, "k", "failed", 3.0, "row lost", "uuid-1", {"from": "1.0.9"})
+    first = CellResult(cell, "k", "failed", 3.0, "row lost", "uuid-1")
     record(tmp_path, first)
     assert load([tmp_path]) == {cell.id: first}
     second = CellResult(cell, "k", "passed", 2.0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from packaging.version import Version
@@ -33,7 +33,6 @@ class CellResult:
     seconds: float
     problem: str = ""  # a red cell's first problem; a "no downgrade path" cell's reason
     allure_uuid: str = ""  # the Allure result of the scenario that judged it
-    details: Mapping[str, str] = field(default_factory=dict)  # versions, heads, engine as run
 
     def as_json(self) -> dict[str, object]:
         data = asdict(self)
@@ -51,7 +50,6 @@ class CellResult:
             seconds=float(data["seconds"]),  # type: ignore[arg-type]
             problem=str(data.get("problem", "")),
             allure_uuid=str(data.get("allure_uuid", "")),
-            details=dict(data.get("details", {})),  # type: ignore[call-overload]
         )
 
 
