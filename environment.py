@@ -35,7 +35,7 @@ def _selected(context: Any) -> list[Scenario]:
     features = getattr(context._runner, "features", None) or []
     scenarios = [s for f in features for s in f.walk_scenarios()]
     selected = [s for s in scenarios if s.should_run(context.config)]
-    if scenarios and not selected and not any("matrix" in f.tags for f in features):  # its rows come later
+    if scenarios and not selected and not matrix_selected(features, context.config):  # the matrix's rows come later
         known = sorted({t for s in scenarios for t in s.effective_tags})
         raise SuiteError(f"no scenario matches this selection: known tags are @{', @'.join(known)}")
     return selected

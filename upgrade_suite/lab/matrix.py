@@ -44,8 +44,16 @@ def _tables(features: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
 
 
 def matrix_selected(features: Iterable[Any], config: Any) -> bool:
-    """Whether the tags select any matrix table: only then is PyPI asked and the plan made."""
-    return any(config.tag_expression.check(set(o.effective_tags) | set(e.tags)) for o, e in _tables(features))
+    """Whether the tags ask for the matrix by name (``@matrix``): only then is PyPI asked and the plan made.
+
+    A selection that would take the matrix's tables without naming it (``--tags=@sqlite``, "every case but the
+    known defects") leaves them empty: the matrix is hours of cells, never a side effect of another selection.
+    """
+    check = config.tag_expression.check
+    return any(
+        check(tags) and not check(tags - {"matrix"})
+        for tags in (set(o.effective_tags) | set(e.tags) for o, e in _tables(features))
+    )
 
 
 class MatrixRun:
