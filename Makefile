@@ -10,7 +10,7 @@ ARGS   ?=
 # upgrade_suite/known_defects.py); negative controls (red by design, proving a check can fail) with TAGS=@negative-control.
 TAGS   ?= @sqlite and not @negative-control
 
-.PHONY: bootstrap upgrade test unit lint baseline bench flake runbook report report-tools chromium clean docker-setup docker-upgrade docker-teardown
+.PHONY: bootstrap upgrade matrix test unit lint baseline bench flake runbook report report-tools chromium clean docker-setup docker-upgrade docker-teardown
 
 bootstrap: $(STAMP)
 
@@ -25,6 +25,11 @@ $(STAMP): requirements.txt
 ## gate: green when every scenario passed or is a known defect with exactly its declared problems.
 upgrade: bootstrap
 	$(BIN)/python -m upgrade_suite.gate features/upgrade.feature --tags="$(TAGS)" $(ARGS)
+
+## The upgrade compatibility matrix (issue 16): every PyPI release from -D matrix_from= (0.9.0) to -D matrix_to=
+## (latest), direct / hop / back on SQLite and PostgreSQL; reports/matrix.html and matrix.json. Out of the gate.
+matrix: bootstrap
+	nice $(BIN)/behave features/matrix.feature --tags=@matrix $(ARGS)
 
 ## The tests: make lint first, then the unit tests of the library and the real behave runs (upgrade.feature, fault
 ## injection, the sign-off report read back in Chromium, the bad-input sweep). Installs what the report needs first.

@@ -35,10 +35,17 @@ def _selected(context: Any) -> list[Scenario]:
     features = getattr(context._runner, "features", None) or []
     scenarios = [s for f in features for s in f.walk_scenarios()]
     selected = [s for s in scenarios if s.should_run(context.config)]
-    if scenarios and not selected:
+    if scenarios and not selected and not _matrix_selected(features, context.config):  # its rows come later
         known = sorted({t for s in scenarios for t in s.effective_tags})
         raise SuiteError(f"no scenario matches this selection: known tags are @{', @'.join(known)}")
     return selected
+
+
+def _matrix_selected(features: list[Any], config: Any) -> bool:
+    """Whether the tags name the matrix (imported only then: the lab is heavy, and a typo must cost a second)."""
+    from upgrade_suite.lab.matrix import matrix_selected
+
+    return matrix_selected(features, config)
 
 
 def _one_line_errors(formatters: list[Any]) -> None:
@@ -81,6 +88,11 @@ def before_all(context: Any) -> None:
         require_tools()  # helm and kubectl for the cluster path the user asked for
     context.summary = RunSummary()
     context.suite = SuiteRun(config, aliases_named(step.name for s in selected for step in s.all_steps))
+    features = getattr(context._runner, "features", None) or []
+    if _matrix_selected(features, context.config):
+        from upgrade_suite.lab.matrix import MatrixRun
+
+        context.matrix = MatrixRun(context.suite, features, context.config)
 
 
 def before_scenario(context: Any, scenario: Scenario) -> None:
@@ -90,6 +102,8 @@ def before_scenario(context: Any, scenario: Scenario) -> None:
     file_under_plan(scenario.effective_tags)
     # A known-defect scenario is judged on every problem it has, so its steps run on after a failed one.
     scenario.continue_after_failed_step = "product-defect" in scenario.effective_tags
+    if getattr(context, "matrix", None) is not None:
+        context.matrix.reuse_if_judged(scenario)
     context.lab = UpgradeScenario(context.suite, scenario.name)
 
 
@@ -117,6 +131,8 @@ def after_scenario(context: Any, scenario: Scenario) -> None:
     context.summary.add(
         scenario.effective_tags, outcome, scenario.duration, scenario.name, judgement.render() if judgement else ""
     )
+    if getattr(context, "matrix", None) is not None:
+        context.matrix.finish_cell(scenario, outcome, failures[0][1] if failures else None)
     if lab is None:
         return
     failed = scenario.status.has_failed()
@@ -152,13 +168,19 @@ def after_scenario(context: Any, scenario: Scenario) -> None:
 
 
 def after_all(context: Any) -> None:
+    from upgrade_suite.lab.matrix import MatrixRun
     from upgrade_suite.lab.run import SuiteRun
     from upgrade_suite.releases import console
     from upgrade_suite.summary import RunSummary, write_verdicts
 
     suite: SuiteRun | None = getattr(context, "suite", None)
-    if suite is not None:
-        suite.close()
+    matrix: MatrixRun | None = getattr(context, "matrix", None)
+    try:
+        if matrix is not None:
+            matrix.finish()
+    finally:
+        if suite is not None:
+            suite.close()
     summary: RunSummary | None = getattr(context, "summary", None)
     if summary is not None:
         summary.print(console)

@@ -24,6 +24,11 @@ _WALK = Path(__file__).with_name("probes") / "walk.py"
 _INTERRUPT = Path(__file__).with_name("probes") / "interrupt.py"
 
 
+def has_revision(release: Release, revision: str) -> bool:
+    """Whether ``release``'s migration scripts know ``revision``: only then can its Alembic go down to it."""
+    return revision in release.info["alembic_revisions"]  # type: ignore[operator]
+
+
 def chain(release: Release, base: str) -> list[str]:
     """Revisions of ``release`` that are not ancestors of ``base`` (inclusive), parents first."""
     graph: dict[str, list[str]] = release.info["alembic_revisions"]  # type: ignore[assignment]

@@ -119,8 +119,45 @@ _ROLLOUT_OPTIONS = (
     "helm_release",
     "helm_chart",
 )
+
+
+@dataclass(frozen=True)
+class MatrixSettings:
+    """The compatibility matrix (issue 16): the range of releases, this machine's shard, whether to rerun all."""
+
+    first: str = "0.9.0"
+    last: str = LATEST
+    fresh: bool = False  # rerun every cell, even one whose key has a recorded verdict
+    shard: tuple[int, int] = (1, 1)
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, str]) -> MatrixSettings:
+        from .matrix.plan import parse_shard
+
+        fresh = options.get("matrix_fresh", "false").strip().lower()
+        if fresh not in ("true", "false"):
+            raise SuiteError(f"-D matrix_fresh={fresh} is not true or false")
+        return cls(
+            first=options.get("matrix_from", cls.first).strip(),
+            last=options.get("matrix_to", cls.last).strip(),
+            fresh=fresh == "true",
+            shard=parse_shard(options.get("shard", "1/1")),
+        )
+
+
+_MATRIX_OPTIONS = ("matrix_from", "matrix_to", "matrix_fresh", "shard")
 #: The -D settings kept as they are given (the others are release aliases, *_resolved_at and *_timeout).
-_PLAIN_OPTIONS = ("driver", "keep", "cache_dir", "reports_dir", "postgres_url", "scale", "python", *_ROLLOUT_OPTIONS)
+_PLAIN_OPTIONS = (
+    "driver",
+    "keep",
+    "cache_dir",
+    "reports_dir",
+    "postgres_url",
+    "scale",
+    "python",
+    *_ROLLOUT_OPTIONS,
+    *_MATRIX_OPTIONS,
+)
 
 
 @dataclass(frozen=True)
@@ -140,6 +177,7 @@ class SuiteConfig:
     python: Path | None = None  # -D python=: used for every release whose Requires-Python it satisfies
     #: Where the run's verdicts go for the gate (``python -m upgrade_suite.gate`` names a file of its own).
     verdicts_file: Path = Path("reports/verdicts.json")
+    matrix: MatrixSettings = field(default_factory=MatrixSettings)
 
     @classmethod
     def from_userdata(cls, userdata: Mapping[str, str], environ: Mapping[str, str] = os.environ) -> SuiteConfig:
@@ -187,6 +225,7 @@ class SuiteConfig:
             rollout=RolloutSettings.from_options(options),
             python=_python(options["python"]) if "python" in options else None,
             verdicts_file=Path(environ.get(VERDICTS_VARIABLE) or reports_dir / "verdicts.json"),
+            matrix=MatrixSettings.from_options(options),
         )
 
     def spec_for(self, alias: str) -> str:

@@ -43,6 +43,11 @@ class PyPIReleases:
             releases = json.loads(self._cache_file.read_text())
         return releases
 
+    @property
+    def listing(self) -> dict[str, list[dict[str, object]]]:
+        """Every release PyPI lists (version -> its files, yanked ones too): what the matrix plans from."""
+        return self._releases
+
     @cached_property
     def upload_times(self) -> dict[str, datetime]:
         """Version -> latest upload time of its files (yanked and empty releases left out)."""

@@ -111,3 +111,14 @@ def test_the_aliases_a_selection_names_are_read_from_its_steps():
     ]
     assert aliases_named(steps) == {"GA", "latest", "1.0.x"}
     assert aliases_named(["the newest release, GAS, 21.0.x and RC12 are not aliases"]) == set()
+
+
+def test_matrix_settings_default_to_every_release_once_and_refuse_a_bad_shard_or_flag():
+    matrix = SuiteConfig.from_userdata({}).matrix
+    assert (matrix.first, matrix.last, matrix.fresh, matrix.shard) == ("0.9.0", "latest", False, (1, 1))
+    given = SuiteConfig.from_userdata({"matrix_from": "1.0.9", "matrix_fresh": "true", "shard": "2/3"}).matrix
+    assert (given.first, given.fresh, given.shard) == ("1.0.9", True, (2, 3))
+    with pytest.raises(SuiteError, match="I/N"):
+        SuiteConfig.from_userdata({"shard": "4/3"})
+    with pytest.raises(SuiteError, match="true or false"):
+        SuiteConfig.from_userdata({"matrix_fresh": "yes"})

@@ -50,3 +50,11 @@ def test_every_case_and_story_tag_in_the_features_is_known_and_every_scenario_is
     scenarios = [s for p in sorted(FEATURES.glob("*.feature")) for s in parse_file(str(p)).walk_scenarios()]
     unplaced = [s.name for s in scenarios if place(s.effective_tags) is None]
     assert scenarios and not unplaced
+
+
+def test_matrix_cells_are_filed_beyond_the_plan_under_us_1():
+    cell = place(["matrix", "back", "sqlite"])
+    assert (cell.epic, cell.feature) == (
+        STORIES["US-1"],
+        "Matrix: every release to the newest, hop by hop and back (beyond the plan)",
+    )

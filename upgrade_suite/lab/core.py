@@ -16,7 +16,6 @@ from typing import TypeVar
 
 from ..api import GatewayApi
 from ..carryover import STARTED
-from ..config import canonical_alias
 from ..database import Database
 from ..dataset import Dataset, create_marked, populate, seed
 from ..errors import SuiteError
@@ -75,7 +74,7 @@ class Core:
 
     def release(self, alias: str) -> Release:
         """The release behind an alias; its provisioning (install or cache hit) is timed once per scenario."""
-        alias = canonical_alias(alias)
+        alias = self.run.alias(alias)
         if alias not in self.releases:
             with self.timings.phase(phases.provision(alias)):
                 self.releases[alias] = self.run.release(alias)

@@ -30,7 +30,7 @@ from ..interpreters import Interpreters
 from ..mcp_fixture import McpServerFixture
 from ..migrations import ContainerMigrations, Migrations
 from ..pypi import PyPIReleases
-from ..releases import Release, ReleaseSpec, console, resolve_all
+from ..releases import Release, ReleaseSpec, assign_interpreter, console, resolve, resolve_all
 from ..sandbox import remove_owned
 from ..snapshots import Snapshot, api_snapshot
 from ..venvs import ReleaseCache, writable_cache
@@ -61,12 +61,10 @@ class SuiteRun:
             console.print(f"[yellow]{line}[/yellow]")
         # Every release's interpreter is chosen here, before any work; a build from source waits for provisioning.
         interpreters = Interpreters(config.cache_dir, config.timeouts.install, given=config.python)
+        self.index = PyPIReleases(config.cache_dir, config.timeouts.request)
+        self._interpreters = interpreters
         self.specs: dict[str, ReleaseSpec] = resolve_all(
-            config.releases,
-            config.resolved_at,
-            PyPIReleases(config.cache_dir, config.timeouts.request),
-            interpreters,
-            used,
+            config.releases, config.resolved_at, self.index, interpreters, used
         )
         self._cache = ReleaseCache(config.cache_dir, config.timeouts.install, interpreters)
         console.print(
@@ -95,9 +93,19 @@ class SuiteRun:
         (self.work_root / ".gateway-upgrade-suite").write_text(f"pid={os.getpid()}\n")
         self.open_scenarios: list[OpenScenario] = []
 
+    def alias(self, name: str) -> str:
+        """The canonical name of a release of the run: a version the matrix added, or a suite alias."""
+        return name if name in self.specs else canonical_alias(name)
+
+    def add_release(self, version: str) -> ReleaseSpec:
+        """A PyPI version the matrix judges, added under its own name (``1.0.10``) with its interpreter."""
+        if version not in self.specs:
+            self.specs[version] = assign_interpreter(resolve(version, version, self.index), self._interpreters)
+        return self.specs[version]
+
     def release(self, alias: str) -> Release:
         """The provisioned release behind an alias (installed on first use, then reused)."""
-        alias = canonical_alias(alias)
+        alias = self.alias(alias)
         if alias not in self._releases:
             self._releases[alias] = self._cache.provision(self.specs[alias])
         return self._releases[alias]
