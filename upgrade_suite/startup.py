@@ -70,7 +70,7 @@ class StartBudget:
         return max(self.factor * old_seconds, old_seconds + self.slack_seconds)
 
     def render(self) -> str:
-        return f"time to healthy <= max({self.factor:g} x the old release's, old + {self.slack_seconds:g} s)"
+        return f"time to healthy at most max({self.factor:g} x the old release's, old + {self.slack_seconds:g} s)"
 
 
 #: The one start-up budget of the suite (shown with every judgement).

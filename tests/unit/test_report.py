@@ -95,5 +95,5 @@ def test_each_known_defect_is_counted_across_the_kept_runs():
 def test_the_start_up_budget_is_shown_when_starts_were_measured():
     assert "start_up_budget" not in report.environment([{"starts": []}])
     assert report.environment([{"starts": [{"healthy_after_s": 8.0}]}])["start_up_budget"] == (
-        "time to healthy <= max(2 x the old release's, old + 15 s)"
+        "time to healthy at most max(2 x the old release's, old + 15 s)"
     )
