@@ -29,6 +29,8 @@ _LEAVES = """[...document.querySelectorAll('[data-testid=tree-leaf]')].map(leaf 
 _METADATA = """[...document.querySelectorAll('[data-testid=metadata-item]')].map(item => [
   item.querySelector('[data-testid=metadata-item-key]').innerText.trim(),
   item.querySelector('[data-testid=metadata-item-value]').innerText.trim()])"""
+#: The Metadata block shows its first eight lines and a "Show more" button for the rest.
+_SHOW_MORE = """[...document.querySelectorAll('button')].filter(button => button.innerText.trim() === 'Show more')"""
 #: Each category of the Categories tab with the count its status bar shows (the sections are what a reader
 #: sees first; their scenarios sit in collapsed groups that do not open to a scripted click).
 _CATEGORY_COUNTS = """Object.fromEntries([...document.querySelectorAll('[data-testid=tree-section]')]
@@ -66,11 +68,19 @@ def read(html: Path, shots: Path, browser: HeadlessChromium | None = None) -> Re
     rendered = RenderedReport()
     leaves = browser.load(url, _LEAVES + ".length && " + _LEAVES, "the results tree")
     rendered.verdicts = {title: status for _, title, status in leaves}
-    rendered.metadata = dict(browser.wait_for(_METADATA + ".length && " + _METADATA, "the Metadata block"))
+    browser.wait_for(_METADATA + ".length", "the Metadata block")
+    browser.evaluate(_SHOW_MORE + ".forEach(button => button.click())")
+    browser.wait_for(_SHOW_MORE + ".length === 0", "every line of the Metadata block")
+    rendered.metadata = dict(browser.evaluate(_METADATA))
     browser.screenshot(shots / "report-overview.png")
     browser.open(url + "#categories")
-    browser.wait_for("document.querySelectorAll('[data-testid=tree-section]').length", "the Categories tab")
-    rendered.categories = browser.evaluate(_CATEGORY_COUNTS)
+    # The sections render before their status bars fill in: a category is shown only with members, so wait
+    # until every section counts at least one.
+    rendered.categories = browser.wait_for(
+        f"(counts => Object.keys(counts).length && Object.values(counts).every(n => n > 0) && counts)"
+        f"({_CATEGORY_COUNTS})",
+        "the Categories tab with its counts",
+    )
     failed = next(((leaf, title) for leaf, title, status in leaves if status == "failed"), None)
     if failed is not None:
         rendered.failed_scenario = failed[1]
