@@ -33,7 +33,7 @@ def step_migrated_once(context: Any, release: str) -> None:
         lab.evidence.require("Gateways started at once", migrated_once(engine, lab.run.release(release), logs))
     lab.evidence.attach(
         "Start times of the gateways started at once",
-        {r.gateway.name: round(r.gateway.startup_seconds, 2) for r in lab.hazards.together},
+        {r.gateway.name: r.gateway.timelines[-1].as_dict() for r in lab.hazards.together if r.gateway.timelines},
         "json",
     )
 
