@@ -42,6 +42,8 @@ _CATEGORY_COUNTS = """Object.fromEntries([...document.querySelectorAll('[data-te
 _ATTACHMENT_HEADERS = "document.querySelectorAll('[data-testid=test-result-attachment-header]').length"
 _OPEN_ATTACHMENTS = """[...document.querySelectorAll('[data-testid=test-result-attachment]')].forEach(attachment =>
   attachment.querySelector('[data-testid=test-result-attachment-header] > button').click())"""
+_GLOBAL_ATTACHMENTS = """[...document.querySelectorAll('[data-testid=test-result-attachment-header]')]
+  .map(header => header.innerText.split('\\n')[1] || '')"""
 _OPENED_ATTACHMENTS = """[...document.querySelectorAll('[data-testid=test-result-attachment]')].map(attachment => [
   attachment.querySelector('[data-testid=test-result-attachment-header]').innerText.split('\\n')[1] || '',
   ((attachment.querySelector('[data-testid=code-attachment-content]') || {}).innerText || null)?.slice(0, 4000)])"""
@@ -56,6 +58,7 @@ class RenderedReport:
     categories: dict[str, int] = field(default_factory=dict)  # category -> how many scenarios it shows
     failed_scenario: str = ""
     attachments: dict[str, str | None] = field(default_factory=dict)  # name -> opened text (None: did not open)
+    global_attachments: list[str] = field(default_factory=list)  # the report's evidence about the run as a whole
 
 
 def read(html: Path, shots: Path, browser: HeadlessChromium | None = None) -> RenderedReport:
@@ -92,6 +95,13 @@ def read(html: Path, shots: Path, browser: HeadlessChromium | None = None) -> Re
         )
         rendered.attachments = {name: text for name, text in browser.evaluate(_OPENED_ATTACHMENTS)}
         browser.screenshot(shots / "report-failed-scenario.png")
+    browser.open(url + "#globalAttachments")
+    if browser.evaluate("(document.querySelector('[data-testid=nav-tab-globalAttachments]') || {}).innerText") != (
+        "Global Attachments 0"
+    ):
+        rendered.global_attachments = browser.wait_for(
+            _GLOBAL_ATTACHMENTS + ".length && " + _GLOBAL_ATTACHMENTS, "the global attachments"
+        )
     return rendered
 
 

@@ -37,6 +37,7 @@ def test_make_baseline_reproduces_the_shipped_rc1_to_ga_drift(tmp_path: Path):
     ours = read_baseline(BASELINES / written.name)
     assert sorted(e.line for e in entries) == sorted(e.line for e in ours)
     assert judge(
-        SchemaDiff("parity", [difference(e.line) for e in entries]), Baseline("1.0.0rc1", "1.0.0+local", "sqlite", tmp_path)
+        SchemaDiff("parity", [difference(e.line) for e in entries]),
+        Baseline("1.0.0rc1", "1.0.0+local", "sqlite", tmp_path),
     ).ok
     assert {path: path.read_bytes() for path in shipped} == before, "the shipped baselines are never touched"

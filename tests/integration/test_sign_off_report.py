@@ -159,6 +159,11 @@ def test_the_page_shows_every_verdict_the_metadata_the_categories_and_opens_the_
     assert "sqlite" in rendered.metadata["db_driver"]
     unlabelled = [c["name"] for c in CATEGORIES if not any(name in c for name in report.LABELS)]
     assert rendered.categories == dict.fromkeys(unlabelled, 1), "product defects apart from suite errors"
+    assert rendered.global_attachments == [
+        "Report as Chromium showed it: report-overview",
+        "Report as Chromium showed it: report-failed-scenario",
+        "Report against its results",
+    ], "the report's screenshots and its check are filed with the results it was built from"
     assert rendered.failed_scenario == "A check on the gateway fails"
     assert "PROBLEM sql: tools row" in (rendered.attachments["Snapshot diff through SQL"] or ""), "the evidence opens"
     browsers = [c for c in Path("/proc").glob("[0-9]*/cmdline") if b"upgchromium-" in _read_bytes(c)]
