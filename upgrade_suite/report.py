@@ -178,40 +178,23 @@ def write_metadata(reports: Path) -> None:
     runbook.main(reports)
 
 
-def generate(reports: Path, allure: Path) -> Path:
-    """The HTML directory and the single self-contained file; returns the file.
+def generate(reports: Path, allure: Path, directory: bool = True) -> Path:
+    """The single self-contained file and (``directory``) the HTML directory, which appends this run's history;
+    returns the file.
 
     Allure writes into <output>/awesome and moves it up only when that is the output's one
-    directory: an earlier report left in place would keep its stale index.html, so both go first.
+    directory: an earlier report left in place would keep its stale index.html, so it goes first.
     """
-    for output in ("allure-single", "allure-report"):
+    outputs = [("allurerc-single.json", "allure-single", ["--single-file"])]
+    if directory:
+        outputs.append(("allurerc.json", "allure-report", []))
+    for config, output, extra in outputs:
         shutil.rmtree(reports / output, ignore_errors=True)
-    common = [str(reports / "allure-results"), "--group-by", "epic,feature"]
-    subprocess.run(
-        [
-            str(allure),
-            "awesome",
-            *common,
-            "--config",
-            str(reports / "allurerc-single.json"),
-            "-o",
-            str(reports / "allure-single"),
-            "--single-file",
-        ],
-        check=True,
-    )
-    subprocess.run(
-        [
-            str(allure),
-            "awesome",
-            *common,
-            "--config",
-            str(reports / "allurerc.json"),
-            "-o",
-            str(reports / "allure-report"),
-        ],
-        check=True,
-    )
+        subprocess.run(
+            [str(allure), "awesome", str(reports / "allure-results"), "--group-by", "epic,feature"]
+            + ["--config", str(reports / config), "-o", str(reports / output), *extra],
+            check=True,
+        )
     single = reports / "upgrade-report.html"
     shutil.copy(reports / "allure-single" / "index.html", single)
     return single
@@ -226,10 +209,12 @@ def main(reports: Path, allure: Path | None = None) -> None:
     write_metadata(reports)
     if allure is None:
         return
-    single = generate(reports, allure)
-    print(f"report: {reports / 'allure-report' / 'index.html'} and {single}")
     from . import report_dom  # the browser is needed only here
     from .errors import SuiteError
+
+    # The single file first, read back in Chromium; then, with the check and its screenshots filed beside the
+    # results, both reports (only the directory report appends this run to the history, once).
+    single = generate(reports, allure, directory=False)
 
     shots = [reports / "report-overview.png", reports / "report-failed-scenario.png"]
     for stale in shots:  # an earlier run's failed scenario is not this report's
@@ -238,6 +223,8 @@ def main(reports: Path, allure: Path | None = None) -> None:
         check = report_dom.check(reports / "allure-results", report_dom.read(single, reports))
     except SuiteError as error:
         print(f"not checked in a browser: {error}")
+        generate(reports, allure)
+        print(f"report: {reports / 'allure-report' / 'index.html'} and {single}")
         return
     (reports / "report-check.txt").write_text(check.render() + "\n")
     print(check.render())
@@ -251,6 +238,7 @@ def main(reports: Path, allure: Path | None = None) -> None:
         [*evidence, ("Report against its results", reports / "report-check.txt")],
     )
     generate(reports, allure)
+    print(f"report: {reports / 'allure-report' / 'index.html'} and {single}")
     if not check.ok:
         raise SystemExit(1)
 
