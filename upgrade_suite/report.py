@@ -23,9 +23,13 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import allure_globals, runbook
 from .startup import BUDGET
+
+if TYPE_CHECKING:
+    from .report_dom import ReportCheck
 
 REPORT_NAME = "Gateway upgrade acceptance"
 HISTORY = "history.jsonl"
@@ -209,12 +213,20 @@ def main(reports: Path, allure: Path | None = None) -> None:
     write_metadata(reports)
     if allure is None:
         return
-    from . import report_dom  # the browser is needed only here
-    from .errors import SuiteError
-
     # The single file first, read back in Chromium; then, with the check and its screenshots filed beside the
     # results, both reports (only the directory report appends this run to the history, once).
-    single = generate(reports, allure, directory=False)
+    check = _checked_in_browser(reports, generate(reports, allure, directory=False))
+    single = generate(reports, allure)
+    print(f"report: {reports / 'allure-report' / 'index.html'} and {single}")
+    if check is not None and not check.ok:
+        raise SystemExit(1)
+
+
+def _checked_in_browser(reports: Path, single: Path) -> ReportCheck | None:
+    """The page against its results, the check and screenshots filed as the results' global attachments
+    (the report's evidence about itself); None, said in one line, where no browser could read it."""
+    from . import report_dom  # the browser is needed only here
+    from .errors import SuiteError
 
     shots = [reports / "report-overview.png", reports / "report-failed-scenario.png"]
     for stale in shots:  # an earlier run's failed scenario is not this report's
@@ -223,24 +235,17 @@ def main(reports: Path, allure: Path | None = None) -> None:
         check = report_dom.check(reports / "allure-results", report_dom.read(single, reports))
     except SuiteError as error:
         print(f"not checked in a browser: {error}")
-        generate(reports, allure)
-        print(f"report: {reports / 'allure-report' / 'index.html'} and {single}")
-        return
+        return None
     (reports / "report-check.txt").write_text(check.render() + "\n")
     print(check.render())
     print(f"screenshots: {', '.join(str(shot) for shot in shots if shot.exists())}")
-    # The screenshots and the check are the report's evidence about itself: filed with the results and the
-    # report built once more, so the page signed off shows them (Global Attachments).
     evidence = [(f"Report as Chromium showed it: {shot.stem}", shot) for shot in shots if shot.exists()]
     allure_globals.attach(
         reports / "allure-results",
         "report-check",
         [*evidence, ("Report against its results", reports / "report-check.txt")],
     )
-    generate(reports, allure)
-    print(f"report: {reports / 'allure-report' / 'index.html'} and {single}")
-    if not check.ok:
-        raise SystemExit(1)
+    return check
 
 
 if __name__ == "__main__":

@@ -39,14 +39,20 @@ _CATEGORY_COUNTS = """Object.fromEntries([...document.querySelectorAll('[data-te
     section.querySelector('[data-testid=tree-section-title]').innerText.trim(),
     [...section.querySelectorAll('[class*=tree-status-bar-item]')]
       .reduce((n, item) => n + Number(item.innerText), 0)]))"""
-_ATTACHMENT_HEADERS = "document.querySelectorAll('[data-testid=test-result-attachment-header]').length"
+_HEADERS = "[...document.querySelectorAll('[data-testid=test-result-attachment-header]')]"
+#: An attachment header's text is its index, name, type and size, one per line.
+_NAME = "header.innerText.split('\\n')[1] || ''"
+_ATTACHMENT_HEADERS = _HEADERS + ".length"
 _OPEN_ATTACHMENTS = """[...document.querySelectorAll('[data-testid=test-result-attachment]')].forEach(attachment =>
   attachment.querySelector('[data-testid=test-result-attachment-header] > button').click())"""
-_GLOBAL_ATTACHMENTS = """[...document.querySelectorAll('[data-testid=test-result-attachment-header]')]
-  .map(header => header.innerText.split('\\n')[1] || '')"""
-_OPENED_ATTACHMENTS = """[...document.querySelectorAll('[data-testid=test-result-attachment]')].map(attachment => [
-  attachment.querySelector('[data-testid=test-result-attachment-header]').innerText.split('\\n')[1] || '',
+_GLOBAL_ATTACHMENTS = f"{_HEADERS}.map(header => {_NAME})"
+_OPENED_ATTACHMENTS = (
+    """[...document.querySelectorAll('[data-testid=test-result-attachment]')].map(attachment => [
+  (header => """
+    + _NAME
+    + """)(attachment.querySelector('[data-testid=test-result-attachment-header]')),
   ((attachment.querySelector('[data-testid=code-attachment-content]') || {}).innerText || null)?.slice(0, 4000)])"""
+)
 
 
 @dataclass
