@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from behave.model import Scenario
 
-from upgrade_suite.config import SuiteConfig, aliases_named
+from upgrade_suite.config import SuiteConfig, aliases_named, versions_named
 from upgrade_suite.errors import SuiteError
 
 if TYPE_CHECKING:
@@ -82,12 +82,13 @@ def before_all(context: Any) -> None:
     from upgrade_suite.summary import RunSummary
     from upgrade_suite.tools import ensure_haproxy
 
-    if any("rolling" in s.effective_tags and "kubernetes" not in s.effective_tags for s in selected):
+    if any({"rolling", "chart"} & set(s.effective_tags) and "kubernetes" not in s.effective_tags for s in selected):
         ensure_haproxy(config.timeouts.install)  # the local rollout's load balancer
     if config.rollout.kube_context and any("kubernetes" in s.effective_tags for s in selected):
         require_tools()  # helm and kubectl for the cluster path the user asked for
     context.summary = RunSummary()
-    context.suite = SuiteRun(config, aliases_named(step.name for s in selected for step in s.all_steps))
+    texts = [step.name for s in selected for step in s.all_steps]
+    context.suite = SuiteRun(config, aliases_named(texts), versions_named(texts))
     features = getattr(context._runner, "features", None) or []
     if _matrix_selected(features, context.config):
         from upgrade_suite.lab.matrix import MatrixRun

@@ -56,3 +56,42 @@ Feature: Rollback
       | GA    | latest | with Alembic downgrade              | kept | PostgreSQL |
       | 1.0.x | latest | by restoring the pre-upgrade backup | lost | PostgreSQL |
       | 1.0.x | latest | with Alembic downgrade              | kept | PostgreSQL |
+
+  # The Helm chart's way back (charts/mcp-stack 1.0.8). The upgrade guide tells Helm users to go back
+  # with `helm rollback`: it re-deploys the old pods and runs no migration (the Job is a pre-upgrade
+  # hook), so old pods, with MCPGATEWAY_SKIP_MIGRATIONS=true, meet a schema at the newer head.
+  @chart @postgres @product-defect
+  Scenario Outline: The documented helm rollback brings <from> back after the chart's upgrade to <to> (PostgreSQL)
+    Given <from> deployed by the Helm chart with data on PostgreSQL
+    And steady read traffic through the load balancer
+    And the Helm release is upgraded to <to>
+    When the Helm release is rolled back to <from> with helm rollback alone
+    Then no request was dropped
+    And the rollout finished with every replica Ready
+    And every replica runs <from> on <from>'s database head
+
+    Examples: Today's releases back from the newest
+      | from  | to     |
+      | 1.0.x | latest |
+      | 1.0.7 | latest |
+
+  # The route that can work: the new release's Alembic downgrade to the old head, run as a Job
+  # while the new pods serve, then the Helm rollback of the pods.
+  @chart @postgres
+  Scenario Outline: <to> is rolled back to <from> by the chart with a downgrade Job first (PostgreSQL)
+    Given <from> deployed by the Helm chart with data on PostgreSQL
+    And steady read traffic through the load balancer
+    And the Helm release is upgraded to <to>
+    And objects have been created on <to>
+    When the Helm release is rolled back to <from> after a downgrade Job
+    Then the rollout finished with every replica Ready
+    And no request was dropped
+    And every replica runs <from> on <from>'s database head
+    And <from> serves again at its own Alembic head
+    And the objects created on <to> are kept
+    And all existing data should be preserved
+
+    Examples: Today's releases back from the newest
+      | from  | to     |
+      | 1.0.x | latest |
+      | 1.0.7 | latest |

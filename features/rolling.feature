@@ -57,6 +57,46 @@ Feature: UPG-06 Rolling upgrade with zero downtime
     When the replicas are replaced by GA ones with a recreate
     Then no request was dropped
 
+  # The upstream Helm chart's own rollout (charts/mcp-stack 1.0.8, for releases from 1.0.7, which ship
+  # its two mechanisms): the migration runs as a Job (the new release's bootstrap_db, a pre-upgrade
+  # hook) while the old pods serve; pods run with MCPGATEWAY_SKIP_MIGRATIONS=true and are admitted
+  # only once their startup probe (check_schema_at_head) and readiness pass. The chart sets no
+  # Deployment strategy: Kubernetes' default 25%/25% of its 2 replicas is one extra pod at a time
+  # (maxSurge 1, maxUnavailable 0); the plan's `--set strategy.*` flags change nothing in this chart.
+  # Probe periods, back-off and the progress deadline run at a declared 0.1 of the chart's
+  # (-D chart_time_scale). 1.1.0's default rate limit (100 requests a minute per client) is switched
+  # off as a declared value: that finding is the GA -> latest scenario's above.
+  @chart @upgrade @postgres
+  Scenario Outline: The Helm chart rolls <from> to <to> with its migration Job without dropping a request (PostgreSQL, <traffic>)
+    Given <from> deployed by the Helm chart with data on PostgreSQL
+    And steady <traffic> through the load balancer
+    When the Helm release is upgraded to <to>
+    Then the rollout finished with every replica Ready
+    And no request was dropped
+    And every health check answered 200 throughout
+    And old replicas drained before they stopped
+    And new replicas received traffic only after they were ready
+    And every replica runs <to> on <to>'s database head
+    And all existing data should be preserved
+
+    Examples: Today's releases to the newest
+      | from  | to     | traffic                |
+      | 1.0.x | latest | read traffic           |
+      | 1.0.x | latest | read and write traffic |
+      | 1.0.7 | latest | read traffic           |
+      | 1.0.7 | latest | read and write traffic |
+
+  # Negative control, red by design: without the migration Job the new pods meet a schema behind
+  # their head; their startup probe must keep them out (never Ready, never sent a request) while the
+  # old pods serve, or the chart's gate would prove nothing. tests/integration/test_chart.py expects
+  # it red for exactly that reason.
+  @chart @negative-control @postgres
+  Scenario: Pods whose migration never ran are never admitted (negative control, PostgreSQL)
+    Given 1.0.x deployed by the Helm chart with data on PostgreSQL
+    And steady read traffic through the load balancer
+    When the Helm release is upgraded to latest without its migration Job
+    Then the rollout finished with every replica Ready
+
   # The plan's own procedure on a real cluster; skipped, with the reason, where none is configured.
   @kubernetes
   Scenario: The Helm release is rolled from RC1 to GA without dropping a request

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from behave import given, then, when
+from behave import given, step, then, when
 
 from upgrade_suite.dataset import Dataset
 from upgrade_suite.kubernetes import unavailable_reason
@@ -37,9 +37,30 @@ def step_roll(context: Any, release: str, strategy: str) -> None:
     context.lab.roll(release, strategy)
 
 
-@when("the Helm release is upgraded to {release:Release}")
+@given("{release:Release} deployed by the Helm chart with data on {database:Database}")
+def step_chart_deployed(context: Any, release: str, database: str) -> None:
+    context.lab.deploy_with_chart(release, database, Dataset())
+
+
+@step("the Helm release is upgraded to {release:Release}")
 def step_helm(context: Any, release: str) -> None:
     context.lab.helm_upgrade(release)
+
+
+@when("the Helm release is upgraded to {release:Release} without its migration Job")
+def step_helm_without_job(context: Any, release: str) -> None:
+    context.lab.helm_upgrade(release, skip_job=True)
+
+
+@when("the Helm release is rolled back to {release:Release} {downgrade_first:ChartRollback}")
+def step_helm_rollback(context: Any, release: str, downgrade_first: bool) -> None:
+    context.lab.helm_rollback(release, downgrade_first)
+
+
+@then("the rollout finished with every replica Ready")
+def step_rollout_finished(context: Any) -> None:
+    result = context.lab.rollout_finished()
+    context.lab.evidence.require(result.title, result)
 
 
 @then("no request was dropped")

@@ -37,6 +37,16 @@ def aliases_named(texts: Iterable[str]) -> set[str]:
     return {match.group(1) for text in texts for match in _ALIAS_WORD.finditer(text)}
 
 
+#: A PyPI version as the Gherkin may name a release directly (1.0.7: a release no alias means).
+VERSION_WORD = r"\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?(?:\.post\d+)?"
+_VERSION_IN_TEXT = re.compile(rf"(?<![\w.])({VERSION_WORD})(?![\w.])")
+
+
+def versions_named(texts: Iterable[str]) -> set[str]:
+    """The PyPI versions some step texts name as releases: resolved with the aliases, before any work."""
+    return {match.group(1) for text in texts for match in _VERSION_IN_TEXT.finditer(text)}
+
+
 KEEP_CHOICES = ("on-failure", "always", "never")
 DRIVER_CHOICES = ("process", "docker")
 
@@ -69,8 +79,9 @@ class Timeouts:
 class RolloutSettings:
     """UPG-06: how many replicas roll, how hard the prober pushes, and the cluster for the Helm path."""
 
-    replicas: int = 3
+    replicas: int | None = None  # unset: the chart's replicaCount (2); the local rollouts' Gherkin names its count
     probe_rate: float = 50.0
+    chart_time_scale: float = 0.1  # the chart's probe periods, back-off and progress deadline, scaled (chart.py)
     kube_context: str | None = None  # unset: the Helm path is skipped, saying so
     kube_namespace: str = "default"
     kube_url: str | None = None  # the gateway Service as clients reach it (the prober's target)
@@ -80,10 +91,20 @@ class RolloutSettings:
 
     @classmethod
     def from_options(cls, options: Mapping[str, str]) -> RolloutSettings:
-        replicas = options.get("replicas", "3")
-        if not replicas.isdigit() or int(replicas) < 1:
+        replicas = options.get("replicas")
+        if replicas is not None and (not replicas.isdigit() or int(replicas) < 1):
             raise SuiteError(
                 f"-D replicas={replicas} is not a positive number of gateway replicas (e.g. -D replicas=3)"
+            )
+        scale = options.get("chart_time_scale", str(cls.chart_time_scale))
+        try:
+            chart_time_scale = float(scale)
+        except ValueError:
+            chart_time_scale = 0.0
+        if not 0 < chart_time_scale <= 1:
+            raise SuiteError(
+                f"-D chart_time_scale={scale} is not a factor between 0 and 1 for the chart's probe timing "
+                "(1: the chart's own, e.g. 0.1)"
             )
         rate = options.get("probe_rate", "50")
         try:
@@ -98,8 +119,9 @@ class RolloutSettings:
                 "token of it> for the prober"
             )
         return cls(
-            replicas=int(replicas),
+            replicas=int(replicas) if replicas is not None else None,
             probe_rate=probe_rate,
+            chart_time_scale=chart_time_scale,
             kube_context=options.get("kube_context") or None,
             kube_namespace=options.get("kube_namespace", cls.kube_namespace),
             kube_url=options.get("kube_url") or None,
@@ -112,6 +134,7 @@ class RolloutSettings:
 _ROLLOUT_OPTIONS = (
     "replicas",
     "probe_rate",
+    "chart_time_scale",
     "kube_context",
     "kube_namespace",
     "kube_url",

@@ -78,6 +78,15 @@ class DockerGateway(Gateway):
             return int(self._container.attrs["State"]["ExitCode"])
         return None
 
+    def run_module(self, arguments: tuple[str, ...], timeout: float) -> tuple[int, str]:
+        """``docker exec <container> python <arguments>``, as the kubelet runs an exec probe.
+
+        The Docker API has no timeout for an exec; the probe's own command exits (it opens one connection)."""
+        if self._container is None:
+            return -1, "no container"
+        exit_code, output = self._container.exec_run(["python", *arguments], demux=False)
+        return int(exit_code), output.decode(errors="replace") if output else ""
+
     def stop(self) -> None:
         """``docker stop`` (SIGTERM, SIGKILL after ``gateway_stop_timeout``), finish the log, remove the container.
         Idempotent."""

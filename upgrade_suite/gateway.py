@@ -113,11 +113,8 @@ class Gateway:
 
     def start(self) -> None:
         """Launch and wait until ready; a port taken between choosing and binding gets one retry."""
-        self.workdir.mkdir(parents=True, exist_ok=True)
         for attempt in range(2):
-            self.port = free_port()
-            self.timelines.append(StartTimeline(self.release.spec.label))
-            self._launch()
+            self.launch()
             try:
                 self._wait_ready()
                 return
@@ -126,6 +123,25 @@ class Gateway:
                 if attempt == 0 and _ADDRESS_IN_USE.search(self.log_text()):
                     continue
                 raise
+
+    def launch(self) -> None:
+        """Start it on a free port without waiting: a pod's container, whose probes decide when it is ready."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.timelines.append(StartTimeline(self.release.spec.label))
+        self._launch()
+
+    def exit_status(self) -> int | None:
+        """Its exit status once it has exited by itself (None while it runs)."""
+        return self._exit_status()
+
+    def poll_ready(self) -> bool:
+        """One readiness probe of a launched gateway (kept in its timeline); raises if it has exited."""
+        return self._is_ready()
+
+    def run_module(self, arguments: tuple[str, ...], timeout: float) -> tuple[int, str]:
+        """``python <arguments>`` beside the running gateway, with its environment: an exec probe. (exit, output)"""
+        raise NotImplementedError
 
     def _launch(self) -> None:
         raise NotImplementedError
@@ -220,6 +236,24 @@ class ProcessGateway(Gateway):
     def _exit_status(self) -> int | None:
         assert self._process is not None
         return self._process.poll()
+
+    def run_module(self, arguments: tuple[str, ...], timeout: float) -> tuple[int, str]:
+        command = [str(self.release.bin("python")), *arguments]
+        try:
+            result = subprocess.run(
+                command,
+                cwd=self.workdir,
+                env=self._env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                timeout=timeout,
+                start_new_session=True,
+            )
+        except subprocess.TimeoutExpired:
+            return -1, f"timed out after {timeout:g} s"
+        return result.returncode, result.stdout
 
     def stop(self) -> None:
         """SIGTERM the process group, wait ``gateway_stop_timeout``, then SIGKILL it. Idempotent."""

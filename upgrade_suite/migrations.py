@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .chart import MIGRATION_JOB
 from .engine import DockerEngine, bind_mounts, container_environment
 from .errors import SuiteError
 from .releases import Release
@@ -25,6 +26,7 @@ class AlembicRun:
     exit_code: int
     output: str
     seconds: float
+    program: str = "alembic"  # or "python -m mcpgateway.bootstrap_db" (the chart's migration Job)
 
     @property
     def ok(self) -> bool:
@@ -44,7 +46,7 @@ class AlembicRun:
 
     @property
     def command(self) -> str:
-        return "alembic " + " ".join(self.arguments)
+        return " ".join((self.program, *self.arguments))
 
     def render(self) -> str:
         """The run as an operator would read it in a terminal."""
@@ -66,8 +68,30 @@ class Migrations:
         exit_code, output = self._execute(arguments)
         return AlembicRun(self.release.spec.label, tuple(arguments), exit_code, output, time.monotonic() - started)
 
+    def bootstrap(self) -> AlembicRun:
+        """``python -m mcpgateway.bootstrap_db``: the release's own schema bootstrap, what the chart's migration Job
+        runs (an empty database: create and stamp; an existing one: upgrade to its head)."""
+        started = time.monotonic()
+        exit_code, output = self._execute_python(MIGRATION_JOB)
+        return AlembicRun(
+            self.release.spec.label,
+            (),
+            exit_code,
+            output,
+            time.monotonic() - started,
+            "python -m mcpgateway.bootstrap_db",
+        )
+
     def _execute(self, arguments: tuple[str, ...]) -> tuple[int, str]:
-        command = [str(self.release.bin("alembic")), "-c", str(self.release.alembic_ini), *arguments]
+        return self._execute_command(
+            [str(self.release.bin("alembic")), "-c", str(self.release.alembic_ini), *arguments],
+            f"alembic {' '.join(arguments)}",
+        )
+
+    def _execute_python(self, arguments: tuple[str, ...]) -> tuple[int, str]:
+        return self._execute_command([str(self.release.bin("python")), *arguments], f"python {' '.join(arguments)}")
+
+    def _execute_command(self, command: list[str], what: str) -> tuple[int, str]:
         try:
             result = subprocess.run(
                 command,
@@ -82,13 +106,12 @@ class Migrations:
             )
         except FileNotFoundError:
             raise SuiteError(
-                f"{self.release.spec.label}'s alembic program is missing ({command[0]}): its venv is incomplete; "
-                "delete it to reinstall"
+                f"{self.release.spec.label}'s {Path(command[0]).name} program is missing ({command[0]}): its venv is "
+                "incomplete; delete it to reinstall"
             ) from None
         except subprocess.TimeoutExpired as expired:
             raise SuiteError(
-                f"alembic {' '.join(arguments)} of {self.release.spec.label} did not finish within "
-                f"migration_timeout={self.timeout:.0f} s"
+                f"{what} of {self.release.spec.label} did not finish within migration_timeout={self.timeout:.0f} s"
             ) from expired
         return result.returncode, result.stdout
 
@@ -126,14 +149,21 @@ class ContainerMigrations(Migrations):
         self.image = image
 
     def _execute(self, arguments: tuple[str, ...]) -> tuple[int, str]:
-        mounts = bind_mounts(self.environment["DATABASE_URL"])
+        return self._in_container(
+            ["sh", "-c", _ALEMBIC_IN_IMAGE, "alembic", *arguments], f"alembic {' '.join(arguments)}"
+        )
+
+    def _execute_python(self, arguments: tuple[str, ...]) -> tuple[int, str]:
+        return self._in_container(["python", *arguments], f"python {' '.join(arguments)}")
+
+    def _in_container(self, command: list[str], what: str) -> tuple[int, str]:
         exit_code, output = self.engine.run_once(
             self.image,
-            ["sh", "-c", _ALEMBIC_IN_IMAGE, "alembic", *arguments],
+            command,
             container_environment(self.environment),
-            mounts,
-            f"migration alembic {' '.join(arguments)}",
+            bind_mounts(self.environment["DATABASE_URL"]),
+            f"migration {what}",
             self.timeout,
-            f"alembic {' '.join(arguments)} of {self.release.spec.label}",
+            f"{what} of {self.release.spec.label}",
         )
         return exit_code, f"# suite: one-off container of {self.image}\n{output}"

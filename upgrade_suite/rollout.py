@@ -21,6 +21,7 @@ from typing import Generic, Protocol, TypeVar
 
 from .balancer import Dispatch, HAProxyBalancer
 from .checks import Checklist
+from .pods import NotReady
 from .prober import ProbeRecord, Window
 from .releases import Release
 
@@ -63,6 +64,7 @@ class Rollout(Generic[R]):
     drain_timeout: float
     slots: list[Slot[R]] = field(default_factory=list)
     events: list[tuple[float, str]] = field(default_factory=list)
+    stalled: str = ""  # why the rollout stopped before every replica was replaced ("" while it has not)
 
     def event(self, text: str) -> float:
         now = time.monotonic()
@@ -106,20 +108,49 @@ class Rollout(Generic[R]):
 
     def roll(self, target: Release, strategy: str, migrate: Callable[[], object]) -> None:
         """Migrate (the pre-upgrade hook), then replace every live replica by one of ``target``."""
-        old = self.live()
-        self.event(f"migration to {target.spec.alias} starts")
-        migrate()
-        self.event(f"migration to {target.spec.alias} done")
+        self.job(f"migration to {target.spec.alias}", migrate)
         if strategy == "rolling":
-            for slot in old:
-                self._surge(target, self._free_slot())
-                self._retire(slot, drain=True)
+            self.roll_update(target, 1, 0)
         elif strategy == "recreate":
+            old = self.live()
             for slot in old:
                 self._retire(slot, drain=False)
             self.bring_up(target, len(old))
         else:
             raise ValueError(f"unknown strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
+
+    def job(self, what: str, run: Callable[[], object]) -> None:
+        """A one-off run before the roll (a migration Job, a downgrade), marked on the timeline."""
+        self.event(f"{what} starts")
+        run()
+        self.event(f"{what} done")
+
+    def roll_update(self, target: Release, max_surge: int, max_unavailable: int) -> None:
+        """A Deployment's RollingUpdate: never more than ``max_surge`` extra replicas nor ``max_unavailable`` missing.
+
+        Each round takes ``max_unavailable`` old replicas out, starts as many new ones as that and the surge allow
+        (at once), and retires old ones as the new become ready. A new replica that never becomes ready
+        (``NotReady``) stalls the rollout there, as ProgressDeadlineExceeded does: the old ones keep serving.
+        """
+        pending = [slot for slot in self.live() if slot.release is not target]
+        while pending:
+            down = pending[:max_unavailable]
+            for slot in down:
+                self._retire(slot, drain=True)
+            batch = min(max_surge + len(down), len(pending))
+            names = [self._free_slot(offset) for offset in range(batch)]
+            with ThreadPoolExecutor(batch) as pool:
+                futures = [pool.submit(self._surge, target, name) for name in names]
+            stalled = [str(f.exception()) for f in futures if isinstance(f.exception(), NotReady)]
+            if stalled:
+                self.stalled = "; ".join(stalled)
+                self.event(f"rollout to {target.spec.alias} stalled: progress deadline exceeded")
+                return
+            for future in futures:
+                future.result()  # any other failure of a start is the suite's, raised here
+            for slot in pending[len(down) : batch]:
+                self._retire(slot, drain=True)
+            pending = pending[batch:]
 
 
 def zero_downtime(records: list[ProbeRecord], window: Window) -> Checklist:

@@ -9,7 +9,7 @@ import re
 
 from parse_type import TypeBuilder
 
-from .config import DEFAULT_RELEASES
+from .config import DEFAULT_RELEASES, VERSION_WORD
 from .prober import READS, READS_AND_WRITES
 
 #: How the database reaches the new release's schema: the plan's explicit Alembic run before the
@@ -36,6 +36,9 @@ INTERRUPT_POINTS = {"at the start of": "start", "inside": "inside"}
 #: What the prober sends through the balancer (UPG-06): reads only, or reads and writes.
 TRAFFIC = {"read traffic": READS, "read and write traffic": READS_AND_WRITES}
 
+#: How the Helm release goes back: the upgrade guide's ``helm rollback`` alone, or the new release's downgrade first.
+CHART_ROLLBACKS = {"with helm rollback alone": False, "after a downgrade Job": True}
+
 #: What happened to objects created on the newer release once the older one serves again.
 FATES = {"kept": True, "lost": False}
 
@@ -48,7 +51,7 @@ def _release(text: str) -> str:
 
 #: A release as the Gherkin names it: one of the suite's aliases, or a PyPI version the matrix added (1.0.10).
 _release.pattern = (  # type: ignore[attr-defined]
-    "|".join(re.escape(alias) for alias in DEFAULT_RELEASES) + r"|\d+(?:\.\d+)+(?:(?:a|b|rc)\d+)?(?:\.post\d+)?"
+    "|".join(re.escape(alias) for alias in DEFAULT_RELEASES) + "|" + VERSION_WORD
 )
 
 PARAMETER_TYPES = {
@@ -57,6 +60,7 @@ PARAMETER_TYPES = {
     "Procedure": TypeBuilder.make_enum(PROCEDURES),
     "Rollback": TypeBuilder.make_enum(ROLLBACKS),
     "Fate": TypeBuilder.make_enum(FATES),
+    "ChartRollback": TypeBuilder.make_enum(CHART_ROLLBACKS),
     "Strategy": TypeBuilder.make_enum(STRATEGIES),
     "Traffic": TypeBuilder.make_enum(TRAFFIC),
     "InterruptPoint": TypeBuilder.make_enum(INTERRUPT_POINTS),

@@ -4,8 +4,10 @@ sending steady traffic through it, and the record of what every request saw whil
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from ..balancer import HAProxyBalancer
+from ..chart import REPLICA_COUNT
 from ..checks import Checklist
 from ..database import stamped_revisions
 from ..dataset import Dataset
@@ -35,6 +37,7 @@ class Rolling:
         self.roll_window = (0.0, 0.0)
         self.during_roll: Window | None = None  # the prober's figures while the rollout ran
         self.kubernetes: HelmRollout | None = None
+        self.count = 0  # how many replicas the Deployment wants
 
     def need_rollout(self) -> Rollout[Gateway]:
         return need(self.rollout, "replicas behind a load balancer", "starts them")
@@ -42,18 +45,31 @@ class Rolling:
     def need_prober(self) -> Prober:
         return need(self.prober, "steady traffic", "starts it")
 
-    def replicas_with_data(self, alias: str, engine: str, count: int, dataset: Dataset) -> Rollout[Gateway]:
-        """Given <count> <alias> replicas with data behind a load balancer, on one database; backed up first."""
+    def replicas_with_data(
+        self,
+        alias: str,
+        engine: str,
+        count: int,
+        dataset: Dataset,
+        start: Callable[[Release], Gateway] | None = None,
+        generations: int = 2,
+    ) -> Rollout[Gateway]:
+        """Given <count> <alias> replicas with data behind a load balancer, on one database; backed up first.
+
+        ``start`` starts one replica (the suite's own start by default); the balancer has slots for
+        ``generations`` sets of replicas (the first, the upgrade's, a rollback's), as slots are never reused.
+        """
         core = self.core
         core.running_with_data(alias, engine, dataset)
         core.stop_and_back_up()
         balancer = core.own(
-            HAProxyBalancer(core.sandbox.subdir("balancer"), 2 * count, core.config.timeouts.gateway_start)
+            HAProxyBalancer(core.sandbox.subdir("balancer"), generations * count, core.config.timeouts.gateway_start)
         )
         core.gateway_logs.append(balancer.log_path)
         self.rollout = Rollout(
-            balancer, self._start_replica, core.config.timeouts.gateway_start, core.config.timeouts.drain
+            balancer, start or self._start_replica, core.config.timeouts.gateway_start, core.config.timeouts.drain
         )
+        self.count = count
         with core.timings.phase(phases.start_replicas(count, alias)):
             self.rollout.bring_up(core.release(alias), count)
         return self.rollout
@@ -81,7 +97,8 @@ class Rolling:
         else:
             rollout, previous = self.need_rollout(), self.history.need_previous()
             url, token = rollout.balancer.url, core.run.token(previous, core.environment(previous))
-        bound = t.migration + (settings.replicas + 1) * (t.gateway_start + t.drain) + BASELINE_SECONDS + TAIL_SECONDS
+        replicas = settings.replicas or self.count or REPLICA_COUNT
+        bound = t.migration + (replicas + 1) * (t.gateway_start + t.drain) + BASELINE_SECONDS + TAIL_SECONDS
         self.prober = core.own(Prober(url, token, settings.probe_rate, bound, t.request, cycle))
         with core.timings.phase(phases.probe_baseline(BASELINE_SECONDS)):
             self.prober.wait_for(int(settings.probe_rate * BASELINE_SECONDS), t.request + BASELINE_SECONDS * 2)
@@ -97,7 +114,7 @@ class Rolling:
         started = time.monotonic()
         with core.timings.phase(phases.rollout(strategy, release.spec.alias)):
             rollout.roll(release, strategy, lambda: core.alembic_upgrade(release))
-        self._finish_probing(started, rollout.events, rollout.versions())
+        self.finish_probing(started, rollout.events, rollout.versions())
         core.current = core.connect(release, rollout.live()[-1].gateway)
 
     def helm_upgrade(self, target: str) -> None:
@@ -107,17 +124,16 @@ class Rolling:
         self.need_prober()
         release = core.release(target)
         started = time.monotonic()
+        replicas = core.config.rollout.replicas or REPLICA_COUNT
         with core.timings.phase(phases.helm_upgrade(release.spec.alias)):
-            transcript = kubernetes.run(
-                release.version, int(core.config.timeouts.gateway_start * (core.config.rollout.replicas + 1))
-            )
+            transcript = kubernetes.run(release.version, int(core.config.timeouts.gateway_start * (replicas + 1)))
         core.evidence.attach("helm upgrade and kubectl rollout status", transcript)
-        self._finish_probing(started, [(started, f"helm upgrade to {image_tag(release.version)}")], {})
+        self.finish_probing(started, [(started, f"helm upgrade to {image_tag(release.version)}")], {})
 
     def replicas_run(self, alias: str, head_of: str) -> Checklist:
         """Whether every live replica runs ``alias`` on a database stamped at ``head_of``'s head."""
         core = self.core
-        target, live, replicas = core.run.release(alias), self.need_rollout().live(), core.config.rollout.replicas
+        target, live, replicas = core.run.release(alias), self.need_rollout().live(), self.count
         result = Checklist(f"Every replica runs {alias}")
         result.check(f"{replicas} replicas serve", len(live) == replicas, f"{len(live)} live")
         result.check(
@@ -131,7 +147,7 @@ class Rolling:
         result.check(f"database stamped at {head_of}'s head", sorted(stamped) == sorted(head), f"{stamped} vs {head}")
         return result
 
-    def _finish_probing(self, started: float, events: list[tuple[float, str]], versions: dict[str, str]) -> None:
+    def finish_probing(self, started: float, events: list[tuple[float, str]], versions: dict[str, str]) -> None:
         """Probe a short tail after the rollout, stop, and attach the record, the picture and the figures."""
         prober, rate, evidence = self.need_prober(), self.core.config.rollout.probe_rate, self.core.evidence
         ended = time.monotonic()

@@ -45,8 +45,11 @@ class OpenScenario(Protocol):
 class SuiteRun:
     """Run-wide state, created in ``before_all`` after the configuration is validated."""
 
-    def __init__(self, config: SuiteConfig, used: Collection[str] | None = None) -> None:
-        """``used``: the aliases the selected scenarios name (None: all); only theirs get an interpreter now."""
+    def __init__(
+        self, config: SuiteConfig, used: Collection[str] | None = None, versions: Collection[str] = ()
+    ) -> None:
+        """``used``: the aliases the selected scenarios name (None: all); only theirs get an interpreter now.
+        ``versions``: PyPI versions they name directly (1.0.7), resolved here too, so an unknown one stops the run."""
         self.config = config
         writable_cache(config.cache_dir)
         self.work_root = config.reports_dir / "work" / f"run-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
@@ -66,6 +69,8 @@ class SuiteRun:
         self.specs: dict[str, ReleaseSpec] = resolve_all(
             config.releases, config.resolved_at, self.index, interpreters, used
         )
+        for version in sorted(versions):
+            self.add_release(version)
         self._cache = ReleaseCache(config.cache_dir, config.timeouts.install, interpreters)
         console.print(
             "Releases: " + ", ".join(spec.label for spec in self.specs.values())

@@ -26,6 +26,7 @@ from ..rollout import Rollout
 from ..sandbox import Sandbox
 from ..schema import SchemaDiff
 from ..snapshots import SnapshotDiff
+from .chart import Chart
 from .core import Core, Running, measurements, starts, versions
 from .experiments import Experiments
 from .hazards import Hazards
@@ -45,6 +46,7 @@ class UpgradeScenario:
         self.experiments = Experiments(self.core)
         self.hazards = Hazards(self.core)
         self.rolling = Rolling(self.core)
+        self.chart = Chart(self.core, self.rolling)
         self.startup = StartUp(self.core)
         self.run: SuiteRun = self.core.run
         self.config: SuiteConfig = self.core.config
@@ -197,8 +199,18 @@ class UpgradeScenario:
     def roll(self, target: str, strategy: str) -> None:
         self.rolling.roll(target, strategy)
 
-    def helm_upgrade(self, target: str) -> None:
-        self.rolling.helm_upgrade(target)
-
     def replicas_run(self, alias: str, head_of: str) -> Checklist:
         return self.rolling.replicas_run(alias, head_of)
+
+    # -- the Helm chart's rollout (issue 18) -------------------------------------------------
+    def deploy_with_chart(self, alias: str, engine: str, dataset: Dataset) -> None:
+        self.chart.deploy(alias, engine, dataset)
+
+    def helm_upgrade(self, target: str, skip_job: bool = False) -> None:
+        self.chart.upgrade(target, skip_job)
+
+    def helm_rollback(self, target: str, downgrade_first: bool) -> None:
+        self.chart.roll_back(target, downgrade_first)
+
+    def rollout_finished(self) -> Checklist:
+        return self.chart.finished()
