@@ -64,7 +64,7 @@ Feature: Rollback
   Scenario Outline: The documented helm rollback brings <from> back after the chart's upgrade to <to> (PostgreSQL)
     Given <from> deployed by the Helm chart with data on PostgreSQL
     And steady read traffic through the load balancer
-    And the Helm release is upgraded to <to>
+    And the Helm release has been upgraded to <to>
     When the Helm release is rolled back to <from> with helm rollback alone
     Then no request was dropped
     And the rollout finished with every replica Ready
@@ -81,7 +81,7 @@ Feature: Rollback
   Scenario Outline: <to> is rolled back to <from> by the chart with a downgrade Job first (PostgreSQL)
     Given <from> deployed by the Helm chart with data on PostgreSQL
     And steady read traffic through the load balancer
-    And the Helm release is upgraded to <to>
+    And the Helm release has been upgraded to <to>
     And objects have been created on <to>
     When the Helm release is rolled back to <from> after a downgrade Job
     Then the rollout finished with every replica Ready

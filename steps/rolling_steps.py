@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from behave import given, step, then, when
+from behave import given, then, when
 
 from upgrade_suite.dataset import Dataset
 from upgrade_suite.kubernetes import unavailable_reason
@@ -42,9 +42,14 @@ def step_chart_deployed(context: Any, release: str, database: str) -> None:
     context.lab.deploy_with_chart(release, database, Dataset())
 
 
-@step("the Helm release is upgraded to {release:Release}")
+@when("the Helm release is upgraded to {release:Release}")
 def step_helm(context: Any, release: str) -> None:
     context.lab.helm_upgrade(release)
+
+
+@given("the Helm release has been upgraded to {release:Release}")
+def step_helm_upgraded(context: Any, release: str) -> None:
+    context.lab.helm_upgrade(release, done=False)
 
 
 @when("the Helm release is upgraded to {release:Release} without its migration Job")

@@ -20,7 +20,10 @@ crashed container after a back-off of 10 s doubling to 300 s.
 
 A run takes seconds, not the chart's minutes: every delay, period, back-off and the progress deadline is
 multiplied by one declared factor (``-D chart_time_scale``, 0.1 by default) and shown in the evidence. An
-exec probe's timeout is not scaled: it bounds one probe that hangs, it is not a wait.
+exec probe's timeout is instead multiplied by ``EXEC_TIMEOUT_FACTOR``: in a cluster each pod has its own CPU
+(the chart requests 500m, limits 2), here every pod and its probes share 2 cores, and a
+``check_schema_at_head`` started beside two starting gateways was measured taking over 15 s (the chart's
+timeout) where it takes 4-9 s alone: a timed-out probe would be this machine's finding, not the release's.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ SCHEMA_AT_HEAD = ("-m", "mcpgateway.utils.check_schema_at_head")
 PROGRESS_DEADLINE_S = 600.0
 BACKOFF_S, BACKOFF_CAP_S = 10.0, 300.0
 DEFAULT_TIME_SCALE = 0.1
+EXEC_TIMEOUT_FACTOR = 4.0
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,12 @@ class ProbeSpec:
     failure_threshold: int
 
     def scaled(self, factor: float) -> ProbeSpec:
-        return replace(self, initial_delay=self.initial_delay * factor, period=self.period * factor)
+        return replace(
+            self,
+            initial_delay=self.initial_delay * factor,
+            period=self.period * factor,
+            timeout=self.timeout * EXEC_TIMEOUT_FACTOR,
+        )
 
     def render(self) -> str:
         return (
@@ -102,6 +111,7 @@ class ChartTiming:
         return {
             "chart": CHART,
             "time_scale": self.factor,
+            "exec_timeout_factor": EXEC_TIMEOUT_FACTOR,
             "startup": self.startup.render(),
             "readiness": self.readiness.render(),
             "progress_deadline_s": round(self.progress_deadline, 2),

@@ -107,10 +107,33 @@ def _retried_wrong(name: str, reason: str, pair: tuple[str, str], revisions: tup
     )
 
 
+def _helm_rollback_stalls(old: str) -> KnownDefect:
+    """The upgrade guide's ``helm rollback`` after the chart's upgrade to 1.1.0: measured on PostgreSQL."""
+    return KnownDefect(
+        f"helm-rollback-to-{old}-without-downgrade-stalls",
+        f"helm rollback re-deploys {old}'s pods and runs no downgrade: with MCPGATEWAY_SKIP_MIGRATIONS=true they meet "
+        "1.1.0's schema, exit 3 ('schema is not at head') and fail their startup probe, so none becomes Ready; the "
+        "rollout stalls at its progress deadline while 1.1.0's pods keep serving (no request dropped)",
+        NOT_FILED,
+        (frozenset({"chart", "UPG-04", "product-defect"}),),
+        ("postgresql",),
+        old,
+        "1.1.0",
+        (
+            Problem("rollout stalled", ("a new pod never became Ready",)),
+            Problem("replicas not Ready", ("target release",)),
+            Problem("replica of another release serves", ()),
+            Problem("database at another head", ("c7e91a2b4d60",)),
+        ),
+    )
+
+
 # Declared where their problems were measured exactly (SQLite, 2026-12-02; RC1 -> GA's exact parity on both engines
 # from the signed baselines, which the gate's drift check proves exact on every run). A @product-defect scenario with
 # no declaration here (PostgreSQL's, the rollback by downgrade, rolling) is a "new failure" until one is measured.
 DEFECTS: tuple[KnownDefect, ...] = (
+    _helm_rollback_stalls("1.0.9"),
+    _helm_rollback_stalls("1.0.7"),
     _schema_parity_rc1_to_ga("sqlite"),
     _schema_parity_rc1_to_ga("postgresql"),
     KnownDefect(

@@ -81,11 +81,11 @@ class Pod:
             if exit_code == 0:
                 self.event("startup probe passed (schema at its head)")
                 break
-            self.last_probe_output = _last_line(output) or f"exit {exit_code}"
+            self.last_probe_output = f"exit {exit_code}: {_last_line(output)}"
             failures += 1
             self.startup_failures += 1
             if failures == 1:
-                self.event(f"startup probe failed (exit {exit_code}): {self.last_probe_output}")
+                self.event(f"startup probe failed ({self.last_probe_output})")
             if not self._wait(time.monotonic() + startup.period, deadline):
                 return False
         else:

@@ -71,10 +71,12 @@ class Chart:
         pod.run_until_ready(time.monotonic() + self.timing.progress_deadline)
         return gateway
 
-    def upgrade(self, alias: str, skip_job: bool = False) -> None:
+    def upgrade(self, alias: str, skip_job: bool = False, done: bool = True) -> None:
         """When the Helm release is upgraded to <alias>: the migration Job, then the roll; probed throughout.
 
-        ``skip_job``: the negative control, pods of a release whose migration nobody ran."""
+        ``skip_job``: the negative control, pods of a release whose migration nobody ran. ``done=False``: the
+        upgrade is what the scenario starts from (a rollback follows): the prober goes on, the upgrade must finish.
+        """
         core, rolling = self.core, self.rolling
         if rolling.kubernetes is not None:
             rolling.helm_upgrade(alias)  # the configured cluster's own chart
@@ -89,7 +91,12 @@ class Chart:
             else:
                 rollout.job(f"migration Job ({release.spec.alias} bootstrap_db)", lambda: self._migration_job(release))
             rollout.roll_update(release, *default_strategy(rolling.count))
-        self._finish(started, release)
+        if done:
+            self._finish(started, release)
+            return
+        self._record(release)
+        finished = self.finished()
+        self.core.evidence.require(f"Upgrade to {release.spec.alias} before the rollback", finished)
 
     def _migration_job(self, release: Release) -> None:
         core = self.core
@@ -125,9 +132,14 @@ class Chart:
         self._finish(started, release)
 
     def _finish(self, started: float, release: Release) -> None:
-        """Record the probing and the pods; the scenario's current gateway is one the Deployment now serves from."""
-        core, rollout = self.core, self.rolling.need_rollout()
+        """Stop probing and attach its record (from ``started``, the roll the Thens judge), then the pods."""
+        rollout = self.rolling.need_rollout()
         self.rolling.finish_probing(started, rollout.events, rollout.versions())
+        self._record(release)
+
+    def _record(self, release: Release) -> None:
+        """Attach the pods' record; the scenario's current gateway is one the Deployment now serves from."""
+        core, rollout = self.core, self.rolling.need_rollout()
         core.evidence.attach("Pods: probes, exits, restarts", [pod.as_dict() for pod in self.pods], "json")
         live = [slot for slot in rollout.live() if slot.release is release]
         if not rollout.stalled and live:
@@ -138,11 +150,17 @@ class Chart:
         rollout = self.rolling.need_rollout()
         target = need(self.target, "Helm upgrade or rollback", "rolls the Helm release")
         result = Checklist("The rollout finished with every replica Ready")
-        result.check("the rollout did not stall", not rollout.stalled, rollout.stalled or "every new pod became Ready")
+        result.check(
+            "the rollout did not stall",
+            not rollout.stalled,
+            rollout.stalled or "every new pod became Ready",
+            ("rollout stalled", "a new pod never became Ready"),
+        )
         ready = [slot for slot in rollout.live() if slot.release is target]
         result.check(
             f"{self.rolling.count} Ready pods of {target.spec.alias}",
             len(ready) == self.rolling.count,
             f"{len(ready)} Ready, live: " + ", ".join(f"{s.name}={s.release.spec.alias}" for s in rollout.live()),
+            ("replicas not Ready", "target release"),
         )
         return result

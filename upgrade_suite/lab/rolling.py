@@ -135,16 +135,22 @@ class Rolling:
         core = self.core
         target, live, replicas = core.run.release(alias), self.need_rollout().live(), self.count
         result = Checklist(f"Every replica runs {alias}")
-        result.check(f"{replicas} replicas serve", len(live) == replicas, f"{len(live)} live")
+        result.check(f"{replicas} replicas serve", len(live) == replicas, f"{len(live)} live", ("replicas missing",))
         result.check(
             f"all are {target.spec.label}",
             all(s.release is target for s in live),
             ", ".join(f"{s.name}={s.release.spec.alias}" for s in live),
+            ("replica of another release serves",),
         )
         with core.need_database().engine() as engine:
             stamped = stamped_revisions(engine)
         head = core.run.release(head_of).alembic_heads
-        result.check(f"database stamped at {head_of}'s head", sorted(stamped) == sorted(head), f"{stamped} vs {head}")
+        result.check(
+            f"database stamped at {head_of}'s head",
+            sorted(stamped) == sorted(head),
+            f"{stamped} vs {head}",
+            ("database at another head", *stamped),
+        )
         return result
 
     def finish_probing(self, started: float, events: list[tuple[float, str]], versions: dict[str, str]) -> None:

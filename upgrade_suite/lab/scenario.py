@@ -206,8 +206,8 @@ class UpgradeScenario:
     def deploy_with_chart(self, alias: str, engine: str, dataset: Dataset) -> None:
         self.chart.deploy(alias, engine, dataset)
 
-    def helm_upgrade(self, target: str, skip_job: bool = False) -> None:
-        self.chart.upgrade(target, skip_job)
+    def helm_upgrade(self, target: str, skip_job: bool = False, done: bool = True) -> None:
+        self.chart.upgrade(target, skip_job, done)
 
     def helm_rollback(self, target: str, downgrade_first: bool) -> None:
         self.chart.roll_back(target, downgrade_first)
