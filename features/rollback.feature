@@ -60,7 +60,7 @@ Feature: Rollback
   # The Helm chart's way back (charts/mcp-stack 1.0.8). The upgrade guide tells Helm users to go back
   # with `helm rollback`: it re-deploys the old pods and runs no migration (the Job is a pre-upgrade
   # hook), so old pods, with MCPGATEWAY_SKIP_MIGRATIONS=true, meet a schema at the newer head.
-  @chart @postgres @product-defect
+  @chart @current @postgres @product-defect
   Scenario Outline: The documented helm rollback brings <from> back after the chart's upgrade to <to> (PostgreSQL)
     Given <from> deployed by the Helm chart with data on PostgreSQL
     And steady read traffic through the load balancer
@@ -77,7 +77,7 @@ Feature: Rollback
 
   # The route that can work: the new release's Alembic downgrade to the old head, run as a Job
   # while the new pods serve, then the Helm rollback of the pods.
-  @chart @postgres
+  @chart @current @postgres
   Scenario Outline: <to> is rolled back to <from> by the chart with a downgrade Job first (PostgreSQL)
     Given <from> deployed by the Helm chart with data on PostgreSQL
     And steady read traffic through the load balancer
@@ -95,3 +95,19 @@ Feature: Rollback
       | from  | to     |
       | 1.0.x | latest |
       | 1.0.7 | latest |
+
+  # The same way back on a real cluster (-D kube_context=…): the downgrade inside one of the new
+  # release's pods, then `helm rollback` and `kubectl rollout status`, under the same prober.
+  # Skipped, with the reason, where no cluster is configured.
+  @chart @kubernetes
+  Scenario Outline: The Helm release on a cluster is rolled back from <to> to <from> after a downgrade Job
+    Given a Kubernetes cluster running <from> through the Helm chart
+    And steady read traffic through the load balancer
+    And the Helm release has been upgraded to <to>
+    When the Helm release is rolled back to <from> after a downgrade Job
+    Then no request was dropped
+    And every health check answered 200 throughout
+
+    Examples: Today's releases back from the newest
+      | from  | to     |
+      | 1.0.x | latest |

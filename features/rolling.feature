@@ -66,7 +66,7 @@ Feature: UPG-06 Rolling upgrade with zero downtime
   # Probe periods, back-off and the progress deadline run at a declared 0.1 of the chart's
   # (-D chart_time_scale). 1.1.0's default rate limit (100 requests a minute per client) is switched
   # off as a declared value: that finding is the GA -> latest scenario's above.
-  @chart @upgrade @postgres
+  @chart @current @upgrade @postgres
   Scenario Outline: The Helm chart rolls <from> to <to> with its migration Job without dropping a request (PostgreSQL, <traffic>)
     Given <from> deployed by the Helm chart with data on PostgreSQL
     And steady <traffic> through the load balancer
@@ -90,7 +90,7 @@ Feature: UPG-06 Rolling upgrade with zero downtime
   # their head; their startup probe must keep them out (never Ready, never sent a request) while the
   # old pods serve, or the chart's gate would prove nothing. tests/integration/test_chart.py expects
   # it red for exactly that reason.
-  @chart @negative-control @postgres
+  @chart @current @negative-control @postgres
   Scenario: Pods whose migration never ran are never admitted (negative control, PostgreSQL)
     Given 1.0.x deployed by the Helm chart with data on PostgreSQL
     And steady read traffic through the load balancer

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from .config import RolloutSettings
 from .errors import SuiteError
+from .migrations import ALEMBIC_IN_IMAGE
 from .waiting import bounded_run
 
 #: The plan's rolling strategy: never below the desired count, one extra pod at a time.
@@ -111,10 +112,46 @@ class HelmRollout:
             self._kubectl("rollout", "status", f"deployment/{self.deployment}", "--watch", f"--timeout={timeout_s}s"),
         ]
 
+    def rollback_commands(self, downgrade_to: str | None, timeout_s: int) -> list[list[str]]:
+        """``helm rollback`` to the previous revision and wait; ``downgrade_to``: first the running (new) release's
+        Alembic downgrade to that head, inside one of its pods (they hold the database URL and the new scripts)."""
+        s = self.settings
+        downgrade = [
+            self._kubectl(
+                "exec",
+                f"deployment/{self.deployment}",
+                "--",
+                "sh",
+                "-c",
+                ALEMBIC_IN_IMAGE,
+                "alembic",
+                "downgrade",
+                head,
+            )
+            for head in ([downgrade_to] if downgrade_to else [])
+        ]
+        return [
+            *downgrade,
+            [
+                "helm",
+                "rollback",
+                s.helm_release,
+                "--kube-context",
+                str(s.kube_context),
+                "--namespace",
+                s.kube_namespace,
+            ],
+            self._kubectl("rollout", "status", f"deployment/{self.deployment}", "--watch", f"--timeout={timeout_s}s"),
+        ]
+
     def run(self, version: str, timeout_s: int) -> str:
-        """Run the commands in order; a failing one stops the rollout and its output is the evidence."""
+        """The upgrade's commands in order (see ``execute``)."""
+        return self.execute(self.commands(version, timeout_s), timeout_s)
+
+    def execute(self, commands: list[list[str]], timeout_s: int) -> str:
+        """Run commands in order; a failing one stops the rollout and its output is the evidence."""
         transcript = []
-        for command in self.commands(version, timeout_s):
+        for command in commands:
             result = bounded_run(command, f"'{' '.join(command[:3])} …'", timeout_s + 30)
             transcript.append(f"$ {' '.join(command)}\n{result.stdout}{result.stderr}(exit {result.returncode})")
             if result.returncode != 0:

@@ -126,7 +126,7 @@ class Migrations:
 
 
 #: Finds the release's own alembic.ini inside whatever image runs it (the venv's Python version varies).
-_ALEMBIC_IN_IMAGE = (
+ALEMBIC_IN_IMAGE = (
     'exec alembic -c "$(python -c "import mcpgateway, os; '
     'print(os.path.join(os.path.dirname(mcpgateway.__file__), \'alembic.ini\'))")" "$@"'
 )
@@ -150,7 +150,7 @@ class ContainerMigrations(Migrations):
 
     def _execute(self, arguments: tuple[str, ...]) -> tuple[int, str]:
         return self._in_container(
-            ["sh", "-c", _ALEMBIC_IN_IMAGE, "alembic", *arguments], f"alembic {' '.join(arguments)}"
+            ["sh", "-c", ALEMBIC_IN_IMAGE, "alembic", *arguments], f"alembic {' '.join(arguments)}"
         )
 
     def _execute_python(self, arguments: tuple[str, ...]) -> tuple[int, str]:

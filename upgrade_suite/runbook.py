@@ -82,6 +82,65 @@ def steps(old: str, new: str, old_head: str) -> list[Step]:
     ]
 
 
+#: The chart's commands, as an operator of charts/mcp-stack types them (``{old}``, ``{new}``: image tags, ``{head}``:
+#: the old release's Alembic head). The migration Job is the chart's own pre-upgrade hook: it runs inside helm upgrade.
+_DEPLOYMENT = "deployment/mcp-stack-mcpgateway"
+_IN_IMAGE = "alembic -c /app/mcpgateway/alembic.ini"
+
+
+def chart_steps(old: str, new: str, head: str) -> list[Step]:
+    """The Helm procedure (issue 18), in order, with the phases the chart scenarios time it under."""
+    upgrade = (
+        f"helm upgrade mcp-stack charts/mcp-stack --reuse-values --set mcpContextForge.image.tag={new} "
+        f"--set migration.image.tag={new} && kubectl rollout status {_DEPLOYMENT}"
+    )
+    downgrade = (
+        f"kubectl run mcp-downgrade --rm -i --restart=Never --image=ghcr.io/ibm/mcp-context-forge:{new} "
+        f'--env DATABASE_URL="$DATABASE_URL" -- {_IN_IMAGE} downgrade {head}'
+    )
+    return [
+        Step(f"Migration Job ({new}'s bootstrap_db, the chart's pre-upgrade hook)", phases.migration_job(new), {}),
+        Step("helm upgrade: the Job, then the pods one at a time", phases.chart_upgrade(new), {"": upgrade}),
+        Step(
+            f"Going back, step 1: {new}'s Alembic downgrade to {old}'s head, as a one-off pod",
+            phases.alembic_downgrade(head, new),
+            {"": downgrade},
+        ),
+        Step(
+            f"Going back, step 2: helm rollback (only after step 1; alone, {old}'s pods never become Ready)",
+            phases.chart_rollback(old, "downgrade Job first"),
+            {"": f"helm rollback mcp-stack && kubectl rollout status {_DEPLOYMENT}"},
+        ),
+    ]
+
+
+def chart_section(records: list[dict]) -> list[str]:
+    """The Helm section, per release pair the chart scenarios ran: commands and measured durations."""
+    runs = [r for r in records if "chart" in r["tags"] and r.get("status") == "passed"]
+    if not runs:
+        return []
+    out = [
+        "## Helm (charts/mcp-stack)",
+        "",
+        "Watch `kubectl rollout status` and the pods' startup probe (`kubectl get pods -w`; `kubectl describe pod` "
+        "says 'Startup probe failed' while the schema is not at the pod's head). Durations are the chart scenarios' "
+        "(probe periods, back-off and progress deadline at their declared scale), passed runs only.",
+        "",
+    ]
+    measured = measurements(runs)
+    pairs = sorted({(alias, "latest") for r in runs for alias in r["heads"] if alias != "latest"})
+    for old, new in pairs:
+        head = next(r["heads"][old] for r in reversed(runs) if old in r["heads"])
+        out += [f"### {old} -> {new}", "", "| # | step | command | median | max | runs |", "|---|---|---|---|---|---|"]
+        for number, step in enumerate(chart_steps(old, new, head), 1):
+            times = measured.get(("postgres", step.phase), [])
+            timing = f"{statistics.median(times):.2f} s | {max(times):.2f} s | {len(times)}" if times else "- | - | 0"
+            command = f"`{step.commands['']}`" if step.commands else "(runs inside helm upgrade)"
+            out.append(f"| {number} | {step.title} | {command} | {timing} |")
+        out.append("")
+    return out
+
+
 def measurements(records: list[dict]) -> dict[tuple[str, str], list[float]]:
     """(engine tag, phase) -> every duration measured for it, by passed runs of the process driver.
 
@@ -147,7 +206,7 @@ def render(records: list[dict], carry_over: dict | None = None) -> str:
             timing = f"{statistics.median(times):.2f} s | {max(times):.2f} s | {len(times)}" if times else "- | - | 0"
             out.append(f"| {number} | {step.title} | `{step.commands[tag]}` | {timing} |")
         out.append("")
-    return "\n".join(out + settings_section(carry_over))
+    return "\n".join(out + chart_section(records) + settings_section(carry_over))
 
 
 def main(reports: Path) -> None:

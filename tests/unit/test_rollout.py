@@ -162,3 +162,17 @@ def test_helm_path_is_skipped_with_its_reason_and_builds_the_plans_commands():
     assert "strategy.rollingUpdate.maxUnavailable=0" in upgrade and "strategy.rollingUpdate.maxSurge=1" in upgrade
     assert status[-3:] == ["deployment/gw-mcpgateway", "--watch", "--timeout=300s"]
     assert image_tag("1.0.0rc1") == "1.0.0-RC-1" and image_tag("1.0.0") == "1.0.0"
+
+
+def test_the_clusters_way_back_downgrades_inside_a_new_pod_before_helm_rollback():
+    settings = RolloutSettings(kube_context="prod", kube_url="http://gw", kube_token="t", helm_release="gw")
+    downgrade, rollback, status = HelmRollout(settings).rollback_commands("12d4a0c7789c", 300)
+    assert downgrade[5:8] == ["exec", "deployment/gw-mcpgateway", "--"] and downgrade[-2:] == [
+        "downgrade",
+        "12d4a0c7789c",
+    ]
+    assert rollback[:3] == ["helm", "rollback", "gw"] and status[-1] == "--timeout=300s"
+    assert [c[:2] for c in HelmRollout(settings).rollback_commands(None, 300)] == [
+        ["helm", "rollback"],
+        ["kubectl", "--context"],
+    ]

@@ -1,7 +1,7 @@
 """The runbook's timings are the measured ones (median and max per step and database)."""
 
 from upgrade_suite.lab import phases
-from upgrade_suite.runbook import render, steps
+from upgrade_suite.runbook import chart_steps, render, steps
 
 UPGRADE, START = phases.alembic_upgrade("GA"), phases.start("GA")
 
@@ -64,4 +64,24 @@ def test_each_step_is_looked_up_by_the_phase_name_the_lab_times_it_under():
         phases.alembic_downgrade("x7h8i9j0k1l2", "GA"),
         phases.RESTORE_BACKUP,
         phases.start("RC1"),
+    ]
+
+
+def test_the_helm_section_comes_from_passed_chart_runs_with_the_phases_they_timed():
+    chart = {
+        **record("postgres", "passed", {phases.migration_job("latest"): 4.0, phases.chart_upgrade("latest"): 40.0}),
+        "tags": ["chart", "postgres", "rolling"],
+        "heads": {"1.0.x": "12d4a0c7789c", "latest": "c7e91a2b4d60"},
+    }
+    text = render([chart])
+    section = text[text.index("## Helm") :]
+    assert "### 1.0.x -> latest" in section and "| 4.00 s | 4.00 s | 1 |" in section
+    assert "helm upgrade mcp-stack charts/mcp-stack" in section and "downgrade 12d4a0c7789c" in section
+    assert "only after step 1" in section  # helm rollback alone is the known defect
+    assert "## Helm" not in render([record("postgres", "passed", {START: 3.0})])  # no chart run: no section
+    assert [step.phase for step in chart_steps("1.0.x", "latest", "h")] == [
+        phases.migration_job("latest"),
+        phases.chart_upgrade("latest"),
+        phases.alembic_downgrade("h", "latest"),
+        phases.chart_rollback("1.0.x", "downgrade Job first"),
     ]

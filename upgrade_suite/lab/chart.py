@@ -79,7 +79,7 @@ class Chart:
         """
         core, rolling = self.core, self.rolling
         if rolling.kubernetes is not None:
-            rolling.helm_upgrade(alias)  # the configured cluster's own chart
+            rolling.helm_upgrade(alias, done)  # the configured cluster's own chart
             return
         rollout, release = rolling.need_rollout(), self.release(alias)
         rolling.need_prober()
@@ -109,6 +109,10 @@ class Chart:
     def roll_back(self, alias: str, downgrade_first: bool) -> None:
         """When the Helm release is rolled back to <alias>: ``helm rollback`` alone, or after a downgrade Job."""
         core, rolling = self.core, self.rolling
+        if rolling.kubernetes is not None:
+            release = core.release(alias)
+            rolling.helm_rollback(release, release.head if downgrade_first else None)
+            return
         rollout, release, newer = rolling.need_rollout(), self.release(alias), core.need_current().release
         rolling.need_prober()
         self.target, started = release, time.monotonic()

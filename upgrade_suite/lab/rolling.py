@@ -38,6 +38,7 @@ class Rolling:
         self.during_roll: Window | None = None  # the prober's figures while the rollout ran
         self.kubernetes: HelmRollout | None = None
         self.count = 0  # how many replicas the Deployment wants
+        self.events: list[tuple[float, str]] = []  # what was done to the cluster, on the prober's clock
 
     def need_rollout(self) -> Rollout[Gateway]:
         return need(self.rollout, "replicas behind a load balancer", "starts them")
@@ -117,8 +118,10 @@ class Rolling:
         self.finish_probing(started, rollout.events, rollout.versions())
         core.current = core.connect(release, rollout.live()[-1].gateway)
 
-    def helm_upgrade(self, target: str) -> None:
-        """When the Helm release is upgraded to <target>: the plan's command against the configured cluster."""
+    def helm_upgrade(self, target: str, done: bool = True) -> None:
+        """When the Helm release is upgraded to <target>: the plan's command against the configured cluster.
+
+        ``done=False``: a rollback follows, the prober goes on."""
         core = self.core
         kubernetes = need(self.kubernetes, "Kubernetes cluster", "names it")
         self.need_prober()
@@ -128,7 +131,21 @@ class Rolling:
         with core.timings.phase(phases.helm_upgrade(release.spec.alias)):
             transcript = kubernetes.run(release.version, int(core.config.timeouts.gateway_start * (replicas + 1)))
         core.evidence.attach("helm upgrade and kubectl rollout status", transcript)
-        self.finish_probing(started, [(started, f"helm upgrade to {image_tag(release.version)}")], {})
+        self.events.append((started, f"helm upgrade to {image_tag(release.version)}"))
+        if done:
+            self.finish_probing(started, self.events, {})
+
+    def helm_rollback(self, target: Release, downgrade_to: str | None) -> None:
+        """When the Helm release is rolled back on the configured cluster: ``helm rollback``, after a downgrade if
+        ``downgrade_to`` (the target's head) is given."""
+        kubernetes = need(self.kubernetes, "Kubernetes cluster", "names it")
+        replicas = self.core.config.rollout.replicas or REPLICA_COUNT
+        timeout = int(self.core.config.timeouts.gateway_start * (replicas + 1))
+        started = time.monotonic()
+        transcript = kubernetes.execute(kubernetes.rollback_commands(downgrade_to, timeout), timeout)
+        self.core.evidence.attach("helm rollback and kubectl rollout status", transcript)
+        self.events.append((started, f"helm rollback to {image_tag(target.version)}"))
+        self.finish_probing(started, self.events, {})
 
     def replicas_run(self, alias: str, head_of: str) -> Checklist:
         """Whether every live replica runs ``alias`` on a database stamped at ``head_of``'s head."""
