@@ -49,18 +49,20 @@ class Pod:
     last_probe_output: str = ""
     ready_at: float = 0.0
 
-    def event(self, text: str) -> None:
+    def event(self, text: str, routine: bool = False) -> None:
+        """Record an event; ``on_event`` (the rollout's timeline) gets only what went wrong: the rest is the pod's."""
         self.events.append((time.monotonic(), text))
-        self.on_event(f"{self.name} {text}")
+        if not routine:
+            self.on_event(f"{self.name} {text}")
 
     def run_until_ready(self, deadline: float) -> None:
         """Start the container and run the probes until Ready; restart as the kubelet does; NotReady at the deadline."""
         while True:
             self.gateway.launch()
-            self.event("container started" if not self.restarts else f"container restarted ({self.restarts})")
+            self.event("container started" if not self.restarts else f"container restarted ({self.restarts})", True)
             if self._probe(deadline):
                 self.ready_at = time.monotonic()
-                self.event("Ready")
+                self.event("Ready", True)
                 return
             if time.monotonic() >= deadline:
                 self.gateway.stop()
@@ -79,7 +81,7 @@ class Pod:
         while failures < startup.failure_threshold:
             exit_code, output = self.gateway.run_module(SCHEMA_AT_HEAD, startup.timeout)
             if exit_code == 0:
-                self.event("startup probe passed (schema at its head)")
+                self.event("startup probe passed (schema at its head)", True)
                 break
             self.last_probe_output = f"exit {exit_code}: {_last_line(output)}"
             failures += 1
