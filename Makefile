@@ -28,8 +28,14 @@ upgrade: bootstrap
 
 ## The upgrade compatibility matrix (issue 16): every PyPI release from -D matrix_from= (0.9.0) to -D matrix_to=
 ## (latest), direct / hop / back on SQLite and PostgreSQL; reports/matrix.html and matrix.json. Out of the gate.
+## JOBS=N: shards 1/N .. N/N at once, each into reports/matrix-shards/I-of-N, merged into one matrix and Allure dir.
+JOBS ?= 1
 matrix: bootstrap
+ifeq ($(JOBS),1)
 	nice $(BIN)/behave features/matrix.feature --tags=@matrix $(ARGS)
+else
+	nice $(BIN)/python -m upgrade_suite.matrix.jobs $(JOBS) $(ARGS)
+endif
 
 ## The tests: make lint first, then the unit tests of the library and the real behave runs (upgrade.feature, fault
 ## injection, the sign-off report read back in Chromium, the bad-input sweep). Installs what the report needs first.
