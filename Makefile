@@ -48,7 +48,8 @@ baseline: bootstrap
 	$(BIN)/python -m upgrade_suite.baseline --from "$(FROM)" --to "$(TO)" --db "$(DB)" --reason "$$REASON" \
 		$(if $(filter 1 yes true,$(FORCE)),--force) $(if $(OUT),--out "$(OUT)")
 
-## The suite's time beside the raw floor (bare gateway starts and Alembic), as ratios; JSON in reports/bench.
+## The suite's time beside the raw floor (bare gateway starts and Alembic), as ratios, the matrix (serial and JOBS=2)
+## beside its cells' floors; JSON in reports/bench.
 bench: bootstrap
 	$(BIN)/python -m benchmarks.bench $(ARGS)
 
