@@ -28,8 +28,14 @@ upgrade: bootstrap
 
 ## The upgrade compatibility matrix (issue 16): every PyPI release from -D matrix_from= (0.9.0) to -D matrix_to=
 ## (latest), direct / hop / back on SQLite and PostgreSQL; reports/matrix.html and matrix.json. Out of the gate.
+## JOBS=N: shards 1/N .. N/N at once, each into reports/matrix-shards/I-of-N, merged into one matrix and Allure dir.
+JOBS ?= 1
 matrix: bootstrap
+ifeq ($(JOBS),1)
 	nice $(BIN)/behave features/matrix.feature --tags=@matrix $(ARGS)
+else
+	nice $(BIN)/python -m upgrade_suite.matrix.jobs $(JOBS) $(ARGS)
+endif
 
 ## The tests: make lint first, then the unit tests of the library and the real behave runs (upgrade.feature, fault
 ## injection, the sign-off report read back in Chromium, the bad-input sweep). Installs what the report needs first.
@@ -42,7 +48,8 @@ baseline: bootstrap
 	$(BIN)/python -m upgrade_suite.baseline --from "$(FROM)" --to "$(TO)" --db "$(DB)" --reason "$$REASON" \
 		$(if $(filter 1 yes true,$(FORCE)),--force) $(if $(OUT),--out "$(OUT)")
 
-## The suite's time beside the raw floor (bare gateway starts and Alembic), as ratios; JSON in reports/bench.
+## The suite's time beside the raw floor (bare gateway starts and Alembic), as ratios, the matrix (serial and JOBS=2)
+## beside its cells' floors; JSON in reports/bench.
 bench: bootstrap
 	$(BIN)/python -m benchmarks.bench $(ARGS)
 

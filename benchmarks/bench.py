@@ -3,8 +3,9 @@
 The floor is what a bare script must do for the same upgrade: start RC1, seed the same data,
 stop it, run GA's ``alembic upgrade head``, start GA, one list call. The suite's number for a
 scenario is its own duration from a behave run (reports/timings.jsonl); the ratio is suite/floor.
-Also: cold and warm release provisioning, UPG-03 at 10k and 100k rows, and the upgrade features
-as a whole against the sum of their scenarios' floors. Results: reports/bench/bench.json and a
+Also: cold and warm release provisioning, UPG-03 at 10k and 100k rows, the upgrade features
+as a whole against the sum of their scenarios' floors, and the matrix over a small range against
+the sum of its cells' floors, serially and two shards at once (matrix_bench.py). Results: reports/bench/bench.json and a
 table on stdout. No thresholds: this measures, the reader judges.
 """
 
@@ -76,9 +77,10 @@ def bare_stop(process: subprocess.Popen) -> None:
 
 
 def floor(
-    engine: str, rc1, ga, mcp: McpServerFixture, server: PostgresServer | None, workdir: Path
+    engine: str, rc1, ga, mcp: McpServerFixture, server: PostgresServer | None, workdir: Path, back: bool = False
 ) -> dict[str, float]:
-    """One bare RC1 -> GA upgrade (the plan's procedure), each phase timed."""
+    """One bare RC1 -> GA upgrade (the plan's procedure), each phase timed; ``back``: then GA's Alembic down to RC1's
+    head and RC1 served again (a matrix back cell's floor). Phases are named by the releases' aliases."""
     secrets = GatewaySecrets()
     phases: dict[str, float] = {}
     with SqliteDatabase(workdir) if engine == "sqlite" else PostgresDatabase(server, workdir) as database:
@@ -89,20 +91,33 @@ def floor(
             phases[name] = round(time.monotonic() - started, 3)
             return result
 
+        def serve(release, environment: dict[str, str], again: str = "") -> None:
+            """Start it, mint a token, one list call, stop it: the least that proves a release serves the data."""
+            name = release.spec.alias + again
+            process, url = timed(f"start {name}", lambda: bare_start(release, environment, workdir))
+            token = timed(
+                f"mint token {name}", lambda: mint_token(release, environment, secrets.admin_email, secrets.jwt_secret)
+            )
+            with GatewayApi(url, token, 30) as api:
+                timed(f"one list call {name}", lambda: api.list("tools"))
+            timed(f"stop {name}", lambda: bare_stop(process))
+
         rc1_env = gateway_environment(rc1, database.url_for(rc1), secrets, workdir)
-        process, url = timed("start RC1", lambda: bare_start(rc1, rc1_env, workdir))
-        token = timed("mint token RC1", lambda: mint_token(rc1, rc1_env, secrets.admin_email, secrets.jwt_secret))
+        process, url = timed(f"start {rc1.spec.alias}", lambda: bare_start(rc1, rc1_env, workdir))
+        token = timed(
+            f"mint token {rc1.spec.alias}", lambda: mint_token(rc1, rc1_env, secrets.admin_email, secrets.jwt_secret)
+        )
         with GatewayApi(url, token, 30) as api:
             timed("seed", lambda: seed(api, mcp.url, Dataset(), secrets.admin_password))
-        timed("stop RC1", lambda: bare_stop(process))
+        timed(f"stop {rc1.spec.alias}", lambda: bare_stop(process))
         ga_env = gateway_environment(ga, database.url_for(ga), secrets, workdir)
         run = timed("alembic upgrade head", lambda: Migrations(ga, ga_env, workdir, 600).upgrade("head"))
         assert run.ok, run.output[-500:]
-        process, url = timed("start GA", lambda: bare_start(ga, ga_env, workdir))
-        token = timed("mint token GA", lambda: mint_token(ga, ga_env, secrets.admin_email, secrets.jwt_secret))
-        with GatewayApi(url, token, 30) as api:
-            timed("one list call", lambda: api.list("tools"))
-        timed("stop GA", lambda: bare_stop(process))
+        serve(ga, ga_env)
+        if back:
+            run = timed("alembic downgrade", lambda: Migrations(ga, ga_env, workdir, 600).downgrade(rc1.head))
+            assert run.ok, run.output[-500:]
+            serve(rc1, rc1_env, " again")
     phases["total"] = round(sum(phases.values()), 3)
     return phases
 
@@ -177,6 +192,8 @@ def main() -> None:
     parser.add_argument(
         "--scales", default="10000,100000", help="UPG-03 scales to measure (comma separated, empty to skip)"
     )
+    parser.add_argument("--matrix", default="1.0.10..1.1.0", help="FROM..TO of the matrix measured (empty to skip)")
+    parser.add_argument("--matrix-jobs", type=int, default=2, help="also the matrix with make matrix JOBS=N (1: not)")
     parser.add_argument("--out", default=str(ROOT / "reports" / "bench"))
     options = parser.parse_args()
     out = Path(options.out)
@@ -197,6 +214,11 @@ def main() -> None:
                 for engine in ("sqlite", "postgresql")
             }
             results["rolling_floor"] = rolling_floor(rc1, ga, mcp, server, scratch / "floor-rolling")
+            if options.matrix:
+                from benchmarks import matrix_bench  # it builds on this module's floor
+
+                first, _, last = options.matrix.partition("..")
+                results["matrix"] = matrix_bench.measure(first, last, "sqlite", options.matrix_jobs, mcp, None, scratch)
         results["suite"] = {}
         for engine, tag in (("sqlite", "@sqlite"), ("postgresql", "@postgres")):
             wall, records = behave(
@@ -280,6 +302,10 @@ def render(results: dict[str, Any]) -> str:
         f"{rolling_floor_total:>9.2f}  {(rolling['scenario'] - measured) / rolling_floor_total:>5.2f}",
         "  floor phases: " + ", ".join(f"{k}={v}" for k, v in results["rolling_floor"].items()),
     ]
+    if "matrix" in results:
+        from benchmarks import matrix_bench
+
+        lines += ["", matrix_bench.render(results["matrix"])]
     for scale, phases in results.get("populated", {}).items():
         lines.append(f"UPG-03 at {scale} rows (SQLite): " + ", ".join(f"{k}={v:.1f}" for k, v in phases.items()))
     return "\n".join(lines)

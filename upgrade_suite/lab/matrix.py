@@ -16,8 +16,6 @@ from typing import Any
 
 from allure_commons import plugin_manager
 
-from .. import allure_globals
-from ..errors import SuiteError
 from ..matrix import page
 from ..matrix.plan import Cell, Plan, cell_key, plan, shard
 from ..matrix.render import publish
@@ -159,19 +157,4 @@ class MatrixRun:
         data = matrix({i: r for i, r in self.records.items() if i in planned})
         reports = self.run.config.reports_dir
         publish(data, reports, console)
-        try:
-            found = page.differences(data, page.read(reports / "matrix.html", reports / "matrix.png"))
-        except SuiteError as error:
-            console.print(f"matrix: the page was not read back in a browser: {error}")
-            return
-        verdict = "matrix.html shows what matrix.json holds" if not found else "matrix.html differs from matrix.json"
-        (reports / "matrix-check.txt").write_text("\n".join([verdict, *(f"  - {d}" for d in found)]) + "\n")
-        console.print(f"matrix: {verdict}" + "".join(f"\n  - {d}" for d in found))
-        allure_globals.attach(
-            reports / "allure-results",
-            "matrix",
-            [
-                ("Upgrade compatibility matrix (matrix.html in Chromium)", reports / "matrix.png"),
-                ("matrix.html against matrix.json", reports / "matrix-check.txt"),
-            ],
-        )
+        page.check(data, reports, console)

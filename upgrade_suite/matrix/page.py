@@ -11,7 +11,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+
+from .. import allure_globals
 from ..browser import HeadlessChromium
+from ..errors import SuiteError
+
+#: The name of the matrix's global attachments in the Allure results (the page's screenshot and its check).
+PURPOSE = "matrix"
 
 _CELLS = """[...document.querySelectorAll('td.cell')].filter(cell => cell.offsetWidth > 0).map(cell => ({
   from: cell.dataset.from, kind: cell.dataset.kind, database: cell.dataset.database,
@@ -52,3 +59,27 @@ def differences(data: Mapping[str, Any], shown: list[dict[str, str]]) -> list[st
             out.append(f"{' '.join(key)}: the title does not name its problem {held['problem']!r}")
     out += [f"{' '.join(key)} is in matrix.json but not on the page" for key in sorted(set(expected) - seen)]
     return out
+
+
+def check(data: Mapping[str, Any], reports: Path, console: Console) -> None:
+    """Read reports/matrix.html back in Chromium against ``data``; the verdict and screenshot as global attachments.
+
+    Without a browser the page is published all the same and the terminal says it was not read back: the
+    matrix's verdicts do not depend on it (a serial run and ``make matrix JOBS=N`` both end here).
+    """
+    try:
+        found = differences(data, read(reports / "matrix.html", reports / "matrix.png"))
+    except SuiteError as error:
+        console.print(f"matrix: the page was not read back in a browser: {error}")
+        return
+    verdict = "matrix.html shows what matrix.json holds" if not found else "matrix.html differs from matrix.json"
+    (reports / "matrix-check.txt").write_text("\n".join([verdict, *(f"  - {d}" for d in found)]) + "\n")
+    console.print(f"matrix: {verdict}" + "".join(f"\n  - {d}" for d in found))
+    allure_globals.attach(
+        reports / "allure-results",
+        PURPOSE,
+        [
+            ("Upgrade compatibility matrix (matrix.html in Chromium)", reports / "matrix.png"),
+            ("matrix.html against matrix.json", reports / "matrix-check.txt"),
+        ],
+    )

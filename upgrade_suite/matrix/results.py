@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from packaging.version import Version
 
@@ -96,6 +97,16 @@ def matrix(results: Mapping[str, CellResult]) -> dict[str, object]:
             "to": result.cell.to_version,
         }
     return {"releases": list(order), "target": target, "engines": engines}
+
+
+def cell_ids(data: Mapping[str, Any]) -> set[str]:
+    """The ids of the cells a matrix.json holds (which cells a run's plan had and recorded)."""
+    return {
+        str(cell["id"])
+        for rows in data.get("engines", {}).values()
+        for kinds in rows.values()
+        for cell in kinds.values()
+    }
 
 
 def merge(directories: Iterable[Path]) -> dict[str, object]:
