@@ -88,7 +88,7 @@ Feature: UPG-06 Rolling upgrade with zero downtime
 
   # Negative control, red by design: without the migration Job the new pods meet a schema behind
   # their head; their startup probe must keep them out (never Ready, never sent a request) while the
-  # old pods serve, or the chart's gate would prove nothing. tests/integration/test_chart.py expects
+  # old pods serve, or the chart's gate would prove nothing. tests/integration/test_chart_rollout.py expects
   # it red for exactly that reason.
   @chart @current @negative-control @postgres
   Scenario: Pods whose migration never ran are never admitted (negative control, PostgreSQL)
