@@ -99,6 +99,12 @@ BAD_INPUTS: tuple[BadInput, ...] = (
     BadInput("unknown-driver", "-D driver=k8s", _d("driver=k8s"), r"-D driver=k8s is not a driver: use one of process"),
     BadInput("bad-replicas", "-D replicas=0", _d("replicas=0"), r"-D replicas=0 is not a positive number of gateway"),
     BadInput(
+        "bad-chart-scale",
+        "-D chart_time_scale=2",
+        _d("chart_time_scale=2"),
+        r"-D chart_time_scale=2 is not a factor between 0 and 1 for the chart's probe timing",
+    ),
+    BadInput(
         "cluster-without-url", "-D kube_context=prod", _d("kube_context=prod"), r"-D kube_context needs -D kube_url="
     ),
     BadInput(
