@@ -128,9 +128,9 @@ def _helm_rollback_stalls(old: str) -> KnownDefect:
     )
 
 
-# Declared where their problems were measured exactly (SQLite, 2026-12-02; RC1 -> GA's exact parity on both engines
-# from the signed baselines, which the gate's drift check proves exact on every run). A @product-defect scenario with
-# no declaration here (PostgreSQL's, the rollback by downgrade, rolling) is a "new failure" until one is measured.
+# Declared where their problems were measured exactly (SQLite and PostgreSQL, 2026-12-02; RC1 -> GA's exact parity on
+# both engines from the signed baselines, which the gate's drift check proves exact on every run). A @product-defect
+# scenario with no declaration here (the rolling writes' deadlock, 1.1.0's) is a "new failure" until one is measured.
 DEFECTS: tuple[KnownDefect, ...] = (
     _helm_rollback_stalls("1.0.9"),
     _helm_rollback_stalls("1.0.7"),
@@ -172,22 +172,38 @@ DEFECTS: tuple[KnownDefect, ...] = (
         ("5e211ec89cad",),
     ),
     KnownDefect(
-        "ga-downgrade-strips-team-admin-token-rights-sqlite",
+        "ga-downgrade-strips-team-admin-token-rights",
         "GA's Alembic downgrade to RC1 removes tokens.create/read/update/revoke from the team_admin role, which "
         "RC1 granted before the upgrade: RC1's team admins can no longer manage their tokens after the rollback",
         NOT_FILED,
         (frozenset({"UPG-04", "product-defect"}),),
-        ("sqlite",),
+        ("sqlite", "postgresql"),
         "1.0.0rc1",
         "1.0.0",
         (Problem("value changed", ("sql", "roles", "name=team_admin", "permissions")),),
+    ),
+    KnownDefect(
+        "0.9-to-ga-direct-and-through-rc1-disagree-postgresql",
+        "on PostgreSQL the two upgrade paths give different databases: through RC1 a 0.9 prompt's original_name, "
+        "custom_name and display_name become its slug (upgrade-prompt-1), straight to GA they keep its name "
+        "(upgrade_prompt_1); on SQLite both paths keep it",
+        NOT_FILED,
+        (frozenset({"UPG-05", "skip-version", "product-defect"}),),
+        ("postgresql",),
+        "0.9.0",
+        "1.0.0",
+        tuple(
+            Problem("value changed", ("sql", "prompts", f"name=upgrade-prompt-{n}", column))
+            for n in (1, 2)
+            for column in ("original_name", "custom_name", "display_name")
+        ),
     ),
     KnownDefect(
         "ga-refuses-rc1-default-token-expiry",
         "GA exits at start on RC1's own default TOKEN_EXPIRY=10080 (GA's limit is 1440)",
         NOT_FILED,
         (frozenset({"hazard", "configuration", "product-defect"}),),
-        ("sqlite",),
+        ("sqlite", "postgresql"),
         "1.0.0rc1",
         "1.0.0",
         (
@@ -201,7 +217,7 @@ DEFECTS: tuple[KnownDefect, ...] = (
         '"Can\'t locate revision"',
         NOT_FILED,
         (frozenset({"hazard", "rollback", "product-defect"}),),
-        ("sqlite",),
+        ("sqlite", "postgresql"),
         "1.0.0rc1",
         "1.0.0",
         (Problem("check failed", ("Old release started on an upgraded database", "refused, or reported unhealthy")),),
@@ -237,10 +253,15 @@ class Judgement:
         out += [f"  declared: {defect.render()}" for defect in self.defects] or [
             "  no known defect is declared for this scenario, engine and release pair (upgrade_suite/known_defects.py)"
         ]
-        out += [f"  NEW      {problem}" for problem in self.new[:limit]]
+        out += [f"  NEW      {problem}" + _declared_as(problem) for problem in self.new[:limit]]
         out += [f"  MISSING  {problem.signature}" for problem in self.missing[:limit]]
         hidden = max(0, len(self.new) - limit) + max(0, len(self.missing) - limit)
         return "\n".join(out + ([f"  ... and {hidden} more"] if hidden else []))
+
+
+def _declared_as(problem: Problem) -> str:
+    """How a declaration would name a new problem, when its wording does not already say it: what to copy."""
+    return "" if str(problem) == problem.signature else f"\n             declare as: {problem.signature}"
 
 
 def judge(seen: list[Problem], defects: list[KnownDefect]) -> Judgement:

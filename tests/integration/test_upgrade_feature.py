@@ -10,23 +10,72 @@ from conftest import ROOT, run_behave, run_behave_parallel
 pytestmark = pytest.mark.integration
 
 
-def test_the_gate_passes_on_both_databases(workdir: Path, no_leftovers):
-    """Every feature, SQLite and embedded PostgreSQL (two runs at once), known product defects excluded."""
+#: The declarations each database's known-defect scenarios are judged by, one scenario each (known_defects.py).
+KNOWN_DEFECTS = {
+    "sqlite": [
+        ["ga-downgrade-strips-team-admin-token-rights"],
+        ["ga-refuses-rc1-default-token-expiry"],
+        ["rc1-on-ga-database-reports-healthy"],
+        ["rc1-to-ga-retry-inside-revision-sqlite"],
+        ["rc1-to-ga-schema-not-fresh-sqlite"],
+    ],
+    "postgres": [
+        ["0.9-to-ga-direct-and-through-rc1-disagree-postgresql"],
+        ["ga-downgrade-strips-team-admin-token-rights"],
+        ["ga-refuses-rc1-default-token-expiry"],
+        ["rc1-on-ga-database-reports-healthy"],
+        ["rc1-to-ga-schema-not-fresh-postgresql"],
+    ],
+}
+#: What a reader sees of the known defects is still their reason, in words (the gate matches their structure).
+REASONS = {
+    "sqlite": [
+        "d2b501bf4262: SIGKILL inside revision d2b501bf4262, after its first change",  # a retried revision skips
+        "index a2a_agents(uaid): only in the migrated database (unique)",  # its unique index
+    ],
+    "postgres": ["original_name: 'upgrade_prompt_1' -> 'upgrade-prompt-1'"],  # the two paths from 0.9 disagree
+}
+BOTH_REASONS = [
+    "index tool_metrics(tool_id, timestamp): only in the migrated database",  # GA's migrations miss GA's schema
+    'permissions: list lost ["tokens.create", "tokens.read", "tokens.revoke", "tokens.update"]',  # GA's downgrade
+    # RC1 on GA's schema says so only in its log
+    "it started and reported healthy; its log: ERROR [mcpgateway.bootstrap_db] Migration/Bootstrap failed: Can't "
+    "locate revision",
+    # GA refuses RC1's own default TOKEN_EXPIRY
+    "it refused to run (exited); its log ends: token_expiry | Input should be less than or equal to 1440",
+]
+
+
+def test_the_gate_passes_on_both_databases_with_every_known_defect_exactly_as_declared(workdir: Path, no_leftovers):
+    """Every feature, SQLite and embedded PostgreSQL (two runs at once) through the gate, as ``make upgrade`` judges.
+
+    The known defects run too: red in behave and in the report, each exactly its declared problems. Left out: the
+    negative controls (red by design, tested on their own), today's releases (test_current.py) and the rolling
+    writes, whose deadlock shows in some runs only and is not yet declared.
+    """
     runs = run_behave_parallel(
         {
             workdir / engine: (
                 str(ROOT / "features"),
-                f"--tags=@{engine} and not @product-defect and not @negative-control and not @current",
+                f"--tags=@{engine} and not @negative-control and not @current and not (@rolling and @product-defect)",
             )
-            for engine in ("sqlite", "postgres")
-        }
+            for engine in KNOWN_DEFECTS
+        },
+        gate=True,
     )
     results = []
-    for run in runs:
+    for engine, run in zip(KNOWN_DEFECTS, runs):
+        known = len(KNOWN_DEFECTS[engine])
         assert run.returncode == 0, run.failures()
-        assert not any((run.reports / "work").iterdir()), "a passing run keeps no sandbox"
-        results += [json.loads(p.read_text()) for p in (run.reports / "allure-results").glob("*-result.json")]
-    assert results and all(r["status"] == "passed" for r in results)
+        assert f"({known} known defects, each exactly as declared)" in run.output, run.failures()
+        verdicts = run.verdicts()
+        assert sorted(d for verdict, d in verdicts.values() if verdict == "known defect") == KNOWN_DEFECTS[engine]
+        assert all(reason in run.output for reason in REASONS[engine] + BOTH_REASONS), run.failures()
+        kept = [path.name for path in run.reports.glob("work/*/*") if path.is_dir() and path.name != "fixtures"]
+        assert len(kept) == known, f"a sandbox is kept for each red scenario, none for a green one: {kept}"
+        ran = [json.loads(p.read_text()) for p in (run.reports / "allure-results").glob("*-result.json")]
+        assert ran and all(r["status"] == "passed" or verdicts[r["name"]][0] == "known defect" for r in ran), verdicts
+        results += ran
     cases = {label["value"] for r in results for label in r["labels"] if label["name"] == "tag"}
     assert {
         "UPG-01",
@@ -46,7 +95,7 @@ def test_the_gate_passes_on_both_databases(workdir: Path, no_leftovers):
             a["name"] for s in result["steps"] for a in s.get("attachments", [])
         }
         assert {"Versions", "Phase timings"} <= attachments, (result["name"], attachments)
-        if "UPG-01" in {label["value"] for label in result["labels"]}:
+        if "UPG-01" in {label["value"] for label in result["labels"]} and result["status"] == "passed":
             assert {"Snapshot diff through SQL", "Snapshot diff through the API", "Services functioning"} <= attachments
         if "UPG-06" in {label["value"] for label in result["labels"]}:
             assert {

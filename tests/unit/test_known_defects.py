@@ -55,6 +55,7 @@ def test_one_extra_problem_is_a_new_failure_and_named():
     judgement = judge([*as_seen(ga_to_latest()), extra], ga_to_latest())
     assert judgement.verdict == NEW and judgement.new == [extra]
     assert "NEW      sql: tools row [id=t1] was lost" in judgement.render()
+    assert "declare as: row lost | sql | tools | id=t1" in judgement.render()  # what a person copies to declare it
 
 
 def test_a_declared_problem_missing_reads_fixed():
