@@ -35,6 +35,8 @@ from .waiting import bounded_run
 #: own); 3.12 was never in a Debian stable release (trixie went from 3.11 straight to 3.13).
 DEBIAN_SOURCES: dict[str, tuple[str, str]] = {"3.13": ("trixie", "python3.13")}
 MIRROR = "http://deb.debian.org/debian"
+#: CPython without its own test suite (no release imports it): measured 166 s to build, not 192 s; 237 MB, not 384.
+NO_TESTS = "--disable-test-modules"
 #: Standard modules a release needs, and the Debian -dev package each one is built against.
 REQUIRED_MODULES: dict[str, str] = {
     "ssl": "libssl-dev",
@@ -216,7 +218,7 @@ def build(source: DebianSource, cache_dir: Path, timeout: float, jobs: int | Non
                 timings["fetch"] = time.monotonic() - started
                 staging = scratch / "root"
                 steps = [
-                    ("configure", ["./configure", f"--prefix={final}", "--with-ensurepip=no"]),
+                    ("configure", ["./configure", f"--prefix={final}", "--with-ensurepip=no", NO_TESTS]),
                     ("make", ["make", f"-j{jobs or os.cpu_count() or 1}"]),
                     ("install", ["make", "install", f"DESTDIR={staging}"]),
                 ]
