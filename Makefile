@@ -10,7 +10,7 @@ ARGS   ?=
 # upgrade_suite/known_defects.py); negative controls (red by design, proving a check can fail) with TAGS=@negative-control.
 TAGS   ?= @sqlite and not @negative-control
 
-.PHONY: bootstrap upgrade matrix test unit lint baseline bench flake runbook report report-tools chromium clean docker-setup docker-upgrade docker-teardown
+.PHONY: bootstrap upgrade matrix test unit lint baseline bench scale flake runbook report report-tools chromium clean docker-setup docker-upgrade docker-teardown
 
 bootstrap: $(STAMP)
 
@@ -52,6 +52,12 @@ baseline: bootstrap
 ## beside its cells' floors; JSON in reports/bench.
 bench: bootstrap
 	$(BIN)/python -m benchmarks.bench $(ARGS)
+
+## Migration cost against database size (issue 20): GA's database at 10k, 100k and 1M rows (the production profile:
+## mostly metrics and audit rows) migrated to latest on SQLite and PostgreSQL, every revision timed, PostgreSQL's
+## blocking locks sampled; reports/scale/scale.md, .json and .png. ARGS="--rows 10000,100000 --engines sqlite" narrows.
+scale: bootstrap
+	nice $(BIN)/python -m upgrade_suite.scale $(ARGS)
 
 ## The SQLite smoke scenarios 5 times in a row; lists any scenario whose verdict changed.
 flake: bootstrap

@@ -179,9 +179,10 @@ def create_marked(api: GatewayApi, mark: str) -> dict[str, list[str]]:
 
 
 def populate(
-    release: Release, environment: dict[str, str], workdir: Path, scale: int, timeout: float
+    release: Release, environment: dict[str, str], workdir: Path, scale: int, timeout: float, profile: str = "fixture"
 ) -> dict[str, Any]:
-    """Fill a migrated database with ~``scale`` rows of every kind, through the release's own models.
+    """Fill a migrated database with ~``scale`` rows of every kind, through the release's own models; ``profile``:
+    how they are spread (``fixture``: every kind well represented; ``production``: mostly metrics and audit rows).
 
     Returns the probe's report: rows per table, kinds the release lacks, seconds.
     """
@@ -191,7 +192,7 @@ def populate(
         release.spec.label,
         release.python,
         _POPULATE,
-        [str(scale), str(out)],
+        [str(scale), str(out), profile],
         environment=environment,
         cwd=workdir,
         timeout=Timeout(timeout, "migration_timeout"),

@@ -35,6 +35,7 @@ class RevisionTime:
     source: str  # the revision it started from ("" for the first of a history)
     target: str
     seconds: float
+    at: float = 0.0  # when it began, in seconds after the program started
 
     @property
     def revision(self) -> str:
@@ -42,12 +43,13 @@ class RevisionTime:
         return self.target if self.direction == "upgrade" else self.source
 
 
-def revision_times(lines: Sequence[tuple[float, str]], ended: float) -> tuple[RevisionTime, ...]:
-    """Each revision's time from the stamped output lines (monotonic seconds) and the moment the program exited."""
+def revision_times(lines: Sequence[tuple[float, str]], ended: float, started: float = 0.0) -> tuple[RevisionTime, ...]:
+    """Each revision's time from the stamped output lines (monotonic seconds) and the moments the program started
+    and exited."""
     starts = [(stamp, match) for stamp, line in lines if (match := _RUNNING.search(line))]
     ends = [stamp for stamp, _ in starts[1:]] + ([ended] if starts else [])
     return tuple(
-        RevisionTime(match[1], match[2], match[3], round(end - stamp, 3))
+        RevisionTime(match[1], match[2], match[3], round(end - stamp, 3), round(stamp - started, 3))
         for (stamp, match), end in zip(starts, ends, strict=True)
     )
 
@@ -63,6 +65,7 @@ class AlembicRun:
     seconds: float
     program: str = "alembic"  # or "python -m mcpgateway.bootstrap_db" (the chart's migration Job)
     revisions: tuple[RevisionTime, ...] = field(default=())  # empty where the output came at the end (a container)
+    started: float = 0.0  # time.monotonic() as it started: what a sampler beside it lines up with
 
     @property
     def ok(self) -> bool:
@@ -120,7 +123,8 @@ class Migrations:
             ran.output,
             ran.ended - ran.started,
             program,
-            revision_times(ran.lines, ran.ended),
+            revision_times(ran.lines, ran.ended, ran.started),
+            ran.started,
         )
 
     def _execute(self, arguments: tuple[str, ...]) -> Stamped:

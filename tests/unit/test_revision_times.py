@@ -13,10 +13,10 @@ def test_each_revision_lasts_until_the_next_starts_and_the_last_until_the_exit()
         (12.25, "some revision's own print\n"),
         (19.0, f"{LOG}Running upgrade b2 -> c3\n"),
     ]
-    assert revision_times(lines, ended=19.5) == (
-        RevisionTime("upgrade", "", "a1", 1.5),
-        RevisionTime("upgrade", "a1", "b2", 7.0),
-        RevisionTime("upgrade", "b2", "c3", 0.5),
+    assert revision_times(lines, ended=19.5, started=10.0) == (
+        RevisionTime("upgrade", "", "a1", 1.5, at=0.5),
+        RevisionTime("upgrade", "a1", "b2", 7.0, at=2.0),
+        RevisionTime("upgrade", "b2", "c3", 0.5, at=9.0),
     )
 
 

@@ -1,6 +1,6 @@
 """Runs INSIDE a release's venv (not the suite's): seeds a migrated gateway database at scale.
 
-Usage: ``<venv>/bin/python populate.py <scale> <output.json>`` with ``DATABASE_URL`` set.
+Usage: ``<venv>/bin/python populate.py <scale> <output.json> [fixture|production]`` with ``DATABASE_URL`` set.
 
 Upgrade tests need a database that looks like one a real deployment of the *old* release left
 behind, with enough rows that slow or data-dependent migrations show up. Raw SQL would drift from
@@ -12,7 +12,10 @@ team and a global role; shared teams have an owner and members, with history row
 gateways own federated tools, resources and prompts; virtual servers bundle tools, resources and
 prompts; users hold API tokens; tools, servers, resources and prompts have metrics.
 
-``scale`` is the approximate total number of rows, spread over the kinds by ``SHARES``. Names are
+``scale`` is the approximate total number of rows, spread over the kinds by a profile: ``fixture``
+(``SHARES``, every kind well represented: UPG-03) or ``production`` (``PRODUCTION_SHARES``, mostly
+metrics and audit rows, as a gateway that served for years: the migration-cost runs). Rows no
+listener of the release touches (metrics, events) go in as one executemany per batch. Names are
 deterministic (``bulk-tool-000123``), so equal scales give the same logical data; ids are whatever
 the models generate. Everything goes in one transaction, flushed in batches of ``BATCH``, so a
 failure leaves the database untouched. A kind whose model is missing from the release is skipped,
@@ -31,6 +34,7 @@ from typing import Any, Callable, Sequence
 
 from populate_rows import (  # the probes directory is sys.path[0]: this runs as a script
     BATCH,
+    PROFILES,
     SERVER_BUNDLES,
     RowBuilder,
     Skip,
@@ -171,11 +175,23 @@ class Seeder(RowBuilder):
     def seed_metrics(self, model_name: str, key: str, kind: str, parents: Sequence[Any]) -> None:
         """Raw invocation metrics spread over ``parents``."""
         self.require(parents, key.replace("_id", "s"))
-        metric = self.model(model_name)
-        self.insert(
-            self.make(metric, **{key: parents[index % len(parents)].id}, **metric_fields(index, self.now))
-            for index in range(self.share(kind))
+        self.bulk(
+            self.model(model_name),
+            (
+                {key: parents[index % len(parents)].id, **metric_fields(index, self.now)}
+                for index in range(self.share(kind))
+            ),
         )
+
+    def seed_auth_events(self) -> None:
+        """Logins and failed logins of the users, as the auth service records them."""
+        self.require(self.users, "users")
+        self.bulk(self.model("EmailAuthEvent"), (self.auth_event(index) for index in range(self.share("auth_events"))))
+
+    def seed_token_usage(self) -> None:
+        """Calls made with the users' API tokens, as the token middleware logs them."""
+        self.require(self.users, "users")
+        self.bulk(self.model("TokenUsageLog"), (self.token_use(index) for index in range(self.share("token_usage"))))
 
     def seed_tool_metrics_hourly(self) -> None:
         """Hourly tool rollups."""
@@ -206,6 +222,8 @@ class Seeder(RowBuilder):
                 lambda: self.seed_metrics("ResourceMetric", "resource_id", "resource_metrics", self.resources),
             ),
             ("prompt_metrics", lambda: self.seed_metrics("PromptMetric", "prompt_id", "prompt_metrics", self.prompts)),
+            ("auth_events", self.seed_auth_events),
+            ("token_usage", self.seed_token_usage),
         ]
 
     def check_database(self) -> None:
@@ -241,25 +259,26 @@ class Seeder(RowBuilder):
             self.db.engine.dispose()
 
 
-def parse_args(argv: list[str]) -> tuple[int, Path]:
-    """``<scale> <output.json>``; exits with a message on anything else."""
-    if len(argv) != 3 or not argv[1].isdigit() or int(argv[1]) < 1:
+def parse_args(argv: list[str]) -> tuple[int, Path, str]:
+    """``<scale> <output.json> [profile]``; exits with a message on anything else."""
+    profile = argv[3] if len(argv) == 4 else "fixture"
+    if len(argv) not in (3, 4) or not argv[1].isdigit() or int(argv[1]) < 1 or profile not in PROFILES:
         sys.exit(
-            f"usage: {Path(argv[0]).name} <scale: positive integer> <output.json>  (DATABASE_URL must point at a "
-            "migrated database)"
+            f"usage: {Path(argv[0]).name} <scale: positive integer> <output.json> [{'|'.join(PROFILES)}]  "
+            "(DATABASE_URL must point at a migrated database)"
         )
     if not os.environ.get("DATABASE_URL"):
         # Without it the release would silently fall back to ./mcp.db in the working directory.
         sys.exit("populate.py: DATABASE_URL is not set")
-    return int(argv[1]), Path(argv[2])
+    return int(argv[1]), Path(argv[2]), profile
 
 
 def main(argv: list[str]) -> int:
     """Seed, then write the counts report."""
-    scale, output = parse_args(argv)
+    scale, output, profile = parse_args(argv)
     started = time.monotonic()
     try:
-        seeder = Seeder(scale)
+        seeder = Seeder(scale, PROFILES[profile])
         seeder.run()
     except Exception as error:  # pylint: disable=broad-exception-caught
         # The first line names the cause; SQLAlchemy follows it with the statement and parameters.
@@ -270,6 +289,7 @@ def main(argv: list[str]) -> int:
         return 1
     report = {
         "scale": scale,
+        "profile": profile,
         "counts": dict(sorted(seeder.counts.items())),
         "skipped": dict(sorted(seeder.skipped.items())),
         "seconds": round(time.monotonic() - started, 2),

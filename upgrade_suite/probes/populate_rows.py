@@ -33,6 +33,30 @@ SHARES: dict[str, float] = {
     "resource_metrics": 0.01,
     "prompt_metrics": 0.01,
 }
+#: A gateway that has served for years (issue 20's scale runs): most rows are what each call leaves behind
+#: (invocation metrics, auth events, token usage), a few percent are the objects themselves.
+PRODUCTION_SHARES: dict[str, float] = {
+    "users": 0.002,
+    "teams": 0.0005,
+    "team_members": 0.0025,
+    "gateways": 0.0005,
+    "tools": 0.01,
+    "tool_metrics": 0.5,
+    "tool_metrics_hourly": 0.02,
+    "resources": 0.003,
+    "prompts": 0.003,
+    "servers": 0.001,
+    "server_tools": 0.004,
+    "server_resources": 0.001,
+    "server_prompts": 0.001,
+    "api_tokens": 0.002,
+    "server_metrics": 0.1,
+    "resource_metrics": 0.05,
+    "prompt_metrics": 0.05,
+    "auth_events": 0.125,
+    "token_usage": 0.125,
+}
+PROFILES = {"fixture": SHARES, "production": PRODUCTION_SHARES}
 # Server relationship -> (association column of the bundled item, share of association rows).
 SERVER_BUNDLES = {
     "tools": ("tool_id", "server_tools"),
@@ -100,7 +124,7 @@ def metric_fields(index: int, now: datetime) -> dict[str, Any]:
 class RowBuilder:
     """Builds and flushes the rows of each kind through the release's models inside one session."""
 
-    def __init__(self, scale: int) -> None:
+    def __init__(self, scale: int, shares: dict[str, float] = SHARES) -> None:
         # Imported here so a usage error does not pay for (or log) the gateway import.
         # pylint: disable=import-outside-toplevel
         from mcpgateway import db
@@ -116,6 +140,7 @@ class RowBuilder:
         self.password_hash = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once, share
         self.session = db.SessionLocal(expire_on_commit=False)
         self.scale = scale
+        self.shares = shares
         self.now = datetime.now(timezone.utc)
         self.counts: dict[str, int] = {}
         self.skipped: dict[str, str] = {}
@@ -134,7 +159,7 @@ class RowBuilder:
 
     def share(self, kind: str) -> int:
         """Row budget of a kind at this scale (at least one)."""
-        return max(1, round(self.scale * SHARES[kind]))
+        return max(1, round(self.scale * self.shares.get(kind, 0))) if kind in self.shares else 0
 
     def model(self, name: str) -> Any:
         """A model class of the release, or ``Skip`` if the release does not have it."""
@@ -166,6 +191,17 @@ class RowBuilder:
         for row in stored:
             self.tally(row.__tablename__, 1)
         return stored
+
+    def bulk(self, model: Any, rows: Iterable[dict[str, Any]]) -> None:
+        """Insert plain rows (no ORM listener of the release touches them: metrics, events) as one executemany per
+        batch through the model's table: the table's own column defaults, without building an object per row."""
+        table = model.__table__
+        columns = set(table.columns.keys())
+        for batch in chunked(rows, BATCH * 10):
+            for name in batch[0].keys() - columns:
+                self.skipped[f"{table.name}.{name}"] = "column absent in this release"
+            self.session.execute(table.insert(), [{k: v for k, v in row.items() if k in columns} for row in batch])
+            self.tally(table.name, len(batch))
 
     @staticmethod
     def require(items: Sequence[Any], what: str) -> None:
@@ -402,3 +438,33 @@ class RowBuilder:
             p95_response_time=fastest * 12,
             p99_response_time=fastest * 18,
         )
+
+    def auth_event(self, index: int) -> dict[str, Any]:
+        """A login of user ``index % users``; one in eight failed, spread over the last week."""
+        failed = index % 8 == 0
+        return {
+            "timestamp": self.now - timedelta(minutes=(index * 11) % METRIC_WINDOW_MINUTES),
+            "user_email": self.users[index % len(self.users)].email,
+            "event_type": "login_failed" if failed else "login",
+            "success": not failed,
+            "ip_address": f"10.{index % 250}.{index // 250 % 250}.{index % 7 + 1}",
+            "user_agent": "bulk-client/1.0",
+            "failure_reason": "invalid password" if failed else None,
+        }
+
+    def token_use(self, index: int) -> dict[str, Any]:
+        """One call made with an API token of user ``index % users``; one in twenty refused."""
+        blocked = index % 20 == 0
+        return {
+            "token_jti": hashlib.md5(f"bulk-token-{index % 997}".encode()).hexdigest()[:36],
+            "user_email": self.users[index % len(self.users)].email,
+            "timestamp": self.now - timedelta(minutes=(index * 13) % METRIC_WINDOW_MINUTES),
+            "endpoint": ("/tools", "/resources", "/prompts", "/servers")[index % 4],
+            "method": "GET" if index % 3 else "POST",
+            "ip_address": f"10.{index % 250}.{index // 250 % 250}.9",
+            "user_agent": "bulk-client/1.0",
+            "status_code": 403 if blocked else 200,
+            "response_time_ms": 5 + index % 400,
+            "blocked": blocked,
+            "block_reason": "rate limited" if blocked else None,
+        }

@@ -1,0 +1,112 @@
+"""One measured point: an old release's database of N rows migrated to a new release, every revision timed.
+
+The database is made as a deployment of the old release would have left it: its own ``bootstrap_db``, then N rows
+through its own models (the production profile: mostly metrics and audit rows). The new release's
+``alembic upgrade head`` then runs with its output stamped per revision and, on PostgreSQL, its locks sampled.
+The rows of the old release's tables are counted in the database before and after: a migration that loses rows at
+scale is a failed point, not a timing.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import inspect, text
+
+from ..database import Database, PostgresDatabase
+from ..dataset import populate
+from ..gateway import gateway_environment
+from ..lab.run import SuiteRun
+from ..migrations import RevisionTime
+from ..schema import bootstrap_fresh
+from .locks import APPLICATION, LockHold, LockSampler, holds
+
+
+@dataclass
+class Point:
+    """What one size cost, and whether the data came through."""
+
+    engine: str
+    old: str
+    new: str
+    rows: int  # asked for
+    seeded: dict[str, int]  # rows per table, as the populate probe made them
+    seconds: dict[str, float]  # bootstrap, populate, count, migrate, recount
+    revisions: list[RevisionTime]
+    locks: list[LockHold] = field(default_factory=list)
+    lost: dict[str, tuple[int, int]] = field(default_factory=dict)  # table -> (before, after), where fewer after
+    problem: str = ""  # why the point failed (Alembic's error, the sampler's), "" when it did not
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.seeded.values())
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "engine": self.engine,
+            "old": self.old,
+            "new": self.new,
+            "rows": self.rows,
+            "total_rows": self.total_rows,
+            "seeded": self.seeded,
+            "seconds": self.seconds,
+            "revisions": [vars(step) | {"revision": step.revision} for step in self.revisions],
+            "locks": [vars(hold) for hold in self.locks],
+            "lost": {table: list(counts) for table, counts in self.lost.items()},
+            "problem": self.problem,
+        }
+
+
+def measure(run: SuiteRun, old: str, new: str, engine: str, rows: int, workdir: Path) -> Point:
+    """Seed ``old`` at ``rows`` on a new database of ``engine``, migrate it with ``new``, and say what it cost."""
+    before_release, after_release = run.release(old), run.release(new)
+    timeout = run.config.timeouts.migration
+    seconds: dict[str, float] = {}
+
+    def timed(name: str, action: Any) -> Any:
+        started = time.monotonic()
+        result = action()
+        seconds[name] = round(time.monotonic() - started, 3)
+        return result
+
+    with run.database(engine, workdir) as database:
+        old_env = gateway_environment(before_release, database.url_for(before_release), run.secrets, workdir)
+        timed("bootstrap", lambda: bootstrap_fresh(before_release, old_env, workdir, timeout))
+        report = timed("populate", lambda: populate(before_release, old_env, workdir, rows, timeout * 4, "production"))
+        before = timed("count", lambda: row_counts(database))
+        new_env = gateway_environment(after_release, database.url_for(after_release), run.secrets, workdir)
+        migrations = run.migrations(after_release, {**new_env, "PGAPPNAME": APPLICATION}, workdir)
+        if isinstance(database, PostgresDatabase):
+            with LockSampler(database.server.url(database.name, "postgresql").render_as_string(False)) as sampler:
+                migrated = timed("migrate", migrations.upgrade)
+        else:
+            sampler = None
+            migrated = timed("migrate", migrations.upgrade)
+        after = timed("recount", lambda: row_counts(database))
+    point = Point(
+        engine,
+        before_release.spec.label,
+        after_release.spec.label,
+        rows,
+        report["counts"],
+        seconds,
+        list(migrated.revisions),
+    )
+    if sampler is not None:
+        point.locks = holds(sampler.rounds, migrated.revisions, migrated.started, set(before))
+        point.problem = sampler.error
+    if not migrated.ok:
+        point.problem = f"alembic upgrade head exited {migrated.exit_code}: {migrated.error}"
+    point.lost = {table: (count, after.get(table, 0)) for table, count in before.items() if after.get(table, 0) < count}
+    return point
+
+
+def row_counts(database: Database) -> dict[str, int]:
+    """Rows per table, counted by the database (the alembic_version table aside)."""
+    with database.engine() as engine, engine.connect() as connection:
+        tables = [name for name in inspect(engine).get_table_names() if name != "alembic_version"]
+        quote = engine.dialect.identifier_preparer.quote
+        return {name: connection.execute(text(f"SELECT count(*) FROM {quote(name)}")).scalar_one() for name in tables}
