@@ -63,9 +63,10 @@ scale: bootstrap
 flake: bootstrap
 	$(BIN)/python tools/flake.py $(ARGS)
 
-## reports/runbook.md: the operator's steps with commands and the durations measured by earlier runs.
+## reports/runbook.md: the operator's steps with commands and the durations measured by earlier runs; with make scale's
+## measurements, the migration time by size, and ROWS=<read-only URL of your database> reads it against your row count.
 runbook: bootstrap
-	$(BIN)/python -m upgrade_suite.runbook reports
+	$(BIN)/python -m upgrade_suite.runbook reports $(if $(ROWS),--rows "$(ROWS)")
 
 $(ALLURE):
 	@command -v npm >/dev/null || { echo "make report needs Node.js and npm (Debian: apt-get install nodejs npm)"; exit 1; }

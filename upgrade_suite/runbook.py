@@ -2,12 +2,14 @@
 
 For RC1 -> GA on each database: the operator's steps (back up, stop, migrate, start, verify, and
 the two rollbacks) with the exact command for the versions under test and the duration each
-step took in the suite's runs (median and max over every run that did it). Run it with
-``python -m upgrade_suite.runbook [reports_dir]``.
+step took in the suite's runs (median and max over every run that did it), and, once ``make scale``
+has run, how long the migration takes by database size (``--rows URL``: read against the operator's
+own row count). Run it with ``python -m upgrade_suite.runbook [reports_dir] [--rows URL]``.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import sys
@@ -16,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .carryover import RUNBOOK_FILE
+from .errors import SuiteError
 from .lab import phases
+from .scale import forecast
 
 ENGINES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 
@@ -209,15 +213,25 @@ def render(records: list[dict], carry_over: dict | None = None) -> str:
     return "\n".join(out + chart_section(records) + settings_section(carry_over))
 
 
-def main(reports: Path) -> None:
+def main(reports: Path, rows_url: str | None = None) -> None:
+    counted = forecast.count_rows(rows_url) if rows_url else None  # an unreadable URL stops here, nothing written
     source = reports / "timings.jsonl"
     records = [json.loads(line) for line in source.read_text().splitlines()] if source.exists() else []
     settings = reports / RUNBOOK_FILE
-    (reports / "runbook.md").write_text(
-        render(records, json.loads(settings.read_text()) if settings.exists() else None)
-    )
+    text = render(records, json.loads(settings.read_text()) if settings.exists() else None)
+    scale = forecast.section(forecast.load(reports), counted)
+    if counted and not scale:
+        raise SuiteError("ROWS= needs make scale's measurements (reports/scale/scale.json): run make scale first")
+    (reports / "runbook.md").write_text("\n".join([text, *scale]))
     print(reports / "runbook.md")
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "reports"))
+    parser = argparse.ArgumentParser(prog="make runbook", description=__doc__.splitlines()[0])
+    parser.add_argument("reports", nargs="?", default="reports")
+    parser.add_argument("--rows", help="a read-only URL of your database: its row count is read against make scale's")
+    options = parser.parse_args()
+    try:
+        main(Path(options.reports), options.rows)
+    except SuiteError as error:
+        sys.exit(f"make runbook: {error}")
