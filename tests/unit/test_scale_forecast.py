@@ -17,7 +17,7 @@ def measured(rows: int, migrate: float, locks=()) -> dict:
         "seconds": {"migrate": migrate},
         "locks": list(locks),
         "problem": "",
-        "lost": {},
+        "changed": {},
     }
 
 

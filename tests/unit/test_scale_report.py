@@ -35,9 +35,9 @@ def test_the_fit_of_a_pair_uses_the_real_row_totals_and_leaves_failed_points_out
 
 def test_the_markdown_names_the_longest_read_blocking_lock_and_a_failed_points_reason():
     held = [LockHold("tool_metrics", "reads and writes", "c3", 4.2), LockHold("tools", "writes", "b2", 9.0)]
-    text = markdown([point(10_000, 1.0, locks=held), point(100_000, 10.0, lost={"tools": (5, 4)})])
+    text = markdown([point(10_000, 1.0, locks=held), point(100_000, 10.0, changed={"tools": 1})])
     assert "| tool_metrics 4.20 s (c3) |" in text
-    assert "rows lost: {'tools': (5, 4)}" in text
+    assert "rows changed or lost: {'tools': 1}" in text
     assert "## GA (1.0.0) -> latest (1.1.0) on postgresql: seconds per revision" in text
 
 

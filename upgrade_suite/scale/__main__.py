@@ -3,7 +3,7 @@
 ``python -m upgrade_suite.scale [--rows 10000,100000,1000000] [--engines sqlite,postgresql] [--pairs GA:latest]``.
 Every point gets its own database, dropped after it; the releases and the embedded PostgreSQL are the suite's
 own (the same cache and interpreters as behave's runs). Exit status 1 when a point failed (Alembic's error, rows
-lost): its numbers are still written, with the reason.
+lost or changed): its numbers are still written, with the reason, and its work directory is kept.
 """
 
 from __future__ import annotations
@@ -65,13 +65,15 @@ def main(argv: list[str]) -> int:
                         started = time.monotonic()
                         point = measure(run, old, new, engine, rows, workdir)
                     points.append(point)
-                    verdict = point.problem or ("rows lost" if point.lost else "data kept")
+                    verdict = point.problem or (
+                        f"{point.changed_unit} changed: {point.changed}" if point.changed else "every row kept"
+                    )
                     console.print(
                         f"{point.old} -> {point.new} on {engine}, {point.total_rows:,} rows: populate "
                         f"{point.seconds['populate']:.1f} s, migrate {point.seconds['migrate']:.1f} s "
                         f"({time.monotonic() - started:.0f} s in all): {verdict}"
                     )
-                    if not point.problem and not point.lost:
+                    if not point.failed:
                         shutil.rmtree(workdir, ignore_errors=True)
     except SuiteError as error:
         print(f"make scale: {error}", file=sys.stderr)
@@ -81,7 +83,7 @@ def main(argv: list[str]) -> int:
         if points:
             for path in write(points, Path(options.out)):
                 console.print(f"wrote {path}")
-    return 1 if any(point.problem or point.lost for point in points) else 0
+    return 1 if any(point.failed for point in points) else 0
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ def section(points: Sequence[dict[str, Any]], counted: tuple[str, int] | None = 
     out = ["## How long the migration takes, by database size (make scale)", ""]
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for point in points:
-        if not point["problem"] and not point["lost"]:
+        if not point["problem"] and not point["changed"]:
             groups.setdefault((point["engine"], point["old"], point["new"]), []).append(point)
     for (engine, old, new), members in groups.items():
         whole = Fit.of([(p["total_rows"], p["seconds"]["migrate"]) for p in members])

@@ -3,8 +3,8 @@
 The database is made as a deployment of the old release would have left it: its own ``bootstrap_db``, then N rows
 through its own models (the production profile: mostly metrics and audit rows). The new release's
 ``alembic upgrade head`` then runs with its output stamped per revision and, on PostgreSQL, its locks sampled.
-The rows of the old release's tables are counted in the database before and after: a migration that loses rows at
-scale is a failed point, not a timing.
+Every row of the old release's tables is then compared in the database (``rows``): a migration that loses or
+alters rows at scale is a failed point, not a timing.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from ..lab.run import SuiteRun
 from ..migrations import RevisionTime
 from ..schema import bootstrap_fresh
 from .locks import APPLICATION, LockHold, LockSampler, holds
+from .rows import row_check
 
 
 @dataclass
@@ -37,8 +38,13 @@ class Point:
     seconds: dict[str, float]  # bootstrap, populate, count, migrate, recount
     revisions: list[RevisionTime]
     locks: list[LockHold] = field(default_factory=list)
-    lost: dict[str, tuple[int, int]] = field(default_factory=dict)  # table -> (before, after), where fewer after
+    changed: dict[str, int] = field(default_factory=dict)  # table -> old rows (SQLite) or chunks (PostgreSQL) differing
+    changed_unit: str = "rows"
     problem: str = ""  # why the point failed (Alembic's error, the sampler's), "" when it did not
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.problem or self.changed)
 
     @property
     def total_rows(self) -> int:
@@ -55,7 +61,8 @@ class Point:
             "seconds": self.seconds,
             "revisions": [vars(step) | {"revision": step.revision} for step in self.revisions],
             "locks": [vars(hold) for hold in self.locks],
-            "lost": {table: list(counts) for table, counts in self.lost.items()},
+            "changed": self.changed,
+            "changed_unit": self.changed_unit,
             "problem": self.problem,
         }
 
@@ -77,6 +84,7 @@ def measure(run: SuiteRun, old: str, new: str, engine: str, rows: int, workdir: 
         timed("bootstrap", lambda: bootstrap_fresh(before_release, old_env, workdir, timeout))
         report = timed("populate", lambda: populate(before_release, old_env, workdir, rows, timeout * 4, "production"))
         before = timed("count", lambda: row_counts(database))
+        check = timed("copy", lambda: row_check(database))
         new_env = gateway_environment(after_release, database.url_for(after_release), run.secrets, workdir)
         migrations = run.migrations(after_release, {**new_env, "PGAPPNAME": APPLICATION}, workdir)
         if isinstance(database, PostgresDatabase):
@@ -85,7 +93,7 @@ def measure(run: SuiteRun, old: str, new: str, engine: str, rows: int, workdir: 
         else:
             sampler = None
             migrated = timed("migrate", migrations.upgrade)
-        after = timed("recount", lambda: row_counts(database))
+        compared = timed("compare", lambda: check.compare(before))
     point = Point(
         engine,
         before_release.spec.label,
@@ -100,7 +108,7 @@ def measure(run: SuiteRun, old: str, new: str, engine: str, rows: int, workdir: 
         point.problem = sampler.error
     if not migrated.ok:
         point.problem = f"alembic upgrade head exited {migrated.exit_code}: {migrated.error}"
-    point.lost = {table: (count, after.get(table, 0)) for table, count in before.items() if after.get(table, 0) < count}
+    point.changed, point.changed_unit = compared.differing, compared.unit
     return point
 
 

@@ -26,7 +26,7 @@ def fits(points: Sequence[Point]) -> dict[tuple[str, str, str], dict[str, Fit]]:
     """Per (engine, old, new): a fit per revision over the points' real row totals, plus ``(whole run)``."""
     grouped: dict[tuple[str, str, str], list[Point]] = {}
     for point in points:
-        if not point.problem and not point.lost:
+        if not point.failed:
             grouped.setdefault((point.engine, point.old, point.new), []).append(point)
     found = {}
     for key, members in grouped.items():
@@ -49,7 +49,9 @@ def markdown(points: Sequence[Point]) -> str:
         rate = point.total_rows / point.seconds["populate"] if point.seconds.get("populate") else 0
         reads = next((hold for hold in point.locks if hold.blocks == "reads and writes"), None)
         lock = f"{reads.table} {reads.seconds:.2f} s ({reads.revision})" if reads else "-"
-        verdict = point.problem or (f"rows lost: {point.lost}" if point.lost else "data kept")
+        verdict = point.problem or (
+            f"{point.changed_unit} changed or lost: {point.changed}" if point.changed else "every row kept"
+        )
         out.append(
             f"| {point.engine} | {point.old} -> {point.new} | {point.rows:,} | {point.total_rows:,} | "
             f"{point.seconds.get('populate', 0):.1f} | {rate:,.0f} | {point.seconds.get('migrate', 0):.1f} | {lock} | "

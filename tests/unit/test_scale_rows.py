@@ -1,0 +1,29 @@
+"""SQLite's in-database row comparison: lost rows, altered values and a dropped table's rows count; a new column not."""
+
+import sqlite3
+
+from upgrade_suite.database import SqliteDatabase
+from upgrade_suite.scale.rows import row_check
+
+
+def test_lost_and_altered_rows_are_counted_and_an_added_column_is_not(tmp_path):
+    database = SqliteDatabase(tmp_path)
+    with sqlite3.connect(database.path) as db:
+        db.execute("CREATE TABLE tools (id INTEGER PRIMARY KEY, name TEXT)")
+        db.execute("CREATE TABLE metrics (id INTEGER PRIMARY KEY, seconds REAL)")
+        db.execute("CREATE TABLE gone (id INTEGER)")
+        db.execute("CREATE TABLE empty_and_gone (id INTEGER)")
+        db.executemany("INSERT INTO gone VALUES (?)", [(n,) for n in range(3)])
+        db.executemany("INSERT INTO tools VALUES (?, ?)", [(n, f"tool-{n}") for n in range(5)])
+        db.executemany("INSERT INTO metrics VALUES (?, ?)", [(n, n / 10) for n in range(4)])
+    check = row_check(database)
+    with sqlite3.connect(database.path) as db:  # what a migration might do
+        db.execute("DELETE FROM tools WHERE id = 1")
+        db.execute("UPDATE tools SET name = 'renamed' WHERE id = 2")
+        db.execute("ALTER TABLE metrics ADD COLUMN tier TEXT DEFAULT 'raw'")
+        db.execute("DROP TABLE gone")
+        db.execute("DROP TABLE empty_and_gone")
+    result = check.compare({"tools": 5, "metrics": 4, "gone": 3, "empty_and_gone": 0})
+    assert result.differing == {"tools": 2, "gone": 3} and result.unit == "rows"
+    assert result.compared == {"tools": 5, "metrics": 4}
+    assert not list(tmp_path.glob("before-migration*")), "the copy is removed once compared"
