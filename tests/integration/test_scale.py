@@ -1,0 +1,65 @@
+"""make scale on the real releases, small: GA -> latest on PostgreSQL, every revision timed, locks sampled, rows kept.
+
+The sizes that matter (100k, 1M) run in ``make scale``, not here; this proves the path end to end and that the
+PostgreSQL row comparison it rests on can fail.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from upgrade_suite.database import PostgresDatabase, PostgresServer
+from upgrade_suite.scale.rows import row_check
+
+from conftest import behave_env
+
+pytestmark = pytest.mark.integration
+
+
+def test_postgres_row_comparison_names_a_lost_row_and_an_altered_value_not_an_added_column(tmp_path: Path):
+    with PostgresServer() as server, PostgresDatabase(server, tmp_path) as database:
+        url = server.url(database.name, "postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(url) as db:
+            db.execute("CREATE TABLE tools (id int PRIMARY KEY, name varchar(20), spec json)")
+            db.execute("CREATE TABLE metrics (id int PRIMARY KEY, seconds float)")
+            db.execute("INSERT INTO tools SELECT n, 'tool-' || n, '{\"a\": 1}' FROM generate_series(1, 500) n")
+            db.execute("INSERT INTO metrics SELECT n, n / 10.0 FROM generate_series(1, 500) n")
+        check = row_check(database)
+        with psycopg.connect(url) as db:  # what a migration might do
+            db.execute("ALTER TABLE tools ALTER COLUMN name TYPE text")  # a wider type: the same data
+            db.execute("ALTER TABLE metrics ADD COLUMN tier text DEFAULT 'raw'")  # a new column: not data lost
+            db.execute("DELETE FROM tools WHERE id = 7")
+            db.execute("UPDATE metrics SET seconds = 99 WHERE id = 9")
+        result = check.compare({"tools": 500, "metrics": 500})
+        assert set(result.differing) == {"tools", "metrics"} and result.unit == "chunks", result
+        assert all(1 <= chunks <= 2 for chunks in result.differing.values()), result  # one row: its chunk(s) only
+        assert database.name not in check.copy
+        with psycopg.connect(server.url("postgres", "postgresql").render_as_string(False)) as db:
+            names = {row[0] for row in db.execute("SELECT datname FROM pg_database")}
+        assert check.copy not in names, "the before-copy is dropped once compared"
+
+
+def test_make_scale_times_every_revision_samples_locks_and_keeps_every_row(tmp_path: Path):
+    out = tmp_path / "reports" / "scale"
+    run = subprocess.run(
+        [sys.executable, "-m", "upgrade_suite.scale", "--rows", "1000", "--engines", "postgresql", "--out", str(out)],
+        cwd=tmp_path,
+        env=behave_env(),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    (point,) = json.loads((out / "scale.json").read_text())
+    assert point["engine"] == "postgresql" and point["old"].startswith("GA") and point["new"].startswith("latest")
+    assert point["total_rows"] >= 1000 and point["changed"] == {} and not point["problem"]
+    assert len(point["revisions"]) > 10 and all(r["seconds"] >= 0 for r in point["revisions"])
+    assert point["locks"], "GA -> latest alters GA's tables: its migration holds locks that block them"
+    assert all(hold["revision"] for hold in point["locks"])
+    assert "## GA (1.0.0) -> latest (1.1.0) on postgresql: seconds per revision" in (out / "scale.md").read_text()
+    assert (out / "scale.png").read_bytes().startswith(b"\x89PNG")
+    assert not list((tmp_path / "reports" / "work").glob("*/*")), "a passing point keeps no work directory"
