@@ -205,3 +205,52 @@ def no_leftovers(workdir: Path):
     assert not suite_processes(workdir)
     assert not embedded_postgres(workdir)
     assert not balancer_sockets(workdir)
+
+
+#: The test that proves the last-resort interpreter route (CPython built from Debian source, minutes of work).
+DEBIAN_BUILD_TEST = "tests/integration/test_interpreter_provisioning.py::test_release_1_1_0_runs_on_python_built"
+_EARLY_BUILD: list[subprocess.Popen] = []
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """When that test is selected, start its build now, in the background at the lowest priority.
+
+    The integration tests before it leave part of the two cores idle (gateways starting, probes waiting); the
+    build (niced 19) fills those gaps instead of taking minutes of its own when the test's turn comes. The test
+    then finds it built, or waits on the build's lock for the rest. Its output goes to the cache's build log.
+    """
+    if not any(item.nodeid.startswith(DEBIAN_BUILD_TEST) for item in session.items):
+        return
+    from upgrade_suite.config import SuiteConfig
+
+    cache = SuiteConfig.from_userdata({}).cache_dir
+    cache.mkdir(parents=True, exist_ok=True)
+    script = (
+        "import sys; from pathlib import Path; from upgrade_suite import debian_python as d; "
+        "cache = Path(sys.argv[1]); d.build(d.plan(cache, '3.13', 900), cache, 900)"
+    )
+    with (cache / "early-build.log").open("w") as log:
+        _EARLY_BUILD.append(
+            subprocess.Popen(
+                ["nice", "-n", "19", sys.executable, "-c", script, str(cache)],
+                cwd=ROOT,
+                env=behave_env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An early build still running when the session ends (interrupted, or the test deselected by -x) is stopped:
+    the build takes SIGTERM as an interrupt and leaves nothing half-built."""
+    for process in _EARLY_BUILD:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, 9)
+                process.wait()

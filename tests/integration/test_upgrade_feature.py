@@ -46,36 +46,49 @@ BOTH_REASONS = [
 ]
 
 
+#: Each database's scenarios in two runs at once, four in all: the interrupted-upgrade cases (UPG-07: dozens of
+#: Alembic runs killed and retried) apart from the rest. Two runs left a sixth of the two cores idle (measured:
+#: 1.66 cores busy over 750 s); the split evens the runs out.
+PARTS = {"UPG-07": "@UPG-07", "rest": "not @UPG-07"}
+
+
 def test_the_gate_passes_on_both_databases_with_every_known_defect_exactly_as_declared(workdir: Path, no_leftovers):
-    """Every feature, SQLite and embedded PostgreSQL (two runs at once) through the gate, as ``make upgrade`` judges.
+    """Every feature, SQLite and embedded PostgreSQL (four runs at once) through the gate, as ``make upgrade`` judges.
 
     The known defects run too: red in behave and in the report, each exactly its declared problems. Left out: the
     negative controls (red by design, tested on their own), today's releases (test_current.py) and the rolling
     writes, whose deadlock shows in some runs only and is not yet declared.
     """
-    runs = run_behave_parallel(
-        {
-            workdir / engine: (
-                str(ROOT / "features"),
-                f"--tags=@{engine} and not @negative-control and not @current and not (@rolling and @product-defect)",
-            )
-            for engine in KNOWN_DEFECTS
-        },
-        gate=True,
+    selected = {
+        (engine, part): (
+            str(ROOT / "features"),
+            f"--tags=@{engine} and {tags} and not @negative-control and not @current "
+            "and not (@rolling and @product-defect)",
+        )
+        for engine in KNOWN_DEFECTS
+        for part, tags in PARTS.items()
+    }
+    runs = dict(
+        zip(selected, run_behave_parallel({workdir / "-".join(key): args for key, args in selected.items()}, gate=True))
     )
     results = []
-    for engine, run in zip(KNOWN_DEFECTS, runs):
-        known = len(KNOWN_DEFECTS[engine])
-        assert run.returncode == 0, run.failures()
-        assert f"({known} known defects, each exactly as declared)" in run.output, run.failures()
-        verdicts = run.verdicts()
-        assert sorted(d for verdict, d in verdicts.values() if verdict == "known defect") == KNOWN_DEFECTS[engine]
-        assert all(reason in run.output for reason in REASONS[engine] + BOTH_REASONS), run.failures()
-        kept = [path.name for path in run.reports.glob("work/*/*") if path.is_dir() and path.name != "fixtures"]
-        assert len(kept) == known, f"a sandbox is kept for each red scenario, none for a green one: {kept}"
-        ran = [json.loads(p.read_text()) for p in (run.reports / "allure-results").glob("*-result.json")]
-        assert ran and all(r["status"] == "passed" or verdicts[r["name"]][0] == "known defect" for r in ran), verdicts
-        results += ran
+    for engine, known in KNOWN_DEFECTS.items():
+        verdicts: dict[str, tuple[str, list[str]]] = {}
+        output = ""
+        for part in PARTS:
+            run = runs[engine, part]
+            assert run.returncode == 0, run.failures()
+            assert "gate: passed" in run.output, run.failures()
+            verdicts |= run.verdicts()
+            output += run.output
+            kept = [path for path in run.reports.glob("work/*/*") if path.is_dir() and path.name != "fixtures"]
+            red = [name for name, (verdict, _) in run.verdicts().items() if verdict == "known defect"]
+            assert len(kept) == len(red), f"a sandbox is kept for each red scenario, none for a green one: {kept}"
+            ran = [json.loads(p.read_text()) for p in (run.reports / "allure-results").glob("*-result.json")]
+            assert ran and all(r["status"] == "passed" or r["name"] in red for r in ran), run.verdicts()
+            results += ran
+        assert sorted(d for verdict, d in verdicts.values() if verdict == "known defect") == known, verdicts
+        assert all(reason in output for reason in REASONS[engine] + BOTH_REASONS), output[-3000:]
     cases = {label["value"] for r in results for label in r["labels"] if label["name"] == "tag"}
     assert {
         "UPG-01",
