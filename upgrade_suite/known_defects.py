@@ -134,6 +134,17 @@ def _helm_rollback_stalls(old: str) -> KnownDefect:
 DEFECTS: tuple[KnownDefect, ...] = (
     _helm_rollback_stalls("1.0.9"),
     _helm_rollback_stalls("1.0.7"),
+    KnownDefect(
+        "1.1.0-rate-limits-a-rolling-upgrades-reads",
+        "1.1.0 enables rate limiting by default (100 requests a minute per client): once its replicas take over, a "
+        "client GA served at 50 requests a second has reads answered 429; no replica is ever unavailable",
+        NOT_FILED,
+        (frozenset({"UPG-06", "rolling", "product-defect"}),),
+        ("postgresql",),
+        "1.0.0",
+        "1.1.0",
+        (Problem("requests failed", ("No request dropped during the rollout", "read -> 429")),),
+    ),
     _schema_parity_rc1_to_ga("sqlite"),
     _schema_parity_rc1_to_ga("postgresql"),
     KnownDefect(

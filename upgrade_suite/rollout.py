@@ -159,11 +159,15 @@ def zero_downtime(records: list[ProbeRecord], window: Window) -> Checklist:
     result.check("requests were sent during the rollout", window.sent > 0, f"{window.sent} requests")
     failures = [r for r in records if not r.ok]
     detail = "; ".join(f"{r.kind} -> {r.outcome}" for r in failures[:5])
+    # Structured by which requests failed how (a read throttled 429 is not a write refused 503): a known defect
+    # declared for one kind of failure does not hide another.
+    kinds = ", ".join(sorted({f"{r.kind} -> {r.outcome.split(':')[0]}" for r in failures}))
     result.check(
         "no request failed",
         not failures,
         f"{len(failures)} of {len(records)} failed, longest gap between answers "
         f"{window.longest_gap_s:.2f} s during the rollout" + (f": {detail}" if detail else ""),
+        ("requests failed", result.title, kinds),
     )
     return result
 

@@ -53,6 +53,8 @@ def test_zero_downtime_fails_on_a_failed_request_and_on_no_traffic():
     records = [ok(0.1), failed(0.2), ok(0.3)]
     verdict = zero_downtime(records, Window.of("during", records, 0, 1))
     assert not verdict.ok and "1 of 3 failed" in verdict.problems()[0] and "health -> 503" in verdict.problems()[0]
+    (problem,) = verdict.findings()  # structured by which requests failed how, not by how many
+    assert problem.signature == "requests failed | No request dropped during the rollout | health -> 503"
     assert not zero_downtime([], Window.of("during", [], 0, 1)).ok
     good = [ok(0.1), ok(0.2)]
     assert zero_downtime(good, Window.of("during", good, 0, 1)).ok
