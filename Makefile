@@ -53,9 +53,10 @@ baseline: bootstrap
 bench: bootstrap
 	$(BIN)/python -m benchmarks.bench $(ARGS)
 
-## Migration cost against database size (issue 20): GA's database at 10k, 100k and 1M rows (the production profile:
-## mostly metrics and audit rows) migrated to latest on SQLite and PostgreSQL, every revision timed, PostgreSQL's
-## blocking locks sampled; reports/scale/scale.md, .json and .png. ARGS="--rows 10000,100000 --engines sqlite" narrows.
+## Migration cost against database size (issue 20): GA -> latest and RC1 -> GA at 10k, 100k and 1M rows (the
+## production profile: mostly metrics and audit rows) on SQLite and PostgreSQL, every revision timed, PostgreSQL's
+## blocking locks sampled, every row compared in the database; reports/scale/scale.md, .json and .png.
+## ARGS="--rows 10000,100000 --engines sqlite --pairs GA:latest" narrows.
 scale: bootstrap
 	nice $(BIN)/python -m upgrade_suite.scale $(ARGS)
 

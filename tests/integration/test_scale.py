@@ -14,6 +14,7 @@ import pytest
 
 from upgrade_suite.database import PostgresDatabase, PostgresServer
 from upgrade_suite.scale.rows import row_check
+from upgrade_suite.transformations import Expectation
 
 from conftest import behave_env
 
@@ -34,8 +35,11 @@ def test_postgres_row_comparison_names_a_lost_row_and_an_altered_value_not_an_ad
             db.execute("ALTER TABLE metrics ADD COLUMN tier text DEFAULT 'raw'")  # a new column: not data lost
             db.execute("DELETE FROM tools WHERE id = 7")
             db.execute("UPDATE metrics SET seconds = 99 WHERE id = 9")
-        result = check.compare({"tools": 500, "metrics": 500})
+            db.execute("UPDATE tools SET name = 'gw-' || name WHERE id = 3")  # a declared transformation
+        prefixed = Expectation("sql", ("tools",), "name", "gains a prefix (keeps the old value at its end)", "why")
+        result = check.compare({"tools": 500, "metrics": 500}, [prefixed])
         assert set(result.differing) == {"tools", "metrics"} and result.unit == "chunks", result
+        assert result.transformed == {"tools.name": (1, "why")}, result
         assert all(1 <= chunks <= 2 for chunks in result.differing.values()), result  # one row: its chunk(s) only
         assert database.name not in check.copy
         with psycopg.connect(server.url("postgres", "postgresql").render_as_string(False)) as db:
@@ -46,7 +50,18 @@ def test_postgres_row_comparison_names_a_lost_row_and_an_altered_value_not_an_ad
 def test_make_scale_times_every_revision_samples_locks_and_keeps_every_row(tmp_path: Path):
     out = tmp_path / "reports" / "scale"
     run = subprocess.run(
-        [sys.executable, "-m", "upgrade_suite.scale", "--rows", "1000", "--engines", "postgresql", "--out", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "upgrade_suite.scale",
+            "--rows",
+            "1000",
+            "--engines",
+            "postgresql",
+            "--pairs",
+            "GA:latest",
+        ]
+        + ["--out", str(out)],
         cwd=tmp_path,
         env=behave_env(),
         capture_output=True,
@@ -56,7 +71,8 @@ def test_make_scale_times_every_revision_samples_locks_and_keeps_every_row(tmp_p
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     (point,) = json.loads((out / "scale.json").read_text())
     assert point["engine"] == "postgresql" and point["old"].startswith("GA") and point["new"].startswith("latest")
-    assert point["total_rows"] >= 1000 and point["changed"] == {} and not point["problem"]
+    assert point["total_rows"] >= 1000 and point["changed"] == {} and not point["problem"], point
+    assert "resources.name" in point["transformed"], "1.1.0's declared prefix on federated resources was checked"
     assert len(point["revisions"]) > 10 and all(r["seconds"] >= 0 for r in point["revisions"])
     assert point["locks"], "GA -> latest alters GA's tables: its migration holds locks that block them"
     assert all(hold["revision"] for hold in point["locks"])

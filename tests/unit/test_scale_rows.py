@@ -27,3 +27,20 @@ def test_lost_and_altered_rows_are_counted_and_an_added_column_is_not(tmp_path):
     assert result.differing == {"tools": 2, "gone": 3} and result.unit == "rows"
     assert result.compared == {"tools": 5, "metrics": 4}
     assert not list(tmp_path.glob("before-migration*")), "the copy is removed once compared"
+
+
+def test_a_declared_column_is_held_to_its_rule_row_by_row_and_reported_as_transformed(tmp_path):
+    from upgrade_suite.transformations import Expectation
+
+    prefixed = Expectation("sql", ("resources",), "name", "gains a prefix (keeps the old value at its end)", "why")
+    database = SqliteDatabase(tmp_path)
+    with sqlite3.connect(database.path) as db:
+        db.execute("CREATE TABLE resources (id TEXT PRIMARY KEY, name TEXT, uri TEXT)")
+        db.executemany("INSERT INTO resources VALUES (?, ?, ?)", [(f"r{n}", f"doc-{n}", f"u{n}") for n in range(4)])
+    check = row_check(database)
+    with sqlite3.connect(database.path) as db:
+        db.execute("UPDATE resources SET name = 'gw-' || name WHERE id IN ('r0', 'r1')")  # as declared
+        db.execute("UPDATE resources SET name = 'renamed' WHERE id = 'r2'")  # not what the rule allows
+    result = check.compare({"resources": 4}, [prefixed])
+    assert result.transformed == {"resources.name": (2, "why")}
+    assert result.differing == {"resources": 1}, "a move the declaration does not explain is still a difference"

@@ -1,6 +1,7 @@
 """``make scale``: Alembic's cost per revision at 10k, 100k and 1M rows, on SQLite and PostgreSQL.
 
-``python -m upgrade_suite.scale [--rows 10000,100000,1000000] [--engines sqlite,postgresql] [--pairs GA:latest]``.
+``python -m upgrade_suite.scale [--rows 10000,100000,1000000] [--engines sqlite,postgresql]
+[--pairs GA:latest,RC1:GA]``.
 Every point gets its own database, dropped after it; the releases and the embedded PostgreSQL are the suite's
 own (the same cache and interpreters as behave's runs). Exit status 1 when a point failed (Alembic's error, rows
 lost or changed): its numbers are still written, with the reason, and its work directory is kept.
@@ -28,7 +29,7 @@ def arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="make scale", description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default="10000,100000,1000000", help="database sizes, comma separated")
     parser.add_argument("--engines", default="sqlite,postgresql", help="sqlite, postgresql or both")
-    parser.add_argument("--pairs", default="GA:latest", help="OLD:NEW release pairs (aliases), comma separated")
+    parser.add_argument("--pairs", default="GA:latest,RC1:GA", help="OLD:NEW release pairs (aliases), comma separated")
     parser.add_argument("--out", default=str(ROOT / "reports" / "scale"))
     options = parser.parse_args(argv)
     try:

@@ -68,4 +68,4 @@ def _rows(count: int) -> str:
     for unit, size in (("M", 1_000_000), ("k", 1_000)):
         if count >= size and count % size == 0:
             return f"{count // size}{unit}"
-    return str(count)
+    return f"{count:,}"

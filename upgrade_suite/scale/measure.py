@@ -18,10 +18,12 @@ from sqlalchemy import inspect, text
 
 from ..database import Database, PostgresDatabase
 from ..dataset import populate
+from ..expectations import expected_transformations
 from ..gateway import gateway_environment
 from ..lab.run import SuiteRun
 from ..migrations import RevisionTime
 from ..schema import bootstrap_fresh
+from ..transformations import Expectation
 from .locks import APPLICATION, LockHold, LockSampler, holds
 from .rows import row_check
 
@@ -40,6 +42,7 @@ class Point:
     locks: list[LockHold] = field(default_factory=list)
     changed: dict[str, int] = field(default_factory=dict)  # table -> old rows (SQLite) or chunks (PostgreSQL) differing
     changed_unit: str = "rows"
+    transformed: dict[str, tuple[int, str]] = field(default_factory=dict)  # declared moves seen: "table.column"
     problem: str = ""  # why the point failed (Alembic's error, the sampler's), "" when it did not
 
     @property
@@ -63,6 +66,7 @@ class Point:
             "locks": [vars(hold) for hold in self.locks],
             "changed": self.changed,
             "changed_unit": self.changed_unit,
+            "transformed": {column: list(seen) for column, seen in self.transformed.items()},
             "problem": self.problem,
         }
 
@@ -93,7 +97,12 @@ def measure(run: SuiteRun, old: str, new: str, engine: str, rows: int, workdir: 
         else:
             sampler = None
             migrated = timed("migrate", migrations.upgrade)
-        compared = timed("compare", lambda: check.compare(before))
+        declared = [
+            e
+            for e in expected_transformations(before_release.version, after_release.version)
+            if isinstance(e, Expectation)
+        ]
+        compared = timed("compare", lambda: check.compare(before, declared))
     point = Point(
         engine,
         before_release.spec.label,
@@ -108,7 +117,7 @@ def measure(run: SuiteRun, old: str, new: str, engine: str, rows: int, workdir: 
         point.problem = sampler.error
     if not migrated.ok:
         point.problem = f"alembic upgrade head exited {migrated.exit_code}: {migrated.error}"
-    point.changed, point.changed_unit = compared.differing, compared.unit
+    point.changed, point.changed_unit, point.transformed = compared.differing, compared.unit, compared.transformed
     return point
 
 

@@ -49,9 +49,11 @@ def markdown(points: Sequence[Point]) -> str:
         rate = point.total_rows / point.seconds["populate"] if point.seconds.get("populate") else 0
         reads = next((hold for hold in point.locks if hold.blocks == "reads and writes"), None)
         lock = f"{reads.table} {reads.seconds:.2f} s ({reads.revision})" if reads else "-"
+        declared = ", ".join(f"{column} ({rows:,})" for column, (rows, _) in point.transformed.items())
         verdict = point.problem or (
             f"{point.changed_unit} changed or lost: {point.changed}" if point.changed else "every row kept"
         )
+        verdict += f"; declared transformations seen: {declared}" if declared else ""
         out.append(
             f"| {point.engine} | {point.old} -> {point.new} | {point.rows:,} | {point.total_rows:,} | "
             f"{point.seconds.get('populate', 0):.1f} | {rate:,.0f} | {point.seconds.get('migrate', 0):.1f} | {lock} | "
@@ -63,21 +65,28 @@ def markdown(points: Sequence[Point]) -> str:
     return "\n".join(out) + "\n"
 
 
-def plot(points: Sequence[Point], limit: int = 6) -> bytes:
-    """PNG: the costliest revisions' time against rows, log-log, per engine."""
-    figure, axes = plt.subplots(figsize=(9, 5.5))
-    for (engine, old, new), found in fits(points).items():
-        largest = max(x for fit in found.values() for x, _ in fit.points)
-        for revision, fit in sorted(found.items(), key=lambda item: -item[1].predict(largest))[:limit]:
-            xs, ys = zip(*fit.points, strict=True)
-            axes.plot(xs, [max(y, 1e-3) for y in ys], marker="o", label=f"{engine}: {revision}")
-    axes.set_xscale("log")
-    axes.set_yscale("log")
-    axes.set_xlabel("rows in the database")
-    axes.set_ylabel("seconds")
-    axes.set_title("Alembic time per revision against database size")
-    axes.legend(fontsize="small")
-    axes.grid(True, which="both", alpha=0.3)
+def plot(points: Sequence[Point], limit: int = 5) -> bytes:
+    """PNG: one panel per release pair, its costliest revisions' time against rows, log-log, per engine."""
+    found = fits(points)
+    pairs = sorted({(old, new) for _, old, new in found}) or [("", "")]
+    figure, panels = plt.subplots(len(pairs), 1, figsize=(10, 4.5 * len(pairs)), squeeze=False)
+    for (old, new), (axes,) in zip(pairs, panels, strict=True):
+        for (engine, first, second), revisions in found.items():
+            if (first, second) != (old, new):
+                continue
+            largest = max(x for fit in revisions.values() for x, _ in fit.points)
+            style = "-" if engine == "sqlite" else "--"
+            for revision, fit in sorted(revisions.items(), key=lambda item: -item[1].predict(largest))[:limit]:
+                xs, ys = zip(*fit.points, strict=True)
+                axes.plot(xs, [max(y, 1e-3) for y in ys], style, marker="o", label=f"{engine}: {revision}")
+        axes.set_xscale("log")
+        axes.set_yscale("log")
+        axes.set_xlabel("rows in the database")
+        axes.set_ylabel("seconds")
+        axes.set_title(f"{old} -> {new}: Alembic time per revision (the costliest {limit} per engine)")
+        axes.grid(True, which="both", alpha=0.3)
+        if axes.get_legend_handles_labels()[0]:  # a pair whose every point failed has nothing to plot
+            axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     plt.close(figure)
