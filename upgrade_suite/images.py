@@ -3,8 +3,9 @@
 Upstream publishes ``ghcr.io/ibm/mcp-context-forge:<tag>``. Where no registry is reachable (this
 machine, CI) the image is built locally, with no network inside the build:
 
-- a Debian bookworm base made from Debian's archive (``debootstrap --variant=minbase`` with
-  python3 3.11, then ``docker import``), built once per machine;
+- a Debian base made from Debian's archive (``debootstrap --variant=minbase`` with python3, then
+  ``docker import``), built once per machine: bookworm (Python 3.11) for releases on 3.11, trixie
+  (Python 3.13) for those that need 3.12+ (1.0.8 on), the same minor their venv runs on;
 - the release's wheels, fetched on the host for exactly the versions frozen in the release's
   venv (so the image runs what the process driver runs, resolved as of the release's day);
 - installed into ``/app/.venv`` with uv from local files only, then started the way upstream's
@@ -35,10 +36,16 @@ from .releases import Release, console
 
 UPSTREAM_REPOSITORY = "ghcr.io/ibm/mcp-context-forge"
 LOCAL_REPOSITORY = "gateway-upgrade-suite/mcp-context-forge"
-BASE_IMAGE = "gateway-upgrade-suite/debian:bookworm-python3"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
-#: The python3 of the base image: the wheels copied into it are those of a venv on the same minor.
-BASE_PYTHON = "3.11"
+#: Python minor of a release's venv -> the Debian suite whose python3 is that minor: the wheels copied into the
+#: image are those of the venv, so the image's interpreter must be the same minor.
+BASES = {"3.11": "bookworm", "3.13": "trixie"}
+
+
+def base_image(suite: str) -> str:
+    return f"gateway-upgrade-suite/debian:{suite}-python3"
+
+
 #: Bump when the way an image is built changes, so old images are not reused.
 RECIPE = "1"
 
@@ -102,11 +109,12 @@ class GatewayImages:
             upstream = f"{UPSTREAM_REPOSITORY}:{upstream_tag(release.version)}"
             if self._exists(upstream) or self._pull(upstream):
                 return upstream
-        if not str(release.info["python"]).startswith(f"{BASE_PYTHON}."):
+        minor = ".".join(str(release.info["python"]).split(".")[:2])
+        if minor not in BASES:
             raise SuiteError(
                 f"{release.spec.label} runs on Python {release.info['python']} "
-                f"({release.spec.interpreter.route if release.spec.interpreter else ''}), "
-                f"but locally built images have Debian bookworm's Python {BASE_PYTHON}: use -D driver=process for it"
+                f"({release.spec.interpreter.route if release.spec.interpreter else ''}), but locally built images "
+                f"have Debian's Python {' or '.join(BASES)} only: use -D driver=process for it"
             )
         tag = f"{LOCAL_REPOSITORY}:{release.version.replace('+', '_')}-{release.spec.key}-r{RECIPE}"
         with self._lock(tag):
@@ -153,17 +161,18 @@ class GatewayImages:
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield
 
-    def base(self) -> str:
-        """Debian bookworm with python3, from Debian's archive: made once per machine (about a minute)."""
-        with self._lock(BASE_IMAGE):
-            if self._exists(BASE_IMAGE):
-                return BASE_IMAGE
+    def base(self, suite: str) -> str:
+        """Debian ``suite`` with python3, from Debian's archive: made once per machine (about a minute)."""
+        image = base_image(suite)
+        with self._lock(image):
+            if self._exists(image):
+                return image
             if not shutil.which("debootstrap"):
                 raise SuiteError(
                     "debootstrap is missing (it makes the gateway image's base from Debian's archive): run make "
                     "docker-setup"
                 )
-            console.print(f"[dim]building {BASE_IMAGE} with debootstrap (once per machine)[/dim]")
+            console.print(f"[dim]building {image} with debootstrap (once per machine)[/dim]")
             with tempfile.TemporaryDirectory(prefix="upg-rootfs-") as scratch:
                 rootfs, tarball = Path(scratch) / "rootfs", Path(scratch) / "rootfs.tar"
                 _run(
@@ -171,7 +180,7 @@ class GatewayImages:
                         "debootstrap",
                         "--variant=minbase",
                         "--include=python3,python3-venv,ca-certificates",
-                        "bookworm",
+                        suite,
                         str(rootfs),
                         DEBIAN_MIRROR,
                     ],
@@ -181,11 +190,11 @@ class GatewayImages:
                 _run(
                     ["tar", "-C", str(rootfs), "-cf", str(tarball), "."], "packing the Debian base image", self.timeout
                 )
-                repository, tag = BASE_IMAGE.split(":")
+                repository, tag = image.split(":")
                 self.client.api.import_image(
                     src=str(tarball), repository=repository, tag=tag, changes=["ENV LANG=C.UTF-8"]
                 )
-            return BASE_IMAGE
+            return image
 
     def wheels(self, release: Release) -> Path:
         """The wheels of every package in the release's venv, at the frozen versions, fetched on the host once."""
@@ -201,19 +210,16 @@ class GatewayImages:
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
         (target / "requirements.txt").write_text(frozen)
+        minor = ".".join(str(release.info["python"]).split(".")[:2])
+        # The suite's own pip fetches them: on its own minor it may build a wheel from an sdist; for another minor
+        # (a release needing 3.12+) it can only take the published wheels for that minor.
+        fetch = (
+            ["wheel", "--wheel-dir", str(target)]
+            if minor == f"{sys.version_info.major}.{sys.version_info.minor}"
+            else ["download", "--only-binary=:all:", "--python-version", minor, "--dest", str(target)]
+        )
         _run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "wheel",
-                "--quiet",
-                "--no-deps",
-                "--wheel-dir",
-                str(target),
-                "-r",
-                str(target / "requirements.txt"),
-            ],
+            [sys.executable, "-m", "pip", *fetch, "--quiet", "--no-deps", "-r", str(target / "requirements.txt")],
             f"downloading the wheels of {release.spec.label}",
             self.timeout,
         )
@@ -223,7 +229,7 @@ class GatewayImages:
     def _build(self, release: Release, tag: str) -> None:
         import docker.errors
 
-        base = self.base()
+        base = self.base(BASES[".".join(str(release.info["python"]).split(".")[:2])])
         wheels = self.wheels(release)
         console.print(f"[dim]building {tag} from {len(list(wheels.glob('*.whl')))} wheels (no network)[/dim]")
         with tempfile.TemporaryDirectory(prefix="upg-image-") as context:

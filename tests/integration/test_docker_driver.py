@@ -17,7 +17,7 @@ from upgrade_suite.docker_driver import DockerGateway
 from upgrade_suite.engine import LABEL, PID_LABEL, DockerEngine
 from upgrade_suite.errors import SuiteError
 from upgrade_suite.gateway import GatewaySecrets
-from upgrade_suite.images import BASE_IMAGE, GatewayImages
+from upgrade_suite.images import GatewayImages, base_image
 from upgrade_suite.pypi import PyPIReleases
 from upgrade_suite.releases import resolve
 from upgrade_suite.venvs import ReleaseCache
@@ -56,13 +56,13 @@ def test_containers_of_a_crashed_run_are_removed_by_the_next(docker_client, tmp_
     gone = subprocess.Popen(["true"])
     gone.wait()
     orphan = docker_client.containers.run(
-        BASE_IMAGE,
+        base_image("bookworm"),
         ["sleep", "300"],
         detach=True,
         labels={LABEL: "run-crashed", PID_LABEL: str(gone.pid), f"{LABEL}.role": "gateway 01-GA"},
     )
     alive = docker_client.containers.run(
-        BASE_IMAGE, ["sleep", "300"], detach=True, labels={LABEL: "run-alive", PID_LABEL: "1"}
+        base_image("bookworm"), ["sleep", "300"], detach=True, labels={LABEL: "run-alive", PID_LABEL: "1"}
     )
     try:
         report = leftovers.clean(tmp_path / "work", tmp_path, docker=docker_client)
