@@ -19,6 +19,7 @@ a file lock keeps concurrent runs from building the same image twice.
 from __future__ import annotations
 
 import fcntl
+import importlib.metadata
 import shutil
 import socket
 import subprocess
@@ -29,6 +30,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from packaging.markers import default_environment
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from uv import find_uv_bin
 
 from .errors import SuiteError
@@ -47,7 +51,7 @@ def base_image(suite: str) -> str:
 
 
 #: Bump when the way an image is built changes, so old images are not reused.
-RECIPE = "1"
+RECIPE = "2"
 
 #: What upstream's run-gunicorn.sh runs (gunicorn.config.py: bind settings.host:settings.port, preload).
 _ENTRYPOINT = """#!/bin/sh
@@ -198,7 +202,7 @@ class GatewayImages:
 
     def wheels(self, release: Release) -> Path:
         """The wheels of every package in the release's venv, at the frozen versions, fetched on the host once."""
-        target = self.cache_dir / f"wheels-{release.version}-{release.spec.key}"
+        target = self.cache_dir / f"wheels-{release.version}-{release.spec.key}-r{RECIPE}"
         if (target / ".complete").exists():
             return target
         frozen = subprocess.run(
@@ -223,8 +227,23 @@ class GatewayImages:
             f"downloading the wheels of {release.spec.label}",
             self.timeout,
         )
+        if missing := marker_dependencies(release, self._image_python(BASES[minor])):
+            # Measured: a venv on pyenv's 3.11.7 has no async-timeout, which redis requires below 3.11.3, and
+            # bookworm's python3 is 3.11.2; 1.0.7's image then failed at import.
+            _run(
+                [sys.executable, "-m", "pip", *fetch, "--quiet", *missing],
+                f"downloading what {release.spec.label}'s packages need on the image's Python",
+                self.timeout,
+            )
         (target / ".complete").write_text("")
         return target
+
+    def _image_python(self, suite: str) -> str:
+        """The full version of the base image's python3 (a patch level can change which dependencies apply)."""
+        output = self.client.containers.run(
+            self.base(suite), ["python3", "-c", "import platform; print(platform.python_version())"], remove=True
+        )
+        return output.decode().strip()
 
     def _build(self, release: Release, tag: str) -> None:
         import docker.errors
@@ -250,6 +269,28 @@ class GatewayImages:
                     .splitlines()
                 )
                 raise SuiteError(f"building the image of {release.spec.label} failed: {log[-1:] or error}") from None
+
+
+def marker_dependencies(release: Release, python: str) -> list[str]:
+    """What the release's installed packages require on Python ``python`` that its venv (another patch level of
+    the same minor) did not install: requirements whose markers hold there, not here. Extras are left out."""
+    site = next(release.venv.glob("lib/python*/site-packages"))
+    installed = {canonicalize_name(d.metadata["Name"]) for d in importlib.metadata.distributions(path=[str(site)])}
+    environment: dict[str, str] = {
+        **{key: str(value) for key, value in default_environment().items()},
+        "python_full_version": python,
+        "python_version": python.rsplit(".", 1)[0],
+    }
+    needed: dict[str, str] = {}
+    for distribution in importlib.metadata.distributions(path=[str(site)]):
+        for line in distribution.requires or []:
+            requirement = Requirement(line)
+            marker = requirement.marker
+            if marker is not None and ("extra" in str(marker) or not marker.evaluate(environment)):
+                continue
+            if canonicalize_name(requirement.name) not in installed:
+                needed[canonicalize_name(requirement.name)] = f"{requirement.name}{requirement.specifier}"
+    return sorted(needed.values())
 
 
 def _run(command: list[str], what: str, timeout: float) -> None:
