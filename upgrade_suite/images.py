@@ -113,8 +113,7 @@ class GatewayImages:
             upstream = f"{UPSTREAM_REPOSITORY}:{upstream_tag(release.version)}"
             if self._exists(upstream) or self._pull(upstream):
                 return upstream
-        minor = ".".join(str(release.info["python"]).split(".")[:2])
-        if minor not in BASES:
+        if _minor(release) not in BASES:
             raise SuiteError(
                 f"{release.spec.label} runs on Python {release.info['python']} "
                 f"({release.spec.interpreter.route if release.spec.interpreter else ''}), but locally built images "
@@ -214,7 +213,7 @@ class GatewayImages:
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
         (target / "requirements.txt").write_text(frozen)
-        minor = ".".join(str(release.info["python"]).split(".")[:2])
+        minor = _minor(release)
         # The suite's own pip fetches them: on its own minor it may build a wheel from an sdist; for another minor
         # (a release needing 3.12+) it can only take the published wheels for that minor.
         fetch = (
@@ -248,7 +247,7 @@ class GatewayImages:
     def _build(self, release: Release, tag: str) -> None:
         import docker.errors
 
-        base = self.base(BASES[".".join(str(release.info["python"]).split(".")[:2])])
+        base = self.base(BASES[_minor(release)])
         wheels = self.wheels(release)
         console.print(f"[dim]building {tag} from {len(list(wheels.glob('*.whl')))} wheels (no network)[/dim]")
         with tempfile.TemporaryDirectory(prefix="upg-image-") as context:
@@ -271,18 +270,24 @@ class GatewayImages:
                 raise SuiteError(f"building the image of {release.spec.label} failed: {log[-1:] or error}") from None
 
 
+def _minor(release: Release) -> str:
+    """The Python minor the release's venv runs on (``3.13``): its image's base must have the same."""
+    return ".".join(str(release.info["python"]).split(".")[:2])
+
+
 def marker_dependencies(release: Release, python: str) -> list[str]:
     """What the release's installed packages require on Python ``python`` that its venv (another patch level of
     the same minor) did not install: requirements whose markers hold there, not here. Extras are left out."""
     site = next(release.venv.glob("lib/python*/site-packages"))
-    installed = {canonicalize_name(d.metadata["Name"]) for d in importlib.metadata.distributions(path=[str(site)])}
+    distributions = list(importlib.metadata.distributions(path=[str(site)]))
+    installed = {canonicalize_name(d.metadata["Name"]) for d in distributions}
     environment: dict[str, str] = {
         **{key: str(value) for key, value in default_environment().items()},
         "python_full_version": python,
         "python_version": python.rsplit(".", 1)[0],
     }
     needed: dict[str, str] = {}
-    for distribution in importlib.metadata.distributions(path=[str(site)]):
+    for distribution in distributions:
         for line in distribution.requires or []:
             requirement = Requirement(line)
             marker = requirement.marker

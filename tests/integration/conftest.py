@@ -88,15 +88,8 @@ def run_behave_parallel(
     processes = {}
     for workdir, args in runs.items():
         prepare_workdir(workdir)
-        output = (workdir / "behave-output.txt").open("w")
-        processes[workdir] = subprocess.Popen(
-            (gate_command if gate else behave_command)(*args),
-            cwd=workdir,
-            env=env or behave_env(),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            text=True,
-            stdin=subprocess.DEVNULL,
+        processes[workdir] = background(
+            (gate_command if gate else behave_command)(*args), workdir, workdir / "behave-output.txt", env
         )
     results = []
     for workdir, process in processes.items():
@@ -108,6 +101,23 @@ def run_behave_parallel(
                 process.wait()
         results.append(BehaveRun(process.returncode, (workdir / "behave-output.txt").read_text(), workdir))
     return results
+
+
+def background(
+    command: list[str], cwd: Path, log: Path, env: dict[str, str] | None = None, **options: object
+) -> subprocess.Popen[str]:
+    """A program a test starts and waits for later: its output (stdout and stderr) into ``log``, no stdin."""
+    with log.open("w") as output:
+        return subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env or behave_env(),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            **options,
+        )
 
 
 def suite_processes(root: Path) -> list[str]:
@@ -209,7 +219,7 @@ def no_leftovers(workdir: Path):
 
 #: The test that proves the last-resort interpreter route (CPython built from Debian source, minutes of work).
 DEBIAN_BUILD_TEST = "tests/integration/test_interpreter_provisioning.py::test_release_1_1_0_runs_on_python_built"
-_EARLY_BUILD: list[subprocess.Popen] = []
+_EARLY_BUILD: list[subprocess.Popen[str]] = []
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -229,18 +239,14 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         "import sys; from pathlib import Path; from upgrade_suite import debian_python as d; "
         "cache = Path(sys.argv[1]); d.build(d.plan(cache, '3.13', 900), cache, 900)"
     )
-    with (cache / "early-build.log").open("w") as log:
-        _EARLY_BUILD.append(
-            subprocess.Popen(
-                ["nice", "-n", "19", sys.executable, "-c", script, str(cache)],
-                cwd=ROOT,
-                env=behave_env(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+    _EARLY_BUILD.append(
+        background(
+            ["nice", "-n", "19", sys.executable, "-c", script, str(cache)],
+            ROOT,
+            cache / "early-build.log",
+            start_new_session=True,
         )
+    )
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -36,7 +36,7 @@ import pytest
 from upgrade_suite.matrix.plan import plan, shard
 from upgrade_suite.matrix.results import load, merge
 
-from conftest import ROOT, behave_env, prepare_workdir, run_behave
+from conftest import ROOT, background, prepare_workdir, run_behave
 
 pytestmark = pytest.mark.integration
 
@@ -55,15 +55,8 @@ def _essentials(data: dict[str, Any]) -> dict[tuple[str, str, str], tuple[str, s
 
 
 def _shards_at_once(workdir: Path) -> subprocess.Popen[str]:
-    log = (workdir / "jobs-output.txt").open("w")
-    return subprocess.Popen(
-        [sys.executable, "-m", "upgrade_suite.matrix.jobs", str(SHARDS), *RANGE],
-        cwd=workdir,
-        env=behave_env(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        text=True,
+    return background(
+        [sys.executable, "-m", "upgrade_suite.matrix.jobs", str(SHARDS), *RANGE], workdir, workdir / "jobs-output.txt"
     )
 
 

@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 from ..errors import SuiteError
 from .fit import Fit
+from .rows import row_counts
 
 SCALE_FILE = Path("scale") / "scale.json"
 
@@ -36,11 +37,7 @@ def count_rows(url: str) -> tuple[str, int]:
         raise SuiteError(f"ROWS={parsed.render_as_string()}: a sqlite:/// or postgresql:// URL")
     try:
         with engine.connect() as connection:
-            quote = engine.dialect.identifier_preparer.quote
-            total = sum(
-                connection.execute(text(f"SELECT count(*) FROM {quote(name)}")).scalar_one()
-                for name in inspect(connection).get_table_names()
-            )
+            total = sum(row_counts(connection).values())
     except Exception as error:  # any driver's failure to reach or read it: one line, the URL without its password
         raise SuiteError(
             f"ROWS={parsed.render_as_string()}: cannot count its rows: {str(error).splitlines()[0]}"
@@ -68,7 +65,7 @@ def section(points: Sequence[dict[str, Any]], counted: tuple[str, int] | None = 
     for (engine, old, new), members in groups.items():
         whole = Fit.of([(p["total_rows"], p["seconds"]["migrate"]) for p in members])
         largest = max(members, key=lambda p: p["total_rows"])
-        lock = next((h for h in largest["locks"] if h["blocks"] == "reads and writes"), None)
+        lock = _read_lock(largest)
         out += [
             f"### {old} -> {new} on {engine}",
             "",
@@ -76,7 +73,7 @@ def section(points: Sequence[dict[str, Any]], counted: tuple[str, int] | None = 
             "|---|---|---|",
         ]
         for point in sorted(members, key=lambda p: p["total_rows"]):
-            held = next((h for h in point["locks"] if h["blocks"] == "reads and writes"), None)
+            held = _read_lock(point)
             shown = f"{held['table']} {held['seconds']:.2f} s ({held['revision']})" if held else "-"
             out.append(f"| {point['total_rows']:,} | {point['seconds']['migrate']:.1f} s | {shown} |")
         out += ["", f"Fitted: {whole.fixed:.1f} s + {whole.per_row * 1e6:.2f} s per million rows."]
@@ -93,3 +90,8 @@ def section(points: Sequence[dict[str, Any]], counted: tuple[str, int] | None = 
                 )
         out.append("")
     return out
+
+
+def _read_lock(point: dict[str, Any]) -> dict[str, Any] | None:
+    """A point's longest hold of a lock that blocked the old release's reads (holds are longest first)."""
+    return next((hold for hold in point["locks"] if hold["blocks"] == "reads and writes"), None)

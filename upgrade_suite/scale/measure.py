@@ -10,11 +10,10 @@ alters rows at scale is a failed point, not a timing.
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from sqlalchemy import inspect, text
 
 from ..database import Database, PostgresDatabase
 from ..dataset import populate
@@ -25,7 +24,7 @@ from ..migrations import RevisionTime
 from ..schema import bootstrap_fresh
 from ..transformations import Expectation
 from .locks import APPLICATION, LockHold, LockSampler, holds
-from .rows import row_check
+from .rows import row_check, row_counts
 
 
 @dataclass
@@ -37,7 +36,7 @@ class Point:
     new: str
     rows: int  # asked for
     seeded: dict[str, int]  # rows per table, as the populate probe made them
-    seconds: dict[str, float]  # bootstrap, populate, count, migrate, recount
+    seconds: dict[str, float]  # bootstrap, populate, count, copy, migrate, compare
     revisions: list[RevisionTime]
     locks: list[LockHold] = field(default_factory=list)
     changed: dict[str, int] = field(default_factory=dict)  # table -> old rows (SQLite) or chunks (PostgreSQL) differing
@@ -87,15 +86,16 @@ def measure(run: SuiteRun, old: str, new: str, engine: str, rows: int, workdir: 
         old_env = gateway_environment(before_release, database.url_for(before_release), run.secrets, workdir)
         timed("bootstrap", lambda: bootstrap_fresh(before_release, old_env, workdir, timeout))
         report = timed("populate", lambda: populate(before_release, old_env, workdir, rows, timeout * 4, "production"))
-        before = timed("count", lambda: row_counts(database))
+        before = timed("count", lambda: counted(database))
         check = timed("copy", lambda: row_check(database))
         new_env = gateway_environment(after_release, database.url_for(after_release), run.secrets, workdir)
         migrations = run.migrations(after_release, {**new_env, "PGAPPNAME": APPLICATION}, workdir)
-        if isinstance(database, PostgresDatabase):
-            with LockSampler(database.server.url(database.name, "postgresql").render_as_string(False)) as sampler:
-                migrated = timed("migrate", migrations.upgrade)
-        else:
-            sampler = None
+        sampler = (
+            LockSampler(database.server.url(database.name, "postgresql").render_as_string(False))
+            if isinstance(database, PostgresDatabase)
+            else None
+        )
+        with sampler or nullcontext():
             migrated = timed("migrate", migrations.upgrade)
         declared = [
             e
@@ -121,9 +121,7 @@ def measure(run: SuiteRun, old: str, new: str, engine: str, rows: int, workdir: 
     return point
 
 
-def row_counts(database: Database) -> dict[str, int]:
-    """Rows per table, counted by the database (the alembic_version table aside)."""
+def counted(database: Database) -> dict[str, int]:
+    """Rows per table of the suite's database, counted by the database."""
     with database.engine() as engine, engine.connect() as connection:
-        tables = [name for name in inspect(engine).get_table_names() if name != "alembic_version"]
-        quote = engine.dialect.identifier_preparer.quote
-        return {name: connection.execute(text(f"SELECT count(*) FROM {quote(name)}")).scalar_one() for name in tables}
+        return row_counts(connection)

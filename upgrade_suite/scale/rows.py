@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
+from sqlalchemy import Connection, inspect, text
 
 from ..database import Database, PostgresDatabase, SqliteDatabase
 from ..transformations import RULES, Expectation
@@ -56,6 +57,13 @@ class RowComparison:
         self.differ(table, wrong)
         if len(moved) > wrong:
             self.transformed[f"{table}.{column}"] = (len(moved) - wrong, "; ".join(rule.reason for rule in rules))
+
+
+def row_counts(connection: Connection) -> dict[str, int]:
+    """Rows per table, counted by the database (Alembic's own ``alembic_version`` aside)."""
+    quote = connection.dialect.identifier_preparer.quote
+    tables = [name for name in inspect(connection).get_table_names() if name != "alembic_version"]
+    return {name: connection.execute(text(f"SELECT count(*) FROM {quote(name)}")).scalar_one() for name in tables}
 
 
 def declared_columns(expectations: Sequence[Expectation], table: str) -> dict[str, list[Expectation]]:
@@ -133,10 +141,10 @@ class PostgresRows:
             ):
                 for table, rows in counts.items():
                     old, new = dict(_pg_columns(before, table)), dict(_pg_columns(after, table))
-                    key = _pg_key(before, table)  # none: a declared column is compared exactly, as SQLite's
-                    declared = {
-                        c: r for c, r in declared_columns(expectations, table).items() if c in old and c in new and key
-                    }
+                    declared = {c: r for c, r in declared_columns(expectations, table).items() if c in old and c in new}
+                    key = _pg_key(before, table) if declared else ""
+                    if not key:  # no primary key to pair a moved value with its old one: compared exactly, as SQLite's
+                        declared = {}
                     for column, rules in declared.items():
                         was, now = _pg_values(before, table, key, column), _pg_values(after, table, key, column)
                         moved = [(value, now[key]) for key, value in was.items() if key in now and now[key] != value]
