@@ -5,6 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.requirements-installed
 ALLURE := .tools/node_modules/.bin/allure
+VALIDATOR := .tools/node_modules/.bin/action-validator
 ARGS   ?=
 # The gate: every SQLite scenario, known product defects included (each judged against its declared problems in
 # upgrade_suite/known_defects.py); negative controls (red by design, proving a check can fail) with TAGS=@negative-control.
@@ -108,13 +109,19 @@ docker-teardown:
 unit: bootstrap
 	$(BIN)/pytest tests/unit $(ARGS)
 
-## ruff over the whole tree (pyproject.toml: line length 120, imports sorted, formatted) and mypy over upgrade_suite
-## (its probes, run in the release venvs, left out); make test runs it first.
+## ruff over the whole tree (pyproject.toml: line length 120, imports sorted, formatted), mypy over upgrade_suite
+## (its probes, run in the release venvs, left out) and the CI workflows against GitHub's schema (action-validator,
+## npm, into .tools: the matrix workflow cannot run here); make test runs it first.
 LINT_PATHS ?= .
-lint: bootstrap
+lint: bootstrap $(VALIDATOR)
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy upgrade_suite
+	$(VALIDATOR) .github/workflows/*.yml
+
+$(VALIDATOR):
+	@command -v npm >/dev/null || { echo "make lint needs Node.js and npm (Debian: apt-get install nodejs npm)"; exit 1; }
+	npm install --prefix .tools --no-fund --no-audit --silent @action-validator/cli@0.6.0 @action-validator/core@0.6.0
 
 clean:
 	rm -rf reports .pytest_cache

@@ -19,7 +19,7 @@ from allure_commons import plugin_manager
 from ..matrix import page
 from ..matrix.plan import Cell, Plan, cell_key, plan, shard
 from ..matrix.render import publish
-from ..matrix.results import CellResult, load, matrix, record, reusable, suite_fingerprint
+from ..matrix.results import RESULTS_DIR, CellResult, load, matrix, record, reusable, suite_fingerprint
 from ..releases import console
 from ..vocabulary import DATABASE_WORDS
 from .run import SuiteRun
@@ -63,7 +63,7 @@ class MatrixRun:
     def __init__(self, run: SuiteRun, features: Iterable[Any], config: Any) -> None:
         self.run = run
         settings = run.config.matrix
-        self.results_dir = run.config.reports_dir / "matrix-results"
+        self.results_dir = run.config.reports_dir / RESULTS_DIR
         self.plan: Plan = plan(run.index.listing, settings.first, settings.last)
         for version, reason in self.plan.left_out.items():
             console.print(f"[dim]matrix: {version} left out ({reason})[/dim]")

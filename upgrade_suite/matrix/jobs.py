@@ -27,7 +27,7 @@ from rich.console import Console
 from ..errors import SuiteError
 from . import page
 from .render import publish
-from .results import cell_ids, load, matrix
+from .results import RESULTS_DIR, cell_ids, load, matrix
 
 _ROOT = Path(__file__).resolve().parents[2]
 FEATURE = _ROOT / "features" / "matrix.feature"
@@ -132,7 +132,7 @@ def combine(directories: Sequence[Path]) -> dict[str, object]:
     for directory in directories:
         if (directory / "matrix.json").is_file():
             planned |= cell_ids(json.loads((directory / "matrix.json").read_text()))
-    records = load(directory / "matrix-results" for directory in directories)
+    records = load(directory / RESULTS_DIR for directory in directories)
     return matrix({cell: result for cell, result in records.items() if cell in planned})
 
 

@@ -20,6 +20,8 @@ from .plan import Cell
 
 #: Cell verdicts, worst first; "no downgrade path" is an answer (the way back is the backup), not a failure.
 VERDICTS = ("broken", "failed", "no downgrade path", "passed", "skipped")
+#: A run's cell records, under its reports directory: what a shard uploads and the merge reads.
+RESULTS_DIR = "matrix-results"
 #: What the suite's verdict depends on besides the releases: its code, Gherkin, baselines and declarations.
 _FINGERPRINTED = ("upgrade_suite", "steps", "features/matrix.feature", "environment.py")
 
