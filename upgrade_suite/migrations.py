@@ -54,6 +54,10 @@ def revision_times(lines: Sequence[tuple[float, str]], ended: float, started: fl
     )
 
 
+#: ``module.Class: (driver.module.Class) message`` or ``module.Class: message``, as a traceback's last line says it.
+_CAUSE = re.compile(r"^(?P<outer>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*):\s*(?:\((?P<inner>[A-Za-z_]\w*(?:\.\w+)*)\))?")
+
+
 @dataclass(frozen=True)
 class AlembicRun:
     """One Alembic command as it ran."""
@@ -82,6 +86,14 @@ class AlembicRun:
         return next(
             (line for line in reversed(lines) if "Error" in line or "error:" in line), lines[-1] if lines else ""
         )
+
+    @property
+    def cause(self) -> str:
+        """The exception class that ended a failed run, the database driver's where SQLAlchemy wraps one
+        (``sqlalchemy.exc.OperationalError: (psycopg.errors.DeadlockDetected) ...`` -> the psycopg class): what a
+        declared known defect names, never the message, which carries process ids and table oids."""
+        match = _CAUSE.match(self.error)
+        return (match.group("inner") or match.group("outer")) if match else "exit status " + str(self.exit_code)
 
     @property
     def command(self) -> str:

@@ -27,6 +27,8 @@ KNOWN_DEFECTS = {
         ["rc1-to-ga-schema-not-fresh-postgresql"],
     ],
 }
+#: Declared intermittent (known_defects.py): a run may show it (a known defect) or not (passed), nothing else.
+INTERMITTENT = {"sqlite": [], "postgres": [["rc1-to-ga-migration-deadlocks-with-rc1-prompt-writes"]]}
 #: What a reader sees of the known defects is still their reason, in words (the gate matches their structure).
 REASONS = {
     "sqlite": [
@@ -56,14 +58,13 @@ def test_the_gate_passes_on_both_databases_with_every_known_defect_exactly_as_de
     """Every feature, SQLite and embedded PostgreSQL (four runs at once) through the gate, as ``make upgrade`` judges.
 
     The known defects run too: red in behave and in the report, each exactly its declared problems. Left out: the
-    negative controls (red by design, tested on their own), today's releases (test_current.py) and the rolling
-    writes, whose deadlock shows in some runs only and is not yet declared.
+    negative controls (red by design, tested on their own) and today's releases (test_current.py). The rolling
+    writes' deadlock is intermittent: its scenario passes or is that known defect.
     """
     selected = {
         (engine, part): (
             str(ROOT / "features"),
-            f"--tags=@{engine} and {tags} and not @negative-control and not @current "
-            "and not (@rolling and @product-defect)",
+            f"--tags=@{engine} and {tags} and not @negative-control and not @current",
         )
         for engine in KNOWN_DEFECTS
         for part, tags in PARTS.items()
@@ -87,7 +88,8 @@ def test_the_gate_passes_on_both_databases_with_every_known_defect_exactly_as_de
             ran = [json.loads(p.read_text()) for p in (run.reports / "allure-results").glob("*-result.json")]
             assert ran and all(r["status"] == "passed" or r["name"] in red for r in ran), run.verdicts()
             results += ran
-        assert sorted(d for verdict, d in verdicts.values() if verdict == "known defect") == known, verdicts
+        shown = [d for verdict, d in verdicts.values() if verdict == "known defect"]
+        assert sorted(d for d in shown if d not in INTERMITTENT[engine]) == known, verdicts
         assert all(reason in output for reason in REASONS[engine] + BOTH_REASONS), output[-3000:]
     cases = {label["value"] for r in results for label in r["labels"] if label["name"] == "tag"}
     assert {

@@ -1,6 +1,8 @@
 """Each revision's time from Alembic's stamped output: the gap to the next revision's start, or to the exit."""
 
-from upgrade_suite.migrations import RevisionTime, revision_times
+import pytest
+
+from upgrade_suite.migrations import AlembicRun, RevisionTime, revision_times
 
 LOG = "2026-12-02T13:28:10 - alembic.runtime.migration - INFO - "
 
@@ -28,3 +30,21 @@ def test_a_downgrade_names_the_revision_whose_script_ran():
 
 def test_a_run_that_migrated_nothing_has_no_revisions():
     assert revision_times([(1.0, "INFO  [alembic.runtime.migration] Will assume transactional DDL.\n")], 2.0) == ()
+
+
+@pytest.mark.parametrize(
+    ("last_line", "cause"),
+    [
+        (
+            "sqlalchemy.exc.OperationalError: (psycopg.errors.DeadlockDetected) deadlock detected",
+            "psycopg.errors.DeadlockDetected",
+        ),
+        ("sqlite3.OperationalError: table _alembic_tmp_email_users already exists", "sqlite3.OperationalError"),
+        ("", "exit status 1"),
+    ],
+)
+def test_a_failed_run_is_named_by_the_class_that_ended_it_not_its_message(last_line, cause):
+    output = (
+        f"INFO  [alembic.runtime.migration] Running upgrade a -> b\nTraceback (most recent call last):\n{last_line}\n"
+    )
+    assert AlembicRun("GA (1.0.0)", ("upgrade", "head"), 1, output, 1.0).cause == cause

@@ -19,9 +19,10 @@ from ..carryover import STARTED
 from ..database import Database
 from ..dataset import Dataset, create_marked, populate, seed
 from ..errors import SuiteError
-from ..evidence import Evidence, Timings
+from ..evidence import CheckFailed, Evidence, Timings
 from ..gateway import Gateway, gateway_environment
 from ..migrations import AlembicRun, Migrations
+from ..problems import Problem
 from ..releases import Release
 from ..sandbox import Sandbox
 from ..schema import bootstrap_fresh, describe
@@ -243,12 +244,17 @@ class Core:
     def migrate(
         self, release: Release, database: Database | None, arguments: tuple[str, ...], phase: str, title: str
     ) -> AlembicRun:
-        """An Alembic step of a procedure: timed as ``phase``, attached as ``title``; a failed run fails the step."""
+        """An Alembic step of a procedure: timed as ``phase``, attached as ``title``; a failed run fails the step
+        with a structured problem, the command and the exception class that ended it (``migration failed | upgrade
+        head | psycopg.errors.DeadlockDetected``), so a known defect can name how a migration fails."""
         with self.timings.phase(phase):
             run = self.migrations(release, database).run(*arguments)
         self.evidence.attach(title, run.render())
         if not run.ok:
-            raise AssertionError(f"{title} failed with exit {run.exit_code}: {run.output.strip().splitlines()[-1:]}")
+            failed = f"{title} failed with exit {run.exit_code}"
+            raise CheckFailed(
+                failed, [Problem("migration failed", (" ".join(arguments), run.cause), failed)], [run.error]
+            )
         return run
 
     def alembic_upgrade(self, release: Release) -> AlembicRun:

@@ -11,6 +11,7 @@ from ..chart import REPLICA_COUNT
 from ..checks import Checklist
 from ..database import stamped_revisions
 from ..dataset import Dataset
+from ..evidence import CheckFailed
 from ..gateway import Gateway
 from ..kubernetes import HelmRollout, image_tag
 from ..prober import Prober, Window, to_csv
@@ -113,8 +114,12 @@ class Rolling:
         release = core.release(target)
         self.history.upgrade_to(release)
         started = time.monotonic()
-        with core.timings.phase(phases.rollout(strategy, release.spec.alias)):
-            rollout.roll(release, strategy, lambda: core.alembic_upgrade(release))
+        try:
+            with core.timings.phase(phases.rollout(strategy, release.spec.alias)):
+                rollout.roll(release, strategy, lambda: core.alembic_upgrade(release))
+        except CheckFailed:  # a failed migration stops the roll as a failed pre-upgrade hook stops Helm's: the old
+            self.finish_probing(started, rollout.events, rollout.versions())  # ones serve on, and are still judged
+            raise
         self.finish_probing(started, rollout.events, rollout.versions())
         core.current = core.connect(release, rollout.live()[-1].gateway)
 
