@@ -14,8 +14,8 @@ up() {
     answers || command -v dockerd >/dev/null || need="$need docker.io"
     if [ -n "$need" ]; then
         [ "$(id -u)" = 0 ] || { echo "docker-setup: run as root (installs with apt:$need)" >&2; exit 1; }
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
+        apt-get -o DPkg::Lock::Timeout=600 update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq $need >/dev/null
     fi
     if answers; then echo "docker-setup: an engine already answers on $SOCKET (left as it is)"; return; fi
     [ "$(id -u)" = 0 ] || { echo "docker-setup: run as root (starts dockerd)" >&2; exit 1; }

@@ -183,17 +183,31 @@ def listening_gateway_port(workdir: Path, process: subprocess.Popen, port_patter
 
 @pytest.fixture(scope="session")
 def docker_client() -> Iterator[object]:
-    """A Docker engine set up as a user would (``make docker-setup``); a dockerd it started is stopped after."""
+    """A Docker engine set up as a user would (``make docker-setup``, begun by the early machine job when one runs);
+    a dockerd either started is stopped after."""
     from upgrade_suite.engine import connect
 
+    job = early("machine-tools")
+    before = job.finished("docker") if job is not None else ""
     script = ["sh", str(ROOT / "tools" / "docker-engine.sh")]
     setup = subprocess.run([*script, "up"], capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
     assert setup.returncode == 0, setup.stdout + setup.stderr
     try:
         yield connect()
     finally:
-        if "started" in setup.stdout:
+        if "started (pid" in before + setup.stdout:
             subprocess.run([*script, "down"], capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium, installed by the early machine job when it was missing (``make chromium``)."""
+    job = early("machine-tools")
+    if job is not None:
+        job.finished("chromium")
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert found, "no chromium: make chromium installs it (as root)"
+    return found
 
 
 def labelled_containers(client) -> list[str]:
@@ -219,44 +233,88 @@ def no_leftovers(workdir: Path):
 
 #: The test that proves the last-resort interpreter route (CPython built from Debian source, minutes of work).
 DEBIAN_BUILD_TEST = "tests/integration/test_interpreter_provisioning.py::test_release_1_1_0_runs_on_python_built"
-_EARLY_BUILD: list[subprocess.Popen[str]] = []
+#: Tests that read pages back in Chromium, and the one that needs a Docker engine and the images' Debian base.
+CHROMIUM_TESTS = ("tests/integration/test_sign_off_report.py", "tests/integration/test_matrix_page.py")
+DOCKER_TESTS = ("tests/integration/test_docker_driver.py",)
+#: The images' Debian base, made by the machine job (``GatewayImages.base``): what a docker run starts from.
+_BASE = (
+    "from upgrade_suite.config import SuiteConfig; from upgrade_suite.engine import connect; "
+    "from upgrade_suite.images import GatewayImages; "
+    "GatewayImages(connect(), SuiteConfig.from_userdata({}).cache_dir, 900).base('bookworm')"
+)
+_EARLY: dict[str, EarlyJob] = {}
+
+
+@dataclass
+class EarlyJob:
+    """Set-up that selected tests need, started at collection in the background and waited for by them."""
+
+    process: subprocess.Popen[str]
+    log: Path
+
+    def finished(self, part: str, timeout: float = 900) -> str:
+        """Wait for the job; ``part``'s own status line must say exit 0. Returns the job's output."""
+        self.process.wait(timeout=timeout)
+        output = self.log.read_text()
+        assert f"early: {part} exit 0" in output, output[-3000:]
+        return output
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, 9)
+                self.process.wait()
+
+
+def early(name: str) -> EarlyJob | None:
+    return _EARLY.get(name)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """When that test is selected, start its build now, in the background at the lowest priority.
+    """Start now, in the background, the slow set-up that selected tests need later.
 
-    The integration tests before it leave part of the two cores idle (gateways starting, probes waiting); the
-    build (niced 19) fills those gaps instead of taking minutes of its own when the test's turn comes. The test
-    then finds it built, or waits on the build's lock for the rest. Its output goes to the cache's build log.
+    - the Debian CPython build (niced 19): the integration tests before its test leave part of the two cores idle
+      (gateways starting, probes waiting); the build fills those gaps instead of taking minutes of its own when the
+      test's turn comes, and the test finds it built or waits on the build's lock for the rest;
+    - the machine's tools (Debian's chromium; docker.io, dockerd and the images' Debian base by debootstrap), one
+      after the other (apt's locks), mostly downloads and unpacking: minutes that before came ahead of the first test
+      (chromium) or inside the docker test (the base), now beside the CPU-bound tests. The tests that need them wait
+      on the job and check their part's status line.
     """
-    if not any(item.nodeid.startswith(DEBIAN_BUILD_TEST) for item in session.items):
-        return
     from upgrade_suite.config import SuiteConfig
 
+    selected = [item.nodeid for item in session.items]
     cache = SuiteConfig.from_userdata({}).cache_dir
     cache.mkdir(parents=True, exist_ok=True)
-    script = (
-        "import sys; from pathlib import Path; from upgrade_suite import debian_python as d; "
-        "cache = Path(sys.argv[1]); d.build(d.plan(cache, '3.13', 900), cache, 900)"
-    )
-    _EARLY_BUILD.append(
-        background(
-            ["nice", "-n", "19", sys.executable, "-c", script, str(cache)],
-            ROOT,
-            cache / "early-build.log",
-            start_new_session=True,
+    if any(nodeid.startswith(DEBIAN_BUILD_TEST) for nodeid in selected):
+        script = (
+            "import sys; from pathlib import Path; from upgrade_suite import debian_python as d; "
+            "cache = Path(sys.argv[1]); d.build(d.plan(cache, '3.13', 900), cache, 900)"
         )
-    )
+        command = ["nice", "-n", "19", sys.executable, "-c", script, str(cache)]
+        _EARLY["debian-python"] = EarlyJob(
+            background(command, ROOT, cache / "early-build.log", start_new_session=True), cache / "early-build.log"
+        )
+    parts = []
+    if any(nodeid.startswith(CHROMIUM_TESTS) for nodeid in selected):
+        parts.append('make -s chromium; echo "early: chromium exit $?"')
+    if any(nodeid.startswith(DOCKER_TESTS) for nodeid in selected):
+        parts.append(f'sh tools/docker-engine.sh up && {sys.executable} -c "{_BASE}"; echo "early: docker exit $?"')
+    if parts:
+        log = cache / "early-machine-tools.log"
+        job = background(["sh", "-c", "\n".join(parts)], ROOT, log, start_new_session=True)
+        _EARLY["machine-tools"] = EarlyJob(job, log)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """An early build still running when the session ends (interrupted, or the test deselected by -x) is stopped:
-    the build takes SIGTERM as an interrupt and leaves nothing half-built."""
-    for process in _EARLY_BUILD:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, 9)
-                process.wait()
+    """Early jobs still running when the session ends (interrupted, or their tests deselected by -x) are stopped:
+    the build takes SIGTERM as an interrupt and leaves nothing half-built; a dockerd the machine job started is
+    stopped too (``down`` stops only a dockerd ``up`` started, and does nothing the second time)."""
+    for job in _EARLY.values():
+        job.stop()
+    tools = _EARLY.get("machine-tools")
+    if tools is not None and "started (pid" in tools.log.read_text():
+        subprocess.run(["sh", str(ROOT / "tools" / "docker-engine.sh"), "down"], capture_output=True, timeout=120)

@@ -25,7 +25,7 @@ RELEASES = {v: [{"yanked": False}] for v in ("1.0.8", "1.0.9", "1.0.10", "1.1.0"
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def published(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     reports = tmp_path_factory.mktemp("matrix")
     cells = plan(RELEASES, "1.0.8").cells
     records = {

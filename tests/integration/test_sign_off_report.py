@@ -133,9 +133,9 @@ def runbook_rows(text: str) -> dict[tuple[str, str], tuple[float | None, float |
 
 
 @pytest.fixture(scope="module")
-def sign_off(runs, tmp_path_factory: pytest.TempPathFactory):
+def sign_off(runs, chromium: str, tmp_path_factory: pytest.TempPathFactory):
     """Both runs' results in one reports directory, the report made from them as ``make report`` makes it."""
-    assert ALLURE.exists() and shutil.which("chromium"), "make report-tools (run by make test) installs both"
+    assert ALLURE.exists(), "make test installs Allure (npm) before the tests"
     reports = tmp_path_factory.mktemp("sign-off") / "reports"
     (reports / "allure-results").mkdir(parents=True)
     for run in runs.values():
