@@ -39,9 +39,10 @@ else
 endif
 
 ## The tests: make lint first, then the unit tests of the library and the real behave runs (upgrade.feature, fault
-## injection, the sign-off report read back in Chromium, the bad-input sweep). Installs Allure first; Chromium and the
-## Docker engine the tests install in the background while the first tests run (tests/integration/conftest.py).
-test: lint $(ALLURE)
+## injection, the sign-off report read back in Chromium, the bad-input sweep). What the report and the docker driver
+## need (Allure 3, chromium, the Docker engine) the tests install in the background beside the first tests
+## (tests/integration/conftest.py).
+test: lint
 	$(BIN)/pytest $(ARGS)
 
 ## Records the schema drift of FROM -> TO (versions) on DB=sqlite|postgresql for a person to review and commit, every

@@ -139,7 +139,7 @@ DEFECTS: tuple[KnownDefect, ...] = (
         "detects the deadlock and aborts one side, the user's write (answered 400; RC1's log: 'Prompt creation "
         "failed ... DeadlockDetected') or the migration (the upgrade stops, RC1 serves on). Intermittent: it needs a "
         "write in flight at that moment; measured in 2 of 4 runs at 50 requests/s, 0 of 3 on another day, and at "
-        "200 requests/s (-D probe_rate=200) in the first run",
+        "200 requests/s (-D probe_rate=200) in 2 of 3 runs",
         NOT_FILED,
         (frozenset({"UPG-06", "rolling", "product-defect"}),),
         ("postgresql",),

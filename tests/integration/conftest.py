@@ -200,6 +200,16 @@ def docker_client() -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
+def allure() -> Path:
+    """Allure 3's command line, installed by the early machine job when it was missing."""
+    job = early("machine-tools")
+    if job is not None:
+        job.finished("allure")
+    assert ALLURE.exists(), f"no {ALLURE}: make report-tools installs it (npm)"
+    return ALLURE
+
+
+@pytest.fixture(scope="session")
 def chromium() -> str:
     """Debian's chromium, installed by the early machine job when it was missing (``make chromium``)."""
     job = early("machine-tools")
@@ -236,6 +246,9 @@ DEBIAN_BUILD_TEST = "tests/integration/test_interpreter_provisioning.py::test_re
 #: Tests that read pages back in Chromium, and the one that needs a Docker engine and the images' Debian base.
 CHROMIUM_TESTS = ("tests/integration/test_sign_off_report.py", "tests/integration/test_matrix_page.py")
 DOCKER_TESTS = ("tests/integration/test_docker_driver.py",)
+#: The test that makes the sign-off report, with Allure 3 (npm, into .tools: ``make report-tools``'s).
+REPORT_TESTS = ("tests/integration/test_sign_off_report.py",)
+ALLURE = ROOT / ".tools" / "node_modules" / ".bin" / "allure"
 #: The images' Debian base, made by the machine job (``GatewayImages.base``): what a docker run starts from.
 _BASE = (
     "from upgrade_suite.config import SuiteConfig; from upgrade_suite.engine import connect; "
@@ -279,10 +292,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     - the Debian CPython build (niced 19): the integration tests before its test leave part of the two cores idle
       (gateways starting, probes waiting); the build fills those gaps instead of taking minutes of its own when the
       test's turn comes, and the test finds it built or waits on the build's lock for the rest;
-    - the machine's tools (Debian's chromium; docker.io, dockerd and the images' Debian base by debootstrap), one
-      after the other (apt's locks), mostly downloads and unpacking: minutes that before came ahead of the first test
-      (chromium) or inside the docker test (the base), now beside the CPU-bound tests. The tests that need them wait
-      on the job and check their part's status line.
+    - the machine's tools (Allure 3 by npm; Debian's chromium; docker.io, dockerd and the images' Debian base by
+      debootstrap), one after the other (apt's locks), mostly downloads and unpacking: minutes that before came ahead
+      of the first test (Allure, chromium) or inside the docker test (the base), now beside the CPU-bound tests. The
+      tests that need them wait on the job and check their part's status line.
     """
     from upgrade_suite.config import SuiteConfig
 
@@ -299,6 +312,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             background(command, ROOT, cache / "early-build.log", start_new_session=True), cache / "early-build.log"
         )
     parts = []
+    if any(nodeid.startswith(REPORT_TESTS) for nodeid in selected):
+        parts.append(f'make -s {ALLURE.relative_to(ROOT)}; echo "early: allure exit $?"')
     if any(nodeid.startswith(CHROMIUM_TESTS) for nodeid in selected):
         parts.append('make -s chromium; echo "early: chromium exit $?"')
     if any(nodeid.startswith(DOCKER_TESTS) for nodeid in selected):

@@ -22,12 +22,11 @@ import pytest
 from upgrade_suite import report, report_dom, runbook
 from upgrade_suite.report import CATEGORIES
 
-from conftest import ROOT, BehaveRun, run_behave_parallel
+from conftest import ALLURE, ROOT, BehaveRun, run_behave_parallel
 
 pytestmark = pytest.mark.integration
 
 TAMPER = ROOT / "tests" / "integration" / "tamper"
-ALLURE = ROOT / ".tools" / "node_modules" / ".bin" / "allure"
 UPGRADE = "RC1 to GA upgrade with Alembic before starting it keeps every object \\(SQLite\\)"
 
 
@@ -133,9 +132,8 @@ def runbook_rows(text: str) -> dict[tuple[str, str], tuple[float | None, float |
 
 
 @pytest.fixture(scope="module")
-def sign_off(runs, chromium: str, tmp_path_factory: pytest.TempPathFactory):
+def sign_off(runs, allure: Path, chromium: str, tmp_path_factory: pytest.TempPathFactory):
     """Both runs' results in one reports directory, the report made from them as ``make report`` makes it."""
-    assert ALLURE.exists(), "make test installs Allure (npm) before the tests"
     reports = tmp_path_factory.mktemp("sign-off") / "reports"
     (reports / "allure-results").mkdir(parents=True)
     for run in runs.values():
