@@ -211,13 +211,14 @@ def allure() -> Path:
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    """Debian's chromium, installed by the early machine job when it was missing (``make chromium``)."""
+    """Debian's chromium, installed by the early machine job when it was missing (``make chromium``); found as the
+    report finds it (``browser.chromium_path``: a one-line error naming what to install)."""
+    from upgrade_suite.browser import chromium_path
+
     job = early("machine-tools")
     if job is not None:
         job.finished("chromium")
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert found, "no chromium: make chromium installs it (as root)"
-    return found
+    return chromium_path()
 
 
 def labelled_containers(client) -> list[str]:
