@@ -97,9 +97,10 @@ def before_all(context: Any) -> None:
 
 
 def before_scenario(context: Any, scenario: Scenario) -> None:
-    from upgrade_suite.allure_plan import file_under_plan
+    from upgrade_suite.allure_plan import drop_excluded_steps, file_under_plan
     from upgrade_suite.lab.scenario import UpgradeScenario
 
+    drop_excluded_steps()
     file_under_plan(scenario.effective_tags)
     # A known-defect scenario is judged on every problem it has, so its steps run on after a failed one.
     scenario.continue_after_failed_step = "product-defect" in scenario.effective_tags

@@ -29,6 +29,20 @@ def _running_result() -> TestResult | None:
     return None
 
 
+def drop_excluded_steps() -> None:
+    """Forget the steps allure-behave queued for scenarios it dropped, before the running scenario queues its own.
+
+    With ``show_skipped`` behave hands the formatter every step of a scenario the tags exclude; allure-behave 2.16
+    drops that scenario's result (``hide_excluded``) but keeps its steps queued, and the next scenario that runs
+    pops them as its own: its result carried the excluded scenario's step names (measured: the rolling writes
+    scenario, after GA -> latest's excluded example, showed nine steps it does not have, its own four at the end).
+    ``before_scenario`` runs before behave queues the running scenario's steps, so whatever is queued then is stale.
+    """
+    for plugin in allure_commons.plugin_manager.get_plugins():
+        if isinstance(plugin, AllureListener):
+            plugin.steps.clear()
+
+
 def file_under_plan(tags: Iterable[str]) -> None:
     """Label and link the running scenario from its tags; scenarios outside the plan keep allure-behave's labels."""
     placement = place(tags)
