@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from behave.__main__ import main as behave_main
 
 from .config import VERDICTS_VARIABLE
 from .known_defects import KNOWN
@@ -44,11 +45,19 @@ def decide(behave_status: int, written: dict[str, Any] | None) -> tuple[int, str
 
 
 def main(arguments: list[str]) -> int:
-    """Run behave with ``arguments`` and return the gate's exit status."""
+    """Run behave with ``arguments`` in this process and return the gate's exit status.
+
+    In this process, not a child: a SIGTERM sent to the gate (a CI job cancelled, ``kill``) reaches the run's own
+    handler (``environment.py``: the scenario's teardown stops what it started), where a child behave was left
+    running with its gateways when the gate alone died (measured: a timed-out test's gate killed, its behave went on).
+    """
     with tempfile.TemporaryDirectory(prefix="upgrade-gate-") as scratch:
         path = Path(scratch) / "verdicts.json"
-        behave = Path(sys.executable).with_name("behave")
-        status = subprocess.call([str(behave), *arguments], env={**os.environ, VERDICTS_VARIABLE: str(path)})
+        os.environ[VERDICTS_VARIABLE] = str(path)
+        try:
+            status = behave_main(arguments)
+        finally:
+            del os.environ[VERDICTS_VARIABLE]
         written = json.loads(path.read_text()) if path.exists() else None
     code, reason = decide(status, written)
     print(reason, flush=True)
