@@ -11,7 +11,7 @@ ARGS   ?=
 # upgrade_suite/known_defects.py); negative controls (red by design, proving a check can fail) with TAGS=@negative-control.
 TAGS   ?= @sqlite and not @negative-control
 
-.PHONY: bootstrap upgrade matrix test unit lint baseline bench scale flake runbook report report-tools chromium clean docker-setup docker-upgrade docker-teardown
+.PHONY: bootstrap upgrade matrix test test-extended unit lint baseline bench scale flake runbook report report-tools chromium clean docker-setup docker-upgrade docker-teardown
 
 bootstrap: $(STAMP)
 
@@ -38,12 +38,18 @@ else
 	nice $(BIN)/python -m upgrade_suite.matrix.jobs $(JOBS) $(ARGS)
 endif
 
-## The tests: make lint first, then the unit tests of the library and the real behave runs (upgrade.feature, fault
-## injection, the sign-off report read back in Chromium, the bad-input sweep). What the report and the docker driver
-## need (Allure 3, chromium, the Docker engine) the tests install in the background beside the first tests
-## (tests/integration/conftest.py).
+## The tests (CI's job): make lint first, then the unit tests of the library and the real behave runs (every feature
+## through the gate on both databases, today's releases, fault injection, interrupts, the sign-off report read back in
+## Chromium, the matrix's shards, the bad-input sweep). What the report needs (Allure 3, chromium) the tests install in
+## the background beside the first tests (tests/integration/conftest.py).
 test: lint
-	$(BIN)/pytest $(ARGS)
+	$(BIN)/pytest -m "not extended" $(ARGS)
+
+## The tests beyond CI's 30 minutes (pytest marker extended): the Helm chart's rollout (five minutes of four gateways,
+## probe timing scaled to 0.1) and the docker driver (installs docker.io, starts dockerd, debootstraps the images'
+## base). Run nightly by .github/workflows/extended.yml; make test plus this is every test.
+test-extended: bootstrap
+	$(BIN)/pytest -m extended $(ARGS)
 
 ## Records the schema drift of FROM -> TO (versions) on DB=sqlite|postgresql for a person to review and commit, every
 ## entry with REASON="why it is accepted" (required); FORCE=1 replaces an existing file, OUT=dir writes elsewhere. Runs never write one.
@@ -119,7 +125,7 @@ lint: bootstrap $(VALIDATOR)
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy upgrade_suite
-	$(VALIDATOR) .github/workflows/*.yml
+	for workflow in .github/workflows/*.yml; do $(VALIDATOR) $$workflow || exit 1; done
 
 $(VALIDATOR):
 	@command -v npm >/dev/null || { echo "make lint needs Node.js and npm (Debian: apt-get install nodejs npm)"; exit 1; }

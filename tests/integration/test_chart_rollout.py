@@ -14,7 +14,8 @@ import pytest
 
 from conftest import ROOT, run_behave, suite_processes
 
-pytestmark = pytest.mark.integration
+#: Five minutes of four gateways on two cores, timing-sensitive by design (probe periods at 0.1): make test-extended.
+pytestmark = [pytest.mark.integration, pytest.mark.extended]
 
 SELECTED = ("--tags=@chart and (@negative-control or @product-defect)", "-n", "never admitted", "-n", "1.0.x back")
 

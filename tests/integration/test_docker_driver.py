@@ -24,7 +24,8 @@ from upgrade_suite.venvs import ReleaseCache
 
 from conftest import ROOT, labelled_containers, run_behave, suite_processes
 
-pytestmark = pytest.mark.integration
+#: Needs a Docker engine set up on the machine (docker.io, dockerd, a debootstrapped base): make test-extended.
+pytestmark = [pytest.mark.integration, pytest.mark.extended]
 
 
 def test_upgrade_with_alembic_runs_in_containers_and_leaves_none(docker_client, workdir: Path):

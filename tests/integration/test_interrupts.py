@@ -51,8 +51,11 @@ def interrupt_when_ga_listens(
 
 @pytest.mark.parametrize(
     ("sig", "driver"),
-    [(signal.SIGINT, "process"), (signal.SIGTERM, "process"), (signal.SIGINT, "docker")],
-    ids=["ctrl-c", "sigterm", "ctrl-c-docker"],
+    [
+        pytest.param(signal.SIGINT, "process", id="ctrl-c"),
+        pytest.param(signal.SIGTERM, "process", id="sigterm"),
+        pytest.param(signal.SIGINT, "docker", id="ctrl-c-docker", marks=pytest.mark.extended),  # a Docker engine
+    ],
 )
 def test_interrupted_run_leaves_nothing_running(
     workdir: Path, sig: signal.Signals, driver: str, request: pytest.FixtureRequest
