@@ -35,7 +35,7 @@ Feature: Upgrade-day hazards
       | GA    | latest | 2     | PostgreSQL |
       | 1.0.x | latest | 2     | PostgreSQL |
 
-  @upgrade
+  @upgrade @killed-migration
   Scenario Outline: The <to> gateway that migrates is killed half-way, and <count> replicas still migrate the <from> database once (<database>)
     Given a running <from> gateway with data on <database>
     When <count> <to> gateways are started on it at the same moment and the one migrating is killed half-way
@@ -67,7 +67,8 @@ Feature: Upgrade-day hazards
       | 1.0.x | latest | 2     | PostgreSQL |
 
     # Product finding: GA -> latest migrates once and keeps the data, but the migrated schema is not
-    # latest's fresh schema and no drift baseline is signed for the pair (see upgrade.feature).
+    # latest's fresh schema and no drift baseline is signed for the pair (see upgrade.feature): declared
+    # as that drift, exactly (419 differences on SQLite, 421 on PostgreSQL).
     @current @sqlite @product-defect
     Examples: GA to the newest, SQLite
       | from | to     | count | database |

@@ -94,6 +94,22 @@ def _schema_parity_rc1_to_ga(engine: str) -> KnownDefect:
     )
 
 
+def _ga_to_1_1_0_drift(engine: str, count: int) -> KnownDefect:
+    """GA -> 1.1.0's schema drift on ``engine``: what the exact check and every scenario that checks the migrated
+    schema against a fresh 1.1.0 report (UPG-01, the killed migrating replica), listed in its signature file."""
+    return KnownDefect(
+        f"ga-to-1.1.0-schema-drift-{engine}",
+        f"a GA database migrated to 1.1.0 differs from a fresh 1.1.0 in {count} details (defaults, types, foreign "
+        "keys, uniques) and no drift baseline is signed for the pair",
+        NOT_FILED,
+        (frozenset({"UPG-01"}), frozenset({"hazard", "killed-migration"})),
+        (engine,),
+        "1.0.0",
+        "1.1.0",
+        signature_file(f"schema-1.0.0-to-1.1.0-{engine}"),
+    )
+
+
 def _retried_wrong(name: str, reason: str, pair: tuple[str, str], revisions: tuple[str, ...]) -> KnownDefect:
     """UPG-07 on SQLite: the revisions whose upgrade, killed inside them and retried, does not end like a clean one."""
     return KnownDefect(
@@ -171,28 +187,28 @@ DEFECTS: tuple[KnownDefect, ...] = (
         "GA's migrations to 1.1.0 never create migration_metadata, a table of 1.1.0's models",
         NOT_FILED,
         (frozenset({"UPG-01", "populated"}),),
-        ("sqlite",),
+        ("sqlite", "postgresql"),
         "1.0.0",
         "1.1.0",
         (Problem("new table missing", ("migration_metadata",)),),
     ),
-    KnownDefect(
-        "ga-to-1.1.0-schema-drift-sqlite",
-        "a GA database migrated to 1.1.0 differs from a fresh 1.1.0 in 419 details (defaults, types, foreign "
-        "keys, uniques) and no drift baseline is signed for the pair",
-        NOT_FILED,
-        (frozenset({"UPG-01"}),),
-        ("sqlite",),
-        "1.0.0",
-        "1.1.0",
-        signature_file("schema-1.0.0-to-1.1.0-sqlite"),
-    ),
+    _ga_to_1_1_0_drift("sqlite", 419),
+    _ga_to_1_1_0_drift("postgresql", 421),
     _retried_wrong(
         "rc1-to-ga-retry-inside-revision-sqlite",
         "killed inside 6 of GA's 25 revisions (after their first change), the retry reports success but leaves "
         "indexes missing, one of them unique (a2a_agents(uaid)): SQLite DDL is not transactional",
         ("1.0.0rc1", "1.0.0"),
         ("592625561893", "3f7e9d1a2b4c", "8f2e1c9b0d3a", "ffe4494639d3", "d2b501bf4262", "aa1b2c3d4e5f"),
+    ),
+    _retried_wrong(
+        "ga-to-1.1.0-retry-inside-revision-sqlite",
+        "killed inside 4 of 1.1.0's revisions (after their first change), the retry leaves indexes and a NOT NULL a "
+        "clean upgrade does not have (password_history, a2a_agent_plugin_bindings, email_users.id); killed inside "
+        "9fb98535724d or 5e211ec89cad (batch rebuilds of tool_metrics, email_users) it fails, table "
+        "_alembic_tmp_<table> already exists, and the database stays below 1.1.0's head",
+        ("1.0.0", "1.1.0"),
+        ("9fb98535724d", "351b43e1d273", "b29af8761e97", "0a089912b5f0", "5e211ec89cad"),
     ),
     _retried_wrong(
         "1.0.9-to-1.1.0-retry-inside-revision-sqlite",
