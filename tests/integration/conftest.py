@@ -85,8 +85,9 @@ def run_behave_parallel(
 
     ``gate``: through the gate (``python -m upgrade_suite.gate``), whose exit status is the verdict of ``make upgrade``.
     ``timeout`` bounds the runs together. When the runs end early (a timeout, the test's own timeout, Ctrl-C), every
-    run still going is stopped as a user's SIGTERM stops it (the scenario's teardown runs), then its whole session
-    killed: before, only the run being waited on was killed and the others went on into the next tests.
+    run still going is stopped as a user's SIGTERM stops it (the scenario's teardown runs), its whole session killed
+    if that does not end it: before, only the run being waited on was killed and the others went on into the next
+    tests.
     """
     processes = {}
     try:
@@ -112,7 +113,8 @@ def run_behave_parallel(
 
 
 def stop(process: subprocess.Popen[str]) -> None:
-    """A program started in its own session, if still running: SIGTERM (its own clean-up), then its session killed."""
+    """A program started in its own session, if still running: SIGTERM (its own clean-up), and its session killed
+    when it has not ended 60 s later. What a clean stop leaves behind stays for ``no_leftovers`` to report."""
     if process.poll() is None:
         process.terminate()
         try:
