@@ -28,7 +28,8 @@ Feature: UPG-06 Rolling upgrade with zero downtime
     # 200, no 5xx), but 1.1.0 enables RFC 6585 rate limiting by default (MEDIUM tier: 100 requests
     # a minute per client, e.g. GET /tools): 217 of 2,741 requests, all reads answered by the new
     # replicas, got 429 "Rate limit exceeded". Clients GA served at 50 req/s are throttled once
-    # 1.1.0 takes over: plan RATE_LIMIT_* (or RATE_LIMITING_ENABLED) before upgrading.
+    # 1.1.0 takes over: plan RATE_LIMIT_* (or RATE_LIMITING_ENABLED) before upgrading. In a longer roll
+    # its /health answers 429 too (2026-12-03: 376 of 10,277); both forms are declared.
     @current @product-defect
     Examples: Today's releases to the newest
       | from | to     |

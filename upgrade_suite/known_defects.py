@@ -172,13 +172,21 @@ DEFECTS: tuple[KnownDefect, ...] = (
     KnownDefect(
         "1.1.0-rate-limits-a-rolling-upgrades-reads",
         "1.1.0 enables rate limiting by default (100 requests a minute per client): once its replicas take over, a "
-        "client GA served at 50 requests a second has reads answered 429; no replica is ever unavailable",
+        "client GA served at 50 requests a second has reads answered 429; no replica is ever unavailable. Which "
+        "of the prober's kinds of request the limiter answers 429 depends on how long 1.1.0 serves in the roll: "
+        "reads in every run, its /health requests too in a longer one (measured 2026-12-03: 376 of 10,277 "
+        "requests, a 259 s roll on a loaded machine). Declared by both measured forms, so intermittent: one of them "
+        "is the known defect, any other failure (a 5xx, a write refused) a new one; a roll with no 429 passes",
         NOT_FILED,
         (frozenset({"UPG-06", "rolling", "product-defect"}),),
         ("postgresql",),
         "1.0.0",
         "1.1.0",
-        (Problem("requests failed", ("No request dropped during the rollout", "read -> 429")),),
+        tuple(
+            Problem("requests failed", ("No request dropped during the rollout", failed))
+            for failed in ("read -> 429", "health -> 429, read -> 429")
+        ),
+        intermittent=True,
     ),
     _schema_parity_rc1_to_ga("sqlite"),
     _schema_parity_rc1_to_ga("postgresql"),

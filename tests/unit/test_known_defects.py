@@ -136,3 +136,18 @@ def test_the_summary_names_what_fails_the_gate():
     assert not summary.gate_passes
     assert text.index("new failure: GA to latest") < text.index("known defect: RC1 exactly")
     assert "NEW      sql: tools row [id=t1]" in text
+
+
+def test_1_1_0_throttling_is_known_in_either_measured_form_and_a_5xx_beside_it_is_new():
+    """Reads throttled, or reads and /health throttled (a longer roll): the known defect; a 503 among them is not."""
+    rolling = declared_for(
+        ["UPG-06", "rolling", "upgrade", "postgres", "current", "product-defect"], "postgresql", "1.0.0", "1.1.0"
+    )
+    assert [d.name for d in rolling] == ["1.1.0-rate-limits-a-rolling-upgrades-reads"]
+
+    def seen(kinds: str) -> list[Problem]:
+        return [Problem("requests failed", ("No request dropped during the rollout", kinds), f"failed: {kinds}")]
+
+    assert judge(seen("read -> 429"), rolling).verdict == KNOWN
+    assert judge(seen("health -> 429, read -> 429"), rolling).verdict == KNOWN
+    assert judge(seen("read -> 429, read -> 503"), rolling).verdict == NEW
