@@ -2,7 +2,9 @@
 
 A venv is complete only when its ``release.json`` (what the introspection probe learnt) is written,
 last; a half-built one from an interrupted run is removed; two runs building the same venv take
-turns under a file lock.
+turns under a file lock. A complete venv is reused only where it was built: its console scripts name
+their interpreter by absolute path, so a venv moved or copied from another cache directory (or whose
+base interpreter is gone) cannot start its programs, and is rebuilt.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -45,7 +48,10 @@ class ReleaseCache:
         venv = self.root / f"{spec.version}-{spec.key}"
         info_file = venv / "release.json"
         with _exclusive(venv.parent / f"{venv.name}.lock"):
-            if not info_file.exists():
+            stale = unusable(venv) if info_file.exists() else None
+            if stale:
+                console.print(f"Reinstalling {spec.label}: the cached venv {stale}")
+            if stale or not info_file.exists():
                 self._build(spec, venv)
             info = json.loads(info_file.read_text())
         return Release(spec, venv, info)
@@ -93,6 +99,35 @@ class ReleaseCache:
         if result.returncode != 0:
             detail = (result.stderr or result.stdout).strip().splitlines()[-3:]
             raise SuiteError(f"{' '.join(command[1:3])} failed: {' | '.join(detail)}")
+
+
+def unusable(venv: Path) -> str | None:
+    """Why a complete venv cannot run its programs here, or None.
+
+    Checked on every reuse because a cache may be copied or moved (a CI cache restored elsewhere, a
+    cache directory renamed): the scripts then point at an interpreter that is not there, and the
+    first gateway start fails with "No such file or directory" on a program that plainly exists.
+    """
+    python = venv / "bin" / "python"
+    if not python.resolve().is_file():
+        return f"has lost its interpreter ({python} -> {python.resolve()})"
+    for script in sorted((venv / "bin").glob("*")):
+        if not script.is_file() or script.is_symlink():
+            continue
+        with script.open("rb") as handle:
+            head = handle.read(4096).decode(errors="replace")
+        runs = _SCRIPT_INTERPRETER.search(head)
+        interpreter = runs and (runs["short"] or runs["long"])
+        if interpreter and interpreter != str(python):
+            return f"was built elsewhere: {script.name} runs {interpreter}"
+    return None
+
+
+#: The interpreter a console script runs: on its ``#!`` line, or, for paths too long for ``#!``, on the
+#: exec line of the ``#!/bin/sh`` trampoline that uv and pip write instead.
+_SCRIPT_INTERPRETER = re.compile(
+    r"\A#!(?:(?P<short>\S+/bin/python)\n|/bin/sh\n'''exec' \"?(?P<long>[^\"\s]+/bin/python)[\"\s])"
+)
 
 
 def _postgres_requirements(venv: Path) -> list[str]:
