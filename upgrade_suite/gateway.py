@@ -100,6 +100,11 @@ class Gateway:
     def pid(self) -> int | None:
         return None
 
+    @property
+    def launched_at(self) -> float:
+        """``time.monotonic()`` at the latest launch: the origin of its timeline."""
+        return self._started_at
+
     def __enter__(self) -> Gateway:
         try:
             self.start()

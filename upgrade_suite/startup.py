@@ -26,12 +26,25 @@ class Poll:
     ready: bool
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """An authenticated read refused after /ready said ready: seconds since launch, status, body's start."""
+
+    at: float
+    status: int
+    body: str
+
+
 @dataclass
 class StartTimeline:
     """Every poll of one start of one gateway, in order."""
 
     release: str  # the release's label, e.g. "latest (1.1.0)"
     polls: list[Poll] = field(default_factory=list)
+    #: Seconds from launch to the first authenticated read answered (None: not asked, or never answered).
+    serving_after: float | None = None
+    #: Authenticated reads refused between ready and serving (the release served before its bootstrap ended).
+    refused: list[Refusal] = field(default_factory=list)
 
     @property
     def healthy_after(self) -> float | None:
@@ -54,7 +67,9 @@ class StartTimeline:
             "release": self.release,
             "healthy_after_s": _rounded(self.healthy_after),
             "ready_after_s": _rounded(self.ready_after),
+            "serving_after_s": _rounded(self.serving_after),
             "polls": len(self.polls),
+            "refused_after_ready": [{"at_s": round(r.at, 3), "status": r.status, "body": r.body} for r in self.refused],
             "unhealthy_after_healthy": [{"at_s": round(p.at, 3), "health": p.health} for p in self.relapses()],
         }
 
@@ -78,7 +93,8 @@ BUDGET = StartBudget()
 
 
 def starts_within_budget(old: StartTimeline, new: StartTimeline, budget: StartBudget = BUDGET) -> Checklist:
-    """The new release becomes healthy within budget of the old one's time, and stays healthy once it is."""
+    """The new release becomes healthy within budget of the old one's time, stays healthy once it is, and
+    serves what it says it is ready for."""
     result = Checklist(f"{new.release} starts within its budget ({budget.render()})")
     old_s, new_s = old.healthy_after, new.healthy_after
     result.check(f"{old.release} became healthy (the reference)", old_s is not None, f"{len(old.polls)} polls")
@@ -96,6 +112,12 @@ def starts_within_budget(old: StartTimeline, new: StartTimeline, budget: StartBu
         not relapses,
         ", ".join(f"{p.health!r} at {p.at:.1f} s" for p in relapses[:5]),
         ("unhealthy after healthy", new.release),
+    )
+    result.check(
+        "no authenticated read refused after /ready said ready",
+        not new.refused,
+        ", ".join(f"{r.status} at {r.at:.1f} s" for r in new.refused[:5]),
+        ("refused after ready", new.release),
     )
     return result
 

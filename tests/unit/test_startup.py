@@ -1,7 +1,7 @@
 """The start-up budget: time to healthy read from a start's polls, judged against the old release's on the same data."""
 
 from upgrade_suite.problems import Problem
-from upgrade_suite.startup import BUDGET, Poll, StartBudget, StartTimeline, starts_within_budget
+from upgrade_suite.startup import BUDGET, Poll, Refusal, StartBudget, StartTimeline, starts_within_budget
 
 NEW = "latest (1.1.0)"
 
@@ -45,3 +45,14 @@ def test_an_unhealthy_body_after_the_first_healthy_one_fails():
 def test_a_start_that_never_became_healthy_fails():
     result = starts_within_budget(OLD, timeline(NEW, (5.0, "unhealthy", False)))
     assert not result.ok and "latest (1.1.0) became healthy: 1 polls" in result.problems()
+
+
+def test_an_authenticated_read_refused_after_ready_fails_naming_its_status():
+    early = timeline(NEW, (5.0, "healthy", True))
+    early.refused.append(Refusal(5.1, 401, '{"detail":"Invalid authentication credentials"}'))
+    early.serving_after = 5.8
+    result = starts_within_budget(OLD, early)
+    assert result.findings() == [Problem("refused after ready", (NEW,))]
+    assert "401 at 5.1 s" in result.problems()[0]
+    assert early.as_dict()["serving_after_s"] == 5.8
+    assert early.as_dict()["refused_after_ready"][0]["status"] == 401

@@ -26,6 +26,7 @@ from ..problems import Problem
 from ..releases import Release
 from ..sandbox import Sandbox
 from ..schema import bootstrap_fresh, describe
+from ..serving import JUDGED_WAIT, wait_serving
 from ..snapshots import api_snapshot, sql_snapshot
 from . import phases
 from .history import History, State, need
@@ -132,6 +133,7 @@ class Core:
         with self.timings.phase(phases.start(release.spec.alias)):
             gateway.start()
         self.current = self.connect(release, gateway)
+        wait_serving(self.current.api, gateway, JUDGED_WAIT, required=False)  # one read, unless it refuses
         return self.current
 
     def attempt_start(self, gateway: Gateway, phase: str) -> str:

@@ -32,6 +32,7 @@ from ..migrations import ContainerMigrations, Migrations
 from ..pypi import PyPIReleases
 from ..releases import Release, ReleaseSpec, assign_interpreter, console, resolve, resolve_all
 from ..sandbox import remove_owned
+from ..serving import wait_serving
 from ..snapshots import Snapshot, api_snapshot
 from ..venvs import ReleaseCache, writable_cache
 
@@ -212,6 +213,7 @@ class SuiteRun:
                             release, gateway_environment(release, database.url_for(release), self.secrets, directory)
                         )
                         with self.api(release, gateway.url, token) as api:
+                            wait_serving(api, gateway, self.config.timeouts.gateway_start)
                             manifest = seed(api, self.mcp_server().url, dataset, self.secrets.admin_password)
                             before_api = api_snapshot(api)
                 except (AssertionError, SuiteError) as error:
