@@ -58,7 +58,7 @@ baseline: bootstrap
 		$(if $(filter 1 yes true,$(FORCE)),--force) $(if $(OUT),--out "$(OUT)")
 
 ## The suite's time beside the raw floor (bare gateway starts and Alembic), as ratios, the matrix (serial and JOBS=2)
-## beside its cells' floors; JSON in reports/bench.
+## beside its cells' floors, UPG-03 at a million rows on PostgreSQL beside its bare script; JSON in reports/bench.
 bench: bootstrap
 	$(BIN)/python -m benchmarks.bench $(ARGS)
 

@@ -3,7 +3,8 @@
 The floor is what a bare script must do for the same upgrade: start RC1, seed the same data,
 stop it, run GA's ``alembic upgrade head``, start GA, one list call. The suite's number for a
 scenario is its own duration from a behave run (reports/timings.jsonl); the ratio is suite/floor.
-Also: cold and warm release provisioning, UPG-03 at 10k and 100k rows, the upgrade features
+Also: cold and warm release provisioning, UPG-03 at 10k and 100k rows (SQLite) and at a million on PostgreSQL
+beside its own floor (scale_bench.py), the upgrade features
 as a whole against the sum of their scenarios' floors, and the matrix over a small range against
 the sum of its cells' floors, serially and two shards at once (matrix_bench.py). Results: reports/bench/bench.json and a
 table on stdout. No thresholds: this measures, the reader judges.
@@ -192,6 +193,9 @@ def main() -> None:
     parser.add_argument(
         "--scales", default="10000,100000", help="UPG-03 scales to measure (comma separated, empty to skip)"
     )
+    parser.add_argument(
+        "--scale-rows", type=int, default=1_000_000, help="UPG-03 on PostgreSQL at this size beside its floor (0: not)"
+    )
     parser.add_argument("--matrix", default="1.0.10..1.1.0", help="FROM..TO of the matrix measured (empty to skip)")
     parser.add_argument("--matrix-jobs", type=int, default=2, help="also the matrix with make matrix JOBS=N (1: not)")
     parser.add_argument("--out", default=str(ROOT / "reports" / "bench"))
@@ -214,6 +218,10 @@ def main() -> None:
                 for engine in ("sqlite", "postgresql")
             }
             results["rolling_floor"] = rolling_floor(rc1, ga, mcp, server, scratch / "floor-rolling")
+            if options.scale_rows:
+                from benchmarks import scale_bench  # it builds on this module's bare start and behave run
+
+                results["scale"] = scale_bench.measure("RC1", "GA", options.scale_rows, mcp, server, scratch)
             if options.matrix:
                 from benchmarks import matrix_bench  # it builds on this module's floor
 
@@ -306,6 +314,10 @@ def render(results: dict[str, Any]) -> str:
         from benchmarks import matrix_bench
 
         lines += ["", matrix_bench.render(results["matrix"])]
+    if "scale" in results:
+        from benchmarks import scale_bench
+
+        lines += ["", scale_bench.render(results["scale"])]
     for scale, phases in results.get("populated", {}).items():
         lines.append(f"UPG-03 at {scale} rows (SQLite): " + ", ".join(f"{k}={v:.1f}" for k, v in phases.items()))
     return "\n".join(lines)

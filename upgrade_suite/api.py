@@ -162,23 +162,24 @@ class GatewayApi:
             )
         return response.json() if response.content else None
 
-    def list(self, kind: str) -> list[dict[str, Any]]:
-        """Every object of a kind, inactive ones included, across all pages."""
+    def list(self, kind: str, limit: int | None = None) -> list[dict[str, Any]]:
+        """Every object of a kind (or the first ``limit`` it lists), inactive ones included, across all pages."""
         spec = KINDS[kind]
         if spec.list_key is None:
-            return self.request("GET", spec.path, params={"include_inactive": "true", "limit": 0})
+            return self.request("GET", spec.path, params={"include_inactive": "true", "limit": limit or 0})
         items: list[dict[str, Any]] = []
-        while True:
+        while limit is None or len(items) < limit:
             page = self.request("GET", spec.path, params={"skip": len(items), "limit": 100})
             items += page[spec.list_key]
             if not page[spec.list_key] or len(items) >= page.get("total", 0):
-                return items
+                break
+        return items
 
-    def paginated_ids(self, kind: str, page_size: int = 100) -> builtins.list[str]:
-        """Every id of a kind, read page by page with the API's cursor, as a client paging would."""
+    def paginated_ids(self, kind: str, page_size: int = 100, limit: int | None = None) -> builtins.list[str]:
+        """Every id of a kind (or the first ``limit``), read page by page with the API's cursor, as a client would."""
         ids: list[str] = []
         cursor: str | None = None
-        while True:
+        while limit is None or len(ids) < limit:
             params: dict[str, Any] = {"include_pagination": "true", "include_inactive": "true", "limit": page_size}
             if cursor:
                 params["cursor"] = cursor
@@ -187,6 +188,7 @@ class GatewayApi:
             cursor = page.get("nextCursor")
             if not cursor or not page[kind]:
                 return ids
+        return ids
 
     def create(self, kind: str, fields: dict[str, Any]) -> dict[str, Any]:
         spec = KINDS[kind]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -116,14 +116,36 @@ def sql_snapshot(engine: Engine, skip: Iterable[str] = ("alembic_version",)) -> 
     return Snapshot("sql", groups, fields, keys)
 
 
-def api_snapshot(api: GatewayApi) -> Snapshot:
-    """What a user sees through the API: each kind's objects by id, with their key fields."""
+def api_snapshot(
+    api: GatewayApi,
+    limit: int | None = None,
+    sampled: Snapshot | None = None,
+    hidden: Callable[[str, dict[str, Any]], bool] | None = None,
+) -> Snapshot:
+    """What a user sees through the API: each kind's objects by id, with their key fields.
+
+    ``limit``: at scale, the first ``limit`` objects each kind lists (a declared sample); ``sampled``: the
+    sample taken before the upgrade. When this listing filled its window, an object of the sample it did
+    not reach may lie beyond it (a release that orders its lists otherwise) and is read by id, a kind that
+    can be; a listing shorter than its window is complete, and what it lacks is not served. ``hidden(kind,
+    row)``: objects the release declares it no longer shows this viewer, not read (each would be refused).
+    """
     groups: dict[str, Rows] = {}
     for kind in KINDS:
-        groups[kind] = {
-            str(item["id"]): {name: _normal(_read(item, name)) for name in API_FIELDS[kind]} for item in api.list(kind)
-        }
+        listed = api.list(kind, limit)
+        rows = groups[kind] = {str(item["id"]): _fields(kind, item) for item in listed}
+        window_full = limit is not None and len(listed) >= limit
+        if sampled is not None and window_full and kind != "prompts":  # GET /prompts/{id} renders: not a read
+            unread = sampled.groups.get(kind, {}).keys() - rows.keys()
+            for key in sorted(k for k in unread if not (hidden and hidden(kind, sampled.groups[kind][k]))):
+                response = api.response("GET", f"{KINDS[kind].path.rstrip('/')}/{key}")
+                if response.status_code == 200:
+                    rows[key] = _fields(kind, response.json())
     return Snapshot("api", groups, {kind: list(names) for kind, names in API_FIELDS.items()})
+
+
+def _fields(kind: str, item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _normal(_read(item, name)) for name in API_FIELDS[kind]}
 
 
 def _read(item: Mapping[str, Any], name: str) -> Any:

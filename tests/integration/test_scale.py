@@ -5,6 +5,7 @@ PostgreSQL row comparison it rests on can fail.
 """
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ from upgrade_suite.database import PostgresDatabase, PostgresServer
 from upgrade_suite.scale.rows import row_check
 from upgrade_suite.transformations import Expectation
 
-from conftest import behave_env
+from conftest import ROOT, behave_env, run_behave_parallel
 
 pytestmark = pytest.mark.integration
 
@@ -37,14 +38,15 @@ def test_postgres_row_comparison_names_a_lost_row_and_an_altered_value_not_an_ad
             db.execute("UPDATE metrics SET seconds = 99 WHERE id = 9")
             db.execute("UPDATE tools SET name = 'gw-' || name WHERE id = 3")  # a declared transformation
         prefixed = Expectation("sql", ("tools",), "name", "gains a prefix (keeps the old value at its end)", "why")
+        copy = check.copy
         result = check.compare({"tools": 500, "metrics": 500}, [prefixed])
         assert set(result.differing) == {"tools", "metrics"} and result.unit == "chunks", result
         assert result.transformed == {"tools.name": (1, "why")}, result
         assert all(1 <= chunks <= 2 for chunks in result.differing.values()), result  # one row: its chunk(s) only
-        assert database.name not in check.copy
+        assert copy and copy != database.name and not check.copy
         with psycopg.connect(server.url("postgres", "postgresql").render_as_string(False)) as db:
             names = {row[0] for row in db.execute("SELECT datname FROM pg_database")}
-        assert check.copy not in names, "the before-copy is dropped once compared"
+        assert copy not in names, "the before-copy is dropped once compared"
 
 
 def test_make_scale_times_every_revision_samples_locks_and_keeps_every_row(tmp_path: Path):
@@ -79,3 +81,34 @@ def test_make_scale_times_every_revision_samples_locks_and_keeps_every_row(tmp_p
     assert "## GA (1.0.0) -> latest (1.1.0) on postgresql: seconds per revision" in (out / "scale.md").read_text()
     assert (out / "scale.png").read_bytes().startswith(b"\x89PNG")
     assert not list((tmp_path / "reports" / "work").glob("*/*")), "a passing point keeps no work directory"
+
+
+#: Just above the size where the checks move into the database and the API is sampled (IN_DATABASE_ABOVE).
+AT_SCALE = "150000"
+
+
+def test_upg03_at_scale_compares_every_row_in_the_database_and_still_names_a_lost_one(workdir: Path, no_leftovers):
+    upgrade, tampered = run_behave_parallel(
+        {
+            workdir / "upgrade": (
+                str(ROOT / "features" / "upgrade.feature"),
+                "--tags=@UPG-03 and @postgres and not @current",
+                "-D",
+                f"scale={AT_SCALE}",
+            ),
+            workdir / "tampered": (
+                str(Path(__file__).parent / "tamper" / "features" / "scale.feature"),
+                "-D",
+                f"scale={AT_SCALE}",
+            ),
+        },
+        timeout=600,
+    )
+    assert upgrade.returncode == 0, upgrade.failures()
+    assert "1 scenario passed" in upgrade.output
+    allure = "\n".join(path.read_text() for path in (upgrade.reports / "allure-results").glob("*-attachment*"))
+    assert "tool_metrics: " in allure and "Every row compared in the database" in allure
+    assert "the first 1000 of each kind, a declared sample" in allure
+    assert tampered.returncode != 0
+    assert "TAMPERED tool_metrics deleted id=" in tampered.output
+    assert re.search(r"tool_metrics: \d+ rows: [12] chunks differ", tampered.output), tampered.failures()

@@ -25,6 +25,8 @@ from ..migrations import AlembicRun, Migrations
 from ..problems import Problem
 from ..releases import Release
 from ..sandbox import Sandbox
+from ..scale.in_scenario import API_SAMPLE, at_scale, profile
+from ..scale.rows import row_check, row_counts
 from ..schema import bootstrap_fresh, describe
 from ..serving import JUDGED_WAIT, wait_serving
 from ..snapshots import api_snapshot, sql_snapshot
@@ -205,9 +207,15 @@ class Core:
         release = self.release(alias)
         with self.timings.phase(phases.bootstrap_schema(release.spec.alias)):
             bootstrap_fresh(release, self.environment(release), self.sandbox.path, self.config.timeouts.migration)
+        self.history.at_scale = at_scale(scale)
         with self.timings.phase(phases.populate(scale)):
             report = populate(
-                release, self.environment(release), self.sandbox.path, scale, self.config.timeouts.migration
+                release,
+                self.environment(release),
+                self.sandbox.path,
+                scale,
+                self.config.timeouts.migration,
+                profile(scale),
             )
         self.evidence.attach(f"Populated at scale {scale} through {release.spec.label}'s models", report, "json")
         running = self.start(alias)
@@ -216,7 +224,7 @@ class Core:
                 running.api, self.run.mcp_server().url, dataset, self.run.secrets.admin_password
             )
         with self.timings.phase(phases.SNAPSHOT_API):
-            self.history.before_api = api_snapshot(running.api)
+            self.history.before_api = api_snapshot(running.api, API_SAMPLE if self.history.at_scale else None)
         self._attach_seed()
 
     def stop_and_back_up(self) -> None:
@@ -226,6 +234,14 @@ class Core:
             self.history.previous = self.stop()
         with self.timings.phase(phases.BACK_UP):
             self.history.backup = database.backup("pre-upgrade")
+        if self.history.at_scale:  # every row stays in the database: counted, and copied to compare against
+            with self.timings.phase(phases.COPY_FOR_COMPARISON):
+                with database.engine() as engine, engine.connect() as connection:
+                    counts = row_counts(connection)
+                check = row_check(database)  # a copy no connection holds open (PostgreSQL's TEMPLATE needs that)
+                self._stack.callback(check.discard)  # a scenario that fails before comparing leaves no copy
+                self.history.rows_before = (counts, check)
+            return
         with self.timings.phase(phases.SNAPSHOT_SQL), database.engine() as engine:
             self.history.before_sql = sql_snapshot(engine)
 

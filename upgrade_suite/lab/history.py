@@ -22,6 +22,7 @@ from ..dataset import SeedManifest
 from ..errors import SuiteError
 from ..migrations import AlembicRun
 from ..releases import Release
+from ..scale.rows import RowCheck
 from ..snapshots import Snapshot
 
 #: A database's schema and data, for comparing two ways of reaching the same revision.
@@ -66,6 +67,8 @@ class History:
     old_on_new: tuple[str, list[str]] | None = None  # an old release on the upgraded database: outcome, log lines
     carried: CarriedStart | None = None  # a start with the old deployment's settings
     settings_comparison: tuple[CarryOver, SettingsModel, Path] | None = None
+    at_scale: bool = False  # populated above IN_DATABASE_ABOVE rows: rows compared in the database, API sampled
+    rows_before: tuple[dict[str, int], RowCheck] | None = None  # at scale: counts and the before-side copy
 
     def upgrade_to(self, release: Release) -> None:
         """The scenario performs (or is about to perform) the upgrade to ``release``."""

@@ -7,11 +7,13 @@ import json
 from typing import Any
 
 from ..checks import Checklist
+from ..evidence import Verdict
 from ..expectations import expected_transformations
 from ..releases import Release
+from ..scale.in_scenario import API_SAMPLE, rows_verdict
 from ..schema import SchemaDiff, compare, fresh_install, parity
 from ..snapshots import SnapshotDiff, api_snapshot, diff, restricted, sql_snapshot
-from ..transformations import ExpectedLoss
+from ..transformations import Expectation, ExpectedLoss
 from . import phases
 from .core import Core
 from .history import History, State
@@ -64,31 +66,42 @@ class Parity:
         ]
         return any(e.explains("api", kind, row, self.core.run.secrets.admin_email) for e in losses)
 
-    def data_diffs(self) -> list[SnapshotDiff]:
+    def data_diffs(self) -> tuple[SnapshotDiff, Verdict]:
         """API and SQL diffs of now against before the upgrade, with the declared transformations.
 
         After an upgrade, the pair's own; after a rollback by downgrade, those of the upgrade that was
         undone (its data changes stay); after a restore, only runtime ones (the data is the backup).
+        At scale the SQL side is every row compared in the database (``scale/in_scenario.py``).
         """
-        current, database = self.core.need_current(), self.core.need_database()
-        previous, before_api, before_sql = (
-            self.history.need_previous(),
-            self.history.need_before_api(),
-            self.history.need_before_sql(),
-        )
+        current, previous = self.core.need_current(), self.history.need_previous()
+        before_api = self.history.need_before_api()
         expectations = expected_transformations(previous.version, self.history.newest(current.release).version)
         evidence = self.core.evidence
+        evidence.attach(
+            "Declared transformations for this pair", "\n".join(e.render() for e in expectations) or "(none)"
+        )
+        viewer = self.core.run.secrets.admin_email
+        if self.history.rows_before is not None:
+            counts, check = self.history.rows_before
+            with self.core.timings.phase(phases.SNAPSHOT_API):
+                after_api = api_snapshot(current.api, API_SAMPLE, before_api, self.hidden_from_admin)
+            with self.core.timings.phase(phases.COMPARE_IN_DATABASE):
+                compared = check.compare(counts, [e for e in expectations if isinstance(e, Expectation)])
+            evidence.attach("Rows per table before upgrade, counted in the database", counts, "json")
+            evidence.attach(
+                f"API sample: the first {API_SAMPLE} objects of each kind, before and after",
+                {"before": before_api.counts(), "after": after_api.counts()},
+                "json",
+            )
+            return diff(before_api, restricted(after_api, before_api), expectations, viewer), rows_verdict(compared)
+        database, before_sql = self.core.need_database(), self.history.need_before_sql()
         with self.core.timings.phase(phases.SNAPSHOT_AND_COMPARE):
             after_api = api_snapshot(current.api)
             with database.engine() as engine:
                 after_sql = sql_snapshot(engine)
         evidence.attach("SQL snapshot before upgrade (row counts)", before_sql.counts(), "json")
         evidence.attach("SQL snapshot after upgrade (row counts)", after_sql.counts(), "json")
-        evidence.attach(
-            "Declared transformations for this pair", "\n".join(e.render() for e in expectations) or "(none)"
-        )
-        viewer = self.core.run.secrets.admin_email
-        return [diff(before_api, after_api, expectations, viewer), diff(before_sql, after_sql, expectations)]
+        return diff(before_api, after_api, expectations, viewer), diff(before_sql, after_sql, expectations)
 
     def backup_diff(self) -> SnapshotDiff:
         """The pre-upgrade backup against the data as it was when the old release stopped."""

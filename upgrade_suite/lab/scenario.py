@@ -16,7 +16,7 @@ from ..checks import Checklist
 from ..config import SuiteConfig
 from ..database import Database
 from ..dataset import Dataset
-from ..evidence import Evidence, Timings
+from ..evidence import Evidence, Timings, Verdict
 from ..known_defects import KnownDefect, declared_for
 from ..migrations import AlembicRun
 from ..prober import Prober
@@ -24,6 +24,7 @@ from ..releases import Release
 from ..replicas import KilledReplica
 from ..rollout import Rollout
 from ..sandbox import Sandbox
+from ..scale.in_scenario import PAGED_SAMPLE
 from ..schema import SchemaDiff
 from ..snapshots import SnapshotDiff
 from .chart import Chart
@@ -131,11 +132,16 @@ class UpgradeScenario:
         self.core.close()
 
     # -- parity: data, schema, paths ---------------------------------------------------------
-    def data_diffs(self) -> list[SnapshotDiff]:
+    def data_diffs(self) -> tuple[SnapshotDiff, Verdict]:
         return self.parity.data_diffs()
 
     def backup_diff(self) -> SnapshotDiff:
         return self.parity.backup_diff()
+
+    @property
+    def api_sample(self) -> int | None:
+        """Objects of each kind to page through the API: all (None), or at scale a declared sample."""
+        return PAGED_SAMPLE if self.history.at_scale else None
 
     def hidden_from_admin(self, kind: str, row: dict[str, Any]) -> bool:
         return self.parity.hidden_from_admin(kind, row)

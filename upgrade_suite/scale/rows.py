@@ -108,8 +108,12 @@ class SqliteRows:
                 )
                 result.differ(table, db.execute(query).fetchone()[0])
                 result.compared[table] = rows
-        self.copy.unlink(missing_ok=True)
+        self.discard()
         return result
+
+    def discard(self) -> None:
+        """Remove the copy (idempotent: after a comparison, or when the scenario ends without one)."""
+        self.copy.unlink(missing_ok=True)
 
 
 def _sqlite_columns(db: sqlite3.Connection, schema: str, table: str) -> list[str]:
@@ -159,8 +163,14 @@ class PostgresRows:
                     result.differ(table, sum(a != b for a, b in sums))
                     result.compared[table] = rows
         finally:
-            self.database.server.drop_database(self.copy)
+            self.discard()
         return result
+
+    def discard(self) -> None:
+        """Drop the copy (idempotent: after a comparison, or when the scenario ends without one)."""
+        if self.copy:
+            self.database.server.drop_database(self.copy)
+            self.copy = ""
 
 
 def _pg_columns(db: psycopg.Connection, table: str) -> list[tuple[str, str]]:
@@ -200,7 +210,11 @@ def _sums(db: psycopg.Connection, table: str, columns: str) -> list[str]:
     return [found.get(chunk, "") for chunk in range(CHUNKS)]
 
 
-def row_check(database: Database) -> SqliteRows | PostgresRows:
+#: The before-side of an in-database comparison, whichever the engine.
+RowCheck = SqliteRows | PostgresRows
+
+
+def row_check(database: Database) -> RowCheck:
     """Takes the before-side now (call it just before the migration); ``compare`` after it."""
     if isinstance(database, SqliteDatabase):
         return SqliteRows(database)

@@ -33,6 +33,15 @@ def step_tamper(context, kind, action):
     print(f"TAMPERED {kind} {action} id={target}")
 
 
+@when("one {table:w} row is deleted behind the suite's back")
+def step_delete_bulk_row(context, table):
+    """A row the populate probe made (not a seeded object): only the comparison in the database can see it go."""
+    with context.lab.database.engine() as engine, engine.begin() as connection:
+        target = connection.execute(text(f'SELECT id FROM "{table}" ORDER BY id LIMIT 1')).scalar_one()
+        assert connection.execute(text(f'DELETE FROM "{table}" WHERE id = :id'), {"id": target}).rowcount == 1
+    print(f"TAMPERED {table} deleted id={target}")
+
+
 @when("the database is stamped with an unknown revision behind the suite's back")
 def step_bad_stamp(context):
     with context.lab.database.engine() as engine, engine.begin() as connection:

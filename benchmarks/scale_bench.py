@@ -1,0 +1,144 @@
+"""make bench's scale section (issue 20): UPG-03 at a million rows on PostgreSQL beside its bare floor, same run.
+
+The floor is what a plain script must do to answer the same question: bootstrap the old release's schema,
+populate the same rows the same way (its populate probe, production profile), start it, seed the fixture, stop
+it, count the rows and take the template copy, run the new release's ``alembic upgrade head``, start the new
+release, and run the same in-database checksum queries. The scenario adds what the suite checks on top (the
+pre-upgrade backup, the API snapshots, the sampled paging, the services): its ratio to the floor is the price
+of those checks. Alone: ``python -m benchmarks.scale_bench``; ``make bench`` includes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, TypeVar
+
+from benchmarks.bench import ROOT, bare_start, bare_stop, behave
+from upgrade_suite.api import GatewayApi, mint_token
+from upgrade_suite.config import SuiteConfig
+from upgrade_suite.database import PostgresDatabase, PostgresServer
+from upgrade_suite.dataset import Dataset, populate, seed
+from upgrade_suite.expectations import expected_transformations
+from upgrade_suite.gateway import GatewaySecrets, gateway_environment
+from upgrade_suite.mcp_fixture import McpServerFixture
+from upgrade_suite.migrations import Migrations
+from upgrade_suite.pypi import PyPIReleases
+from upgrade_suite.releases import Release, resolve
+from upgrade_suite.scale.in_scenario import profile
+from upgrade_suite.scale.rows import row_check, row_counts
+from upgrade_suite.schema import bootstrap_fresh
+from upgrade_suite.transformations import Expectation
+from upgrade_suite.venvs import ReleaseCache
+
+T = TypeVar("T")
+ROWS = 1_000_000
+
+
+def floor(
+    old: Release, new: Release, rows: int, mcp: McpServerFixture, server: PostgresServer, workdir: Path
+) -> dict[str, Any]:
+    """The bare script, each phase timed; also whether its comparison found every row unchanged."""
+    secrets, phases = GatewaySecrets(), dict[str, float]()
+
+    def timed(name: str, action: Callable[[], T]) -> T:
+        started = time.monotonic()
+        result = action()
+        phases[name] = round(time.monotonic() - started, 3)
+        return result
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    with PostgresDatabase(server, workdir) as database:
+        old_env = gateway_environment(old, database.url_for(old), secrets, workdir)
+        timed("bootstrap", lambda: bootstrap_fresh(old, old_env, workdir, 600))
+        timed("populate", lambda: populate(old, old_env, workdir, rows, 2400, profile(rows)))
+        process, url = timed(f"start {old.spec.alias}", lambda: bare_start(old, old_env, workdir))
+        token = timed("mint token", lambda: mint_token(old, old_env, secrets.admin_email, secrets.jwt_secret))
+        with GatewayApi(url, token, 60) as api:
+            timed("seed", lambda: seed(api, mcp.url, Dataset(), secrets.admin_password))
+        timed(f"stop {old.spec.alias}", lambda: bare_stop(process))
+
+        def count() -> dict[str, int]:
+            with database.engine() as engine, engine.connect() as connection:
+                return row_counts(connection)
+
+        counts = timed("count", count)
+        check = timed("template copy", lambda: row_check(database))
+        new_env = gateway_environment(new, database.url_for(new), secrets, workdir)
+        migrated = timed("alembic upgrade head", lambda: Migrations(new, new_env, workdir, 1200).upgrade("head"))
+        process, _ = timed(f"start {new.spec.alias}", lambda: bare_start(new, new_env, workdir))
+        timed(f"stop {new.spec.alias}", lambda: bare_stop(process))
+        declared = [e for e in expected_transformations(old.version, new.version) if isinstance(e, Expectation)]
+        compared = timed("checksum queries", lambda: check.compare(counts, declared))
+    phases["total"] = round(sum(phases.values()), 3)
+    return {"phases": phases, "migrated": migrated.ok, "rows_unchanged": compared.ok, "rows": sum(counts.values())}
+
+
+def measure(
+    old_alias: str, new_alias: str, rows: int, mcp: McpServerFixture, server: PostgresServer, scratch: Path
+) -> dict[str, Any]:
+    """The floor, then the scenario (UPG-03 on PostgreSQL for that pair at ``rows``), in the same run."""
+    config = SuiteConfig.from_userdata({})
+    index, cache = PyPIReleases(config.cache_dir), ReleaseCache(config.cache_dir, 900)
+    old, new = (cache.provision(resolve(a, config.releases[a], index)) for a in (old_alias, new_alias))
+    bare = floor(old, new, rows, mcp, server, scratch / "scale-floor")
+    name = f"A fully populated {old_alias} database upgrades to {new_alias}"
+    wall, records = behave(
+        scratch / "scale-scenario",
+        str(ROOT / "features" / "upgrade.feature"),
+        "--tags=@UPG-03 and @postgres",
+        f"--name={name}",
+        "-D",
+        f"scale={rows}",
+    )
+    scenario = records[0]
+    return {
+        "pair": f"{old.spec.label} -> {new.spec.label}",
+        "rows": rows,
+        "floor": bare,
+        "scenario": {"seconds": scenario["seconds"], "wall": round(wall, 2), "phases": scenario["phases"]},
+    }
+
+
+def render(result: dict[str, Any]) -> str:
+    floor_s, scenario_s = result["floor"]["phases"]["total"], result["scenario"]["seconds"]
+    lines = [
+        f"UPG-03 at {result['rows']:,} rows, PostgreSQL, {result['pair']}    scenario (s)  floor (s)  ratio",
+        f"  {'':<52}{scenario_s:>8.1f}  {floor_s:>9.1f}  {scenario_s / floor_s:>5.2f}",
+        "  floor phases: " + ", ".join(f"{k}={v}" for k, v in result["floor"]["phases"].items()),
+        "  scenario phases: " + ", ".join(f"{p['phase']}={p['seconds']}" for p in result["scenario"]["phases"]),
+        f"  floor: {result['floor']['rows']:,} rows counted, migrated {result['floor']['migrated']}, "
+        f"every row unchanged {result['floor']['rows_unchanged']}",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=ROWS)
+    parser.add_argument("--pair", default="RC1..GA", help="OLD..NEW aliases")
+    parser.add_argument("--out", default=str(ROOT / "reports" / "bench"))
+    options = parser.parse_args()
+    old, _, new = options.pair.partition("..")
+    scratch = Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    try:
+        with ExitStack() as stack:
+            mcp = stack.enter_context(McpServerFixture(scratch / "mcp.log"))
+            server = stack.enter_context(PostgresServer())
+            result = measure(old, new, options.rows, mcp, server, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    out = Path(options.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "scale.json").write_text(json.dumps(result, indent=2))
+    print(render(result))
+
+
+if __name__ == "__main__":
+    main()
