@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
@@ -169,6 +170,27 @@ def behave(workdir: Path, *args: str) -> tuple[float, list[dict[str, Any]]]:
         raise SystemExit(f"behave {' '.join(args)} failed")
     timings = workdir / "reports" / "timings.jsonl"
     return wall, [json.loads(line) for line in timings.read_text().splitlines()]
+
+
+def standalone(
+    name: str,
+    out: str,
+    postgres: bool,
+    measure: Callable[[McpServerFixture, PostgresServer | None, Path], dict[str, Any]],
+    render: Callable[[dict[str, Any]], str],
+) -> None:
+    """A bench section run alone: fixtures in a scratch directory removed after, ``<out>/<name>.json``, its table."""
+    scratch = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
+    try:
+        with ExitStack() as stack:
+            mcp = stack.enter_context(McpServerFixture(scratch / "mcp.log"))
+            server = stack.enter_context(PostgresServer()) if postgres else None
+            result = measure(mcp, server, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    Path(out).mkdir(parents=True, exist_ok=True)
+    (Path(out) / f"{name}.json").write_text(json.dumps(result, indent=2))
+    print(render(result))
 
 
 def provisioning(config: SuiteConfig) -> dict[str, dict[str, float]]:

@@ -21,13 +21,11 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench import ROOT, floor
+from benchmarks.bench import ROOT, floor, standalone
 from upgrade_suite.config import SuiteConfig
 from upgrade_suite.database import PostgresServer
 from upgrade_suite.mcp_fixture import McpServerFixture
@@ -159,17 +157,13 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "reports" / "bench"))
     options = parser.parse_args()
     first, _, last = options.matrix.partition("..")
-    scratch = Path(tempfile.mkdtemp(prefix="bench-matrix-"))
-    try:
-        with ExitStack() as stack:
-            mcp = stack.enter_context(McpServerFixture(scratch / "mcp.log"))
-            server = stack.enter_context(PostgresServer()) if options.database == "postgresql" else None
-            result = measure(first, last, options.database, options.jobs, mcp, server, scratch)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    Path(options.out).mkdir(parents=True, exist_ok=True)
-    (Path(options.out) / "matrix.json").write_text(json.dumps(result, indent=2))
-    print(render(result))
+    standalone(
+        "matrix",
+        options.out,
+        options.database == "postgresql",
+        lambda mcp, server, scratch: measure(first, last, options.database, options.jobs, mcp, server, scratch),
+        render,
+    )
 
 
 if __name__ == "__main__":

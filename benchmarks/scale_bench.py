@@ -11,16 +11,12 @@ of those checks. Alone: ``python -m benchmarks.scale_bench``; ``make bench`` inc
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TypeVar
 
-from benchmarks.bench import ROOT, bare_start, bare_stop, behave
+from benchmarks.bench import ROOT, bare_start, bare_stop, behave, standalone
 from upgrade_suite.api import GatewayApi, mint_token
 from upgrade_suite.config import SuiteConfig
 from upgrade_suite.database import PostgresDatabase, PostgresServer
@@ -126,18 +122,12 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "reports" / "bench"))
     options = parser.parse_args()
     old, _, new = options.pair.partition("..")
-    scratch = Path(tempfile.mkdtemp(prefix="bench-scale-"))
-    try:
-        with ExitStack() as stack:
-            mcp = stack.enter_context(McpServerFixture(scratch / "mcp.log"))
-            server = stack.enter_context(PostgresServer())
-            result = measure(old, new, options.rows, mcp, server, scratch)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    out = Path(options.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "scale.json").write_text(json.dumps(result, indent=2))
-    print(render(result))
+
+    def measured(mcp: McpServerFixture, server: PostgresServer | None, scratch: Path) -> dict[str, Any]:
+        assert server is not None
+        return measure(old, new, options.rows, mcp, server, scratch)
+
+    standalone("scale", options.out, True, measured, render)
 
 
 if __name__ == "__main__":
