@@ -80,6 +80,9 @@ class HeadlessChromium:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
+                # Its singleton lock lives in a directory of $TMPDIR (org.chromium.Chromium.*) that it never
+                # removes: inside the profile, it goes with it (77 of them had piled up in /tmp).
+                env={**os.environ, "TMPDIR": self._profile},
                 pass_fds=(to_browser_r, from_browser_w),
                 start_new_session=True,  # its renderers and zygote share the group: one kill ends them all
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -36,9 +37,16 @@ def published(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return reports
 
 
+def chromium_leftovers() -> set[Path]:
+    """What headless Chromium leaves in the machine's temporary directory (its singleton lock directories)."""
+    return set(Path(tempfile.gettempdir()).glob("org.chromium.Chromium.*"))
+
+
 def test_every_cell_of_matrix_json_is_on_the_page_with_its_verdict_and_problem(published: Path):
     data = json.loads((published / "matrix.json").read_text())
+    before = chromium_leftovers()
     shown = page.read(published / "matrix.html", published / "matrix.png")
+    assert chromium_leftovers() <= before, "the browser left its lock directory in the temporary directory"
     expected = sum(len(kinds) for rows in data["engines"].values() for kinds in rows.values())
     assert len(shown) == expected == len(plan(RELEASES, "1.0.8").cells)
     assert {c["verdict"] for c in shown} == set(VERDICTS)
