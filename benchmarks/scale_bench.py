@@ -29,7 +29,7 @@ from upgrade_suite.migrations import Migrations
 from upgrade_suite.pypi import PyPIReleases
 from upgrade_suite.releases import Release, resolve
 from upgrade_suite.scale.in_scenario import profile
-from upgrade_suite.scale.rows import row_check, row_counts
+from upgrade_suite.scale.rows import counted, row_check
 from upgrade_suite.schema import bootstrap_fresh
 from upgrade_suite.transformations import Expectation
 from upgrade_suite.venvs import ReleaseCache
@@ -60,12 +60,7 @@ def floor(
         with GatewayApi(url, token, 60) as api:
             timed("seed", lambda: seed(api, mcp.url, Dataset(), secrets.admin_password))
         timed(f"stop {old.spec.alias}", lambda: bare_stop(process))
-
-        def count() -> dict[str, int]:
-            with database.engine() as engine, engine.connect() as connection:
-                return row_counts(connection)
-
-        counts = timed("count", count)
+        counts = timed("count", lambda: counted(database))
         check = timed("template copy", lambda: row_check(database))
         new_env = gateway_environment(new, database.url_for(new), secrets, workdir)
         migrated = timed("alembic upgrade head", lambda: Migrations(new, new_env, workdir, 1200).upgrade("head"))

@@ -26,7 +26,7 @@ from ..problems import Problem
 from ..releases import Release
 from ..sandbox import Sandbox
 from ..scale.in_scenario import API_SAMPLE, at_scale, profile
-from ..scale.rows import row_check, row_counts
+from ..scale.rows import counted, row_check
 from ..schema import bootstrap_fresh, describe
 from ..serving import JUDGED_WAIT, wait_serving
 from ..snapshots import api_snapshot, sql_snapshot
@@ -236,8 +236,7 @@ class Core:
             self.history.backup = database.backup("pre-upgrade")
         if self.history.at_scale:  # every row stays in the database: counted, and copied to compare against
             with self.timings.phase(phases.COPY_FOR_COMPARISON):
-                with database.engine() as engine, engine.connect() as connection:
-                    counts = row_counts(connection)
+                counts = counted(database)
                 check = row_check(database)  # a copy no connection holds open (PostgreSQL's TEMPLATE needs that)
                 self._stack.callback(check.discard)  # a scenario that fails before comparing leaves no copy
                 self.history.rows_before = (counts, check)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..database import Database, PostgresDatabase
+from ..database import PostgresDatabase
 from ..dataset import populate
 from ..expectations import expected_transformations
 from ..gateway import gateway_environment
@@ -24,7 +24,7 @@ from ..migrations import RevisionTime
 from ..schema import bootstrap_fresh
 from ..transformations import Expectation
 from .locks import APPLICATION, LockHold, LockSampler, holds
-from .rows import row_check, row_counts
+from .rows import counted, row_check
 
 
 @dataclass
@@ -119,9 +119,3 @@ def measure(run: SuiteRun, old: str, new: str, engine: str, rows: int, workdir: 
         point.problem = f"alembic upgrade head exited {migrated.exit_code}: {migrated.error}"
     point.changed, point.changed_unit, point.transformed = compared.differing, compared.unit, compared.transformed
     return point
-
-
-def counted(database: Database) -> dict[str, int]:
-    """Rows per table of the suite's database, counted by the database."""
-    with database.engine() as engine, engine.connect() as connection:
-        return row_counts(connection)

@@ -66,6 +66,12 @@ def row_counts(connection: Connection) -> dict[str, int]:
     return {name: connection.execute(text(f"SELECT count(*) FROM {quote(name)}")).scalar_one() for name in tables}
 
 
+def counted(database: Database) -> dict[str, int]:
+    """Rows per table of the suite's database, counted by the database."""
+    with database.engine() as engine, engine.connect() as connection:
+        return row_counts(connection)
+
+
 def declared_columns(expectations: Sequence[Expectation], table: str) -> dict[str, list[Expectation]]:
     """The columns of ``table`` a declared SQL transformation names, with their declarations."""
     found: dict[str, list[Expectation]] = {}
