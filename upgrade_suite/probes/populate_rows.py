@@ -110,11 +110,25 @@ def tool_schema(index: int) -> dict[str, Any]:
     return schema
 
 
+def metric_timestamp(index: int, now: datetime) -> datetime:
+    """Spread over the last week, never in the last full hour.
+
+    From RC1 a starting release rolls raw metrics up into hourly rows and deletes the raw rows of every hour that
+    ended more than an hour ago (``METRICS_DELETE_RAW_AFTER_ROLLUP``, on by default). The last full hour's turn
+    comes at the next o'clock: had its rows been there, one falling between the old release's start and the new
+    one's would be kept by one and deleted by the other, and a data check's verdict would depend on the clock.
+    Moved an hour back, they are eligible at once, for whichever release starts first.
+    """
+    stamp = now - timedelta(minutes=(index * 7) % METRIC_WINDOW_MINUTES)
+    last_full_hour = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    return stamp - timedelta(hours=1) if last_full_hour <= stamp < last_full_hour + timedelta(hours=1) else stamp
+
+
 def metric_fields(index: int, now: datetime) -> dict[str, Any]:
     """Deterministic invocation outcome: one in ten fails, timestamps spread over the last week."""
     failed = index % 10 == 0
     return {
-        "timestamp": now - timedelta(minutes=(index * 7) % METRIC_WINDOW_MINUTES),
+        "timestamp": metric_timestamp(index, now),
         "response_time": 0.02 + (index % 97) / 50,
         "is_success": not failed,
         "error_message": "bulk: simulated upstream timeout" if failed else None,
