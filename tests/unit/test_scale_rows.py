@@ -44,3 +44,21 @@ def test_a_declared_column_is_held_to_its_rule_row_by_row_and_reported_as_transf
     result = check.compare({"resources": 4}, [prefixed])
     assert result.transformed == {"resources.name": (2, "why")}
     assert result.differing == {"resources": 1}, "a move the declaration does not explain is still a difference"
+
+
+def test_compare_rows_holds_the_pairs_declared_transformations_to_their_rule(tmp_path):
+    from upgrade_suite.scale.in_scenario import compare_rows
+
+    database = SqliteDatabase(tmp_path)
+    with sqlite3.connect(database.path) as db:
+        db.execute("CREATE TABLE resources (id TEXT PRIMARY KEY, name TEXT)")
+        db.executemany("INSERT INTO resources VALUES (?, ?)", [(f"r{n}", f"doc-{n}") for n in range(3)])
+    check = row_check(database)
+    with sqlite3.connect(database.path) as db:  # 1.1.0 namespaces a federated resource's name
+        db.execute("UPDATE resources SET name = 'peer-' || name WHERE id = 'r0'")
+    moved = compare_rows({"resources": 3}, check, "1.0.0", "1.1.0")
+    assert moved.ok and list(moved.transformed) == ["resources.name"]
+    check = row_check(database)
+    with sqlite3.connect(database.path) as db:
+        db.execute("UPDATE resources SET name = 'peer-' || name WHERE id = 'r1'")
+    assert compare_rows({"resources": 3}, check, "1.0.0", "1.0.0").differing == {"resources": 1}, "GA declares none"

@@ -7,7 +7,6 @@ roll back); the parts (parity, experiments, hazards, rolling) are built from the
 
 from __future__ import annotations
 
-import platform
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from ..migrations import AlembicRun, Migrations
 from ..problems import Problem
 from ..releases import Release
 from ..sandbox import Sandbox
-from ..scale.in_scenario import API_SAMPLE, at_scale, profile
+from ..scale.in_scenario import API_SAMPLE, at_scale, compare_rows, profile
 from ..scale.rows import counted, row_check
 from ..schema import bootstrap_fresh, describe
 from ..serving import JUDGED_WAIT, wait_serving
@@ -62,6 +61,7 @@ class Core:
         self.gateway_logs: list[Path] = []
         self.gateways: list[tuple[Gateway, str]] = []  # every gateway of the scenario, with its database's engine
         self.releases: dict[str, Release] = {}
+        self.apis: list[GatewayApi] = []  # every admin client of the scenario: what the gateways' answers cost
         run.open_scenarios.append(self)
 
     # -- guards ----------------------------------------------------------------------------
@@ -125,7 +125,8 @@ class Core:
         """An admin API client of a started gateway, closed with the scenario."""
         with self.timings.phase(phases.mint_token(release.spec.alias)):
             token = self.run.token(release, self.environment(release))
-        return Running(release, gateway, self.own(self.run.api(release, gateway.url, token)))
+        self.apis.append(self.own(self.run.api(release, gateway.url, token)))
+        return Running(release, gateway, self.apis[-1])
 
     # -- the procedure ---------------------------------------------------------------------
     def start(self, alias: str) -> Running:
@@ -252,6 +253,11 @@ class Core:
         self.history.upgrade_to(release)
         if with_alembic:
             self.alembic_upgrade(release)
+            if self.history.rows_before is not None:  # at scale: the rows as the migration left them, before it runs
+                with self.timings.phase(phases.COMPARE_IN_DATABASE):
+                    self.history.rows_compared = compare_rows(
+                        *self.history.rows_before, self.history.need_previous().version, release.version
+                    )
         self.start(target)
 
     def migrations(self, release: Release, database: Database | None = None) -> Migrations:
@@ -341,52 +347,3 @@ class Core:
 
 
 # -- what the report keeps of a scenario ------------------------------------------------------
-def versions(core: Core) -> dict[str, dict[str, object]]:
-    """What each release of the scenario really is: the evidence for "which versions were tested"."""
-    return {
-        alias: {
-            "version": r.version,
-            "spec": r.spec.requirement,
-            "kind": r.spec.kind,
-            "alembic_head": r.alembic_heads,
-            "dependencies_as_of": r.spec.resolved_at,
-            "python": r.info["python"],
-            "venv": str(r.venv),
-            "requires_python": r.spec.requires_python,
-            "python_route": r.spec.interpreter.route if r.spec.interpreter else "",
-            **(
-                {"python_routes_not_taken": list(r.spec.interpreter.tried)}
-                if r.spec.interpreter and r.spec.interpreter.tried
-                else {}
-            ),
-            **({"image": core.run.image_tags[r.spec.key]} if r.spec.key in core.run.image_tags else {}),
-        }
-        for alias, r in core.releases.items()
-    }
-
-
-def starts(core: Core) -> list[dict[str, object]]:
-    """Every start of every gateway of the scenario: release, database engine, time to healthy and to ready."""
-    return [
-        {"gateway": gateway.name, "database": engine, **timeline.as_dict()}
-        for gateway, engine in core.gateways
-        for timeline in gateway.timelines
-    ]
-
-
-def measurements(core: Core) -> dict[str, object]:
-    """What reports/timings.jsonl keeps of the scenario: what ran where, and each phase's duration."""
-    database = core.database
-    return {
-        "releases": {alias: spec.label for alias, spec in core.run.specs.items()},
-        "heads": {alias: ",".join(release.alembic_heads) for alias, release in core.releases.items()},
-        "database": database.description if database else "",
-        "database_urls": {alias: database.url_for(release).split("://")[0] for alias, release in core.releases.items()}
-        if database
-        else {},
-        "driver": core.config.driver,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "phases": core.timings.as_dict(),
-        "starts": starts(core),
-    }

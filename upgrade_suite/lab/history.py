@@ -22,7 +22,7 @@ from ..dataset import SeedManifest
 from ..errors import SuiteError
 from ..migrations import AlembicRun
 from ..releases import Release
-from ..scale.rows import RowCheck
+from ..scale.rows import RowCheck, RowComparison
 from ..snapshots import Snapshot
 
 #: A database's schema and data, for comparing two ways of reaching the same revision.
@@ -69,6 +69,7 @@ class History:
     settings_comparison: tuple[CarryOver, SettingsModel, Path] | None = None
     at_scale: bool = False  # populated above IN_DATABASE_ABOVE rows: rows compared in the database, API sampled
     rows_before: tuple[dict[str, int], RowCheck] | None = None  # at scale: counts and the before-side copy
+    rows_compared: RowComparison | None = None  # at scale: the rows as the migration left them, compared
 
     def upgrade_to(self, release: Release) -> None:
         """The scenario performs (or is about to perform) the upgrade to ``release``."""
