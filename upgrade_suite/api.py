@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 import json
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,6 +119,10 @@ class GatewayApi:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._client = httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
         self._routes = routes
+        #: Calls made, and the time spent waiting for their answers: what of a scenario's time is
+        #: the release's, not the suite's.
+        self.calls = 0
+        self.answering = 0.0
 
     @property
     def routes(self) -> Routes:
@@ -148,10 +153,14 @@ class GatewayApi:
 
         ``path`` is written as the legacy path; it is sent where this release serves it.
         """
+        routed, started = self.routes.path(path), time.monotonic()
         try:
-            return self._client.request(method, self.routes.path(path), **kwargs)
+            return self._client.request(method, routed, **kwargs)
         except httpx.HTTPError as error:
             raise ApiError(f"{method} {path} failed: {error}") from None
+        finally:
+            self.calls += 1
+            self.answering += time.monotonic() - started
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """One call; the parsed JSON body, or ``ApiError`` naming the call and the gateway's answer."""

@@ -28,10 +28,11 @@ from ..scale.in_scenario import PAGED_SAMPLE
 from ..schema import SchemaDiff
 from ..snapshots import SnapshotDiff
 from .chart import Chart
-from .core import Core, Running, measurements, starts, versions
+from .core import Core, Running
 from .experiments import Experiments
 from .hazards import Hazards
 from .history import History, State
+from .measured import measurements, starts, versions
 from .parity import Parity
 from .rolling import Rolling
 from .run import SuiteRun
