@@ -42,6 +42,20 @@ def step_delete_bulk_row(context, table):
     print(f"TAMPERED {table} deleted id={target}")
 
 
+@given("the migration loses one {table:w} row behind the suite's back")
+def step_lossy_migration(context, table):
+    """A migration that drops a bulk row: at scale the rows are compared right after it, before the new release runs."""
+    core = context.lab.core
+    migrate = core.alembic_upgrade
+
+    def lossy(release):
+        run = migrate(release)
+        step_delete_bulk_row(context, table)
+        return run
+
+    core.alembic_upgrade = lossy
+
+
 @when("the database is stamped with an unknown revision behind the suite's back")
 def step_bad_stamp(context):
     with context.lab.database.engine() as engine, engine.begin() as connection:
