@@ -112,8 +112,11 @@ def render(result: dict[str, Any]) -> str:
         f"  {'':<52}{scenario_s:>8.1f}  {floor_s:>9.1f}  {scenario_s / floor_s:>5.2f}",
         "  floor phases: " + ", ".join(f"{k}={v}" for k, v in result["floor"]["phases"].items()),
         "  scenario phases: " + ", ".join(f"{p['phase']}={p['seconds']}" for p in result["scenario"]["phases"]),
-        f"  scenario: the gateways answered {result['scenario']['api']['calls']} API calls in "
-        f"{result['scenario']['api']['answering_s']} s",
+        "  scenario's API calls, answered in: "
+        + ", ".join(
+            f"{a['gateway']} {a['calls']} calls {a['answering_s']} s (slowest {a['slowest'][0]} s, {a['slowest'][1]})"
+            for a in result["scenario"]["api"]
+        ),
         f"  floor: {result['floor']['rows']:,} rows counted, migrated {result['floor']['migrated']}, "
         f"every row unchanged {result['floor']['rows_unchanged']}",
     ]

@@ -27,7 +27,7 @@ def step_running_populated(context: Any, release: str, database: str) -> None:
 def step_paginated(context: Any) -> None:
     lab = context.lab
     with lab.database.engine() as engine:
-        result = paginated_listing(lab.current.api, engine, lab.hidden_from_admin, paged=lab.api_sample)
+        result = paginated_listing(lab.current.api, engine, lab.hidden_from_admin(), paged=lab.api_sample)
     lab.evidence.require(result.title, result)
 
 

@@ -123,6 +123,7 @@ class GatewayApi:
         #: the release's, not the suite's.
         self.calls = 0
         self.answering = 0.0
+        self.slowest: tuple[float, str] = (0.0, "")  # (seconds, "METHOD path") of the longest wait
 
     @property
     def routes(self) -> Routes:
@@ -159,8 +160,9 @@ class GatewayApi:
         except httpx.HTTPError as error:
             raise ApiError(f"{method} {path} failed: {error}") from None
         finally:
-            self.calls += 1
-            self.answering += time.monotonic() - started
+            waited = time.monotonic() - started
+            self.calls, self.answering = self.calls + 1, self.answering + waited
+            self.slowest = max(self.slowest, (waited, f"{method} {path}"))
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """One call; the parsed JSON body, or ``ApiError`` naming the call and the gateway's answer."""

@@ -23,3 +23,4 @@ def test_calls_and_the_wait_for_their_answers_are_counted_refusals_and_failures_
         api.request("GET", "/down")
     assert api.calls == 3
     assert api.answering >= 0.15, "each call's wait is added, the failed one's too"
+    assert api.slowest[0] >= 0.05 and api.slowest[1] in ("GET /tools", "GET /secret", "GET /down")

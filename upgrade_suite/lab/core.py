@@ -61,7 +61,7 @@ class Core:
         self.gateway_logs: list[Path] = []
         self.gateways: list[tuple[Gateway, str]] = []  # every gateway of the scenario, with its database's engine
         self.releases: dict[str, Release] = {}
-        self.apis: list[GatewayApi] = []  # every admin client of the scenario: what the gateways' answers cost
+        self.started: list[Running] = []  # every gateway started with its admin client: what their answers cost
         run.open_scenarios.append(self)
 
     # -- guards ----------------------------------------------------------------------------
@@ -125,8 +125,8 @@ class Core:
         """An admin API client of a started gateway, closed with the scenario."""
         with self.timings.phase(phases.mint_token(release.spec.alias)):
             token = self.run.token(release, self.environment(release))
-        self.apis.append(self.own(self.run.api(release, gateway.url, token)))
-        return Running(release, gateway, self.apis[-1])
+        self.started.append(Running(release, gateway, self.own(self.run.api(release, gateway.url, token))))
+        return self.started[-1]
 
     # -- the procedure ---------------------------------------------------------------------
     def start(self, alias: str) -> Running:

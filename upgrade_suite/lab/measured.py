@@ -57,6 +57,14 @@ def measurements(core: Core) -> dict[str, object]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "phases": core.timings.as_dict(),
-        "api": {"calls": sum(a.calls for a in core.apis), "answering_s": round(sum(a.answering for a in core.apis), 3)},
+        "api": [
+            {
+                "gateway": r.gateway.name,
+                "calls": r.api.calls,
+                "answering_s": round(r.api.answering, 3),
+                "slowest": [round(r.api.slowest[0], 3), r.api.slowest[1]],
+            }
+            for r in core.started
+        ],
         "starts": starts(core),
     }

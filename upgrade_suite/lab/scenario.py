@@ -7,7 +7,7 @@ a step goes from here to exactly one method.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..auth import AuthObservation, Credentials
@@ -144,8 +144,8 @@ class UpgradeScenario:
         """Objects of each kind to page through the API: all (None), or at scale a declared sample."""
         return PAGED_SAMPLE if self.history.at_scale else None
 
-    def hidden_from_admin(self, kind: str, row: dict[str, Any]) -> bool:
-        return self.parity.hidden_from_admin(kind, row)
+    def hidden_from_admin(self) -> Callable[[str, dict[str, Any]], bool]:
+        return self.parity.hidden_from_admin()
 
     def schema_parity(self) -> SchemaDiff:
         return self.parity.schema_parity()
