@@ -26,6 +26,7 @@ def test_one_line_per_case_and_database_with_the_worst_verdict_and_the_time():
     summary.add(["UPG-01", "sqlite"], "failed", 2.5)
     summary.add(["UPG-01", "postgres"], "passed", 4.0)
     summary.add(["hazard", "sqlite", "product-defect"], "known defect", 1.0)
+    summary.add(["UPG-01", "sqlite", "current"], "passed", 3.0)  # GA -> latest: not filed under "RC1 to GA"
     out = io.StringIO()
     summary.print(Console(file=out, width=200, color_system=None))
     lines = [line for line in out.getvalue().splitlines() if "│" in line]
@@ -33,6 +34,7 @@ def test_one_line_per_case_and_database_with_the_worst_verdict_and_the_time():
         "UPG-01: RC1 to GA SQLite failed 1 failed, 1 passed 12.5 s",
         "UPG-01: RC1 to GA PostgreSQL passed 1 passed 4.0 s",
         "Hazards: upgrade-day hazards (beyond the plan) SQLite known defect 1 known defect 1.0 s",
+        "UPG-01 on today's releases (to the newest) SQLite passed 1 passed 3.0 s",
     ]
 
 
