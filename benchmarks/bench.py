@@ -21,9 +21,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,10 @@ ROOT = Path(__file__).resolve().parent.parent
 BEHAVE = Path(sys.executable).parent / "behave"
 
 
+#: Bare gateways started and not yet stopped: ``bare_gateways()`` stops them when a measurement fails.
+_RUNNING: list[subprocess.Popen] = []
+
+
 def bare_start(release, environment: dict[str, str], workdir: Path) -> tuple[subprocess.Popen, str]:
     """Start a gateway with nothing but Popen and a /health poll (what a bare script does)."""
     port = free_port()
@@ -58,6 +62,7 @@ def bare_start(release, environment: dict[str, str], workdir: Path) -> tuple[sub
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    _RUNNING.append(process)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -74,8 +79,24 @@ def bare_start(release, environment: dict[str, str], workdir: Path) -> tuple[sub
 
 
 def bare_stop(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=30)
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    _RUNNING.remove(process)
+
+
+@contextmanager
+def bare_gateways() -> Iterator[None]:
+    """Whatever happens inside, no bare gateway is left running after it (a failed or interrupted measurement)."""
+    try:
+        yield
+    finally:
+        for process in list(_RUNNING):
+            bare_stop(process)
 
 
 def floor(
@@ -185,6 +206,7 @@ def standalone(
         with ExitStack() as stack:
             mcp = stack.enter_context(McpServerFixture(scratch / "mcp.log"))
             server = stack.enter_context(PostgresServer()) if postgres else None
+            stack.enter_context(bare_gateways())
             result = measure(mcp, server, scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -235,6 +257,7 @@ def main() -> None:
         with ExitStack() as stack:
             mcp = stack.enter_context(McpServerFixture(scratch / "mcp.log"))
             server = stack.enter_context(PostgresServer())
+            stack.enter_context(bare_gateways())
             results["floor"] = {
                 engine: floor(engine, rc1, ga, mcp, server, scratch / f"floor-{engine}")
                 for engine in ("sqlite", "postgresql")
