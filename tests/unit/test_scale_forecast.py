@@ -36,6 +36,7 @@ def test_an_operators_count_gets_a_predicted_time_and_lock_beyond_the_measured_s
     assert "Fitted: 5.0 s + 100.00 s per million rows." in text
     assert "expect about 205 s (beyond the largest measured size: an extrapolation)" in text
     assert "20% of the migration at 1,000,000 rows: about 41 s at yours" in text
+    assert "METRICS_DELETE_RAW_AFTER_ROLLUP" in text, "the operator learns what the first start deletes"
 
 
 def test_another_engines_count_predicts_nothing_and_no_measurements_no_section():

@@ -89,7 +89,20 @@ def section(points: Sequence[dict[str, Any]], counted: tuple[str, int] | None = 
                     f"{share * whole.predict(rows):.0f} s at yours."
                 )
         out.append("")
-    return out
+    return out + AFTER_THE_START
+
+
+#: What the new release does to a large database once it runs (measured 2026-12-03, GA on 1M rows; README, issue 20).
+AFTER_THE_START = [
+    "### After the migration: the new release's first start",
+    "",
+    "From RC1, a starting release rolls raw metrics (tool, resource, prompt and server metrics) up into hourly rows "
+    "and deletes the raw rows of every hour that ended more than an hour ago (`METRICS_DELETE_RAW_AFTER_ROLLUP`, on "
+    "by default; set it to `false` before the first start to keep them). On a million rows with a week of metrics, "
+    "GA's rollup of 168 hours had not finished 4 minutes after it started, and its first API answers were slow "
+    "(0.2-0.3 s a call, up to 4.7 s). Plan the first minutes after the start as a warm-up.",
+    "",
+]
 
 
 def _read_lock(point: dict[str, Any]) -> dict[str, Any] | None:
