@@ -344,6 +344,3 @@ class Core:
         """Attach every gateway log of the scenario (called for failed scenarios)."""
         for log in self.gateway_logs:
             self.evidence.attach_file(f"Gateway log {log.stem}", log)
-
-
-# -- what the report keeps of a scenario ------------------------------------------------------
