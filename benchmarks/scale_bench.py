@@ -94,7 +94,7 @@ def same_reads(api: GatewayApi, database: PostgresDatabase) -> None:
             api.paginated_ids(kind, limit=PAGED_SAMPLE)
             stored = connection.exec_driver_sql(f'SELECT id FROM "{kind}" ORDER BY id LIMIT 20').scalars().all()
             for object_id in stored if kind != "prompts" else ():  # one another user keeps private answers 404
-                api.response("GET", f"/{kind}/{object_id}")
+                api.read(kind, str(object_id))
     api.request("GET", "/health")
     for kind in KINDS:
         api.list(kind)

@@ -138,7 +138,7 @@ def api_snapshot(
         if sampled is not None and window_full and kind != "prompts":  # GET /prompts/{id} renders: not a read
             unread = sampled.groups.get(kind, {}).keys() - rows.keys()
             for key in sorted(k for k in unread if not (hidden and hidden(kind, sampled.groups[kind][k]))):
-                response = api.response("GET", f"{KINDS[kind].path.rstrip('/')}/{key}")
+                response = api.read(kind, key)
                 if response.status_code == 200:
                     rows[key] = _fields(kind, response.json())
     return Snapshot("api", groups, {kind: list(names) for kind, names in API_FIELDS.items()})
