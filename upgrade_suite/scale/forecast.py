@@ -98,9 +98,10 @@ AFTER_THE_START = [
     "",
     "From RC1, a starting release rolls raw metrics (tool, resource, prompt and server metrics) up into hourly rows "
     "and deletes the raw rows of every hour that ended more than an hour ago (`METRICS_DELETE_RAW_AFTER_ROLLUP`, on "
-    "by default; set it to `false` before the first start to keep them). On a million rows with a week of metrics, "
-    "GA's rollup of 168 hours had not finished 4 minutes after it started, and its first API answers were slow "
-    "(0.2-0.3 s a call, up to 4.7 s). Plan the first minutes after the start as a warm-up.",
+    "by default; set it to `false` before the first start to keep them). On PostgreSQL, with a million rows and a "
+    "week of metrics, GA's rollup of 168 hours had not finished 4 minutes after it started, and its first API "
+    "answers were slow (0.2-0.3 s a call, up to 4.7 s): plan the first minutes as a warm-up. On SQLite the rollup "
+    "holds the file's write lock: GA's first write after the start failed with 500 (`database is locked`).",
     "",
 ]
 
