@@ -24,16 +24,14 @@ from upgrade_suite.api import KINDS, GatewayApi, mint_token
 from upgrade_suite.config import SuiteConfig
 from upgrade_suite.database import PostgresDatabase, PostgresServer
 from upgrade_suite.dataset import Dataset, populate, seed
-from upgrade_suite.expectations import expected_transformations
 from upgrade_suite.gateway import GatewaySecrets, gateway_environment
 from upgrade_suite.mcp_fixture import McpServerFixture
 from upgrade_suite.migrations import Migrations
 from upgrade_suite.pypi import PyPIReleases
 from upgrade_suite.releases import Release, resolve
 from upgrade_suite.scale.in_scenario import API_SAMPLE, PAGED_SAMPLE, profile
-from upgrade_suite.scale.rows import counted, row_check
+from upgrade_suite.scale.rows import compare_rows, counted, row_check
 from upgrade_suite.schema import bootstrap_fresh
-from upgrade_suite.transformations import Expectation
 from upgrade_suite.venvs import ReleaseCache
 
 T = TypeVar("T")
@@ -69,10 +67,8 @@ def floor(
         check = timed("template copy", lambda: row_check(database))
         new_env = gateway_environment(new, database.url_for(new), secrets, workdir)
         migrated = timed("alembic upgrade head", lambda: Migrations(new, new_env, workdir, 1200).upgrade("head"))
-        declared = [e for e in expected_transformations(old.version, new.version) if isinstance(e, Expectation)]
-        # One thing at a time, nothing beside it: what a plain script does (the scenario compares a copy of the
-        # migrated rows in a thread while the new release starts and answers its checks).
-        compared = timed("checksum queries", lambda: check.compare(counts, declared))
+        # One thing at a time, before the new release starts, as the scenario compares.
+        compared = timed("checksum queries", lambda: compare_rows(counts, check, old.version, new.version))
         process, url = timed(f"start {new.spec.alias}", lambda: bare_start(new, new_env, workdir))
         token = mint_token(new, new_env, secrets.admin_email, secrets.jwt_secret)
         with GatewayApi(url, token, 60) as api:

@@ -47,7 +47,7 @@ def test_a_declared_column_is_held_to_its_rule_row_by_row_and_reported_as_transf
 
 
 def test_compare_rows_holds_the_pairs_declared_transformations_to_their_rule(tmp_path):
-    from upgrade_suite.scale.in_scenario import compare_rows
+    from upgrade_suite.scale.rows import compare_rows
 
     database = SqliteDatabase(tmp_path)
     with sqlite3.connect(database.path) as db:

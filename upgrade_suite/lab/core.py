@@ -24,8 +24,8 @@ from ..migrations import AlembicRun, Migrations
 from ..problems import Problem
 from ..releases import Release
 from ..sandbox import Sandbox
-from ..scale.in_scenario import API_SAMPLE, at_scale, compare_rows, profile
-from ..scale.rows import counted, row_check
+from ..scale.in_scenario import API_SAMPLE, at_scale, profile
+from ..scale.rows import compare_rows, counted, row_check
 from ..schema import bootstrap_fresh, describe
 from ..serving import JUDGED_WAIT, wait_serving
 from ..snapshots import api_snapshot, sql_snapshot

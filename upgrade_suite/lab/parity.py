@@ -11,7 +11,8 @@ from ..checks import Checklist
 from ..evidence import Verdict
 from ..expectations import expected_transformations
 from ..releases import Release
-from ..scale.in_scenario import API_SAMPLE, compare_rows, rows_verdict
+from ..scale.in_scenario import API_SAMPLE, rows_verdict
+from ..scale.rows import compare_rows
 from ..schema import SchemaDiff, compare, fresh_install, parity
 from ..snapshots import SnapshotDiff, api_snapshot, diff, restricted, sql_snapshot
 from ..transformations import ExpectedLoss

@@ -23,9 +23,7 @@ the new release started, measured on 2 cores, the scenario took longer: both wan
 from __future__ import annotations
 
 from ..checks import Checklist
-from ..expectations import expected_transformations
-from ..transformations import Expectation
-from .rows import RowCheck, RowComparison
+from .rows import RowComparison
 
 #: Rows (the scenario's ``-D scale=``) above which the checks move into the database and the API is sampled.
 IN_DATABASE_ABOVE = 100_000
@@ -44,12 +42,6 @@ def at_scale(scale: int) -> bool:
 def profile(scale: int) -> str:
     """How the populate probe spreads ``scale`` rows: as the fixture (every kind well represented) or production."""
     return "production" if at_scale(scale) else "fixture"
-
-
-def compare_rows(counts: dict[str, int], check: RowCheck, old: str, new: str) -> RowComparison:
-    """Every old row (``counts``, ``check``: taken before the migration) against the database now, each column a
-    declared transformation of ``old`` to ``new`` names held to its rule."""
-    return check.compare(counts, [e for e in expected_transformations(old, new) if isinstance(e, Expectation)])
 
 
 def rows_verdict(comparison: RowComparison, as_migrated: bool = False) -> Checklist:

@@ -17,14 +17,12 @@ from typing import Any
 
 from ..database import PostgresDatabase
 from ..dataset import populate
-from ..expectations import expected_transformations
 from ..gateway import gateway_environment
 from ..lab.run import SuiteRun
 from ..migrations import RevisionTime
 from ..schema import bootstrap_fresh
-from ..transformations import Expectation
 from .locks import APPLICATION, LockHold, LockSampler, holds
-from .rows import counted, row_check
+from .rows import compare_rows, counted, row_check
 
 
 @dataclass
@@ -97,12 +95,7 @@ def measure(run: SuiteRun, old: str, new: str, engine: str, rows: int, workdir: 
         )
         with sampler or nullcontext():
             migrated = timed("migrate", migrations.upgrade)
-        declared = [
-            e
-            for e in expected_transformations(before_release.version, after_release.version)
-            if isinstance(e, Expectation)
-        ]
-        compared = timed("compare", lambda: check.compare(before, declared))
+        compared = timed("compare", lambda: compare_rows(before, check, before_release.version, after_release.version))
     point = Point(
         engine,
         before_release.spec.label,

@@ -27,6 +27,7 @@ import psycopg
 from sqlalchemy import Connection, inspect, text
 
 from ..database import Database, PostgresDatabase, SqliteDatabase
+from ..expectations import expected_transformations
 from ..transformations import RULES, Expectation
 
 CHUNKS = 16
@@ -70,6 +71,12 @@ def counted(database: Database) -> dict[str, int]:
     """Rows per table of the suite's database, counted by the database."""
     with database.engine() as engine, engine.connect() as connection:
         return row_counts(connection)
+
+
+def compare_rows(counts: dict[str, int], check: RowCheck, old: str, new: str) -> RowComparison:
+    """Every old row (``counts``, ``check``: taken before the migration) against the database now, each column a
+    declared transformation of ``old`` to ``new`` names held to its rule."""
+    return check.compare(counts, [e for e in expected_transformations(old, new) if isinstance(e, Expectation)])
 
 
 def declared_columns(expectations: Sequence[Expectation], table: str) -> dict[str, list[Expectation]]:
