@@ -33,6 +33,7 @@ from upgrade_suite.api import GatewayApi, mint_token
 from upgrade_suite.config import SuiteConfig
 from upgrade_suite.database import PostgresDatabase, PostgresServer, SqliteDatabase
 from upgrade_suite.dataset import Dataset, seed
+from upgrade_suite.evidence import Stopwatch
 from upgrade_suite.gateway import GatewaySecrets, gateway_environment
 from upgrade_suite.mcp_fixture import McpServerFixture
 from upgrade_suite.migrations import Migrations
@@ -106,13 +107,8 @@ def floor(
     head and RC1 served again (a matrix back cell's floor). Phases are named by the releases' aliases."""
     secrets = GatewaySecrets()
     phases: dict[str, float] = {}
+    timed = Stopwatch(phases)
     with SqliteDatabase(workdir) if engine == "sqlite" else PostgresDatabase(server, workdir) as database:
-
-        def timed(name: str, action):
-            started = time.monotonic()
-            result = action()
-            phases[name] = round(time.monotonic() - started, 3)
-            return result
 
         def serve(release, environment: dict[str, str], again: str = "") -> None:
             """Start it, mint a token, one list call, stop it: the least that proves a release serves the data."""

@@ -14,16 +14,15 @@ rows most of the checks' price is the new release answering them. Alone: ``pytho
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from benchmarks.bench import ROOT, bare_start, bare_stop, behave, standalone
 from upgrade_suite.api import KINDS, GatewayApi, mint_token
 from upgrade_suite.config import SuiteConfig
 from upgrade_suite.database import PostgresDatabase, PostgresServer
 from upgrade_suite.dataset import Dataset, populate, seed
+from upgrade_suite.evidence import Stopwatch
 from upgrade_suite.gateway import GatewaySecrets, gateway_environment
 from upgrade_suite.mcp_fixture import McpServerFixture
 from upgrade_suite.migrations import Migrations
@@ -34,7 +33,6 @@ from upgrade_suite.scale.rows import compare_rows, counted, row_check
 from upgrade_suite.schema import bootstrap_fresh
 from upgrade_suite.venvs import ReleaseCache
 
-T = TypeVar("T")
 ROWS = 1_000_000
 #: The bare script's phases that make the scenario's API calls: timed, and left out of the issue's floor.
 READS = "the same API reads,"
@@ -45,12 +43,7 @@ def floor(
 ) -> dict[str, Any]:
     """The bare script, each phase timed; also whether its comparison found every row unchanged."""
     secrets, phases = GatewaySecrets(), dict[str, float]()
-
-    def timed(name: str, action: Callable[[], T]) -> T:
-        started = time.monotonic()
-        result = action()
-        phases[name] = round(time.monotonic() - started, 3)
-        return result
+    timed = Stopwatch(phases)
 
     workdir.mkdir(parents=True, exist_ok=True)
     with PostgresDatabase(server, workdir) as database:

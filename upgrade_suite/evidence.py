@@ -10,16 +10,18 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import allure
 from allure_commons.types import AttachmentType
 
 from .problems import Problem
+
+T = TypeVar("T")
 
 
 class Verdict(Protocol):
@@ -85,6 +87,20 @@ class Evidence:
         """Attach a file (a gateway log), if it exists."""
         if path.exists():
             self.attach(name, path.read_text(errors="replace"), "log")
+
+
+class Stopwatch:
+    """``timed(name, action)``: runs the action and records its seconds under ``name`` in ``into`` (a plain dict,
+    for programs that measure phases without a scenario: make scale's points, make bench's bare scripts)."""
+
+    def __init__(self, into: dict[str, float]) -> None:
+        self.into = into
+
+    def __call__(self, name: str, action: Callable[[], T]) -> T:
+        started = time.monotonic()
+        result = action()
+        self.into[name] = round(time.monotonic() - started, 3)
+        return result
 
 
 @dataclass

@@ -9,7 +9,6 @@ alters rows at scale is a failed point, not a timing.
 
 from __future__ import annotations
 
-import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 from ..database import PostgresDatabase
 from ..dataset import populate
+from ..evidence import Stopwatch
 from ..gateway import gateway_environment
 from ..lab.run import SuiteRun
 from ..migrations import RevisionTime
@@ -73,12 +73,7 @@ def measure(run: SuiteRun, old: str, new: str, engine: str, rows: int, workdir: 
     before_release, after_release = run.release(old), run.release(new)
     timeout = run.config.timeouts.migration
     seconds: dict[str, float] = {}
-
-    def timed(name: str, action: Any) -> Any:
-        started = time.monotonic()
-        result = action()
-        seconds[name] = round(time.monotonic() - started, 3)
-        return result
+    timed = Stopwatch(seconds)
 
     with run.database(engine, workdir) as database:
         old_env = gateway_environment(before_release, database.url_for(before_release), run.secrets, workdir)
