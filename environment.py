@@ -172,7 +172,7 @@ def after_scenario(context: Any, scenario: Scenario) -> None:
 def after_all(context: Any) -> None:
     from upgrade_suite.lab.matrix import MatrixRun
     from upgrade_suite.lab.run import SuiteRun
-    from upgrade_suite.releases import console
+    from upgrade_suite.progress import console
     from upgrade_suite.summary import RunSummary, write_verdicts
 
     suite: SuiteRun | None = getattr(context, "suite", None)

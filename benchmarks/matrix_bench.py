@@ -1,7 +1,7 @@
 """make bench's matrix section (issue 16): the matrix's wall time beside the sum of its cells' floors.
 
 A cell's floor is what a bare script does to answer the same question, measured in the same run by
-``bench.floor``: start <from>, seed, stop, <to>'s ``alembic upgrade head``, start <to>, one list call, stop
+``floors.floor``: start <from>, seed, stop, <to>'s ``alembic upgrade head``, start <to>, one list call, stop
 (direct and hop); a back cell's adds <to>'s ``alembic downgrade`` to <from>'s head and <from> served again. A
 cell the run answers from another (the hop to the target is the direct cell's upgrade) costs the run nothing
 and has no floor of its own: it is listed, not summed. The suite seeds each from-release once per run and
@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench import ROOT, floor, standalone
+from benchmarks.floors import ROOT, floor, standalone
 from upgrade_suite.config import SuiteConfig
 from upgrade_suite.database import PostgresServer
 from upgrade_suite.mcp_fixture import McpServerFixture

@@ -17,7 +17,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench import ROOT, bare_start, bare_stop, behave, standalone
+from benchmarks.floors import ROOT, bare_start, bare_stop, behave, standalone
 from upgrade_suite.api import KINDS, GatewayApi, mint_token
 from upgrade_suite.config import SuiteConfig
 from upgrade_suite.database import PostgresDatabase, PostgresServer

@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from .probe_runner import ProbeRun, Timeout, run_probe
+from .probes import PROBES
 from .releases import Release
 from .venvs import probe_secrets
 
-_PROBE = Path(__file__).with_name("probes") / "settings.py"
+_PROBE = PROBES / "settings.py"
 
 #: How similar a new variable's name must be to a vanished one to be reported as its rename.
 _RENAME_SIMILARITY = 0.8

@@ -18,10 +18,11 @@ from pathlib import Path
 from .errors import SuiteError
 from .migrations import AlembicRun, Migrations
 from .probe_runner import Timeout, run_probe
+from .probes import PROBES
 from .releases import Release
 
-_WALK = Path(__file__).with_name("probes") / "walk.py"
-_INTERRUPT = Path(__file__).with_name("probes") / "interrupt.py"
+_WALK = PROBES / "walk.py"
+_INTERRUPT = PROBES / "interrupt.py"
 
 
 def has_revision(release: Release, revision: str) -> bool:

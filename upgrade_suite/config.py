@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .errors import SuiteError
+from .probe_runner import python_version
 
 #: The suite's version aliases and the PyPI releases they mean unless overridden with ``-D``.
 #: ``latest`` is resolved once at the start of a run: the newest final release on PyPI (today's upgrade
@@ -144,6 +145,17 @@ _ROLLOUT_OPTIONS = (
 )
 
 
+_SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"2/3"`` -> (2, 3); anything else stops the run in one line."""
+    match = _SHARD.match(text)
+    if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
+        raise SuiteError(f"-D shard={text} is not I/N with 1 <= I <= N (e.g. -D shard=2/3)")
+    return int(match.group(1)), int(match.group(2))
+
+
 @dataclass(frozen=True)
 class MatrixSettings:
     """The compatibility matrix (issue 16): the range of releases, this machine's shard, whether to rerun all."""
@@ -155,8 +167,6 @@ class MatrixSettings:
 
     @classmethod
     def from_options(cls, options: Mapping[str, str]) -> MatrixSettings:
-        from .matrix.plan import parse_shard
-
         fresh = options.get("matrix_fresh", "false").strip().lower()
         if fresh not in ("true", "false"):
             raise SuiteError(f"-D matrix_fresh={fresh} is not true or false")
@@ -282,8 +292,6 @@ def _unknown_key_message(key: str) -> str:
 
 def _python(value: str) -> Path:
     """``-D python=``: an interpreter that exists and runs (which releases it suits is decided at resolution)."""
-    from .interpreters import python_version
-
     path = Path(value).expanduser()
     if not value.strip() or not path.is_file():
         raise SuiteError(f"-D python={value}: no such interpreter (give the path of a python executable)")

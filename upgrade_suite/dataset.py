@@ -17,9 +17,10 @@ from typing import Any
 from .api import GatewayApi
 from .auth import AuthObservation, Credentials, enrol
 from .probe_runner import Timeout, run_probe
+from .probes import PROBES
 from .releases import Release
 
-_POPULATE = Path(__file__).with_name("probes") / "populate.py"
+_POPULATE = PROBES / "populate.py"
 
 FIXTURE_GATEWAY = "upgrade-fixture"
 

@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from .errors import SuiteError
+from .progress import console, exclusive
 from .waiting import bounded_run
 
 #: Python minor -> (Debian suite, source package) that ships it. Bookworm has 3.11 only (the suite's
@@ -108,10 +109,8 @@ class PrivateApt:
         """One apt-get command, one at a time per cache: with apt's own locking off, runs started together
         (CI starts four) rewrote each other's sources list and index mid-update ("You must put some
         'deb-src' URIs in your sources.list", "Some index files failed to download")."""
-        from .venvs import _exclusive
-
         self.root.mkdir(parents=True, exist_ok=True)
-        with _exclusive(self.root / "apt-get.lock"):
+        with exclusive(self.root / "apt-get.lock"):
             self._prepare()
             return subprocess.run(
                 self.command(*args),
@@ -169,8 +168,6 @@ def check_toolchain(timeout: float, install: bool = True) -> None:
     if missing and os.geteuid() == 0 and not install:
         return  # root: installed at build time, like haproxy (tools.py)
     if missing and os.geteuid() == 0:
-        from .releases import console
-
         console.print(f"[cyan]installing {' '.join(missing)} from Debian's archive (to build Python)[/cyan]")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         subprocess.run(
@@ -190,12 +187,9 @@ def check_toolchain(timeout: float, install: bool = True) -> None:
 
 def build(source: DebianSource, cache_dir: Path, timeout: float, jobs: int | None = None) -> dict[str, float]:
     """Fetch, build and install ``source`` into its prefix in the cache, atomically; returns phase timings."""
-    from .releases import console
-    from .venvs import _exclusive
-
     final = source.prefix(cache_dir)
     pythons = final.parent
-    with _exclusive(pythons / f"{source.name}.lock"):
+    with exclusive(pythons / f"{source.name}.lock"):
         if _works(source.python(cache_dir)):
             return {}  # another run built it while we waited
         for stale in pythons.glob(f".build-{source.name}-*"):

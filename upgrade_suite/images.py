@@ -36,7 +36,8 @@ from packaging.utils import canonicalize_name
 from uv import find_uv_bin
 
 from .errors import SuiteError
-from .releases import Release, console
+from .progress import console
+from .releases import Release
 
 UPSTREAM_REPOSITORY = "ghcr.io/ibm/mcp-context-forge"
 LOCAL_REPOSITORY = "gateway-upgrade-suite/mcp-context-forge"

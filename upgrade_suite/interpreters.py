@@ -37,6 +37,7 @@ from uv import find_uv_bin
 from . import debian_python
 from .debian_python import DEBIAN_SOURCES, DebianSource
 from .errors import SuiteError
+from .probe_runner import python_version
 
 ROUTES: tuple[str, ...] = ("given", "suite", "found", "uv", "debian")
 #: Minors a route may ask for, newest first (the newest that satisfies is preferred).
@@ -131,23 +132,6 @@ def pyenv_versions(environ: Mapping[str, str]) -> list[Path]:
         except InvalidVersion:
             continue  # a named environment (miniconda3, pypy...): not a CPython version pyenv built
     return [directory for _, directory in sorted(found, reverse=True)]
-
-
-def python_version(python: str | Path, timeout: float = 30.0) -> str:
-    """The full version an interpreter reports (fails in one line when it does not run)."""
-    try:
-        result = subprocess.run(
-            [str(python), "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise SuiteError(f"{python} does not run as a Python interpreter ({error})") from None
-    if result.returncode != 0:
-        raise SuiteError(f"{python} does not run as a Python interpreter (exit {result.returncode})")
-    return result.stdout.strip()
 
 
 class Interpreters:

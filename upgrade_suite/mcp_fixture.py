@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .errors import SuiteError
+from .probes import IMPORT_ROOT
 from .probes.mcp_server import TOOLS
 from .sandbox import free_port, port_is_listening
 from .waiting import stop_process, wait_until
@@ -47,7 +48,7 @@ class McpServerFixture:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
                 cwd=self.log_path.parent,
-                env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+                env={**os.environ, "PYTHONPATH": str(IMPORT_ROOT)},
             )
 
     def wait(self) -> None:

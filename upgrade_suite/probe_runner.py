@@ -107,3 +107,20 @@ def run_probe(
     return ProbeRun(
         what, release, result.returncode, result.stdout or "", result.stderr or "", time.monotonic() - started
     )
+
+
+def python_version(python: str | Path, timeout: float = 30.0) -> str:
+    """The full version an interpreter reports (fails in one line when it does not run)."""
+    try:
+        result = subprocess.run(
+            [str(python), "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise SuiteError(f"{python} does not run as a Python interpreter ({error})") from None
+    if result.returncode != 0:
+        raise SuiteError(f"{python} does not run as a Python interpreter (exit {result.returncode})")
+    return result.stdout.strip()

@@ -22,16 +22,16 @@ from pathlib import Path
 from typing import cast
 
 from packaging.version import InvalidVersion, Version
-from rich.console import Console
 
 from .config import LATEST
 from .errors import SuiteError
 from .interpreters import Interpreter, Interpreters, source_requires_python, wheel_requires_python
+from .probes import PROBES
 from .pypi import PACKAGE, PyPIReleases
 
 #: Bump when the way a venv is built changes, so old venvs are not reused.
 RECIPE = "4"
-_INTROSPECT = Path(__file__).with_name("probes") / "introspect.py"
+_INTROSPECT = PROBES / "introspect.py"
 _SKIP_DIRS = {
     ".git",
     "__pycache__",
@@ -44,8 +44,6 @@ _SKIP_DIRS = {
     ".pytest_cache",
     ".ruff_cache",
 }
-
-console = Console(file=sys.__stderr__, highlight=False, soft_wrap=True)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .browser import HeadlessChromium
-from .report import CATEGORIES, LABELS
+from .report_categories import CATEGORIES, LABELS
 
 #: Allure 3's awesome report: the icon of a tree leaf is ``tree-leaf-status-<status>``.
 _LEAVES = """[...document.querySelectorAll('[data-testid=tree-leaf]')].map(leaf => [

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 
 from .errors import SuiteError
-from .releases import console
+from .progress import console
 
 
 def ensure_haproxy(timeout: float) -> str:

@@ -9,7 +9,6 @@ base interpreter is gone) cannot start its programs, and is rebuilt.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
@@ -18,8 +17,6 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from email.parser import Parser
 from pathlib import Path
@@ -30,7 +27,8 @@ from uv import find_uv_bin
 from .errors import SuiteError
 from .interpreters import Interpreters
 from .probe_runner import Timeout, run_probe
-from .releases import _INTROSPECT, Release, ReleaseSpec, assign_interpreter, console
+from .progress import console, exclusive
+from .releases import _INTROSPECT, Release, ReleaseSpec, assign_interpreter
 
 
 class ReleaseCache:
@@ -47,7 +45,7 @@ class ReleaseCache:
         self.interpreters.ensure(spec.interpreter)  # type: ignore[arg-type]
         venv = self.root / f"{spec.version}-{spec.key}"
         info_file = venv / "release.json"
-        with _exclusive(venv.parent / f"{venv.name}.lock"):
+        with exclusive(venv.parent / f"{venv.name}.lock"):
             stale = unusable(venv) if info_file.exists() else None
             if stale:
                 console.print(f"Reinstalling {spec.label}: the cached venv {stale}")
@@ -188,22 +186,6 @@ def probe_secrets() -> dict[str, str]:
         "PLATFORM_ADMIN_PASSWORD": password,
         "DEFAULT_USER_PASSWORD": password,
     }
-
-
-@contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
-    """An advisory file lock: a second run waits for the first to finish building the same venv."""
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            with console.status(f"Waiting for another run to finish installing {lock_path.stem} ..."):
-                fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 #: Free space a cache needs before a run starts: one release venv is about 125 MB (an interpreter built from

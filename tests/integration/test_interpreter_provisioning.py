@@ -23,7 +23,8 @@ from uv import find_uv_bin
 
 from upgrade_suite import debian_python
 from upgrade_suite.config import SuiteConfig
-from upgrade_suite.interpreters import Interpreters, pyenv_versions, python_version
+from upgrade_suite.interpreters import Interpreters, pyenv_versions
+from upgrade_suite.probe_runner import python_version
 from upgrade_suite.pypi import PyPIReleases
 from upgrade_suite.releases import assign_interpreter, resolve
 from upgrade_suite.venvs import ReleaseCache

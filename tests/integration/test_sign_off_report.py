@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from upgrade_suite import report, report_dom, runbook
-from upgrade_suite.report import CATEGORIES
+from upgrade_suite.report_categories import CATEGORIES, LABELS
 
 from conftest import ALLURE, ROOT, BehaveRun, run_behave_parallel
 
@@ -155,7 +155,7 @@ def test_the_page_shows_every_verdict_the_metadata_the_categories_and_opens_the_
     assert rendered.metadata["release.RC1"] == "RC1 (1.0.0rc1), Alembic head x7h8i9j0k1l2"
     assert rendered.metadata["database"].startswith("SQLite 3.") and rendered.metadata["gateway_driver"] == "process"
     assert "sqlite" in rendered.metadata["db_driver"]
-    unlabelled = [c["name"] for c in CATEGORIES if not any(name in c for name in report.LABELS)]
+    unlabelled = [c["name"] for c in CATEGORIES if not any(name in c for name in LABELS)]
     assert rendered.categories == dict.fromkeys(unlabelled, 1), "product defects apart from suite errors"
     assert rendered.global_attachments == [
         "Report as Chromium showed it: report-overview",

@@ -4,12 +4,12 @@ import subprocess
 
 import pytest
 
-from benchmarks import bench
+from benchmarks import floors
 
 
 def test_a_failed_measurement_stops_the_bare_gateways_it_started():
     process = subprocess.Popen(["sleep", "60"], start_new_session=True)
-    bench._RUNNING.append(process)  # as bare_start registers a gateway
-    with pytest.raises(RuntimeError), bench.bare_gateways():
+    floors._RUNNING.append(process)  # as bare_start registers a gateway
+    with pytest.raises(RuntimeError), floors.bare_gateways():
         raise RuntimeError("a read answered 404")
-    assert process.poll() is not None and not bench._RUNNING
+    assert process.poll() is not None and not floors._RUNNING

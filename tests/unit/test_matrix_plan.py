@@ -3,8 +3,9 @@
 import parse
 import pytest
 
+from upgrade_suite.config import parse_shard
 from upgrade_suite.errors import SuiteError
-from upgrade_suite.matrix.plan import Cell, cell_key, parse_shard, plan, shard
+from upgrade_suite.matrix.plan import Cell, cell_key, plan, shard
 from upgrade_suite.vocabulary import PARAMETER_TYPES
 
 FILE = [{"yanked": False}]

@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from upgrade_suite.report import CATEGORIES
+from upgrade_suite.report_categories import CATEGORIES
 from upgrade_suite.report_dom import RenderedReport, category_of, check
 
 

@@ -20,7 +20,7 @@ from ..matrix import page
 from ..matrix.plan import Cell, Plan, cell_key, plan, shard
 from ..matrix.render import publish
 from ..matrix.results import RESULTS_DIR, CellResult, load, matrix, record, reusable, suite_fingerprint
-from ..releases import console
+from ..progress import console
 from ..vocabulary import DATABASE_WORDS
 from .run import SuiteRun
 

@@ -29,8 +29,9 @@ from ..images import GatewayImages
 from ..interpreters import Interpreters
 from ..mcp_fixture import McpServerFixture
 from ..migrations import ContainerMigrations, Migrations
+from ..progress import console
 from ..pypi import PyPIReleases
-from ..releases import Release, ReleaseSpec, assign_interpreter, console, resolve, resolve_all
+from ..releases import Release, ReleaseSpec, assign_interpreter, resolve, resolve_all
 from ..sandbox import remove_owned
 from ..serving import wait_serving
 from ..snapshots import Snapshot, api_snapshot

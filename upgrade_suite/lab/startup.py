@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..checks import Checklist
-from ..startup import BUDGET, StartTimeline, starts_within_budget
+from ..start_budget import BUDGET, starts_within_budget
+from ..startup import StartTimeline
 from . import phases
 from .core import Core
 

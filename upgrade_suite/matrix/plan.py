@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -109,17 +108,6 @@ def plan(
         for kind in KINDS
     ]
     return Plan(versions, tuple(cells), dict(sorted(left_out.items(), key=lambda item: item[0])))
-
-
-_SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
-
-
-def parse_shard(text: str) -> tuple[int, int]:
-    """``"2/3"`` -> (2, 3); anything else stops the run in one line."""
-    match = _SHARD.match(text)
-    if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
-        raise SuiteError(f"-D shard={text} is not I/N with 1 <= I <= N (e.g. -D shard=2/3)")
-    return int(match.group(1)), int(match.group(2))
 
 
 def shard(cells: Sequence[Cell], index: int, count: int) -> list[Cell]:

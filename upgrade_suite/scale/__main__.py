@@ -18,7 +18,7 @@ from pathlib import Path
 from ..config import SuiteConfig
 from ..errors import SuiteError
 from ..lab.run import SuiteRun
-from ..releases import console
+from ..progress import console
 from .measure import Point, measure
 from .report import write
 
