@@ -8,7 +8,7 @@ ALLURE := .tools/node_modules/.bin/allure
 VALIDATOR := .tools/node_modules/.bin/action-validator
 ARGS   ?=
 # The gate: every SQLite scenario, known product defects included (each judged against its declared problems in
-# upgrade_suite/known_defects.py); negative controls (red by design, proving a check can fail) with TAGS=@negative-control.
+# upgrade_suite/judging/known_defects.py); negative controls (red by design, proving a check can fail) with TAGS=@negative-control.
 TAGS   ?= @sqlite and not @negative-control
 
 .PHONY: bootstrap upgrade matrix test test-extended unit lint baseline bench scale flake runbook report report-tools chromium clean docker-setup docker-upgrade docker-teardown
@@ -25,7 +25,7 @@ $(STAMP): requirements.txt
 ## The main job: the upgrade features against real releases on the embedded default database (SQLite), judged by the
 ## gate: green when every scenario passed or is a known defect with exactly its declared problems.
 upgrade: bootstrap
-	$(BIN)/python -m upgrade_suite.gate features/upgrade.feature --tags="$(TAGS)" $(ARGS)
+	$(BIN)/python -m upgrade_suite.reporting.gate features/upgrade.feature --tags="$(TAGS)" $(ARGS)
 
 ## The upgrade compatibility matrix (issue 16): every PyPI release from -D matrix_from= (0.9.0) to -D matrix_to=
 ## (latest), direct / hop / back on SQLite and PostgreSQL; reports/matrix.html and matrix.json. Out of the gate.
@@ -54,7 +54,7 @@ test-extended: bootstrap
 ## Records the schema drift of FROM -> TO (versions) on DB=sqlite|postgresql for a person to review and commit, every
 ## entry with REASON="why it is accepted" (required); FORCE=1 replaces an existing file, OUT=dir writes elsewhere. Runs never write one.
 baseline: bootstrap
-	$(BIN)/python -m upgrade_suite.baseline --from "$(FROM)" --to "$(TO)" --db "$(DB)" --reason "$$REASON" \
+	$(BIN)/python -m upgrade_suite.judging.baseline --from "$(FROM)" --to "$(TO)" --db "$(DB)" --reason "$$REASON" \
 		$(if $(filter 1 yes true,$(FORCE)),--force) $(if $(OUT),--out "$(OUT)")
 
 ## The suite's time beside the raw floor (bare gateway starts and Alembic), as ratios, the matrix (serial and JOBS=2)
@@ -76,7 +76,7 @@ flake: bootstrap
 ## reports/runbook.md: the operator's steps with commands and the durations measured by earlier runs; with make scale's
 ## measurements, the migration time by size, and ROWS=<read-only URL of your database> reads it against your row count.
 runbook: bootstrap
-	$(BIN)/python -m upgrade_suite.runbook reports $(if $(ROWS),--rows "$(ROWS)")
+	$(BIN)/python -m upgrade_suite.reporting.runbook reports $(if $(ROWS),--rows "$(ROWS)")
 
 $(ALLURE):
 	@command -v npm >/dev/null || { echo "make report needs Node.js and npm (Debian: apt-get install nodejs npm)"; exit 1; }
@@ -99,7 +99,7 @@ chromium:
 ## with the run's metadata, categories, history across runs, the runbook, and (with chromium) the page read back and
 ## checked against the results, with screenshots of the overview and of a failed scenario.
 report: bootstrap $(ALLURE)
-	$(BIN)/python -m upgrade_suite.report reports $(ALLURE)
+	$(BIN)/python -m upgrade_suite.reporting.report reports $(ALLURE)
 
 ## A Docker engine for -D driver=docker: installs docker.io and debootstrap (apt) and starts dockerd when none answers.
 docker-setup:

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from behave.model import Scenario
 
-from upgrade_suite.config import SuiteConfig, aliases_named, versions_named
-from upgrade_suite.errors import SuiteError
+from upgrade_suite.base.config import SuiteConfig, aliases_named, versions_named
+from upgrade_suite.base.errors import SuiteError
 
 if TYPE_CHECKING:
-    from upgrade_suite.known_defects import Judgement
+    from upgrade_suite.judging.known_defects import Judgement
     from upgrade_suite.lab.scenario import UpgradeScenario
 
 
@@ -43,7 +43,7 @@ def _selected(context: Any) -> list[Scenario]:
 
 def _matrix_selected(features: list[Any], config: Any) -> bool:
     """Whether the tags name the matrix (imported only then: the lab is heavy, and a typo must cost a second)."""
-    from upgrade_suite.lab.matrix import matrix_selected
+    from upgrade_suite.matrix.scenarios import matrix_selected
 
     return matrix_selected(features, config)
 
@@ -64,8 +64,8 @@ def _one_line_errors(formatters: list[Any]) -> None:
 
 def before_all(context: Any) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
-    from upgrade_suite.allure_plan import results_into
-    from upgrade_suite.venvs import writable_directory
+    from upgrade_suite.releases.venvs import writable_directory
+    from upgrade_suite.reporting.allure_plan import results_into
 
     try:
         config = SuiteConfig.from_userdata(context.config.userdata)
@@ -77,10 +77,10 @@ def before_all(context: Any) -> None:
     _one_line_errors(context._runner.formatters)
     selected = _selected(context)
     # Imported once the input is known good: these pull in the lab and its libraries (seconds of imports).
-    from upgrade_suite.kubernetes import require_tools
     from upgrade_suite.lab.run import SuiteRun
-    from upgrade_suite.summary import RunSummary
-    from upgrade_suite.tools import ensure_haproxy
+    from upgrade_suite.reporting.summary import RunSummary
+    from upgrade_suite.services.kubernetes import require_tools
+    from upgrade_suite.services.tools import ensure_haproxy
 
     if any({"rolling", "chart"} & set(s.effective_tags) and "kubernetes" not in s.effective_tags for s in selected):
         ensure_haproxy(config.timeouts.install)  # the local rollout's load balancer
@@ -91,14 +91,14 @@ def before_all(context: Any) -> None:
     context.suite = SuiteRun(config, aliases_named(texts), versions_named(texts))
     features = getattr(context._runner, "features", None) or []
     if _matrix_selected(features, context.config):
-        from upgrade_suite.lab.matrix import MatrixRun
+        from upgrade_suite.matrix.scenarios import MatrixRun
 
         context.matrix = MatrixRun(context.suite, features, context.config)
 
 
 def before_scenario(context: Any, scenario: Scenario) -> None:
-    from upgrade_suite.allure_plan import drop_excluded_steps, file_under_plan
     from upgrade_suite.lab.scenario import UpgradeScenario
+    from upgrade_suite.reporting.allure_plan import drop_excluded_steps, file_under_plan
 
     drop_excluded_steps()
     file_under_plan(scenario.effective_tags)
@@ -111,7 +111,7 @@ def before_scenario(context: Any, scenario: Scenario) -> None:
 
 def _judgement(lab: UpgradeScenario | None, scenario: Scenario, failures: list[tuple[str, Any]]) -> Judgement | None:
     """A known-defect scenario's problems against its declarations (attached); None for any other scenario."""
-    from upgrade_suite.known_defects import judge, reported
+    from upgrade_suite.judging.known_defects import judge, reported
 
     if lab is None or "product-defect" not in scenario.effective_tags:
         return None
@@ -121,9 +121,9 @@ def _judgement(lab: UpgradeScenario | None, scenario: Scenario, failures: list[t
 
 
 def after_scenario(context: Any, scenario: Scenario) -> None:
-    from upgrade_suite.allure_plan import label_verdict
-    from upgrade_suite.evidence import record_run
-    from upgrade_suite.summary import verdict
+    from upgrade_suite.judging.evidence import record_run
+    from upgrade_suite.reporting.allure_plan import label_verdict
+    from upgrade_suite.reporting.summary import verdict
 
     failures = [(step.name, step.exception) for step in scenario.all_steps if step.exception]
     lab: UpgradeScenario | None = getattr(context, "lab", None)
@@ -170,10 +170,10 @@ def after_scenario(context: Any, scenario: Scenario) -> None:
 
 
 def after_all(context: Any) -> None:
-    from upgrade_suite.lab.matrix import MatrixRun
+    from upgrade_suite.base.progress import console
     from upgrade_suite.lab.run import SuiteRun
-    from upgrade_suite.progress import console
-    from upgrade_suite.summary import RunSummary, write_verdicts
+    from upgrade_suite.matrix.scenarios import MatrixRun
+    from upgrade_suite.reporting.summary import RunSummary, write_verdicts
 
     suite: SuiteRun | None = getattr(context, "suite", None)
     matrix: MatrixRun | None = getattr(context, "matrix", None)

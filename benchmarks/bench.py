@@ -23,12 +23,12 @@ from typing import Any
 
 from benchmarks import matrix_bench, scale_bench
 from benchmarks.floors import ROOT, bare_gateways, behave, floor, rolling_floor
-from upgrade_suite.config import SuiteConfig
-from upgrade_suite.database import PostgresServer
-from upgrade_suite.mcp_fixture import McpServerFixture
-from upgrade_suite.pypi import PyPIReleases
-from upgrade_suite.releases import resolve
-from upgrade_suite.venvs import ReleaseCache
+from upgrade_suite.base.config import SuiteConfig
+from upgrade_suite.releases.pypi import PyPIReleases
+from upgrade_suite.releases.specs import resolve
+from upgrade_suite.releases.venvs import ReleaseCache
+from upgrade_suite.services.database import PostgresServer
+from upgrade_suite.services.mcp_fixture import McpServerFixture
 
 
 def provisioning(config: SuiteConfig) -> dict[str, dict[str, float]]:

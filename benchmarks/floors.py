@@ -24,14 +24,14 @@ from typing import Any
 
 import httpx
 
-from upgrade_suite.api import GatewayApi, mint_token
-from upgrade_suite.database import PostgresDatabase, PostgresServer, SqliteDatabase
-from upgrade_suite.dataset import Dataset, seed
-from upgrade_suite.evidence import Stopwatch
-from upgrade_suite.gateway import GatewaySecrets, gateway_environment
-from upgrade_suite.mcp_fixture import McpServerFixture
-from upgrade_suite.migrations import Migrations
-from upgrade_suite.sandbox import free_port
+from upgrade_suite.base.sandbox import free_port
+from upgrade_suite.client.api import GatewayApi, mint_token
+from upgrade_suite.client.dataset import Dataset, seed
+from upgrade_suite.judging.evidence import Stopwatch
+from upgrade_suite.services.database import PostgresDatabase, PostgresServer, SqliteDatabase
+from upgrade_suite.services.gateway import GatewaySecrets, gateway_environment
+from upgrade_suite.services.mcp_fixture import McpServerFixture
+from upgrade_suite.services.migrations import Migrations
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.floors import ROOT, floor, standalone
-from upgrade_suite.config import SuiteConfig
-from upgrade_suite.database import PostgresServer
-from upgrade_suite.mcp_fixture import McpServerFixture
-from upgrade_suite.pypi import PyPIReleases
-from upgrade_suite.releases import resolve
-from upgrade_suite.venvs import ReleaseCache
+from upgrade_suite.base.config import SuiteConfig
+from upgrade_suite.releases.pypi import PyPIReleases
+from upgrade_suite.releases.specs import resolve
+from upgrade_suite.releases.venvs import ReleaseCache
+from upgrade_suite.services.database import PostgresServer
+from upgrade_suite.services.mcp_fixture import McpServerFixture
 
 #: The smallest real range with every kind of cell twice (the shard test's); ``--matrix`` changes it.
 RANGE = "1.0.10..1.1.0"

@@ -18,20 +18,20 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.floors import ROOT, bare_start, bare_stop, behave, standalone
-from upgrade_suite.api import KINDS, GatewayApi, mint_token
-from upgrade_suite.config import SuiteConfig
-from upgrade_suite.database import PostgresDatabase, PostgresServer
-from upgrade_suite.dataset import Dataset, populate, seed
-from upgrade_suite.evidence import Stopwatch
-from upgrade_suite.gateway import GatewaySecrets, gateway_environment
-from upgrade_suite.mcp_fixture import McpServerFixture
-from upgrade_suite.migrations import Migrations
-from upgrade_suite.pypi import PyPIReleases
-from upgrade_suite.releases import Release, resolve
-from upgrade_suite.scale.in_scenario import API_SAMPLE, PAGED_SAMPLE, profile
-from upgrade_suite.scale.rows import compare_rows, counted, row_check
-from upgrade_suite.schema import bootstrap_fresh
-from upgrade_suite.venvs import ReleaseCache
+from upgrade_suite.base.config import SuiteConfig
+from upgrade_suite.client.api import KINDS, GatewayApi, mint_token
+from upgrade_suite.client.dataset import Dataset, populate, seed
+from upgrade_suite.judging.at_scale import API_SAMPLE, PAGED_SAMPLE, profile
+from upgrade_suite.judging.evidence import Stopwatch
+from upgrade_suite.judging.rows import compare_rows, counted, row_check
+from upgrade_suite.judging.schema import bootstrap_fresh
+from upgrade_suite.releases.pypi import PyPIReleases
+from upgrade_suite.releases.specs import Release, resolve
+from upgrade_suite.releases.venvs import ReleaseCache
+from upgrade_suite.services.database import PostgresDatabase, PostgresServer
+from upgrade_suite.services.gateway import GatewaySecrets, gateway_environment
+from upgrade_suite.services.mcp_fixture import McpServerFixture
+from upgrade_suite.services.migrations import Migrations
 
 ROWS = 1_000_000
 #: The bare script's phases that make the scenario's API calls: timed, and left out of the issue's floor.

@@ -7,7 +7,7 @@ Feature: Upgrade compatibility matrix
   The rows are not written here: every release PyPI lists from -D matrix_from= (0.9.0) to
   -D matrix_to= (latest), pre- and post-releases included and yanked ones left out, is planned at
   run time (upgrade_suite/matrix/plan.py) and each cell becomes one row of the tables below (their
-  headings only are written; upgrade_suite/lab/matrix.py fills them). direct: X -> the newest; hop: X
+  headings only are written; upgrade_suite/matrix/scenarios.py fills them). direct: X -> the newest; hop: X
   -> the release after it; back: the newest rolled back to X by its own Alembic downgrade. A cell
   whose releases, database and suite code did not change since its last verdict is reused (rerun
   all with -D matrix_fresh=true); -D shard=I/N runs one Nth of the cells.

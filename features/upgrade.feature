@@ -50,7 +50,7 @@ Feature: Version upgrade
     # migrated schema differs from a fresh 1.1.0 in 419 details on SQLite (column defaults, types,
     # foreign keys, uniques) with no drift baseline signed for the pair: every difference is
     # reported, red, until a person reviews it and records it with `make baseline FROM=1.0.0 TO=1.1.0`.
-    # Declared in upgrade_suite/known_defects.py (SQLite: 1 + 419 problems; PostgreSQL: 1 + 421).
+    # Declared in upgrade_suite/judging/known_defects.py (SQLite: 1 + 419 problems; PostgreSQL: 1 + 421).
     @current @sqlite @product-defect
     Examples: GA to the newest, SQLite
       | from | to     | procedure                          | database |
@@ -168,9 +168,9 @@ Feature: Version upgrade
 
     # Product defect: GA's own migrations do not produce GA's schema. An RC1 database migrated to GA
     # differs from a fresh GA install in column lengths, server defaults and five indexes (see the
-    # baselines in upgrade_suite/baselines/); a GA database migrated to 1.1.0 differs from a fresh
+    # baselines in upgrade_suite/judging/baselines/); a GA database migrated to 1.1.0 differs from a fresh
     # 1.1.0 in 419 details on SQLite. Red, and in the gate: each declared with its exact differences
-    # in upgrade_suite/known_defects.py, so any other difference is a "new failure".
+    # in upgrade_suite/judging/known_defects.py, so any other difference is a "new failure".
     @sqlite @product-defect
     Examples: SQLite
       | from | to     | database |

@@ -10,8 +10,8 @@ from typing import Any
 
 from behave import given, register_type, then, when
 
-from upgrade_suite.dataset import Dataset
-from upgrade_suite.vocabulary import PARAMETER_TYPES
+from upgrade_suite.client.dataset import Dataset
+from upgrade_suite.lab.vocabulary import PARAMETER_TYPES
 
 register_type(**PARAMETER_TYPES)
 

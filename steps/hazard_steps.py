@@ -6,8 +6,8 @@ from typing import Any
 
 from behave import given, then, when
 
-from upgrade_suite.dataset import Dataset
-from upgrade_suite.hazard_checks import (
+from upgrade_suite.client.dataset import Dataset
+from upgrade_suite.judging.hazard_checks import (
     credentials_authenticate,
     memberships_and_roles_kept,
     migrated_once,

@@ -6,7 +6,7 @@ from typing import Any
 
 from behave import given
 
-from upgrade_suite.chain import has_revision
+from upgrade_suite.services.chain import has_revision
 
 
 @given("{newer:Release} can downgrade to the Alembic head of {older:Release}")

@@ -6,16 +6,16 @@ from typing import Any
 
 from behave import given, then, when
 
-from upgrade_suite.checks import (
+from upgrade_suite.client.dataset import Dataset
+from upgrade_suite.judging.checks import (
     completed_cleanly,
     interrupts_survived,
     ran_no_revision,
     rolled_back_each_time,
     walk_succeeded,
 )
-from upgrade_suite.dataset import Dataset
-from upgrade_suite.schema import compare
-from upgrade_suite.snapshots import diff
+from upgrade_suite.judging.schema import compare
+from upgrade_suite.judging.snapshots import diff
 
 
 @given("a migration from {old:Release} to {release:Release} that was partially applied on {database:Database}")

@@ -6,7 +6,7 @@ from typing import Any
 
 from behave import given, then, when
 
-from upgrade_suite.checks import objects_fate, serves_at_own_head
+from upgrade_suite.judging.checks import objects_fate, serves_at_own_head
 
 
 @given("objects have been created on {release:Release}")

@@ -6,9 +6,9 @@ from typing import Any
 
 from behave import given, then, when
 
-from upgrade_suite.dataset import Dataset
-from upgrade_suite.kubernetes import unavailable_reason
-from upgrade_suite.rollout import drained_gracefully, health_throughout, traffic_after_readiness, zero_downtime
+from upgrade_suite.client.dataset import Dataset
+from upgrade_suite.lab.rollout import drained_gracefully, health_throughout, traffic_after_readiness, zero_downtime
+from upgrade_suite.services.kubernetes import unavailable_reason
 
 
 @given("{count:d} {release:Release} replicas with data behind a load balancer on {database:Database}")

@@ -6,7 +6,8 @@ from typing import Any
 
 from behave import given, then, when
 
-from upgrade_suite.checks import (
+from upgrade_suite.client.dataset import Dataset, seed
+from upgrade_suite.judging.checks import (
     administrator_signs_in,
     complete_schema,
     new_features,
@@ -14,8 +15,7 @@ from upgrade_suite.checks import (
     read_back,
     services_functioning,
 )
-from upgrade_suite.dataset import Dataset, seed
-from upgrade_suite.schema import Baseline, judge
+from upgrade_suite.judging.schema import Baseline, judge
 
 
 @given("a running {release:Release} gateway on a fully populated {database:Database} database")

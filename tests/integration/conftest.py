@@ -59,7 +59,7 @@ def behave_command(*args: str) -> list[str]:
 
 def gate_command(*args: str) -> list[str]:
     """behave judged as ``make upgrade`` judges it: known defects must match their declarations exactly."""
-    return [sys.executable, "-m", "upgrade_suite.gate", *args]
+    return [sys.executable, "-m", "upgrade_suite.reporting.gate", *args]
 
 
 def behave_env() -> dict[str, str]:
@@ -83,7 +83,8 @@ def run_behave_parallel(
 ) -> list[BehaveRun]:
     """Several behave runs at once, each in its own working directory (measured: 1.7x faster on 2 cores).
 
-    ``gate``: through the gate (``python -m upgrade_suite.gate``), whose exit status is the verdict of ``make upgrade``.
+    ``gate``: through the gate (``python -m upgrade_suite.reporting.gate``), whose exit status is the verdict of
+    ``make upgrade``.
     ``timeout`` bounds the runs together. When the runs end early (a timeout, the test's own timeout, Ctrl-C), every
     run still going is stopped as a user's SIGTERM stops it (the scenario's teardown runs), its whole session killed
     if that does not end it: before, only the run being waited on was killed and the others went on into the next
@@ -189,7 +190,7 @@ def _read(path: Path) -> str:
 def listening_gateway_port(workdir: Path, process: subprocess.Popen, port_pattern: str, timeout: float = 300) -> int:
     """The port of the run's first GA gateway once it listens (for a rollout: once the roll began; its log's first
     line names the port)."""
-    from upgrade_suite.sandbox import port_is_listening
+    from upgrade_suite.base.sandbox import port_is_listening
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -206,7 +207,7 @@ def listening_gateway_port(workdir: Path, process: subprocess.Popen, port_patter
 def docker_client() -> Iterator[object]:
     """A Docker engine set up as a user would (``make docker-setup``, begun by the early machine job when one runs);
     a dockerd either started is stopped after."""
-    from upgrade_suite.engine import connect
+    from upgrade_suite.services.engine import connect
 
     job = early("machine-tools")
     before = job.finished("docker") if job is not None else ""
@@ -234,7 +235,7 @@ def allure() -> Path:
 def chromium() -> str:
     """Debian's chromium, installed by the early machine job when it was missing (``make chromium``); found as the
     report finds it (``browser.chromium_path``: a one-line error naming what to install)."""
-    from upgrade_suite.browser import chromium_path
+    from upgrade_suite.reporting.browser import chromium_path
 
     job = early("machine-tools")
     if job is not None:
@@ -244,7 +245,7 @@ def chromium() -> str:
 
 def labelled_containers(client) -> list[str]:
     """Every container carrying the suite's label, whichever run made it."""
-    from upgrade_suite.engine import LABEL
+    from upgrade_suite.services.engine import LABEL
 
     return [f"{c.short_id} {c.labels}" for c in client.containers.list(all=True, filters={"label": LABEL})]
 
@@ -276,8 +277,8 @@ REPORT_TESTS = ("tests/integration/test_sign_off_report.py",)
 ALLURE = ROOT / ".tools" / "node_modules" / ".bin" / "allure"
 #: The images' Debian base, made by the machine job (``GatewayImages.base``): what a docker run starts from.
 _BASE = (
-    "from upgrade_suite.config import SuiteConfig; from upgrade_suite.engine import connect; "
-    "from upgrade_suite.images import GatewayImages; "
+    "from upgrade_suite.base.config import SuiteConfig; from upgrade_suite.services.engine import connect; "
+    "from upgrade_suite.releases.images import GatewayImages; "
     "GatewayImages(connect(), SuiteConfig.from_userdata({}).cache_dir, 900).base('bookworm')"
 )
 _EARLY: dict[str, EarlyJob] = {}
@@ -316,7 +317,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
       of the first test (Allure, chromium) or inside the docker test (the base), now beside the CPU-bound tests. The
       tests that need them wait on the job and check their part's status line.
     """
-    from upgrade_suite.config import SuiteConfig
+    from upgrade_suite.base.config import SuiteConfig
 
     if session.config.option.collectonly:
         return

@@ -100,9 +100,9 @@ def _preload() -> None:
     import allure_behave.formatter  # noqa: F401
     import behave.__main__  # noqa: F401
 
-    import upgrade_suite.checks  # noqa: F401
+    import upgrade_suite.judging.checks  # noqa: F401
+    import upgrade_suite.lab.rollout  # noqa: F401
     import upgrade_suite.lab.scenario  # noqa: F401
-    import upgrade_suite.rollout  # noqa: F401
 
 
 def _fork_behave(workdir: Path, env: dict[str, str], args: list[str], output: Path) -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from upgrade_suite.schema import BASELINES, Baseline, SchemaDiff, difference, judge, read_baseline
+from upgrade_suite.judging.schema import BASELINES, Baseline, SchemaDiff, difference, judge, read_baseline
 
 from conftest import ROOT
 

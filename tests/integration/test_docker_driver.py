@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from upgrade_suite import leftovers
-from upgrade_suite.config import SuiteConfig
-from upgrade_suite.docker_driver import DockerGateway
-from upgrade_suite.engine import LABEL, PID_LABEL, DockerEngine
-from upgrade_suite.errors import SuiteError
-from upgrade_suite.gateway import GatewaySecrets
-from upgrade_suite.images import GatewayImages, base_image
-from upgrade_suite.pypi import PyPIReleases
-from upgrade_suite.releases import resolve
-from upgrade_suite.venvs import ReleaseCache
+from upgrade_suite.base.config import SuiteConfig
+from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.releases.images import GatewayImages, base_image
+from upgrade_suite.releases.pypi import PyPIReleases
+from upgrade_suite.releases.specs import resolve
+from upgrade_suite.releases.venvs import ReleaseCache
+from upgrade_suite.services import leftovers
+from upgrade_suite.services.docker_driver import DockerGateway
+from upgrade_suite.services.engine import LABEL, PID_LABEL, DockerEngine
+from upgrade_suite.services.gateway import GatewaySecrets
 
 from conftest import ROOT, labelled_containers, run_behave, suite_processes
 

@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from upgrade_suite import gateway as gateway_module
-from upgrade_suite import leftovers
-from upgrade_suite.config import SuiteConfig
-from upgrade_suite.database import PostgresServer
-from upgrade_suite.errors import SuiteError
-from upgrade_suite.gateway import GatewaySecrets, ProcessGateway
-from upgrade_suite.pypi import PyPIReleases
-from upgrade_suite.releases import resolve
-from upgrade_suite.sandbox import MARKER, port_is_listening
-from upgrade_suite.venvs import ReleaseCache
+from upgrade_suite.base.config import SuiteConfig
+from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.base.sandbox import MARKER, port_is_listening
+from upgrade_suite.releases.pypi import PyPIReleases
+from upgrade_suite.releases.specs import resolve
+from upgrade_suite.releases.venvs import ReleaseCache
+from upgrade_suite.services import gateway as gateway_module
+from upgrade_suite.services import leftovers
+from upgrade_suite.services.database import PostgresServer
+from upgrade_suite.services.gateway import GatewaySecrets, ProcessGateway
 
 from conftest import run_behave
 

@@ -21,13 +21,13 @@ from pathlib import Path
 import pytest
 from uv import find_uv_bin
 
-from upgrade_suite import debian_python
-from upgrade_suite.config import SuiteConfig
-from upgrade_suite.interpreters import Interpreters, pyenv_versions
-from upgrade_suite.probe_runner import python_version
-from upgrade_suite.pypi import PyPIReleases
-from upgrade_suite.releases import assign_interpreter, resolve
-from upgrade_suite.venvs import ReleaseCache
+from upgrade_suite.base.config import SuiteConfig
+from upgrade_suite.base.probe_runner import python_version
+from upgrade_suite.releases import debian_python
+from upgrade_suite.releases.interpreters import Interpreters, pyenv_versions
+from upgrade_suite.releases.pypi import PyPIReleases
+from upgrade_suite.releases.specs import assign_interpreter, resolve
+from upgrade_suite.releases.venvs import ReleaseCache
 
 ROOT = Path(__file__).resolve().parents[2]
 #: 1.1.0 was uploaded 2026-10-20: its dependencies as of the next day.

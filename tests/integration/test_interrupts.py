@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from upgrade_suite.sandbox import port_is_listening
+from upgrade_suite.base.sandbox import port_is_listening
 
 from conftest import (
     ROOT,

@@ -13,9 +13,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from upgrade_suite.database import PostgresDatabase, PostgresServer
-from upgrade_suite.scale.rows import row_check
-from upgrade_suite.transformations import Expectation
+from upgrade_suite.judging.rows import row_check
+from upgrade_suite.judging.transformations import Expectation
+from upgrade_suite.services.database import PostgresDatabase, PostgresServer
 
 from conftest import ROOT, behave_env, run_behave_parallel
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from upgrade_suite import report, report_dom, runbook
-from upgrade_suite.report_categories import CATEGORIES, LABELS
+from upgrade_suite.reporting import report, report_dom, runbook
+from upgrade_suite.reporting.report_categories import CATEGORIES, LABELS
 
 from conftest import ALLURE, ROOT, BehaveRun, run_behave_parallel
 

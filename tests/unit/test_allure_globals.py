@@ -2,7 +2,7 @@
 
 import json
 
-from upgrade_suite import allure_globals
+from upgrade_suite.reporting import allure_globals
 
 
 def test_files_are_listed_in_a_globals_file_and_filing_again_replaces_them(tmp_path):

@@ -52,7 +52,7 @@ def test_the_running_scenario_gets_its_own_steps_once_excluded_ones_are_dropped(
     (tmp_path / "behave.ini").write_text(BEHAVE_INI)
     if hook:
         (tmp_path / "features" / "environment.py").write_text(
-            "from upgrade_suite.allure_plan import drop_excluded_steps\n\n\n"
+            "from upgrade_suite.reporting.allure_plan import drop_excluded_steps\n\n\n"
             "def before_scenario(context, scenario):\n    drop_excluded_steps()\n"
         )
     run = subprocess.run(

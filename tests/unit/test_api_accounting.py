@@ -5,7 +5,7 @@ import time
 import httpx
 import pytest
 
-from upgrade_suite.api import ApiError, GatewayApi, Routes
+from upgrade_suite.client.api import ApiError, GatewayApi, Routes
 
 
 def test_calls_and_the_wait_for_their_answers_are_counted_refusals_and_failures_too():

@@ -2,8 +2,8 @@
 
 from dataclasses import replace
 
-from upgrade_suite.auth import Answer, AuthObservation, Credentials
-from upgrade_suite.hazard_checks import (
+from upgrade_suite.client.auth import Answer, AuthObservation, Credentials
+from upgrade_suite.judging.hazard_checks import (
     credentials_authenticate,
     memberships_and_roles_kept,
     passwords_sign_in,

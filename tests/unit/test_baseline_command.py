@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from upgrade_suite import baseline as command
-from upgrade_suite.releases import Release, ReleaseSpec
-from upgrade_suite.schema import Baseline, SchemaDiff, compare, judge
+from upgrade_suite.judging import baseline as command
+from upgrade_suite.judging.schema import Baseline, SchemaDiff, compare, judge
+from upgrade_suite.releases.specs import Release, ReleaseSpec
 
 DIFF = ["column a.b: migrated VARCHAR | fresh VARCHAR(20)", "index t(x): only in the migrated database (non-unique)"]
 

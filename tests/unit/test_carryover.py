@@ -2,7 +2,7 @@
 
 import json
 
-from upgrade_suite.carryover import (
+from upgrade_suite.judging.carryover import (
     STARTED,
     CarriedStart,
     SettingsModel,
@@ -10,7 +10,7 @@ from upgrade_suite.carryover import (
     log_messages,
     save_for_runbook,
 )
-from upgrade_suite.hazard_checks import settings_compared, starts_with_old_settings
+from upgrade_suite.judging.hazard_checks import settings_compared, starts_with_old_settings
 
 
 def var(model="Settings", type_="<class 'int'>", default=1):

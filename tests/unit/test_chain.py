@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from upgrade_suite.chain import Outcome, WalkStep, chain
-from upgrade_suite.checks import interrupts_survived, rolled_back_each_time, walk_succeeded
-from upgrade_suite.errors import SuiteError
-from upgrade_suite.migrations import AlembicRun
-from upgrade_suite.releases import Release, ReleaseSpec
+from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.judging.checks import interrupts_survived, rolled_back_each_time, walk_succeeded
+from upgrade_suite.releases.specs import Release, ReleaseSpec
+from upgrade_suite.services.chain import Outcome, WalkStep, chain
+from upgrade_suite.services.migrations import AlembicRun
 
 SPEC = ReleaseSpec("GA", "pypi", "1.0.0", "x", "1.0.0", "2026-05-20T00:00:00Z")
 
@@ -68,7 +68,7 @@ def test_the_walk_names_the_first_failing_revision_and_a_short_walk_fails():
 def test_gateways_started_together_must_migrate_once_and_cleanly(tmp_path):
     from sqlalchemy import create_engine
 
-    from upgrade_suite.hazard_checks import migrated_once, refuses_newer_database
+    from upgrade_suite.judging.hazard_checks import migrated_once, refuses_newer_database
 
     engine = create_engine(f"sqlite:///{tmp_path}/db.sqlite")
     with engine.begin() as connection:

@@ -10,11 +10,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from upgrade_suite.chart import STARTUP, ChartTiming, default_strategy, missing_mechanisms
-from upgrade_suite.config import SuiteConfig
-from upgrade_suite.errors import SuiteError
-from upgrade_suite.pods import NotReady, Pod
-from upgrade_suite.rollout import Rollout
+from upgrade_suite.base.config import SuiteConfig
+from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.lab.rollout import Rollout
+from upgrade_suite.services.chart import STARTUP, ChartTiming, default_strategy, missing_mechanisms
+from upgrade_suite.services.pods import NotReady, Pod
 
 OLD = SimpleNamespace(spec=SimpleNamespace(alias="1.0.x", label="1.0.x (1.0.9)"))
 NEW = SimpleNamespace(spec=SimpleNamespace(alias="latest", label="latest (1.1.0)"))

@@ -2,11 +2,11 @@
 
 import pytest
 
-from upgrade_suite.checks import Checklist
-from upgrade_suite.errors import SuiteError
-from upgrade_suite.problems import Problem
-from upgrade_suite.schema import DIFFERS, MIGRATED_ONLY, compare
-from upgrade_suite.waiting import wait_until
+from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.base.waiting import wait_until
+from upgrade_suite.judging.checks import Checklist
+from upgrade_suite.judging.problems import Problem
+from upgrade_suite.judging.schema import DIFFERS, MIGRATED_ONLY, compare
 
 
 def test_an_empty_checklist_fails():

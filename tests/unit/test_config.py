@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from upgrade_suite.config import DEFAULT_RELEASES, SuiteConfig, canonical_alias
-from upgrade_suite.errors import SuiteError
+from upgrade_suite.base.config import DEFAULT_RELEASES, SuiteConfig, canonical_alias
+from upgrade_suite.base.errors import SuiteError
 
 
 def test_defaults_are_the_plan_versions_and_todays():
@@ -101,7 +101,7 @@ def test_python_must_exist_and_run(tmp_path: Path):
 
 
 def test_the_aliases_a_selection_names_are_read_from_its_steps():
-    from upgrade_suite.config import aliases_named
+    from upgrade_suite.base.config import aliases_named
 
     steps = [
         "a running GA gateway with data on SQLite",

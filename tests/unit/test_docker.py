@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from upgrade_suite.engine import bind_mounts, connect, container_environment
-from upgrade_suite.errors import SuiteError
-from upgrade_suite.images import upstream_tag
+from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.releases.images import upstream_tag
+from upgrade_suite.services.engine import bind_mounts, connect, container_environment
 
 
 def test_sqlite_file_directory_is_mounted_at_the_same_path(tmp_path: Path):

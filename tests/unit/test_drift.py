@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from upgrade_suite.errors import SuiteError
-from upgrade_suite.problems import Problem
-from upgrade_suite.schema import (
+from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.judging.problems import Problem
+from upgrade_suite.judging.schema import (
     BASELINES,
     DIFFERS,
     DRIFT_GONE,

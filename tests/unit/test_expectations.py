@@ -2,9 +2,9 @@
 
 import pytest
 
-from upgrade_suite.errors import SuiteError
-from upgrade_suite.expectations import expected_transformations
-from upgrade_suite.releases import public_version
+from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.judging.expectations import expected_transformations
+from upgrade_suite.releases.specs import public_version
 
 
 def test_public_version_drops_only_the_local_label():

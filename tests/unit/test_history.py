@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from upgrade_suite.errors import SuiteError
+from upgrade_suite.base.errors import SuiteError
 from upgrade_suite.lab.history import History
 
 RC1, GA = SimpleNamespace(version="1.0.0rc1"), SimpleNamespace(version="1.0.0")

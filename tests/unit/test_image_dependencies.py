@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from upgrade_suite.images import marker_dependencies
+from upgrade_suite.releases.images import marker_dependencies
 
 
 class Venv:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from upgrade_suite import debian_python, interpreters
-from upgrade_suite.debian_python import DebianSource, PrivateApt
-from upgrade_suite.errors import SuiteError
-from upgrade_suite.interpreters import (
+from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.releases import debian_python, interpreters
+from upgrade_suite.releases.debian_python import DebianSource, PrivateApt
+from upgrade_suite.releases.interpreters import (
     Interpreter,
     Interpreters,
     minors_for,
@@ -23,8 +23,8 @@ from upgrade_suite.interpreters import (
     source_requires_python,
     wheel_requires_python,
 )
-from upgrade_suite.pypi import PyPIReleases
-from upgrade_suite.releases import ReleaseSpec, assign_interpreter, resolve, resolve_all
+from upgrade_suite.releases.pypi import PyPIReleases
+from upgrade_suite.releases.specs import ReleaseSpec, assign_interpreter, resolve, resolve_all
 
 NEW = "<3.14,>=3.12"  # 1.0.8, 1.0.9, 1.1.0
 OLD = "<3.14,>=3.11"  # 0.9.0 .. 1.0.7

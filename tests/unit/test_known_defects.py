@@ -8,12 +8,12 @@ import io
 
 from rich.console import Console
 
-from upgrade_suite.evidence import CheckFailed
-from upgrade_suite.gate import decide
-from upgrade_suite.known_defects import DEFECTS, FIXED, KNOWN, NEW, KnownDefect, declared_for, judge, reported
-from upgrade_suite.problems import Problem
-from upgrade_suite.schema import MIGRATED_ONLY
-from upgrade_suite.summary import RunSummary, verdict
+from upgrade_suite.judging.evidence import CheckFailed
+from upgrade_suite.judging.known_defects import DEFECTS, FIXED, KNOWN, NEW, KnownDefect, declared_for, judge, reported
+from upgrade_suite.judging.problems import Problem
+from upgrade_suite.judging.schema import MIGRATED_ONLY
+from upgrade_suite.reporting.gate import decide
+from upgrade_suite.reporting.summary import RunSummary, verdict
 
 UPG01 = ["UPG-01", "US-1", "populated", "sqlite", "current", "product-defect"]
 PARITY = ["UPG-01", "schema-parity", "sqlite", "product-defect"]

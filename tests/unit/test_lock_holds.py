@@ -1,7 +1,7 @@
 """Lock holds from sampled rounds: blocking modes only, the old release's tables only, named by the revision."""
 
-from upgrade_suite.migrations import RevisionTime
 from upgrade_suite.scale.locks import PERIOD, LockHold, Round, holds, running
+from upgrade_suite.services.migrations import RevisionTime
 
 REVISIONS = [RevisionTime("upgrade", "a1", "b2", 1.0, at=0.5), RevisionTime("upgrade", "b2", "c3", 3.0, at=1.5)]
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from upgrade_suite.errors import SuiteError
+from upgrade_suite.base.errors import SuiteError
 from upgrade_suite.matrix import jobs
 from upgrade_suite.matrix.plan import plan, shard
 from upgrade_suite.matrix.results import CellResult, cell_ids, merge, record

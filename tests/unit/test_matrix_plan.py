@@ -3,10 +3,10 @@
 import parse
 import pytest
 
-from upgrade_suite.config import parse_shard
-from upgrade_suite.errors import SuiteError
+from upgrade_suite.base.config import parse_shard
+from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.lab.vocabulary import PARAMETER_TYPES
 from upgrade_suite.matrix.plan import Cell, cell_key, plan, shard
-from upgrade_suite.vocabulary import PARAMETER_TYPES
 
 FILE = [{"yanked": False}]
 RELEASES = {

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from upgrade_suite.config import MatrixSettings, SuiteConfig
+from upgrade_suite.base.config import MatrixSettings, SuiteConfig
 from upgrade_suite.matrix.plan import plan, shard
 from upgrade_suite.matrix.results import RESULTS_DIR, CellResult, merge, record
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from upgrade_suite.plan import CASES, PLAN_URL, STORIES, place
+from upgrade_suite.reporting.plan import CASES, PLAN_URL, STORIES, place
 
 FEATURES = Path(__file__).resolve().parents[2] / "features"
 

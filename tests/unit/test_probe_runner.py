@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from upgrade_suite.errors import SuiteError
-from upgrade_suite.probe_runner import Timeout, run_probe
-from upgrade_suite.waiting import bounded_run
+from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.base.probe_runner import Timeout, run_probe
+from upgrade_suite.base.waiting import bounded_run
 
 PYTHON = Path(sys.executable)
 

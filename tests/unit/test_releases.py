@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from upgrade_suite.errors import SuiteError
-from upgrade_suite.pypi import PyPIReleases
-from upgrade_suite.releases import resolve
-from upgrade_suite.venvs import writable_cache
+from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.releases.pypi import PyPIReleases
+from upgrade_suite.releases.specs import resolve
+from upgrade_suite.releases.venvs import writable_cache
 
 
 class FakeIndex(PyPIReleases):

@@ -7,9 +7,9 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import create_engine, text
 
-from upgrade_suite.carryover import STARTED
-from upgrade_suite.hazard_checks import migrated_once_after_kill
-from upgrade_suite.replicas import KilledReplica, start_killing_the_migrator
+from upgrade_suite.judging.carryover import STARTED
+from upgrade_suite.judging.hazard_checks import migrated_once_after_kill
+from upgrade_suite.services.replicas import KilledReplica, start_killing_the_migrator
 
 HEAD = "aa1b2c3d4e5f"
 

@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from upgrade_suite import report
+from upgrade_suite.reporting import report
 
 
 def record(engine: str, database: str) -> dict:
@@ -69,7 +69,7 @@ def test_the_results_follow_the_reports_directory(tmp_path: Path, monkeypatch):
     import allure_commons
     from allure_commons.logger import AllureFileLogger
 
-    from upgrade_suite.allure_plan import results_into
+    from upgrade_suite.reporting.allure_plan import results_into
 
     monkeypatch.chdir(tmp_path)
     writer = AllureFileLogger("reports/allure-results")

@@ -3,8 +3,8 @@
 import json
 from pathlib import Path
 
-from upgrade_suite.report_categories import CATEGORIES
-from upgrade_suite.report_dom import RenderedReport, category_of, check
+from upgrade_suite.reporting.report_categories import CATEGORIES
+from upgrade_suite.reporting.report_dom import RenderedReport, category_of, check
 
 
 def named(start: str) -> str:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from upgrade_suite.migrations import AlembicRun, RevisionTime, revision_times
+from upgrade_suite.services.migrations import AlembicRun, RevisionTime, revision_times
 
 LOG = "2026-12-02T13:28:10 - alembic.runtime.migration - INFO - "
 

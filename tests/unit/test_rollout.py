@@ -6,12 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from upgrade_suite.balancer import Dispatch, HAProxyBalancer, parse_dispatches
-from upgrade_suite.config import RolloutSettings, SuiteConfig
-from upgrade_suite.errors import SuiteError
-from upgrade_suite.kubernetes import HelmRollout, image_tag, unavailable_reason
-from upgrade_suite.prober import ProbeRecord, Window, longest_gap, percentile, to_csv
-from upgrade_suite.rollout import (
+from upgrade_suite.base.config import RolloutSettings, SuiteConfig
+from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.client.prober import ProbeRecord, Window, longest_gap, percentile, to_csv
+from upgrade_suite.lab.rollout import (
     Slot,
     drained_gracefully,
     health_throughout,
@@ -19,6 +17,8 @@ from upgrade_suite.rollout import (
     traffic_after_readiness,
     zero_downtime,
 )
+from upgrade_suite.services.balancer import Dispatch, HAProxyBalancer, parse_dispatches
+from upgrade_suite.services.kubernetes import HelmRollout, image_tag, unavailable_reason
 
 RC1 = SimpleNamespace(spec=SimpleNamespace(alias="RC1"))
 GA = SimpleNamespace(spec=SimpleNamespace(alias="GA"))

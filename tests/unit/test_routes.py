@@ -1,6 +1,6 @@
 """Where a release serves its REST API is read from its OpenAPI document, never assumed."""
 
-from upgrade_suite.api import LegacyPath, Routes
+from upgrade_suite.client.api import LegacyPath, Routes
 
 #: Paths as 1.1.0's /openapi.json lists them (abridged): the REST API under /v1, health and MCP outside.
 OPENAPI_110 = {
@@ -56,7 +56,7 @@ def test_a_few_plugin_paths_under_v1_do_not_move_the_rest():
 
 def test_json_rpc_tools_are_read_across_every_cursor_page():
     """1.1.0 answers tools/list 100 at a time with nextCursor; GA in one page."""
-    from upgrade_suite.api import GatewayApi
+    from upgrade_suite.client.api import GatewayApi
 
     class Paged(GatewayApi):
         def __init__(self) -> None:

@@ -1,7 +1,7 @@
 """The runbook's timings are the measured ones (median and max per step and database)."""
 
 from upgrade_suite.lab import phases
-from upgrade_suite.runbook import chart_steps, render, steps
+from upgrade_suite.reporting.runbook import chart_steps, render, steps
 
 UPGRADE, START = phases.alembic_upgrade("GA"), phases.start("GA")
 

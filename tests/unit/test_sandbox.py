@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from upgrade_suite.errors import SuiteError
-from upgrade_suite.sandbox import Sandbox, free_port, port_is_listening, remove_owned
+from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.base.sandbox import Sandbox, free_port, port_is_listening, remove_owned
 
 
 def test_sandbox_names_are_unique_and_marked(tmp_path: Path):

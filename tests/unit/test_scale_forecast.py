@@ -4,7 +4,7 @@ import sqlite3
 
 import pytest
 
-from upgrade_suite.errors import SuiteError
+from upgrade_suite.base.errors import SuiteError
 from upgrade_suite.scale.forecast import count_rows, section
 
 

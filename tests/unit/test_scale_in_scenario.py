@@ -5,12 +5,12 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine
 
-from upgrade_suite.api import GatewayApi, Routes
-from upgrade_suite.checks import paginated_listing
-from upgrade_suite.problems import Problem
-from upgrade_suite.scale.in_scenario import IN_DATABASE_ABOVE, at_scale, profile, rows_verdict
-from upgrade_suite.scale.rows import RowComparison
-from upgrade_suite.snapshots import Snapshot, api_snapshot
+from upgrade_suite.client.api import GatewayApi, Routes
+from upgrade_suite.judging.at_scale import IN_DATABASE_ABOVE, at_scale, profile, rows_verdict
+from upgrade_suite.judging.checks import paginated_listing
+from upgrade_suite.judging.problems import Problem
+from upgrade_suite.judging.rows import RowComparison
+from upgrade_suite.judging.snapshots import Snapshot, api_snapshot
 
 
 def test_above_a_hundred_thousand_rows_the_production_profile_and_the_database_checks_are_used():

@@ -4,11 +4,11 @@ import json
 
 import pytest
 
-from upgrade_suite.migrations import RevisionTime
 from upgrade_suite.scale.__main__ import arguments
 from upgrade_suite.scale.locks import LockHold
 from upgrade_suite.scale.measure import Point
 from upgrade_suite.scale.report import fits, markdown, write
+from upgrade_suite.services.migrations import RevisionTime
 
 
 def point(rows: int, seconds: float, engine: str = "postgresql", **extra) -> Point:

@@ -2,8 +2,8 @@
 
 import sqlite3
 
-from upgrade_suite.database import SqliteDatabase
-from upgrade_suite.scale.rows import row_check
+from upgrade_suite.judging.rows import row_check
+from upgrade_suite.services.database import SqliteDatabase
 
 
 def test_lost_and_altered_rows_are_counted_and_an_added_column_is_not(tmp_path):
@@ -30,7 +30,7 @@ def test_lost_and_altered_rows_are_counted_and_an_added_column_is_not(tmp_path):
 
 
 def test_a_declared_column_is_held_to_its_rule_row_by_row_and_reported_as_transformed(tmp_path):
-    from upgrade_suite.transformations import Expectation
+    from upgrade_suite.judging.transformations import Expectation
 
     prefixed = Expectation("sql", ("resources",), "name", "gains a prefix (keeps the old value at its end)", "why")
     database = SqliteDatabase(tmp_path)
@@ -47,7 +47,7 @@ def test_a_declared_column_is_held_to_its_rule_row_by_row_and_reported_as_transf
 
 
 def test_compare_rows_holds_the_pairs_declared_transformations_to_their_rule(tmp_path):
-    from upgrade_suite.scale.rows import compare_rows
+    from upgrade_suite.judging.rows import compare_rows
 
     database = SqliteDatabase(tmp_path)
     with sqlite3.connect(database.path) as db:

@@ -3,10 +3,10 @@
 import httpx
 import pytest
 
-from upgrade_suite.api import GatewayApi, Routes
-from upgrade_suite.errors import SuiteError
-from upgrade_suite.serving import wait_serving
-from upgrade_suite.startup import StartTimeline
+from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.client.api import GatewayApi, Routes
+from upgrade_suite.client.serving import wait_serving
+from upgrade_suite.services.startup import StartTimeline
 
 
 class Started:

@@ -4,9 +4,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from upgrade_suite.expectations import expected_transformations
-from upgrade_suite.snapshots import Snapshot, diff, sql_snapshot
-from upgrade_suite.transformations import Change, Expectation
+from upgrade_suite.judging.expectations import expected_transformations
+from upgrade_suite.judging.snapshots import Snapshot, diff, sql_snapshot
+from upgrade_suite.judging.transformations import Change, Expectation
 
 
 def make_db(path: Path, extra_column: bool = False):
@@ -120,7 +120,7 @@ def test_problems_are_capped_but_counted():
 
 
 def test_a_declared_loss_hides_only_other_users_private_rows():
-    from upgrade_suite.transformations import ExpectedLoss
+    from upgrade_suite.judging.transformations import ExpectedLoss
 
     rows = {
         "a": {"visibility": "private", "ownerEmail": "someone@example.com"},

@@ -1,8 +1,8 @@
 """The start-up budget: time to healthy read from a start's polls, judged against the old release's on the same data."""
 
-from upgrade_suite.problems import Problem
-from upgrade_suite.start_budget import BUDGET, StartBudget, starts_within_budget
-from upgrade_suite.startup import Poll, Refusal, StartTimeline
+from upgrade_suite.judging.problems import Problem
+from upgrade_suite.judging.start_budget import BUDGET, StartBudget, starts_within_budget
+from upgrade_suite.services.startup import Poll, Refusal, StartTimeline
 
 NEW = "latest (1.1.0)"
 

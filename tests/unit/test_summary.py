@@ -4,8 +4,8 @@ import io
 
 from rich.console import Console
 
-from upgrade_suite.errors import SuiteError
-from upgrade_suite.summary import RunSummary, verdict
+from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.reporting.summary import RunSummary, verdict
 
 
 def test_a_failed_check_is_failed_anything_else_broken():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from uv import find_uv_bin
 
-from upgrade_suite.venvs import unusable
+from upgrade_suite.releases.venvs import unusable
 
 
 def real_venv(where: Path) -> Path:

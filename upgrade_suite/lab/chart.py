@@ -16,17 +16,24 @@ from __future__ import annotations
 
 import time
 
-from ..chart import DECLARED_VALUES, POD_ENVIRONMENT, REPLICA_COUNT, ChartTiming, default_strategy, missing_mechanisms
-from ..checks import Checklist
-from ..dataset import Dataset
-from ..errors import SuiteError
-from ..gateway import Gateway
-from ..pods import Pod
-from ..releases import Release
-from . import phases
-from .core import Core
-from .history import need
-from .rolling import Rolling
+from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.client.dataset import Dataset
+from upgrade_suite.judging.checks import Checklist
+from upgrade_suite.lab import phases
+from upgrade_suite.lab.core import Core
+from upgrade_suite.lab.history import need
+from upgrade_suite.lab.rolling import Rolling
+from upgrade_suite.releases.specs import Release
+from upgrade_suite.services.chart import (
+    DECLARED_VALUES,
+    POD_ENVIRONMENT,
+    REPLICA_COUNT,
+    ChartTiming,
+    default_strategy,
+    missing_mechanisms,
+)
+from upgrade_suite.services.gateway import Gateway
+from upgrade_suite.services.pods import Pod
 
 
 class Chart:

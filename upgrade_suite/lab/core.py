@@ -13,25 +13,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from ..api import GatewayApi
-from ..carryover import STARTED
-from ..database import Database
-from ..dataset import Dataset, create_marked, populate, seed
-from ..errors import SuiteError
-from ..evidence import CheckFailed, Evidence, Timings
-from ..gateway import Gateway, gateway_environment
-from ..migrations import AlembicRun, Migrations
-from ..problems import Problem
-from ..releases import Release
-from ..sandbox import Sandbox
-from ..scale.in_scenario import API_SAMPLE, at_scale, profile
-from ..scale.rows import compare_rows, counted, row_check
-from ..schema import bootstrap_fresh, describe
-from ..serving import JUDGED_WAIT, wait_serving
-from ..snapshots import api_snapshot, sql_snapshot
-from . import phases
-from .history import History, State, need
-from .run import SuiteRun
+from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.base.sandbox import Sandbox
+from upgrade_suite.client.api import GatewayApi
+from upgrade_suite.client.dataset import Dataset, create_marked, populate, seed
+from upgrade_suite.client.serving import JUDGED_WAIT, wait_serving
+from upgrade_suite.judging.at_scale import API_SAMPLE, at_scale, profile
+from upgrade_suite.judging.carryover import STARTED
+from upgrade_suite.judging.evidence import CheckFailed, Evidence, Timings
+from upgrade_suite.judging.problems import Problem
+from upgrade_suite.judging.rows import compare_rows, counted, row_check
+from upgrade_suite.judging.schema import bootstrap_fresh, describe
+from upgrade_suite.judging.snapshots import api_snapshot, sql_snapshot
+from upgrade_suite.lab import phases
+from upgrade_suite.lab.history import History, State, need
+from upgrade_suite.lab.run import SuiteRun
+from upgrade_suite.releases.specs import Release
+from upgrade_suite.services.database import Database
+from upgrade_suite.services.gateway import Gateway, gateway_environment
+from upgrade_suite.services.migrations import AlembicRun, Migrations
 
 T = TypeVar("T")
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ..chain import Outcome, chain, interrupted_upgrade, walk
-from ..database import Database
-from ..migrations import AlembicRun
-from ..releases import Release
-from . import phases
-from .core import Core
-from .parity import compare_states
+from upgrade_suite.lab import phases
+from upgrade_suite.lab.core import Core
+from upgrade_suite.lab.parity import compare_states
+from upgrade_suite.releases.specs import Release
+from upgrade_suite.services.chain import Outcome, chain, interrupted_upgrade, walk
+from upgrade_suite.services.database import Database
+from upgrade_suite.services.migrations import AlembicRun
 
 
 class Experiments:

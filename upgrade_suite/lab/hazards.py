@@ -6,14 +6,21 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ..auth import AuthObservation, Credentials, observe
-from ..carryover import STARTED, CarriedStart, CarryOver, SettingsModel, compare_settings, save_for_runbook
-from ..chain import chain
-from ..errors import SuiteError
-from ..gateway import Gateway
-from ..replicas import KilledReplica, start_killing_the_migrator
-from . import phases
-from .core import Core, Running
+from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.client.auth import AuthObservation, Credentials, observe
+from upgrade_suite.judging.carryover import (
+    STARTED,
+    CarriedStart,
+    CarryOver,
+    SettingsModel,
+    compare_settings,
+    save_for_runbook,
+)
+from upgrade_suite.lab import phases
+from upgrade_suite.lab.core import Core, Running
+from upgrade_suite.services.chain import chain
+from upgrade_suite.services.gateway import Gateway
+from upgrade_suite.services.replicas import KilledReplica, start_killing_the_migrator
 
 
 class Hazards:

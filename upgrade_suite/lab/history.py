@@ -14,16 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from ..auth import AuthObservation
-from ..carryover import CarriedStart, CarryOver, SettingsModel
-from ..chain import Outcome, WalkStep
-from ..database import Backup
-from ..dataset import SeedManifest
-from ..errors import SuiteError
-from ..migrations import AlembicRun
-from ..releases import Release
-from ..scale.rows import RowCheck, RowComparison
-from ..snapshots import Snapshot
+from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.client.auth import AuthObservation
+from upgrade_suite.client.dataset import SeedManifest
+from upgrade_suite.judging.carryover import CarriedStart, CarryOver, SettingsModel
+from upgrade_suite.judging.rows import RowCheck, RowComparison
+from upgrade_suite.judging.snapshots import Snapshot
+from upgrade_suite.releases.specs import Release
+from upgrade_suite.services.chain import Outcome, WalkStep
+from upgrade_suite.services.database import Backup
+from upgrade_suite.services.migrations import AlembicRun
 
 #: A database's schema and data, for comparing two ways of reaching the same revision.
 State = tuple[dict[str, str], Snapshot]

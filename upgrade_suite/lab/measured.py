@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import platform
 
-from .core import Core
+from upgrade_suite.lab.core import Core
 
 
 def versions(core: Core) -> dict[str, dict[str, object]]:

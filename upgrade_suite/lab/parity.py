@@ -7,18 +7,18 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ..checks import Checklist
-from ..evidence import Verdict
-from ..expectations import expected_transformations
-from ..releases import Release
-from ..scale.in_scenario import API_SAMPLE, rows_verdict
-from ..scale.rows import compare_rows
-from ..schema import SchemaDiff, compare, fresh_install, parity
-from ..snapshots import SnapshotDiff, api_snapshot, diff, restricted, sql_snapshot
-from ..transformations import ExpectedLoss
-from . import phases
-from .core import Core
-from .history import History, State
+from upgrade_suite.judging.at_scale import API_SAMPLE, rows_verdict
+from upgrade_suite.judging.checks import Checklist
+from upgrade_suite.judging.evidence import Verdict
+from upgrade_suite.judging.expectations import expected_transformations
+from upgrade_suite.judging.rows import compare_rows
+from upgrade_suite.judging.schema import SchemaDiff, compare, fresh_install, parity
+from upgrade_suite.judging.snapshots import SnapshotDiff, api_snapshot, diff, restricted, sql_snapshot
+from upgrade_suite.judging.transformations import ExpectedLoss
+from upgrade_suite.lab import phases
+from upgrade_suite.lab.core import Core
+from upgrade_suite.lab.history import History, State
+from upgrade_suite.releases.specs import Release
 
 
 def compare_states(

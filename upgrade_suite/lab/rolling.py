@@ -6,22 +6,22 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from ..balancer import HAProxyBalancer
-from ..chart import REPLICA_COUNT
-from ..checks import Checklist
-from ..database import stamped_revisions
-from ..dataset import Dataset
-from ..evidence import CheckFailed
-from ..gateway import Gateway
-from ..kubernetes import HelmRollout, image_tag
-from ..prober import Prober, Window, to_csv
-from ..releases import Release
-from ..rollout import Rollout, served_by_version
-from ..timeline import timeline_png
-from ..waiting import bounded_run
-from . import phases
-from .core import Core
-from .history import need
+from upgrade_suite.base.waiting import bounded_run
+from upgrade_suite.client.dataset import Dataset
+from upgrade_suite.client.prober import Prober, Window, to_csv
+from upgrade_suite.judging.checks import Checklist
+from upgrade_suite.judging.evidence import CheckFailed
+from upgrade_suite.judging.timeline import timeline_png
+from upgrade_suite.lab import phases
+from upgrade_suite.lab.core import Core
+from upgrade_suite.lab.history import need
+from upgrade_suite.lab.rollout import Rollout, served_by_version
+from upgrade_suite.releases.specs import Release
+from upgrade_suite.services.balancer import HAProxyBalancer
+from upgrade_suite.services.chart import REPLICA_COUNT
+from upgrade_suite.services.database import stamped_revisions
+from upgrade_suite.services.gateway import Gateway
+from upgrade_suite.services.kubernetes import HelmRollout, image_tag
 
 #: Seconds of traffic the prober records before the rollout (the latency baseline) and after it.
 BASELINE_SECONDS, TAIL_SECONDS = 5, 2

@@ -15,27 +15,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from .. import leftovers
-from ..api import GatewayApi, Routes, mint_token
-from ..carryover import SettingsModel, read_settings
-from ..config import SuiteConfig, canonical_alias
-from ..database import Database, PostgresServer, new_database
-from ..dataset import Dataset, SeedManifest, seed
-from ..docker_driver import DockerGateway
-from ..engine import DockerEngine
-from ..errors import SuiteError
-from ..gateway import Gateway, GatewaySecrets, ProcessGateway, gateway_environment
-from ..images import GatewayImages
-from ..interpreters import Interpreters
-from ..mcp_fixture import McpServerFixture
-from ..migrations import ContainerMigrations, Migrations
-from ..progress import console
-from ..pypi import PyPIReleases
-from ..releases import Release, ReleaseSpec, assign_interpreter, resolve, resolve_all
-from ..sandbox import remove_owned
-from ..serving import wait_serving
-from ..snapshots import Snapshot, api_snapshot
-from ..venvs import ReleaseCache, writable_cache
+from upgrade_suite.base.config import SuiteConfig, canonical_alias
+from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.base.progress import console
+from upgrade_suite.base.sandbox import remove_owned
+from upgrade_suite.client.api import GatewayApi, Routes, mint_token
+from upgrade_suite.client.dataset import Dataset, SeedManifest, seed
+from upgrade_suite.client.serving import wait_serving
+from upgrade_suite.judging.carryover import SettingsModel, read_settings
+from upgrade_suite.judging.snapshots import Snapshot, api_snapshot
+from upgrade_suite.releases.images import GatewayImages
+from upgrade_suite.releases.interpreters import Interpreters
+from upgrade_suite.releases.pypi import PyPIReleases
+from upgrade_suite.releases.specs import Release, ReleaseSpec, assign_interpreter, resolve, resolve_all
+from upgrade_suite.releases.venvs import ReleaseCache, writable_cache
+from upgrade_suite.services import leftovers
+from upgrade_suite.services.database import Database, PostgresServer, new_database
+from upgrade_suite.services.docker_driver import DockerGateway
+from upgrade_suite.services.engine import DockerEngine
+from upgrade_suite.services.gateway import Gateway, GatewaySecrets, ProcessGateway, gateway_environment
+from upgrade_suite.services.mcp_fixture import McpServerFixture
+from upgrade_suite.services.migrations import ContainerMigrations, Migrations
 
 
 class OpenScenario(Protocol):

@@ -10,33 +10,33 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..auth import AuthObservation, Credentials
-from ..carryover import CarriedStart
-from ..checks import Checklist
-from ..config import SuiteConfig
-from ..database import Database
-from ..dataset import Dataset
-from ..evidence import Evidence, Timings, Verdict
-from ..known_defects import KnownDefect, declared_for
-from ..migrations import AlembicRun
-from ..prober import Prober
-from ..releases import Release
-from ..replicas import KilledReplica
-from ..rollout import Rollout
-from ..sandbox import Sandbox
-from ..scale.in_scenario import PAGED_SAMPLE
-from ..schema import SchemaDiff
-from ..snapshots import SnapshotDiff
-from .chart import Chart
-from .core import Core, Running
-from .experiments import Experiments
-from .hazards import Hazards
-from .history import History, State
-from .measured import measurements, starts, versions
-from .parity import Parity
-from .rolling import Rolling
-from .run import SuiteRun
-from .startup import StartUp
+from upgrade_suite.base.config import SuiteConfig
+from upgrade_suite.base.sandbox import Sandbox
+from upgrade_suite.client.auth import AuthObservation, Credentials
+from upgrade_suite.client.dataset import Dataset
+from upgrade_suite.client.prober import Prober
+from upgrade_suite.judging.at_scale import PAGED_SAMPLE
+from upgrade_suite.judging.carryover import CarriedStart
+from upgrade_suite.judging.checks import Checklist
+from upgrade_suite.judging.evidence import Evidence, Timings, Verdict
+from upgrade_suite.judging.known_defects import KnownDefect, declared_for
+from upgrade_suite.judging.schema import SchemaDiff
+from upgrade_suite.judging.snapshots import SnapshotDiff
+from upgrade_suite.lab.chart import Chart
+from upgrade_suite.lab.core import Core, Running
+from upgrade_suite.lab.experiments import Experiments
+from upgrade_suite.lab.hazards import Hazards
+from upgrade_suite.lab.history import History, State
+from upgrade_suite.lab.measured import measurements, starts, versions
+from upgrade_suite.lab.parity import Parity
+from upgrade_suite.lab.rolling import Rolling
+from upgrade_suite.lab.rollout import Rollout
+from upgrade_suite.lab.run import SuiteRun
+from upgrade_suite.lab.startup import StartUp
+from upgrade_suite.releases.specs import Release
+from upgrade_suite.services.database import Database
+from upgrade_suite.services.migrations import AlembicRun
+from upgrade_suite.services.replicas import KilledReplica
 
 
 class UpgradeScenario:

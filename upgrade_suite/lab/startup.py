@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ..checks import Checklist
-from ..start_budget import BUDGET, starts_within_budget
-from ..startup import StartTimeline
-from . import phases
-from .core import Core
+from upgrade_suite.judging.checks import Checklist
+from upgrade_suite.judging.start_budget import BUDGET, starts_within_budget
+from upgrade_suite.lab import phases
+from upgrade_suite.lab.core import Core
+from upgrade_suite.services.startup import StartTimeline
 
 
 class StartUp:

@@ -1,5 +1,10 @@
-"""The upgrade compatibility matrix (issue 16): which cells to run, what each found, and the grid of verdicts.
+"""The upgrade compatibility matrix: which cells to run, what each found, and the grid of verdicts.
 
-No behave here: ``plan`` turns PyPI's release list into cells, ``results`` records and merges what
-each cell found, ``render`` draws the grid (HTML and terminal). The lab runs the cells.
+``plan`` turns PyPI's release list into cells and shards, ``scenarios`` fills the matrix feature's
+outlines with them at run time (``MatrixRun``, made in ``before_all``), ``results`` records and merges
+what each cell found, ``render`` draws the grid (HTML and terminal), ``page`` reads matrix.html back in
+Chromium, ``jobs`` runs N shards on one machine and merges them (``make matrix JOBS=N``).
+
+May import: every stage below it. Only ``scenarios`` touches behave's model; the merge runs without it
+(``python -m upgrade_suite.matrix``).
 """

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from .render import publish
-from .results import merge
+from upgrade_suite.matrix.render import publish
+from upgrade_suite.matrix.results import merge
 
 
 def main(arguments: list[str]) -> int:

@@ -24,10 +24,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ..errors import SuiteError
-from . import page
-from .render import publish
-from .results import RESULTS_DIR, cell_ids, load, matrix
+from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.matrix import page
+from upgrade_suite.matrix.render import publish
+from upgrade_suite.matrix.results import RESULTS_DIR, cell_ids, load, matrix
 
 _ROOT = Path(__file__).resolve().parents[2]
 FEATURE = _ROOT / "features" / "matrix.feature"

@@ -13,9 +13,9 @@ from typing import Any
 
 from rich.console import Console
 
-from .. import allure_globals
-from ..browser import HeadlessChromium
-from ..errors import SuiteError
+from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.reporting import allure_globals
+from upgrade_suite.reporting.browser import HeadlessChromium
 
 #: The name of the matrix's global attachments in the Allure results (the page's screenshot and its check).
 PURPOSE = "matrix"

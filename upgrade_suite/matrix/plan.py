@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from packaging.version import InvalidVersion, Version
 
-from ..errors import SuiteError
+from upgrade_suite.base.errors import SuiteError
 
 KINDS = ("direct", "hop", "back")
 ENGINES = ("sqlite", "postgresql")

@@ -16,7 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from .plan import ENGINES, KINDS
+from upgrade_suite.matrix.plan import ENGINES, KINDS
 
 _COLOURS = {
     "passed": "#2e7d32",

@@ -16,7 +16,7 @@ from typing import Any
 
 from packaging.version import Version
 
-from .plan import Cell
+from upgrade_suite.matrix.plan import Cell
 
 #: Cell verdicts, worst first; "no downgrade path" is an answer (the way back is the backup), not a failure.
 VERDICTS = ("broken", "failed", "no downgrade path", "passed", "skipped")

@@ -15,12 +15,12 @@ import sys
 import time
 from pathlib import Path
 
-from ..config import SuiteConfig
-from ..errors import SuiteError
-from ..lab.run import SuiteRun
-from ..progress import console
-from .measure import Point, measure
-from .report import write
+from upgrade_suite.base.config import SuiteConfig
+from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.base.progress import console
+from upgrade_suite.lab.run import SuiteRun
+from upgrade_suite.scale.measure import Point, measure
+from upgrade_suite.scale.report import write
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
-from ..errors import SuiteError
-from .fit import Fit
-from .rows import row_counts
+from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.judging.rows import row_counts
+from upgrade_suite.scale.fit import Fit
 
 SCALE_FILE = Path("scale") / "scale.json"
 

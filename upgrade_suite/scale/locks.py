@@ -17,7 +17,7 @@ from types import TracebackType
 
 import psycopg
 
-from ..migrations import RevisionTime
+from upgrade_suite.services.migrations import RevisionTime
 
 APPLICATION = "upgrade-suite-migration"
 PERIOD = 0.05

@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..database import PostgresDatabase
-from ..dataset import populate
-from ..evidence import Stopwatch
-from ..gateway import gateway_environment
-from ..lab.run import SuiteRun
-from ..migrations import RevisionTime
-from ..schema import bootstrap_fresh
-from .locks import APPLICATION, LockHold, LockSampler, holds
-from .rows import compare_rows, counted, row_check
+from upgrade_suite.client.dataset import populate
+from upgrade_suite.judging.evidence import Stopwatch
+from upgrade_suite.judging.rows import compare_rows, counted, row_check
+from upgrade_suite.judging.schema import bootstrap_fresh
+from upgrade_suite.lab.run import SuiteRun
+from upgrade_suite.scale.locks import APPLICATION, LockHold, LockSampler, holds
+from upgrade_suite.services.database import PostgresDatabase
+from upgrade_suite.services.gateway import gateway_environment
+from upgrade_suite.services.migrations import RevisionTime
 
 
 @dataclass

@@ -16,8 +16,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from .fit import Fit, per_revision, table  # noqa: E402
-from .measure import Point  # noqa: E402
+from upgrade_suite.scale.fit import Fit, per_revision, table  # noqa: E402
+from upgrade_suite.scale.measure import Point  # noqa: E402
 
 PREDICTED = (1_000_000, 10_000_000)
 

@@ -1,0 +1,9 @@
+"""What the suite does as a client of a running gateway, as its users would.
+
+``api`` (the REST and JSON-RPC client, tokens minted by the release), ``auth`` (what users hold:
+passwords, API tokens, team roles), ``dataset`` (representative data made through the API, and bulk
+rows at scale), ``prober`` (steady, bounded traffic with every request recorded), ``serving`` (a start is
+complete when an authenticated read answers).
+
+May import: ``base``, ``releases``, ``services``, ``probes`` (by path).
+"""

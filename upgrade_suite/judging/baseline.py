@@ -1,0 +1,199 @@
+"""``make baseline``: record a release pair's schema drift for a person to review and commit.
+
+The only writer of ``upgrade_suite/judging/baselines/``: a test run never writes a baseline, or the gate
+would declare whatever it happened to see. The drift is measured as the scenarios judge it (an
+empty database given the old release's own bootstrap_db, then the new release's ``alembic upgrade
+head``, against a fresh install of the new release), and every entry carries the REASON the person
+gives: without one the command refuses, and it never overwrites a file unless asked (``--force``).
+
+    python -m upgrade_suite.judging.baseline --from 1.0.0 --to 1.1.0 --db sqlite --reason "..." [--force] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.version import Version
+
+from upgrade_suite.base.config import Timeouts, default_cache_dir
+from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.judging.schema import (
+    BASELINES,
+    Baseline,
+    DriftEntry,
+    SchemaDiff,
+    bootstrap_fresh,
+    format_baseline,
+    fresh_install,
+    parity,
+)
+from upgrade_suite.releases.pypi import PyPIReleases
+from upgrade_suite.releases.specs import Release, ReleaseSpec, public_version, resolve
+from upgrade_suite.releases.venvs import ReleaseCache, writable_cache
+from upgrade_suite.services.database import Database, PostgresServer, new_database
+from upgrade_suite.services.gateway import GatewaySecrets, gateway_environment
+from upgrade_suite.services.migrations import Migrations
+
+ENGINES = ("sqlite", "postgresql")
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the person asked for, checked before anything is installed."""
+
+    old: str
+    new: str
+    engine: str
+    reason: str
+    out: Path
+    force: bool
+
+
+def parse(argv: list[str]) -> Request:
+    """The command line as a Request; a missing REASON (or version, or engine) is one line saying so."""
+    parser = argparse.ArgumentParser(prog="make baseline", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--from", dest="old", default="", help="the old release: a version, wheel or source dir (FROM=)"
+    )
+    parser.add_argument("--to", dest="new", default="", help="the new release (TO=)")
+    parser.add_argument("--db", dest="engine", default="", help="sqlite or postgresql (DB=)")
+    parser.add_argument("--reason", default="", help="why this drift is accepted, written on every entry (REASON=)")
+    parser.add_argument(
+        "--out", type=Path, default=BASELINES, help="directory to write into (OUT=; default: the suite's baselines)"
+    )
+    parser.add_argument("--force", action="store_true", help="replace an existing baseline file (FORCE=1)")
+    args = parser.parse_args(argv)
+    for value, name in ((args.old, "FROM"), (args.new, "TO")):
+        if not value.strip():
+            raise SuiteError(
+                f'{name}=<version> is required, e.g. make baseline FROM=1.0.0 TO=1.1.0 DB=sqlite REASON="..."'
+            )
+    if args.engine not in ENGINES:
+        raise SuiteError(f"DB={args.engine or '<unset>'}: give DB=sqlite or DB=postgresql")
+    if not args.reason.strip():
+        raise SuiteError(
+            'REASON is required: say why this drift is accepted (REASON="..."); it is written on every entry'
+        )
+    if "\n" in args.reason:
+        raise SuiteError("REASON must be one line: it is written after each entry")
+    return Request(args.old.strip(), args.new.strip(), args.engine, args.reason.strip(), args.out, args.force)
+
+
+def destination(request: Request, old_version: str, new_version: str) -> Baseline:
+    """The file to write; refused for a local build (its drift is its base release's) or an existing file without
+    force."""
+    for version, name in ((old_version, "FROM"), (new_version, "TO")):
+        base = public_version(version)  # also refuses a version that is not PEP 440
+        if Version(version).local is not None:
+            raise SuiteError(
+                f"{name} is a local build ({version}): a baseline declares a release's drift; record it from "
+                f"{base} (local builds are judged against their base release's file)"
+            )
+    baseline = Baseline(old_version, new_version, request.engine, request.out)
+    if baseline.path.exists() and not request.force:
+        raise SuiteError(f"{baseline.path} exists: review it, or replace it with FORCE=1")
+    return baseline
+
+
+def header(old: Release, new: Release, request: Request) -> list[str]:
+    """What the file says about itself: how it was measured, when, and that a person gave the reason."""
+    return [
+        f"Known schema drift of {new.version} from {old.version} on {request.engine}: an empty database given",
+        f"{old.version}'s bootstrap_db (create_all + stamp), then {new.version}'s alembic upgrade head, vs a fresh "
+        f"{new.version} install.",
+        f"Recorded {time.strftime('%Y-%m-%d')} by `make baseline FROM={old.version} TO={new.version} "
+        f"DB={request.engine}` for a person",
+        "to review and commit. One difference a line, then its reason; judge() refuses an entry without one.",
+        "Any difference not listed fails the gate, and so does a listed one that no longer occurs.",
+        f"Installed: {old.spec.requirement} and {new.spec.requirement}, dependencies as of their release days.",
+    ]
+
+
+def write(request: Request, baseline: Baseline, diff: SchemaDiff, lines: list[str]) -> list[DriftEntry]:
+    """Write the diff's every line with the person's reason (``lines``: the header); the entries written."""
+    entries = [DriftEntry(line, request.reason) for line in diff.lines]
+    baseline.path.parent.mkdir(parents=True, exist_ok=True)
+    baseline.path.write_text(format_baseline(entries, lines))
+    return entries
+
+
+def measure(old: Release, new: Release, engine: str, workdir: Path, timeout: float) -> SchemaDiff:
+    """``old`` bootstrapped fresh and migrated by ``new``'s Alembic, against a fresh install of ``new``."""
+    secrets = GatewaySecrets()
+    with ExitStack() as stack:
+        servers: list[PostgresServer] = []
+
+        def server() -> PostgresServer:  # embedded PostgreSQL, started only for DB=postgresql
+            if not servers:
+                servers.append(stack.enter_context(PostgresServer()))
+            return servers[0]
+
+        def environment(release: Release, database: Database) -> dict[str, str]:
+            return gateway_environment(release, database.url_for(release), secrets, workdir)
+
+        fresh_db = stack.enter_context(new_database(engine, workdir / "fresh", server))
+        fresh = fresh_install(new, fresh_db, environment(new, fresh_db), workdir, timeout)
+        migrated = stack.enter_context(new_database(engine, workdir / "migrated", server))
+        bootstrap_fresh(old, environment(old, migrated), workdir, timeout)
+        run = Migrations(new, environment(new, migrated), workdir, timeout).upgrade("head")
+        if not run.ok:
+            tail = run.output.strip().splitlines()[-1:]
+            raise SuiteError(
+                f"{new.spec.label}'s alembic upgrade head failed on {old.spec.label}'s schema (exit "
+                f"{run.exit_code}): {tail}"
+            )
+        return parity(migrated, fresh, new)
+
+
+def record(
+    request: Request, provision: Callable[[str, str], tuple[ReleaseSpec, Callable[[], Release]]]
+) -> tuple[Baseline, list[DriftEntry]]:
+    """Check, install, measure, write; ``provision`` resolves a spec now and installs it on call."""
+    (old_spec, install_old), (new_spec, install_new) = provision("FROM", request.old), provision("TO", request.new)
+    destination(request, old_spec.version, new_spec.version)  # refuse before minutes of installing
+    old, new = install_old(), install_new()
+    baseline = destination(request, old.version, new.version)  # a source tree may report another version
+    with tempfile.TemporaryDirectory(prefix="upgrade-suite-baseline-") as scratch:
+        diff = measure(old, new, request.engine, Path(scratch), Timeouts().migration)
+    return baseline, write(request, baseline, diff, header(old, new, request))
+
+
+def _provisioner() -> Callable[[str, str], tuple[ReleaseSpec, Callable[[], Release]]]:
+    """The suite's own release resolution and venv cache (the same venvs the scenarios use)."""
+    cache_dir, timeouts = default_cache_dir(), Timeouts()
+    writable_cache(cache_dir)
+    index, cache = PyPIReleases(cache_dir, timeouts.request), ReleaseCache(cache_dir, timeouts.install)
+
+    def provision(alias: str, spec: str) -> tuple[ReleaseSpec, Callable[[], Release]]:
+        resolved = resolve(alias, spec, index)
+        return resolved, lambda: cache.provision(resolved)
+
+    return provision
+
+
+def main(
+    argv: list[str] | None = None,
+    provision: Callable[[str, str], tuple[ReleaseSpec, Callable[[], Release]]] | None = None,
+) -> int:
+    try:
+        request = parse(sys.argv[1:] if argv is None else argv)
+        baseline, entries = record(request, provision or _provisioner())
+    except SuiteError as error:
+        print(f"make baseline: {error}", file=sys.stderr)
+        return 2
+    print(f"Wrote {baseline.path} ({len(entries)} entries{'' if entries else ': this pair declares no drift'}):")
+    for entry in entries:
+        print(f"  {entry.render()}")
+    print("review and commit this file")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,10 @@
+"""What a person reads: the terminal summary, the gate, the Allure sign-off report, the runbook.
+
+``plan`` and ``allure_plan`` (the test plan's structure, and each result filed under it), ``summary``
+(one line per case and database, ``verdicts.json``), ``gate`` (``make upgrade``'s exit status, from the
+verdicts), ``report`` and ``report_categories`` (Allure 3 HTML), ``browser`` and ``report_dom`` (the page
+read back in headless Chromium and checked against the results), ``allure_globals`` (files about the
+run as a whole), ``runbook`` (the operator's steps with measured times).
+
+May import: every stage up to ``scale`` (the runbook reads the lab's phase names and the scale forecast).
+"""

@@ -1,0 +1,237 @@
+"""The upgrade runbook, written from measured runs (reports/timings.jsonl), so its timings are true.
+
+For RC1 -> GA on each database: the operator's steps (back up, stop, migrate, start, verify, and
+the two rollbacks) with the exact command for the versions under test and the duration each
+step took in the suite's runs (median and max over every run that did it), and, once ``make scale``
+has run, how long the migration takes by database size (``--rows URL``: read against the operator's
+own row count). Run it with ``python -m upgrade_suite.reporting.runbook [reports_dir] [--rows URL]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.judging.carryover import RUNBOOK_FILE
+from upgrade_suite.lab import phases
+from upgrade_suite.scale import forecast
+
+ENGINES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    phase: str  # the phase name in timings.jsonl that measured it ("" when not timed)
+    commands: dict[str, str]  # engine tag -> shell command
+
+
+def steps(old: str, new: str, old_head: str) -> list[Step]:
+    """The procedure, in order; commands name the versions under test."""
+    alembic = '"$GA_VENV"/bin/alembic -c "$GA_VENV"/lib/python3.*/site-packages/mcpgateway/alembic.ini'
+    return [
+        Step(
+            "Stop the old gateway (SIGTERM, wait for exit)",
+            phases.stop(old),
+            {
+                "sqlite": "systemctl stop mcpgateway   # or: kill -TERM <pid>",
+                "postgres": "systemctl stop mcpgateway   # or: kill -TERM <pid>",
+            },
+        ),
+        Step(
+            "Back up the database",
+            phases.BACK_UP,
+            {
+                "sqlite": 'sqlite3 "$DB_FILE" ".backup pre-upgrade.db"',
+                "postgres": 'pg_dump --format=custom --no-owner --file=pre-upgrade.dump "$DATABASE_URL"',
+            },
+        ),
+        Step(
+            f"Migrate with the new release's Alembic ({new})",
+            phases.alembic_upgrade(new),
+            {e: f"DATABASE_URL=... {alembic} upgrade head" for e in ENGINES},
+        ),
+        Step(
+            "Start the new gateway; wait until /health says healthy and /ready says ready",
+            phases.start(new),
+            {
+                e: '"$GA_VENV"/bin/mcpgateway --host 0.0.0.0 --port 4444   # then: curl -s localhost:4444/ready'
+                for e in ENGINES
+            },
+        ),
+        Step(
+            f"Rollback A: downgrade to {old}'s head with the new release's Alembic",
+            phases.alembic_downgrade(old_head, new),
+            {e: f"DATABASE_URL=... {alembic} downgrade {old_head}" for e in ENGINES},
+        ),
+        Step(
+            "Rollback B (last resort, loses what was written since): restore the backup",
+            phases.RESTORE_BACKUP,
+            {
+                "sqlite": 'sqlite3 "$DB_FILE" ".restore pre-upgrade.db"',
+                "postgres": 'pg_restore --clean --if-exists --no-owner --dbname="$DATABASE_URL" pre-upgrade.dump',
+            },
+        ),
+        Step(
+            "Start the old gateway again",
+            phases.start(old),
+            {e: '"$RC1_VENV"/bin/mcpgateway --host 0.0.0.0 --port 4444' for e in ENGINES},
+        ),
+    ]
+
+
+#: The chart's commands, as an operator of charts/mcp-stack types them (``{old}``, ``{new}``: image tags, ``{head}``:
+#: the old release's Alembic head). The migration Job is the chart's own pre-upgrade hook: it runs inside helm upgrade.
+_DEPLOYMENT = "deployment/mcp-stack-mcpgateway"
+_IN_IMAGE = "alembic -c /app/mcpgateway/alembic.ini"
+
+
+def chart_steps(old: str, new: str, head: str) -> list[Step]:
+    """The Helm procedure (issue 18), in order, with the phases the chart scenarios time it under."""
+    upgrade = (
+        f"helm upgrade mcp-stack charts/mcp-stack --reuse-values --set mcpContextForge.image.tag={new} "
+        f"--set migration.image.tag={new} && kubectl rollout status {_DEPLOYMENT}"
+    )
+    downgrade = (
+        f"kubectl run mcp-downgrade --rm -i --restart=Never --image=ghcr.io/ibm/mcp-context-forge:{new} "
+        f'--env DATABASE_URL="$DATABASE_URL" -- {_IN_IMAGE} downgrade {head}'
+    )
+    return [
+        Step(f"Migration Job ({new}'s bootstrap_db, the chart's pre-upgrade hook)", phases.migration_job(new), {}),
+        Step("helm upgrade: the Job, then the pods one at a time", phases.chart_upgrade(new), {"": upgrade}),
+        Step(
+            f"Going back, step 1: {new}'s Alembic downgrade to {old}'s head, as a one-off pod",
+            phases.alembic_downgrade(head, new),
+            {"": downgrade},
+        ),
+        Step(
+            f"Going back, step 2: helm rollback (only after step 1; alone, {old}'s pods never become Ready)",
+            phases.chart_rollback(old, "downgrade Job first"),
+            {"": f"helm rollback mcp-stack && kubectl rollout status {_DEPLOYMENT}"},
+        ),
+    ]
+
+
+def chart_section(records: list[dict]) -> list[str]:
+    """The Helm section, per release pair the chart scenarios ran: commands and measured durations."""
+    runs = [r for r in records if "chart" in r["tags"] and r.get("status") == "passed"]
+    if not runs:
+        return []
+    out = [
+        "## Helm (charts/mcp-stack)",
+        "",
+        "Watch `kubectl rollout status` and the pods' startup probe (`kubectl get pods -w`; `kubectl describe pod` "
+        "says 'Startup probe failed' while the schema is not at the pod's head). Durations are the chart scenarios' "
+        "(probe periods, back-off and progress deadline at their declared scale), passed runs only.",
+        "",
+    ]
+    measured = measurements(runs)
+    pairs = sorted({(alias, "latest") for r in runs for alias in r["heads"] if alias != "latest"})
+    for old, new in pairs:
+        head = next(r["heads"][old] for r in reversed(runs) if old in r["heads"])
+        out += [f"### {old} -> {new}", "", "| # | step | command | median | max | runs |", "|---|---|---|---|---|---|"]
+        for number, step in enumerate(chart_steps(old, new, head), 1):
+            times = measured.get(("postgres", step.phase), [])
+            timing = f"{statistics.median(times):.2f} s | {max(times):.2f} s | {len(times)}" if times else "- | - | 0"
+            command = f"`{step.commands['']}`" if step.commands else "(runs inside helm upgrade)"
+            out.append(f"| {number} | {step.title} | {command} | {timing} |")
+        out.append("")
+    return out
+
+
+def measurements(records: list[dict]) -> dict[tuple[str, str], list[float]]:
+    """(engine tag, phase) -> every duration measured for it, by passed runs of the process driver.
+
+    The runbook's commands are the process driver's; a container's start is timed differently.
+    """
+    found: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for record in records:
+        if record.get("status") != "passed" or record.get("driver", "process") != "process":
+            continue
+        engine = next((tag for tag in ENGINES if tag in record["tags"]), "")
+        for phase in record["phases"]:
+            found[(engine, phase["phase"])].append(phase["seconds"])
+    return found
+
+
+def settings_section(carry_over: dict | None) -> list[str]:
+    """Settings to fix in the environment before starting the new release (from the hazards' settings comparison)."""
+    if not carry_over:
+        return []
+    new = carry_over["new"]
+    out = [
+        f"## Settings to review before starting {new}",
+        "",
+        f"From both releases' own settings models ({carry_over['old']} reads {carry_over['old_count']} variables, "
+        f"{new} {carry_over['new_count']}).",
+        "",
+    ]
+    rows = [
+        (name, f"refused by {new}: it does not start with this set ({why})")
+        for name, why in sorted(carry_over["refused"].items())
+    ]
+    rows += [
+        (old, f"renamed: set `{renamed}` instead (the old name is ignored)")
+        for old, renamed in sorted(carry_over["renamed"].items())
+    ]
+    rows += [(name, "dropped: ignored") for name in carry_over["dropped"]]
+    if not rows:
+        return out + [f"Nothing {new} refuses, renamed or dropped.", ""]
+    return out + ["| variable | what to do |", "|---|---|"] + [f"| `{name}` | {what} |" for name, what in rows] + [""]
+
+
+def render(records: list[dict], carry_over: dict | None = None) -> str:
+    """The runbook as Markdown; ``carry_over`` is the saved settings comparison, if a run made one."""
+    if not records:
+        return "# Upgrade runbook\n\nNo measured runs yet: run the features first (make upgrade).\n" + "\n".join(
+            settings_section(carry_over)
+        )
+    releases = records[-1]["releases"]
+    old, new = (releases.get(alias, alias) for alias in ("RC1", "GA"))
+    old_head = next((r["heads"]["RC1"] for r in reversed(records) if "RC1" in r.get("heads", {})), "<RC1 head>")
+    measured = measurements(records)
+    out = [
+        f"# Upgrade runbook: {old} -> {new}",
+        "",
+        f"Measured over {len(records)} scenario runs (passed ones only). "
+        "Durations are this machine's; a step without a measurement was not run.",
+        "",
+    ]
+    for tag, label in ENGINES.items():
+        out += [f"## {label}", "", "| # | step | command | median | max | runs |", "|---|---|---|---|---|---|"]
+        for number, step in enumerate(steps("RC1", "GA", old_head), 1):
+            times = measured.get((tag, step.phase), [])
+            timing = f"{statistics.median(times):.2f} s | {max(times):.2f} s | {len(times)}" if times else "- | - | 0"
+            out.append(f"| {number} | {step.title} | `{step.commands[tag]}` | {timing} |")
+        out.append("")
+    return "\n".join(out + chart_section(records) + settings_section(carry_over))
+
+
+def main(reports: Path, rows_url: str | None = None) -> None:
+    counted = forecast.count_rows(rows_url) if rows_url else None  # an unreadable URL stops here, nothing written
+    source = reports / "timings.jsonl"
+    records = [json.loads(line) for line in source.read_text().splitlines()] if source.exists() else []
+    settings = reports / RUNBOOK_FILE
+    text = render(records, json.loads(settings.read_text()) if settings.exists() else None)
+    scale = forecast.section(forecast.load(reports), counted)
+    if counted and not scale:
+        raise SuiteError("ROWS= needs make scale's measurements (reports/scale/scale.json): run make scale first")
+    (reports / "runbook.md").write_text("\n".join([text, *scale]))
+    print(reports / "runbook.md")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="make runbook", description=__doc__.splitlines()[0])
+    parser.add_argument("reports", nargs="?", default="reports")
+    parser.add_argument("--rows", help="a read-only URL of your database: its row count is read against make scale's")
+    options = parser.parse_args()
+    try:
+        main(Path(options.reports), options.rows)
+    except SuiteError as error:
+        sys.exit(f"make runbook: {error}")
