@@ -1,8 +1,9 @@
 """The table of wrong inputs a user can give, and the one line each must end in.
 
-The bad-input sweep (test_bad_input_sweep.py) runs every row for real; the README's table of errors is
-this table's rendering (``python -m tests.integration.bad_inputs`` prints it; the sweep checks the
-README holds it). ``{tmp}`` in an argument is the case's own scratch directory, ``{root}`` the checkout.
+The bad-input sweep (test_bad_input_sweep.py) runs every row for real; the table of errors in
+docs/bad-inputs.md is this table's rendering (``python -m tests.integration.bad_inputs`` prints it; the sweep
+checks docs/bad-inputs.md holds it). ``{tmp}`` in an argument is the case's own scratch directory, ``{root}``
+the checkout.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ class BadInput:
     """One wrong input: how to give it, and the line that must end the run (or the scenario) because of it."""
 
     id: str
-    shown: str  # the input as the README shows it
+    shown: str  # the input as docs/bad-inputs.md shows it
     args: tuple[str, ...]  # behave arguments after the features, or make's (command "make")
     line: str  # a regular expression the one line matches
     where: str = "start"  # "start": before any work; "scenario": the scenario is broken, the run ends red
@@ -199,8 +200,8 @@ BAD_INPUTS: tuple[BadInput, ...] = (
 )
 
 
-def readme_table() -> str:
-    """The README's table of errors: each input and the line the run ends with."""
+def documented_table() -> str:
+    """The table of errors in docs/bad-inputs.md: each input and the line the run ends with."""
     rows = ["| wrong input | ends | the one line (what it says, abridged) |", "|---|---|---|"]
     for case in BAD_INPUTS:
         ends = "the run, before any work" if case.where == "start" else "the scenario (broken), then the run, red"
@@ -210,4 +211,4 @@ def readme_table() -> str:
 
 
 if __name__ == "__main__":
-    print(readme_table())
+    print(documented_table())
