@@ -27,7 +27,7 @@ $(STAMP): requirements.txt
 upgrade: bootstrap
 	$(BIN)/python -m upgrade_suite.reporting.gate features/upgrade.feature --tags="$(TAGS)" $(ARGS)
 
-## The upgrade compatibility matrix (issue 16): every PyPI release from -D matrix_from= (0.9.0) to -D matrix_to=
+## The upgrade compatibility matrix: every PyPI release from -D matrix_from= (0.9.0) to -D matrix_to=
 ## (latest), direct / hop / back on SQLite and PostgreSQL; reports/matrix.html and matrix.json. Out of the gate.
 ## JOBS=N: shards 1/N .. N/N at once, each into reports/matrix-shards/I-of-N, merged into one matrix and Allure dir.
 JOBS ?= 1
@@ -62,7 +62,7 @@ baseline: bootstrap
 bench: bootstrap
 	$(BIN)/python -m benchmarks.bench $(ARGS)
 
-## Migration cost against database size (issue 20): GA -> latest and RC1 -> GA at 10k, 100k and 1M rows (the
+## Migration cost against database size: GA -> latest and RC1 -> GA at 10k, 100k and 1M rows (the
 ## production profile: mostly metrics and audit rows) on SQLite and PostgreSQL, every revision timed, PostgreSQL's
 ## blocking locks sampled, every row compared in the database; reports/scale/scale.md, .json and .png.
 ## ARGS="--rows 10000,100000 --engines sqlite --pairs GA:latest" narrows.

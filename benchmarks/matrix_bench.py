@@ -1,4 +1,4 @@
-"""make bench's matrix section (issue 16): the matrix's wall time beside the sum of its cells' floors.
+"""make bench's matrix section: the matrix's wall time beside the sum of its cells' floors.
 
 A cell's floor is what a bare script does to answer the same question, measured in the same run by
 ``floors.floor``: start <from>, seed, stop, <to>'s ``alembic upgrade head``, start <to>, one list call, stop

@@ -1,4 +1,4 @@
-"""make bench's scale section (issue 20): UPG-03 at a million rows on PostgreSQL beside its bare floor, same run.
+"""make bench's scale section: UPG-03 at a million rows on PostgreSQL beside its bare floor, same run.
 
 The floor is what a plain script must do to answer the same question: bootstrap the old release's schema,
 populate the same rows the same way (its populate probe, production profile), start it, seed the fixture, stop

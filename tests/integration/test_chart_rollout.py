@@ -1,4 +1,4 @@
-"""The chart's schema gate can fail, and the documented ``helm rollback`` finding is still detected (issue 18).
+"""The chart's schema gate can fail, and the documented ``helm rollback`` finding is still detected.
 
 One run, on PostgreSQL, of the two chart scenarios that must not be green: the negative control (the
 new pods meet a schema nobody migrated: their startup probe must keep them out while the old pods

@@ -1,5 +1,5 @@
 """Sharded or whole, the matrix says the same: ``-D shard=1/3``, ``2/3`` and ``3/3`` plus the merge give the
-matrix.json of one unsharded run (issue 16's done-when), over real releases.
+matrix.json of one unsharded run (what the sharded matrix must give), over real releases.
 
 The range is the smallest real one: 1.0.11 .. 1.1.0, a cell of each kind (direct, hop, back), one per shard.
 Each cell costs a seeded gateway and two or three gateway starts, so the cost grows with the cells, not with

@@ -158,7 +158,7 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class MatrixSettings:
-    """The compatibility matrix (issue 16): the range of releases, this machine's shard, whether to rerun all."""
+    """The compatibility matrix: the range of releases, this machine's shard, whether to rerun all."""
 
     first: str = "0.9.0"
     last: str = LATEST

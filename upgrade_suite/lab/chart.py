@@ -1,4 +1,4 @@
-"""The Helm chart's rollout on this machine (issue 18): migration Job, schema-gated pods, ``helm rollback``.
+"""The Helm chart's rollout on this machine: migration Job, schema-gated pods, ``helm rollback``.
 
 Replicas are pods as the chart makes them (``pods.Pod``: SKIP_MIGRATIONS, the startup probe
 ``check_schema_at_head``, readiness), behind the same HAProxy, prober and verdicts as UPG-06's rollout:

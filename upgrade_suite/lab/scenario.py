@@ -209,7 +209,7 @@ class UpgradeScenario:
     def replicas_run(self, alias: str, head_of: str) -> Checklist:
         return self.rolling.replicas_run(alias, head_of)
 
-    # -- the Helm chart's rollout (issue 18) -------------------------------------------------
+    # -- the Helm chart's rollout -------------------------------------------------
     def deploy_with_chart(self, alias: str, engine: str, dataset: Dataset) -> None:
         self.chart.deploy(alias, engine, dataset)
 

@@ -33,7 +33,7 @@ SHARES: dict[str, float] = {
     "resource_metrics": 0.01,
     "prompt_metrics": 0.01,
 }
-#: A gateway that has served for years (issue 20's scale runs): most rows are what each call leaves behind
+#: A gateway that has served for years (the scale runs): most rows are what each call leaves behind
 #: (invocation metrics, auth events, token usage), a few percent are the objects themselves.
 PRODUCTION_SHARES: dict[str, float] = {
     "users": 0.002,

@@ -62,7 +62,7 @@ BEYOND_PLAN = {
     ),  # beyond the plan: guards UPG-01 and UPG-04
     "matrix": Case(
         "Matrix", "every release to the newest, hop by hop and back (beyond the plan)", "US-1", "minor"
-    ),  # beyond the plan: UPG-01 and UPG-04 for every published release (issue 16)
+    ),  # beyond the plan: UPG-01 and UPG-04 for every published release
 }
 
 # A story's own acceptance scenario (tagged with the story) outranks its case's severity.

@@ -93,7 +93,7 @@ _IN_IMAGE = "alembic -c /app/mcpgateway/alembic.ini"
 
 
 def chart_steps(old: str, new: str, head: str) -> list[Step]:
-    """The Helm procedure (issue 18), in order, with the phases the chart scenarios time it under."""
+    """The Helm procedure, in order, with the phases the chart scenarios time it under."""
     upgrade = (
         f"helm upgrade mcp-stack charts/mcp-stack --reuse-values --set mcpContextForge.image.tag={new} "
         f"--set migration.image.tag={new} && kubectl rollout status {_DEPLOYMENT}"

@@ -92,7 +92,7 @@ def section(points: Sequence[dict[str, Any]], counted: tuple[str, int] | None = 
     return out + AFTER_THE_START
 
 
-#: What the new release does to a large database once it runs (measured 2026-12-03, GA on 1M rows; README, issue 20).
+#: What the new release does to a large database once it runs (measured 2026-12-03, GA on 1M rows; docs/scale.md).
 AFTER_THE_START = [
     "### After the migration: the new release's first start",
     "",
