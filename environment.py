@@ -13,12 +13,14 @@ traceback, and stays "broken" in the report. Any other exception keeps its trace
 
 from __future__ import annotations
 
+import shlex
 import signal
+import sys
 from typing import TYPE_CHECKING, Any
 
 from behave.model import Scenario
 
-from upgrade_suite.base.config import SuiteConfig, aliases_named, versions_named
+from upgrade_suite.base.config import DEFAULT_RELEASES, SuiteConfig, aliases_named, releases_in_order, versions_named
 from upgrade_suite.base.errors import SuiteError
 
 if TYPE_CHECKING:
@@ -66,29 +68,37 @@ def before_all(context: Any) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     from upgrade_suite.releases.venvs import writable_directory
     from upgrade_suite.reporting.allure_plan import results_into
+    from upgrade_suite.reporting.runs import RunRecord
 
+    _one_line_errors(context._runner.formatters)
     try:
         config = SuiteConfig.from_userdata(context.config.userdata)
         writable_directory(config.reports_dir, "reports directory", "set -D reports_dir= to a directory you can write")
+        selected = _selected(context)
     except SuiteError:
         results_into(None)  # a run refused at once leaves no empty reports behind
         raise
-    results_into(config.reports_dir / "allure-results")
-    _one_line_errors(context._runner.formatters)
-    selected = _selected(context)
+    # This run's own results directory (reports/runs/<id>): a later run or a listing never writes over it.
+    context.run_record = RunRecord.start(config.reports_dir, shlex.join(sys.argv[1:]))
+    results_into(context.run_record.results)
     # Imported once the input is known good: these pull in the lab and its libraries (seconds of imports).
     from upgrade_suite.lab.run import SuiteRun
     from upgrade_suite.reporting.summary import RunSummary
     from upgrade_suite.services.kubernetes import require_tools
     from upgrade_suite.services.tools import ensure_haproxy
 
-    if any({"rolling", "chart"} & set(s.effective_tags) and "kubernetes" not in s.effective_tags for s in selected):
-        ensure_haproxy(config.timeouts.install)  # the local rollout's load balancer
-    if config.rollout.kube_context and any("kubernetes" in s.effective_tags for s in selected):
-        require_tools()  # helm and kubectl for the cluster path the user asked for
     context.summary = RunSummary()
-    texts = [step.name for s in selected for step in s.all_steps]
-    context.suite = SuiteRun(config, aliases_named(texts), versions_named(texts))
+    try:
+        if any({"rolling", "chart"} & set(s.effective_tags) and "kubernetes" not in s.effective_tags for s in selected):
+            ensure_haproxy(config.timeouts.install)  # the local rollout's load balancer
+        if config.rollout.kube_context and any("kubernetes" in s.effective_tags for s in selected):
+            require_tools()  # helm and kubectl for the cluster path the user asked for
+        texts = [step.name for s in selected for step in s.all_steps]
+        context.suite = SuiteRun(config, aliases_named(texts), versions_named(texts))
+    except BaseException:
+        context.run_record.finish([], aborted=True)  # nothing ran: the run leaves no directory
+        results_into(None)
+        raise
     features = getattr(context._runner, "features", None) or []
     if _matrix_selected(features, context.config):
         from upgrade_suite.matrix.scenarios import MatrixRun
@@ -98,9 +108,15 @@ def before_all(context: Any) -> None:
 
 def before_scenario(context: Any, scenario: Scenario) -> None:
     from upgrade_suite.lab.scenario import UpgradeScenario
-    from upgrade_suite.reporting.allure_plan import drop_excluded_steps, file_under_plan
+    from upgrade_suite.reporting.allure_plan import drop_excluded_steps, file_under_plan, mark_executed
+    from upgrade_suite.reporting.runs import titled
 
     drop_excluded_steps()
+    named = releases_in_order([scenario.name, *(step.name for step in scenario.all_steps)])
+    context.releases = {name: context.suite.specs[name].version for name in named if name in context.suite.specs}
+    by_alias = any(name in DEFAULT_RELEASES for name in named)  # a matrix cell's title names its versions itself
+    context.title = titled(scenario.name, list(context.releases.values()), by_alias)
+    mark_executed(list(context.releases.values()), by_alias)
     file_under_plan(scenario.effective_tags)
     # A known-defect scenario is judged on every problem it has, so its steps run on after a failed one.
     scenario.continue_after_failed_step = "product-defect" in scenario.effective_tags
@@ -130,8 +146,9 @@ def after_scenario(context: Any, scenario: Scenario) -> None:
     judgement = _judgement(lab, scenario, failures)
     outcome = verdict(scenario.status.name, failures[0][1] if failures else None, scenario.effective_tags, judgement)
     label_verdict(outcome)
+    title, releases = getattr(context, "title", scenario.name), getattr(context, "releases", {})
     context.summary.add(
-        scenario.effective_tags, outcome, scenario.duration, scenario.name, judgement.render() if judgement else ""
+        scenario.effective_tags, outcome, scenario.duration, title, judgement.render() if judgement else "", releases
     )
     if getattr(context, "matrix", None) is not None:
         context.matrix.finish_cell(scenario, outcome, failures[0][1] if failures else None)
@@ -152,6 +169,8 @@ def after_scenario(context: Any, scenario: Scenario) -> None:
         context.suite.config.reports_dir / "timings.jsonl",
         {
             "scenario": scenario.name,
+            "title": title,
+            "run": context.run_record.id,
             "tags": sorted(scenario.effective_tags),
             "status": scenario.status.name,
             "driver": context.suite.config.driver,
@@ -173,20 +192,23 @@ def after_all(context: Any) -> None:
     from upgrade_suite.base.progress import console
     from upgrade_suite.lab.run import SuiteRun
     from upgrade_suite.matrix.scenarios import MatrixRun
+    from upgrade_suite.reporting.runs import RunRecord
     from upgrade_suite.reporting.summary import RunSummary, write_verdicts
 
     suite: SuiteRun | None = getattr(context, "suite", None)
     matrix: MatrixRun | None = getattr(context, "matrix", None)
+    run_record: RunRecord | None = getattr(context, "run_record", None)
     try:
-        if matrix is not None:
-            matrix.finish()
+        if matrix is not None and run_record is not None:
+            matrix.finish(run_record.results)
     finally:
         if suite is not None:
             suite.close()
     summary: RunSummary | None = getattr(context, "summary", None)
     if summary is not None:
         summary.print(console)
+        aborted = bool(getattr(context._runner, "aborted", False))
         if suite is not None:
-            write_verdicts(
-                suite.config.verdicts_file, summary.outcomes, bool(getattr(context._runner, "aborted", False))
-            )
+            write_verdicts(suite.config.verdicts_file, summary.outcomes, aborted)
+        if run_record is not None:
+            run_record.finish(summary.outcomes, aborted)

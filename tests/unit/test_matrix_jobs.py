@@ -8,6 +8,7 @@ from upgrade_suite.base.errors import SuiteError
 from upgrade_suite.matrix import jobs
 from upgrade_suite.matrix.plan import plan, shard
 from upgrade_suite.matrix.results import CellResult, cell_ids, merge, record
+from upgrade_suite.reporting.runs import RunRecord, load_runs
 
 RELEASES = {v: [{"yanked": False}] for v in ("1.0.9", "1.0.10", "1.0.11", "1.1.0")}
 
@@ -65,12 +66,13 @@ def test_the_merge_of_shards_leaves_out_records_their_plans_do_not_hold(tmp_path
     assert cell_ids(jobs.combine(directories)) == narrower
 
 
-def test_shards_allure_results_are_gathered_but_not_their_partial_matrix_attachments(tmp_path):
+def test_shards_runs_are_gathered_into_one_run_but_not_their_partial_matrix_attachments(tmp_path):
     for index in (1, 2):
-        results = tmp_path / f"{index}" / "allure-results"
-        results.mkdir(parents=True)
-        (results / f"uuid-{index}-result.json").write_text("{}")
-        (results / "matrix-globals.json").write_text("{}")
-        (results / "matrix-0-attachment.png").write_bytes(b"")
-    assert jobs.gather_allure([tmp_path / "1", tmp_path / "2"], tmp_path / "merged") == 2
-    assert sorted(p.name for p in (tmp_path / "merged").iterdir()) == ["uuid-1-result.json", "uuid-2-result.json"]
+        run = RunRecord.start(tmp_path / f"{index}", f"-D shard={index}/2")
+        (run.results / f"uuid-{index}-result.json").write_text("{}")
+        (run.results / "matrix-globals.json").write_text("{}")
+        (run.results / "matrix-0-attachment.png").write_bytes(b"")
+        run.finish([{"scenario": f"cell {index}", "verdict": "passed", "releases": {}}], aborted=False)
+    run = jobs.gather_runs([tmp_path / "1", tmp_path / "2"], tmp_path / "merged", "make matrix JOBS=2")
+    assert sorted(p.name for p in run.results.iterdir()) == ["uuid-1-result.json", "uuid-2-result.json"]
+    assert [s["scenario"] for s in load_runs(tmp_path / "merged")[0].scenarios] == ["cell 1", "cell 2"]

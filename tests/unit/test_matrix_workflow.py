@@ -23,6 +23,7 @@ import yaml
 from upgrade_suite.base.config import MatrixSettings, SuiteConfig
 from upgrade_suite.matrix.plan import plan, shard
 from upgrade_suite.matrix.results import RESULTS_DIR, CellResult, merge, record
+from upgrade_suite.reporting.runs import RunRecord, load_runs
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / ".github" / "workflows" / "matrix.yml"
@@ -86,7 +87,7 @@ def test_shards_upload_what_a_run_writes_and_merging_the_downloads_gives_every_r
     jobs = _workflow()["jobs"]
     upload = _step(jobs["shard"], "actions/upload-artifact")
     uploaded = [Path(line.strip().rstrip("/")) for line in upload["with"]["path"].split()]
-    assert uploaded == [Path("reports") / RESULTS_DIR, Path("reports") / "allure-results"]
+    assert uploaded == [Path("reports") / RESULTS_DIR, Path("reports") / "runs"]
     download = _step(jobs["merge"], "actions/download-artifact")["with"]["path"]
     cells = plan(RELEASES, engines=("sqlite",)).cells
     count = int(jobs["shard"]["env"]["SHARDS"])
@@ -94,10 +95,11 @@ def test_shards_upload_what_a_run_writes_and_merging_the_downloads_gives_every_r
         artifact = tmp_path / download / _render(upload["with"]["name"], {"matrix.shard": str(number)})
         for cell in shard(cells, number, count):
             record(artifact / RESULTS_DIR, CellResult(cell, f"key-{cell.id}", "passed", 1.0))
-        (artifact / "allure-results").mkdir(parents=True)
-        (artifact / "allure-results" / f"uuid-{number}-result.json").write_text("{}")
+        run = RunRecord.start(artifact, f"-D shard={number}/{count}")  # each shard's own run, as it uploads it
+        (run.results / f"uuid-{number}-result.json").write_text("{}")
+        run.finish([{"scenario": f"cell of shard {number}", "verdict": "passed", "releases": {}}], aborted=False)
     merge_line = _step(jobs["merge"], "upgrade_suite.matrix")["run"].split("&&", 1)[1]
-    allure_line = _step(jobs["merge"], "allure-results")["run"].splitlines()[0]
+    allure_line = _step(jobs["merge"], "reports/runs")["run"].splitlines()[0]
     python = shlex.quote(sys.executable)
     for line in (merge_line.replace(".venv/bin/python", python), allure_line):
         done = subprocess.run(line, shell=True, cwd=tmp_path, env={"PYTHONPATH": str(ROOT)}, capture_output=True)
@@ -105,4 +107,5 @@ def test_shards_upload_what_a_run_writes_and_merging_the_downloads_gives_every_r
     merged = json.loads((tmp_path / "reports" / "matrix.json").read_text())
     assert merged == merge([tmp_path / download / f"matrix-shard-{n}" / RESULTS_DIR for n in range(1, count + 1)])
     assert sum(len(kinds) for kinds in merged["engines"]["sqlite"].values()) == len(cells)
-    assert len(list((tmp_path / "reports" / "allure-results").glob("*-result.json"))) == count
+    runs = load_runs(tmp_path / "reports")  # make report RUNS=all merges them
+    assert [len(list(run.results.glob("*-result.json"))) for run in runs] == [1] * count

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 from upgrade_suite.reporting import report
+from upgrade_suite.reporting.runs import RunRecord
 
 
 def record(engine: str, database: str) -> dict:
@@ -53,15 +54,33 @@ def test_categories_split_known_defects_other_failures_and_suite_errors():
 
 
 def test_the_single_file_reads_the_history_and_the_directory_report_appends_to_it(tmp_path: Path):
-    (tmp_path / "allure-results").mkdir()
-    report.write_metadata(tmp_path)
+    run = RunRecord.start(tmp_path, "features/upgrade.feature --tags=@sqlite")
+    run.finish([{"scenario": "s [1.0.0rc1 -> 1.0.0]", "verdict": "passed", "releases": {"RC1": "1.0.0rc1"}}], False)
+    report.write_metadata(tmp_path, [run])
     single, directory = (
         json.loads((tmp_path / name).read_text()) for name in ("allurerc-single.json", "allurerc.json")
     )
     assert single["historyPath"] == directory["historyPath"] == str(tmp_path.resolve() / "history.jsonl")
     assert (single["appendHistory"], directory["appendHistory"]) == (False, True)
-    assert (tmp_path / "allure-results" / "environment.properties").read_text() == "runs = none measured yet\n"
+    properties = (tmp_path / report.RESULTS / "environment.properties").read_text()
+    assert properties.startswith(f"run.{run.id} = ") and "features/upgrade.feature --tags=@sqlite" in properties
+    assert "RC1=1.0.0rc1; 1 passed" in properties
     assert (tmp_path / "runbook.md").exists()
+
+
+def test_the_first_page_says_which_alias_the_runs_resolved_apart(tmp_path: Path):
+    runs = []
+    for latest in ("1.1.0", "1.1.1"):
+        run = RunRecord.start(tmp_path / latest, "")
+        run.finish(
+            [{"scenario": f"GA to latest [1.0.0 -> {latest}]", "verdict": "passed", "releases": {"latest": latest}}],
+            False,
+        )
+        runs.append(run)
+    metadata = report.runs_metadata(runs)
+    assert metadata["resolved_apart.latest"] == (
+        f"1.1.0 in {runs[0].id}; 1.1.1 in {runs[1].id}: shown apart, each scenario titled with its versions"
+    )
 
 
 def test_the_results_follow_the_reports_directory(tmp_path: Path, monkeypatch):

@@ -52,10 +52,34 @@ def truthful() -> RenderedReport:
     )
 
 
+#: What the runs judged (run.json), by title: the page must show each executed, as judged.
+JUDGED = {
+    "upgrade keeps data": "passed",
+    "a check fails": "failed",
+    "a program is missing": "broken",
+    "a known defect": "known defect",
+}
+
+
 def test_a_truthful_page_passes(tmp_path: Path):
-    outcome = check(results(tmp_path), truthful())
+    outcome = check(results(tmp_path), truthful(), JUDGED)
     assert outcome.ok, outcome.render()
-    assert "4 scenarios, 1 metadata lines, 3 categories" in outcome.render()
+    assert "4 scenarios, 4 verdicts of the runs, 1 metadata lines, 3 categories" in outcome.render()
+
+
+def test_a_page_of_polluted_results_fails_against_the_runs_verdicts(tmp_path: Path):
+    """A later listing wrote "skipped" for an executed scenario: page and results agree, the runs' verdicts do not."""
+    directory = results(tmp_path)
+    stale = json.loads((directory / "upgrade keeps data-result.json").read_text())
+    (directory / "upgrade keeps data-result.json").write_text(json.dumps({**stale, "status": "skipped", "stop": 2}))
+    page = truthful()
+    page.verdicts = {**page.verdicts, "upgrade keeps data": "skipped"}
+    assert check(directory, page).ok  # what the page alone could tell
+    outcome = check(directory, page, JUDGED)
+    assert outcome.problems() == ["'upgrade keeps data': the run judged it passed, the page shows skipped"]
+    (tmp_path / "clean").mkdir()
+    missing = check(results(tmp_path / "clean"), truthful(), {**JUDGED, "a scenario of another run": "passed"})
+    assert missing.problems() == ["'a scenario of another run': the run judged it passed, the page shows nothing"]
 
 
 def test_each_difference_is_named(tmp_path: Path):

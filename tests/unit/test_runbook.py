@@ -6,13 +6,17 @@ from upgrade_suite.reporting.runbook import chart_steps, render, steps
 UPGRADE, START = phases.alembic_upgrade("GA"), phases.start("GA")
 
 
-def record(engine: str, status: str, phases: dict[str, float], driver: str = "process") -> dict:
+def record(
+    engine: str, status: str, phases: dict[str, float], driver: str = "process", pair: tuple[str, str] = ("RC1", "GA")
+) -> dict:
     return {
         "status": status,
+        "verdict": status,
         "driver": driver,
         "tags": ["UPG-01", engine],
-        "releases": {"RC1": "RC1 (1.0.0rc1)", "GA": "GA (1.0.0)"},
-        "heads": {"RC1": "x7h8i9j0k1l2"},
+        "releases": {"RC1": "RC1 (1.0.0rc1)", "GA": "GA (1.0.0)", "latest": "latest (1.1.0)"},
+        "heads": {"RC1": "x7h8i9j0k1l2", "GA": "aa1b2c3d4e5f"},
+        "pair": list(pair),
         "phases": [{"phase": p, "seconds": s} for p, s in phases.items()],
     }
 
@@ -27,7 +31,7 @@ def test_median_and_max_per_engine_from_passed_runs_only():
         record("postgres", "passed", {UPGRADE: 5.0}),
     ]
     text = render(records)
-    sqlite, postgres = text.split("## SQLite")[1].split("## PostgreSQL")
+    sqlite, postgres = text.split("### SQLite")[1].split("### PostgreSQL")
     assert "upgrade head` | 2.00 s | 3.00 s | 3 |" in sqlite
     assert "upgrade head` | 5.00 s | 5.00 s | 1 |" in postgres
     assert "downgrade x7h8i9j0k1l2` | - | - | 0 |" in sqlite
@@ -85,3 +89,16 @@ def test_the_helm_section_comes_from_passed_chart_runs_with_the_phases_they_time
         phases.alembic_downgrade("h", "latest"),
         phases.chart_rollback("1.0.x", "downgrade Job first"),
     ]
+
+
+def test_a_section_per_judged_pair_today_first_and_an_unmeasured_pair_says_so():
+    records = [
+        record("sqlite", "passed", {UPGRADE: 2.0}),
+        record("sqlite", "failed", {phases.alembic_upgrade("latest"): 9.0}, pair=("GA", "latest")),
+    ]
+    text = render(records)
+    assert "Release pairs judged: GA -> latest, RC1 -> GA." in text
+    today, plan = text.split("## GA (1.0.0) -> latest (1.1.0)")[1].split("## RC1 (1.0.0rc1) -> GA (1.0.0)")
+    assert "Judged by 1 scenario runs (1 failed). No passed run measured this pair's steps" in today
+    assert "downgrade aa1b2c3d4e5f` | - | - | 0 |" in today and "9.00" not in today
+    assert "upgrade head` | 2.00 s | 2.00 s | 1 |" in plan

@@ -20,22 +20,24 @@ def test_a_failed_check_is_failed_anything_else_broken():
     assert verdict("skipped", None, []) == "skipped"
 
 
-def test_one_line_per_case_and_database_with_the_worst_verdict_and_the_time():
+def test_one_line_per_case_and_database_with_the_worst_verdict_the_versions_and_the_time():
     summary = RunSummary()
-    summary.add(["UPG-01", "sqlite"], "passed", 10.0)
-    summary.add(["UPG-01", "sqlite"], "failed", 2.5)
-    summary.add(["UPG-01", "postgres"], "passed", 4.0)
+    remapped = {"RC1": "1.0.0b2", "GA": "1.0.0rc1"}  # -D rc1=1.0.0b2 -D ga=1.0.0rc1: "RC1 to GA" is not 1.0.0
+    summary.add(["UPG-01", "sqlite"], "passed", 10.0, releases=remapped)
+    summary.add(["UPG-01", "sqlite"], "failed", 2.5, releases={"GA": "1.0.0rc1"})
+    summary.add(["UPG-01", "postgres"], "passed", 4.0, releases=remapped)
     summary.add(["hazard", "sqlite", "product-defect"], "known defect", 1.0)
     summary.add(["UPG-01", "sqlite", "current"], "passed", 3.0)  # GA -> latest: not filed under "RC1 to GA"
     out = io.StringIO()
     summary.print(Console(file=out, width=200, color_system=None))
     lines = [line for line in out.getvalue().splitlines() if "│" in line]
     assert [" ".join(cell.strip() for cell in line.strip("│ ").split("│")) for line in lines] == [
-        "UPG-01: RC1 to GA SQLite failed 1 failed, 1 passed 12.5 s",
-        "UPG-01: RC1 to GA PostgreSQL passed 1 passed 4.0 s",
-        "Hazards: upgrade-day hazards (beyond the plan) SQLite known defect 1 known defect 1.0 s",
-        "UPG-01 on today's releases (to the newest) SQLite passed 1 passed 3.0 s",
+        "UPG-01: RC1 to GA SQLite 1.0.0b2 -> 1.0.0rc1; 1.0.0rc1 failed 1 failed, 1 passed 12.5 s",
+        "UPG-01: RC1 to GA PostgreSQL 1.0.0b2 -> 1.0.0rc1 passed 1 passed 4.0 s",
+        "Hazards: upgrade-day hazards (beyond the plan) SQLite - known defect 1 known defect 1.0 s",
+        "UPG-01 on today's releases (to the newest) SQLite - passed 1 passed 3.0 s",
     ]
+    assert summary.outcomes[0]["releases"] == remapped  # verdicts.json and run.json name them too
 
 
 def test_an_empty_run_prints_nothing():

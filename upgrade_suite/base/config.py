@@ -48,6 +48,16 @@ def versions_named(texts: Iterable[str]) -> set[str]:
     return {match.group(1) for text in texts for match in _VERSION_IN_TEXT.finditer(text)}
 
 
+def releases_in_order(texts: Iterable[str]) -> list[str]:
+    """The aliases and versions some texts name, each once, in the order they first appear: a scenario's title
+    names its releases as it runs them ("RC1 to GA" -> RC1, GA)."""
+    found: list[str] = []
+    for text in texts:
+        matches = sorted([*_ALIAS_WORD.finditer(text), *_VERSION_IN_TEXT.finditer(text)], key=lambda m: m.start())
+        found += [match.group(1) for match in matches]
+    return list(dict.fromkeys(found))
+
+
 KEEP_CHOICES = ("on-failure", "always", "never")
 DRIVER_CHOICES = ("process", "docker")
 

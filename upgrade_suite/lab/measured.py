@@ -46,8 +46,13 @@ def starts(core: Core) -> list[dict[str, object]]:
 def measurements(core: Core) -> dict[str, object]:
     """What reports/timings.jsonl keeps of the scenario: what ran where, and each phase's duration."""
     database = core.database
+    history = core.history
     return {
         "releases": {alias: spec.label for alias, spec in core.run.specs.items()},
+        # The upgrade the scenario performed (from, to): the runbook's sections are per pair.
+        "pair": [history.previous.spec.alias, history.upgraded_to.spec.alias]
+        if history.previous is not None and history.upgraded_to is not None
+        else [],
         "heads": {alias: ",".join(release.alembic_heads) for alias, release in core.releases.items()},
         "database": database.description if database else "",
         "database_urls": {alias: database.url_for(release).split("://")[0] for alias, release in core.releases.items()}

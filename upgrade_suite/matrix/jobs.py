@@ -7,7 +7,7 @@ out free, so two shards share nothing but the release venv cache (built under a 
 cell records stays in its directory, so a rerun with the same JOBS skips what that shard judged before.
 The merge is ``results.merge`` over the shards' records (only cells their plans hold: a store may keep records
 of an earlier, wider range), published as reports/matrix.json and matrix.html and read back in Chromium, and
-the shards' Allure results are copied into reports/allure-results: one matrix and one report, as a serial run
+the shards' runs are gathered into one run of reports/runs: one matrix and one report, as a serial run
 leaves. No behave is imported here: the shards are started as a user starts them.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
+import shlex
 import subprocess
 import sys
 import time
@@ -28,6 +28,7 @@ from upgrade_suite.base.errors import SuiteError
 from upgrade_suite.matrix import page
 from upgrade_suite.matrix.render import publish
 from upgrade_suite.matrix.results import RESULTS_DIR, cell_ids, load, matrix
+from upgrade_suite.reporting.runs import RunRecord, load_runs
 
 _ROOT = Path(__file__).resolve().parents[2]
 FEATURE = _ROOT / "features" / "matrix.feature"
@@ -136,17 +137,11 @@ def combine(directories: Sequence[Path]) -> dict[str, object]:
     return matrix({cell: result for cell, result in records.items() if cell in planned})
 
 
-def gather_allure(directories: Sequence[Path], results: Path) -> int:
-    """Every shard's Allure results into ``results`` (one report); a shard's matrix attachments are its part only,
-    so they are left for the merged page's. Returns how many files were copied."""
-    results.mkdir(parents=True, exist_ok=True)
-    copied = 0
-    for directory in directories:
-        for path in sorted((directory / "allure-results").glob("*")):
-            if path.is_file() and not path.name.startswith(f"{page.PURPOSE}-"):
-                shutil.copyfile(path, results / path.name)
-                copied += 1
-    return copied
+def gather_runs(directories: Sequence[Path], reports: Path, selection: str) -> RunRecord:
+    """The shards' runs as one run of ``reports`` (one report, as a serial run makes); a shard's matrix attachments
+    are its part only, so they are left for the merged page's."""
+    parts = [run for directory in directories for run in load_runs(directory)]
+    return RunRecord.combine(reports, parts, selection, leave_out=f"{page.PURPOSE}-")
 
 
 def main(arguments: list[str]) -> int:
@@ -173,8 +168,8 @@ def main(arguments: list[str]) -> int:
         return max(ended.values()) or 1
     data = combine(directories)
     publish(data, reports, console)
-    gather_allure(directories, reports / "allure-results")
-    page.check(data, reports, console)
+    run = gather_runs(directories, reports, f"make matrix JOBS={count} {shlex.join(arguments[1:])}".strip())
+    page.check(data, reports, run.results, console)
     for directory, returncode in ended.items():
         if returncode:
             console.print(f"matrix: a shard exited {returncode}: {log(directory)}")

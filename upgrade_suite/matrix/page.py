@@ -61,8 +61,9 @@ def differences(data: Mapping[str, Any], shown: list[dict[str, str]]) -> list[st
     return out
 
 
-def check(data: Mapping[str, Any], reports: Path, console: Console) -> None:
-    """Read reports/matrix.html back in Chromium against ``data``; the verdict and screenshot as global attachments.
+def check(data: Mapping[str, Any], reports: Path, results: Path, console: Console) -> None:
+    """Read reports/matrix.html back in Chromium against ``data``; the verdict and screenshot as global attachments
+    of the run's Allure ``results``.
 
     Without a browser the page is published all the same and the terminal says it was not read back: the
     matrix's verdicts do not depend on it (a serial run and ``make matrix JOBS=N`` both end here).
@@ -76,7 +77,7 @@ def check(data: Mapping[str, Any], reports: Path, console: Console) -> None:
     (reports / "matrix-check.txt").write_text("\n".join([verdict, *(f"  - {d}" for d in found)]) + "\n")
     console.print(f"matrix: {verdict}" + "".join(f"\n  - {d}" for d in found))
     allure_globals.attach(
-        reports / "allure-results",
+        results,
         PURPOSE,
         [
             ("Upgrade compatibility matrix (matrix.html in Chromium)", reports / "matrix.png"),

@@ -151,10 +151,11 @@ class MatrixRun:
         record(self.results_dir, result)
         self.records[cell.id] = self.judged[result.key] = result
 
-    def finish(self) -> None:
-        """matrix.json and matrix.html for this plan's recorded cells, and the grid in the terminal."""
+    def finish(self, results: Path) -> None:
+        """matrix.json and matrix.html for this plan's recorded cells, and the grid in the terminal; the page's check
+        goes with the run's Allure ``results``."""
         planned = {c.id for c in self.plan.cells}
         data = matrix({i: r for i, r in self.records.items() if i in planned})
         reports = self.run.config.reports_dir
         publish(data, reports, console)
-        page.check(data, reports, console)
+        page.check(data, reports, results, console)

@@ -1,6 +1,7 @@
-"""The sign-off report: Allure 3 HTML (a directory and one self-contained file) with the run's metadata.
+"""The sign-off report: Allure 3 HTML (a directory and one self-contained file) of the runs a person chose.
 
-Written next to the Allure results from the measured runs in reports/timings.jsonl:
+The chosen runs (``runs``: the last by default, ``--runs id,id`` or ``all``) are merged into reports/report-results,
+each scenario's executed result taken; their metadata comes from the measured runs in reports/timings.jsonl:
 environment.properties (Allure 3's awesome report shows it as the overview's Metadata block, as
 Allure 2 does: versions under test with their Alembic heads, database engines and versions, the
 URL drivers, the gateway driver, Python, platform), executor.json (who ran it; the CI build link
@@ -9,11 +10,13 @@ a generated allurerc: the same categories, and a history file kept in the report
 the overview shows the trend across runs for as long as earlier results are kept. Then the
 runbook, the two HTML reports, and (with Chromium) the page read back and checked against the results
 (``report_dom``), with screenshots of the overview and of a failed scenario.
-``python -m upgrade_suite.reporting.report [reports_dir] [allure]``.
+The first page's Metadata block names the runs it holds (``run.<id>``) and any alias they resolved apart.
+``python -m upgrade_suite.reporting.report [reports_dir] [allure] [--runs last|all|id,id]``.
 """
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import json
 import os
@@ -25,25 +28,44 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from upgrade_suite.base.errors import SuiteError
 from upgrade_suite.judging.start_budget import BUDGET
 from upgrade_suite.reporting import allure_globals, runbook
 from upgrade_suite.reporting.report_categories import CATEGORIES, LABELS
+from upgrade_suite.reporting.runs import RunRecord, choose, judged, load_runs, merge, resolved_apart
 
 if TYPE_CHECKING:
     from upgrade_suite.reporting.report_dom import ReportCheck
 
 REPORT_NAME = "Gateway upgrade acceptance"
 HISTORY = "history.jsonl"
+#: What Allure reads: the chosen runs' results, merged (rebuilt by every report).
+RESULTS = "report-results"
 
 
 def _records(reports: Path) -> list[dict]:
+    """Every kept scenario record (reports/timings.jsonl), oldest first."""
     source = reports / "timings.jsonl"
     return [json.loads(line) for line in source.read_text().splitlines()] if source.exists() else []
 
 
-def environment(records: list[dict]) -> dict[str, str]:
-    """What was tested, as measured by the runs: Allure shows it as the overview's Metadata block."""
-    out: dict[str, str] = {}
+def runs_metadata(runs: list[RunRecord]) -> dict[str, str]:
+    """The runs a report holds, one line each, and every alias they resolved to different versions."""
+    out = {f"run.{run.id}": run.describe() for run in runs}
+    for alias, versions in sorted(resolved_apart(runs).items()):
+        out[f"resolved_apart.{alias}"] = (
+            "; ".join(f"{version} in {', '.join(ids)}" for version, ids in versions.items())
+            + ": shown apart, each scenario titled with its versions"
+        )
+    return out
+
+
+def environment(
+    records: list[dict], runs: list[RunRecord] | None = None, history: list[dict] | None = None
+) -> dict[str, str]:
+    """What was tested, as measured by the runs: Allure shows it as the overview's Metadata block. ``history``: every
+    kept record, for how often each known defect showed (defaults to ``records``)."""
+    out: dict[str, str] = runs_metadata(runs or [])
     for record in records:
         labels = record.get("releases", {})
         for alias, heads in record.get("heads", {}).items():
@@ -62,8 +84,8 @@ def environment(records: list[dict]) -> dict[str, str]:
         out["db_driver"] = ", ".join(urls)
     if any(r.get("starts") for r in records):
         out["start_up_budget"] = BUDGET.render()
-    for name, (shown, runs) in sorted(defect_history(records).items()):
-        out[f"known_defect.{name}"] = f"shown in {shown} of {runs} runs of its scenarios"
+    for name, (shown, count) in sorted(defect_history(records if history is None else history).items()):
+        out[f"known_defect.{name}"] = f"shown in {shown} of {count} runs of its scenarios"
     return out or {"runs": "none measured yet"}
 
 
@@ -135,19 +157,23 @@ def allure_config(reports: Path, append_history: bool) -> dict:
     }
 
 
-def write_metadata(reports: Path) -> None:
-    """The files the HTML is generated from (the results must exist: a report of nothing is an error)."""
-    results = reports / "allure-results"
-    if not results.is_dir():
-        raise SystemExit(f"no Allure results in {results}: run the features first (make upgrade)")
-    records = _records(reports)
-    (results / "environment.properties").write_text("".join(f"{k} = {v}\n" for k, v in environment(records).items()))
+def write_metadata(reports: Path, runs: list[RunRecord]) -> None:
+    """The files the HTML is generated from: ``runs`` merged into reports/report-results, their metadata, the
+    runbook of the pairs they judged."""
+    results = reports / RESULTS
+    merge(runs, results)
+    every = _records(reports)
+    ids = {run.id for run in runs}
+    records = [record for record in every if record.get("run") in ids]
+    (results / "environment.properties").write_text(
+        "".join(f"{k} = {v}\n" for k, v in environment(records, runs, every).items())
+    )
     (results / "executor.json").write_text(json.dumps(executor(), indent=2))
     (results / "categories.json").write_text(json.dumps(allure2_categories(), indent=2))
     # The single file is generated first and only reads the history; the directory report appends this run.
     (reports / "allurerc-single.json").write_text(json.dumps(allure_config(reports, False), indent=2))
     (reports / "allurerc.json").write_text(json.dumps(allure_config(reports, True), indent=2))
-    runbook.main(reports)
+    runbook.main(reports, runs=[run.id for run in runs])
 
 
 def generate(reports: Path, allure: Path, directory: bool = True) -> Path:
@@ -163,7 +189,7 @@ def generate(reports: Path, allure: Path, directory: bool = True) -> Path:
     for config, output, extra in outputs:
         shutil.rmtree(reports / output, ignore_errors=True)
         subprocess.run(
-            [str(allure), "awesome", str(reports / "allure-results"), "--group-by", "epic,feature"]
+            [str(allure), "awesome", str(reports / RESULTS), "--group-by", "epic,feature"]
             + ["--config", str(reports / config), "-o", str(reports / output), *extra],
             check=True,
         )
@@ -172,35 +198,37 @@ def generate(reports: Path, allure: Path, directory: bool = True) -> Path:
     return single
 
 
-def main(reports: Path, allure: Path | None = None) -> None:
-    """Metadata, then (with Allure) the HTML, read back in Chromium and checked against the results.
+def main(reports: Path, allure: Path | None = None, runs: str = "last") -> None:
+    """The chosen runs merged, their metadata, then (with Allure) the HTML, read back in Chromium and checked
+    against the results and the runs' verdicts.
 
-    A page that differs from its result files stops ``make report`` non-zero, naming each difference;
+    A page that differs from its result files or verdicts stops ``make report`` non-zero, naming each difference;
     without Chromium the report is still written and one line says what to install.
     """
-    write_metadata(reports)
+    chosen = choose(load_runs(reports), runs)
+    write_metadata(reports, chosen)
+    print(f"report of {len(chosen)} run(s): {', '.join(run.id for run in chosen)}")
     if allure is None:
         return
     # The single file first, read back in Chromium; then, with the check and its screenshots filed beside the
     # results, both reports (only the directory report appends this run to the history, once).
-    check = _checked_in_browser(reports, generate(reports, allure, directory=False))
+    check = _checked_in_browser(reports, generate(reports, allure, directory=False), judged(chosen))
     single = generate(reports, allure)
     print(f"report: {reports / 'allure-report' / 'index.html'} and {single}")
     if check is not None and not check.ok:
         raise SystemExit(1)
 
 
-def _checked_in_browser(reports: Path, single: Path) -> ReportCheck | None:
+def _checked_in_browser(reports: Path, single: Path, verdicts: dict[str, str]) -> ReportCheck | None:
     """The page against its results, the check and screenshots filed as the results' global attachments
     (the report's evidence about itself); None, said in one line, where no browser could read it."""
-    from upgrade_suite.base.errors import SuiteError
     from upgrade_suite.reporting import report_dom  # the browser is needed only here
 
     shots = [reports / "report-overview.png", reports / "report-failed-scenario.png"]
     for stale in shots:  # an earlier run's failed scenario is not this report's
         stale.unlink(missing_ok=True)
     try:
-        check = report_dom.check(reports / "allure-results", report_dom.read(single, reports))
+        check = report_dom.check(reports / RESULTS, report_dom.read(single, reports), verdicts)
     except SuiteError as error:
         print(f"not checked in a browser: {error}")
         return None
@@ -209,7 +237,7 @@ def _checked_in_browser(reports: Path, single: Path) -> ReportCheck | None:
     print(f"screenshots: {', '.join(str(shot) for shot in shots if shot.exists())}")
     evidence = [(f"Report as Chromium showed it: {shot.stem}", shot) for shot in shots if shot.exists()]
     allure_globals.attach(
-        reports / "allure-results",
+        reports / RESULTS,
         "report-check",
         [*evidence, ("Report against its results", reports / "report-check.txt")],
     )
@@ -217,4 +245,12 @@ def _checked_in_browser(reports: Path, single: Path) -> ReportCheck | None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "reports"), Path(sys.argv[2]) if len(sys.argv) > 2 else None)
+    parser = argparse.ArgumentParser(prog="make report", description=__doc__.splitlines()[0])
+    parser.add_argument("reports", nargs="?", default="reports")
+    parser.add_argument("allure", nargs="?", help="the allure command (without it: metadata and runbook only)")
+    parser.add_argument("--runs", default="last", help="last (default), all, or run ids separated by commas")
+    options = parser.parse_args()
+    try:
+        main(Path(options.reports), Path(options.allure) if options.allure else None, options.runs)
+    except SuiteError as error:
+        sys.exit(f"make report: {error}")

@@ -7,7 +7,9 @@ was tested), the Categories tab (product defects apart from suite errors) and on
 scenario, whose evidence attachments are opened one by one. Allure 3's awesome report marks these
 with ``data-testid`` attributes; the scripts below read only those. ``check`` then compares the
 page with the result files: any verdict, metadata line, category member or attachment that
-differs is a problem, named.
+differs is a problem, named. And with the runs' own verdicts (``run.json``): a scenario the gate judged must be
+on the page, executed, with the status its verdict means; a results directory a later listing or selection
+polluted shows it "skipped", and the page alone cannot tell.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from upgrade_suite.judging.known_defects import FIXED, KNOWN, NEW
 from upgrade_suite.reporting.browser import HeadlessChromium
 from upgrade_suite.reporting.report_categories import CATEGORIES, LABELS
 
@@ -53,6 +56,19 @@ _OPENED_ATTACHMENTS = (
     + """)(attachment.querySelector('[data-testid=test-result-attachment-header]')),
   ((attachment.querySelector('[data-testid=code-attachment-content]') || {}).innerText || null)?.slice(0, 4000)])"""
 )
+
+
+#: The Allure statuses a scenario may show with, by the verdict the run gave it (``summary.verdict``).
+SHOWN_AS = {
+    "passed": {"passed"},
+    "failed": {"failed"},
+    KNOWN: {"failed"},
+    "red by design": {"failed"},
+    NEW: {"failed", "broken"},
+    FIXED: {"passed", "failed"},
+    "broken": {"broken"},
+    "skipped": {"skipped"},
+}
 
 
 @dataclass
@@ -170,10 +186,21 @@ def _first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
-def check(results: Path, rendered: RenderedReport) -> ReportCheck:
-    """Every scenario of the results with its verdict, the metadata, the categories and the failed evidence."""
-    found = _results(results)
+def against_verdicts(verdicts: dict[str, str], shown: dict[str, str]) -> list[str]:
+    """Each scenario a run judged (title -> verdict) against the status the page shows it with."""
     differences = []
+    for title, verdict in sorted(verdicts.items()):
+        status = shown.get(title)
+        if status not in SHOWN_AS.get(verdict, {status}):
+            differences.append(f"{title!r}: the run judged it {verdict}, the page shows {status or 'nothing'}")
+    return differences
+
+
+def check(results: Path, rendered: RenderedReport, verdicts: dict[str, str] | None = None) -> ReportCheck:
+    """Every scenario of the results with its verdict, the metadata, the categories and the failed evidence;
+    with ``verdicts`` (the runs' judgements), every judged scenario shown executed as judged."""
+    found = _results(results)
+    differences = against_verdicts(verdicts or {}, rendered.verdicts)
     for result in found:
         shown = rendered.verdicts.get(result["name"])
         if shown != result["status"]:
@@ -206,7 +233,8 @@ def check(results: Path, rendered: RenderedReport) -> ReportCheck:
                 f"{rendered.failed_scenario!r}: its attachment {attachment['name']!r} does not open to its file"
             )
     compared = (
-        f"{len(found)} scenarios, {len(_environment(results))} metadata lines, {len(expected)} categories, "
+        f"{len(found)} scenarios, {len(verdicts or {})} verdicts of the runs, "
+        f"{len(_environment(results))} metadata lines, {len(expected)} categories, "
         f"{len(rendered.attachments)} attachments of {rendered.failed_scenario or 'no failed scenario'!r} opened"
     )
     return ReportCheck(tuple(differences), compared)

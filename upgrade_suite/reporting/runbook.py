@@ -1,10 +1,11 @@
 """The upgrade runbook, written from measured runs (reports/timings.jsonl), so its timings are true.
 
-For RC1 -> GA on each database: the operator's steps (back up, stop, migrate, start, verify, and
-the two rollbacks) with the exact command for the versions under test and the duration each
-step took in the suite's runs (median and max over every run that did it), and, once ``make scale``
-has run, how long the migration takes by database size (``--rows URL``: read against the operator's
-own row count). Run it with ``python -m upgrade_suite.reporting.runbook [reports_dir] [--rows URL]``.
+For every release pair the runs judged (today's pairs first: to the newest), on each database: the operator's
+steps (back up, stop, migrate, start, verify, and the two rollbacks) with the exact command and the duration
+each step took in the suite's runs (median and max over every passed run of that pair that did it); a pair
+no passed run measured says so. Once ``make scale`` has run, how long the migration takes by database size
+(``--rows URL``: read against the operator's own row count). ``make report`` writes it for the runs it holds;
+alone: ``python -m upgrade_suite.reporting.runbook [reports_dir] [--rows URL]`` (every recorded run).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import statistics
 import sys
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,8 +35,9 @@ class Step:
 
 
 def steps(old: str, new: str, old_head: str) -> list[Step]:
-    """The procedure, in order; commands name the versions under test."""
-    alembic = '"$GA_VENV"/bin/alembic -c "$GA_VENV"/lib/python3.*/site-packages/mcpgateway/alembic.ini'
+    """The procedure, in order; commands name the old release's Alembic head (``$OLD_VENV``, ``$NEW_VENV``: the two
+    releases' installs)."""
+    alembic = '"$NEW_VENV"/bin/alembic -c "$NEW_VENV"/lib/python3.*/site-packages/mcpgateway/alembic.ini'
     return [
         Step(
             "Stop the old gateway (SIGTERM, wait for exit)",
@@ -61,7 +64,7 @@ def steps(old: str, new: str, old_head: str) -> list[Step]:
             "Start the new gateway; wait until /health says healthy and /ready says ready",
             phases.start(new),
             {
-                e: '"$GA_VENV"/bin/mcpgateway --host 0.0.0.0 --port 4444   # then: curl -s localhost:4444/ready'
+                e: '"$NEW_VENV"/bin/mcpgateway --host 0.0.0.0 --port 4444   # then: curl -s localhost:4444/ready'
                 for e in ENGINES
             },
         ),
@@ -81,7 +84,7 @@ def steps(old: str, new: str, old_head: str) -> list[Step]:
         Step(
             "Start the old gateway again",
             phases.start(old),
-            {e: '"$RC1_VENV"/bin/mcpgateway --host 0.0.0.0 --port 4444' for e in ENGINES},
+            {e: '"$OLD_VENV"/bin/mcpgateway --host 0.0.0.0 --port 4444' for e in ENGINES},
         ),
     ]
 
@@ -186,37 +189,73 @@ def settings_section(carry_over: dict | None) -> list[str]:
     return out + ["| variable | what to do |", "|---|---|"] + [f"| `{name}` | {what} |" for name, what in rows] + [""]
 
 
+def judged_pairs(records: list[dict]) -> list[tuple[str, str]]:
+    """The (old, new) alias pairs the records upgraded, today's first (to the newest, or tagged @current)."""
+    found = list(dict.fromkeys(tuple(r["pair"]) for r in records if len(r.get("pair", ())) == 2))
+    today = {tuple(r["pair"]) for r in records if len(r.get("pair", ())) == 2 and "current" in r["tags"]}
+    return sorted(found, key=lambda pair: not (pair[1] == "latest" or pair in today))  # type: ignore[return-value]
+
+
+def pair_section(old: str, new: str, records: list[dict]) -> list[str]:
+    """One judged pair: its steps on each database it ran on, with the durations its passed runs measured."""
+    labels = records[-1]["releases"]
+    old_head = next((r["heads"][old] for r in reversed(records) if old in r.get("heads", {})), f"<{old} head>")
+    verdicts: dict[str, int] = defaultdict(int)
+    for record in records:
+        verdicts[record.get("verdict", record["status"])] += 1
+    passed = [r for r in records if r.get("status") == "passed"]
+    out = [
+        f"## {labels.get(old, old)} -> {labels.get(new, new)}",
+        "",
+        f"Judged by {len(records)} scenario runs ({', '.join(f'{n} {v}' for v, n in sorted(verdicts.items()))}). "
+        + (
+            f"Durations from the {len(passed)} passed ones; a step without a measurement was not run."
+            if passed
+            else "No passed run measured this pair's steps: the commands stand without durations."
+        )
+        + f" `$OLD_VENV` is {labels.get(old, old)}'s install, `$NEW_VENV` {labels.get(new, new)}'s.",
+        "",
+    ]
+    measured = measurements(passed)
+    for tag, label in ENGINES.items():
+        if not any(tag in r["tags"] for r in records):
+            continue
+        out += [f"### {label}", "", "| # | step | command | median | max | runs |", "|---|---|---|---|---|---|"]
+        for number, step in enumerate(steps(old, new, old_head), 1):
+            times = measured.get((tag, step.phase), [])
+            timing = f"{statistics.median(times):.2f} s | {max(times):.2f} s | {len(times)}" if times else "- | - | 0"
+            out.append(f"| {number} | {step.title} | `{step.commands[tag]}` | {timing} |")
+        out.append("")
+    return out
+
+
 def render(records: list[dict], carry_over: dict | None = None) -> str:
     """The runbook as Markdown; ``carry_over`` is the saved settings comparison, if a run made one."""
     if not records:
         return "# Upgrade runbook\n\nNo measured runs yet: run the features first (make upgrade).\n" + "\n".join(
             settings_section(carry_over)
         )
-    releases = records[-1]["releases"]
-    old, new = (releases.get(alias, alias) for alias in ("RC1", "GA"))
-    old_head = next((r["heads"]["RC1"] for r in reversed(records) if "RC1" in r.get("heads", {})), "<RC1 head>")
-    measured = measurements(records)
+    pairs = judged_pairs([r for r in records if "chart" not in r["tags"]])
     out = [
-        f"# Upgrade runbook: {old} -> {new}",
+        "# Upgrade runbook",
         "",
-        f"Measured over {len(records)} scenario runs (passed ones only). "
-        "Durations are this machine's; a step without a measurement was not run.",
+        f"From {len(records)} scenario runs on this machine. Release pairs judged: "
+        + (", ".join(f"{old} -> {new}" for old, new in pairs) or "none (no scenario upgraded one release to another)")
+        + ".",
         "",
     ]
-    for tag, label in ENGINES.items():
-        out += [f"## {label}", "", "| # | step | command | median | max | runs |", "|---|---|---|---|---|---|"]
-        for number, step in enumerate(steps("RC1", "GA", old_head), 1):
-            times = measured.get((tag, step.phase), [])
-            timing = f"{statistics.median(times):.2f} s | {max(times):.2f} s | {len(times)}" if times else "- | - | 0"
-            out.append(f"| {number} | {step.title} | `{step.commands[tag]}` | {timing} |")
-        out.append("")
+    for old, new in pairs:
+        out += pair_section(old, new, [r for r in records if tuple(r.get("pair", ())) == (old, new)])
     return "\n".join(out + chart_section(records) + settings_section(carry_over))
 
 
-def main(reports: Path, rows_url: str | None = None) -> None:
+def main(reports: Path, rows_url: str | None = None, runs: Collection[str] | None = None) -> None:
+    """reports/runbook.md from the records of ``runs`` (run ids; None: every record)."""
     counted = forecast.count_rows(rows_url) if rows_url else None  # an unreadable URL stops here, nothing written
     source = reports / "timings.jsonl"
     records = [json.loads(line) for line in source.read_text().splitlines()] if source.exists() else []
+    if runs is not None:
+        records = [record for record in records if record.get("run") in runs]
     settings = reports / RUNBOOK_FILE
     text = render(records, json.loads(settings.read_text()) if settings.exists() else None)
     scale = forecast.section(forecast.load(reports), counted)

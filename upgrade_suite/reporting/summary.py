@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 from rich.console import Console
 from rich.measure import Measurement
@@ -76,6 +76,7 @@ class Line:
     database: str
     verdicts: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    releases: list[str] = field(default_factory=list)  # the versions its scenarios ran, "1.0.0rc1 -> 1.0.0"
 
     @property
     def verdict(self) -> str:
@@ -91,11 +92,21 @@ class RunSummary:
 
     lines: dict[tuple[str, str], Line] = field(default_factory=dict)
     #: Every scenario's name, verdict and, for a known-defect scenario, its judgement in words.
-    outcomes: list[dict[str, str]] = field(default_factory=list)
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, tags: Iterable[str], outcome: str, seconds: float, scenario: str = "", judged: str = "") -> None:
+    def add(
+        self,
+        tags: Iterable[str],
+        outcome: str,
+        seconds: float,
+        scenario: str = "",
+        judged: str = "",
+        releases: dict[str, str] | None = None,
+    ) -> None:
+        """One scenario's verdict; ``releases`` (alias -> version, in the order it ran them) name what it judged."""
         tags = set(tags)
-        self.outcomes.append({"scenario": scenario, "verdict": outcome, "judgement": judged})
+        releases = releases or {}
+        self.outcomes.append({"scenario": scenario, "verdict": outcome, "judgement": judged, "releases": releases})
         placement = place(tags)
         case = placement.feature if placement else "(not in the plan)"
         if placement and "current" in tags:  # the case on today's releases, not the plan's pair ("RC1 to GA")
@@ -104,6 +115,9 @@ class RunSummary:
         line = self.lines.setdefault((case, database), Line(case, database))
         line.verdicts.append(outcome)
         line.seconds += seconds
+        ran = " -> ".join(releases.values())
+        if ran and ran not in line.releases:
+            line.releases.append(ran)
 
     @property
     def gate_passes(self) -> bool:
@@ -117,12 +131,17 @@ class RunSummary:
 
     def table(self) -> Table:
         table = Table(title="Upgrade acceptance: verdict per case and database", title_justify="left")
-        for column in ("case", "database", "verdict", "scenarios", "time"):
+        for column in ("case", "database", "releases", "verdict", "scenarios", "time"):
             table.add_column(column, justify="right" if column == "time" else "left", no_wrap=True)
         for line in self.lines.values():
             style = _STYLES[line.verdict]
             table.add_row(
-                line.case, line.database, f"[{style}]{line.verdict}[/{style}]", line.counts(), f"{line.seconds:.1f} s"
+                line.case,
+                line.database,
+                "; ".join(line.releases) or "-",
+                f"[{style}]{line.verdict}[/{style}]",
+                line.counts(),
+                f"{line.seconds:.1f} s",
             )
         return table
 
@@ -144,7 +163,7 @@ class RunSummary:
             console.print(judged, highlight=False, markup=False)
 
 
-def write_verdicts(path: Path, outcomes: list[dict[str, str]], aborted: bool) -> None:
+def write_verdicts(path: Path, outcomes: list[dict[str, Any]], aborted: bool) -> None:
     """Every scenario's verdict, for the gate (``upgrade_suite.reporting.gate``) to judge the run by; an aborted run
     says so (the scenarios it never reached have no verdict to fail on)."""
     path.parent.mkdir(parents=True, exist_ok=True)
