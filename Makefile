@@ -95,11 +95,13 @@ chromium:
 	      { apt-get update -q >/dev/null && apt-get install -y -q -o DPkg::Lock::Timeout=600 chromium >/dev/null; }; \
 	  else echo "the sign-off report is checked in Chromium: run 'apt-get install chromium' as root"; exit 1; fi; }
 
-## Offline HTML of the results: reports/allure-report/ and one self-contained reports/upgrade-report.html,
-## with the run's metadata, categories, history across runs, the runbook, and (with chromium) the page read back and
-## checked against the results, with screenshots of the overview and of a failed scenario.
+## Offline HTML of the chosen runs (RUNS=last, the default; all; or run ids from reports/runs, comma-separated):
+## reports/allure-report/ and one self-contained reports/upgrade-report.html, each scenario's executed result, the
+## runs named on the first page, categories, history across reports, the runbook of the pairs they judged, and (with
+## chromium) the page read back and checked against the results and the runs' verdicts, with screenshots.
+RUNS ?= last
 report: bootstrap $(ALLURE)
-	$(BIN)/python -m upgrade_suite.reporting.report reports $(ALLURE)
+	$(BIN)/python -m upgrade_suite.reporting.report reports $(ALLURE) --runs "$(RUNS)"
 
 ## A Docker engine for -D driver=docker: installs docker.io and debootstrap (apt) and starts dockerd when none answers.
 docker-setup:

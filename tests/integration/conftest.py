@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from upgrade_suite.reporting.runs import load_runs
+
 ROOT = Path(__file__).resolve().parents[2]
 BEHAVE = Path(sys.executable).parent / "behave"
 
@@ -33,10 +35,16 @@ class BehaveRun:
     def reports(self) -> Path:
         return self.workdir / "reports"
 
-    def verdicts(self) -> dict[str, tuple[str, list[str]]]:
-        """Each scenario's verdict and the known defects declared for it, from reports/timings.jsonl."""
+    @property
+    def results(self) -> Path:
+        """The Allure results of the run's last behave run (reports/runs/<id>/allure-results)."""
+        return results_of(self.reports)
+
+    def verdicts(self, key: str = "scenario") -> dict[str, tuple[str, list[str]]]:
+        """Each scenario's verdict and the known defects declared for it, from reports/timings.jsonl; by its name in
+        the feature (``scenario``) or as the report titles it, with its versions (``title``)."""
         records = [json.loads(line) for line in (self.reports / "timings.jsonl").read_text().splitlines()]
-        return {r["scenario"]: (r["verdict"], r["known_defects"]) for r in records}
+        return {r[key]: (r["verdict"], r["known_defects"]) for r in records}
 
     def failures(self, context: int = 40) -> str:
         """Each failed or errored step with the lines behave printed after it (its error), then the output's tail.
@@ -51,6 +59,13 @@ class BehaveRun:
             if re.search(r"\.\.\. (failed|error|undefined)\b", line)
         ]
         return "\n----\n".join([*blocks, "\n".join(lines[-30:])])
+
+
+def results_of(reports: Path) -> Path:
+    """The Allure results the last finished run in ``reports`` wrote (each run keeps its own)."""
+    runs = load_runs(reports)
+    assert runs, f"no finished run in {reports / 'runs'}"
+    return runs[-1].results
 
 
 def behave_command(*args: str) -> list[str]:
@@ -267,13 +282,17 @@ def no_leftovers(workdir: Path):
 #: The test that proves the last-resort interpreter route (CPython built from Debian source, minutes of work).
 DEBIAN_BUILD_TEST = "tests/integration/test_interpreter_provisioning.py::test_release_1_1_0_runs_on_python_built"
 #: Tests that read pages back in Chromium, and the one that needs a Docker engine and the images' Debian base.
-CHROMIUM_TESTS = ("tests/integration/test_sign_off_report.py", "tests/integration/test_matrix_page.py")
+CHROMIUM_TESTS = (
+    "tests/integration/test_sign_off_report.py",
+    "tests/integration/test_report_of_runs.py",
+    "tests/integration/test_matrix_page.py",
+)
 DOCKER_TESTS = (
     "tests/integration/test_docker_driver.py",
     "tests/integration/test_interrupts.py::test_interrupted_run_leaves_nothing_running[ctrl-c-docker]",
 )
 #: The test that makes the sign-off report, with Allure 3 (npm, into .tools: ``make report-tools``'s).
-REPORT_TESTS = ("tests/integration/test_sign_off_report.py",)
+REPORT_TESTS = ("tests/integration/test_sign_off_report.py", "tests/integration/test_report_of_runs.py")
 ALLURE = ROOT / ".tools" / "node_modules" / ".bin" / "allure"
 #: The images' Debian base, made by the machine job (``GatewayImages.base``): what a docker run starts from.
 _BASE = (

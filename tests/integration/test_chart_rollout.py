@@ -25,7 +25,7 @@ def attachment(run, result: dict, name: str):
     for step in result["steps"]:
         for item in step.get("attachments", []):
             if item["name"] == name:
-                return json.loads((run.reports / "allure-results" / item["source"]).read_text())
+                return json.loads((run.results / item["source"]).read_text())
     raise AssertionError(f"no attachment {name!r} in {result['name']}")
 
 
@@ -35,10 +35,7 @@ def test_pods_behind_their_schema_are_never_admitted_and_helm_rollback_is_still_
     run = run_behave(workdir, str(ROOT / "features"), *SELECTED)
     verdicts = run.verdicts()
     assert len(verdicts) == 2, run.failures()
-    results = {
-        r["name"]: r
-        for r in (json.loads(p.read_text()) for p in (run.reports / "allure-results").glob("*-result.json"))
-    }
+    results = {r["name"]: r for r in (json.loads(p.read_text()) for p in run.results.glob("*-result.json"))}
 
     control = next(r for name, r in results.items() if name.startswith("Pods whose migration never ran"))
     assert control["status"] == "failed", run.failures()

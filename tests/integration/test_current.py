@@ -50,7 +50,7 @@ def test_todays_releases_go_to_the_newest_and_back_and_the_unsigned_drift_stays_
     )
     assert gate.returncode == 0, gate.failures()
     assert "Releases: " in gate.output and "latest (1.1.0)" in gate.output  # resolved once, printed in the header
-    results = [json.loads(p.read_text()) for p in (gate.reports / "allure-results").glob("*-result.json")]
+    results = [json.loads(p.read_text()) for p in gate.results.glob("*-result.json")]
     assert results and all(r["status"] == "passed" for r in results), [(r["name"], r["status"]) for r in results]
     tags = {label["value"] for r in results for label in r["labels"] if label["name"] == "tag"}
     assert {"UPG-01", "UPG-02", "UPG-04", "current"} <= tags

@@ -45,7 +45,7 @@ def test_upgrade_with_alembic_runs_in_containers_and_leaves_none(docker_client, 
         for p in json.loads(line)["phases"]
     ]
     assert {"image of RC1", "image of GA", "alembic upgrade head (GA)", "start GA"} <= set(phases)
-    evidence = "".join(p.read_text(errors="replace") for p in (run.reports / "allure-results").glob("*-attachment*"))
+    evidence = "".join(p.read_text(errors="replace") for p in run.results.glob("*-attachment*"))
     assert (
         "# suite: one-off container of gateway-upgrade-suite/mcp-context-forge:1.0.0-" in evidence
     )  # Alembic ran in GA's image

@@ -36,7 +36,7 @@ import pytest
 from upgrade_suite.matrix.plan import plan, shard
 from upgrade_suite.matrix.results import load, merge
 
-from conftest import ROOT, background, prepare_workdir, run_behave
+from conftest import ROOT, background, prepare_workdir, results_of, run_behave
 
 pytestmark = pytest.mark.integration
 
@@ -94,6 +94,6 @@ def test_three_shards_merged_give_the_whole_runs_matrix(workdir: Path, no_leftov
     published = json.loads((sharded / "reports" / "matrix.json").read_text())
     assert published == json.loads(json.dumps(merged)), "make matrix JOBS=3 publishes the library's merge"
     assert "matrix.html shows what matrix.json holds" in jobs_output
-    allure = sharded / "reports" / "allure-results"
+    allure = results_of(sharded / "reports")  # the shards' runs gathered into one
     assert len(list(allure.glob("*-result.json"))) == 3, "one Allure result dir: every shard's scenarios"
     assert (allure / "matrix-globals.json").is_file(), "the merged page's screenshot, not a shard's part"

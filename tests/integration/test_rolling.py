@@ -23,10 +23,7 @@ def test_recreate_is_caught_dropping_requests_and_helm_is_skipped_with_its_reaso
         -4000:
     ]  # the recreate; Helm is skipped (and counted with the unselected)
     assert "No request dropped:\n  no request failed:" in run.output and "-> 503" in run.output
-    results = {
-        r["name"]: r
-        for r in (json.loads(p.read_text()) for p in (run.reports / "allure-results").glob("*-result.json"))
-    }
+    results = {r["name"]: r for r in (json.loads(p.read_text()) for p in run.results.glob("*-result.json"))}
     recreate = next(r for name, r in results.items() if name.startswith("Recreating"))
     assert recreate["status"] == "failed" and "longest gap between answers" in recreate["statusDetails"]["message"]
     helm = next(r for name, r in results.items() if name.startswith("The Helm release"))
@@ -34,7 +31,7 @@ def test_recreate_is_caught_dropping_requests_and_helm_is_skipped_with_its_reaso
     reason = next(
         a for s in helm["steps"] for a in s.get("attachments", []) if a["name"] == "Why this scenario was skipped"
     )
-    assert "no Kubernetes cluster configured" in (run.reports / "allure-results" / reason["source"]).read_text()
+    assert "no Kubernetes cluster configured" in (run.results / reason["source"]).read_text()
     assert not suite_processes(workdir)  # and no_leftovers checks PostgreSQL and the balancer's socket
 
 

@@ -106,7 +106,7 @@ def test_upg03_at_scale_compares_every_row_in_the_database_and_still_names_a_los
     )
     assert upgrade.returncode == 0, upgrade.failures()
     assert "1 scenario passed" in upgrade.output
-    allure = "\n".join(path.read_text() for path in (upgrade.reports / "allure-results").glob("*-attachment*"))
+    allure = "\n".join(path.read_text() for path in upgrade.results.glob("*-attachment*"))
     assert "tool_metrics: " in allure and "Every row compared in the database" in allure
     assert "the first 1000 of each kind, a declared sample" in allure
     assert tampered.returncode != 0

@@ -28,6 +28,8 @@ pytestmark = pytest.mark.integration
 
 TAMPER = ROOT / "tests" / "integration" / "tamper"
 UPGRADE = "RC1 to GA upgrade with Alembic before starting it keeps every object \\(SQLite\\)"
+#: Every scenario here runs RC1 and GA: its title names their versions, as a reader sees them.
+RAN = " [1.0.0rc1 -> 1.0.0]"
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +45,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, BehaveRun]:
 
 
 def results(run: BehaveRun) -> dict[str, dict]:
-    found = [json.loads(p.read_text()) for p in (run.reports / "allure-results").glob("*-result.json")]
+    found = [json.loads(p.read_text()) for p in run.results.glob("*-result.json")]
     return {r["name"]: r for r in found}
 
 
@@ -61,7 +63,10 @@ def test_a_failed_check_is_a_product_defect_and_a_missing_program_a_suite_error(
     run = runs["tampered"]
     assert run.returncode != 0
     by_name = results(run)
-    defect, broken = by_name["A check on the gateway fails"], by_name["A program the suite needs is missing"]
+    defect, broken = (
+        by_name["A check on the gateway fails" + RAN],
+        by_name["A program the suite needs is missing" + RAN],
+    )
     assert defect["status"] == "failed", defect["statusDetails"]
     assert (
         "CheckFailed" in defect["statusDetails"]["message"]  # evidence.CheckFailed, an AssertionError with its problems
@@ -76,7 +81,9 @@ def test_a_failed_check_is_a_product_defect_and_a_missing_program_a_suite_error(
         broken["statusDetails"]["message"],
     )
     # The terminal summary says the same, one line for the case on SQLite.
-    assert re.search(r"UPG-01: RC1 to GA\s+│ SQLite\s+│ broken\s+│ 1 broken, 1 failed", run.output), run.failures()
+    assert re.search(
+        r"UPG-01: RC1 to GA\s+│ SQLite\s+│ 1\.0\.0rc1 -> 1\.0\.0\s+│ broken\s+│ 1 broken, 1 failed", run.output
+    ), run.failures()
 
 
 def test_scenarios_are_filed_under_the_plan(runs):
@@ -119,11 +126,11 @@ def nested(steps: list[dict]) -> Iterator[dict]:
 
 
 def runbook_rows(text: str) -> dict[tuple[str, str], tuple[float | None, float | None, int]]:
-    """(database, step title) -> (median, max, runs) as the runbook prints them."""
+    """(database, step title) -> (median, max, runs) as the runbook prints them (one release pair)."""
     rows, section = {}, ""
     for line in text.splitlines():
-        if line.startswith("## "):
-            section = line[3:]
+        if line.startswith("### "):
+            section = line[4:]
         elif match := re.match(r"\| \d+ \| (.+?) \| `.*` \| (.+?) \| (.+?) \| (\d+) \|$", line):
             title, median, largest, count = match.groups()
             number = lambda cell: None if cell == "-" else float(cell.removesuffix(" s"))  # noqa: E731
@@ -133,15 +140,13 @@ def runbook_rows(text: str) -> dict[tuple[str, str], tuple[float | None, float |
 
 @pytest.fixture(scope="module")
 def sign_off(runs, allure: Path, chromium: str, tmp_path_factory: pytest.TempPathFactory):
-    """Both runs' results in one reports directory, the report made from them as ``make report`` makes it."""
+    """Both runs in one reports directory, the report made from them as ``make report RUNS=all`` makes it."""
     reports = tmp_path_factory.mktemp("sign-off") / "reports"
-    (reports / "allure-results").mkdir(parents=True)
     for run in runs.values():
-        for source in (run.reports / "allure-results").iterdir():
-            shutil.copy(source, reports / "allure-results" / source.name)
+        shutil.copytree(run.reports / "runs", reports / "runs", dirs_exist_ok=True)
         with (reports / "timings.jsonl").open("a") as timings:
             timings.write((run.reports / "timings.jsonl").read_text())
-    report.main(reports, ALLURE)
+    report.main(reports, ALLURE, "all")
     return reports
 
 
@@ -162,7 +167,7 @@ def test_the_page_shows_every_verdict_the_metadata_the_categories_and_opens_the_
         "Report as Chromium showed it: report-failed-scenario",
         "Report against its results",
     ], "the report's screenshots and its check are filed with the results it was built from"
-    assert rendered.failed_scenario == "A check on the gateway fails"
+    assert rendered.failed_scenario == "A check on the gateway fails" + RAN
     assert "PROBLEM sql: tools row" in (rendered.attachments["Snapshot diff through SQL"] or ""), "the evidence opens"
     browsers = [c for c in Path("/proc").glob("[0-9]*/cmdline") if b"upgchromium-" in _read_bytes(c)]
     assert not browsers, "the browser and its renderers are gone once the page is read"
@@ -172,8 +177,8 @@ def test_the_page_shows_every_verdict_the_metadata_the_categories_and_opens_the_
 
 def test_a_verdict_the_page_does_not_show_fails_the_check(sign_off, tmp_path: Path):
     """One result file tampered after the page was made: the page and the results now differ, and the check says so."""
-    results = tmp_path / "allure-results"
-    shutil.copytree(sign_off / "allure-results", results)
+    results = tmp_path / report.RESULTS
+    shutil.copytree(sign_off / report.RESULTS, results)
     tampered = next(p for p in result_files(results.parent) if json.loads(p.read_text())["status"] == "failed")
     result = json.loads(tampered.read_text())
     tampered.write_text(json.dumps({**result, "status": "passed"}))
@@ -190,7 +195,7 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def result_files(reports: Path) -> list[Path]:
-    return sorted((reports / "allure-results").glob("*-result.json"))
+    return sorted((reports / report.RESULTS).glob("*-result.json"))
 
 
 def test_the_html_report_keeps_history_across_reports(sign_off):
@@ -203,7 +208,7 @@ def test_the_html_report_keeps_history_across_reports(sign_off):
     assert len((sign_off / report.HISTORY).read_text().splitlines()) == 1, (
         "one report, one history point (the single file only reads it)"
     )
-    report.main(sign_off, ALLURE)
+    report.main(sign_off, ALLURE, "all")
     assert len((sign_off / report.HISTORY).read_text().splitlines()) == 2
     charts = json.loads((widgets / "charts.json").read_text())["general"].values()
     dynamics = next(chart for chart in charts if chart["type"] == "statusDynamics")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_behave, run_behave_parallel
+from conftest import ROOT, results_of, run_behave, run_behave_parallel
 
 pytestmark = pytest.mark.integration
 
@@ -89,9 +89,9 @@ def test_the_gate_passes_on_both_databases_with_every_known_defect_exactly_as_de
             verdicts |= run.verdicts()
             output += run.output
             kept = [path for path in run.reports.glob("work/*/*") if path.is_dir() and path.name != "fixtures"]
-            red = [name for name, (verdict, _) in run.verdicts().items() if verdict == "known defect"]
+            red = [title for title, (verdict, _) in run.verdicts("title").items() if verdict == "known defect"]
             assert len(kept) == len(red), f"a sandbox is kept for each red scenario, none for a green one: {kept}"
-            ran = [json.loads(p.read_text()) for p in (run.reports / "allure-results").glob("*-result.json")]
+            ran = [json.loads(p.read_text()) for p in run.results.glob("*-result.json")]
             assert ran and all(r["status"] == "passed" or r["name"] in red for r in ran), run.verdicts()
             results += ran
         shown = [d for verdict, d in verdicts.values() if verdict == "known defect"]
@@ -141,5 +141,5 @@ def test_a_tag_selects_only_that_case_and_reports_dir_moves_all_it_writes(workdi
     assert run.returncode == 0, run.failures()
     records = [json.loads(line) for line in (elsewhere / "timings.jsonl").read_text().splitlines()]
     assert [("UPG-02" in r["tags"], r["status"]) for r in records] == [(True, "passed")]
-    assert len(list((elsewhere / "allure-results").glob("*-result.json"))) == 1, "the Allure results moved too"
+    assert len(list(results_of(elsewhere).glob("*-result.json"))) == 1, "the Allure results moved too"
     assert not run.reports.exists(), f"nothing in the default place: {list(run.reports.rglob('*'))[:5]}"

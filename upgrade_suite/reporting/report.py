@@ -51,7 +51,8 @@ def _records(reports: Path) -> list[dict]:
 
 def runs_metadata(runs: list[RunRecord]) -> dict[str, str]:
     """The runs a report holds, one line each, and every alias they resolved to different versions."""
-    out = {f"run.{run.id}": run.describe() for run in runs}
+    # environment.properties is a Java properties file: a backslash (a --name pattern's escape) would vanish.
+    out = {f"run.{run.id}": run.describe().replace("\\", "") for run in runs}
     for alias, versions in sorted(resolved_apart(runs).items()):
         out[f"resolved_apart.{alias}"] = (
             "; ".join(f"{version} in {', '.join(ids)}" for version, ids in versions.items())
