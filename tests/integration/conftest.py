@@ -345,7 +345,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     cache.mkdir(parents=True, exist_ok=True)
     if any(nodeid.startswith(DEBIAN_BUILD_TEST) for nodeid in selected):
         script = (
-            "import sys; from pathlib import Path; from upgrade_suite import debian_python as d; "
+            "import sys; from pathlib import Path; from upgrade_suite.releases import debian_python as d; "
             "cache = Path(sys.argv[1]); d.build(d.plan(cache, '3.13', 900), cache, 900)"
         )
         command = ["nice", "-n", "19", sys.executable, "-c", script, str(cache)]

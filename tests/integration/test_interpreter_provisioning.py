@@ -139,7 +139,7 @@ _INTERRUPTED_BUILD = textwrap.dedent('''
     """Builds a tiny fake source whose configure blocks, so the test can interrupt it mid-build."""
     import sys
     from pathlib import Path
-    from upgrade_suite import debian_python
+    from upgrade_suite.releases import debian_python
 
     def fetch(source, cache_dir, destination, timeout):
         tree = destination / "fake-python"
