@@ -282,17 +282,13 @@ def no_leftovers(workdir: Path):
 #: The test that proves the last-resort interpreter route (CPython built from Debian source, minutes of work).
 DEBIAN_BUILD_TEST = "tests/integration/test_interpreter_provisioning.py::test_release_1_1_0_runs_on_python_built"
 #: Tests that read pages back in Chromium, and the one that needs a Docker engine and the images' Debian base.
-CHROMIUM_TESTS = (
-    "tests/integration/test_sign_off_report.py",
-    "tests/integration/test_report_of_runs.py",
-    "tests/integration/test_matrix_page.py",
-)
+CHROMIUM_TESTS = ("tests/integration/test_sign_off_report.py", "tests/integration/test_matrix_page.py")
 DOCKER_TESTS = (
     "tests/integration/test_docker_driver.py",
     "tests/integration/test_interrupts.py::test_interrupted_run_leaves_nothing_running[ctrl-c-docker]",
 )
 #: The test that makes the sign-off report, with Allure 3 (npm, into .tools: ``make report-tools``'s).
-REPORT_TESTS = ("tests/integration/test_sign_off_report.py", "tests/integration/test_report_of_runs.py")
+REPORT_TESTS = ("tests/integration/test_sign_off_report.py",)
 ALLURE = ROOT / ".tools" / "node_modules" / ".bin" / "allure"
 #: The images' Debian base, made by the machine job (``GatewayImages.base``): what a docker run starts from.
 _BASE = (

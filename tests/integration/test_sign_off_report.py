@@ -1,11 +1,17 @@
 """The sign-off report from real runs: categories, the plan's labels, metadata, and runbook timings.
 
-Two cheap SQLite runs at once: an upgrade that passes (its runbook is checked against its Allure
-durations) and a tampered pair, one scenario failing a check on the gateway (a product defect)
+Two cheap SQLite runs at once, through the gate: an upgrade that passes (its runbook is checked against its
+Allure durations) and a tampered pair, one scenario failing a check on the gateway (a product defect)
 and one broken because a program the suite needs is missing (a suite error). The HTML is built
 from both runs' results together (passed, failed and broken in one report) and read back in
 headless Chromium; Allure 3 and Chromium are what ``make test`` installs first (``make report-tools``),
 so nothing here is skipped.
+
+Then what a new user did in the upgrade run's checkout: a listing (``behave --dry-run``), a second selection on
+the other engine (today's releases on PostgreSQL), ``make report RUNS=all``. The page shows both executed
+scenarios with the verdicts their runs gave them, none "skipped", and names the two runs; the runbook has a
+section per judged pair, today's first. A report built the old way, from one results directory a listing wrote
+into after the runs, shows an executed scenario "skipped", and the check against the runs' verdicts says so.
 """
 
 from __future__ import annotations
@@ -14,6 +20,9 @@ import json
 import re
 import shutil
 import statistics
+import subprocess
+import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,13 +30,16 @@ import pytest
 
 from upgrade_suite.reporting import report, report_dom, runbook
 from upgrade_suite.reporting.report_categories import CATEGORIES, LABELS
+from upgrade_suite.reporting.runs import judged, load_runs
 
-from conftest import ALLURE, ROOT, BehaveRun, run_behave_parallel
+from conftest import ALLURE, BEHAVE, ROOT, BehaveRun, behave_env, run_behave_parallel
 
 pytestmark = pytest.mark.integration
 
 TAMPER = ROOT / "tests" / "integration" / "tamper"
+FEATURE = str(ROOT / "features" / "upgrade.feature")
 UPGRADE = "RC1 to GA upgrade with Alembic before starting it keeps every object \\(SQLite\\)"
+TODAY = "1.0.x to latest upgrade with Alembic before starting it keeps every object \\(PostgreSQL\\)"
 #: Every scenario here runs RC1 and GA: its title names their versions, as a reader sees them.
 RAN = " [1.0.0rc1 -> 1.0.0]"
 
@@ -37,15 +49,17 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, BehaveRun]:
     root = tmp_path_factory.mktemp("report")
     upgrade, tampered = run_behave_parallel(
         {
-            root / "upgrade": (str(ROOT / "features" / "upgrade.feature"), "--name", UPGRADE),
+            root / "upgrade": (FEATURE, "--tags=@sqlite and not @negative-control", "--name", UPGRADE),
             root / "tampered": (str(TAMPER / "features" / "report.feature"),),
-        }
+        },
+        gate=True,  # as make upgrade runs
     )
     return {"upgrade": upgrade, "tampered": tampered}
 
 
 def results(run: BehaveRun) -> dict[str, dict]:
-    found = [json.loads(p.read_text()) for p in run.results.glob("*-result.json")]
+    """The results of the behave run the fixture made (the upgrade checkout holds later runs too)."""
+    found = [json.loads(p.read_text()) for p in load_runs(run.reports)[0].results.glob("*-result.json")]
     return {r["name"]: r for r in found}
 
 
@@ -97,7 +111,7 @@ def test_scenarios_are_filed_under_the_plan(runs):
 def test_the_runbook_timings_are_the_allure_durations_of_the_same_run(runs):
     run = runs["upgrade"]
     assert run.returncode == 0, run.failures()
-    runbook.main(run.reports)
+    runbook.main(run.reports, runs=[load_runs(run.reports)[0].id])
     table = runbook_rows((run.reports / "runbook.md").read_text())
     passed = [r for r in results(run).values() if r["status"] == "passed"]
     compared = 0
@@ -143,7 +157,8 @@ def sign_off(runs, allure: Path, chromium: str, tmp_path_factory: pytest.TempPat
     """Both runs in one reports directory, the report made from them as ``make report RUNS=all`` makes it."""
     reports = tmp_path_factory.mktemp("sign-off") / "reports"
     for run in runs.values():
-        shutil.copytree(run.reports / "runs", reports / "runs", dirs_exist_ok=True)
+        made = load_runs(run.reports)[0]  # the fixture's run (the upgrade checkout holds later ones too)
+        shutil.copytree(made.directory, reports / "runs" / made.id)
         with (reports / "timings.jsonl").open("a") as timings:
             timings.write((run.reports / "timings.jsonl").read_text())
     report.main(reports, ALLURE, "all")
@@ -213,3 +228,63 @@ def test_the_html_report_keeps_history_across_reports(sign_off):
     charts = json.loads((widgets / "charts.json").read_text())["general"].values()
     dynamics = next(chart for chart in charts if chart["type"] == "statusDynamics")
     assert len(dynamics["data"]) == 2, "the second report shows the first as history (and is not the stale first one)"
+
+
+def _run(workdir: Path, *command: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(command), cwd=workdir, env=behave_env(), capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def reports(runs, allure: Path, chromium: str) -> Path:
+    """The upgrade run's checkout, after a listing, a second selection and make report RUNS=all."""
+    workdir = runs["upgrade"].workdir
+    assert "gate: passed" in runs["upgrade"].output, runs["upgrade"].failures()
+    gate = [sys.executable, "-m", "upgrade_suite.reporting.gate", FEATURE]
+    listing = _run(workdir, str(BEHAVE), "--dry-run", FEATURE, timeout=120)
+    assert listing.returncode == 0, listing.stdout[-2000:] + listing.stderr[-2000:]
+    second = _run(workdir, *gate, "--tags=@postgres and @current", "--name", TODAY)
+    assert "gate: " in second.stdout, second.stdout[-3000:] + second.stderr[-2000:]  # its verdict is the release's
+    made = _run(
+        workdir, sys.executable, "-m", "upgrade_suite.reporting.report", "reports", str(ALLURE), "--runs", "all"
+    )
+    assert made.returncode == 0, made.stdout[-3000:] + made.stderr[-2000:]
+    return workdir / "reports"
+
+
+def test_the_page_shows_every_executed_scenario_as_its_run_judged_it_and_names_the_runs(reports: Path):
+    runs = load_runs(reports)
+    assert len(runs) == 2, "the listing wrote no run: " + ", ".join(run.id for run in runs)
+    verdicts = judged(runs)
+    assert len(verdicts) == 2 and "skipped" not in verdicts.values(), verdicts
+    assert any(title.endswith("[1.0.0rc1 -> 1.0.0]") for title in verdicts), "titles name the versions that ran"
+    check = (reports / "report-check.txt").read_text()
+    assert check.startswith("the page shows what the results hold (2 scenarios, 2 verdicts of the runs"), check
+    rendered = report_dom.read(reports / "upgrade-report.html", reports)
+    assert set(rendered.verdicts) == set(verdicts) and "skipped" not in rendered.verdicts.values()
+    assert report_dom.against_verdicts(verdicts, rendered.verdicts) == []
+    for key, line in report.runs_metadata(runs).items():
+        assert rendered.metadata[key] == line, key
+    assert "--tags='@postgres and @current'" in rendered.metadata[f"run.{runs[1].id}"]
+
+
+def test_the_runbook_has_a_section_per_judged_pair_today_first(reports: Path):
+    runbook = (reports / "runbook.md").read_text()
+    sections = [line for line in runbook.splitlines() if line.startswith("## ") and " -> " in line]
+    assert sections[0].startswith("## 1.0.x (1.0.9) -> latest (") and sections[1] == "## RC1 (1.0.0rc1) -> GA (1.0.0)"
+
+
+def test_a_report_of_results_a_listing_polluted_fails_the_check(reports: Path, tmp_path: Path):
+    """The old layout: one results directory, and a listing's "skipped" result written after the executed one."""
+    polluted = tmp_path / "reports"
+    shutil.copytree(reports / report.RESULTS, polluted / report.RESULTS)
+    executed = [json.loads(p.read_text()) for p in (polluted / report.RESULTS).glob("*-result.json")]
+    buried = executed[0]
+    listed = {**buried, "uuid": str(uuid.uuid4()), "status": "skipped", "start": buried["stop"] + 1}
+    listed.update(stop=listed["start"], steps=[], attachments=[])
+    (polluted / report.RESULTS / f"{listed['uuid']}-result.json").write_text(json.dumps(listed))
+    (polluted / "allurerc-single.json").write_text(json.dumps(report.allure_config(polluted, False)))
+    page = report.generate(polluted, ALLURE, directory=False)
+    check = report_dom.check(polluted / report.RESULTS, report_dom.read(page, tmp_path), judged(load_runs(reports)))
+    assert not check.ok
+    verdict = judged(load_runs(reports))[buried["name"]]
+    assert f"{buried['name']!r}: the run judged it {verdict}, the page shows skipped" in check.problems()
