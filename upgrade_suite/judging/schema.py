@@ -86,6 +86,9 @@ class SchemaDiff:
 
     title: str
     differences: list[Problem] = field(default_factory=list)
+    #: Both schemas compared (key -> description): what the differences' consequences are judged on (``triage``).
+    migrated: dict[str, str] = field(default_factory=dict)
+    fresh: dict[str, str] = field(default_factory=dict)
 
     @property
     def lines(self) -> list[str]:
@@ -109,7 +112,7 @@ class SchemaDiff:
 
 def compare(migrated: dict[str, str], fresh: dict[str, str], title: str) -> SchemaDiff:
     """Every key present on one side only, or described differently."""
-    result = SchemaDiff(title)
+    result = SchemaDiff(title, migrated=migrated, fresh=fresh)
     for key in sorted(set(migrated) | set(fresh)):
         if key not in fresh:
             found = Problem(MIGRATED_ONLY, (key,), f"{key}: only in the migrated database ({migrated[key]})")

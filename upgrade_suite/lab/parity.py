@@ -11,14 +11,17 @@ from upgrade_suite.judging.at_scale import API_SAMPLE, rows_verdict
 from upgrade_suite.judging.checks import Checklist
 from upgrade_suite.judging.evidence import Verdict
 from upgrade_suite.judging.expectations import expected_transformations
+from upgrade_suite.judging.model_facts import ModelFacts, read_models
 from upgrade_suite.judging.rows import compare_rows
 from upgrade_suite.judging.schema import SchemaDiff, compare, fresh_install, parity
 from upgrade_suite.judging.snapshots import SnapshotDiff, api_snapshot, diff, restricted, sql_snapshot
 from upgrade_suite.judging.transformations import ExpectedLoss
+from upgrade_suite.judging.triage import triage
 from upgrade_suite.lab import phases
 from upgrade_suite.lab.core import Core
 from upgrade_suite.lab.history import History, State
 from upgrade_suite.releases.specs import Release
+from upgrade_suite.services.gateway import gateway_environment
 
 
 def compare_states(
@@ -150,10 +153,31 @@ class Parity:
             cached.write_text(json.dumps(run.fresh_schemas[key], indent=1, sort_keys=True))
         return run.fresh_schemas[key]
 
+    def model_facts(self, release: Release) -> ModelFacts:
+        """What ``release``'s SQLAlchemy models expect, read once per release artifact and kept in the cache."""
+        core, run = self.core, self.core.run
+        if release.spec.key not in run.models:
+            cached = core.config.cache_dir / "model-facts" / f"{release.version}-{release.spec.key}.json"
+            if cached.exists():
+                run.models[release.spec.key] = ModelFacts.load(cached)
+            else:
+                probe_db = f"sqlite:///{core.sandbox.path / 'model-probe.db'}"  # for its SQLite foreign-key fact
+                environment = gateway_environment(release, probe_db, run.secrets, core.sandbox.path)
+                with core.timings.phase(phases.READ_MODELS):
+                    run.models[release.spec.key] = read_models(
+                        release, environment, core.sandbox.path, cached, core.config.timeouts.migration
+                    )
+        return run.models[release.spec.key]
+
     def schema_parity(self) -> SchemaDiff:
-        """This database's schema against a fresh install of the release it is now at."""
+        """This database's schema against a fresh install of the release it is now at, with the consequences of
+        each difference for the release's users (the "Consequences" evidence)."""
         database, release = self.core.need_database(), self.core.need_current().release
-        return parity(database, self.fresh_schema(release), release)
+        found = parity(database, self.fresh_schema(release), release)
+        if found.differences:
+            consequences = triage(found, database.engine_name, self.model_facts(release))
+            self.core.evidence.attach("Consequences", consequences.render())
+        return found
 
     def compare_with_path_through(self, via: str) -> tuple[SchemaDiff, SnapshotDiff, Checklist]:
         """The pre-upgrade backup migrated through ``via`` first, against the direct migration.

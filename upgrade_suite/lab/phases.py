@@ -19,6 +19,7 @@ COPY_SEEDED = "copy the seeded database"
 START_POSTGRES = "start the PostgreSQL server (once per run)"
 RESTORE_INTO_SCRATCH = "restore backup into a scratch database"
 READ_SETTINGS = "read both releases' settings models"
+READ_MODELS = "read the release's SQLAlchemy models (once per release)"
 
 
 #: Builders: each fills its template with the arguments named in its comment.

@@ -23,6 +23,7 @@ from upgrade_suite.client.api import GatewayApi, Routes, mint_token
 from upgrade_suite.client.dataset import Dataset, SeedManifest, seed
 from upgrade_suite.client.serving import wait_serving
 from upgrade_suite.judging.carryover import SettingsModel, read_settings
+from upgrade_suite.judging.model_facts import ModelFacts
 from upgrade_suite.judging.snapshots import Snapshot, api_snapshot
 from upgrade_suite.releases.images import GatewayImages
 from upgrade_suite.releases.interpreters import Interpreters
@@ -88,6 +89,7 @@ class SuiteRun:
         self._mcp: McpServerFixture | None = None
         self._postgres: PostgresServer | None = None
         self.fresh_schemas: dict[tuple[str, str], dict[str, str]] = {}
+        self.models: dict[str, ModelFacts] = {}  # release key -> what its SQLAlchemy models expect
         self._tokens: dict[str, str] = {}
         self._routes: dict[str, Routes] = {}
         self._fixtures: dict[tuple[str, str, str], SeededFixture] = {}
