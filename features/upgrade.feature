@@ -200,3 +200,34 @@ Feature: Version upgrade
     Examples: 1.0.x to the newest, PostgreSQL
       | from  | to     | database   |
       | 1.0.x | latest | PostgreSQL |
+
+  # What a schema difference does to a user, proven on the running release (beyond the plan's wording, UPG-01's
+  # "all services functioning"): where the upgraded database's foreign keys of tools, prompts and resources to
+  # gateways differ from a fresh install's ON DELETE, deleting a federated gateway is run through the API on a copy
+  # of each, and what it answers and leaves behind is compared.
+  @UPG-01 @consequence
+  Scenario Outline: Deleting a federated gateway after <from> to <to> ends as on a fresh <to> install (<database>)
+    Given a running <from> gateway with data on <database>
+    When I perform the upgrade to <to> with Alembic before starting it
+    Then deleting the federated gateway ends as on a fresh <to> install holding the same objects
+
+    @sqlite
+    Examples: SQLite
+      | from  | to | database |
+      | 0.9.x | GA | SQLite   |
+      | RC1   | GA | SQLite   |
+
+    @postgres
+    Examples: PostgreSQL
+      | from | to | database   |
+      | RC1  | GA | PostgreSQL |
+
+    @current @sqlite
+    Examples: GA to the newest, SQLite
+      | from | to     | database |
+      | GA   | latest | SQLite   |
+
+    @current @postgres
+    Examples: GA to the newest, PostgreSQL
+      | from | to     | database   |
+      | GA   | latest | PostgreSQL |

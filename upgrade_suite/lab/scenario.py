@@ -20,9 +20,11 @@ from upgrade_suite.judging.carryover import CarriedStart
 from upgrade_suite.judging.checks import Checklist
 from upgrade_suite.judging.evidence import Evidence, Timings, Verdict
 from upgrade_suite.judging.known_defects import KnownDefect, declared_for
+from upgrade_suite.judging.operations import OperationProbe
 from upgrade_suite.judging.schema import SchemaDiff
 from upgrade_suite.judging.snapshots import SnapshotDiff
 from upgrade_suite.lab.chart import Chart
+from upgrade_suite.lab.consequences import Consequences
 from upgrade_suite.lab.core import Core, Running
 from upgrade_suite.lab.experiments import Experiments
 from upgrade_suite.lab.hazards import Hazards
@@ -45,6 +47,7 @@ class UpgradeScenario:
     def __init__(self, run: SuiteRun, name: str) -> None:
         self.core = Core(run, name)
         self.parity = Parity(self.core)
+        self.consequences = Consequences(self.core)
         self.experiments = Experiments(self.core)
         self.hazards = Hazards(self.core)
         self.rolling = Rolling(self.core)
@@ -149,6 +152,9 @@ class UpgradeScenario:
 
     def schema_parity(self) -> SchemaDiff:
         return self.parity.schema_parity()
+
+    def delete_federated_gateway(self) -> OperationProbe:
+        return self.consequences.delete_federated_gateway()
 
     def compare_states(
         self, reference: State, candidate: State, title: str

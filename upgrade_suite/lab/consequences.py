@@ -1,0 +1,76 @@
+"""Consequences proven on the running release: an operation a schema difference may change, run on a copy of the
+upgraded database and on a copy of a fresh install of the same release seeded with the same objects.
+
+The triage (``judging/triage.py``) can only say that a foreign key's ON DELETE differs; whether deleting a
+federated gateway then leaves its tools behind, is refused, or ends the same because the release removes the
+dependants itself, only the release can answer. Copies, so the scenario's own database is not touched, and
+the fresh side is the run's seeded fixture of the target release (made once a run).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect, text
+
+from upgrade_suite.client.api import object_path
+from upgrade_suite.client.dataset import FIXTURE_GATEWAY, Dataset
+from upgrade_suite.judging.operations import OperationProbe, Outcome
+from upgrade_suite.lab import phases
+from upgrade_suite.lab.core import Core
+from upgrade_suite.releases.specs import Release
+from upgrade_suite.services.database import Database
+
+#: The tables whose rows reference a federated gateway (their ``gateway_id``): what its deletion may remove.
+DEPENDANTS = ("tools", "prompts", "resources")
+
+
+class Consequences:
+    """Operations on both databases, built on the core's verbs."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    def delete_federated_gateway(self) -> OperationProbe:
+        """Delete the seeded federated gateway through the API on both databases; what each answers and leaves."""
+        core = self.core
+        release = core.need_current().release
+        core.stop()  # a database is copied at rest
+        engine = core.need_database().engine_name
+        upgraded = self._delete_on_copy(core.need_database(), release, "upgraded")
+        fixture = core.run.seeded(release.spec.alias, engine, Dataset())
+        fresh = self._delete_on_copy(fixture.database, release, "fresh")
+        return OperationProbe(
+            f"deleting the federated gateway {FIXTURE_GATEWAY!r}", release.spec.label, upgraded, fresh
+        )
+
+    def _delete_on_copy(self, source: Database, release: Release, side: str) -> Outcome:
+        core = self.core
+        with core.scratch_database(f"probe-{side}") as copy:
+            copy.copy_from(source)
+            gateway = core.gateway(release, copy)
+            try:
+                with core.timings.phase(phases.probe_operation("delete the federated gateway", side)):
+                    gateway.start()
+                    api = core.connect(release, gateway).api
+                    found = [g["id"] for g in api.list("gateways") if g["name"] == FIXTURE_GATEWAY]
+                    if not found:
+                        return Outcome(f"not found: no gateway {FIXTURE_GATEWAY!r} is listed")
+                    before = _referencing(copy, found[0])
+                    answer = api.response("DELETE", object_path("gateways", found[0]))
+                    after = _referencing(copy, found[0])
+            finally:
+                gateway.stop()  # before its database goes
+        said = "deleted" if answer.status_code < 400 else f"refused with HTTP {answer.status_code}: {answer.text[:160]}"
+        return Outcome(said, before, after)
+
+
+def _referencing(database: Database, gateway_id: str) -> dict[str, int]:
+    """Rows per dependant table whose ``gateway_id`` is the gateway's (tables without that column left out)."""
+    with database.engine() as engine, engine.connect() as connection:
+        tables = inspect(connection)
+        return {
+            table: connection.execute(
+                text(f"SELECT count(*) FROM {table} WHERE gateway_id = :id"), {"id": gateway_id}
+            ).scalar_one()
+            for table in DEPENDANTS
+            if table in tables.get_table_names() and "gateway_id" in {c["name"] for c in tables.get_columns(table)}
+        }
