@@ -59,13 +59,14 @@ def test_the_gate_passes_on_both_databases_with_every_known_defect_exactly_as_de
     """Every feature, SQLite and embedded PostgreSQL (four runs at once) through the gate, as ``make upgrade`` judges.
 
     The known defects run too: red in behave and in the report, each exactly its declared problems. Left out: the
-    negative controls (red by design, tested on their own) and today's releases (test_current.py). The rolling
+    negative controls (red by design, tested on their own), today's releases (test_current.py) and the consequence
+    probes (two more gateway starts each on copies; make upgrade runs them, CI's time does not hold them). The rolling
     writes' deadlock is intermittent: its scenario passes or is that known defect.
     """
     selected = {
         (engine, part): (
             str(ROOT / "features"),
-            f"--tags=@{engine} and {tags} and not @negative-control and not @current",
+            f"--tags=@{engine} and {tags} and not @negative-control and not @current and not @consequence",
         )
         for engine in KNOWN_DEFECTS
         for part, tags in PARTS.items()
