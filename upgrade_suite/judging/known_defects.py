@@ -291,8 +291,12 @@ class Judgement:
 
     @property
     def verdict(self) -> str:
-        if self.new or not self.defects:
-            return NEW if self.seen else FIXED
+        """No declaration applies (another release pair, an alias remapped): judged like any other scenario, passed
+        when nothing is wrong; otherwise exactly the declared problems, or what is new or missing."""
+        if not self.defects:
+            return NEW if self.seen else "passed"
+        if self.new:
+            return NEW
         if self.missing:
             return FIXED
         return KNOWN if self.seen else "passed"  # only an intermittent defect may be absent
