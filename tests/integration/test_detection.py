@@ -36,3 +36,14 @@ def test_a_revoked_token_served_again_and_a_lost_membership_are_named(workdir: P
     assert "GET /auth/email/me refuses it: HTTP 200" in run.output
     assert "GET /tools refuses it: HTTP 200" in run.output
     assert "lost or changed: [('upgrade-user@example.com', 'member')]" in run.output
+
+
+def test_a_difference_only_the_operation_shows_is_named_by_what_the_user_gets(workdir: Path, no_leftovers):
+    """A trigger that ignores deletes of tools: no key or column differs, the probe's deletion does."""
+    run = run_behave(workdir, str(TAMPER / "features" / "consequence.feature"))
+    assert run.returncode != 0
+    assert "0 scenarios passed, 1 failed" in run.output, run.failures()
+    assert (
+        "on the upgraded database, deleting the federated gateway 'upgrade-fixture' is refused with HTTP" in run.output
+    )
+    assert "(its 2 tools kept with it); a fresh GA (1.0.0) install deletes it: its 2 tools removed" in run.output

@@ -102,3 +102,13 @@ def step_drop_membership(context):
         )
         assert deleted.rowcount == 1
     print(f"TAMPERED membership of {held.user_email} in team {held.team_id} deleted")
+
+
+@when("a trigger keeps the tools of a deleted gateway behind the suite's back")
+def step_trigger_keeps_tools(context):
+    """What a leftover trigger of an old migration could do: every delete of a tool silently ignored (SQLite)."""
+    with context.lab.database.engine() as engine, engine.begin() as connection:
+        connection.execute(
+            text("CREATE TRIGGER planted_keep_tools BEFORE DELETE ON tools BEGIN SELECT RAISE(IGNORE); END")
+        )
+    print("TAMPERED tools: deletes ignored by a trigger")
