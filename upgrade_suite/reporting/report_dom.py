@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from upgrade_suite.base.errors import SuiteError
 from upgrade_suite.judging.known_defects import FIXED, KNOWN, NEW
 from upgrade_suite.reporting.browser import HeadlessChromium
 from upgrade_suite.reporting.report_categories import CATEGORIES, LABELS
@@ -29,6 +30,14 @@ _LEAVES = """[...document.querySelectorAll('[data-testid=tree-leaf]')].map(leaf 
   leaf.querySelector('[data-testid=tree-leaf-title]').innerText.trim(),
   (leaf.querySelector('[data-testid^=tree-leaf-status-]') || {dataset: {testid: '?'}}).dataset.testid
     .replace('tree-leaf-status-', '')])"""
+#: A group of the tree whose results all passed starts closed: its leaves are not in the page until it is opened.
+#: A section is open when its subtree follows it.
+_CLOSED = (
+    "[...document.querySelectorAll('[data-testid=tree-section]')].filter(s => !s.nextElementSibling).map(s => s.id)"
+)
+_TREE = "document.querySelectorAll('[data-testid=tree-section],[data-testid=tree-leaf]').length"
+#: What the Categories tab says when no result is in any category (every scenario passed).
+_NO_CATEGORIES = "No categories results available"
 _METADATA = """[...document.querySelectorAll('[data-testid=metadata-item]')].map(item => [
   item.querySelector('[data-testid=metadata-item-key]').innerText.trim(),
   item.querySelector('[data-testid=metadata-item-value]').innerText.trim()])"""
@@ -91,7 +100,9 @@ def read(html: Path, shots: Path, browser: HeadlessChromium | None = None) -> Re
             return read(html, shots, own)
     url = html.resolve().as_uri()
     rendered = RenderedReport()
-    leaves = browser.load(url, _LEAVES + ".length && " + _LEAVES, "the results tree")
+    browser.load(url, _TREE, "the results tree")
+    _open_every_group(browser)
+    leaves = browser.wait_for(_LEAVES + ".length && " + _LEAVES, "the results tree's leaves")
     rendered.verdicts = {title: status for _, title, status in leaves}
     browser.wait_for(_METADATA + ".length", "the Metadata block")
     browser.evaluate(_SHOW_MORE + ".forEach(button => button.click())")
@@ -103,9 +114,10 @@ def read(html: Path, shots: Path, browser: HeadlessChromium | None = None) -> Re
     # until every section counts at least one.
     rendered.categories = browser.wait_for(
         f"(counts => Object.keys(counts).length && Object.values(counts).every(n => n > 0) && counts)"
-        f"({_CATEGORY_COUNTS})",
+        f"({_CATEGORY_COUNTS}) || (document.body.innerText.includes({_NO_CATEGORIES!r}) && {{'': 0}})",
         "the Categories tab with its counts",
     )
+    rendered.categories.pop("", None)  # the tab said no result is in any category
     failed = next(((leaf, title) for leaf, title, status in leaves if status == "failed"), None)
     if failed is not None:
         rendered.failed_scenario = failed[1]
@@ -125,6 +137,23 @@ def read(html: Path, shots: Path, browser: HeadlessChromium | None = None) -> Re
             _GLOBAL_ATTACHMENTS + ".length && " + _GLOBAL_ATTACHMENTS, "the global attachments"
         )
     return rendered
+
+
+def _open_every_group(browser: HeadlessChromium, rounds: int = 20) -> None:
+    """Open each closed group of the tree, level by level, each click seen rendered before the next round (a second
+    click on a group still opening would close it again)."""
+    for _ in range(rounds):
+        closed = browser.evaluate(_CLOSED)
+        if not closed:
+            return
+        ids = json.dumps(closed)
+        browser.evaluate(
+            f"{ids}.forEach(id => document.getElementById(id).querySelector('[data-testid=tree-arrow]').click())"
+        )
+        browser.wait_for(
+            f"{ids}.every(id => document.getElementById(id).nextElementSibling)", "the tree's groups to open"
+        )
+    raise SuiteError(f"the results tree still had closed groups after {rounds} rounds of opening them")
 
 
 @dataclass(frozen=True)
