@@ -264,7 +264,7 @@ def test_the_page_shows_every_executed_scenario_as_its_run_judged_it_and_names_t
     assert report_dom.against_verdicts(verdicts, rendered.verdicts) == []
     for key, line in report.runs_metadata(runs).items():
         assert rendered.metadata[key] == line, key
-    assert "--tags='@postgres and @current'" in rendered.metadata[f"run.{runs[1].id}"]
+    assert "'--tags=@postgres and @current'" in rendered.metadata[f"run.{runs[1].id}"]
 
 
 def test_the_runbook_has_a_section_per_judged_pair_today_first(reports: Path):
