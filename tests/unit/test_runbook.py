@@ -102,3 +102,15 @@ def test_a_section_per_judged_pair_today_first_and_an_unmeasured_pair_says_so():
     assert "Judged by 1 scenario runs (1 failed). No passed run measured this pair's steps" in today
     assert "downgrade aa1b2c3d4e5f` | - | - | 0 |" in today and "9.00" not in today
     assert "upgrade head` | 2.00 s | 2.00 s | 1 |" in plan
+
+
+def test_each_pair_says_what_changes_for_users_proven_apart_from_claimed():
+    proven = "proven on SQLite: no difference: deleting the federated gateway 'x' deletes it"
+    claimed = "claimed: the release maps migration_metadata: every read or write of it fails on the upgraded database"
+    records = [
+        {**record("sqlite", "passed", {UPGRADE: 2.0}), "consequences": [claimed, proven]},
+        {**record("sqlite", "passed", {UPGRADE: 3.0}), "consequences": [proven]},
+    ]
+    section = render(records).split("## RC1 (1.0.0rc1) -> GA (1.0.0)")[1]
+    assert section.count(proven) == 1 and f"- {claimed}\n- {proven}\n" in section
+    assert "What changes for you" not in render([record("sqlite", "passed", {UPGRADE: 2.0})])

@@ -38,9 +38,11 @@ class Consequences:
         upgraded = self._delete_on_copy(core.need_database(), release, "upgraded")
         fixture = core.run.seeded(release.spec.alias, engine, Dataset())
         fresh = self._delete_on_copy(fixture.database, release, "fresh")
-        return OperationProbe(
+        probe = OperationProbe(
             f"deleting the federated gateway {FIXTURE_GATEWAY!r}", release.spec.label, upgraded, fresh
         )
+        core.history.consequences.append(f"proven on {core.need_database().label}: {probe.sentence()}")
+        return probe
 
     def _delete_on_copy(self, source: Database, release: Release, side: str) -> Outcome:
         core = self.core

@@ -70,6 +70,9 @@ class History:
     at_scale: bool = False  # populated above IN_DATABASE_ABOVE rows: rows compared in the database, API sampled
     rows_before: tuple[dict[str, int], RowCheck] | None = None  # at scale: counts and the before-side copy
     rows_compared: RowComparison | None = None  # at scale: the rows as the migration left them, compared
+    #: What the upgrade changes for users, in sentences: the triage's claims ("claimed: ...") and what operations
+    #: proved ("proven: ..."); the runbook lists them per release pair.
+    consequences: list[str] = field(default_factory=list)
 
     def upgrade_to(self, release: Release) -> None:
         """The scenario performs (or is about to perform) the upgrade to ``release``."""

@@ -72,4 +72,5 @@ def measurements(core: Core) -> dict[str, object]:
             for r in core.started
         ],
         "starts": starts(core),
+        "consequences": core.history.consequences,
     }

@@ -16,7 +16,7 @@ from upgrade_suite.judging.rows import compare_rows
 from upgrade_suite.judging.schema import SchemaDiff, compare, fresh_install, parity
 from upgrade_suite.judging.snapshots import SnapshotDiff, api_snapshot, diff, restricted, sql_snapshot
 from upgrade_suite.judging.transformations import ExpectedLoss
-from upgrade_suite.judging.triage import triage
+from upgrade_suite.judging.triage import BREAKS, triage
 from upgrade_suite.lab import phases
 from upgrade_suite.lab.core import Core
 from upgrade_suite.lab.history import History, State
@@ -177,6 +177,10 @@ class Parity:
         if found.differences:
             consequences = triage(found, database.engine_name, self.model_facts(release))
             self.core.evidence.attach("Consequences", consequences.render())
+            self.history.consequences.append(
+                f"claimed: schema differences on {database.label}: {consequences.counts()}"
+            )
+            self.history.consequences += [f"claimed: {c.says}" for c in consequences.of(BREAKS)]
         return found
 
     def compare_with_path_through(self, via: str) -> tuple[SchemaDiff, SnapshotDiff, Checklist]:

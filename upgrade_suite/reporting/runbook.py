@@ -216,6 +216,15 @@ def pair_section(old: str, new: str, records: list[dict]) -> list[str]:
         + f" `$OLD_VENV` is {labels.get(old, old)}'s install, `$NEW_VENV` {labels.get(new, new)}'s.",
         "",
     ]
+    changes = list(dict.fromkeys(line for r in records for line in r.get("consequences", [])))
+    if changes:
+        out += [
+            "What changes for you after this upgrade (proven: an operation run on both databases; claimed: the "
+            "schema triage, not yet proven by an operation):",
+            "",
+            *(f"- {line}" for line in changes),
+            "",
+        ]
     measured = measurements(passed)
     for tag, label in ENGINES.items():
         if not any(tag in r["tags"] for r in records):
