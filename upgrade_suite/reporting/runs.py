@@ -156,42 +156,45 @@ def _sources(item: dict[str, Any]) -> Iterator[str]:
             yield from _sources(child)
 
 
+def _takes_over(new: str, earlier: str | None) -> bool:
+    """Whether a later result of a scenario replaces an earlier one: executed beats skipped, else the newest."""
+    return earlier is None or new != "skipped" or earlier == "skipped"
+
+
+def _copy_with_attachments(path: Path, item: dict[str, Any], into: Path) -> None:
+    """A result, container or globals file and every attachment file it names, from its run into ``into``."""
+    shutil.copyfile(path, into / path.name)
+    for source in _sources(item):
+        if (path.parent / source).is_file():
+            shutil.copyfile(path.parent / source, into / source)
+
+
 def merge(runs: Sequence[RunRecord], into: Path) -> int:
     """One results directory from ``runs`` (oldest first): per scenario (history id) the newest executed result,
     else the newest skipped one, with the attachments and containers they name; returns how many results.
 
     ``into`` is rebuilt: what an earlier report merged is not this one's.
     """
-    chosen: dict[str, tuple[dict[str, Any], Path]] = {}
+    chosen: dict[str, tuple[Path, dict[str, Any]]] = {}
     for run in runs:
         for path in sorted(run.results.glob("*-result.json")):
             result = json.loads(path.read_text())
             key = result.get("historyId") or result["name"]
             earlier = chosen.get(key)
-            if earlier is None or result["status"] != "skipped" or earlier[0]["status"] == "skipped":
-                chosen[key] = (result, run.results)
+            if _takes_over(result["status"], earlier[1]["status"] if earlier else None):
+                chosen[key] = (path, result)
     shutil.rmtree(into, ignore_errors=True)
     into.mkdir(parents=True)
-    uuids = set()
-    for result, results in chosen.values():
-        uuids.add(result["uuid"])
-        (into / f"{result['uuid']}-result.json").write_text(json.dumps(result))
-        for source in _sources(result):
-            if (results / source).is_file():
-                shutil.copyfile(results / source, into / source)
+    for path, result in chosen.values():
+        _copy_with_attachments(path, result, into)
+    uuids = {result["uuid"] for _, result in chosen.values()}
     for run in runs:
         for path in run.results.glob("*-container.json"):
             container = json.loads(path.read_text())
             if uuids & set(container.get("children", [])):
-                shutil.copyfile(path, into / path.name)
-                for source in _sources(container):
-                    if (run.results / source).is_file():
-                        shutil.copyfile(run.results / source, into / source)
+                _copy_with_attachments(path, container, into)
         for path in run.results.glob("*-globals.json"):  # the run's evidence about itself (the matrix page)
-            shutil.copyfile(path, into / path.name)
-            for source in _sources(json.loads(path.read_text())):
-                if (run.results / source).is_file():
-                    shutil.copyfile(run.results / source, into / source)
+            _copy_with_attachments(path, json.loads(path.read_text()), into)
     return len(chosen)
 
 
@@ -200,6 +203,6 @@ def judged(runs: Iterable[RunRecord]) -> dict[str, str]:
     verdicts: dict[str, str] = {}
     for run in runs:
         for scenario in run.scenarios:
-            if scenario["verdict"] != "skipped" or verdicts.get(scenario["scenario"], "skipped") == "skipped":
+            if _takes_over(scenario["verdict"], verdicts.get(scenario["scenario"])):
                 verdicts[scenario["scenario"]] = scenario["verdict"]
     return verdicts
