@@ -58,3 +58,9 @@ def test_matrix_cells_are_filed_beyond_the_plan_under_us_1():
         STORIES["US-1"],
         "Matrix: every release to the newest, hop by hop and back (beyond the plan)",
     )
+
+
+def test_todays_releases_are_filed_apart_from_the_plans_pair():
+    placement = place(["UPG-01", "sqlite", "current"])
+    assert placement is not None and placement.feature == "UPG-01 on today's releases (to the newest)"
+    assert placement.link == "Test plan #2474: UPG-01: RC1 to GA"  # the plan's case it checks

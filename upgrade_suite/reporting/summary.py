@@ -109,8 +109,6 @@ class RunSummary:
         self.outcomes.append({"scenario": scenario, "verdict": outcome, "judgement": judged, "releases": releases})
         placement = place(tags)
         case = placement.feature if placement else "(not in the plan)"
-        if placement and "current" in tags:  # the case on today's releases, not the plan's pair ("RC1 to GA")
-            case = f"{case.split(':')[0]} on today's releases (to the newest)"
         database = next((label for tag, label in ENGINES.items() if tag in tags), "-")
         line = self.lines.setdefault((case, database), Line(case, database))
         line.verdicts.append(outcome)
