@@ -51,10 +51,11 @@ test: lint
 test-extended: bootstrap
 	$(BIN)/pytest -m extended $(ARGS)
 
-## Records the schema drift of FROM -> TO (versions) on DB=sqlite|postgresql for a person to review and commit, every
-## entry with REASON="why it is accepted" (required); FORCE=1 replaces an existing file, OUT=dir writes elsewhere. Runs never write one.
+## Measures FROM -> TO (versions) on DB=sqlite|postgresql, triages each schema difference by its consequence and writes
+## a draft of what breaks or behaves differently; with REASONS=<the draft, a reason written on each line> it writes the
+## baseline for a person to commit. FORCE=1 replaces an existing file, OUT=dir writes elsewhere. Runs never write one.
 baseline: bootstrap
-	$(BIN)/python -m upgrade_suite.judging.baseline --from "$(FROM)" --to "$(TO)" --db "$(DB)" --reason "$$REASON" \
+	$(BIN)/python -m upgrade_suite.judging.baseline --from "$(FROM)" --to "$(TO)" --db "$(DB)" $(if $(REASONS),--reasons "$(REASONS)") \
 		$(if $(filter 1 yes true,$(FORCE)),--force) $(if $(OUT),--out "$(OUT)")
 
 ## The suite's time beside the raw floor (bare gateway starts and Alembic), as ratios, the matrix (serial and JOBS=2)

@@ -21,13 +21,18 @@ Feature: Version upgrade
     And new features should be available
     And the schema matches a fresh <to> install apart from its declared drift
 
-    @sqlite
+    # Product defect: every RC1 object and service comes through to GA, but GA's migrations leave a schema
+    # that behaves differently from a fresh GA: a unique index on a2a_agents(uaid) GA's models do not declare,
+    # a2a_agents.auth_value as JSON (SQLite) and 11 columns without GA's lengths (PostgreSQL). Each is a claim
+    # of the schema triage until an operation probes it, and no baseline accepts one; declared exactly in
+    # upgrade_suite/judging/known_defects.py (signatures/consequences-1.0.0rc1-to-1.0.0-*.txt).
+    @sqlite @product-defect
     Examples: SQLite
       | from | to | procedure                          | database |
       | RC1  | GA | with Alembic before starting it    | SQLite   |
       | RC1  | GA | by starting it on the old database | SQLite   |
 
-    @postgres
+    @postgres @product-defect
     Examples: PostgreSQL
       | from | to | procedure                          | database   |
       | RC1  | GA | with Alembic before starting it    | PostgreSQL |
@@ -46,11 +51,12 @@ Feature: Version upgrade
       | 1.0.x | latest | by starting it on the old database | PostgreSQL |
 
     # Product defect: GA's data and services come through to 1.1.0, but its migrations do not
-    # create migration_metadata, a table of 1.1.0's models ("new features" names it), and the
-    # migrated schema differs from a fresh 1.1.0 in 419 details on SQLite (column defaults, types,
-    # foreign keys, uniques) with no drift baseline signed for the pair: every difference is
-    # reported, red, until a person reviews it and records it with `make baseline FROM=1.0.0 TO=1.1.0`.
-    # Declared in upgrade_suite/judging/known_defects.py (SQLite: 1 + 419 problems; PostgreSQL: 1 + 421).
+    # create migration_metadata, a table of 1.1.0's models ("new features" names it; the schema
+    # triage says it breaks), and of the 419 schema differences on SQLite 42 behave differently
+    # (foreign keys and unique constraints 1.1.0's models declare only the upgraded database has,
+    # NOT NULL and defaults on one side only); the rest are slower lookups or have no effect.
+    # Declared in upgrade_suite/judging/known_defects.py (SQLite: 1 + 42 problems; PostgreSQL: 1 + 82);
+    # tools(gateway_id) is accepted in the pair's baseline (probed: 1.1.0 deletes the tools itself).
     @current @sqlite @product-defect
     Examples: GA to the newest, SQLite
       | from | to     | procedure                          | database |
@@ -102,12 +108,16 @@ Feature: Version upgrade
     And new features should be available
     And the schema matches a fresh <to> install apart from its declared drift
 
-    @sqlite
+    # Product defect: the objects come through, but GA's migrations leave foreign keys without GA's
+    # ON DELETE CASCADE (tools, prompts and resources of a gateway; a team member's history) and RC1 -> GA's
+    # differences. On SQLite tools(gateway_id) is accepted (probed: GA deletes the tools itself); the rest
+    # are declared exactly in upgrade_suite/judging/known_defects.py until probed.
+    @sqlite @product-defect
     Examples: SQLite
       | from  | to | database |
       | 0.9.x | GA | SQLite   |
 
-    @postgres
+    @postgres @product-defect
     Examples: PostgreSQL
       | from  | to | database   |
       | 0.9.x | GA | PostgreSQL |

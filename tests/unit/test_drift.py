@@ -1,102 +1,90 @@
-"""Drift baselines: looked up by the base release, every entry with a reason, a missing one reported as such."""
+"""Drift: a schema diff judged by its consequences against the lines a person accepted, each for its own reason."""
 
 from pathlib import Path
 
 import pytest
 
 from upgrade_suite.base.errors import SuiteError
-from upgrade_suite.judging.problems import Problem
+from upgrade_suite.judging.drift import judge
 from upgrade_suite.judging.schema import (
     BASELINES,
-    DIFFERS,
     DRIFT_GONE,
     Baseline,
     DriftEntry,
     SchemaDiff,
+    compare,
     format_baseline,
-    judge,
     read_baseline,
 )
+from upgrade_suite.judging.triage import BEHAVES
 
-RC1_TO_GA = BASELINES / "schema-drift-1.0.0rc1-to-1.0.0-sqlite.txt"
-
-
-def declared_lines(path: Path) -> list[str]:
-    return [entry.line for entry in read_baseline(path)]
-
-
-def parity(lines: list[str]) -> SchemaDiff:
-    """A schema diff of these difference lines (the object key is what precedes the first colon)."""
-    return SchemaDiff("parity", [Problem(DIFFERS, (line.split(":")[0],), line) for line in lines])
+#: One line of each weight: a NOT NULL only a fresh install has (behaves differently), a VARCHAR length on SQLite
+#: (no effect here), an index only a fresh install has (slower).
+FRESH = {"column a.b": "VARCHAR(20) NOT NULL", "column a.c": "VARCHAR(20)", "index a(c)": "non-unique"}
+MIGRATED = {"column a.b": "VARCHAR(20)", "column a.c": "VARCHAR"}
+BEHAVING = "column a.b: migrated VARCHAR(20) | fresh VARCHAR(20) NOT NULL"
 
 
-def test_every_shipped_baseline_gives_each_entry_a_reason():
-    files = sorted(BASELINES.glob("schema-drift-*.txt"))
-    assert len(files) == 4
-    for file in files:
-        entries = read_baseline(file)
-        assert entries and all(entry.reason for entry in entries), file.name
+def parity(migrated: dict[str, str] = MIGRATED, fresh: dict[str, str] = FRESH) -> SchemaDiff:
+    return compare({"table a": "present", **migrated}, {"table a": "present", **fresh}, "parity")
 
 
-def test_a_local_build_is_judged_by_its_base_release_baseline():
-    baseline = Baseline("1.0.0rc1", "1.0.0+local", "sqlite")
-    assert baseline.path == RC1_TO_GA
-    assert baseline.why == "1.0.0+local judged as 1.0.0"
-    extra = "column tools.name: migrated VARCHAR | fresh VARCHAR(255)"
-    verdict = judge(parity([*declared_lines(RC1_TO_GA), extra]), baseline)
-    assert verdict.problems() == [f"new: {extra}"]  # only what the build changed shows
-    assert RC1_TO_GA.name in verdict.title and "(1.0.0+local judged as 1.0.0)" in verdict.title
-    assert verdict.title.endswith("1 new, 0 no longer seen")
-
-
-def test_both_ends_local():
-    baseline = Baseline("1.0.0rc1+ci.3", "1.0.0+local", "postgresql")
-    assert baseline.path == BASELINES / "schema-drift-1.0.0rc1-to-1.0.0-postgresql.txt"
-    assert baseline.why == "1.0.0rc1+ci.3 judged as 1.0.0rc1, 1.0.0+local judged as 1.0.0"
-    assert judge(parity(declared_lines(baseline.path)), baseline).ok
-
-
-def test_a_release_pair_is_looked_up_as_itself():
-    baseline = Baseline("1.0.0rc1", "1.0.0", "sqlite")
-    assert (baseline.path, baseline.why) == (RC1_TO_GA, "")
-
-
-def test_a_pair_without_baseline_reports_every_difference():
-    lines = [
-        "index a(b): only in the migrated database (non-unique)",
-        "column a.b: migrated VARCHAR | fresh VARCHAR(20)",
-    ]
-    verdict = judge(parity(lines), Baseline("1.0.0", "1.1.0", "sqlite"))
-    assert not verdict.ok
-    assert verdict.title == (
-        "no declared drift baseline for 1.0.0 → 1.1.0 on sqlite: all 2 differences are reported; "
-        "after review, record them with `make baseline FROM=1.0.0 TO=1.1.0 DB=sqlite`"
-    )
-    assert [(p.kind, p.keys) for p in verdict.findings()] == [
-        (DIFFERS, (line.split(":")[0],)) for line in sorted(lines)
-    ]
-    assert verdict.problems() == [f"missing-baseline: {line}" for line in sorted(lines)]
-    assert verdict.render().splitlines()[0] == verdict.title
-
-
-def test_a_pair_without_baseline_and_without_drift_is_fine():
-    verdict = judge(parity([]), Baseline("1.0.0", "1.0.0+local", "sqlite"))
-    assert verdict.ok and "none needed" in verdict.title
-
-
-def test_new_and_gone_are_both_findings(tmp_path: Path):
+def accepted(tmp_path: Path, *entries: DriftEntry) -> Baseline:
     baseline = Baseline("1.0.0", "1.1.0", "sqlite", tmp_path)
-    baseline.path.write_text(
-        format_baseline([DriftEntry("old drift", "accepted in review"), DriftEntry("kept", "accepted")], ["header"])
+    baseline.path.write_text(format_baseline(list(entries), ["header"]))
+    return baseline
+
+
+def test_every_shipped_baseline_gives_each_entry_a_reason_of_its_own():
+    for file in sorted(BASELINES.glob("schema-drift-*.txt")):
+        entries = read_baseline(file)  # refuses a missing or shared reason
+        assert entries and len({entry.reason for entry in entries}) == len(entries), file.name
+
+
+def test_only_what_behaves_differently_or_breaks_is_red():
+    verdict = judge(parity(), Baseline("1.0.0", "1.1.0", "sqlite", Path("/nowhere")))
+    assert [(p.kind, p.keys) for p in verdict.findings()] == [(BEHAVES, ("column a.b",))]
+    assert verdict.problems()[0].startswith(f"behaves differently: {BEHAVING} (a NULL a.b is stored on the upgraded")
+    assert "3 difference(s): 1 behaves differently, 1 slower, 1 no effect here" in verdict.title
+    assert "no baseline accepts any (1 to judge); after probing each, accept it with `make baseline" in verdict.title
+    assert "  slower: 1" in verdict.render().splitlines() and "  no effect here: 1" in verdict.render().splitlines()
+
+
+def test_differences_without_effect_need_no_baseline():
+    verdict = judge(
+        parity({"column a.b": "VARCHAR(20) NOT NULL", "column a.c": "VARCHAR"}), Baseline("1", "2", "sqlite")
     )
-    verdict = judge(parity(["kept", "fresh drift"]), baseline)
-    assert [(p.kind, p.keys, p.text) for p in verdict.findings()] == [
-        (DIFFERS, ("fresh drift",), "new: fresh drift"),
-        (DRIFT_GONE, ("old drift",), "gone: old drift"),
-    ]
-    assert [entry.line for entry in verdict.known] == ["kept"]
-    assert "FORCE=1" in verdict.title
-    assert "known  kept  # reason: accepted" in verdict.render()
+    assert verdict.ok and "none breaks or behaves differently" in verdict.title
+
+
+def test_no_difference_at_all():
+    verdict = judge(parity(FRESH), Baseline("1.0.0", "1.0.0+local", "sqlite"))
+    assert verdict.ok and verdict.title.endswith("the upgraded schema matches a fresh install")
+
+
+def test_an_accepted_line_is_known_and_a_gone_one_is_red(tmp_path: Path):
+    baseline = accepted(
+        tmp_path, DriftEntry(BEHAVING, "probed: no release writes a NULL b"), DriftEntry("old drift", "was probed")
+    )
+    verdict = judge(parity(), baseline)
+    assert [(p.kind, p.keys, p.text) for p in verdict.findings()] == [(DRIFT_GONE, ("old drift",), "gone: old drift")]
+    assert [entry.line for entry in verdict.known] == [BEHAVING]
+    assert "1 accepted, 0 not accepted, 1 accepted but no longer seen (drop those entries" in verdict.title
+    assert f"  accepted  {BEHAVING}  # reason: probed: no release writes a NULL b" in verdict.render()
+
+
+def test_an_accepted_line_that_no_longer_matters_is_shown_for_dropping(tmp_path: Path):
+    line = "column a.c: migrated VARCHAR | fresh VARCHAR(20)"
+    verdict = judge(parity(), accepted(tmp_path, DriftEntry(BEHAVING, "one"), DriftEntry(line, "two")))
+    assert verdict.ok and f"  accepted, now no effect here  {line}" in verdict.render()
+
+
+def test_a_local_build_is_judged_by_its_base_release_baseline(tmp_path: Path):
+    baseline = accepted(tmp_path, DriftEntry(BEHAVING, "probed"))
+    local = Baseline("1.0.0", "1.1.0+local", "sqlite", tmp_path)
+    assert local.path == baseline.path and local.why == "1.1.0+local judged as 1.1.0"
+    verdict = judge(parity(), local)
+    assert verdict.ok and "(1.1.0+local judged as 1.1.0)" in verdict.title
 
 
 @pytest.mark.parametrize(
@@ -107,27 +95,24 @@ def test_an_entry_without_reason_is_refused_naming_file_and_line(tmp_path: Path,
     baseline = Baseline("1.0.0", "1.1.0", "sqlite", tmp_path)
     baseline.path.write_text(f"# header\n\nkept  # reason: fine\n{bad}\n")
     with pytest.raises(SuiteError) as error:
-        judge(parity(["kept"]), baseline)
+        judge(parity(), baseline)
     message = str(error.value)
     assert message.startswith(f"{baseline.path}:4: a baseline entry without a reason") and "\n" not in message
 
 
-def test_the_written_format_round_trips_through_judge(tmp_path: Path):
-    lines = [
-        "column a.b: migrated TIMESTAMP NOT NULL DEFAULT now() | fresh TIMESTAMP NOT NULL",
-        "index t(x): only in a fresh install (unique)",
-    ]
-    baseline = Baseline("1.0.0", "1.1.0", "postgresql", tmp_path)
-    text = format_baseline(
-        [DriftEntry(line, "1.1.0's migration adds defaults") for line in lines],
-        ["Recorded by make baseline", "second line"],
-    )
-    assert text.startswith("# Recorded by make baseline\n# second line\n")
-    baseline.path.write_text(text)
-    assert read_baseline(baseline.path) == sorted(
-        (DriftEntry(line, "1.1.0's migration adds defaults") for line in lines), key=lambda e: e.line
-    )
-    assert judge(parity(lines), baseline).ok
+def test_one_reason_stamped_over_several_lines_is_refused(tmp_path: Path):
+    baseline = Baseline("1.0.0", "1.1.0", "sqlite", tmp_path)
+    baseline.path.write_text("# header\nfirst  # reason: cosmetic\nsecond  # reason: cosmetic\n")
+    with pytest.raises(SuiteError, match=r":3: the same reason as line 2: each accepted difference needs a reason"):
+        read_baseline(baseline.path)
+    with pytest.raises(SuiteError, match="one reason given to 2 differences"):
+        format_baseline([DriftEntry("first", "cosmetic"), DriftEntry("second", "cosmetic")], [])
+
+
+def test_the_written_format_round_trips():
+    entries = [DriftEntry("b: migrated X | fresh Y", "second"), DriftEntry("a: migrated X | fresh Y", "first")]
+    text = format_baseline(entries, ["Recorded by make baseline", "second line"])
+    assert text.startswith("# Recorded by make baseline\n# second line\na: ")
 
 
 @pytest.mark.parametrize(

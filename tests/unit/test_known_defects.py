@@ -37,11 +37,18 @@ def test_each_declaration_is_complete():
 
 
 def test_the_upgrade_to_latest_is_declared_by_pair_engine_and_scenario():
-    assert [d.name for d in ga_to_latest()] == ["ga-to-1.1.0-no-migration-metadata", "ga-to-1.1.0-schema-drift-sqlite"]
+    assert sorted(d.name for d in ga_to_latest()) == [
+        "1.0.0-to-1.1.0-schema-consequences-sqlite",
+        "ga-to-1.1.0-no-migration-metadata",
+    ]
     assert [d.name for d in declared_for(PARITY, "sqlite", "1.0.0", "1.1.0")] == ["ga-to-1.1.0-schema-drift-sqlite"]
     assert declared_for(UPG01, "sqlite", "1.0.0", "1.1.1") == []  # tomorrow's latest is nobody's known defect
     assert [d.name for d in declared_for(PARITY, "sqlite", "1.0.0rc1", "1.0.0+local")] == [
         "rc1-to-ga-schema-not-fresh-sqlite"
+    ]
+    drift = ["hazard", "killed-migration", "postgresql", "product-defect"]
+    assert [d.name for d in declared_for(drift, "postgresql", "1.0.0rc1", "1.0.0")] == [
+        "1.0.0rc1-to-1.0.0-schema-consequences-postgresql"
     ]
 
 
@@ -62,7 +69,7 @@ def test_a_declared_problem_missing_reads_fixed():
     seen = [p for p in as_seen(ga_to_latest()) if p != METADATA]
     judgement = judge(seen, ga_to_latest())
     assert judgement.verdict == FIXED and judgement.missing == [METADATA]
-    assert judgement.shown() == ["ga-to-1.1.0-schema-drift-sqlite"]
+    assert judgement.shown() == ["1.0.0-to-1.1.0-schema-consequences-sqlite"]
     assert "MISSING  new table missing | migration_metadata" in judgement.render()
 
 

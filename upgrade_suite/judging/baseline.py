@@ -1,12 +1,18 @@
-"""``make baseline``: record a release pair's schema drift for a person to review and commit.
+"""``make baseline``: record which of a release pair's schema differences a person accepts, each for its own reason.
 
 The only writer of ``upgrade_suite/judging/baselines/``: a test run never writes a baseline, or the gate
 would declare whatever it happened to see. The drift is measured as the scenarios judge it (an
 empty database given the old release's own bootstrap_db, then the new release's ``alembic upgrade
-head``, against a fresh install of the new release), and every entry carries the REASON the person
-gives: without one the command refuses, and it never overwrites a file unless asked (``--force``).
+head``, against a fresh install of the new release) and triaged by its consequences with the new release's
+models. Only what "breaks" or "behaves differently" needs accepting; each such line needs a reason written for
+it, after its consequence was probed, so the command works in two steps:
 
-    python -m upgrade_suite.judging.baseline --from 1.0.0 --to 1.1.0 --db sqlite --reason "..." [--force] [--out DIR]
+    python -m upgrade_suite.judging.baseline --from 1.0.0 --to 1.1.0 --db sqlite [--out DIR]
+        writes DIR/<baseline>.draft: each line to accept, its consequence above it, its reason empty;
+    python -m upgrade_suite.judging.baseline ... --reasons DIR/<baseline>.draft [--force]
+        writes the baseline when every line has a reason of its own (a reason shared by lines is refused).
+
+It never overwrites a baseline unless asked (``--force``).
 """
 
 from __future__ import annotations
@@ -24,16 +30,21 @@ from packaging.version import Version
 
 from upgrade_suite.base.config import Timeouts, default_cache_dir
 from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.judging.drift import JUDGED
+from upgrade_suite.judging.model_facts import read_models
 from upgrade_suite.judging.schema import (
     BASELINES,
+    REASON_MARK,
     Baseline,
     DriftEntry,
-    SchemaDiff,
     bootstrap_fresh,
+    count_nulls,
     format_baseline,
     fresh_install,
     parity,
+    read_baseline,
 )
+from upgrade_suite.judging.triage import Triage, null_questions, triage
 from upgrade_suite.releases.pypi import PyPIReleases
 from upgrade_suite.releases.specs import Release, ReleaseSpec, public_version, resolve
 from upgrade_suite.releases.venvs import ReleaseCache, writable_cache
@@ -51,7 +62,7 @@ class Request:
     old: str
     new: str
     engine: str
-    reason: str
+    reasons: Path | None  # None: write the draft
     out: Path
     force: bool
 
@@ -64,7 +75,9 @@ def parse(argv: list[str]) -> Request:
     )
     parser.add_argument("--to", dest="new", default="", help="the new release (TO=)")
     parser.add_argument("--db", dest="engine", default="", help="sqlite or postgresql (DB=)")
-    parser.add_argument("--reason", default="", help="why this drift is accepted, written on every entry (REASON=)")
+    parser.add_argument(
+        "--reasons", type=Path, default=None, help="the draft with a reason written on each line (REASONS=)"
+    )
     parser.add_argument(
         "--out", type=Path, default=BASELINES, help="directory to write into (OUT=; default: the suite's baselines)"
     )
@@ -77,13 +90,9 @@ def parse(argv: list[str]) -> Request:
             )
     if args.engine not in ENGINES:
         raise SuiteError(f"DB={args.engine or '<unset>'}: give DB=sqlite or DB=postgresql")
-    if not args.reason.strip():
-        raise SuiteError(
-            'REASON is required: say why this drift is accepted (REASON="..."); it is written on every entry'
-        )
-    if "\n" in args.reason:
-        raise SuiteError("REASON must be one line: it is written after each entry")
-    return Request(args.old.strip(), args.new.strip(), args.engine, args.reason.strip(), args.out, args.force)
+    if args.reasons is not None and not args.reasons.is_file():
+        raise SuiteError(f"REASONS={args.reasons}: no such file (write the draft first: make baseline without REASONS)")
+    return Request(args.old.strip(), args.new.strip(), args.engine, args.reasons, args.out, args.force)
 
 
 def destination(request: Request, old_version: str, new_version: str) -> Baseline:
@@ -97,7 +106,7 @@ def destination(request: Request, old_version: str, new_version: str) -> Baselin
                 f"{base} (local builds are judged against their base release's file)"
             )
     baseline = Baseline(old_version, new_version, request.engine, request.out)
-    if baseline.path.exists() and not request.force:
+    if request.reasons is not None and baseline.path.exists() and not request.force:
         raise SuiteError(f"{baseline.path} exists: review it, or replace it with FORCE=1")
     return baseline
 
@@ -110,22 +119,52 @@ def header(old: Release, new: Release, request: Request) -> list[str]:
         f"{new.version} install.",
         f"Recorded {time.strftime('%Y-%m-%d')} by `make baseline FROM={old.version} TO={new.version} "
         f"DB={request.engine}` for a person",
-        "to review and commit. One difference a line, then its reason; judge() refuses an entry without one.",
-        "Any difference not listed fails the gate, and so does a listed one that no longer occurs.",
+        "to review and commit. Only what breaks or behaves differently is listed, one difference a line, each with",
+        "the reason a person wrote for it after probing its consequence; the loader refuses an entry without one",
+        "and a reason given to several. Any such difference not listed fails the gate, and so does a listed one",
+        "that no longer occurs.",
         f"Installed: {old.spec.requirement} and {new.spec.requirement}, dependencies as of their release days.",
     ]
 
 
-def write(request: Request, baseline: Baseline, diff: SchemaDiff, lines: list[str]) -> list[DriftEntry]:
-    """Write the diff's every line with the person's reason (``lines``: the header); the entries written."""
-    entries = [DriftEntry(line, request.reason) for line in diff.lines]
+def draft(baseline: Baseline, consequences: Triage, lines: list[str]) -> Path:
+    """``<baseline>.draft`` beside where the baseline goes: each line to accept under its consequence, reason empty."""
+    path = baseline.path.with_suffix(".draft")
+    body = [
+        f"# {c.klass}: {c.says}\n{c.difference.text}{REASON_MARK}\n"
+        for c in consequences.consequences
+        if c.klass in JUDGED
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"# {text}\n" for text in lines) + "\n".join(body))
+    return path
+
+
+def write(request: Request, baseline: Baseline, consequences: Triage, lines: list[str]) -> list[DriftEntry]:
+    """The baseline of the lines to accept, each with the reason the person wrote for it in ``request.reasons``.
+
+    Refused when a line has none, when a reason serves several lines (``read_baseline``), or when the file gives
+    reasons for lines that no longer break or behave differently (it was written for another measurement).
+    """
+    assert request.reasons is not None
+    given = {entry.line: entry for entry in read_baseline(request.reasons)}
+    wanted = [c.difference.text for c in consequences.consequences if c.klass in JUDGED]
+    missing, stale = [line for line in wanted if line not in given], sorted(set(given) - set(wanted))
+    if missing or stale:
+        first = (missing or stale)[0]
+        raise SuiteError(
+            f"{request.reasons}: {len(missing)} line(s) to accept have no reason and {len(stale)} reason(s) are for "
+            f"lines this measurement does not ask about, e.g. {first[:120]} (write a fresh draft)"
+        )
+    entries = [given[line] for line in wanted]
     baseline.path.parent.mkdir(parents=True, exist_ok=True)
     baseline.path.write_text(format_baseline(entries, lines))
     return entries
 
 
-def measure(old: Release, new: Release, engine: str, workdir: Path, timeout: float) -> SchemaDiff:
-    """``old`` bootstrapped fresh and migrated by ``new``'s Alembic, against a fresh install of ``new``."""
+def measure(old: Release, new: Release, engine: str, workdir: Path, timeout: float) -> Triage:
+    """``old`` bootstrapped fresh and migrated by ``new``'s Alembic, against a fresh install of ``new``, triaged with
+    ``new``'s models and the migrated database's own data."""
     secrets = GatewaySecrets()
     with ExitStack() as stack:
         servers: list[PostgresServer] = []
@@ -149,20 +188,27 @@ def measure(old: Release, new: Release, engine: str, workdir: Path, timeout: flo
                 f"{new.spec.label}'s alembic upgrade head failed on {old.spec.label}'s schema (exit "
                 f"{run.exit_code}): {tail}"
             )
-        return parity(migrated, fresh, new)
+        diff = parity(migrated, fresh, new)
+        models = read_models(new, environment(new, fresh_db), workdir, workdir / "models.json", timeout)
+        return triage(diff, engine, models, count_nulls(migrated, null_questions(diff)))
 
 
 def record(
     request: Request, provision: Callable[[str, str], tuple[ReleaseSpec, Callable[[], Release]]]
-) -> tuple[Baseline, list[DriftEntry]]:
-    """Check, install, measure, write; ``provision`` resolves a spec now and installs it on call."""
+) -> tuple[Baseline, Triage, Path | None]:
+    """Check, install, measure, then write the draft (no REASONS) or the baseline; the draft's path, if written."""
     (old_spec, install_old), (new_spec, install_new) = provision("FROM", request.old), provision("TO", request.new)
     destination(request, old_spec.version, new_spec.version)  # refuse before minutes of installing
     old, new = install_old(), install_new()
     baseline = destination(request, old.version, new.version)  # a source tree may report another version
     with tempfile.TemporaryDirectory(prefix="upgrade-suite-baseline-") as scratch:
-        diff = measure(old, new, request.engine, Path(scratch), Timeouts().migration)
-    return baseline, write(request, baseline, diff, header(old, new, request))
+        consequences = measure(old, new, request.engine, Path(scratch), Timeouts().migration)
+    if not any(consequences.of(klass) for klass in JUDGED):
+        return baseline, consequences, None
+    if request.reasons is None:
+        return baseline, consequences, draft(baseline, consequences, header(old, new, request))
+    write(request, baseline, consequences, header(old, new, request))
+    return baseline, consequences, None
 
 
 def _provisioner() -> Callable[[str, str], tuple[ReleaseSpec, Callable[[], Release]]]:
@@ -184,14 +230,23 @@ def main(
 ) -> int:
     try:
         request = parse(sys.argv[1:] if argv is None else argv)
-        baseline, entries = record(request, provision or _provisioner())
+        baseline, consequences, drafted = record(request, provision or _provisioner())
     except SuiteError as error:
         print(f"make baseline: {error}", file=sys.stderr)
         return 2
-    print(f"Wrote {baseline.path} ({len(entries)} entries{'' if entries else ': this pair declares no drift'}):")
-    for entry in entries:
-        print(f"  {entry.render()}")
-    print("review and commit this file")
+    print(consequences.render())
+    judged = [c for c in consequences.consequences if c.klass in JUDGED]
+    if not judged:
+        stale = f"; {baseline.path} is no longer needed" if baseline.path.exists() else ""
+        print(f"Nothing breaks or behaves differently: no baseline needed{stale}")
+    elif drafted is not None:
+        print(
+            f"Wrote {drafted} ({len(judged)} line(s) to accept): probe each line's consequence, write a reason of its "
+            f"own after its '# reason: ', then: make baseline FROM={request.old} TO={request.new} DB={request.engine} "
+            f"REASONS={drafted}"
+        )
+    else:
+        print(f"Wrote {baseline.path} ({len(judged)} accepted line(s)): review and commit this file")
     return 0
 
 

@@ -11,8 +11,8 @@ its database engine, the release pair it ran), on the structured problems its ch
   scenario is no longer hidden by the first.
 
 An intermittent defect (it shows in some runs only) may be absent without "fixed?"; whatever of it
-occurs is known. Long problem lists live in ``signatures/`` (one ``kind | key`` a line); a pair whose
-drift a person signed in ``baselines/`` is referenced, not copied.
+occurs is known. Long problem lists live in ``signatures/`` (one ``kind | key`` a line): a pair's schema
+differences as the exact check reports them, and what they do (``consequences-...``) as the drift check does.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from packaging.version import Version
 
 from upgrade_suite.judging.evidence import CheckFailed
 from upgrade_suite.judging.problems import Problem
-from upgrade_suite.judging.schema import BASELINES, Baseline, difference, read_baseline
 from upgrade_suite.releases.specs import public_version
 
 SIGNATURES = Path(__file__).with_name("signatures")
@@ -75,38 +74,57 @@ def signature_file(name: str) -> tuple[Problem, ...]:
     return tuple(Problem.parse(line) for line in lines if line.strip() and not line.startswith("#"))
 
 
-def signed_drift(old: str, new: str, engine: str) -> tuple[Problem, ...]:
-    """The schema differences a person accepted for the pair (its baseline file): what the exact check reports."""
-    return tuple(difference(entry.line) for entry in read_baseline(Baseline(old, new, engine, BASELINES).path))
-
-
 def _schema_parity_rc1_to_ga(engine: str) -> KnownDefect:
     return KnownDefect(
         f"rc1-to-ga-schema-not-fresh-{engine}",
-        "GA's own migrations do not produce GA's fresh schema (column lengths, server defaults, indexes); "
-        "the differences are the pair's signed drift baseline",
+        "GA's own migrations do not produce GA's fresh schema (column lengths, server defaults, indexes); what each "
+        "difference does is the pair's consequence declaration",
         NOT_FILED,
         (frozenset({"UPG-01", "schema-parity"}),),
         (engine,),
         "1.0.0rc1",
         "1.0.0",
-        signed_drift("1.0.0rc1", "1.0.0", engine),
+        signature_file(f"schema-1.0.0rc1-to-1.0.0-{engine}"),
     )
 
 
 def _ga_to_1_1_0_drift(engine: str) -> KnownDefect:
-    """GA -> 1.1.0's schema drift on ``engine``: what the exact check and every scenario that checks the migrated
-    schema against a fresh 1.1.0 report (UPG-01, the killed migrating replica), listed in its signature file."""
+    """GA -> 1.1.0's schema drift on ``engine`` as the exact check reports it, listed in its signature file."""
     problems = signature_file(f"schema-1.0.0-to-1.1.0-{engine}")
     return KnownDefect(
         f"ga-to-1.1.0-schema-drift-{engine}",
         f"a GA database migrated to 1.1.0 differs from a fresh 1.1.0 in {len(problems)} details (defaults, types, "
-        "foreign keys, uniques) and no drift baseline is signed for the pair",
+        "foreign keys, uniques, indexes); what each does is the pair's consequence declaration",
         NOT_FILED,
-        (frozenset({"UPG-01"}), frozenset({"hazard", "killed-migration"})),
+        (frozenset({"UPG-01", "schema-parity"}),),
         (engine,),
         "1.0.0",
         "1.1.0",
+        problems,
+    )
+
+
+#: The scenarios that judge a pair's schema by its consequences ("apart from its declared drift").
+DRIFT_SCENARIOS = (
+    frozenset({"UPG-01", "populated"}),
+    frozenset({"UPG-05", "skip-version", "populated"}),
+    frozenset({"hazard", "killed-migration"}),
+)
+
+
+def _unaccepted_consequences(old: str, new: str, engine: str, what: str) -> KnownDefect:
+    """The differences of ``old -> new`` on ``engine`` that break or behave differently and no baseline accepts
+    (``signatures/consequences-...``: the triage's class and the schema object, a line)."""
+    problems = signature_file(f"consequences-{old}-to-{new}-{engine}")
+    return KnownDefect(
+        f"{old}-to-{new}-schema-consequences-{engine}",
+        f"a {old} database migrated to {new} behaves differently from a fresh {new} install in {len(problems)} "
+        f"way(s) no baseline accepts: {what}",
+        NOT_FILED,
+        DRIFT_SCENARIOS,
+        (engine,),
+        old,
+        new,
         problems,
     )
 
@@ -145,8 +163,8 @@ def _helm_rollback_stalls(old: str) -> KnownDefect:
     )
 
 
-# Declared where their problems were measured exactly (SQLite and PostgreSQL, 2026-12-02; RC1 -> GA's exact parity on
-# both engines from the signed baselines, which the gate's drift check proves exact on every run). A @product-defect
+# Declared where their problems were measured exactly (SQLite and PostgreSQL, 2026-12-02; the schema differences and
+# their consequences re-measured 2026-12-07). A @product-defect
 # scenario with no declaration here is a "new failure" until one is measured.
 DEFECTS: tuple[KnownDefect, ...] = (
     KnownDefect(
@@ -191,6 +209,48 @@ DEFECTS: tuple[KnownDefect, ...] = (
     ),
     _schema_parity_rc1_to_ga("sqlite"),
     _schema_parity_rc1_to_ga("postgresql"),
+    _unaccepted_consequences(
+        "1.0.0rc1",
+        "1.0.0",
+        "sqlite",
+        "a unique index on a2a_agents(uaid) GA's models do not declare (a second agent with the same UAID refused), "
+        "and a2a_agents.auth_value declared JSON (SQLite's NUMERIC affinity turns a number-like text into a number)",
+    ),
+    _unaccepted_consequences(
+        "1.0.0rc1",
+        "1.0.0",
+        "postgresql",
+        "the unique a2a_agents(uaid) index, and 11 VARCHAR columns without the length GA's models give them (an "
+        "over-long value stored on the upgraded database is refused on a fresh install)",
+    ),
+    _unaccepted_consequences(
+        "0.9.0",
+        "1.0.0",
+        "sqlite",
+        "prompts(gateway_id), resources(gateway_id) and email_team_member_history(team_member_id) without GA's ON "
+        "DELETE CASCADE (not yet probed through the API), and RC1 -> GA's two",
+    ),
+    _unaccepted_consequences(
+        "0.9.0",
+        "1.0.0",
+        "postgresql",
+        "tools(gateway_id), prompts(gateway_id) and resources(gateway_id) without GA's ON DELETE CASCADE (not yet "
+        "probed on PostgreSQL), JSONB for JSON in sso_providers, RC1 -> GA's column lengths and unique uaid",
+    ),
+    _unaccepted_consequences(
+        "1.0.0",
+        "1.1.0",
+        "sqlite",
+        "migration_metadata missing (1.1.0 maps it), 30 foreign keys and 3 unique constraints 1.1.0's models declare "
+        "and only the upgraded database has, NOT NULL and defaults on one side only",
+    ),
+    _unaccepted_consequences(
+        "1.0.0",
+        "1.1.0",
+        "postgresql",
+        "migration_metadata missing (1.1.0 maps it), foreign keys, unique constraints, NOT NULL, defaults and column "
+        "lengths on one side only",
+    ),
     KnownDefect(
         "ga-to-1.1.0-no-migration-metadata",
         "GA's migrations to 1.1.0 never create migration_metadata, a table of 1.1.0's models",

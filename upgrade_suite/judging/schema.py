@@ -2,11 +2,10 @@
 
 Both schemas are read with SQLAlchemy's inspector and flattened into ``key -> description``
 (tables, columns with normalised type, nullability and default, primary keys, indexes, unique
-and foreign keys), so the diff is a list of plain lines a DBA can read. A release's known drift
-is declared as an exact baseline file per (from, to, engine), each entry with the reason a person
-gave (``make baseline`` writes it; a test run never does): lines beyond it fail, and so do baseline
-lines that no longer occur (the baseline must be kept true). A pair without a baseline reports all
-its differences; a local build is judged by its base release's file.
+and foreign keys), so the diff is a list of plain lines a DBA can read. What each difference does
+to users is ``triage``'s question; which of them a person accepted, each with a reason of its own, is
+the baseline file per (from, to, engine) read here and judged in ``drift`` (``make baseline`` writes it;
+a test run never does). A local build is judged by its base release's file.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from upgrade_suite.base.errors import SuiteError
 from upgrade_suite.base.probe_runner import Timeout, run_probe
@@ -198,12 +197,15 @@ class DriftEntry:
 
 
 def read_baseline(path: Path) -> list[DriftEntry]:
-    """The entries of a baseline file; an entry without a reason is refused, naming the file and line.
+    """The entries of a baseline file; an entry without a reason, or a reason given to several entries, is refused,
+    naming the file and line.
 
-    A line nobody gave a reason for (hand-edited, or written by a tool) would hide drift no one
-    accepted, so the file is rejected rather than half-trusted.
+    A line nobody gave a reason for (hand-edited, or written by a tool) would hide drift no one accepted, and one
+    reason stamped over many lines says nobody looked at each (a foreign key's ON DELETE was once signed away
+    among 195 lines under one sentence), so the file is rejected rather than half-trusted.
     """
-    entries = []
+    entries: list[DriftEntry] = []
+    first_with: dict[str, int] = {}
     for number, raw in enumerate(path.read_text().splitlines(), 1):
         if not raw.strip() or raw.startswith("#"):
             continue
@@ -213,6 +215,12 @@ def read_baseline(path: Path) -> list[DriftEntry]:
                 f"{path}:{number}: a baseline entry without a reason (write '<difference>{REASON_MARK}<why>', or "
                 f"re-record it with make baseline): {raw[:120]}"
             )
+        if reason.strip() in first_with:
+            raise SuiteError(
+                f"{path}:{number}: the same reason as line {first_with[reason.strip()]}: each accepted difference "
+                f"needs a reason written for it, after its consequence was probed: {line[:120]}"
+            )
+        first_with[reason.strip()] = number
         entries.append(DriftEntry(line, reason.strip()))
     return entries
 
@@ -226,88 +234,14 @@ def format_baseline(entries: list[DriftEntry], header: list[str]) -> str:
                 f"a baseline entry needs a one-line reason and a difference without {REASON_MARK.strip()!r}: "
                 f"{entry.line[:120]}"
             )
+    shared = [entry.line for entry in entries if sum(e.reason.strip() == entry.reason.strip() for e in entries) > 1]
+    if shared:
+        raise SuiteError(
+            f"one reason given to {len(shared)} differences (each needs a reason written for it): {shared[0][:120]}"
+        )
     return "".join(f"# {text}\n" for text in header) + "".join(
         entry.render() + "\n" for entry in sorted(entries, key=lambda e: e.line)
     )
-
-
-@dataclass
-class DriftVerdict:
-    """A schema diff judged against the pair's declared drift (``declared`` is None: the pair has no baseline)."""
-
-    diff: SchemaDiff
-    baseline: Baseline
-    declared: list[DriftEntry] | None
-
-    @property
-    def known(self) -> list[DriftEntry]:
-        actual = set(self.diff.lines)
-        return [entry for entry in self.declared or [] if entry.line in actual]
-
-    @property
-    def new(self) -> list[str]:
-        declared = {entry.line for entry in self.declared or []}
-        return sorted(set(self.diff.lines) - declared)
-
-    @property
-    def gone(self) -> list[DriftEntry]:
-        actual = set(self.diff.lines)
-        return [entry for entry in self.declared or [] if entry.line not in actual]
-
-    def findings(self) -> list[Problem]:
-        """Every difference when the pair declares no baseline; otherwise what is new and what is gone.
-
-        A reported difference keeps its schema kind and object key (``missing-baseline: ``/``new: `` in its
-        text only), so one declared known defect names the same difference in the drift and the exact check.
-        """
-        by_line = {difference.text: difference for difference in self.diff.differences}
-        if self.declared is None:
-            return [_marked(by_line[line], "missing-baseline") for line in sorted(by_line)]
-        return [_marked(by_line[line], "new") for line in self.new] + [
-            Problem(DRIFT_GONE, (entry.line,), f"gone: {entry.line}") for entry in self.gone
-        ]
-
-    @property
-    def ok(self) -> bool:
-        return not self.findings()
-
-    def problems(self) -> list[str]:
-        return [str(problem) for problem in self.findings()]
-
-    @property
-    def title(self) -> str:
-        """The headline: which baseline judged and why that one, or that there is none and how to record it."""
-        base = self.baseline
-        why = f" ({base.why})" if base.why else ""
-        if self.declared is None:
-            if not self.diff.lines:
-                return (
-                    f"no declared drift baseline for {base.pair}{why}, and none needed: the migrated schema "
-                    "matches a fresh install"
-                )
-            return (
-                f"no declared drift baseline for {base.pair}{why}: all {len(self.diff.lines)} differences are "
-                "reported; "
-                f"after review, record them with `{base.record_command}`"
-            )
-        counts = f"{len(self.known)} declared seen, {len(self.new)} new, {len(self.gone)} no longer seen"
-        stale = f" (drop those entries, or re-record with `{base.record_command} FORCE=1`)" if self.gone else ""
-        return f"Schema drift of {base.pair} against {base.path.name}{why}: {counts}{stale}"
-
-    def render(self) -> str:
-        marks = (problem.text.partition(": ") for problem in self.findings())
-        out = [self.title, *(f"  {mark.upper()}  {line}" for mark, _, line in marks)]
-        return "\n".join(out + [f"  known  {entry.render()}" for entry in self.known])
-
-
-def _marked(difference: Problem, mark: str) -> Problem:
-    """A schema difference as the drift check reports it: the same problem, its text saying why it is one."""
-    return Problem(difference.kind, difference.keys, f"{mark}: {difference.text}")
-
-
-def judge(diff: SchemaDiff, baseline: Baseline) -> DriftVerdict:
-    """Compare the diff with the pair's baseline exactly; without a baseline file every difference is a finding."""
-    return DriftVerdict(diff, baseline, read_baseline(baseline.path) if baseline.path.exists() else None)
 
 
 def bootstrap_fresh(release: Release, environment: dict[str, str], workdir: Path, timeout: float) -> str:
@@ -349,3 +283,15 @@ def parity(database: Database, fresh: dict[str, str], release: Release) -> Schem
     return compare(
         migrated, fresh, f"Schema of this database vs a fresh {release.spec.label} install ({database.label})"
     )
+
+
+def count_nulls(database: Database, columns: list[tuple[str, str]]) -> dict[str, int]:
+    """How many rows of ``database`` hold NULL in each ``(table, column)`` (``table.column`` -> count): the data
+    behind a NOT NULL only a fresh install has (names come from the database's own inspector)."""
+    with database.engine() as engine, engine.connect() as connection:
+        return {
+            f"{table}.{column}": connection.execute(
+                text(f'SELECT count(*) FROM "{table}" WHERE "{column}" IS NULL')
+            ).scalar_one()
+            for table, column in columns
+        }

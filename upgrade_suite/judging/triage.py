@@ -51,6 +51,9 @@ class Sides:
     fresh: dict[str, str]
     engine: str
     model: ModelFacts | None = None
+    #: Rows of the upgraded database holding NULL, per ``table.column`` that only it lets be NULL (``null_questions``):
+    #: a probe of its data, asked by the lab.
+    nulls: dict[str, int] = field(default_factory=dict)
 
     def side(self, name: str) -> dict[str, str]:
         return self.migrated if name == "migrated" else self.fresh
@@ -211,7 +214,7 @@ def column_change(difference: Problem, sides: Sides) -> tuple[str, str] | None:
         judged
         for judged in (
             _type_change(migrated["type"], fresh["type"], sides.engine),
-            _null_change(migrated["not_null"], fresh["not_null"], table, column, sides.model),
+            _null_change(migrated["not_null"], fresh["not_null"], table, column, sides),
             _default_change(migrated, fresh, table, column, sides.model),
         )
         if judged is not None
@@ -233,9 +236,24 @@ RULES: list[tuple[str, Rule]] = [
 ]
 
 
-def triage(diff: SchemaDiff, engine: str, model: ModelFacts | None = None) -> Triage:
+def null_questions(diff: SchemaDiff) -> list[tuple[str, str]]:
+    """(table, column) of each column a fresh install declares NOT NULL and the upgraded database does not: whether
+    the upgraded one holds NULLs there is a fact of its data, for the lab to count (``Sides.nulls``)."""
+    asked = []
+    for difference in diff.differences:
+        kind, table, column = parse_key(difference.keys[0])
+        if kind == "column" and difference.kind not in (MIGRATED_ONLY, FRESH_ONLY):
+            migrated, fresh = _column(diff.migrated[difference.keys[0]]), _column(diff.fresh[difference.keys[0]])
+            if fresh["not_null"] and not migrated["not_null"]:
+                asked.append((table, column))
+    return asked
+
+
+def triage(
+    diff: SchemaDiff, engine: str, model: ModelFacts | None = None, nulls: dict[str, int] | None = None
+) -> Triage:
     """Each difference of ``diff`` with its consequence; one no rule recognises "behaves differently"."""
-    sides = Sides(diff.migrated, diff.fresh, engine, model)
+    sides = Sides(diff.migrated, diff.fresh, engine, model, nulls or {})
     result = Triage(f"Consequences of {len(diff.differences)} schema difference(s) ({engine})")
     for difference in diff.differences:
         for name, rule in RULES:
@@ -331,27 +349,45 @@ def _type_change(migrated: str, fresh: str, engine: str) -> tuple[str, str] | No
     if bare <= {"VARCHAR", "TEXT"} and "(" not in migrated + fresh:
         return NO_EFFECT, "VARCHAR without a length and TEXT are the same type in PostgreSQL"
     if len(bare) == 1:
-        return BEHAVES, f"a value longer than the shorter limit ({migrated} here, {fresh} fresh) is refused on one side"
+        limit = {"upgraded": _length(migrated), "fresh": _length(fresh)}
+        tighter = "upgraded" if limit["upgraded"] < limit["fresh"] else "fresh"
+        where, other = ("the upgraded database", "a fresh install")[:: 1 if tighter == "upgraded" else -1]
+        return BEHAVES, f"a value over {limit[tighter]} characters is refused on {where} and stored on {other}"
     return BEHAVES, f"the column is {migrated} here and {fresh} on a fresh install: some values fit one side only"
 
 
-def _null_change(
-    migrated: str, fresh: str, table: str, column: str, model: ModelFacts | None
-) -> tuple[str, str] | None:
+def _length(spelled: str) -> int | float:
+    """The length limit of ``VARCHAR(n)``; none is no limit."""
+    found = re.search(r"\((\d+)\)$", spelled)
+    return int(found.group(1)) if found else float("inf")
+
+
+def _null_change(migrated: str, fresh: str, table: str, column: str, sides: Sides) -> tuple[str, str] | None:
     """NOT NULL on one side. Refused only on the upgraded database: no effect where the release never writes a NULL
     (its model gives a value on every insert and declares the column NOT NULL). Allowed only there: the old release's
-    NULLs may already be in it, so it stays a difference whatever the model says."""
+    NULLs may already be in it, so it stays a difference unless a count of its rows shows none, and the release's
+    model rules out writing one."""
     if bool(migrated) == bool(fresh):
         return None
-    facts = model.column(table, column) if model is not None else None
-    if migrated and facts is not None and facts["python_default"] and not facts["nullable"]:
+    facts = sides.model.column(table, column) if sides.model is not None else None
+    never_writes_null = facts is not None and facts["python_default"] and not facts["nullable"]
+    if migrated and never_writes_null:
         return NO_EFFECT, (
             f"the release writes {table}.{column} itself and its model declares it NOT NULL: it never stores a NULL, "
             "so the upgraded database's NOT NULL refuses nothing it writes"
         )
     if migrated:
         return BEHAVES, f"a NULL {table}.{column} is refused on the upgraded database and stored on a fresh install"
-    return BEHAVES, f"a NULL {table}.{column} is stored on the upgraded database and refused on a fresh install"
+    held = sides.nulls.get(f"{table}.{column}")
+    if never_writes_null and held == 0:
+        return NO_EFFECT, (
+            f"probed: no row of the upgraded database holds a NULL {table}.{column}, and the release writes it itself "
+            "on every insert (its model: NOT NULL with a default), so none will"
+        )
+    holding = f" ({held} row(s) of it do now)" if held else ""
+    return BEHAVES, (
+        f"a NULL {table}.{column} is stored on the upgraded database{holding} and refused on a fresh install"
+    )
 
 
 def _default_change(

@@ -9,14 +9,15 @@ from typing import Any
 
 from upgrade_suite.judging.at_scale import API_SAMPLE, rows_verdict
 from upgrade_suite.judging.checks import Checklist
+from upgrade_suite.judging.drift import DriftVerdict, judge
 from upgrade_suite.judging.evidence import Verdict
 from upgrade_suite.judging.expectations import expected_transformations
 from upgrade_suite.judging.model_facts import ModelFacts, read_models
 from upgrade_suite.judging.rows import compare_rows
-from upgrade_suite.judging.schema import SchemaDiff, compare, fresh_install, parity
+from upgrade_suite.judging.schema import Baseline, SchemaDiff, compare, count_nulls, fresh_install, parity
 from upgrade_suite.judging.snapshots import SnapshotDiff, api_snapshot, diff, restricted, sql_snapshot
 from upgrade_suite.judging.transformations import ExpectedLoss
-from upgrade_suite.judging.triage import BREAKS, triage
+from upgrade_suite.judging.triage import BREAKS, Triage, null_questions, triage
 from upgrade_suite.lab import phases
 from upgrade_suite.lab.core import Core
 from upgrade_suite.lab.history import History, State
@@ -172,16 +173,29 @@ class Parity:
     def schema_parity(self) -> SchemaDiff:
         """This database's schema against a fresh install of the release it is now at, with the consequences of
         each difference for the release's users (the "Consequences" evidence)."""
+        return self._triaged()[0]
+
+    def schema_drift(self) -> DriftVerdict:
+        """The schema differences judged by their consequences against what a person accepted for the pair."""
+        found, consequences = self._triaged()
+        self.core.evidence.attach("Schema parity diff", found.render())
+        previous, release = self.history.need_previous(), self.core.need_current().release
+        return judge(
+            found, Baseline(previous.version, release.version, self.core.need_database().engine_name), consequences
+        )
+
+    def _triaged(self) -> tuple[SchemaDiff, Triage]:
         database, release = self.core.need_database(), self.core.need_current().release
         found = parity(database, self.fresh_schema(release), release)
-        if found.differences:
-            consequences = triage(found, database.engine_name, self.model_facts(release))
-            self.core.evidence.attach("Consequences", consequences.render())
-            self.history.consequences.append(
-                f"claimed: schema differences on {database.label}: {consequences.counts()}"
-            )
-            self.history.consequences += [f"claimed: {c.says}" for c in consequences.of(BREAKS)]
-        return found
+        if not found.differences:
+            return found, triage(found, database.engine_name)
+        consequences = triage(
+            found, database.engine_name, self.model_facts(release), count_nulls(database, null_questions(found))
+        )
+        self.core.evidence.attach("Consequences", consequences.render())
+        self.history.consequences.append(f"claimed: schema differences on {database.label}: {consequences.counts()}")
+        self.history.consequences += [f"claimed: {c.says}" for c in consequences.of(BREAKS)]
+        return found, consequences
 
     def compare_with_path_through(self, via: str) -> tuple[SchemaDiff, SnapshotDiff, Checklist]:
         """The pre-upgrade backup migrated through ``via`` first, against the direct migration.
