@@ -4,7 +4,7 @@ import io
 
 from rich.console import Console
 
-from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.base.errors import ReleaseExited, SuiteError
 from upgrade_suite.reporting.summary import RunSummary, verdict
 
 
@@ -18,6 +18,12 @@ def test_a_failed_check_is_failed_anything_else_broken():
     assert verdict("passed", None, ["UPG-06", "negative-control"]) == "broken"  # the prober could not see the outage
     assert verdict("passed", None, []) == "passed"
     assert verdict("skipped", None, []) == "skipped"
+
+
+def test_a_release_that_exits_at_start_is_the_product_failing_not_the_suite():
+    exited = ReleaseExited('1.0.2 gateway exited with status 3 while starting: column "on_error" does not exist')
+    assert verdict("failed", exited, ["UPG-01"]) == "failed"  # behave reports an AssertionError as failed
+    assert isinstance(exited, SuiteError)  # callers that expect a refusal still catch it, the terminal keeps one line
 
 
 def test_one_line_per_case_and_database_with_the_worst_verdict_the_versions_and_the_time():

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.base.errors import ReleaseExited, SuiteError
 from upgrade_suite.base.sandbox import Sandbox
 from upgrade_suite.client.api import GatewayApi
 from upgrade_suite.client.dataset import Dataset, create_marked, populate, seed
@@ -146,7 +146,7 @@ class Core:
                 gateway.start()
             return STARTED
         except SuiteError as error:
-            return "refused to run (exited)" if "exited with status" in str(error) else "never reported healthy"
+            return "refused to run (exited)" if isinstance(error, ReleaseExited) else "never reported healthy"
 
     def stop(self) -> Release:
         """Stop the current gateway (graceful, then forced); returns the release that was running."""

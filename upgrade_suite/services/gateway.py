@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.base.errors import ReleaseExited, SuiteError
 from upgrade_suite.base.sandbox import free_port
 from upgrade_suite.base.waiting import wait_until
 from upgrade_suite.releases.specs import Release
@@ -173,7 +173,7 @@ class Gateway:
         """One poll of a starting gateway, kept in its timeline: healthy by /health's body, and ready."""
         status = self._exit_status()
         if status is not None:
-            raise SuiteError(
+            raise ReleaseExited(
                 f"{self.release.spec.label} gateway exited with status {status} while starting: "
                 f"{self.log_tail(3)} (log: {self.log_path})"
             )
