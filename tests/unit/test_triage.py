@@ -57,6 +57,10 @@ def test_varchar_lengths_change_nothing_on_sqlite_and_refuse_values_on_postgresq
     assert only_class(*lengths, engine="sqlite") == NO_EFFECT
     assert only_class(*lengths, engine="postgresql") == BEHAVES
     assert only_class({"column tools.url": "VARCHAR"}, {"column tools.url": "TEXT"}, "postgresql") == NO_EFFECT
+    [(_, _, says)] = judged({"column tools.url": "VARCHAR"}, {"column tools.url": "VARCHAR(20)"}, "postgresql")
+    assert says == "a value over 20 characters is refused on a fresh install and stored on the upgraded database"
+    [(_, _, says)] = judged(*lengths, engine="postgresql")
+    assert says == "a value over 20 characters is refused on the upgraded database and stored on a fresh install"
 
 
 def test_sqlite_types_of_one_affinity_store_alike_and_of_another_do_not():
@@ -82,6 +86,27 @@ def test_not_null_only_upgraded_refuses_nothing_the_release_writes_itself():
     assert only_class(m, f, model=models(tools={"columns": {"tags": column("JSON", True, True)}})) == BEHAVES
     # the other way round the old release's NULLs may already be stored: a difference whatever the model says
     assert only_class(f, m, model=models(tools={"columns": {"tags": column("JSON", False, True)}})) == BEHAVES
+
+
+@pytest.mark.parametrize(
+    "nulls, nullable, writes_itself, expected",
+    [
+        (0, False, True, NO_EFFECT),  # none stored, and the release never writes one
+        (3, False, True, BEHAVES),  # the old release's NULLs are there: a fresh install would refuse them
+        (0, True, True, BEHAVES),  # the model may write a NULL
+        (0, False, False, BEHAVES),  # an insert may leave it unset
+        (None, False, True, BEHAVES),  # not counted: still a claim
+    ],
+)
+def test_a_not_null_only_a_fresh_install_has_is_probed_on_the_upgraded_data(nulls, nullable, writes_itself, expected):
+    m, f = {"column tools.created_at": "TIMESTAMP"}, {"column tools.created_at": "TIMESTAMP NOT NULL"}
+    model = models(tools={"columns": {"created_at": column("DATETIME", nullable, writes_itself)}})
+    diff = compare({**BASE, **m}, {**BASE, **f}, "t")
+    counted = {} if nulls is None else {"tools.created_at": nulls}
+    [consequence] = triage(diff, "sqlite", model, counted).consequences
+    assert consequence.klass == expected
+    assert ("probed: no row" in consequence.says) == (expected == NO_EFFECT)
+    assert ("(3 row(s) of it do now)" in consequence.says) == (nulls == 3)
 
 
 def test_a_mapped_table_or_column_the_upgraded_database_lacks_breaks_the_release():
