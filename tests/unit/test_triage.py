@@ -7,7 +7,7 @@ import pytest
 
 from upgrade_suite.judging.model_facts import ModelFacts
 from upgrade_suite.judging.schema import compare
-from upgrade_suite.judging.triage import BEHAVES, BREAKS, NO_EFFECT, SLOWER, triage
+from upgrade_suite.judging.triage import BEHAVES, BREAKS, NO_EFFECT, SLOWER, null_questions, triage
 
 
 def column(type_: str = "VARCHAR(255)", nullable: bool = True, python_default: bool = False) -> dict:
@@ -102,6 +102,8 @@ def test_a_not_null_only_a_fresh_install_has_is_probed_on_the_upgraded_data(null
     m, f = {"column tools.created_at": "TIMESTAMP"}, {"column tools.created_at": "TIMESTAMP NOT NULL"}
     model = models(tools={"columns": {"created_at": column("DATETIME", nullable, writes_itself)}})
     diff = compare({**BASE, **m}, {**BASE, **f}, "t")
+    assert null_questions(diff) == [("tools", "created_at")]  # what the lab counts
+    assert null_questions(compare({**BASE, **f}, {**BASE, **m}, "t")) == []  # NOT NULL on the upgraded side: nothing
     counted = {} if nulls is None else {"tools.created_at": nulls}
     [consequence] = triage(diff, "sqlite", model, counted).consequences
     assert consequence.klass == expected
