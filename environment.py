@@ -112,7 +112,8 @@ def before_scenario(context: Any, scenario: Scenario) -> None:
     from upgrade_suite.reporting.runs import titled
 
     drop_excluded_steps()
-    named = releases_in_order([scenario.name, *(step.name for step in scenario.all_steps)])
+    # In the order the steps run them (a title may name the new release first: "The GA gateway ... the RC1 database").
+    named = releases_in_order([*(step.name for step in scenario.all_steps), scenario.name])
     context.releases = {name: context.suite.specs[name].version for name in named if name in context.suite.specs}
     by_alias = any(name in DEFAULT_RELEASES for name in named)  # a matrix cell's title names its versions itself
     context.title = titled(scenario.name, list(context.releases.values()), by_alias)

@@ -122,7 +122,7 @@ Feature: Version upgrade
       | from  | to | database   |
       | 0.9.x | GA | PostgreSQL |
 
-  @UPG-05 @skip-version
+  @UPG-05 @skip-version @path-through
   Scenario Outline: <from> to <to> directly gives the same database as the way through <via> (<database>)
     Given a running <from> gateway with data on <database>
     When I perform the upgrade to <to> with Alembic before starting it
@@ -219,7 +219,7 @@ Feature: Version upgrade
   Scenario Outline: Deleting a federated gateway after <from> to <to> ends as on a fresh <to> install (<database>)
     Given a running <from> gateway with data on <database>
     When I perform the upgrade to <to> with Alembic before starting it
-    Then deleting the federated gateway ends as on a fresh <to> install holding the same objects
+    Then deleting a federated gateway ends as on a fresh <to> install holding the same objects
 
     @sqlite
     Examples: SQLite

@@ -80,10 +80,10 @@ def step_schema_exact(context: Any, release: str) -> None:
     context.lab.evidence.require("Schema parity diff", context.lab.schema_parity())
 
 
-@then("deleting the federated gateway ends as on a fresh {release:Release} install holding the same objects")
+@then("deleting a federated gateway ends as on a fresh {release:Release} install holding the same objects")
 def step_delete_gateway_as_fresh(context: Any, release: str) -> None:
-    probe = context.lab.delete_federated_gateway()
-    context.lab.evidence.require(probe.title, probe)
+    probes = context.lab.delete_federated_gateways()
+    context.lab.evidence.require(probes.title, probes)
 
 
 @then("the database matches the same data upgraded through {release:Release}")

@@ -44,6 +44,7 @@ def test_a_difference_only_the_operation_shows_is_named_by_what_the_user_gets(wo
     assert run.returncode != 0
     assert "0 scenarios passed, 1 failed" in run.output, run.failures()
     assert (
-        "on the upgraded database, deleting the federated gateway 'upgrade-fixture' is refused with HTTP" in run.output
+        "on the upgraded database, deleting the migrated federated gateway 'upgrade-fixture' is refused with HTTP"
+        in run.output
     )
     assert "(its 2 tools kept with it); a fresh GA (1.0.0) install deletes it: its 2 tools removed" in run.output

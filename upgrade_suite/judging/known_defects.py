@@ -303,7 +303,7 @@ DEFECTS: tuple[KnownDefect, ...] = (
         "custom_name and display_name become its slug (upgrade-prompt-1), straight to GA they keep its name "
         "(upgrade_prompt_1); on SQLite both paths keep it",
         NOT_FILED,
-        (frozenset({"UPG-05", "skip-version", "product-defect"}),),
+        (frozenset({"UPG-05", "path-through", "product-defect"}),),
         ("postgresql",),
         "0.9.0",
         "1.0.0",

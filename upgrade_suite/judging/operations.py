@@ -96,3 +96,24 @@ class OperationProbe:
                 f"after {self.fresh.after}",
             ]
         )
+
+
+@dataclass(frozen=True)
+class Probes:
+    """Several operations judged together: ok when each ended the same on both databases."""
+
+    title: str
+    probes: list[OperationProbe]
+
+    @property
+    def ok(self) -> bool:
+        return all(probe.ok for probe in self.probes)
+
+    def findings(self) -> list[Problem]:
+        return [problem for probe in self.probes for problem in probe.findings()]
+
+    def problems(self) -> list[str]:
+        return [str(problem) for problem in self.findings()]
+
+    def render(self) -> str:
+        return "\n\n".join(probe.render() for probe in self.probes)

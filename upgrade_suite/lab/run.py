@@ -86,7 +86,7 @@ class SuiteRun:
         self._releases: dict[str, Release] = {}
         self.secrets = GatewaySecrets()
         self._stack = ExitStack()
-        self._mcp: McpServerFixture | None = None
+        self._mcp: dict[str, McpServerFixture] = {}
         self._postgres: PostgresServer | None = None
         self.fresh_schemas: dict[tuple[str, str], dict[str, str]] = {}
         self.models: dict[str, ModelFacts] = {}  # release key -> what its SQLAlchemy models expect
@@ -157,15 +157,17 @@ class SuiteRun:
             )
         return Migrations(release, environment, workdir, self.config.timeouts.migration)
 
-    def mcp_server(self, wait: bool = True) -> McpServerFixture:
-        """The run's MCP server fixture, started on first use (``wait=False``: launched, maybe not up yet)."""
-        if self._mcp is None:
-            self._mcp = McpServerFixture(self.work_root / "mcp-server.log")
-            self._stack.callback(self._mcp.__exit__)
-            self._mcp.launch()
+    def mcp_server(self, wait: bool = True, catalogue: str = "tools") -> McpServerFixture:
+        """The run's MCP server fixture of ``catalogue`` (``probes/mcp_server.py``), started on first use
+        (``wait=False``: launched, maybe not up yet)."""
+        if catalogue not in self._mcp:
+            name = "mcp-server.log" if catalogue == "tools" else f"mcp-server-{catalogue}.log"
+            self._mcp[catalogue] = server = McpServerFixture(self.work_root / name, catalogue=catalogue)
+            self._stack.callback(server.__exit__)
+            server.launch()
         if wait:
-            self._mcp.wait()
-        return self._mcp
+            self._mcp[catalogue].wait()
+        return self._mcp[catalogue]
 
     def token(self, release: Release, environment: dict[str, str]) -> str:
         """An admin token minted by the release's own tool, once per release per run (valid 4 h)."""

@@ -21,7 +21,7 @@ from upgrade_suite.judging.checks import Checklist
 from upgrade_suite.judging.drift import DriftVerdict
 from upgrade_suite.judging.evidence import Evidence, Timings, Verdict
 from upgrade_suite.judging.known_defects import KnownDefect, declared_for
-from upgrade_suite.judging.operations import OperationProbe
+from upgrade_suite.judging.operations import Probes
 from upgrade_suite.judging.schema import SchemaDiff
 from upgrade_suite.judging.snapshots import SnapshotDiff
 from upgrade_suite.lab.chart import Chart
@@ -157,8 +157,8 @@ class UpgradeScenario:
     def schema_drift(self) -> DriftVerdict:
         return self.parity.schema_drift()
 
-    def delete_federated_gateway(self) -> OperationProbe:
-        return self.consequences.delete_federated_gateway()
+    def delete_federated_gateways(self) -> Probes:
+        return self.consequences.delete_federated_gateways()
 
     def compare_states(
         self, reference: State, candidate: State, title: str

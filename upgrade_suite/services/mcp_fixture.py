@@ -15,13 +15,15 @@ from upgrade_suite.probes.mcp_server import TOOLS
 
 
 class McpServerFixture:
-    """A real MCP server process offering ``TOOLS`` at ``url``; stopped on exit."""
+    """A real MCP server process offering ``TOOLS`` (and with ``catalogue="full"`` a prompt and a resource too) at
+    ``url``; stopped on exit."""
 
     tools = TOOLS
 
-    def __init__(self, log_path: Path, start_timeout: float = 30.0) -> None:
+    def __init__(self, log_path: Path, start_timeout: float = 30.0, catalogue: str = "tools") -> None:
         """``log_path``'s directory is also the server's working directory (the run's own)."""
         self.log_path = log_path
+        self.catalogue = catalogue
         self._start_timeout = start_timeout
         self._process: subprocess.Popen[bytes] | None = None
         self.port = 0
@@ -42,7 +44,7 @@ class McpServerFixture:
         self.port = free_port()
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "upgrade_suite.probes.mcp_server", str(self.port)],
+                [sys.executable, "-m", "upgrade_suite.probes.mcp_server", str(self.port), self.catalogue],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

@@ -6,4 +6,4 @@ Feature: A difference only the release's own operation shows
     Given a running RC1 gateway with data on SQLite
     When I perform the upgrade to GA with Alembic before starting it
     And a trigger keeps the tools of a deleted gateway behind the suite's back
-    Then deleting the federated gateway ends as on a fresh GA install holding the same objects
+    Then deleting a federated gateway ends as on a fresh GA install holding the same objects
