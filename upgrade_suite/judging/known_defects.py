@@ -227,21 +227,20 @@ DEFECTS: tuple[KnownDefect, ...] = (
         "0.9.0",
         "1.0.0",
         "sqlite",
-        "prompts(gateway_id), resources(gateway_id) and email_team_member_history(team_member_id) without GA's ON "
-        "DELETE CASCADE (not yet probed through the API), and RC1 -> GA's two",
+        "email_team_member_history(team_member_id) without GA's ON DELETE CASCADE (not yet probed through the API: "
+        "deleting a team member who has history), and RC1 -> GA's two",
     ),
     _unaccepted_consequences(
         "0.9.0",
         "1.0.0",
         "postgresql",
-        "tools(gateway_id), prompts(gateway_id) and resources(gateway_id) without GA's ON DELETE CASCADE (not yet "
-        "probed on PostgreSQL), JSONB for JSON in sso_providers, RC1 -> GA's column lengths and unique uaid",
+        "JSONB for JSON in sso_providers, and RC1 -> GA's 11 column lengths and unique uaid",
     ),
     _unaccepted_consequences(
         "1.0.0",
         "1.1.0",
         "sqlite",
-        "migration_metadata missing (1.1.0 maps it), 30 foreign keys and 3 unique constraints 1.1.0's models declare "
+        "migration_metadata missing (1.1.0 maps it), 28 foreign keys and 3 unique constraints 1.1.0's models declare "
         "and only the upgraded database has, NOT NULL and defaults on one side only",
     ),
     _unaccepted_consequences(
