@@ -221,6 +221,7 @@ Feature: Version upgrade
     Given a running <from> gateway with data on <database>
     When I perform the upgrade to <to> with Alembic before starting it
     Then deleting a federated gateway ends as on a fresh <to> install holding the same objects
+    And the same user operations end as on a fresh <to> install holding the same objects
 
     @sqlite
     Examples: SQLite

@@ -86,6 +86,12 @@ def step_delete_gateway_as_fresh(context: Any, release: str) -> None:
     context.lab.evidence.require(probes.title, probes)
 
 
+@then("the same user operations end as on a fresh {release:Release} install holding the same objects")
+def step_workload_as_fresh(context: Any, release: str) -> None:
+    compared = context.lab.workload()
+    context.lab.evidence.require(compared.title, compared)
+
+
 @then("the database matches the same data upgraded through {release:Release}")
 def step_matches_path_through(context: Any, release: str) -> None:
     schema, data, counts = context.lab.compare_with_path_through(release)

@@ -7,16 +7,21 @@ release removes the dependants itself, only the release can answer. Two gateways
 seeded one, whose rows the old release wrote and the migration carried (tools only: the seeded MCP server serves
 no more), and one the target release registers on the copy from an MCP server that serves a tool, a prompt and a
 resource, so every table that references a gateway holds a row of it. Copies, so the scenario's own database is
-not touched; the fresh side is the run's seeded fixture of the target release (made once a run).
+not touched; the fresh side is the run's seeded fixture of the target release (made once a run). On the same
+started gateways the workload (``client/workload.py``) then runs one script of user operations on both sides.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import inspect, text
 
 from upgrade_suite.client.api import ApiError, GatewayApi, object_path
 from upgrade_suite.client.dataset import FIXTURE_GATEWAY, Dataset
+from upgrade_suite.client.workload import Observation, run_workload
 from upgrade_suite.judging.operations import OperationProbe, Outcome, Probes
+from upgrade_suite.judging.workload import WorkloadComparison
 from upgrade_suite.lab import phases
 from upgrade_suite.lab.core import Core
 from upgrade_suite.releases.specs import Release
@@ -32,34 +37,59 @@ DELETIONS = (
 )
 
 
+@dataclass(frozen=True)
+class Side:
+    """What one database gave: each gateway deletion's outcome, the workload's answers and the state it left."""
+
+    deletions: list[Outcome]
+    observations: list[Observation]
+    state: dict[str, list[str]]
+
+
 class Consequences:
-    """Operations on both databases, built on the core's verbs."""
+    """Operations on both databases, built on the core's verbs; both sides are run once a scenario, on first ask."""
 
     def __init__(self, core: Core) -> None:
         self.core = core
+        self._sides: tuple[Side, Side] | None = None
+        self._target = ""  # the release both sides ran, as reports name it (its gateway is stopped by then)
 
     def delete_federated_gateways(self) -> Probes:
-        """Delete both gateways through the API on both databases; what each answers and leaves."""
-        core = self.core
-        release = core.need_current().release
-        core.stop()  # a database is copied at rest
-        engine = core.need_database().engine_name
-        upgraded = self._delete_on_copy(core.need_database(), release, "upgraded")
-        fixture = core.run.seeded(release.spec.alias, engine, Dataset())
-        fresh = self._delete_on_copy(fixture.database, release, "fresh")
+        """Both gateways deleted through the API on both databases; what each answers and leaves."""
+        upgraded, fresh = self._both()
+        label = self.core.need_database().label
         probes = Probes(
-            f"Deleting a federated gateway ends as on a fresh {release.spec.label} install",
+            f"Deleting a federated gateway ends as on a fresh {self._target} install",
             [
-                OperationProbe(what, release.spec.label, mine, theirs)
-                for what, mine, theirs in zip(DELETIONS, upgraded, fresh)
+                OperationProbe(what, self._target, mine, theirs)
+                for what, mine, theirs in zip(DELETIONS, upgraded.deletions, fresh.deletions, strict=True)
             ],
         )
-        core.history.consequences += [
-            f"proven on {core.need_database().label}: {probe.sentence()}" for probe in probes.probes
-        ]
+        self.core.history.consequences += [f"proven on {label}: {probe.sentence()}" for probe in probes.probes]
         return probes
 
-    def _delete_on_copy(self, source: Database, release: Release, side: str) -> list[Outcome]:
+    def workload(self) -> WorkloadComparison:
+        """The workload's answers and end state on both databases."""
+        upgraded, fresh = self._both()
+        compared = WorkloadComparison(
+            self._target, upgraded.observations, fresh.observations, upgraded.state, fresh.state
+        )
+        label = self.core.need_database().label
+        self.core.history.consequences += [f"proven on {label}: {problem.text}" for problem in compared.findings()]
+        return compared
+
+    def _both(self) -> tuple[Side, Side]:
+        if self._sides is None:
+            core = self.core
+            release = core.need_current().release
+            self._target = release.spec.label
+            core.stop()  # a database is copied at rest
+            upgraded = self._on_copy(core.need_database(), release, "upgraded")
+            fixture = core.run.seeded(release.spec.alias, core.need_database().engine_name, Dataset())
+            self._sides = (upgraded, self._on_copy(fixture.database, release, "fresh"))
+        return self._sides
+
+    def _on_copy(self, source: Database, release: Release, side: str) -> Side:
         core = self.core
         full = core.run.mcp_server(catalogue="full")
         with core.scratch_database(f"probe-{side}") as copy:
@@ -69,13 +99,21 @@ class Consequences:
                 with core.timings.phase(phases.probe_operation("delete the federated gateways", side)):
                     gateway.start()
                     api = core.connect(release, gateway).api
-                    try:
-                        api.create("gateways", {"name": PROBE_GATEWAY, "url": full.url, "transport": "STREAMABLEHTTP"})
-                    except ApiError as error:
-                        return [_delete(api, copy, FIXTURE_GATEWAY), Outcome(f"not registered: {error}")]
-                    return [_delete(api, copy, name) for name in (FIXTURE_GATEWAY, PROBE_GATEWAY)]
+                    deletions = _deletions(api, copy, full.url)
+                with core.timings.phase(phases.probe_operation("run the workload", side)):
+                    observations, state = run_workload(api, full.url)
             finally:
                 gateway.stop()  # before its database goes
+        return Side(deletions, observations, state)
+
+
+def _deletions(api: GatewayApi, copy: Database, mcp_url: str) -> list[Outcome]:
+    """The migrated gateway deleted, then one the release registers from ``mcp_url`` (a tool, a prompt, a resource)."""
+    try:
+        api.create("gateways", {"name": PROBE_GATEWAY, "url": mcp_url, "transport": "STREAMABLEHTTP"})
+    except ApiError as error:
+        return [_delete(api, copy, FIXTURE_GATEWAY), Outcome(f"not registered: {error}")]
+    return [_delete(api, copy, name) for name in (FIXTURE_GATEWAY, PROBE_GATEWAY)]
 
 
 def _delete(api: GatewayApi, database: Database, name: str) -> Outcome:

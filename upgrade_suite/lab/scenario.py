@@ -24,6 +24,7 @@ from upgrade_suite.judging.known_defects import KnownDefect, declared_for
 from upgrade_suite.judging.operations import Probes
 from upgrade_suite.judging.schema import SchemaDiff
 from upgrade_suite.judging.snapshots import SnapshotDiff
+from upgrade_suite.judging.workload import WorkloadComparison
 from upgrade_suite.lab.chart import Chart
 from upgrade_suite.lab.consequences import Consequences
 from upgrade_suite.lab.core import Core, Running
@@ -159,6 +160,9 @@ class UpgradeScenario:
 
     def delete_federated_gateways(self) -> Probes:
         return self.consequences.delete_federated_gateways()
+
+    def workload(self) -> WorkloadComparison:
+        return self.consequences.workload()
 
     def compare_states(
         self, reference: State, candidate: State, title: str

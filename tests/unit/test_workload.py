@@ -1,0 +1,86 @@
+"""The workload's comparison: the same script on two gateways, whatever differs in an answer or the end state named."""
+
+import itertools
+import json
+
+import httpx
+
+from upgrade_suite.client.api import GatewayApi, Routes
+from upgrade_suite.client.workload import PREFIX, Workload
+from upgrade_suite.judging.operations import OUTCOME_DIFFERS
+from upgrade_suite.judging.workload import WorkloadComparison
+
+PATHS = {"/teams": "teams", "/tools": "tools", "/resources": "resources", "/prompts": "prompts"}
+PATHS |= {"/servers": "servers", "/gateways": "gateways"}
+
+
+def fake_gateway(unique_tool_names_per_team: bool) -> GatewayApi:
+    """A gateway keeping objects in memory; the upgraded database's kind refuses a second tool name in a team."""
+    objects: dict[str, dict[str, dict]] = {kind: {} for kind in PATHS.values()}
+    ids = itertools.count(1)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        parts = request.url.path.rstrip("/").split("/")
+        kind, object_id = PATHS["/" + parts[1]], (parts[2] if len(parts) > 2 else None)
+        if request.method == "POST":
+            body = json.loads(request.content)
+            fields = body[kind[:-1]] if kind[:-1] in body else body
+            taken = [
+                t
+                for t in objects["tools"].values()
+                if (t["name"], t.get("team_id")) == (fields["name"], fields.get("team_id"))
+            ]
+            if kind == "tools" and unique_tool_names_per_team and taken:
+                return httpx.Response(409, json={"detail": "exists"})
+            new = str(next(ids))
+            objects[kind][new] = {"id": new, **fields}
+            return httpx.Response(201, json=objects[kind][new])
+        if request.method == "GET" and object_id is None:
+            listed = list(objects[kind].values())
+            return httpx.Response(200, json={"teams": listed, "total": len(listed)} if kind == "teams" else listed)
+        if object_id not in objects[kind]:
+            return httpx.Response(404, json={"detail": "not found"})
+        if request.method == "GET":
+            return httpx.Response(200, json=objects[kind][object_id])
+        if request.method == "PUT":
+            objects[kind][object_id] |= json.loads(request.content)
+            return httpx.Response(200, json=objects[kind][object_id])
+        del objects[kind][object_id]
+        return httpx.Response(204)
+
+    api = GatewayApi("http://gateway", "token", 5.0, routes=Routes())
+    api._client = httpx.Client(base_url="http://gateway", transport=httpx.MockTransport(handler))
+    return api
+
+
+def compared(upgraded: GatewayApi, fresh: GatewayApi) -> WorkloadComparison:
+    runs = [Workload(api, "http://mcp/mcp") for api in (upgraded, fresh)]
+    observations = [run.run() for run in runs]
+    return WorkloadComparison("1.1.0", *observations, *(run.state() for run in runs))
+
+
+def test_the_same_answers_and_end_state_on_both_sides_is_no_finding():
+    result = compared(fake_gateway(False), fake_gateway(False))
+    assert result.ok and result.render().splitlines()[0].endswith("the same answers and end state on both databases")
+    assert all(o.answer != "" for o in result.upgraded) and len(result.upgraded) > 15
+
+
+def test_a_create_refused_on_one_side_only_is_named_with_both_answers():
+    result = compared(fake_gateway(True), fake_gateway(False))
+    assert [(p.kind, p.keys) for p in result.findings()] == [
+        (OUTCOME_DIFFERS, ("create a second tool of the same name in the same team",)),
+        (OUTCOME_DIFFERS, ("tools left afterwards",)),
+    ]
+    first = result.findings()[0].text
+    assert first == (
+        "create a second tool of the same name in the same team: 409 on the upgraded database, 201 on a fresh install"
+    )
+    assert f"['{PREFIX}_tool'] on the upgraded database, ['{PREFIX}_tool', '{PREFIX}_tool'] on a fresh" in (
+        result.findings()[1].text
+    )
+
+
+def test_an_operation_whose_prerequisite_failed_is_not_run_and_says_so():
+    workload = Workload(fake_gateway(False), "http://mcp/mcp")
+    workload._call("rename the tool", "PUT", "tools", "tool", {"name": "x"})
+    assert workload.observations[0].answer == "not run: what it needs was not made"
