@@ -14,6 +14,7 @@ Feature: Rollback
     And objects have been created on <to>
     When I roll back to <from> <rollback>
     Then <from> serves again at its own Alembic head
+    And <from> finds its schema as before the upgrade, apart from traces without effect on it
     And the objects created on <to> are <fate>
     And all existing data should be preserved
 

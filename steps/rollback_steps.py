@@ -20,6 +20,12 @@ def step_roll_back(context: Any, release: str, by_restore: bool) -> None:
     context.lab.rollback(release, by_restore)
 
 
+@then("{release:Release} finds its schema as before the upgrade, apart from traces without effect on it")
+def step_schema_as_before(context: Any, release: str) -> None:
+    traces = context.lab.downgrade_traces()
+    context.lab.evidence.require(traces.title, traces)
+
+
 @then("{release:Release} serves again at its own Alembic head")
 def step_serves_at_own_head(context: Any, release: str) -> None:
     lab = context.lab

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from upgrade_suite.base.errors import SuiteError
-from upgrade_suite.judging.drift import judge
+from upgrade_suite.judging.drift import Traces, judge
+from upgrade_suite.judging.model_facts import ModelFacts
 from upgrade_suite.judging.schema import (
     BASELINES,
     DRIFT_GONE,
@@ -16,7 +17,7 @@ from upgrade_suite.judging.schema import (
     format_baseline,
     read_baseline,
 )
-from upgrade_suite.judging.triage import BEHAVES
+from upgrade_suite.judging.triage import BEHAVES, triage
 
 #: One line of each weight: a NOT NULL only a fresh install has (behaves differently), a VARCHAR length on SQLite
 #: (no effect here), an index only a fresh install has (slower).
@@ -121,3 +122,20 @@ def test_the_written_format_round_trips():
 def test_the_writer_refuses_entries_it_could_not_read_back(entry: DriftEntry):
     with pytest.raises(SuiteError):
         format_baseline([entry], [])
+
+
+def test_a_downgrades_traces_are_judged_for_the_old_release_in_its_words():
+    # a column the downgrade left behind: NOT NULL without a default breaks the old release's inserts
+    left = {"table a": "present", "column a.b": "VARCHAR(20)", "column a.new": "VARCHAR NOT NULL"}
+    before = {"table a": "present", "column a.b": "VARCHAR(20)"}
+    names = ("the downgraded database", "the database before the upgrade")
+    old = ModelFacts({"a": {"columns": {"b": {"nullable": True, "python_default": False}}}})  # maps a.b, not a.new
+    traces = Traces("RC1 (1.0.0rc1)", triage(compare(left, before, "t"), "sqlite", old, names=names))
+    assert [(p.kind, p.keys) for p in traces.findings()] == [("breaks", ("column a.new",))]
+    assert "which the downgraded database refuses: NOT NULL and no default" in traces.problems()[0]
+    assert traces.title == "RC1 (1.0.0rc1) finds 1 trace(s) of the upgrade and downgrade in its schema: 1 breaks"
+    harmless = {**left, "column a.new": "VARCHAR"}  # nullable: inserts without it succeed
+    assert Traces("RC1", triage(compare(harmless, before, "t"), "sqlite", old, names=names)).ok
+    assert Traces("RC1", triage(compare(before, before, "t"), "sqlite")).title == (
+        "RC1 finds its schema exactly as before the upgrade"
+    )

@@ -96,6 +96,45 @@ class DriftVerdict:
         return next(c.klass for c in self.consequences.consequences if c.difference.text == line)
 
 
+@dataclass
+class Traces:
+    """What a downgrade left in the schema or took from it, judged by what each trace does to the old release: red
+    for what breaks it or makes it behave differently; the rest counted (a leftover nullable column changes
+    nothing until the next upgrade meets it)."""
+
+    release: str  # the old release, as reports name it
+    consequences: Triage
+
+    @property
+    def title(self) -> str:
+        found = self.consequences.consequences
+        if not found:
+            return f"{self.release} finds its schema exactly as before the upgrade"
+        return (
+            f"{self.release} finds {len(found)} trace(s) of the upgrade and downgrade in its schema: "
+            f"{self.consequences.counts()}"
+        )
+
+    def findings(self) -> list[Problem]:
+        return [_finding(c) for c in self.consequences.consequences if c.klass in JUDGED]
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings()
+
+    def problems(self) -> list[str]:
+        return [str(problem) for problem in self.findings()]
+
+    def render(self) -> str:
+        return "\n".join([self.title, *self.consequences.render().splitlines()[1:]])
+
+
+def _finding(consequence: Consequence) -> Problem:
+    """A consequence as a check reports it: its class as the kind, its schema object as the key."""
+    text = f"{consequence.klass}: {consequence.difference.text} ({consequence.says})"
+    return Problem(consequence.klass, consequence.difference.keys, text)
+
+
 def judge(diff: SchemaDiff, baseline: Baseline, consequences: Triage | None = None) -> DriftVerdict:
     """Judge ``diff`` by its consequences (triaged on the baseline's engine without the release's models when
     none are given) against the pair's baseline file, if it has one."""

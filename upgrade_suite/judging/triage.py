@@ -249,22 +249,35 @@ def null_questions(diff: SchemaDiff) -> list[tuple[str, str]]:
     return asked
 
 
+#: How the sentences name the two sides: the database judged and the one it is judged against.
+UPGRADE_SIDES = ("the upgraded database", "a fresh install")
+
+
 def triage(
-    diff: SchemaDiff, engine: str, model: ModelFacts | None = None, nulls: dict[str, int] | None = None
+    diff: SchemaDiff,
+    engine: str,
+    model: ModelFacts | None = None,
+    nulls: dict[str, int] | None = None,
+    names: tuple[str, str] = UPGRADE_SIDES,
 ) -> Triage:
-    """Each difference of ``diff`` with its consequence; one no rule recognises "behaves differently"."""
+    """Each difference of ``diff`` with its consequence; one no rule recognises "behaves differently".
+
+    The rules speak of an upgrade (``UPGRADE_SIDES``); ``names`` renames the sides for another comparison, e.g. a
+    downgraded database against the one before the upgrade, judged with the old release's models.
+    """
     sides = Sides(diff.migrated, diff.fresh, engine, model, nulls or {})
     result = Triage(f"Consequences of {len(diff.differences)} schema difference(s) ({engine})")
     for difference in diff.differences:
         for name, rule in RULES:
             judged = rule(difference, sides)
             if judged is not None:
-                result.consequences.append(Consequence(difference, judged[0], name, judged[1]))
+                klass, says = judged
                 break
         else:
-            result.consequences.append(
-                Consequence(difference, BEHAVES, "no rule", "no rule recognises it: a behaviour difference until shown")
-            )
+            name, klass, says = "no rule", BEHAVES, "no rule recognises it: a behaviour difference until shown"
+        for ours, theirs in zip(UPGRADE_SIDES, names, strict=True):
+            says = says.replace(ours, theirs)
+        result.consequences.append(Consequence(difference, klass, name, says))
     return result
 
 

@@ -9,12 +9,12 @@ from typing import Any
 
 from upgrade_suite.judging.at_scale import API_SAMPLE, rows_verdict
 from upgrade_suite.judging.checks import Checklist
-from upgrade_suite.judging.drift import DriftVerdict, judge
+from upgrade_suite.judging.drift import DriftVerdict, Traces, judge
 from upgrade_suite.judging.evidence import Verdict
 from upgrade_suite.judging.expectations import expected_transformations
 from upgrade_suite.judging.model_facts import ModelFacts, read_models
 from upgrade_suite.judging.rows import compare_rows
-from upgrade_suite.judging.schema import Baseline, SchemaDiff, compare, count_nulls, fresh_install, parity
+from upgrade_suite.judging.schema import Baseline, SchemaDiff, compare, count_nulls, describe, fresh_install, parity
 from upgrade_suite.judging.snapshots import SnapshotDiff, api_snapshot, diff, restricted, sql_snapshot
 from upgrade_suite.judging.transformations import ExpectedLoss
 from upgrade_suite.judging.triage import BREAKS, Triage, null_questions, triage
@@ -196,6 +196,25 @@ class Parity:
         self.history.consequences.append(f"claimed: schema differences on {database.label}: {consequences.counts()}")
         self.history.consequences += [f"claimed: {c.says}" for c in consequences.of(BREAKS)]
         return found, consequences
+
+    def downgrade_traces(self) -> Traces:
+        """This database's schema against the one the pre-upgrade backup holds, each difference judged by what it
+        does to the release now running (the old one, after a rollback) with its own models."""
+        database, release = self.core.need_database(), self.core.need_current().release
+        with self.core.scratch_database("before-upgrade") as copy:
+            copy.restore(self.history.need_backup())
+            with copy.engine() as engine:
+                before = describe(engine)
+        with database.engine() as engine:
+            found = compare(
+                describe(engine), before, f"Schema after the rollback vs before the upgrade ({database.label})"
+            )
+        model = self.model_facts(release) if found.differences else None
+        nulls = count_nulls(database, null_questions(found))
+        consequences = triage(
+            found, database.engine_name, model, nulls, ("the downgraded database", "the database before the upgrade")
+        )
+        return Traces(release.spec.label, consequences)
 
     def compare_with_path_through(self, via: str) -> tuple[SchemaDiff, SnapshotDiff, Checklist]:
         """The pre-upgrade backup migrated through ``via`` first, against the direct migration.

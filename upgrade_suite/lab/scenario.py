@@ -18,7 +18,7 @@ from upgrade_suite.client.prober import Prober
 from upgrade_suite.judging.at_scale import PAGED_SAMPLE
 from upgrade_suite.judging.carryover import CarriedStart
 from upgrade_suite.judging.checks import Checklist
-from upgrade_suite.judging.drift import DriftVerdict
+from upgrade_suite.judging.drift import DriftVerdict, Traces
 from upgrade_suite.judging.evidence import Evidence, Timings, Verdict
 from upgrade_suite.judging.known_defects import KnownDefect, declared_for
 from upgrade_suite.judging.operations import Probes
@@ -157,6 +157,9 @@ class UpgradeScenario:
 
     def schema_drift(self) -> DriftVerdict:
         return self.parity.schema_drift()
+
+    def downgrade_traces(self) -> Traces:
+        return self.parity.downgrade_traces()
 
     def delete_federated_gateways(self) -> Probes:
         return self.consequences.delete_federated_gateways()
