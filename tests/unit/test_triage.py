@@ -168,3 +168,11 @@ def test_the_render_groups_by_class_worst_first():
     text = triage(diff, "sqlite", models(audit={})).render()
     assert text.splitlines()[0] == "Consequences of 2 schema difference(s) (sqlite): 1 breaks, 1 no effect here"
     assert text.index("BREAKS (1)") < text.index("NO EFFECT HERE (1)")
+
+
+def test_the_index_backing_a_unique_constraint_on_the_same_side_adds_nothing_but_alone_still_counts():
+    both = {"unique tools(name)": "present", "index tools(name)": "unique"}
+    (index, _, says), (constraint, _, _) = judged(both, {}, "postgresql")  # in key order: index, then unique
+    assert (index, constraint) == (NO_EFFECT, BEHAVES)
+    assert says.startswith("the index that backs the unique constraint on tools(name) on the upgraded database")
+    assert only_class({"index tools(name)": "unique"}, {}, "postgresql") == BEHAVES  # no constraint beside it

@@ -24,6 +24,7 @@ from pathlib import Path
 from packaging.version import Version
 
 from upgrade_suite.judging.evidence import CheckFailed
+from upgrade_suite.judging.operations import OUTCOME_DIFFERS
 from upgrade_suite.judging.problems import Problem
 from upgrade_suite.releases.specs import public_version
 
@@ -284,6 +285,49 @@ DEFECTS: tuple[KnownDefect, ...] = (
         "already exists, and the database stays at 1.0.9's head until someone drops it by hand",
         ("1.0.9", "1.1.0"),
         ("5e211ec89cad",),
+    ),
+    KnownDefect(
+        "1.1.0-fresh-and-upgraded-disagree-on-a-tool-name-in-a-team",
+        "a GA database upgraded to 1.1.0 has 1.1.0's unique (team, owner, name) of tools and a fresh 1.1.0 install "
+        "does not: a second tool of the same name in the same team is refused (409) after the upgrade and stored on "
+        "a fresh install, which then refuses renaming the first (400); measured through the API by the workload",
+        NOT_FILED,
+        (frozenset({"UPG-01", "consequence", "product-defect"}),),
+        ("sqlite", "postgresql"),
+        "1.0.0",
+        "1.1.0",
+        tuple(
+            Problem(OUTCOME_DIFFERS, (operation,))
+            for operation in (
+                "create a second tool of the same name in the same team",
+                "rename the tool",
+                "tools left afterwards",
+            )
+        ),
+    ),
+    KnownDefect(
+        "1.1.0-downgrade-to-ga-leaves-global-unique-names",
+        "1.1.0's Alembic downgrade to GA creates unique constraints GA's schema never had (and its models do not "
+        "declare): one name per tool, prompt and server, one URI per resource, one slug and one URL per gateway, one "
+        "OAuth token per gateway and user, across all teams; after the rollback GA refuses a second object of the "
+        "same name that it stored before the upgrade",
+        NOT_FILED,
+        (frozenset({"UPG-04", "product-defect"}),),
+        ("sqlite", "postgresql"),
+        "1.0.0",
+        "1.1.0",
+        tuple(
+            Problem("behaves differently", (f"unique {key}",))
+            for key in (
+                "gateways(slug)",
+                "gateways(url)",
+                "oauth_tokens(gateway_id, user_id)",
+                "prompts(name)",
+                "resources(uri)",
+                "servers(name)",
+                "tools(name)",
+            )
+        ),
     ),
     KnownDefect(
         "ga-downgrade-strips-team-admin-token-rights",

@@ -165,6 +165,13 @@ def uniqueness(difference: Problem, sides: Sides) -> tuple[str, str] | None:
     kind, table, columns = parse_key(difference.keys[0])
     if kind not in ("unique", "index"):
         return None
+    if kind == "index" and difference.kind in (MIGRATED_ONLY, FRESH_ONLY):
+        present, _ = _where(difference)
+        if f"unique {table}({columns})" in sides.side(present) and difference.text.endswith("(unique)"):
+            return NO_EFFECT, (
+                f"the index that backs the unique constraint on {table}({columns}) on {_NAMES[present]} (PostgreSQL "
+                "reports both): that constraint's own line says what it does"
+            )
     unique = {name: _unique(sides.side(name), table, columns) for name in ("migrated", "fresh")}
     indexed = {name: _indexed(sides.side(name), table, columns) for name in ("migrated", "fresh")}
     if unique["migrated"] != unique["fresh"]:
