@@ -174,6 +174,10 @@ def after_scenario(context: Any, scenario: Scenario) -> None:
             "run": context.run_record.id,
             "tags": sorted(scenario.effective_tags),
             "status": scenario.status.name,
+            # Every Given and When step passed: the procedure ran through, whatever a check found afterwards.
+            "procedure_passed": all(
+                step.status.name == "passed" for step in scenario.all_steps if step.step_type in ("given", "when")
+            ),
             "driver": context.suite.config.driver,
             **measured,
             "verdict": outcome,

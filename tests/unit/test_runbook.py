@@ -21,12 +21,14 @@ def record(
     }
 
 
-def test_median_and_max_per_engine_from_passed_runs_only():
+def test_median_and_max_per_engine_from_runs_whose_procedure_ran_through():
+    known = {**record("sqlite", "failed", {UPGRADE: 3.0}), "verdict": "known defect", "procedure_passed": True}
     records = [
         record("sqlite", "passed", {UPGRADE: 1.0, START: 3.0}),
-        record("sqlite", "passed", {UPGRADE: 3.0}),
+        known,  # a check found a known defect after every Given and When step passed: the procedure's own time
         record("sqlite", "passed", {UPGRADE: 2.0}),
         record("sqlite", "failed", {UPGRADE: 99.0}),
+        {**record("sqlite", "failed", {UPGRADE: 98.0}), "verdict": "known defect", "procedure_passed": False},
         record("sqlite", "passed", {UPGRADE: 77.0}, driver="docker"),  # not the runbook's commands
         record("postgres", "passed", {UPGRADE: 5.0}),
     ]
@@ -35,7 +37,7 @@ def test_median_and_max_per_engine_from_passed_runs_only():
     assert "upgrade head` | 2.00 s | 3.00 s | 3 |" in sqlite
     assert "upgrade head` | 5.00 s | 5.00 s | 1 |" in postgres
     assert "downgrade x7h8i9j0k1l2` | - | - | 0 |" in sqlite
-    assert "99.00" not in text and "77.00" not in text
+    assert "99.00" not in text and "77.00" not in text and "98.00" not in text
 
 
 def test_no_runs_no_invented_numbers():
@@ -99,7 +101,7 @@ def test_a_section_per_judged_pair_today_first_and_an_unmeasured_pair_says_so():
     text = render(records)
     assert "Release pairs judged: GA -> latest, RC1 -> GA." in text
     today, plan = text.split("## GA (1.0.0) -> latest (1.1.0)")[1].split("## RC1 (1.0.0rc1) -> GA (1.0.0)")
-    assert "Judged by 1 scenario runs (1 failed). No passed run measured this pair's steps" in today
+    assert "Judged by 1 scenario runs (1 failed). No run of this pair ran its procedure through" in today
     assert "downgrade aa1b2c3d4e5f` | - | - | 0 |" in today and "9.00" not in today
     assert "upgrade head` | 2.00 s | 2.00 s | 1 |" in plan
 

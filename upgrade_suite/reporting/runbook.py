@@ -2,8 +2,9 @@
 
 For every release pair the runs judged (today's pairs first: to the newest), on each database: the operator's
 steps (back up, stop, migrate, start, verify, and the two rollbacks) with the exact command and the duration
-each step took in the suite's runs (median and max over every passed run of that pair that did it); a pair
-no passed run measured says so. Once ``make scale`` has run, how long the migration takes by database size
+each step took in the suite's runs (median and max over every run of that pair that did it whose procedure ran
+through: passed, or a known defect found by a check after every Given and When step passed); a pair no such run
+measured says so. Once ``make scale`` has run, how long the migration takes by database size
 (``--rows URL``: read against the operator's own row count). ``make report`` writes it for the runs it holds;
 alone: ``python -m upgrade_suite.reporting.runbook [reports_dir] [--rows URL]`` (every recorded run).
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from upgrade_suite.base.errors import SuiteError
 from upgrade_suite.judging.carryover import RUNBOOK_FILE
+from upgrade_suite.judging.known_defects import KNOWN
 from upgrade_suite.lab import phases
 from upgrade_suite.scale import forecast
 
@@ -148,14 +150,20 @@ def chart_section(records: list[dict]) -> list[str]:
     return out
 
 
+def ran_through(record: dict) -> bool:
+    """Whether a run's procedure completed: it passed, or it is a known defect a check found after every Given and
+    When step passed (the durations are the procedure's own; a known defect of a failed migration is not)."""
+    return record.get("status") == "passed" or (record.get("verdict") == KNOWN and bool(record.get("procedure_passed")))
+
+
 def measurements(records: list[dict]) -> dict[tuple[str, str], list[float]]:
-    """(engine tag, phase) -> every duration measured for it, by passed runs of the process driver.
+    """(engine tag, phase) -> every duration measured for it, by runs of the process driver that ran through.
 
     The runbook's commands are the process driver's; a container's start is timed differently.
     """
     found: dict[tuple[str, str], list[float]] = defaultdict(list)
     for record in records:
-        if record.get("status") != "passed" or record.get("driver", "process") != "process":
+        if not ran_through(record) or record.get("driver", "process") != "process":
             continue
         engine = next((tag for tag in ENGINES if tag in record["tags"]), "")
         for phase in record["phases"]:
@@ -203,15 +211,16 @@ def pair_section(old: str, new: str, records: list[dict]) -> list[str]:
     verdicts: dict[str, int] = defaultdict(int)
     for record in records:
         verdicts[record.get("verdict", record["status"])] += 1
-    passed = [r for r in records if r.get("status") == "passed"]
+    passed = [r for r in records if ran_through(r)]
     out = [
         f"## {labels.get(old, old)} -> {labels.get(new, new)}",
         "",
         f"Judged by {len(records)} scenario runs ({', '.join(f'{n} {v}' for v, n in sorted(verdicts.items()))}). "
         + (
-            f"Durations from the {len(passed)} passed ones; a step without a measurement was not run."
+            f"Durations from the {len(passed)} whose procedure ran through (passed, or a known defect a check found "
+            "afterwards); a step without a measurement was not run."
             if passed
-            else "No passed run measured this pair's steps: the commands stand without durations."
+            else "No run of this pair ran its procedure through: the commands stand without durations."
         )
         + f" `$OLD_VENV` is {labels.get(old, old)}'s install, `$NEW_VENV` {labels.get(new, new)}'s.",
         "",
