@@ -9,6 +9,7 @@ from upgrade_suite.judging.carryover import (
     compare_settings,
     log_messages,
     save_for_runbook,
+    values_to_try,
 )
 from upgrade_suite.judging.hazard_checks import settings_compared, starts_with_old_settings
 
@@ -59,6 +60,28 @@ def test_renamed_dropped_moved_changed_and_refused_are_told_apart():
     assert carry.refused == {"TOKEN_EXPIRY": "'10080' refused: Input should be less than or equal to 1440"}
     assert carry.no_longer_read == ["PLUGIN_CONFIG_FILE", "POOL_TTL"]
     assert "  PLUGIN_CONFIG_FILE -> PLUGINS_CONFIG_FILE" in carry.render()
+
+
+def test_values_the_old_release_accepts_and_the_new_one_refuses_are_named_with_why():
+    old = SettingsModel(
+        "RC1",
+        {"TOKEN_EXPIRY": var(default=10080), "DEBUG": var(type_="<class 'bool'>", default=False)},
+        {},
+        {},
+        {},
+        edges={"DEBUG": ["true", "false"]},  # TOKEN_EXPIRY has no bound in RC1: no edge of its own
+        edges_refused={"TOKEN_EXPIRY": {}},
+    )
+    new_outside = {"TOKEN_EXPIRY": ["4", "1441"], "NEW_ONLY": ["0"]}  # just beyond GA's bounds 5..1440
+    old_refuses = {"TOKEN_EXPIRY": {"4": "'4' refused: below RC1's own minimum"}}
+    tried = values_to_try(old, old_refuses, new_outside)
+    assert tried == {"DEBUG": ["true", "false"], "TOKEN_EXPIRY": ["1441"]}  # not 4 (RC1 refuses it), not NEW_ONLY
+    new = SettingsModel(
+        "GA", old.variables, {}, {}, {}, edges_refused={"TOKEN_EXPIRY": {"1441": "Input should be <= 1440"}}
+    )
+    carry = compare_settings(old, new)
+    assert carry.shrank == {"TOKEN_EXPIRY": {"1441": "Input should be <= 1440"}}
+    assert "  TOKEN_EXPIRY=1441: Input should be <= 1440" in carry.render().splitlines()
 
 
 def test_a_rename_needs_the_same_default_and_a_unique_close_name():

@@ -53,8 +53,13 @@ def test_settings_to_review_are_listed_only_when_a_run_compared_them():
         "refused": {"TOKEN_EXPIRY": "'10080' refused: too big"},
         "renamed": {"PLUGIN_CONFIG_FILE": "PLUGINS_CONFIG_FILE"},
         "dropped": ["POOL_TTL"],
+        "shrank": {"MIN_SECRET_LENGTH": {"31": "Input should be greater than or equal to 32"}},
     }
     text = render([record("sqlite", "passed", {START: 3.0})], carry)
+    assert (
+        "| `MIN_SECRET_LENGTH` | GA (1.0.0) refuses 31 (Input should be greater than or equal to 32), which RC1 "
+        "(1.0.0rc1) accepts: it does not start with such a value |"
+    ) in text
     assert "| `PLUGIN_CONFIG_FILE` | renamed: set `PLUGINS_CONFIG_FILE` instead (the old name is ignored) |" in text
     assert "| `POOL_TTL` | dropped: ignored |" in text
     assert "| `TOKEN_EXPIRY` | refused by GA (1.0.0)" in text

@@ -39,28 +39,42 @@ class SettingsModel:
     environment: dict[str, str]
     not_representable: dict[str, str]
     refused: dict[str, str]  # variables of the environment it was asked about that it refuses, and why
+    #: Per variable: the values at the edges of what this release accepts; just beyond its numeric bounds; and, of
+    #: the values it was asked about (another release's edges), those it refuses and why.
+    edges: dict[str, list[str]] = field(default_factory=dict)
+    outside: dict[str, list[str]] = field(default_factory=dict)
+    edges_refused: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
-def read_settings(release: Release, timeout: float, carried: dict[str, str] | None = None) -> SettingsModel:
+def read_settings(
+    release: Release,
+    timeout: float,
+    carried: dict[str, str] | None = None,
+    values: dict[str, list[str]] | None = None,
+    edges: bool = False,
+) -> SettingsModel:
     """Run the settings probe in ``release``'s venv with nothing set but a scratch database: its own defaults.
 
-    ``carried``: an environment (another release's) to ask about: which of it this release refuses.
+    ``carried``: an environment (another release's) to ask about: which of it this release refuses. ``values``:
+    per variable, values to ask about one at a time (another release's edges): which this release refuses.
+    ``edges``: also find the values at the edges of what this release accepts (a few seconds more).
     """
     with tempfile.TemporaryDirectory(prefix="upgrade-suite-settings-") as scratch:
         out, asked = Path(scratch) / "settings.json", Path(scratch) / "carried.json"
         asked.write_text(json.dumps(carried or {}))
+        (Path(scratch) / "values.json").write_text(json.dumps(values or {}))
         environment = {
             "PATH": f"{release.venv / 'bin'}:/usr/bin:/bin",
             "HOME": scratch,
             "DATABASE_URL": "sqlite:///./probe.db",
         }
-        result = _run_probe(release, environment, out, asked, timeout)
+        result = _run_probe(release, environment, out, asked, timeout, edges)
         strong: dict[str, str] = {}
         if result.exit_code != 0 and _REFUSES_OWN_DEFAULTS in result.stdout:
             # From 1.0.8 the release refuses its own placeholder secrets: read it with strong ones, and
             # report those variables as settings an operator must set, not as defaults to carry.
             strong = probe_secrets()
-            result = _run_probe(release, {**environment, **strong}, out, asked, timeout)
+            result = _run_probe(release, {**environment, **strong}, out, asked, timeout, edges)
         result.require(produced=out)
         data = json.loads(out.read_text())
     for variable in strong:
@@ -70,7 +84,14 @@ def read_settings(release: Release, timeout: float, carried: dict[str, str] | No
             "operator must set a strong value"
         )
     return SettingsModel(
-        release.spec.label, data["variables"], data["environment"], data["not_representable"], data["refused"]
+        release.spec.label,
+        data["variables"],
+        data["environment"],
+        data["not_representable"],
+        data["refused"],
+        data["edges"],
+        data["outside"],
+        data["edges_refused"],
     )
 
 
@@ -78,13 +99,15 @@ def read_settings(release: Release, timeout: float, carried: dict[str, str] | No
 _REFUSES_OWN_DEFAULTS = "SecurityConfigurationError"
 
 
-def _run_probe(release: Release, environment: dict[str, str], out: Path, asked: Path, timeout: float) -> ProbeRun:
+def _run_probe(
+    release: Release, environment: dict[str, str], out: Path, asked: Path, timeout: float, edges: bool
+) -> ProbeRun:
     return run_probe(
         "reading the settings models",
         release.spec.label,
         release.python,
         _PROBE,
-        [str(out), str(asked)],
+        [str(out), str(asked), str(out.parent / "values.json"), *(["--edges"] if edges else [])],
         environment=environment,
         cwd=out.parent,
         timeout=Timeout(timeout, "migration_timeout"),
@@ -105,6 +128,9 @@ class CarryOver:
     default_changed: dict[str, list[Any]] = field(default_factory=dict)  # variable -> [old default, new default]
     type_changed: dict[str, list[str]] = field(default_factory=dict)
     refused: dict[str, str] = field(default_factory=dict)  # old settings at their defaults the new release refuses
+    #: Values the old release accepts (at its edges, or beyond the new release's bounds) that the new one refuses:
+    #: variable -> {value: why}. An operator who set one finds the new release refusing to start.
+    shrank: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def no_longer_read(self) -> list[str]:
@@ -120,6 +146,10 @@ class CarryOver:
             f"Refused ({len(self.refused)}): {self.new} does not start with {self.old}'s default value",
         ]
         lines += [f"  {name}: {why}" for name, why in sorted(self.refused.items())]
+        lines += [f"Accepted values shrank ({len(self.shrank)}): {self.old} accepts them, {self.new} refuses to start"]
+        lines += [
+            f"  {name}={value}: {why}" for name, values in sorted(self.shrank.items()) for value, why in values.items()
+        ]
         lines += [f"Renamed ({len(self.renamed)}): the old name is ignored by {self.new}"]
         lines += [f"  {old} -> {new}" for old, new in sorted(self.renamed.items())]
         lines.append(f"Dropped ({len(self.dropped)}): read by no settings model of {self.new}, ignored")
@@ -139,7 +169,14 @@ class CarryOver:
 def compare_settings(old: SettingsModel, new: SettingsModel) -> CarryOver:
     """What changed for an operator between two releases' settings models (``new`` asked about ``old``'s
     environment)."""
-    result = CarryOver(old.release, new.release, len(old.variables), len(new.variables), refused=dict(new.refused))
+    result = CarryOver(
+        old.release,
+        new.release,
+        len(old.variables),
+        len(new.variables),
+        refused=dict(new.refused),
+        shrank={name: dict(values) for name, values in new.edges_refused.items()},
+    )
     appeared = {name: spec for name, spec in new.variables.items() if name not in old.variables}
     for name, spec in sorted(old.variables.items()):
         now = new.variables.get(name)
@@ -234,3 +271,16 @@ def save_for_runbook(reports_dir: Path, carry_over: CarryOver) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(carry_over.as_dict(), indent=1, sort_keys=True, default=str))
     return path
+
+
+def values_to_try(
+    old: SettingsModel, old_refuses: dict[str, dict[str, str]], new_outside: dict[str, list[str]]
+) -> dict[str, list[str]]:
+    """What to ask the new release about, per variable: the old release's own edges, and the values just beyond the
+    new release's bounds that the old one accepts (``old_refuses``: the old release asked about ``new_outside``)."""
+    tried = {name: list(values) for name, values in old.edges.items()}
+    for name, values in new_outside.items():
+        accepted = [v for v in values if v not in old_refuses.get(name, {})]
+        if name in old.variables and accepted:
+            tried[name] = list(dict.fromkeys([*tried.get(name, []), *accepted]))
+    return tried

@@ -22,7 +22,7 @@ from upgrade_suite.base.sandbox import remove_owned
 from upgrade_suite.client.api import GatewayApi, Routes, mint_token
 from upgrade_suite.client.dataset import Dataset, SeedManifest, seed
 from upgrade_suite.client.serving import wait_serving
-from upgrade_suite.judging.carryover import SettingsModel, read_settings
+from upgrade_suite.judging.carryover import SettingsModel, read_settings, values_to_try
 from upgrade_suite.judging.model_facts import ModelFacts
 from upgrade_suite.judging.snapshots import Snapshot, api_snapshot
 from upgrade_suite.releases.images import GatewayImages
@@ -231,11 +231,21 @@ class SuiteRun:
         return self._fixtures[key]
 
     def settings(self, release: Release, carried_from: Release) -> SettingsModel:
-        """What ``release``'s settings models read, and which of ``carried_from``'s settings refuse (once a run)."""
+        """What ``release``'s settings models read, and which of ``carried_from``'s settings and accepted values it
+        refuses (once a run): ``carried_from``'s environment at its defaults, its edge values, and the values just
+        beyond ``release``'s bounds that ``carried_from`` accepts (three probe runs: ``release`` alone,
+        ``carried_from`` with its edges and asked about those values, ``release`` asked about both)."""
         key = (release.spec.key, carried_from.spec.key)
         if key not in self._settings:
-            carried = None if carried_from is release else self.settings(carried_from, carried_from).environment
-            self._settings[key] = read_settings(release, self.config.timeouts.migration, carried)
+            timeout = self.config.timeouts.migration
+            if carried_from is release:
+                self._settings[key] = read_settings(release, timeout)
+            else:
+                new = self.settings(release, release)
+                old = read_settings(carried_from, timeout, None, new.outside, edges=True)
+                self._settings[(carried_from.spec.key, carried_from.spec.key)] = old
+                tried = values_to_try(old, old.edges_refused, new.outside)
+                self._settings[key] = read_settings(release, timeout, old.environment, tried)
         return self._settings[key]
 
     @property

@@ -13,7 +13,14 @@ files that declare one. Output (JSON, to the path in argv[1]):
   installed);
 - ``refused``: with a second argument (a JSON file of environment variables, e.g. an older
   release's ``environment``), the variables of it this release's models refuse, and why: with
-  them set, this release does not start.
+  them set, this release does not start;
+- ``edges`` (with ``--edges`` last): per variable, the values at the edges of what this release accepts, from its own
+  field declarations (each bound of a number, each choice of a Literal or Enum, both booleans),
+  each one checked by reading it back: what an operator may have set within this release's rules;
+- ``edges_refused``: with a third argument (variable -> values, e.g. another release's ``edges``),
+  the values of it this release refuses, per variable, and why: the accepted values that shrank;
+- ``outside``: per numeric variable with bounds, the values just beyond them (what an older release
+  without the bound may have been set to).
 
 Written to a file, not stdout, because importing the gateway logs to stdout.
 """
@@ -23,8 +30,10 @@ import importlib
 import json
 import os
 import sys
+import typing
 from pathlib import Path
 
+import annotated_types
 import mcpgateway
 from pydantic import AliasChoices, SecretBytes, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, NoDecode
@@ -116,6 +125,75 @@ def load(model, environment, refused, key=lambda name, variable: variable):
     raise SystemExit(f"{model.__qualname__} refuses what it was given and says of no variable why")
 
 
+def edge_candidates(field):
+    """The values at the edges of what a field's declaration allows, as an operator writes them."""
+    annotation = field.annotation
+    if typing.get_origin(annotation) is typing.Union:  # Optional[X]: judge X
+        inner = [a for a in typing.get_args(annotation) if a is not type(None)]
+        annotation = inner[0] if len(inner) == 1 else annotation
+    if annotation is bool:
+        return ["true", "false"]
+    if typing.get_origin(annotation) is typing.Literal:
+        return [str(choice) for choice in typing.get_args(annotation)]
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return [str(member.value) for member in annotation]
+    if annotation in (int, float):
+        step = 1 if annotation is int else 0
+        found = []
+        bounds = [c for c in field.metadata if isinstance(c, annotated_types.BaseMetadata)]
+        for constraint in bounds:
+            for bound, shift in (("ge", 0), ("gt", step), ("le", 0), ("lt", -step)):
+                value = getattr(constraint, bound, None)
+                if value is not None:
+                    found.append(str(annotation(value + shift)))
+        return found
+    return []
+
+
+def outside_of(field):
+    """Just beyond each numeric bound of a field (its bounds' other side): values an older release without the
+    bound may have been set to."""
+    annotation = field.annotation
+    if typing.get_origin(annotation) is typing.Union:
+        inner = [a for a in typing.get_args(annotation) if a is not type(None)]
+        annotation = inner[0] if len(inner) == 1 else annotation
+    if annotation not in (int, float):
+        return []
+    step = 1 if annotation is int else 0.5
+    found = []
+    for constraint in (c for c in field.metadata if isinstance(c, annotated_types.BaseMetadata)):
+        for bound, shift in (("ge", -step), ("gt", 0), ("le", step), ("lt", 0)):
+            value = getattr(constraint, bound, None)
+            if value is not None:
+                found.append(str(annotation(value + shift)))
+    return found
+
+
+def refusal(model, variable, text):
+    """Why ``model`` refuses ``variable=text`` set alone over its defaults, or None when it accepts it. A value
+    that makes another check fail (a production mode that then demands stronger secrets) is refused too."""
+    refused = {}
+    try:
+        load(model, {variable: text}, refused)
+    except SystemExit as error:
+        return f"{text!r} refused: {error}"
+    return refused.get(variable)
+
+
+def edges_of(model):
+    """Each variable's edge values this release itself accepts (each read back alone)."""
+    found = {}
+    for name, field in sorted(model.model_fields.items()):
+        variable = env_names(model, name, field)[0]
+        accepted = []
+        for text in dict.fromkeys(edge_candidates(field)):
+            if refusal(model, variable, text) is None:
+                accepted.append(text)
+        if accepted:
+            found[variable] = accepted
+    return found
+
+
 variables, environment, not_representable = {}, {}, {}
 for model in settings_models():
     label = f"{model.__module__}.{model.__qualname__}"
@@ -162,6 +240,34 @@ if len(sys.argv) > 2:
     for model in settings_models():
         load(model, dict(carried), refused)
 
+edges, edges_refused, outside = {}, {}, {}
+for model in settings_models():
+    if "--edges" in sys.argv:
+        edges.update(edges_of(model))
+    for name, field in model.model_fields.items():
+        if outside_of(field):
+            outside[env_names(model, name, field)[0]] = outside_of(field)
+if len(sys.argv) > 3 and sys.argv[3] != "--edges":
+    theirs = json.loads(Path(sys.argv[3]).read_text())
+    owner = {}
+    for model in settings_models():
+        for name, field in model.model_fields.items():
+            for variable in env_names(model, name, field):
+                owner.setdefault(variable, model)
+    # One pass per position: every variable's k-th value at once, per model; a pass a model refuses without naming
+    # a variable (one value made another check fail) is asked again value by value.
+    for k in range(max((len(values) for values in theirs.values()), default=0)):
+        asked = {v: values[k] for v, values in theirs.items() if len(values) > k and v in owner}
+        for model in settings_models():
+            mine = {v: text for v, text in asked.items() if owner[v] is model}
+            found = {}
+            try:
+                load(model, dict(mine), found)
+            except SystemExit:
+                found = {v: why for v, text in mine.items() if (why := refusal(model, v, text)) is not None}
+            for variable, why in found.items():
+                edges_refused.setdefault(variable, {})[mine[variable]] = why
+
 Path(sys.argv[1]).write_text(
     json.dumps(
         {
@@ -169,6 +275,9 @@ Path(sys.argv[1]).write_text(
             "environment": environment,
             "not_representable": not_representable,
             "refused": refused,
+            "edges": edges,
+            "edges_refused": edges_refused,
+            "outside": outside,
         },
         indent=1,
         sort_keys=True,

@@ -188,6 +188,14 @@ def settings_section(carry_over: dict | None) -> list[str]:
         for name, why in sorted(carry_over["refused"].items())
     ]
     rows += [
+        (
+            name,
+            f"{new} refuses {', '.join(f'{value} ({why})' for value, why in values.items())}, which "
+            f"{carry_over['old']} accepts: it does not start with such a value",
+        )
+        for name, values in sorted(carry_over.get("shrank", {}).items())
+    ]
+    rows += [
         (old, f"renamed: set `{renamed}` instead (the old name is ignored)")
         for old, renamed in sorted(carry_over["renamed"].items())
     ]
