@@ -52,7 +52,7 @@ Feature: Rollback
     # Product defect: 1.1.0's downgrade to GA leaves unique constraints GA's schema never had (one name per
     # tool, server and prompt, one URI per resource, one slug and one URL per gateway across all teams): after
     # the rollback GA refuses a second object of the same name that it stored before the upgrade. Declared in
-    # upgrade_suite/judging/known_defects.py with each constraint.
+    # upgrade_suite/judging/declarations.py with each constraint.
     @current @sqlite @product-defect
     Examples: From the newest back to GA by its downgrade, SQLite
       | from | to     | rollback               | fate | database |

@@ -35,7 +35,7 @@ Feature: UPG-06 Rolling upgrade with zero downtime
       | from | to     |
       | GA   | latest |
 
-  # Product defect, declared intermittent (known_defects.py; 2 of 4 runs at 50 req/s, 2 of 3 at
+  # Product defect, declared intermittent (declarations.py; 2 of 4 runs at 50 req/s, 2 of 3 at
   # -D probe_rate=200): green, or exactly one of its two declared problems. GA's migration runs in one
   # transaction while RC1 serves (the chart's pre-upgrade hook) and revision a7f3c9e1b2d4 alters
   # tools, resources, then prompts; an RC1 write to prompts in flight at that moment deadlocks with

@@ -25,7 +25,7 @@ Feature: Version upgrade
     # that behaves differently from a fresh GA: a unique index on a2a_agents(uaid) GA's models do not declare,
     # a2a_agents.auth_value as JSON (SQLite) and 11 columns without GA's lengths (PostgreSQL). Each is a claim
     # of the schema triage until an operation probes it, and no baseline accepts one; declared exactly in
-    # upgrade_suite/judging/known_defects.py (signatures/consequences-1.0.0rc1-to-1.0.0-*.txt).
+    # upgrade_suite/judging/declarations.py (signatures/consequences-1.0.0rc1-to-1.0.0-*.txt).
     @sqlite @product-defect
     Examples: SQLite
       | from | to | procedure                          | database |
@@ -55,7 +55,7 @@ Feature: Version upgrade
     # triage says it breaks), and of the 419 schema differences on SQLite 42 behave differently
     # (foreign keys and unique constraints 1.1.0's models declare only the upgraded database has,
     # NOT NULL and defaults on one side only); the rest are slower lookups or have no effect.
-    # Declared in upgrade_suite/judging/known_defects.py (SQLite: 1 + 40 problems; PostgreSQL: 1 + 77);
+    # Declared in upgrade_suite/judging/declarations.py (SQLite: 1 + 40 problems; PostgreSQL: 1 + 77);
     # tools, prompts and resources(gateway_id) are accepted in the pair's baseline (probed: 1.1.0 deletes them itself).
     @current @sqlite @product-defect
     Examples: GA to the newest, SQLite
@@ -111,7 +111,7 @@ Feature: Version upgrade
     # Product defect: the objects come through, but GA's migrations leave a team member's history without
     # GA's ON DELETE CASCADE (SQLite), JSONB for JSON (PostgreSQL) and RC1 -> GA's differences. The gateway_id
     # foreign keys of tools, prompts and resources, also without it, are accepted (probed: GA deletes them
-    # itself); the rest are declared exactly in upgrade_suite/judging/known_defects.py until probed.
+    # itself); the rest are declared exactly in upgrade_suite/judging/declarations.py until probed.
     @sqlite @product-defect
     Examples: SQLite
       | from  | to | database |
@@ -180,7 +180,7 @@ Feature: Version upgrade
     # differs from a fresh GA install in column lengths, server defaults and five indexes (see the
     # baselines in upgrade_suite/judging/baselines/); a GA database migrated to 1.1.0 differs from a fresh
     # 1.1.0 in 419 details on SQLite. Red, and in the gate: each declared with its exact differences
-    # in upgrade_suite/judging/known_defects.py, so any other difference is a "new failure".
+    # in upgrade_suite/judging/declarations.py, so any other difference is a "new failure".
     @sqlite @product-defect
     Examples: SQLite
       | from | to     | database |
@@ -237,7 +237,7 @@ Feature: Version upgrade
 
     # Product defect: a GA database upgraded to 1.1.0 refuses a second tool of the same name in the same team
     # (409), as 1.1.0's models declare; a fresh 1.1.0 install stores it, and then refuses renaming the first
-    # (400). Deleting federated gateways ends the same. Declared in upgrade_suite/judging/known_defects.py.
+    # (400). Deleting federated gateways ends the same. Declared in upgrade_suite/judging/declarations.py.
     @current @sqlite @product-defect
     Examples: GA to the newest, SQLite
       | from | to     | database |

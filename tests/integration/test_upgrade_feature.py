@@ -10,7 +10,7 @@ from conftest import ROOT, results_of, run_behave, run_behave_parallel
 pytestmark = pytest.mark.integration
 
 
-#: The declarations each database's known-defect scenarios are judged by, one scenario each (known_defects.py).
+#: The declarations each database's known-defect scenarios are judged by, one scenario each (declarations.py).
 #: The schema consequences no baseline accepts are red wherever the drift is judged: RC1 -> GA's in UPG-01's two
 #: procedures and the killed migrating replica (2 and 3 replicas), 0.9.0 -> GA's in UPG-05.
 KNOWN_DEFECTS = {
@@ -30,7 +30,7 @@ KNOWN_DEFECTS = {
         ("postgres", "postgresql", [["0.9-to-ga-direct-and-through-rc1-disagree-postgresql"]]),
     )
 }
-#: Declared intermittent (known_defects.py): a run may show it (a known defect) or not (passed), nothing else.
+#: Declared intermittent (declarations.py): a run may show it (a known defect) or not (passed), nothing else.
 INTERMITTENT = {"sqlite": [], "postgres": [["rc1-to-ga-migration-deadlocks-with-rc1-prompt-writes"]]}
 #: What a reader sees of the known defects is still their reason, in words (the gate matches their structure).
 REASONS = {

@@ -8,8 +8,9 @@ import io
 
 from rich.console import Console
 
+from upgrade_suite.judging.declarations import DEFECTS, declared_for
 from upgrade_suite.judging.evidence import CheckFailed
-from upgrade_suite.judging.known_defects import DEFECTS, FIXED, KNOWN, NEW, KnownDefect, declared_for, judge, reported
+from upgrade_suite.judging.known_defects import FIXED, KNOWN, NEW, KnownDefect, judge, reported
 from upgrade_suite.judging.problems import Problem
 from upgrade_suite.judging.schema import MIGRATED_ONLY
 from upgrade_suite.reporting.gate import decide

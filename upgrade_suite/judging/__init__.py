@@ -3,10 +3,13 @@
 ``checks`` and ``hazard_checks`` (checklists of a running gateway and its database), ``problems`` (a
 finding as data: kind and where), ``evidence`` (attachments, timings, the run's measurements),
 ``snapshots`` (data before and after, and their diff), ``transformations`` and ``expectations`` (the changes
-a release makes on purpose, declared), ``schema`` and ``baseline`` (schema parity and signed drift,
-``baselines/``), ``known_defects`` (declared product defects, ``signatures/``), ``carryover`` (settings a
-new release stops reading), ``start_budget``, ``timeline`` (the rollout's picture), ``rows`` and
-``at_scale`` (every row compared inside the database).
+a release makes on purpose, declared), ``schema`` (schema parity), ``triage`` with ``sides`` and
+``column_rules`` (what each schema difference does to users, read with the release's ``model_facts``), ``drift``
+(those consequences against the lines a person accepted, ``baselines/``, which ``baseline`` records; a
+rollback's traces), ``operations`` and ``workload`` (the same operations' outcomes on both databases),
+``known_defects`` (how a declared product defect is matched) and ``declarations`` (the real releases' defects,
+``signatures/``), ``carryover`` (settings a new release stops reading or refuses), ``start_budget``, ``timeline``
+(the rollout's picture), ``rows`` and ``at_scale`` (every row compared inside the database).
 
 May import: ``base``, ``releases``, ``services``, ``client``, ``probes`` (by path). Never behave.
 """

@@ -17,53 +17,28 @@ whether it has SQLite enforce foreign keys at all.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from upgrade_suite.judging.column_rules import column_change
 from upgrade_suite.judging.model_facts import ModelFacts
 from upgrade_suite.judging.problems import Problem
 from upgrade_suite.judging.schema import FRESH_ONLY, MIGRATED_ONLY, SchemaDiff
+from upgrade_suite.judging.sides import (
+    BEHAVES,
+    BREAKS,
+    CLASSES,
+    NAMES,
+    NO_EFFECT,
+    SLOWER,
+    Consequence,
+    Sides,
+    parse_key,
+    read_column,
+    where,
+)
 
-BREAKS, BEHAVES, SLOWER, NO_EFFECT = "breaks", "behaves differently", "slower", "no effect here"
-#: Worst first: a line with several consequences takes the worst.
-CLASSES = (BREAKS, BEHAVES, SLOWER, NO_EFFECT)
-
-_KEY = re.compile(r"^(table|column|primary key|index|unique|foreign key) ([^(.]+)(?:\.(.+)|\((.*)\))?$")
-_COLUMN = re.compile(r"^(?P<type>.+?)(?P<not_null> NOT NULL)?(?: DEFAULT (?P<default>.*))?$")
-
-
-@dataclass(frozen=True)
-class Consequence:
-    """One schema difference, its class, the rule that put it there and what it means, in a sentence."""
-
-    difference: Problem
-    klass: str
-    rule: str
-    says: str
-
-
-@dataclass(frozen=True)
-class Sides:
-    """What a rule may read: both schemas (key -> description), the engine, the target release's models."""
-
-    migrated: dict[str, str]
-    fresh: dict[str, str]
-    engine: str
-    model: ModelFacts | None = None
-    #: Rows of the upgraded database holding NULL, per ``table.column`` that only it lets be NULL (``null_questions``):
-    #: a probe of its data, asked by the lab.
-    nulls: dict[str, int] = field(default_factory=dict)
-
-    def side(self, name: str) -> dict[str, str]:
-        return self.migrated if name == "migrated" else self.fresh
-
-    @property
-    def foreign_keys_enforced(self) -> bool:
-        """PostgreSQL always; SQLite only where the release turns them on (unknown: assumed on)."""
-        if self.engine != "sqlite" or self.model is None or self.model.sqlite_foreign_keys is None:
-            return True
-        return self.model.sqlite_foreign_keys
+__all__ = ["BEHAVES", "BREAKS", "CLASSES", "NO_EFFECT", "SLOWER", "Consequence", "Triage", "null_questions", "triage"]
 
 
 @dataclass
@@ -89,21 +64,6 @@ class Triage:
         return "\n".join(out)
 
 
-def parse_key(key: str) -> tuple[str, str, str]:
-    """``column t.c`` -> (column, t, c); ``index t(a, b)`` -> (index, t, "a, b"); ``table t`` -> (table, t, "")."""
-    match = _KEY.match(key)
-    if not match:
-        return ("", "", "")
-    return match.group(1), match.group(2).strip(), match.group(3) or match.group(4) or ""
-
-
-def _where(difference: Problem) -> tuple[str, str]:
-    """(the side it exists on, the side it is missing from) for a one-sided difference."""
-    return ("migrated", "fresh") if difference.kind == MIGRATED_ONLY else ("fresh", "migrated")
-
-
-_NAMES = {"migrated": "the upgraded database", "fresh": "a fresh install"}
-
 # -- the rules: (difference, sides) -> (class, sentence), or None when the rule does not apply ------------------
 Rule = Callable[[Problem, Sides], "tuple[str, str] | None"]
 
@@ -113,9 +73,9 @@ def part_of_missing_table(difference: Problem, sides: Sides) -> tuple[str, str] 
     kind, table, _ = parse_key(difference.keys[0])
     if kind == "table" or difference.kind not in (MIGRATED_ONLY, FRESH_ONLY):
         return None
-    present, missing = _where(difference)
+    present, missing = where(difference)
     if f"table {table}" in sides.side(present) and f"table {table}" not in sides.side(missing):
-        return NO_EFFECT, f"part of table {table}, which {_NAMES[missing]} lacks (see that table's line)"
+        return NO_EFFECT, f"part of table {table}, which {NAMES[missing]} lacks (see that table's line)"
     return None
 
 
@@ -148,7 +108,7 @@ def missing_column(difference: Problem, sides: Sides) -> tuple[str, str] | None:
         if mapped:
             return BREAKS, f"the release maps {table}.{column}: every query of {table} fails on the upgraded database"
         return NO_EFFECT, f"no model maps {table}.{column}: the release neither reads nor writes it"
-    described = _column(sides.migrated[difference.keys[0]])
+    described = read_column(sides.migrated[difference.keys[0]])
     if mapped:
         return NO_EFFECT, f"the release maps {table}.{column}; a fresh install lacks it (a fresh-install defect)"
     if described["not_null"] and not described["default"]:
@@ -166,10 +126,10 @@ def uniqueness(difference: Problem, sides: Sides) -> tuple[str, str] | None:
     if kind not in ("unique", "index"):
         return None
     if kind == "index" and difference.kind in (MIGRATED_ONLY, FRESH_ONLY):
-        present, _ = _where(difference)
+        present, _ = where(difference)
         if f"unique {table}({columns})" in sides.side(present) and difference.text.endswith("(unique)"):
             return NO_EFFECT, (
-                f"the index that backs the unique constraint on {table}({columns}) on {_NAMES[present]} (PostgreSQL "
+                f"the index that backs the unique constraint on {table}({columns}) on {NAMES[present]} (PostgreSQL "
                 "reports both): that constraint's own line says what it does"
             )
     unique = {name: _unique(sides.side(name), table, columns) for name in ("migrated", "fresh")}
@@ -182,8 +142,8 @@ def uniqueness(difference: Problem, sides: Sides) -> tuple[str, str] | None:
             "" if sides.model is None else f" (the release's models {'declare' if declared else 'do not declare'} it)"
         )
         return BEHAVES, (
-            f"a second {table} row with the same ({columns}) is refused on {_NAMES[on]} and stored on "
-            f"{_NAMES[other]}{model}"
+            f"a second {table} row with the same ({columns}) is refused on {NAMES[on]} and stored on "
+            f"{NAMES[other]}{model}"
         )
     if indexed["migrated"] != indexed["fresh"]:
         if indexed["fresh"]:
@@ -211,27 +171,6 @@ def foreign_key(difference: Problem, sides: Sides) -> tuple[str, str] | None:
     )
 
 
-def column_change(difference: Problem, sides: Sides) -> tuple[str, str] | None:
-    """A column described differently: type, NOT NULL and default judged one by one, the worst taken."""
-    kind, table, column = parse_key(difference.keys[0])
-    if kind != "column" or difference.kind in (MIGRATED_ONLY, FRESH_ONLY):
-        return None
-    migrated, fresh = _column(sides.migrated[difference.keys[0]]), _column(sides.fresh[difference.keys[0]])
-    found = [
-        judged
-        for judged in (
-            _type_change(migrated["type"], fresh["type"], sides.engine),
-            _null_change(migrated["not_null"], fresh["not_null"], table, column, sides),
-            _default_change(migrated, fresh, table, column, sides.model),
-        )
-        if judged is not None
-    ]
-    if not found:
-        return NO_EFFECT, "the same column written another way"
-    worst = min((klass for klass, _ in found), key=CLASSES.index)
-    return worst, "; ".join(says for klass, says in found if klass == worst)
-
-
 #: In order: the first rule that applies decides.
 RULES: list[tuple[str, Rule]] = [
     ("part of a missing table", part_of_missing_table),
@@ -250,7 +189,10 @@ def null_questions(diff: SchemaDiff) -> list[tuple[str, str]]:
     for difference in diff.differences:
         kind, table, column = parse_key(difference.keys[0])
         if kind == "column" and difference.kind not in (MIGRATED_ONLY, FRESH_ONLY):
-            migrated, fresh = _column(diff.migrated[difference.keys[0]]), _column(diff.fresh[difference.keys[0]])
+            migrated, fresh = (
+                read_column(diff.migrated[difference.keys[0]]),
+                read_column(diff.fresh[difference.keys[0]]),
+            )
             if fresh["not_null"] and not migrated["not_null"]:
                 asked.append((table, column))
     return asked
@@ -288,22 +230,7 @@ def triage(
     return result
 
 
-# -- the facts the rules read ------------------------------------------------------------------------------------
-
-
-def _column(description: str) -> dict[str, str]:
-    match = _COLUMN.match(description)
-    assert match is not None  # the pattern matches any text
-    return {"type": match["type"], "not_null": match["not_null"] or "", "default": _literal(match["default"] or "")}
-
-
-def _literal(default: str) -> str:
-    """One spelling per default value: ``'0'`` and ``0``, ``now()`` and ``CURRENT_TIMESTAMP``, ``true`` and ``1``
-    store the same value (SQLite's numeric affinity, PostgreSQL's casts)."""
-    text = default.strip()
-    if re.fullmatch(r"'-?\d+(\.\d+)?'", text):
-        text = text[1:-1]
-    return {"true": "1", "false": "0", "'t'": "1", "'f'": "0", "now()": "CURRENT_TIMESTAMP"}.get(text.lower(), text)
+# -- the facts the key rules read --------------------------------------------------------------------------------
 
 
 def _declared_fk(sides: Sides, table: str, columns: str) -> str:
@@ -315,7 +242,7 @@ def _declared_fk(sides: Sides, table: str, columns: str) -> str:
         return " (the release's models declare no such reference)"
     spelled = declared["target"] + (f" ON DELETE {declared['ondelete']}" if declared["ondelete"] else "")
     matching = [
-        _NAMES[name]
+        NAMES[name]
         for name in ("migrated", "fresh")
         if sides.side(name).get(f"foreign key {table}({columns})") == spelled
     ]
@@ -339,86 +266,3 @@ def _on_delete(description: str | None, table: str, columns: str) -> str:
         "SET NULL": f"empties their {columns}",
         "SET DEFAULT": f"sets their {columns} to its default",
     }.get(action, "is refused while they exist")
-
-
-def _affinity(declared: str) -> str:
-    """SQLite's type affinity of a declared type (https://sqlite.org/datatype3.html, 3.1): what it stores."""
-    upper = declared.upper()
-    if "INT" in upper:
-        return "INTEGER"
-    if any(word in upper for word in ("CHAR", "CLOB", "TEXT")):
-        return "TEXT"
-    if "BLOB" in upper or not upper:
-        return "BLOB"
-    if any(word in upper for word in ("REAL", "FLOA", "DOUB")):
-        return "REAL"
-    return "NUMERIC"
-
-
-def _type_change(migrated: str, fresh: str, engine: str) -> tuple[str, str] | None:
-    if migrated == fresh:
-        return None
-    if engine == "sqlite":
-        if _affinity(migrated) == _affinity(fresh):
-            return NO_EFFECT, f"{migrated} and {fresh} store alike in SQLite (both {_affinity(fresh)} affinity)"
-        return (
-            BEHAVES,
-            f"SQLite stores a value as {_affinity(migrated)} here and as {_affinity(fresh)} on a fresh install",
-        )
-    bare = {re.sub(r"\(\d+\)$", "", t) for t in (migrated, fresh)}
-    if bare <= {"VARCHAR", "TEXT"} and "(" not in migrated + fresh:
-        return NO_EFFECT, "VARCHAR without a length and TEXT are the same type in PostgreSQL"
-    if len(bare) == 1:
-        limit = {"upgraded": _length(migrated), "fresh": _length(fresh)}
-        tighter = "upgraded" if limit["upgraded"] < limit["fresh"] else "fresh"
-        where, other = ("the upgraded database", "a fresh install")[:: 1 if tighter == "upgraded" else -1]
-        return BEHAVES, f"a value over {limit[tighter]} characters is refused on {where} and stored on {other}"
-    return BEHAVES, f"the column is {migrated} here and {fresh} on a fresh install: some values fit one side only"
-
-
-def _length(spelled: str) -> int | float:
-    """The length limit of ``VARCHAR(n)``; none is no limit."""
-    found = re.search(r"\((\d+)\)$", spelled)
-    return int(found.group(1)) if found else float("inf")
-
-
-def _null_change(migrated: str, fresh: str, table: str, column: str, sides: Sides) -> tuple[str, str] | None:
-    """NOT NULL on one side. Refused only on the upgraded database: no effect where the release never writes a NULL
-    (its model gives a value on every insert and declares the column NOT NULL). Allowed only there: the old release's
-    NULLs may already be in it, so it stays a difference unless a count of its rows shows none, and the release's
-    model rules out writing one."""
-    if bool(migrated) == bool(fresh):
-        return None
-    facts = sides.model.column(table, column) if sides.model is not None else None
-    never_writes_null = facts is not None and facts["python_default"] and not facts["nullable"]
-    if migrated and never_writes_null:
-        return NO_EFFECT, (
-            f"the release writes {table}.{column} itself and its model declares it NOT NULL: it never stores a NULL, "
-            "so the upgraded database's NOT NULL refuses nothing it writes"
-        )
-    if migrated:
-        return BEHAVES, f"a NULL {table}.{column} is refused on the upgraded database and stored on a fresh install"
-    held = sides.nulls.get(f"{table}.{column}")
-    if never_writes_null and held == 0:
-        return NO_EFFECT, (
-            f"probed: no row of the upgraded database holds a NULL {table}.{column}, and the release writes it itself "
-            "on every insert (its model: NOT NULL with a default), so none will"
-        )
-    holding = f" ({held} row(s) of it do now)" if held else ""
-    return BEHAVES, (
-        f"a NULL {table}.{column} is stored on the upgraded database{holding} and refused on a fresh install"
-    )
-
-
-def _default_change(
-    migrated: dict[str, str], fresh: dict[str, str], table: str, column: str, model: ModelFacts | None
-) -> tuple[str, str] | None:
-    if migrated["default"] == fresh["default"]:
-        return None
-    if model is not None and model.writes_itself(table, column):
-        return NO_EFFECT, f"the release writes {table}.{column} itself on every insert: no database default is used"
-    here = migrated["default"] or ("nothing: the insert is refused (NOT NULL)" if migrated["not_null"] else "NULL")
-    return BEHAVES, (
-        f"an insert that leaves {table}.{column} unset stores {here} on the upgraded database, "
-        f"{fresh['default'] or 'NULL'} on a fresh install"
-    )

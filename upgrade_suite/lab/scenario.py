@@ -18,9 +18,10 @@ from upgrade_suite.client.prober import Prober
 from upgrade_suite.judging.at_scale import PAGED_SAMPLE
 from upgrade_suite.judging.carryover import CarriedStart
 from upgrade_suite.judging.checks import Checklist
+from upgrade_suite.judging.declarations import declared_for
 from upgrade_suite.judging.drift import DriftVerdict, Traces
 from upgrade_suite.judging.evidence import Evidence, Timings, Verdict
-from upgrade_suite.judging.known_defects import KnownDefect, declared_for
+from upgrade_suite.judging.known_defects import KnownDefect
 from upgrade_suite.judging.operations import Probes
 from upgrade_suite.judging.schema import SchemaDiff
 from upgrade_suite.judging.snapshots import SnapshotDiff

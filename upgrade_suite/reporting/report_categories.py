@@ -26,7 +26,7 @@ CATEGORIES = [
         "verdict": "fixed?",
     },
     {
-        "name": "Known product defects (exactly their declared problems, upgrade_suite/judging/known_defects.py)",
+        "name": "Known product defects (exactly their declared problems, upgrade_suite/judging/declarations.py)",
         "statuses": ["failed"],
         "verdict": "known defect",
     },

@@ -3,7 +3,7 @@
 Verdicts use the report's vocabulary, so the terminal and the Allure categories agree: a check
 on the gateway failed (an AssertionError: "failed", a product defect) or the suite could not run
 the check (any other exception: "broken", a suite or infrastructure error). A scenario tagged
-``@product-defect`` is judged against its declared known defects (``known_defects.py``): "known
+``@product-defect`` is judged against its declared known defects (``declarations.py``): "known
 defect" (exactly the declared problems), "fixed?" (a declared one is gone) or "new failure".
 The gate passes a run whose every scenario passed, was skipped, is a known defect or a negative
 control that was red.
