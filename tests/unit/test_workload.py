@@ -5,13 +5,13 @@ import json
 
 import httpx
 
-from upgrade_suite.client.api import GatewayApi, Routes
+from upgrade_suite.client.api import ApiError, GatewayApi, Routes
 from upgrade_suite.client.workload import PREFIX, Workload
 from upgrade_suite.judging.operations import OUTCOME_DIFFERS
 from upgrade_suite.judging.workload import WorkloadComparison
 
 PATHS = {"/teams": "teams", "/tools": "tools", "/resources": "resources", "/prompts": "prompts"}
-PATHS |= {"/servers": "servers", "/gateways": "gateways"}
+PATHS |= {"/servers": "servers", "/gateways": "gateways", "/a2a": "a2a"}
 
 
 def fake_gateway(unique_tool_names_per_team: bool) -> GatewayApi:
@@ -24,7 +24,7 @@ def fake_gateway(unique_tool_names_per_team: bool) -> GatewayApi:
         kind, object_id = PATHS["/" + parts[1]], (parts[2] if len(parts) > 2 else None)
         if request.method == "POST":
             body = json.loads(request.content)
-            fields = body[kind[:-1]] if kind[:-1] in body else body
+            fields = next((body[k] for k in (kind[:-1], "agent") if k in body), body)
             taken = [
                 t
                 for t in objects["tools"].values()
@@ -84,3 +84,21 @@ def test_an_operation_whose_prerequisite_failed_is_not_run_and_says_so():
     workload = Workload(fake_gateway(False), "http://mcp/mcp")
     workload._call("rename the tool", "PUT", "tools", "tool", {"name": "x"})
     assert workload.observations[0].answer == "not run: what it needs was not made"
+
+
+def test_a_dropped_connection_is_an_answer_not_a_crash_of_the_workload():
+    api = fake_gateway(False)
+    answer = api.response
+
+    def reset_on_agents(method: str, path: str, **kwargs):
+        if path.startswith("/a2a"):
+            raise ApiError(f"{method} {path} failed: [Errno 104] Connection reset by peer")
+        return answer(method, path, **kwargs)
+
+    api.response = reset_on_agents  # type: ignore[method-assign]
+    observed = {o.operation: o.answer for o in Workload(api, "http://mcp/mcp").run()}
+    assert observed["register an A2A agent with a generated UAID in a team"] == (
+        "no answer ([Errno 104] Connection reset by peer)"
+    )
+    assert observed["delete A2A agent A"] == "not run: what it needs was not made"
+    assert observed["delete the prompt"] == "204"  # the rest of the script ran on

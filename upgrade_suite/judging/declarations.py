@@ -223,6 +223,25 @@ DEFECTS: tuple[KnownDefect, ...] = (
         ("1.0.9", "1.1.0"),
         ("5e211ec89cad",),
     ),
+    *(
+        KnownDefect(
+            f"{old}-to-ga-upgraded-refuses-a-second-agent-of-one-uaid",
+            "GA's migrations create a unique index on a2a_agents(uaid) that GA's models do not declare: the same A2A "
+            "agent registered with a generated UAID (its name and endpoint hash into it) in a second team is refused "
+            "(409) on an upgraded database and stored (201) on a fresh GA install; measured through the API by the "
+            "workload",
+            NOT_FILED,
+            (frozenset({"UPG-01", "consequence", "product-defect"}),),
+            ("sqlite", "postgresql"),
+            old,
+            "1.0.0",
+            tuple(
+                Problem(OUTCOME_DIFFERS, (operation,))
+                for operation in ("register the same agent (so the same UAID) in another team", "delete A2A agent B")
+            ),
+        )
+        for old in ("0.9.0", "1.0.0rc1")
+    ),
     KnownDefect(
         "1.1.0-fresh-and-upgraded-disagree-on-a-tool-name-in-a-team",
         "a GA database upgraded to 1.1.0 has 1.1.0's unique (team, owner, name) of tools and a fresh 1.1.0 install "
