@@ -17,7 +17,7 @@ from sqlalchemy import Engine, inspect
 from upgrade_suite.client.api import KINDS, ApiError, GatewayApi
 from upgrade_suite.client.auth import login, whoami
 from upgrade_suite.client.dataset import FIXTURE_GATEWAY, SeedManifest
-from upgrade_suite.judging.problems import Problem
+from upgrade_suite.judging.problems import FindingsVerdict, Problem
 from upgrade_suite.releases.specs import Release
 from upgrade_suite.services.chain import Outcome, WalkStep
 from upgrade_suite.services.database import stamped_revisions
@@ -25,7 +25,7 @@ from upgrade_suite.services.migrations import AlembicRun
 
 
 @dataclass
-class Checklist:
+class Checklist(FindingsVerdict):
     """Named checks with their outcome and a detail line each.
 
     A failed check is reported as a ``Problem``: by default of kind ``check failed`` at (title, name), the
@@ -43,10 +43,6 @@ class Checklist:
         self.items.append((name, passed, detail))
         return passed
 
-    @property
-    def ok(self) -> bool:
-        return bool(self.items) and all(passed for _, passed, _ in self.items)
-
     def findings(self) -> list[Problem]:
         failed = [
             Problem(
@@ -63,9 +59,6 @@ class Checklist:
     def _where(self, index: int, name: str) -> tuple[str, tuple[str, ...]]:
         known = self.where.get(index)
         return (known.kind, known.keys) if known else ("check failed", (self.title, name))
-
-    def problems(self) -> list[str]:
-        return [str(problem) for problem in self.findings()]
 
     def render(self) -> str:
         lines = [f"{self.title}: {'PASS' if self.ok else 'FAIL'}"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from upgrade_suite.judging.problems import Problem
+from upgrade_suite.judging.problems import FindingsVerdict, Problem
 from upgrade_suite.judging.schema import DRIFT_GONE, Baseline, DriftEntry, SchemaDiff, read_baseline
 from upgrade_suite.judging.triage import BEHAVES, BREAKS, CLASSES, Consequence, Triage, triage
 
@@ -20,7 +20,7 @@ JUDGED = (BREAKS, BEHAVES)
 
 
 @dataclass
-class DriftVerdict:
+class DriftVerdict(FindingsVerdict):
     """A triaged schema diff against the pair's accepted lines (``declared`` is None: the pair has no baseline)."""
 
     diff: SchemaDiff
@@ -60,13 +60,6 @@ class DriftVerdict:
         ]
 
     @property
-    def ok(self) -> bool:
-        return not self.findings()
-
-    def problems(self) -> list[str]:
-        return [str(problem) for problem in self.findings()]
-
-    @property
     def title(self) -> str:
         """The headline: what the differences do, what the pair's baseline accepts, and what is left red."""
         base = self.baseline
@@ -97,7 +90,7 @@ class DriftVerdict:
 
 
 @dataclass
-class Traces:
+class Traces(FindingsVerdict):
     """What a downgrade left in the schema or took from it, judged by what each trace does to the old release: red
     for what breaks it or makes it behave differently; the rest counted (a leftover nullable column changes
     nothing until the next upgrade meets it)."""
@@ -117,13 +110,6 @@ class Traces:
 
     def findings(self) -> list[Problem]:
         return [_finding(c) for c in self.consequences.consequences if c.klass in JUDGED]
-
-    @property
-    def ok(self) -> bool:
-        return not self.findings()
-
-    def problems(self) -> list[str]:
-        return [str(problem) for problem in self.findings()]
 
     def render(self) -> str:
         return "\n".join([self.title, *self.consequences.render().splitlines()[1:]])

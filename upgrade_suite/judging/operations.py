@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from upgrade_suite.judging.problems import Problem
+from upgrade_suite.judging.problems import FindingsVerdict, Problem
 
 #: A problem's kind: the operation ended differently on the upgraded database than on a fresh install.
 OUTCOME_DIFFERS = "operation ends differently on the upgraded database"
@@ -48,7 +48,7 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class OperationProbe:
+class OperationProbe(FindingsVerdict):
     """One operation on both databases (``what``: e.g. "deleting the federated gateway 'x'")."""
 
     what: str
@@ -61,10 +61,6 @@ class OperationProbe:
         return self.upgraded.answer.split(":")[0] == self.fresh.answer.split(":")[0] and (
             self.upgraded.effect() == self.fresh.effect()
         )
-
-    @property
-    def ok(self) -> bool:
-        return self.same
 
     @property
     def title(self) -> str:
@@ -83,9 +79,6 @@ class OperationProbe:
     def findings(self) -> list[Problem]:
         return [] if self.same else [Problem(OUTCOME_DIFFERS, (self.what,), self.sentence())]
 
-    def problems(self) -> list[str]:
-        return [str(problem) for problem in self.findings()]
-
     def render(self) -> str:
         return "\n".join(
             [
@@ -99,21 +92,14 @@ class OperationProbe:
 
 
 @dataclass(frozen=True)
-class Probes:
+class Probes(FindingsVerdict):
     """Several operations judged together: ok when each ended the same on both databases."""
 
     title: str
     probes: list[OperationProbe]
 
-    @property
-    def ok(self) -> bool:
-        return all(probe.ok for probe in self.probes)
-
     def findings(self) -> list[Problem]:
         return [problem for probe in self.probes for problem in probe.findings()]
-
-    def problems(self) -> list[str]:
-        return [str(problem) for problem in self.findings()]
 
     def render(self) -> str:
         return "\n\n".join(probe.render() for probe in self.probes)

@@ -36,3 +36,18 @@ class Problem:
         """The problem a signature line names (the inverse of ``signature``)."""
         kind, *keys = line.split(SEPARATOR)
         return cls(kind.strip(), tuple(key.strip() for key in keys))
+
+
+class FindingsVerdict:
+    """A verdict that is its findings: ok when there are none, its problems their texts. A class that says what its
+    ``findings`` are gets the rest of ``evidence.Verdict`` from here."""
+
+    def findings(self) -> list[Problem]:
+        raise NotImplementedError
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings()
+
+    def problems(self) -> list[str]:
+        return [str(problem) for problem in self.findings()]

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 from upgrade_suite.client.workload import Observation
 from upgrade_suite.judging.operations import OUTCOME_DIFFERS
-from upgrade_suite.judging.problems import Problem
+from upgrade_suite.judging.problems import FindingsVerdict, Problem
 
 
 @dataclass(frozen=True)
-class WorkloadComparison:
+class WorkloadComparison(FindingsVerdict):
     """One workload's observations and end state on both databases (``target``: the release, as reports name it)."""
 
     target: str
@@ -50,13 +50,6 @@ class WorkloadComparison:
                     )
                 )
         return found
-
-    @property
-    def ok(self) -> bool:
-        return not self.findings()
-
-    def problems(self) -> list[str]:
-        return [str(problem) for problem in self.findings()]
 
     def render(self) -> str:
         verdict = "the same answers and end state on both databases" if self.ok else f"{len(self.findings())} differ"
