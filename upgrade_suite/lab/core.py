@@ -251,6 +251,7 @@ class Core:
         self.stop_and_back_up()
         release = self.release(target)
         self.history.upgrade_to(release)
+        self.history.migrated_before_start = with_alembic
         if with_alembic:
             self.alembic_upgrade(release)
             if self.history.rows_before is not None:  # at scale: the rows as the migration left them, before it runs

@@ -57,6 +57,7 @@ class History:
     before_sql: Snapshot | None = None  # what it left in the database
     backup: Backup | None = None  # the pre-upgrade backup
     upgraded_to: Release | None = None  # the release whose upgrade the scenario performed
+    migrated_before_start: bool = False  # the upgrade ran ``alembic upgrade head`` before starting the new release
     rolled_back_by_restore: bool = False  # the upgrade was undone by restoring the backup
     migrated: State | None = None  # the backup migrated once, uninterrupted: the reference state
     made_after_upgrade: dict[str, list[str]] = field(default_factory=dict)

@@ -8,6 +8,9 @@ from upgrade_suite.lab import phases
 from upgrade_suite.lab.core import Core
 from upgrade_suite.services.startup import StartTimeline
 
+#: At most this many starts of each release are measured for one judgement (the scenario's own and two repeats).
+ATTEMPTS = 3
+
 
 class StartUp:
     """The start-up budget check, built on the core's verbs."""
@@ -32,9 +35,33 @@ class StartUp:
                 gateway.stop()
         return gateway.timelines[-1]
 
+    def repeat_upgraded_start(self) -> StartTimeline:
+        """The new release's start measured again as the procedure made it: on a copy of the pre-upgrade backup,
+        migrated first by ``alembic upgrade head`` when the procedure did (untimed), else migrating as it starts."""
+        release, backup = self.history.need_upgraded_to(), self.history.need_backup()
+        with self.core.scratch_database("repeated-start") as copy:
+            copy.restore(backup)
+            if self.history.migrated_before_start:
+                title = f"alembic upgrade head ({release.spec.label}) before its start is measured again"
+                self.core.migrate(
+                    release, copy, ("upgrade", "head"), phases.repeated_migration(release.spec.alias), title
+                )
+            gateway = self.core.gateway(release, copy)
+            try:
+                with self.core.timings.phase(phases.repeated_start(release.spec.alias)):
+                    gateway.start()
+            finally:
+                gateway.stop()
+        return gateway.timelines[-1]
+
     def within_budget(self) -> Checklist:
-        """The running (upgraded) release's start on the migrated database against the old release's start."""
+        """The running (upgraded) release's start against the old release's start on the same data; while the
+        fastest of each is over budget, both are measured again (up to ``ATTEMPTS`` pairs, the load of a shared
+        machine being what a second pair can change), and the fastest of each judged."""
         running = self.core.need_current()
         self.history.need_upgraded_to()
-        new = running.gateway.timelines[-1]
-        return starts_within_budget(self.reference_start(), new, BUDGET)
+        news, olds = [running.gateway.timelines[-1]], [self.reference_start()]
+        while len(news) < ATTEMPTS and BUDGET.exceeded(olds, news):
+            news.append(self.repeat_upgraded_start())
+            olds.append(self.reference_start())
+        return starts_within_budget(olds, news, BUDGET)
