@@ -225,8 +225,9 @@ Feature: Version upgrade
 
     # Product defect: GA's migrations create a unique index on a2a_agents(uaid) that GA's models do not
     # declare. Registering the same A2A agent with a generated UAID (its name and endpoint hash into it) in a
-    # second team is refused (409) on an upgraded database and stored (201) on a fresh GA install.
-    # Deleting federated gateways ends the same. Declared in upgrade_suite/judging/declarations.py.
+    # second team is refused (409) on an upgraded database and stored (201) on a fresh GA install. From 0.9.x
+    # on SQLite, deleting a user fails (500): the upgraded email_team_member_history lacks GA's ON DELETE
+    # CASCADE. Deleting federated gateways ends the same. Declared in upgrade_suite/judging/declarations.py.
     @sqlite @product-defect
     Examples: SQLite
       | from  | to | database |
@@ -241,7 +242,9 @@ Feature: Version upgrade
 
     # Product defect: a GA database upgraded to 1.1.0 refuses a second tool of the same name in the same team
     # (409), as 1.1.0's models declare; a fresh 1.1.0 install stores it, and then refuses renaming the first
-    # (400). Deleting federated gateways ends the same. Declared in upgrade_suite/judging/declarations.py.
+    # (400). On SQLite a fresh 1.1.0 refuses (409) deleting a user who left a team, which the upgraded database
+    # allows (its email_team_member_history cascades, as 1.1.0's models declare). Deleting federated gateways
+    # ends the same. Declared in upgrade_suite/judging/declarations.py.
     @current @sqlite @product-defect
     Examples: GA to the newest, SQLite
       | from | to     | database |

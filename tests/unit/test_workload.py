@@ -21,6 +21,8 @@ def fake_gateway(unique_tool_names_per_team: bool) -> GatewayApi:
 
     def handler(request: httpx.Request) -> httpx.Response:
         parts = request.url.path.rstrip("/").split("/")
+        if "/" + parts[1] not in PATHS or len(parts) > 3:  # users, members, tokens: a release without them
+            return httpx.Response(404, json={"detail": "Not Found"})
         kind, object_id = PATHS["/" + parts[1]], (parts[2] if len(parts) > 2 else None)
         if request.method == "POST":
             body = json.loads(request.content)
@@ -73,7 +75,8 @@ def test_a_create_refused_on_one_side_only_is_named_with_both_answers():
     ]
     first = result.findings()[0].text
     assert first == (
-        "create a second tool of the same name in the same team: 409 on the upgraded database, 201 on a fresh install"
+        "create a second tool of the same name in the same team: 409 '{\"detail\":\"exists\"}' on the upgraded "
+        "database, 201 on a fresh install"  # what the refusal said is shown, never compared
     )
     assert f"['{PREFIX}_tool'] on the upgraded database, ['{PREFIX}_tool', '{PREFIX}_tool'] on a fresh" in (
         result.findings()[1].text
@@ -102,3 +105,49 @@ def test_a_dropped_connection_is_an_answer_not_a_crash_of_the_workload():
     )
     assert observed["delete A2A agent A"] == "not run: what it needs was not made"
     assert observed["delete the prompt"] == "204"  # the rest of the script ran on
+
+
+def test_a_users_token_is_used_as_its_bearer_and_a_deleted_users_token_is_asked_again():
+    api = fake_gateway(False)
+    answer, asked = api.response, []
+
+    def people(method: str, path: str, **kwargs):
+        if path == "/auth/email/admin/users":
+            return httpx.Response(201, json={"email": kwargs["json"]["email"]})
+        if path == "/auth/email/login":
+            return httpx.Response(200, json={"access_token": "session-of-the-user"})
+        if path == "/tokens" and api.token == "session-of-the-user":
+            return httpx.Response(201, json={"token": {"id": "t1"}, "access_token": "api-token-of-the-user"})
+        return answer(method, path, **kwargs)
+
+    def bearer(token: str):
+        asked.append(token)
+        other = fake_gateway(False)
+        other.response = lambda method, path, **kwargs: httpx.Response(
+            401 if path == "/tools" else 201, json={"token": {"id": "t1"}, "access_token": "api-token-of-the-user"}
+        )
+        return other
+
+    api.response = people  # type: ignore[method-assign]
+    api.bearer = bearer  # type: ignore[method-assign]
+    workload = Workload(api, "http://mcp/mcp")
+    observed = {o.operation: o.render() for o in workload.run()}
+    assert observed["create a user"] == "201" and observed["log in as the user"] == "200"
+    assert observed["the user creates an API token"] == "201"
+    # the login's token, then the user's API token before and after the user's deletion
+    assert asked == ["session-of-the-user", "api-token-of-the-user", "api-token-of-the-user"]
+    assert observed["the deleted user's API token lists the tools"].startswith("401 ")
+    assert observed["create an API token of the public team"].startswith("404 ")  # the fake has no team tokens
+
+
+def test_an_answer_without_what_the_workload_keeps_is_noted_not_raised():
+    api = fake_gateway(False)
+    answer = api.response
+    api.response = lambda method, path, **kwargs: (  # type: ignore[method-assign]
+        httpx.Response(200, json={"detail": "welcome"})
+        if path == "/auth/email/login"
+        else answer(method, path, **kwargs)
+    )
+    observed = {o.operation: o for o in Workload(api, "http://mcp/mcp").run()}
+    assert observed["log in as the user"].render() == "200 (its answer lacks what later operations need)"
+    assert observed["the user creates an API token"].answer == "not run: what it needs was not made"

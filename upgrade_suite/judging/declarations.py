@@ -165,8 +165,8 @@ DEFECTS: tuple[KnownDefect, ...] = (
         "0.9.0",
         "1.0.0",
         "sqlite",
-        "email_team_member_history(team_member_id) without GA's ON DELETE CASCADE (not yet probed through the API: "
-        "deleting a team member who has history), and RC1 -> GA's two",
+        "email_team_member_history(team_member_id) without GA's ON DELETE CASCADE (probed: deleting a user fails, "
+        "0.9.0-to-ga-upgraded-sqlite-cannot-delete-a-user), and RC1 -> GA's two",
     ),
     _unaccepted_consequences(
         "0.9.0",
@@ -260,6 +260,38 @@ DEFECTS: tuple[KnownDefect, ...] = (
                 "tools left afterwards",
             )
         ),
+    ),
+    KnownDefect(
+        "0.9.0-to-ga-upgraded-sqlite-cannot-delete-a-user",
+        "on a GA database upgraded from 0.9.0 on SQLite an administrator cannot delete a user: DELETE "
+        "/auth/email/admin/users/<email> answers 500 (FOREIGN KEY constraint failed, deleting the memberships of the "
+        "user's personal team, which every user gets), because 0.9.0's migrations leave "
+        "email_team_member_history(team_member_id) without the ON DELETE CASCADE of a fresh GA and GA runs SQLite with "
+        "foreign keys on; the user stays and their API token keeps answering (200, where a fresh GA answers 401); "
+        "measured through the API by the workload",
+        NOT_FILED,
+        (frozenset({"UPG-01", "consequence", "product-defect"}),),
+        ("sqlite",),
+        "0.9.0",
+        "1.0.0",
+        tuple(
+            Problem(OUTCOME_DIFFERS, (operation,))
+            for operation in ("delete the user", "the deleted user's API token lists the tools")
+        ),
+    ),
+    KnownDefect(
+        "1.1.0-fresh-sqlite-cannot-delete-a-former-team-member",
+        "a fresh 1.1.0 install on SQLite refuses deleting a user who was added to a team and removed from it (409, "
+        "'Cannot delete user due to existing references': its email_team_member_history(team_member_id) lacks the "
+        "ON DELETE CASCADE 1.1.0's models declare, and 1.1.0 turns SQLite's foreign keys on); a GA database upgraded "
+        "to 1.1.0 has the cascade and deletes the user. The failing statement deletes all the user's memberships, so "
+        "a personal team's alone may be enough (not probed apart); measured through the API by the workload",
+        NOT_FILED,
+        (frozenset({"UPG-01", "consequence", "product-defect"}),),
+        ("sqlite",),
+        "1.0.0",
+        "1.1.0",
+        (Problem(OUTCOME_DIFFERS, ("delete the user",)),),
     ),
     KnownDefect(
         "1.1.0-downgrade-to-ga-leaves-global-unique-names",
