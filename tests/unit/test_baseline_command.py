@@ -132,7 +132,29 @@ def test_reasons_for_lines_not_measured_are_refused(tmp_path: Path, measured, ca
     reasons = tmp_path / "old.draft"
     reasons.write_text(f"{TO_ACCEPT[0]}  # reason: one\nindex a(y): only in a fresh install (unique)  # reason: two\n")
     assert command.main(args(tmp_path, "--reasons", str(reasons)), provisioner([])) == 2
-    assert "1 line(s) to accept have no reason and 1 reason(s) are for lines" in capsys.readouterr().err
+    assert "1 reason(s) are for lines this measurement does not ask about" in capsys.readouterr().err
+
+
+def test_a_line_deleted_from_the_draft_is_not_accepted_and_stays_red(
+    tmp_path: Path, measured, capsys: pytest.CaptureFixture[str]
+):
+    reasons = tmp_path / "some.draft"
+    reasons.write_text(f"{TO_ACCEPT[0]}  # reason: probed through the API, the same outcome on both sides\n")
+    assert command.main(args(tmp_path, "--reasons", str(reasons)), provisioner([])) == 0
+    out = capsys.readouterr().out
+    assert (
+        "(1 accepted line(s))" in out
+        and f"1 line(s) not accepted stay red until fixed or declared, e.g. {TO_ACCEPT[1]}" in out
+    )
+    verdict = judge(measured_diff(), Baseline("1.0.0", "1.1.0+local", "sqlite", tmp_path))
+    assert not verdict.ok and len(verdict.known) == 1
+
+
+def test_a_draft_without_any_reason_writes_nothing(tmp_path: Path, measured, capsys: pytest.CaptureFixture[str]):
+    reasons = tmp_path / "empty.draft"
+    reasons.write_text("# nothing kept\n")
+    assert command.main(args(tmp_path, "--reasons", str(reasons)), provisioner([])) == 2
+    assert "no line has a reason" in capsys.readouterr().err
 
 
 def test_does_not_overwrite_without_force(tmp_path: Path, measured, capsys: pytest.CaptureFixture[str]):

@@ -141,22 +141,25 @@ def draft(baseline: Baseline, consequences: Triage, lines: list[str]) -> Path:
 
 
 def write(request: Request, baseline: Baseline, consequences: Triage, lines: list[str]) -> list[DriftEntry]:
-    """The baseline of the lines to accept, each with the reason the person wrote for it in ``request.reasons``.
+    """The baseline of the lines the person accepts, each with the reason they wrote for it in ``request.reasons``.
 
-    Refused when a line has none, when a reason serves several lines (``read_baseline``), or when the file gives
-    reasons for lines that no longer break or behave differently (it was written for another measurement).
+    A line deleted from the draft is not accepted: it stays red (fixed by the product, or declared a known defect
+    by its consequence), which is how most lines should end. Refused when a kept line has no reason or shares one
+    (``read_baseline``), or when the file gives reasons for lines that no longer break or behave differently (it
+    was written for another measurement).
     """
     assert request.reasons is not None
     given = {entry.line: entry for entry in read_baseline(request.reasons)}
     wanted = [c.difference.text for c in consequences.consequences if c.klass in JUDGED]
-    missing, stale = [line for line in wanted if line not in given], sorted(set(given) - set(wanted))
-    if missing or stale:
-        first = (missing or stale)[0]
+    stale = sorted(set(given) - set(wanted))
+    if stale:
         raise SuiteError(
-            f"{request.reasons}: {len(missing)} line(s) to accept have no reason and {len(stale)} reason(s) are for "
-            f"lines this measurement does not ask about, e.g. {first[:120]} (write a fresh draft)"
+            f"{request.reasons}: {len(stale)} reason(s) are for lines this measurement does not ask about, e.g. "
+            f"{stale[0][:120]} (write a fresh draft)"
         )
-    entries = [given[line] for line in wanted]
+    if not given:
+        raise SuiteError(f"{request.reasons}: no line has a reason, so nothing would be accepted (no baseline written)")
+    entries = [given[line] for line in wanted if line in given]
     baseline.path.parent.mkdir(parents=True, exist_ok=True)
     baseline.path.write_text(format_baseline(entries, lines))
     return entries
@@ -246,7 +249,11 @@ def main(
             f"REASONS={drafted}"
         )
     else:
-        print(f"Wrote {baseline.path} ({len(judged)} accepted line(s)): review and commit this file")
+        accepted = {entry.line for entry in read_baseline(baseline.path)}
+        left = [c.difference.text for c in judged if c.difference.text not in accepted]
+        print(f"Wrote {baseline.path} ({len(accepted)} accepted line(s)): review and commit this file")
+        if left:
+            print(f"{len(left)} line(s) not accepted stay red until fixed or declared, e.g. {left[0]}")
     return 0
 
 

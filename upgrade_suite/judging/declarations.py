@@ -178,8 +178,9 @@ DEFECTS: tuple[KnownDefect, ...] = (
         "1.0.0",
         "1.1.0",
         "sqlite",
-        "migration_metadata missing (1.1.0 maps it), 28 foreign keys and 3 unique constraints 1.1.0's models declare "
-        "and only the upgraded database has, NOT NULL and defaults on one side only",
+        "migration_metadata missing (1.1.0 maps it), 27 foreign keys and the unique tools(team_id, owner_email, name) "
+        "1.1.0's models declare and only the upgraded database has, NOT NULL on one side only (the unique servers and "
+        "gateways per team and tokens(server_id) are accepted: probed, 1.1.0 refuses and clears them itself)",
     ),
     _unaccepted_consequences(
         "1.0.0",
