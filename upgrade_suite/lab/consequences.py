@@ -19,7 +19,7 @@ from sqlalchemy import inspect, text
 
 from upgrade_suite.client.api import ApiError, GatewayApi, object_path
 from upgrade_suite.client.dataset import FIXTURE_GATEWAY, Dataset
-from upgrade_suite.client.workload import Observation, run_workload
+from upgrade_suite.client.workload import USER, Observation, run_workload
 from upgrade_suite.judging.operations import OperationProbe, Outcome, Probes
 from upgrade_suite.judging.workload import WorkloadComparison
 from upgrade_suite.lab import phases
@@ -31,6 +31,23 @@ from upgrade_suite.services.database import Database
 DEPENDANTS = ("tools", "prompts", "resources")
 #: The gateway the target registers on each copy, from the MCP server with a tool, a prompt and a resource.
 PROBE_GATEWAY = "upgrade-probe-full"
+#: The state the workload's deleted user leaves in the database: rows per table still naming them, in the columns
+#: that reference a user (foreign keys to email_users(email) on one side or both, and the user's own row). What the
+#: API lists after a deletion cannot show a row left pointing at nobody; a foreign key's ON DELETE decides it.
+NAMING_USER = "rows naming the deleted user"
+USER_COLUMNS = frozenset(
+    {
+        "email",
+        "user_email",
+        "owner_email",
+        "created_by",
+        "invited_by",
+        "granted_by",
+        "revoked_by",
+        "approved_by",
+        "reviewed_by",
+    }
+)
 DELETIONS = (
     f"deleting the migrated federated gateway {FIXTURE_GATEWAY!r}",
     f"deleting a federated gateway the new release registers, with tools, a prompt and a resource ({PROBE_GATEWAY!r})",
@@ -102,6 +119,7 @@ class Consequences:
                     deletions = _deletions(api, copy, full.url)
                 with core.timings.phase(phases.probe_operation("run the workload", side)):
                     observations, state = run_workload(api, full.url)
+                    state[NAMING_USER] = _naming(copy, str(USER["email"]))
             finally:
                 gateway.stop()  # before its database goes
         return Side(deletions, observations, state)
@@ -139,3 +157,18 @@ def _referencing(database: Database, gateway_id: str) -> dict[str, int]:
             for table in DEPENDANTS
             if table in tables.get_table_names() and "gateway_id" in {c["name"] for c in tables.get_columns(table)}
         }
+
+
+def _naming(database: Database, email: str) -> list[str]:
+    """``table.column: rows`` for every user-naming column holding ``email`` (none: the user left no trace)."""
+    with database.engine() as engine, engine.connect() as connection:
+        tables = inspect(connection)
+        found = []
+        for table in sorted(tables.get_table_names()):
+            for column in sorted(c["name"] for c in tables.get_columns(table) if c["name"] in USER_COLUMNS):
+                rows = connection.execute(
+                    text(f'SELECT count(*) FROM "{table}" WHERE "{column}" = :email'), {"email": email}
+                ).scalar_one()
+                if rows:
+                    found.append(f"{table}.{column}: {rows}")
+        return found
