@@ -75,7 +75,7 @@ def test_a_create_refused_on_one_side_only_is_named_with_both_answers():
     ]
     first = result.findings()[0].text
     assert first == (
-        "create a second tool of the same name in the same team: 409 '{\"detail\":\"exists\"}' on the upgraded "
+        'create a second tool of the same name in the same team: 409 \'{"detail":"exists"}\' on the upgraded '
         "database, 201 on a fresh install"  # what the refusal said is shown, never compared
     )
     assert f"['{PREFIX}_tool'] on the upgraded database, ['{PREFIX}_tool', '{PREFIX}_tool'] on a fresh" in (
