@@ -134,8 +134,8 @@ def test_a_users_token_is_used_as_its_bearer_and_a_deleted_users_token_is_asked_
     observed = {o.operation: o.render() for o in workload.run()}
     assert observed["create a user"] == "201" and observed["log in as the user"] == "200"
     assert observed["the user creates an API token"] == "201"
-    # the login's token, then the user's API token before and after the user's deletion
-    assert asked == ["session-of-the-user", "api-token-of-the-user", "api-token-of-the-user"]
+    # the login's token, the user's API token, the login's again (a tool of the user's), the API token after deletion
+    assert asked == ["session-of-the-user", "api-token-of-the-user", "session-of-the-user", "api-token-of-the-user"]
     assert observed["the deleted user's API token lists the tools"].startswith("401 ")
     assert observed["create an API token of the public team"].startswith("404 ")  # the fake has no team tokens
 

@@ -10,52 +10,26 @@ state compared afterwards is the workload's own, whatever else the databases hol
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
-from upgrade_suite.client.api import KINDS, ApiError, GatewayApi, object_path
+from upgrade_suite.client.api import KINDS, GatewayApi
+from upgrade_suite.client.asking import Asker, Observation
 
 #: The names of everything the workload makes (and the state it compares) start with this.
 PREFIX = "wl"
 #: The kinds whose objects the workload makes, and whose names it reads back at the end.
 STATE_KINDS = ("teams", "tools", "resources", "prompts", "servers", "gateways")
-#: Each operation on a connection of its own: after an error 1.1.0 may close a kept-alive connection, and the next
-#: operation sent on it would be reset for the previous one's sake (seen on PostgreSQL: "create a user" reset right
-#: after an A2A registration answered 500), a difference of timing, not of the databases.
-ONE_REQUEST = {"Connection": "close"}
-#: How much of a refusal's body the evidence shows.
-REFUSAL_SHOWN = 160
 #: The ordinary user the workload creates, adds to a team, logs in as and deletes (a password every release's
 #: policy accepts: long, mixed case, a digit and a symbol).
 USER = {"email": f"{PREFIX}-user@example.com", "password": "Wl-Upgrade-Passw0rd!", "full_name": "Workload User"}
 
 
-@dataclass(frozen=True)
-class Observation:
-    """One operation and the gateway's answer: its HTTP status, or why it was not run (an earlier step failed)."""
-
-    operation: str
-    answer: str
-    detail: str = ""
-    #: What a refusal said (its body's start): evidence for a person, never compared (it may name ids).
-    said: str = ""
-
-    def render(self) -> str:
-        return self.answer + (f" ({self.detail})" if self.detail else "") + (f" {self.said!r}" if self.said else "")
-
-
-@dataclass
-class Workload:
+class Workload(Asker):
     """The script, run against one gateway (``api``); ``mcp_url``: an MCP server it can federate."""
 
-    api: GatewayApi
-    mcp_url: str
-    observations: list[Observation] = field(default_factory=list)
-    ids: dict[str, str] = field(default_factory=dict)
-    secrets: dict[str, str] = field(default_factory=dict)  # bearer tokens the workload was given, by key
+    def __init__(self, api: GatewayApi, mcp_url: str) -> None:
+        super().__init__(api)
+        self.mcp_url = mcp_url
 
     def run(self) -> list[Observation]:
         """Every operation in order; a failure is an observation, never an exception (the other side may agree)."""
@@ -122,6 +96,7 @@ class Workload:
         ):
             self._post(operation, key, "/a2a", {"agent": agent, "team_id": self.ids.get(team), "visibility": "team"})
         self._people_and_tokens()
+        self._roles()
         self._same_name_in_a_team(gateway)
         self._call("delete the tool the server bundles", "DELETE", "tools", "tool")
         self._read_back("the server's tools after its tool was deleted", "servers", "server", "associated_tools")
@@ -175,6 +150,30 @@ class Workload:
             keep=self._secret("token_team"),
         )
 
+    def _roles(self) -> None:
+        """A role, a second one inheriting it, assigned to the user, and a tool the user makes in their personal
+        team: the rows whose foreign keys to roles and to the user's personal team the deletions later meet."""
+        role: dict[str, Any] = {"description": "workload", "scope": "global"}
+        self._post(
+            "create a role", "role", "/rbac/roles", {"name": f"{PREFIX}-role", **role, "permissions": ["tools.read"]}
+        )
+        child = {"name": f"{PREFIX}-role-child", **role, "permissions": [], "inherits_from": self.ids.get("role")}
+        self._post("create a role inheriting it", "role_child", "/rbac/roles", child)
+        self._post(
+            "assign the inheriting role to the user",
+            "assignment",
+            None if "user" not in self.ids else f"/rbac/users/{self.ids['user']}/roles",
+            {"role_id": self.ids.get("role_child"), "scope": "global"},
+        )
+        tool = {"url": "http://127.0.0.1:9/wl-user", "integration_type": "REST", "request_type": "GET"}
+        self._post(
+            "the user creates a private tool",
+            "user_tool",
+            KINDS["tools"].path,
+            {"tool": {"name": f"{PREFIX}_user_tool", **tool, "visibility": "private"}},
+            bearer="user_session",
+        )
+
     def _same_name_in_a_team(self, gateway: dict[str, str]) -> None:
         """Two servers, then two gateways, of one name in one team: what a unique (team, owner, name) refuses."""
         in_team = {"team_id": self.ids.get("team_b"), "visibility": "team"}
@@ -194,6 +193,11 @@ class Workload:
         """The member removed, the user deleted, the team deleted, and what their tokens answer afterwards."""
         if "user" in self.ids and "team_b" in self.ids:
             self.ids["team_b_member"] = f"{self.ids['team_b']}/members/{self.ids['user']}"
+        self._call("delete the inherited role", "DELETE", "rbac/roles", "role")
+        self._read_back(
+            "the inheriting role after the role it inherits was deleted", "rbac/roles", "role_child", "inherits_from"
+        )
+        self._read_back_list("the user's roles after the inherited role was deleted", "user", "/rbac/users/{}/roles")
         self._call("remove the user from the public team", "DELETE", "teams", "team_b_member")
         self._call("delete the user", "DELETE", "auth/email/admin/users", "user")
         self._get_as("the deleted user's API token lists the tools", "/tools", "user_token")
@@ -211,119 +215,6 @@ class Workload:
             kind: sorted(str(o.get("name")) for o in self.api.list(kind) if str(o.get("name", "")).startswith(PREFIX))
             for kind in STATE_KINDS
         }
-
-    def _create(self, operation: str, key: str, kind: str, fields: dict[str, Any]) -> None:
-        spec = KINDS[kind]
-        self._post(operation, key, spec.path, {spec.wrapper: fields} if spec.wrapper else fields)
-
-    def _post(
-        self,
-        operation: str,
-        key: str,
-        path: str | None,
-        body: dict[str, Any],
-        keep: Callable[[dict[str, Any]], str] = lambda answered: str(answered["id"]),
-        bearer: str | None = None,
-    ) -> None:
-        """A create; what ``keep`` reads from its answer (its id) is kept under ``key``. Not run when a value it
-        needs was not made (``path`` None: the object it goes under; ``bearer``: the key of a token not given)."""
-        inner = [v for v in body.values() if isinstance(v, dict)]
-        if (
-            path is None
-            or (bearer is not None and bearer not in self.secrets)
-            or any(value is None for part in (body, *inner) for value in part.values())
-        ):
-            self._note(operation, "not run: what it needs was not made")
-            return
-        answer = self._ask("POST", path, body, bearer)
-        if isinstance(answer, str):
-            self._note(operation, answer)
-            return
-        if answer.status_code < 400:
-            try:
-                self.ids[key] = keep(answer.json())
-            except (ValueError, KeyError, TypeError, AttributeError):
-                self._note(operation, str(answer.status_code), "its answer lacks what later operations need")
-                return
-        self._answered(operation, answer)
-
-    def _secret(self, key: str) -> Callable[[dict[str, Any]], str]:
-        """A ``keep`` for an answer carrying a bearer token: the token is kept as a secret, its object's id (a
-        session has none: the token stands for it) as the id."""
-
-        def keep(answered: dict[str, Any]) -> str:
-            self.secrets[key] = str(answered["access_token"])
-            return str(answered.get("token", {}).get("id", key))
-
-        return keep
-
-    def _in_team(self, team: str, template: str) -> str | None:
-        """``template`` with the id of ``team`` in it, or None if the team was not made."""
-        return template.format(self.ids[team]) if team in self.ids else None
-
-    def _get_as(self, operation: str, path: str, bearer: str) -> None:
-        """A read with one of the workload's tokens instead of the admin's."""
-        if bearer not in self.secrets:
-            self._note(operation, "not run: what it needs was not made")
-            return
-        answer = self._ask("GET", path, None, bearer)
-        self._answered(operation, answer)
-
-    def _call(self, operation: str, method: str, kind: str, key: str, body: dict[str, Any] | None = None) -> None:
-        if key not in self.ids:
-            self._note(operation, "not run: what it needs was not made")
-            return
-        path = f"/{kind}/{self.ids[key]}" if kind not in KINDS else object_path(kind, self.ids[key])
-        answer = self._ask(method, path, body)
-        self._answered(operation, answer)
-
-    def _read_back(self, operation: str, kind: str, key: str, attribute: str) -> None:
-        """An object read again: its status and ``attribute`` (how many a list holds; whether a value is set)."""
-        if key not in self.ids:
-            self._note(operation, "not run: what it needs was not made")
-            return
-        answer = self._ask("GET", f"/{kind}/{self.ids[key]}" if kind not in KINDS else object_path(kind, self.ids[key]))
-        if isinstance(answer, str):
-            self._note(operation, answer)
-            return
-        body = answer.json() if answer.status_code < 400 else {}
-        value = body.get(attribute, body.get(_camel(attribute)))
-        if isinstance(value, list):
-            self._note(operation, str(answer.status_code), f"{len(value)} listed")
-        else:
-            self._note(
-                operation, str(answer.status_code), "" if not body else f"{attribute} {'set' if value else 'empty'}"
-            )
-
-    def _ask(
-        self, method: str, path: str, body: dict[str, Any] | None = None, bearer: str | None = None
-    ) -> httpx.Response | str:
-        """The gateway's answer (to the admin, or to the bearer of the workload's token ``bearer``), or "no answer"
-        and why (a dropped connection is an outcome, e.g. 1.1.0 resets it on an error it does not handle, and the
-        other side may do the same)."""
-        try:
-            if bearer is None:
-                return self.api.response(method, path, json=body, headers=ONE_REQUEST)
-            with self.api.bearer(self.secrets[bearer]) as api:
-                return api.response(method, path, json=body, headers=ONE_REQUEST)
-        except ApiError as error:
-            return f"no answer ({str(error).rpartition(': ')[2][:60]})"
-
-    def _note(self, operation: str, answer: str, detail: str = "") -> None:
-        self.observations.append(Observation(operation, answer, detail))
-
-    def _answered(self, operation: str, answer: httpx.Response | str) -> None:
-        """The answer's status (or why none came), with what a refusal said."""
-        if isinstance(answer, str):
-            self._note(operation, answer)
-            return
-        said = answer.text[:REFUSAL_SHOWN] if answer.status_code >= 400 else ""
-        self.observations.append(Observation(operation, str(answer.status_code), said=said))
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def run_workload(api: GatewayApi, mcp_url: str) -> tuple[list[Observation], dict[str, list[str]]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from upgrade_suite.client.workload import Observation
+from upgrade_suite.client.asking import Observation
 from upgrade_suite.judging.operations import OUTCOME_DIFFERS
 from upgrade_suite.judging.problems import FindingsVerdict, Problem
 

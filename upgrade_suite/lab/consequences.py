@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from sqlalchemy import inspect, text
 
 from upgrade_suite.client.api import ApiError, GatewayApi, object_path
+from upgrade_suite.client.asking import Observation
 from upgrade_suite.client.dataset import FIXTURE_GATEWAY, Dataset
-from upgrade_suite.client.workload import USER, Observation, run_workload
+from upgrade_suite.client.workload import USER, run_workload
 from upgrade_suite.judging.operations import OperationProbe, Outcome, Probes
 from upgrade_suite.judging.workload import WorkloadComparison
 from upgrade_suite.lab import phases
