@@ -151,3 +151,13 @@ def test_an_answer_without_what_the_workload_keeps_is_noted_not_raised():
     observed = {o.operation: o for o in Workload(api, "http://mcp/mcp").run()}
     assert observed["log in as the user"].render() == "200 (its answer lacks what later operations need)"
     assert observed["the user creates an API token"].answer == "not run: what it needs was not made"
+
+
+def test_a_list_read_under_a_kept_object_gives_its_length_and_a_missing_one_is_not_run():
+    api = fake_gateway(False)
+    api.response = lambda method, path, **kwargs: httpx.Response(200, json=[{"role": "a"}, {"role": "b"}])  # type: ignore[method-assign]
+    workload = Workload(api, "http://mcp/mcp")
+    workload.ids["user"] = "wl-user@example.com"
+    workload._read_back_list("the user's roles", "user", "/rbac/users/{}/roles")
+    workload._read_back_list("a role of nobody", "nobody", "/rbac/users/{}/roles")
+    assert [o.render() for o in workload.observations] == ["200 (2 listed)", "not run: what it needs was not made"]
