@@ -6,6 +6,7 @@ from upgrade_suite.judging.checks import Checklist
 from upgrade_suite.judging.start_budget import BUDGET, starts_within_budget
 from upgrade_suite.lab import phases
 from upgrade_suite.lab.core import Core
+from upgrade_suite.releases.specs import Release
 from upgrade_suite.services.startup import StartTimeline
 
 #: At most this many starts of each release are measured for one judgement (the scenario's own and two repeats).
@@ -24,31 +25,29 @@ class StartUp:
 
         Measured in the scenario that measured the new release, so both starts share the machine's load.
         """
-        previous, backup = self.history.need_previous(), self.history.need_backup()
-        with self.core.scratch_database("reference-start") as copy:
-            copy.restore(backup)
-            gateway = self.core.gateway(previous, copy)
-            try:
-                with self.core.timings.phase(phases.reference_start(previous.spec.alias)):
-                    gateway.start()
-            finally:
-                gateway.stop()
-        return gateway.timelines[-1]
+        previous = self.history.need_previous()
+        return self._start_on_backup(previous, "reference-start", phases.reference_start(previous.spec.alias))
 
     def repeat_upgraded_start(self) -> StartTimeline:
         """The new release's start measured again as the procedure made it: on a copy of the pre-upgrade backup,
         migrated first by ``alembic upgrade head`` when the procedure did (untimed), else migrating as it starts."""
-        release, backup = self.history.need_upgraded_to(), self.history.need_backup()
-        with self.core.scratch_database("repeated-start") as copy:
+        release = self.history.need_upgraded_to()
+        phase = phases.repeated_start(release.spec.alias)
+        return self._start_on_backup(release, "repeated-start", phase, self.history.migrated_before_start)
+
+    def _start_on_backup(self, release: Release, name: str, phase: str, migrate_first: bool = False) -> StartTimeline:
+        """One timed start of ``release`` on a scratch copy of the pre-upgrade backup (``name``), stopped after."""
+        backup = self.history.need_backup()
+        with self.core.scratch_database(name) as copy:
             copy.restore(backup)
-            if self.history.migrated_before_start:
+            if migrate_first:
                 title = f"alembic upgrade head ({release.spec.label}) before its start is measured again"
                 self.core.migrate(
                     release, copy, ("upgrade", "head"), phases.repeated_migration(release.spec.alias), title
                 )
             gateway = self.core.gateway(release, copy)
             try:
-                with self.core.timings.phase(phases.repeated_start(release.spec.alias)):
+                with self.core.timings.phase(phase):
                     gateway.start()
             finally:
                 gateway.stop()
