@@ -19,6 +19,8 @@ from upgrade_suite.client.api import KINDS, ApiError, GatewayApi, object_path
 #: operation sent on it would be reset for the previous one's sake (seen on PostgreSQL: "create a user" reset right
 #: after an A2A registration answered 500), a difference of timing, not of the databases.
 ONE_REQUEST = {"Connection": "close"}
+#: What an operation answers when what it needs (an earlier operation's object or token) was not made.
+NOT_RUN = "not run: what it needs was not made"
 #: How much of a refusal's body the evidence shows.
 REFUSAL_SHOWN = 160
 
@@ -67,13 +69,10 @@ class Asker:
             or (bearer is not None and bearer not in self.secrets)
             or any(value is None for part in (body, *inner) for value in part.values())
         ):
-            self._note(operation, "not run: what it needs was not made")
+            self._not_run(operation)
             return
         answer = self._ask("POST", path, body, bearer)
-        if isinstance(answer, str):
-            self._note(operation, answer)
-            return
-        if answer.status_code < 400:
+        if not isinstance(answer, str) and answer.status_code < 400:
             try:
                 self.ids[key] = keep(answer.json())
             except (ValueError, KeyError, TypeError, AttributeError):
@@ -98,48 +97,36 @@ class Asker:
     def _get_as(self, operation: str, path: str, bearer: str) -> None:
         """A read with one of the workload's tokens instead of the admin's."""
         if bearer not in self.secrets:
-            self._note(operation, "not run: what it needs was not made")
+            self._not_run(operation)
             return
-        answer = self._ask("GET", path, None, bearer)
-        self._answered(operation, answer)
+        self._answered(operation, self._ask("GET", path, None, bearer))
 
     def _call(self, operation: str, method: str, kind: str, key: str, body: dict[str, Any] | None = None) -> None:
         if key not in self.ids:
-            self._note(operation, "not run: what it needs was not made")
+            self._not_run(operation)
             return
-        path = f"/{kind}/{self.ids[key]}" if kind not in KINDS else object_path(kind, self.ids[key])
-        answer = self._ask(method, path, body)
-        self._answered(operation, answer)
+        self._answered(operation, self._ask(method, _path(kind, self.ids[key]), body))
 
     def _read_back(self, operation: str, kind: str, key: str, attribute: str) -> None:
         """An object read again: its status and ``attribute`` (how many a list holds; whether a value is set)."""
-        if key not in self.ids:
-            self._note(operation, "not run: what it needs was not made")
-            return
-        answer = self._ask("GET", f"/{kind}/{self.ids[key]}" if kind not in KINDS else object_path(kind, self.ids[key]))
-        if isinstance(answer, str):
-            self._note(operation, answer)
-            return
-        body = answer.json() if answer.status_code < 400 else {}
-        value = body.get(attribute, body.get(_camel(attribute)))
-        if isinstance(value, list):
-            self._note(operation, str(answer.status_code), f"{len(value)} listed")
-        else:
-            self._note(
-                operation, str(answer.status_code), "" if not body else f"{attribute} {'set' if value else 'empty'}"
-            )
+        self._read(operation, key, lambda found: _path(kind, found), lambda body: _attribute(body, attribute))
 
     def _read_back_list(self, operation: str, key: str, template: str) -> None:
         """A list read under the object kept as ``key`` (``template`` takes its id): its status and length."""
+        self._read(
+            operation, key, template.format, lambda body: f"{len(body)} listed" if isinstance(body, list) else ""
+        )
+
+    def _read(self, operation: str, key: str, path: Callable[[str], str], describe: Callable[[Any], str]) -> None:
+        """A read of what ``path`` makes of the id kept as ``key``: a refusal as any answer, a success described."""
         if key not in self.ids:
-            self._note(operation, "not run: what it needs was not made")
+            self._not_run(operation)
             return
-        answer = self._ask("GET", template.format(self.ids[key]))
+        answer = self._ask("GET", path(self.ids[key]))
         if isinstance(answer, str) or answer.status_code >= 400:
             self._answered(operation, answer)
             return
-        body = answer.json()
-        self._note(operation, str(answer.status_code), f"{len(body)} listed" if isinstance(body, list) else "")
+        self._note(operation, str(answer.status_code), describe(answer.json()))
 
     def _ask(
         self, method: str, path: str, body: dict[str, Any] | None = None, bearer: str | None = None
@@ -158,6 +145,9 @@ class Asker:
     def _note(self, operation: str, answer: str, detail: str = "") -> None:
         self.observations.append(Observation(operation, answer, detail))
 
+    def _not_run(self, operation: str) -> None:
+        self._note(operation, NOT_RUN)
+
     def _answered(self, operation: str, answer: httpx.Response | str) -> None:
         """The answer's status (or why none came), with what a refusal said."""
         if isinstance(answer, str):
@@ -165,6 +155,19 @@ class Asker:
             return
         said = answer.text[:REFUSAL_SHOWN] if answer.status_code >= 400 else ""
         self.observations.append(Observation(operation, str(answer.status_code), said=said))
+
+
+def _path(kind: str, object_id: str) -> str:
+    """An object's path: under its kind's legacy path for an entity kind, else ``/<kind>/<id>``."""
+    return object_path(kind, object_id) if kind in KINDS else f"/{kind}/{object_id}"
+
+
+def _attribute(body: dict[str, Any], attribute: str) -> str:
+    """What a read object's ``attribute`` (or its camelCase form) holds: how many it lists, or whether it is set."""
+    value = body.get(attribute, body.get(_camel(attribute)))
+    if isinstance(value, list):
+        return f"{len(value)} listed"
+    return f"{attribute} {'set' if value else 'empty'}" if body else ""
 
 
 def _camel(name: str) -> str:
