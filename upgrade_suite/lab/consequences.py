@@ -149,27 +149,28 @@ def _delete(api: GatewayApi, database: Database, name: str) -> Outcome:
 
 def _referencing(database: Database, gateway_id: str) -> dict[str, int]:
     """Rows per dependant table whose ``gateway_id`` is the gateway's (tables without that column left out)."""
-    with database.engine() as engine, engine.connect() as connection:
-        tables = inspect(connection)
-        return {
-            table: connection.execute(
-                text(f"SELECT count(*) FROM {table} WHERE gateway_id = :id"), {"id": gateway_id}
-            ).scalar_one()
-            for table in DEPENDANTS
-            if table in tables.get_table_names() and "gateway_id" in {c["name"] for c in tables.get_columns(table)}
-        }
+    counts = _holding(database, gateway_id, frozenset({"gateway_id"}), DEPENDANTS)
+    return {table: rows for (table, _), rows in counts.items()}
 
 
 def _naming(database: Database, email: str) -> list[str]:
     """``table.column: rows`` for every user-naming column holding ``email`` (none: the user left no trace)."""
+    counts = _holding(database, email, USER_COLUMNS)
+    return [f"{table}.{column}: {rows}" for (table, column), rows in counts.items() if rows]
+
+
+def _holding(
+    database: Database, value: str, columns: frozenset[str], tables: tuple[str, ...] | None = None
+) -> dict[tuple[str, str], int]:
+    """Rows per (table, column) whose ``column`` holds ``value``: every column named in ``columns`` of ``tables``
+    (all of the database's, sorted, by default) that the table has."""
     with database.engine() as engine, engine.connect() as connection:
-        tables = inspect(connection)
-        found = []
-        for table in sorted(tables.get_table_names()):
-            for column in sorted(c["name"] for c in tables.get_columns(table) if c["name"] in USER_COLUMNS):
-                rows = connection.execute(
-                    text(f'SELECT count(*) FROM "{table}" WHERE "{column}" = :email'), {"email": email}
-                ).scalar_one()
-                if rows:
-                    found.append(f"{table}.{column}: {rows}")
-        return found
+        found = inspect(connection)
+        present = found.get_table_names()
+        return {
+            (table, column): connection.execute(
+                text(f'SELECT count(*) FROM "{table}" WHERE "{column}" = :value'), {"value": value}
+            ).scalar_one()
+            for table in (sorted(present) if tables is None else [t for t in tables if t in present])
+            for column in sorted(c["name"] for c in found.get_columns(table) if c["name"] in columns)
+        }
