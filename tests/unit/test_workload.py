@@ -6,6 +6,7 @@ import json
 import httpx
 
 from upgrade_suite.client.api import ApiError, GatewayApi, Routes
+from upgrade_suite.client.people import PERSON, TEAM, _personal
 from upgrade_suite.client.workload import PREFIX, Workload
 from upgrade_suite.judging.operations import OUTCOME_DIFFERS
 from upgrade_suite.judging.workload import WorkloadComparison
@@ -114,17 +115,17 @@ def test_a_users_token_is_used_as_its_bearer_and_a_deleted_users_token_is_asked_
     def people(method: str, path: str, **kwargs):
         if path == "/auth/email/admin/users":
             return httpx.Response(201, json={"email": kwargs["json"]["email"]})
-        if path == "/auth/email/login":
-            return httpx.Response(200, json={"access_token": "session-of-the-user"})
-        if path == "/tokens" and api.token == "session-of-the-user":
-            return httpx.Response(201, json={"token": {"id": "t1"}, "access_token": "api-token-of-the-user"})
+        if path == "/auth/email/login":  # each person's session is their own
+            return httpx.Response(200, json={"access_token": f"session-of-{kwargs['json']['email']}"})
         return answer(method, path, **kwargs)
 
     def bearer(token: str):
         asked.append(token)
         other = fake_gateway(False)
+        made = {"id": "made", "token": {"id": "t1"}, "access_token": "api-token-of-the-user"}
+        teams = {"teams": [{"id": "a-team", "is_personal": False}, {"id": "personal", "is_personal": True}]}
         other.response = lambda method, path, **kwargs: httpx.Response(
-            401 if path == "/tools" else 201, json={"token": {"id": "t1"}, "access_token": "api-token-of-the-user"}
+            401 if path == "/tools" else 201, json=teams if (method, path) == ("GET", "/teams/") else made
         )
         return other
 
@@ -135,9 +136,28 @@ def test_a_users_token_is_used_as_its_bearer_and_a_deleted_users_token_is_asked_
     assert observed["create a user"] == "201" and observed["log in as the user"] == "200"
     assert observed["the user creates an API token"] == "201"
     # the login's token, the user's API token, the login's again (a tool of the user's), the API token after deletion
-    assert asked == ["session-of-the-user", "api-token-of-the-user", "session-of-the-user", "api-token-of-the-user"]
+    user = f"session-of-{PREFIX}-user@example.com"
+    assert [t for t in asked if t in (user, "api-token-of-the-user")] == [user, "api-token-of-the-user", user] + [
+        "api-token-of-the-user"
+    ]
+    # the second administrator's session makes a role, grants it, makes a team, invites, makes and revokes a token
+    assert asked.count(f"session-of-{PREFIX}-admin@example.com") == 6
+    assert asked.count(f"session-of-{PREFIX}-owner@example.com") == 2  # the owner lists their teams, makes a token
+    assert observed["create tool in the owner's personal team"] == "201"
+    assert workload.traces()["the owner's deleted personal team"] == (TEAM, "personal")
+    assert workload.traces()["the deleted administrator"] == (PERSON, f"{PREFIX}-admin@example.com")
     assert observed["the deleted user's API token lists the tools"].startswith("401 ")
     assert observed["create an API token of the public team"].startswith("404 ")  # the fake has no team tokens
+
+
+def test_a_team_list_without_one_personal_team_is_noted_and_its_objects_not_made():
+    api = fake_gateway(False)
+    workload = Workload(api, "http://mcp/mcp")
+    workload.secrets["owner_session"] = "session"
+    api.bearer = lambda token: api  # type: ignore[method-assign]
+    workload._look_up("the owner lists their teams", "owner_team", "/teams/", _personal, bearer="owner_session")
+    assert workload.observations[0].render() == "200 (its answer lacks what later operations need)"
+    assert "the owner's deleted personal team" not in workload.traces()
 
 
 def test_an_answer_without_what_the_workload_keeps_is_noted_not_raised():
@@ -161,3 +181,15 @@ def test_a_list_read_under_a_kept_object_gives_its_length_and_a_missing_one_is_n
     workload._read_back_list("the user's roles", "user", "/rbac/users/{}/roles")
     workload._read_back_list("a role of nobody", "nobody", "/rbac/users/{}/roles")
     assert [o.render() for o in workload.observations] == ["200 (2 listed)", "not run: what it needs was not made"]
+
+
+def test_a_read_back_whose_answer_does_not_show_the_attribute_says_so_never_empty():
+    api = fake_gateway(False)
+    api.response = lambda method, path, **kwargs: httpx.Response(  # type: ignore[method-assign]
+        200, json={"content": "a resource's read answers its content"} if "resources" in path else {"team_id": None}
+    )
+    workload = Workload(api, "http://mcp/mcp")
+    workload.ids |= {"resource": "1", "tool": "2"}
+    workload._read_back("the resource's team", "resources", "resource", "team_id")
+    workload._read_back("the tool's team", "tools", "tool", "team_id")
+    assert [o.detail for o in workload.observations] == ["team_id not shown", "team_id empty"]

@@ -66,19 +66,12 @@ class Asker:
         inner = [v for v in body.values() if isinstance(v, dict)]
         if (
             path is None
-            or (bearer is not None and bearer not in self.secrets)
+            or self._lacks(bearer)
             or any(value is None for part in (body, *inner) for value in part.values())
         ):
             self._not_run(operation)
             return
-        answer = self._ask("POST", path, body, bearer)
-        if not isinstance(answer, str) and answer.status_code < 400:
-            try:
-                self.ids[key] = keep(answer.json())
-            except (ValueError, KeyError, TypeError, AttributeError):
-                self._note(operation, str(answer.status_code), "its answer lacks what later operations need")
-                return
-        self._answered(operation, answer)
+        self._kept(operation, key, self._ask("POST", path, body, bearer), keep)
 
     def _secret(self, key: str) -> Callable[[dict[str, Any]], str]:
         """A ``keep`` for an answer carrying a bearer token: the token is kept as a secret, its object's id (a
@@ -96,16 +89,46 @@ class Asker:
 
     def _get_as(self, operation: str, path: str, bearer: str) -> None:
         """A read with one of the workload's tokens instead of the admin's."""
-        if bearer not in self.secrets:
+        if self._lacks(bearer):
             self._not_run(operation)
             return
         self._answered(operation, self._ask("GET", path, None, bearer))
 
-    def _call(self, operation: str, method: str, kind: str, key: str, body: dict[str, Any] | None = None) -> None:
-        if key not in self.ids:
+    def _call(
+        self,
+        operation: str,
+        method: str,
+        kind: str,
+        key: str,
+        body: dict[str, Any] | None = None,
+        bearer: str | None = None,
+    ) -> None:
+        """``method`` on the object kept as ``key``, as the admin or the bearer of the workload's token ``bearer``."""
+        if key not in self.ids or self._lacks(bearer):
             self._not_run(operation)
             return
-        self._answered(operation, self._ask(method, _path(kind, self.ids[key]), body))
+        self._answered(operation, self._ask(method, _path(kind, self.ids[key]), body, bearer))
+
+    def _look_up(
+        self, operation: str, key: str, path: str, pick: Callable[[Any], str], bearer: str | None = None
+    ) -> None:
+        """A read whose answer holds what later operations need: what ``pick`` finds in it is kept as ``key``."""
+        if self._lacks(bearer):
+            self._not_run(operation)
+            return
+        self._kept(operation, key, self._ask("GET", path, None, bearer), pick)
+
+    def _kept(
+        self, operation: str, key: str, answer: httpx.Response | str, keep: Callable[[dict[str, Any]], str]
+    ) -> None:
+        """The answer noted, and what ``keep`` reads from a success kept as ``key`` (noted if it is not there)."""
+        if not isinstance(answer, str) and answer.status_code < 400:
+            try:
+                self.ids[key] = keep(answer.json())
+            except (ValueError, KeyError, TypeError, AttributeError):
+                self._note(operation, str(answer.status_code), "its answer lacks what later operations need")
+                return
+        self._answered(operation, answer)
 
     def _read_back(self, operation: str, kind: str, key: str, attribute: str) -> None:
         """An object read again: its status and ``attribute`` (how many a list holds; whether a value is set)."""
@@ -142,6 +165,10 @@ class Asker:
         except ApiError as error:
             return f"no answer ({str(error).rpartition(': ')[2][:60]})"
 
+    def _lacks(self, bearer: str | None) -> bool:
+        """Whether the operation is to be asked with the workload's token ``bearer`` and it was not given."""
+        return bearer is not None and bearer not in self.secrets
+
     def _note(self, operation: str, answer: str, detail: str = "") -> None:
         self.observations.append(Observation(operation, answer, detail))
 
@@ -162,12 +189,16 @@ def _path(kind: str, object_id: str) -> str:
     return object_path(kind, object_id) if kind in KINDS else f"/{kind}/{object_id}"
 
 
-def _attribute(body: dict[str, Any], attribute: str) -> str:
-    """What a read object's ``attribute`` (or its camelCase form) holds: how many it lists, or whether it is set."""
-    value = body.get(attribute, body.get(_camel(attribute)))
+def _attribute(body: Any, attribute: str) -> str:
+    """What a read object's ``attribute`` (or its camelCase form) holds: how many it lists, or whether it is set; an
+    answer that does not show it says so (a resource's read answers its content), never "empty"."""
+    shown = [name for name in (attribute, _camel(attribute)) if isinstance(body, dict) and name in body]
+    if not shown:
+        return f"{attribute} not shown"
+    value = body[shown[0]]
     if isinstance(value, list):
         return f"{len(value)} listed"
-    return f"{attribute} {'set' if value else 'empty'}" if body else ""
+    return f"{attribute} {'set' if value else 'empty'}"
 
 
 def _camel(name: str) -> str:

@@ -10,21 +10,15 @@ state compared afterwards is the workload's own, whatever else the databases hol
 
 from __future__ import annotations
 
-from typing import Any
+from upgrade_suite.client.api import GatewayApi
+from upgrade_suite.client.asking import Observation
+from upgrade_suite.client.people import PREFIX, People
 
-from upgrade_suite.client.api import KINDS, GatewayApi
-from upgrade_suite.client.asking import Asker, Observation
-
-#: The names of everything the workload makes (and the state it compares) start with this.
-PREFIX = "wl"
 #: The kinds whose objects the workload makes, and whose names it reads back at the end.
 STATE_KINDS = ("teams", "tools", "resources", "prompts", "servers", "gateways")
-#: The ordinary user the workload creates, adds to a team, logs in as and deletes (a password every release's
-#: policy accepts: long, mixed case, a digit and a symbol).
-USER = {"email": f"{PREFIX}-user@example.com", "password": "Wl-Upgrade-Passw0rd!", "full_name": "Workload User"}
 
 
-class Workload(Asker):
+class Workload(People):
     """The script, run against one gateway (``api``); ``mcp_url``: an MCP server it can federate."""
 
     def __init__(self, api: GatewayApi, mcp_url: str) -> None:
@@ -97,6 +91,8 @@ class Workload(Asker):
             self._post(operation, key, "/a2a", {"agent": agent, "team_id": self.ids.get(team), "visibility": "team"})
         self._people_and_tokens()
         self._roles()
+        self._second_administrator()
+        self._personal_team(gateway)
         self._same_name_in_a_team(gateway)
         self._call("delete the tool the server bundles", "DELETE", "tools", "tool")
         self._read_back("the server's tools after its tool was deleted", "servers", "server", "associated_tools")
@@ -109,70 +105,6 @@ class Workload(Asker):
         for key in ("agent_a", "agent_b"):
             self._call(f"delete A2A agent {key[-1].upper()}", "DELETE", "a2a", key)
         return self.observations
-
-    def _people_and_tokens(self) -> None:
-        """A user in the public team, an invitation, and API tokens of a user, a server and a team: the rows whose
-        foreign keys to users, teams and servers a deletion later meets."""
-        self._post("create a user", "user", "/auth/email/admin/users", USER, keep=lambda body: str(body["email"]))
-        member = {"email": USER["email"], "role": "member"}
-        self._post("add the user to the public team", "member", self._in_team("team_b", "/teams/{}/members"), member)
-        invitee = {"email": f"{PREFIX}-invitee@example.com", "role": "member"}
-        self._post(
-            "invite an address to the public team",
-            "invitation",
-            self._in_team("team_b", "/teams/{}/invitations"),
-            invitee,
-        )
-        login = {"email": USER["email"], "password": USER["password"]}
-        self._post("log in as the user", "user_session", "/auth/email/login", login, keep=self._secret("user_session"))
-        self._post(
-            "the user creates an API token",
-            "user_token",
-            "/tokens",
-            {"name": f"{PREFIX}-user-token", "expires_in_days": 30},
-            keep=self._secret("user_token"),
-            bearer="user_session",
-        )
-        self._get_as("the user's API token lists the tools", "/tools", "user_token")
-        scope = {"server_id": self.ids.get("server")}
-        self._post(
-            "create an API token scoped to the server",
-            "token_server",
-            "/tokens",
-            {"name": f"{PREFIX}-server-token", "expires_in_days": 30, "scope": scope},
-            keep=self._secret("token_server"),
-        )
-        self._post(
-            "create an API token of the public team",
-            "token_team",
-            self._in_team("team_b", "/tokens/teams/{}"),
-            {"name": f"{PREFIX}-team-token", "expires_in_days": 30},
-            keep=self._secret("token_team"),
-        )
-
-    def _roles(self) -> None:
-        """A role, a second one inheriting it, assigned to the user, and a tool the user makes in their personal
-        team: the rows whose foreign keys to roles and to the user's personal team the deletions later meet."""
-        role: dict[str, Any] = {"description": "workload", "scope": "global"}
-        self._post(
-            "create a role", "role", "/rbac/roles", {"name": f"{PREFIX}-role", **role, "permissions": ["tools.read"]}
-        )
-        child = {"name": f"{PREFIX}-role-child", **role, "permissions": [], "inherits_from": self.ids.get("role")}
-        self._post("create a role inheriting it", "role_child", "/rbac/roles", child)
-        self._post(
-            "assign the inheriting role to the user",
-            "assignment",
-            None if "user" not in self.ids else f"/rbac/users/{self.ids['user']}/roles",
-            {"role_id": self.ids.get("role_child"), "scope": "global"},
-        )
-        tool = {"url": "http://127.0.0.1:9/wl-user", "integration_type": "REST", "request_type": "GET"}
-        self._post(
-            "the user creates a private tool",
-            "user_tool",
-            KINDS["tools"].path,
-            {"tool": {"name": f"{PREFIX}_user_tool", **tool, "visibility": "private"}},
-            bearer="user_session",
-        )
 
     def _same_name_in_a_team(self, gateway: dict[str, str]) -> None:
         """Two servers, then two gateways, of one name in one team: what a unique (team, owner, name) refuses."""
@@ -189,26 +121,6 @@ class Workload(Asker):
         ):
             self._create(operation, key, "gateways", {"name": f"{PREFIX}-team-gateway", **federated, **in_team})
 
-    def _deletions_of_people(self) -> None:
-        """The member removed, the user deleted, the team deleted, and what their tokens answer afterwards."""
-        if "user" in self.ids and "team_b" in self.ids:
-            self.ids["team_b_member"] = f"{self.ids['team_b']}/members/{self.ids['user']}"
-        self._call("delete the inherited role", "DELETE", "rbac/roles", "role")
-        self._read_back(
-            "the inheriting role after the role it inherits was deleted", "rbac/roles", "role_child", "inherits_from"
-        )
-        self._read_back_list("the user's roles after the inherited role was deleted", "user", "/rbac/users/{}/roles")
-        self._call("remove the user from the public team", "DELETE", "teams", "team_b_member")
-        self._call("delete the user", "DELETE", "auth/email/admin/users", "user")
-        self._get_as("the deleted user's API token lists the tools", "/tools", "user_token")
-        self._call(
-            "delete the public team, holding servers, gateways, an agent, a token and an invitation",
-            "DELETE",
-            "teams",
-            "team_b",
-        )
-        self._read_back("the team's token after its team was deleted", "tokens", "token_team", "team_id")
-
     def state(self) -> dict[str, list[str]]:
         """The names of the workload's objects each kind lists afterwards."""
         return {
@@ -217,7 +129,8 @@ class Workload(Asker):
         }
 
 
-def run_workload(api: GatewayApi, mcp_url: str) -> tuple[list[Observation], dict[str, list[str]]]:
-    """The script's observations and the state it leaves on the gateway ``api`` reaches."""
+def run_workload(api: GatewayApi, mcp_url: str) -> Workload:
+    """The script, run on the gateway ``api`` reaches: its observations, the state it left and what it deleted."""
     workload = Workload(api, mcp_url)
-    return workload.run(), workload.state()
+    workload.run()
+    return workload

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from upgrade_suite.judging.consequence_defects import CONSEQUENCES
 from upgrade_suite.judging.known_defects import NOT_FILED, KnownDefect, signature_file
-from upgrade_suite.judging.operations import OUTCOME_DIFFERS
 from upgrade_suite.judging.problems import Problem
 
 
@@ -226,84 +226,7 @@ DEFECTS: tuple[KnownDefect, ...] = (
         ("1.0.9", "1.1.0"),
         ("5e211ec89cad",),
     ),
-    *(
-        KnownDefect(
-            f"{old}-to-ga-upgraded-refuses-a-second-agent-of-one-uaid",
-            "GA's migrations create a unique index on a2a_agents(uaid) that GA's models do not declare: the same A2A "
-            "agent registered with a generated UAID (its name and endpoint hash into it) in a second team is refused "
-            "(409) on an upgraded database and stored (201) on a fresh GA install; measured through the API by the "
-            "workload",
-            NOT_FILED,
-            (frozenset({"UPG-01", "consequence", "product-defect"}),),
-            ("sqlite", "postgresql"),
-            old,
-            "1.0.0",
-            tuple(
-                Problem(OUTCOME_DIFFERS, (operation,))
-                for operation in ("register the same agent (so the same UAID) in another team", "delete A2A agent B")
-            ),
-        )
-        for old in ("0.9.0", "1.0.0rc1")
-    ),
-    KnownDefect(
-        "1.1.0-fresh-and-upgraded-disagree-on-a-tool-name-in-a-team",
-        "a GA database upgraded to 1.1.0 has 1.1.0's unique (team, owner, name) of tools and a fresh 1.1.0 install "
-        "does not: a second tool of the same name in the same team is refused (409) after the upgrade and stored on "
-        "a fresh install, which then refuses renaming the first (400); measured through the API by the workload",
-        NOT_FILED,
-        (frozenset({"UPG-01", "consequence", "product-defect"}),),
-        ("sqlite", "postgresql"),
-        "1.0.0",
-        "1.1.0",
-        tuple(
-            Problem(OUTCOME_DIFFERS, (operation,))
-            for operation in (
-                "create a second tool of the same name in the same team",
-                "rename the tool",
-                "tools left afterwards",
-            )
-        ),
-    ),
-    KnownDefect(
-        "0.9.0-to-ga-upgraded-sqlite-cannot-delete-a-user",
-        "on a GA database upgraded from 0.9.0 on SQLite an administrator cannot delete a user: DELETE "
-        "/auth/email/admin/users/<email> answers 500 (FOREIGN KEY constraint failed, deleting the memberships of the "
-        "user's personal team, which every user gets), because 0.9.0's migrations leave "
-        "email_team_member_history(team_member_id) without the ON DELETE CASCADE of a fresh GA and GA runs SQLite with "
-        "foreign keys on; the user, their memberships, roles and token stay, and the token keeps answering (200, "
-        "where a fresh GA answers 401); "
-        "measured through the API by the workload",
-        NOT_FILED,
-        (frozenset({"UPG-01", "consequence", "product-defect"}),),
-        ("sqlite",),
-        "0.9.0",
-        "1.0.0",
-        tuple(
-            Problem(OUTCOME_DIFFERS, (operation,))
-            for operation in (
-                "delete the user",
-                "the deleted user's API token lists the tools",
-                "rows naming the deleted user left afterwards",
-            )
-        ),
-    ),
-    KnownDefect(
-        "1.1.0-fresh-sqlite-cannot-delete-a-former-team-member",
-        "a fresh 1.1.0 install on SQLite refuses deleting a user who was added to a team and removed from it (409, "
-        "'Cannot delete user due to existing references': its email_team_member_history(team_member_id) lacks the "
-        "ON DELETE CASCADE 1.1.0's models declare, and 1.1.0 turns SQLite's foreign keys on); a GA database upgraded "
-        "to 1.1.0 has the cascade and deletes the user. The failing statement deletes all the user's memberships, so "
-        "a personal team's alone may be enough (not probed apart); measured through the API by the workload",
-        NOT_FILED,
-        (frozenset({"UPG-01", "consequence", "product-defect"}),),
-        ("sqlite",),
-        "1.0.0",
-        "1.1.0",
-        tuple(
-            Problem(OUTCOME_DIFFERS, (operation,))
-            for operation in ("delete the user", "rows naming the deleted user left afterwards")
-        ),
-    ),
+    *CONSEQUENCES,
     KnownDefect(
         "1.1.0-downgrade-to-ga-leaves-global-unique-names",
         "1.1.0's Alembic downgrade to GA creates unique constraints GA's schema never had (and its models do not "

@@ -20,7 +20,8 @@ from sqlalchemy import inspect, text
 from upgrade_suite.client.api import ApiError, GatewayApi, object_path
 from upgrade_suite.client.asking import Observation
 from upgrade_suite.client.dataset import FIXTURE_GATEWAY, Dataset
-from upgrade_suite.client.workload import USER, run_workload
+from upgrade_suite.client.people import PERSON, TEAM
+from upgrade_suite.client.workload import run_workload
 from upgrade_suite.judging.operations import OperationProbe, Outcome, Probes
 from upgrade_suite.judging.workload import WorkloadComparison
 from upgrade_suite.lab import phases
@@ -32,23 +33,26 @@ from upgrade_suite.services.database import Database
 DEPENDANTS = ("tools", "prompts", "resources")
 #: The gateway the target registers on each copy, from the MCP server with a tool, a prompt and a resource.
 PROBE_GATEWAY = "upgrade-probe-full"
-#: The state the workload's deleted user leaves in the database: rows per table still naming them, in the columns
-#: that reference a user (foreign keys to email_users(email) on one side or both, and the user's own row). What the
-#: API lists after a deletion cannot show a row left pointing at nobody; a foreign key's ON DELETE decides it.
-NAMING_USER = "rows naming the deleted user"
-USER_COLUMNS = frozenset(
-    {
-        "email",
-        "user_email",
-        "owner_email",
-        "created_by",
-        "invited_by",
-        "granted_by",
-        "revoked_by",
-        "approved_by",
-        "reviewed_by",
-    }
-)
+#: The state the workload's deletions leave in the database: rows per table still naming a deleted person (in the
+#: columns that reference a user: foreign keys to email_users(email) on one side or both, and the user's own row) or
+#: a deleted team (its ``team_id`` columns). What the API lists after a deletion cannot show a row left pointing at
+#: nobody; a foreign key's ON DELETE decides it. Each is compared as "rows naming <what the workload deleted>".
+NAMING = {
+    PERSON: frozenset(
+        {
+            "email",
+            "user_email",
+            "owner_email",
+            "created_by",
+            "invited_by",
+            "granted_by",
+            "revoked_by",
+            "approved_by",
+            "reviewed_by",
+        }
+    ),
+    TEAM: frozenset({"team_id"}),
+}
 DELETIONS = (
     f"deleting the migrated federated gateway {FIXTURE_GATEWAY!r}",
     f"deleting a federated gateway the new release registers, with tools, a prompt and a resource ({PROBE_GATEWAY!r})",
@@ -119,11 +123,13 @@ class Consequences:
                     api = core.connect(release, gateway).api
                     deletions = _deletions(api, copy, full.url)
                 with core.timings.phase(phases.probe_operation("run the workload", side)):
-                    observations, state = run_workload(api, full.url)
-                    state[NAMING_USER] = _naming(copy, str(USER["email"]))
+                    workload = run_workload(api, full.url)
+                    state = workload.state()
+                    for label, (named, value) in workload.traces().items():
+                        state[f"rows naming {label}"] = _naming(copy, value, NAMING[named])
             finally:
                 gateway.stop()  # before its database goes
-        return Side(deletions, observations, state)
+        return Side(deletions, workload.observations, state)
 
 
 def _deletions(api: GatewayApi, copy: Database, mcp_url: str) -> list[Outcome]:
@@ -153,9 +159,9 @@ def _referencing(database: Database, gateway_id: str) -> dict[str, int]:
     return {table: rows for (table, _), rows in counts.items()}
 
 
-def _naming(database: Database, email: str) -> list[str]:
-    """``table.column: rows`` for every user-naming column holding ``email`` (none: the user left no trace)."""
-    counts = _holding(database, email, USER_COLUMNS)
+def _naming(database: Database, value: str, columns: frozenset[str]) -> list[str]:
+    """``table.column: rows`` for every one of ``columns`` holding ``value`` (none: what it names left no trace)."""
+    counts = _holding(database, value, columns)
     return [f"{table}.{column}: {rows}" for (table, column), rows in counts.items() if rows]
 
 

@@ -1,0 +1,114 @@
+"""The known defects the workload proved on the running releases: what users meet after an upgrade.
+
+Each is a user operation (``client/workload.py``) that ends one way on an upgraded database and another on a fresh
+install of the same release holding the same objects, measured through the API on both engines (2026-12-07), with
+the schema difference that causes it. Kept apart from ``declarations`` (which includes them) because they are the
+consequences a release manager reads first, and grow as the workload reaches further.
+"""
+
+from __future__ import annotations
+
+from upgrade_suite.client.people import SHOW_THEIR_TEAM
+from upgrade_suite.judging.known_defects import NOT_FILED, KnownDefect
+from upgrade_suite.judging.operations import OUTCOME_DIFFERS
+from upgrade_suite.judging.problems import Problem
+
+#: Every engine, where a defect is the same on both.
+BOTH = ("sqlite", "postgresql")
+#: The read-backs of what the platform admin shared with a personal team, after its owner (and so it) was deleted.
+SHARED_WITH_THE_DELETED_TEAM = tuple(f"the {kind} shared with the deleted personal team" for kind in SHOW_THEIR_TEAM)
+
+
+def _proven(
+    name: str, reason: str, engines: tuple[str, ...], old: str, new: str, operations: tuple[str, ...]
+) -> KnownDefect:
+    """A defect the workload proved: ``operations`` (and the end states, "<what> left afterwards") end differently
+    on the upgraded database of ``old -> new`` than on a fresh ``new``."""
+    return KnownDefect(
+        name,
+        f"{reason}; measured through the API by the workload",
+        NOT_FILED,
+        (frozenset({"UPG-01", "consequence", "product-defect"}),),
+        engines,
+        old,
+        new,
+        tuple(Problem(OUTCOME_DIFFERS, (operation,)) for operation in operations),
+    )
+
+
+CONSEQUENCES: tuple[KnownDefect, ...] = (
+    *(
+        _proven(
+            f"{old}-to-ga-upgraded-refuses-a-second-agent-of-one-uaid",
+            "GA's migrations create a unique index on a2a_agents(uaid) that GA's models do not declare: the same A2A "
+            "agent registered with a generated UAID (its name and endpoint hash into it) in a second team is refused "
+            "(409) on an upgraded database and stored (201) on a fresh GA install",
+            BOTH,
+            old,
+            "1.0.0",
+            ("register the same agent (so the same UAID) in another team", "delete A2A agent B"),
+        )
+        for old in ("0.9.0", "1.0.0rc1")
+    ),
+    _proven(
+        "1.1.0-fresh-and-upgraded-disagree-on-a-tool-name-in-a-team",
+        "a GA database upgraded to 1.1.0 has 1.1.0's unique (team, owner, name) of tools and a fresh 1.1.0 install "
+        "does not: a second tool of the same name in the same team is refused (409) after the upgrade and stored on "
+        "a fresh install, which then refuses renaming the first (400)",
+        BOTH,
+        "1.0.0",
+        "1.1.0",
+        ("create a second tool of the same name in the same team", "rename the tool", "tools left afterwards"),
+    ),
+    _proven(
+        "0.9.0-to-ga-upgraded-sqlite-cannot-delete-a-user",
+        "on a GA database upgraded from 0.9.0 on SQLite an administrator cannot delete a user: DELETE "
+        "/auth/email/admin/users/<email> answers 500 (FOREIGN KEY constraint failed, deleting the memberships of the "
+        "user's personal team, which every user gets), because 0.9.0's migrations leave "
+        "email_team_member_history(team_member_id) without the ON DELETE CASCADE of a fresh GA and GA runs SQLite with "
+        "foreign keys on; the user, their memberships, roles and token stay, and the token keeps answering (200, "
+        "where a fresh GA answers 401). No user can be deleted: a second administrator and a user in no team but "
+        "their own are refused alike (500), so the team an administrator made, the personal team and what the "
+        "platform admin shared with it stay",
+        ("sqlite",),
+        "0.9.0",
+        "1.0.0",
+        (
+            "delete the user",
+            "the deleted user's API token lists the tools",
+            "rows naming the deleted user left afterwards",
+            "delete the second administrator",
+            "the team the deleted administrator made",
+            "rows naming the deleted administrator left afterwards",
+            "rows naming the administrator's deleted team left afterwards",
+            "teams left afterwards",
+            "delete the owner, and with them their personal team",
+            *SHARED_WITH_THE_DELETED_TEAM,
+            "rows naming the deleted owner left afterwards",
+            "rows naming the owner's deleted personal team left afterwards",
+        ),
+    ),
+    _proven(
+        "1.1.0-fresh-sqlite-cannot-delete-a-former-team-member",
+        "a fresh 1.1.0 install on SQLite refuses deleting a user who was added to a team and removed from it (409, "
+        "'Cannot delete user due to existing references': its email_team_member_history(team_member_id) lacks the "
+        "ON DELETE CASCADE 1.1.0's models declare, and 1.1.0 turns SQLite's foreign keys on); a GA database upgraded "
+        "to 1.1.0 has the cascade and deletes the user. A user who was in no team but their own is deleted on both",
+        ("sqlite",),
+        "1.0.0",
+        "1.1.0",
+        ("delete the user", "rows naming the deleted user left afterwards"),
+    ),
+    _proven(
+        "1.1.0-fresh-keeps-the-id-of-a-deleted-personal-team",
+        "deleting a user deletes their personal team; what an administrator shared with that team (a tool, a "
+        "server, a gateway, an A2A agent, a prompt, a resource) keeps the deleted team's id on a fresh 1.1.0 "
+        "install, which lacks the foreign keys to email_teams(id) with ON DELETE SET NULL that 1.1.0's models "
+        "declare, and loses its team (team_id null) on a GA database upgraded to 1.1.0, which has them; read back "
+        "through the API (team_id set against empty) and counted in the database",
+        BOTH,
+        "1.0.0",
+        "1.1.0",
+        (*SHARED_WITH_THE_DELETED_TEAM, "rows naming the owner's deleted personal team left afterwards"),
+    ),
+)
