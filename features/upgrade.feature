@@ -55,12 +55,14 @@ Feature: Version upgrade
     # triage says it breaks), and of the 419 schema differences on SQLite 42 behave differently
     # (foreign keys and unique constraints 1.1.0's models declare only the upgraded database has,
     # NOT NULL and defaults on one side only); the rest are slower lookups or have no effect.
-    # Declared in upgrade_suite/judging/declarations.py (SQLite: 1 + 35 problems; PostgreSQL: 1 + 68);
+    # Declared in upgrade_suite/judging/declarations.py (SQLite: 1 + 27 problems; PostgreSQL: 1 + 61);
     # the pair's baselines accept, each probed by the workload, tools, prompts and resources(gateway_id) (1.1.0
     # deletes them itself), email_api_tokens(server_id) (1.1.0 empties the scope itself) and the unique names of
     # servers and gateways per team (1.1.0 refuses a second one itself, 409 on both), those of roles to roles
-    # (1.1.0 deletes a role softly: nothing is left pointing at a deleted one); on PostgreSQL also the four
-    # foreign keys a user's deletion meets (1.1.0 deletes their tokens, memberships, team and roles itself).
+    # (1.1.0 deletes a role softly: nothing is left pointing at a deleted one), the foreign keys of a team's
+    # invitations, members and tokens to it (1.1.0 deletes them with a team it deletes) and the *_by ones of roles,
+    # grants, revocations, invitations and teams (1.1.0 hands them to another user before deleting one); on
+    # PostgreSQL also those of a user's tokens, memberships and roles (1.1.0 deletes them itself).
     @current @sqlite @product-defect
     Examples: GA to the newest, SQLite
       | from | to     | procedure                          | database |
@@ -231,7 +233,8 @@ Feature: Version upgrade
     # declare. Registering the same A2A agent with a generated UAID (its name and endpoint hash into it) in a
     # second team is refused (409) on an upgraded database and stored (201) on a fresh GA install. From 0.9.x
     # on SQLite, deleting a user fails (500): the upgraded email_team_member_history lacks GA's ON DELETE
-    # CASCADE. Deleting federated gateways ends the same. Declared in upgrade_suite/judging/declarations.py.
+    # CASCADE (no user can be deleted there). Deleting federated gateways ends the same. Declared in
+    # upgrade_suite/judging/consequence_defects.py.
     @sqlite @product-defect
     Examples: SQLite
       | from  | to | database |
@@ -247,8 +250,10 @@ Feature: Version upgrade
     # Product defect: a GA database upgraded to 1.1.0 refuses a second tool of the same name in the same team
     # (409), as 1.1.0's models declare; a fresh 1.1.0 install stores it, and then refuses renaming the first
     # (400). On SQLite a fresh 1.1.0 refuses (409) deleting a user who left a team, which the upgraded database
-    # allows (its email_team_member_history cascades, as 1.1.0's models declare). Deleting federated gateways
-    # ends the same. Declared in upgrade_suite/judging/declarations.py.
+    # allows (its email_team_member_history cascades, as 1.1.0's models declare). Deleting a user deletes their
+    # personal team: what was shared with it keeps the deleted team's id on a fresh 1.1.0 and loses its team on
+    # the upgraded database (ON DELETE SET NULL only there). Deleting federated gateways ends the same. Declared
+    # in upgrade_suite/judging/consequence_defects.py.
     @current @sqlite @product-defect
     Examples: GA to the newest, SQLite
       | from | to     | database |

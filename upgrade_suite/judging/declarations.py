@@ -178,10 +178,10 @@ DEFECTS: tuple[KnownDefect, ...] = (
         "1.0.0",
         "1.1.0",
         "sqlite",
-        "migration_metadata missing (1.1.0 maps it), 25 foreign keys and the unique tools(team_id, owner_email, name) "
-        "1.1.0's models declare and only the upgraded database has, NOT NULL on one side only (the unique servers and "
-        "gateways per team, tokens(server_id) and the foreign keys to roles are accepted: probed, 1.1.0 refuses, "
-        "clears and soft-deletes itself)",
+        "migration_metadata missing (1.1.0 maps it), 17 foreign keys and the unique tools(team_id, owner_email, name) "
+        "1.1.0's models declare and only the upgraded database has, NOT NULL on one side only (what the workload "
+        "probed with the same outcome on both sides is accepted: the unique servers and gateways per team, "
+        "tokens(server_id), roles, a team's rows deleted with it, the *_by columns 1.1.0 hands over)",
     ),
     _unaccepted_consequences(
         "1.0.0",
@@ -189,7 +189,8 @@ DEFECTS: tuple[KnownDefect, ...] = (
         "postgresql",
         "migration_metadata missing (1.1.0 maps it), foreign keys, the unique tools(team_id, owner_email, name), NOT "
         "NULL, defaults and column lengths on one side only (what the workload probed with the same outcome on both "
-        "sides is accepted: the unique servers and gateways per team, tokens(server_id), roles, the user's deletion)",
+        "sides is accepted: the unique servers and gateways per team, tokens(server_id), roles, the user's deletion, "
+        "a team's rows deleted with it, the *_by columns 1.1.0 hands over)",
     ),
     KnownDefect(
         "ga-to-1.1.0-no-migration-metadata",
