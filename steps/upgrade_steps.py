@@ -89,6 +89,9 @@ def step_delete_gateway_as_fresh(context: Any, release: str) -> None:
 @then("the same user operations end as on a fresh {release:Release} install holding the same objects")
 def step_workload_as_fresh(context: Any, release: str) -> None:
     compared = context.lab.workload()
+    context.lab.evidence.attach(
+        "Slower: the release's statements planned on both databases", context.lab.query_plans().render()
+    )
     context.lab.evidence.require(compared.title, compared)
 
 

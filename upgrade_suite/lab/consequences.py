@@ -13,9 +13,10 @@ started gateways the workload (``client/workload.py``) then runs one script of u
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import inspect, text
+from sqlalchemy import Engine, inspect, text
 
 from upgrade_suite.client.api import ApiError, GatewayApi, object_path
 from upgrade_suite.client.asking import Observation
@@ -23,6 +24,7 @@ from upgrade_suite.client.dataset import FIXTURE_GATEWAY, Dataset
 from upgrade_suite.client.people import PERSON, TEAM
 from upgrade_suite.client.workload import run_workload
 from upgrade_suite.judging.operations import OperationProbe, Outcome, Probes
+from upgrade_suite.judging.plans import ECHO, PlannedQuery, QueryPlans, explain, statements
 from upgrade_suite.judging.workload import WorkloadComparison
 from upgrade_suite.lab import phases
 from upgrade_suite.lab.core import Core
@@ -61,11 +63,15 @@ DELETIONS = (
 
 @dataclass(frozen=True)
 class Side:
-    """What one database gave: each gateway deletion's outcome, the workload's answers and the state it left."""
+    """What one database gave: each gateway deletion's outcome, the workload's answers and the state it left, and the
+    plans it makes for the statements the release ran on the upgraded database (with its index names)."""
 
     deletions: list[Outcome]
     observations: list[Observation]
     state: dict[str, list[str]]
+    statements: list[str]
+    plans: list[str]
+    index_names: dict[str, str]
 
 
 class Consequences:
@@ -100,6 +106,22 @@ class Consequences:
         self.core.history.consequences += [f"proven on {label}: {problem.text}" for problem in compared.findings()]
         return compared
 
+    def query_plans(self) -> QueryPlans:
+        """The statements the release ran in the workload on the upgraded database, planned on both databases."""
+        upgraded, fresh = self._both()
+        plans = QueryPlans(
+            self._target,
+            [
+                PlannedQuery(statement, mine, theirs)
+                for statement, mine, theirs in zip(upgraded.statements, upgraded.plans, fresh.plans, strict=True)
+            ],
+            upgraded.index_names,
+            fresh.index_names,
+        )
+        label = self.core.need_database().label
+        self.core.history.consequences.append(f"measured on {label}: {plans.summary()}")
+        return plans
+
     def _both(self) -> tuple[Side, Side]:
         if self._sides is None:
             core = self.core
@@ -108,15 +130,17 @@ class Consequences:
             core.stop()  # a database is copied at rest
             upgraded = self._on_copy(core.need_database(), release, "upgraded")
             fixture = core.run.seeded(release.spec.alias, core.need_database().engine_name, Dataset())
-            self._sides = (upgraded, self._on_copy(fixture.database, release, "fresh"))
+            self._sides = (upgraded, self._on_copy(fixture.database, release, "fresh", upgraded.statements))
         return self._sides
 
-    def _on_copy(self, source: Database, release: Release, side: str) -> Side:
+    def _on_copy(self, source: Database, release: Release, side: str, logged: list[str] | None = None) -> Side:
+        """The deletions and the workload on a copy of ``source``; the release logs its statements on the first side
+        (``logged`` None), and the statements ``logged`` there are planned on each."""
         core = self.core
         full = core.run.mcp_server(catalogue="full")
         with core.scratch_database(f"probe-{side}") as copy:
             copy.copy_from(source)
-            gateway = core.gateway(release, copy)
+            gateway = core.gateway(release, copy, ECHO if logged is None else None)
             try:
                 with core.timings.phase(phases.probe_operation("delete the federated gateways", side)):
                     gateway.start()
@@ -129,7 +153,11 @@ class Consequences:
                         state[f"rows naming {label}"] = _naming(copy, value, NAMING[named])
             finally:
                 gateway.stop()  # before its database goes
-        return Side(deletions, workload.observations, state)
+            with core.timings.phase(phases.probe_operation("plan the release's statements", side)):
+                ran = statements(gateway.log_text()) if logged is None else logged
+                with copy.engine() as engine:
+                    plans, names = [explain(engine, statement) for statement in ran], _index_names(engine)
+        return Side(deletions, workload.observations, state, ran, plans, names)
 
 
 def _deletions(api: GatewayApi, copy: Database, mcp_url: str) -> list[Outcome]:
@@ -180,3 +208,23 @@ def _holding(
             for table in (sorted(present) if tables is None else [t for t in tables if t in present])
             for column in sorted(c["name"] for c in found.get_columns(table) if c["name"] in columns)
         }
+
+
+def _index_names(engine: Engine) -> dict[str, str]:
+    """Every index of the database by name, in the triage's words (``index tools(team_id)``): its indexes, and the
+    indexes its primary keys and unique constraints are kept by (SQLite names those itself, ``sqlite_autoindex_*``,
+    numbered per table, so they are read from its own lists rather than by constraint)."""
+    with engine.connect() as connection:
+        found = inspect(connection)
+        keys: list[tuple[str, str, Sequence[str | None]]] = []
+        for table in found.get_table_names():
+            if engine.dialect.name == "sqlite":
+                for index in connection.exec_driver_sql(f'PRAGMA index_list("{table}")').all():
+                    info = connection.exec_driver_sql(f'PRAGMA index_info("{index[1]}")').all()
+                    keys.append((table, str(index[1]), [str(column[2]) for column in info]))
+                continue
+            primary = found.get_pk_constraint(table)
+            keys.append((table, primary["name"] or "", primary["constrained_columns"]))
+            keys += [(table, u["name"] or "", u["column_names"]) for u in found.get_unique_constraints(table)]
+            keys += [(table, i["name"] or "", i["column_names"]) for i in found.get_indexes(table)]
+        return {name: f"index {table}({', '.join(map(str, columns))})" for table, name, columns in keys if name}

@@ -23,6 +23,7 @@ from upgrade_suite.judging.drift import DriftVerdict, Traces
 from upgrade_suite.judging.evidence import Evidence, Timings, Verdict
 from upgrade_suite.judging.known_defects import KnownDefect
 from upgrade_suite.judging.operations import Probes
+from upgrade_suite.judging.plans import QueryPlans
 from upgrade_suite.judging.schema import SchemaDiff
 from upgrade_suite.judging.snapshots import SnapshotDiff
 from upgrade_suite.judging.workload import WorkloadComparison
@@ -167,6 +168,9 @@ class UpgradeScenario:
 
     def workload(self) -> WorkloadComparison:
         return self.consequences.workload()
+
+    def query_plans(self) -> QueryPlans:
+        return self.consequences.query_plans()
 
     def compare_states(
         self, reference: State, candidate: State, title: str
