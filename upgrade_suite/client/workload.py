@@ -107,19 +107,37 @@ class Workload(People):
         return self.observations
 
     def _same_name_in_a_team(self, gateway: dict[str, str]) -> None:
-        """Two servers, then two gateways, of one name in one team: what a unique (team, owner, name) refuses."""
+        """Two servers, then two gateways, of one name in one team: what a unique (team, owner, name) refuses; and
+        one of each named (and a gateway at a URL) as in another team: what a unique over all teams refuses."""
         in_team = {"team_id": self.ids.get("team_b"), "visibility": "team"}
-        for key, operation in (
-            ("server_team", "create a server in a team"),
-            ("server_team_again", "create a server of the same name in the same team"),
+        elsewhere = {"team_id": self.ids.get("team_a"), "visibility": "team"}
+        for key, operation, where in (
+            ("server_team", "create a server in a team", in_team),
+            ("server_team_again", "create a server of the same name in the same team", in_team),
+            ("server_elsewhere", "create a server of the same name in another team", elsewhere),
         ):
-            self._create(operation, key, "servers", {"name": f"{PREFIX}-team-server", **in_team})
+            self._create(operation, key, "servers", {"name": f"{PREFIX}-team-server", **where})
         federated = {**gateway, "url": f"{gateway['url']}?team=b"}
-        for key, operation in (
-            ("gateway_team", "register a gateway in a team"),
-            ("gateway_team_again", "register a second gateway of the same name in the same team"),
+        for key, operation, fields in (
+            ("gateway_team", "register a gateway in a team", {**federated, **in_team}),
+            (
+                "gateway_team_again",
+                "register a second gateway of the same name in the same team",
+                {**federated, **in_team},
+            ),
+            (
+                "gateway_elsewhere",
+                "register a gateway of the same name in another team",
+                {**federated, "url": f"{gateway['url']}?team=a", **elsewhere},
+            ),
         ):
-            self._create(operation, key, "gateways", {"name": f"{PREFIX}-team-gateway", **federated, **in_team})
+            self._create(operation, key, "gateways", {"name": f"{PREFIX}-team-gateway", **fields})
+        self._create(
+            "register a gateway at the same URL in another team",
+            "gateway_same_url",
+            "gateways",
+            {"name": f"{PREFIX}-gateway-same-url", **federated, **elsewhere},
+        )
 
     def state(self) -> dict[str, list[str]]:
         """The names of the workload's objects each kind lists afterwards."""

@@ -111,4 +111,25 @@ CONSEQUENCES: tuple[KnownDefect, ...] = (
         "1.1.0",
         (*SHARED_WITH_THE_DELETED_TEAM, "rows naming the owner's deleted personal team left afterwards"),
     ),
+    _proven(
+        "1.0.4-to-1.1.0-upgraded-keeps-unique-names-over-all-teams",
+        "a 1.0.4 database upgraded to 1.1.0 keeps 1.0.4's unique constraints over all teams on tools(name), "
+        "servers(name), gateways(slug) and gateways(url), which 1.1.0's models do not declare and a fresh 1.1.0 "
+        "install lacks: a tool, a server or a gateway named as one in another team, and a gateway at a URL another "
+        "team uses, are refused (409) after the upgrade and stored on a fresh install; a second tool of the same "
+        "name in the same team is refused there too (stored on a fresh install, which then refuses renaming the "
+        "first, 400)",
+        BOTH,
+        "1.0.4",
+        "1.1.0",
+        (
+            "create a second tool of the same name in the same team",
+            "create a tool of the same name in another team",
+            "rename the tool",
+            "create a server of the same name in another team",
+            "register a gateway of the same name in another team",
+            "register a gateway at the same URL in another team",
+            *(f"{kind} left afterwards" for kind in ("gateways", "prompts", "resources", "servers", "tools")),
+        ),
+    ),
 )
