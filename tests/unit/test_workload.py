@@ -79,8 +79,10 @@ def test_a_create_refused_on_one_side_only_is_named_with_both_answers():
         'create a second tool of the same name in the same team: 409 \'{"detail":"exists"}\' on the upgraded '
         "database, 201 on a fresh install"  # what the refusal said is shown, never compared
     )
-    assert f"['{PREFIX}_tool'] on the upgraded database, ['{PREFIX}_tool', '{PREFIX}_tool'] on a fresh" in (
-        result.findings()[1].text
+    long = f"'{PREFIX}_{'n' * 37}... (256 characters)'"
+    assert (
+        f"['{PREFIX}_long_url', {long}, '{PREFIX}_tool'] on the upgraded database, ['{PREFIX}_long_url', {long}, "
+        in (result.findings()[1].text)
     )
 
 

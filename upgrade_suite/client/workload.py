@@ -14,6 +14,10 @@ from upgrade_suite.client.api import GatewayApi
 from upgrade_suite.client.asking import Observation
 from upgrade_suite.client.people import PREFIX, People
 
+#: Just over the length older releases gave names (255) and URLs (767) in their schemas.
+LONG_NAME, LONG_URL = 256, 800
+#: How much of a name the end state shows.
+SHOWN_NAME = 40
 #: The kinds whose objects the workload makes, and whose names it reads back at the end.
 STATE_KINDS = ("teams", "tools", "resources", "prompts", "servers", "gateways")
 
@@ -94,6 +98,7 @@ class Workload(People):
         self._second_administrator()
         self._personal_team(gateway)
         self._same_name_in_a_team(gateway)
+        self._long_values(gateway)
         self._call("delete the tool the server bundles", "DELETE", "tools", "tool")
         self._read_back("the server's tools after its tool was deleted", "servers", "server", "associated_tools")
         self._call("delete a team that shares a tool", "DELETE", "teams", "team_a")
@@ -139,12 +144,58 @@ class Workload(People):
             {"name": f"{PREFIX}-gateway-same-url", **federated, **elsewhere},
         )
 
+    def _long_values(self, gateway: dict[str, str]) -> None:
+        """Names and URLs just over the lengths an upgraded database may keep from older releases (255 for a name,
+        767 for a URL): refused by the database on one side only, unless the release refuses them itself first."""
+        tool = {"integration_type": "REST", "request_type": "GET"}
+        name, padding = f"{PREFIX}_" + "n" * (LONG_NAME - len(PREFIX) - 1), "p" * LONG_URL
+        for key, operation, kind, fields in (
+            (
+                "long_tool",
+                "create a tool with a 256-character name",
+                "tools",
+                {"name": name, "url": "http://127.0.0.1:9/wl", **tool},
+            ),
+            (
+                "long_url_tool",
+                "create a tool with an 800-character URL",
+                "tools",
+                {"name": f"{PREFIX}_long_url", "url": f"http://127.0.0.1:9/{padding}", **tool},
+            ),
+            ("long_server", "create a server with a 256-character name", "servers", {"name": name.replace("_", "-")}),
+            (
+                "long_icon_server",
+                "create a server with an 800-character icon URL",
+                "servers",
+                {"name": f"{PREFIX}-long-icon", "icon": f"http://127.0.0.1:9/{padding}.png"},
+            ),
+            (
+                "long_gateway",
+                "register a gateway with a 256-character name",
+                "gateways",
+                {**gateway, "url": f"{gateway['url']}?long=name", "name": name.replace("_", "-")},
+            ),
+            (
+                "long_url_gateway",
+                "register a gateway at an 800-character URL",
+                "gateways",
+                {**gateway, "url": f"{gateway['url']}?pad={padding}", "name": f"{PREFIX}-long-url"},
+            ),
+        ):
+            self._create(operation, key, kind, fields)
+
     def state(self) -> dict[str, list[str]]:
-        """The names of the workload's objects each kind lists afterwards."""
+        """The names of the workload's objects each kind lists afterwards (a long one by its start and length)."""
         return {
-            kind: sorted(str(o.get("name")) for o in self.api.list(kind) if str(o.get("name", "")).startswith(PREFIX))
+            kind: sorted(
+                _shown(str(o.get("name"))) for o in self.api.list(kind) if str(o.get("name", "")).startswith(PREFIX)
+            )
             for kind in STATE_KINDS
         }
+
+
+def _shown(name: str) -> str:
+    return name if len(name) <= SHOWN_NAME else f"{name[:SHOWN_NAME]}... ({len(name)} characters)"
 
 
 def run_workload(api: GatewayApi, mcp_url: str) -> Workload:

@@ -132,4 +132,21 @@ CONSEQUENCES: tuple[KnownDefect, ...] = (
             *(f"{kind} left afterwards" for kind in ("gateways", "prompts", "resources", "servers", "tools")),
         ),
     ),
+    _proven(
+        "1.1.0-upgraded-postgresql-refuses-urls-over-767-characters",
+        "on PostgreSQL a GA database upgraded to 1.1.0 keeps GA's VARCHAR(767) on tools.url, servers.icon and "
+        "gateways.url, where a fresh 1.1.0 has no length: a tool with an 800-character URL, a server with an "
+        "800-character icon URL and a gateway at an 800-character URL (1.1.0 accepts all three) fail on the upgraded "
+        "database (400, 'an unexpected error occurred') and are stored on a fresh install; names over 255 characters "
+        "1.1.0 refuses itself (422) on both, and SQLite ignores lengths",
+        ("postgresql",),
+        "1.0.0",
+        "1.1.0",
+        (
+            "create a tool with an 800-character URL",
+            "create a server with an 800-character icon URL",
+            "register a gateway at an 800-character URL",
+            *(f"{kind} left afterwards" for kind in ("gateways", "prompts", "resources", "servers")),
+        ),
+    ),
 )
