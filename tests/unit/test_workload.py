@@ -137,14 +137,17 @@ def test_a_users_token_is_used_as_its_bearer_and_a_deleted_users_token_is_asked_
     observed = {o.operation: o.render() for o in workload.run()}
     assert observed["create a user"] == "201" and observed["log in as the user"] == "200"
     assert observed["the user creates an API token"] == "201"
-    # the login's token, the user's API token, the login's again (a tool of the user's), the API token after deletion
+    # the login's token, the user's API token, the login's again (a tool of the user's, a request to join a team),
+    # the API token after deletion
     user = f"session-of-{PREFIX}-user@example.com"
-    assert [t for t in asked if t in (user, "api-token-of-the-user")] == [user, "api-token-of-the-user", user] + [
+    assert [t for t in asked if t in (user, "api-token-of-the-user")] == [user, "api-token-of-the-user", user, user] + [
         "api-token-of-the-user"
     ]
-    # the second administrator's session makes a role, grants it, makes a team, invites, makes and revokes a token
-    assert asked.count(f"session-of-{PREFIX}-admin@example.com") == 6
-    assert asked.count(f"session-of-{PREFIX}-owner@example.com") == 2  # the owner lists their teams, makes a token
+    # the second administrator's session makes a role, grants it, makes a team, invites, makes and revokes a token,
+    # turns a join request down
+    assert asked.count(f"session-of-{PREFIX}-admin@example.com") == 7
+    # the owner lists their teams, makes a token, asks to join a team
+    assert asked.count(f"session-of-{PREFIX}-owner@example.com") == 3
     assert observed["create tool in the owner's personal team"] == "201"
     assert workload.traces()["the owner's deleted personal team"] == (TEAM, "personal")
     assert workload.traces()["the deleted administrator"] == (PERSON, f"{PREFIX}-admin@example.com")
@@ -195,3 +198,25 @@ def test_a_read_back_whose_answer_does_not_show_the_attribute_says_so_never_empt
     workload._read_back("the resource's team", "resources", "resource", "team_id")
     workload._read_back("the tool's team", "tools", "tool", "team_id")
     assert [o.detail for o in workload.observations] == ["team_id not shown", "team_id empty"]
+
+
+def test_the_database_is_read_mid_script_through_the_lab_and_says_so_when_it_cannot_be():
+    asked: list[tuple[str, str]] = []
+
+    def look(named: str, value: str) -> list[str]:
+        asked.append((named, value))
+        return ["email_team_join_requests.team_id: 1"]
+
+    workload = Workload(fake_gateway(False), "http://mcp/mcp", look)
+    workload.ids["admin_team"] = "t9"
+    workload._rows_naming("rows naming the team", TEAM, "admin_team")
+    workload._rows_naming("rows naming a team never made", TEAM, "nobody")
+    blind = Workload(fake_gateway(False), "http://mcp/mcp")
+    blind.ids["admin_team"] = "t9"
+    blind._rows_naming("rows naming the team", TEAM, "admin_team")
+    assert asked == [(TEAM, "t9")]
+    assert [o.render() for o in workload.observations + blind.observations] == [
+        "read (email_team_join_requests.team_id: 1)",
+        "not run: what it needs was not made",
+        "not read: no database given",
+    ]

@@ -21,6 +21,9 @@ from upgrade_suite.client.api import KINDS, ApiError, GatewayApi, object_path
 ONE_REQUEST = {"Connection": "close"}
 #: What an operation answers when what it needs (an earlier operation's object or token) was not made.
 NOT_RUN = "not run: what it needs was not made"
+#: What names a value in the gateway's database, as ``table.column: rows`` (given what names it, e.g. a person or a
+#: team, and the value): the lab's reading of the database, for a script that must see a row the API cannot show.
+Looker = Callable[[str, str], list[str]]
 #: How much of a refusal's body the evidence shows.
 REFUSAL_SHOWN = 160
 
@@ -42,8 +45,9 @@ class Observation:
 class Asker:
     """The operations one gateway (``api``) is asked, and what the script keeps of their answers."""
 
-    def __init__(self, api: GatewayApi) -> None:
+    def __init__(self, api: GatewayApi, look: Looker | None = None) -> None:
         self.api = api
+        self.look = look
         self.observations: list[Observation] = []
         self.ids: dict[str, str] = {}
         self.secrets: dict[str, str] = {}  # bearer tokens the gateway gave, by key
@@ -117,6 +121,15 @@ class Asker:
             self._not_run(operation)
             return
         self._kept(operation, key, self._ask("GET", path, None, bearer), pick)
+
+    def _rows_naming(self, operation: str, named: str, key: str) -> None:
+        """The database read now for rows naming the object kept as ``key`` (``named``: what names it)."""
+        if key not in self.ids:
+            self._not_run(operation)
+        elif self.look is None:
+            self._note(operation, "not read: no database given")
+        else:
+            self._note(operation, "read", ", ".join(self.look(named, self.ids[key])) or "none")
 
     def _kept(
         self, operation: str, key: str, answer: httpx.Response | str, keep: Callable[[dict[str, Any]], str]

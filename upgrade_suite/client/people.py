@@ -3,11 +3,11 @@
 Deleting a person is where most of a schema's foreign keys are met: every ``*_by`` column names a user, every
 membership, token and role assignment hangs off one, and a user's deletion is the only way the API removes a
 team's row (deleting a team is a soft delete in GA and 1.1.0; a user's personal team goes with the user). So the
-workload makes three people, each with rows only their deletion meets: an ordinary user (memberships, a token,
-a role assignment), a second administrator (a role, a grant, a team with an invitation, and a revoked token, all
-made by them) and an owner whose personal team the platform admin fills with a tool, a resource, a prompt, a
-server, a gateway and an agent, and who makes a token of it. What is left behind that the API cannot show, the lab
-reads in the database (``traces``).
+workload makes three people, each with rows only their deletion meets: an ordinary user (memberships, a token, a
+role assignment, a pending request to join a team), a second administrator (a role, a grant, a public team with an
+invitation, a turned-down join request, and a revoked token, all made by them) and an owner whose personal team
+the platform admin fills with a tool, a resource, a prompt, a server, a gateway and an agent, and who makes a token
+of it. What is left behind that the API cannot show, the lab reads in the database (``traces``).
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ class People(Asker):
             "the second administrator creates a team",
             "admin_team",
             KINDS["teams"].path,
-            {"name": f"{PREFIX}-admin-team", "visibility": "private"},
+            {"name": f"{PREFIX}-admin-team", "visibility": "public"},
             bearer="admin_session",
         )
         self._post(
@@ -165,10 +165,28 @@ class People(Asker):
             bearer="owner_session",
         )
 
+    def _join_requests(self) -> None:
+        """The owner asks to join the administrator's (public) team and is turned down by them, the user asks too and
+        is left waiting: rows naming a requester, a reviewer and a team their deletions meet."""
+        path = self._in_team("admin_team", "/teams/{}/join")
+        asked = {"message": "workload"}
+        self._post("the owner asks to join the administrator's team", "owner_join", path, asked, bearer="owner_session")
+        if "admin_team" in self.ids and "owner_join" in self.ids:
+            self.ids["owner_join_request"] = f"{self.ids['admin_team']}/join-requests/{self.ids['owner_join']}"
+        self._call(
+            "the second administrator turns the owner down",
+            "DELETE",
+            "teams",
+            "owner_join_request",
+            bearer="admin_session",
+        )
+        self._post("the user asks to join the administrator's team", "user_join", path, asked, bearer="user_session")
+
     def _deletions_of_people(self) -> None:
         """The administrator and the owner deleted and what they made read back; the member removed, the user
         deleted, the team deleted, and what their tokens answer afterwards."""
         self._call("delete the second administrator", "DELETE", "auth/email/admin/users", "admin")
+        self._rows_naming("rows naming the administrator's deleted team right after", TEAM, "admin_team")
         self._read_back("the role the deleted administrator made", "rbac/roles", "admin_role", "created_by")
         self._read_back("the team the deleted administrator made", "teams", "admin_team", "created_by")
         self._call("delete the owner, and with them their personal team", "DELETE", "auth/email/admin/users", "owner")

@@ -11,7 +11,7 @@ state compared afterwards is the workload's own, whatever else the databases hol
 from __future__ import annotations
 
 from upgrade_suite.client.api import GatewayApi
-from upgrade_suite.client.asking import Observation
+from upgrade_suite.client.asking import Looker, Observation
 from upgrade_suite.client.people import PREFIX, People
 
 #: Just over the length older releases gave names (255) and URLs (767) in their schemas.
@@ -25,8 +25,8 @@ STATE_KINDS = ("teams", "tools", "resources", "prompts", "servers", "gateways")
 class Workload(People):
     """The script, run against one gateway (``api``); ``mcp_url``: an MCP server it can federate."""
 
-    def __init__(self, api: GatewayApi, mcp_url: str) -> None:
-        super().__init__(api)
+    def __init__(self, api: GatewayApi, mcp_url: str, look: Looker | None = None) -> None:
+        super().__init__(api, look)
         self.mcp_url = mcp_url
 
     def run(self) -> list[Observation]:
@@ -97,6 +97,7 @@ class Workload(People):
         self._roles()
         self._second_administrator()
         self._personal_team(gateway)
+        self._join_requests()
         self._same_name_in_a_team(gateway)
         self._long_values(gateway)
         self._call("delete the tool the server bundles", "DELETE", "tools", "tool")
@@ -198,8 +199,9 @@ def _shown(name: str) -> str:
     return name if len(name) <= SHOWN_NAME else f"{name[:SHOWN_NAME]}... ({len(name)} characters)"
 
 
-def run_workload(api: GatewayApi, mcp_url: str) -> Workload:
-    """The script, run on the gateway ``api`` reaches: its observations, the state it left and what it deleted."""
-    workload = Workload(api, mcp_url)
+def run_workload(api: GatewayApi, mcp_url: str, look: Looker | None = None) -> Workload:
+    """The script, run on the gateway ``api`` reaches (``look`` reads its database): its observations, the state it
+    left and what it deleted."""
+    workload = Workload(api, mcp_url, look)
     workload.run()
     return workload

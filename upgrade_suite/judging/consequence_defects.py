@@ -78,6 +78,7 @@ CONSEQUENCES: tuple[KnownDefect, ...] = (
             "the deleted user's API token lists the tools",
             "rows naming the deleted user left afterwards",
             "delete the second administrator",
+            "rows naming the administrator's deleted team right after",
             "the team the deleted administrator made",
             "rows naming the deleted administrator left afterwards",
             "rows naming the administrator's deleted team left afterwards",
@@ -93,11 +94,17 @@ CONSEQUENCES: tuple[KnownDefect, ...] = (
         "a fresh 1.1.0 install on SQLite refuses deleting a user who was added to a team and removed from it (409, "
         "'Cannot delete user due to existing references': its email_team_member_history(team_member_id) lacks the "
         "ON DELETE CASCADE 1.1.0's models declare, and 1.1.0 turns SQLite's foreign keys on); a GA database upgraded "
-        "to 1.1.0 has the cascade and deletes the user. A user who was in no team but their own is deleted on both",
+        "to 1.1.0 has the cascade and deletes the user. A user who was in no team but their own is deleted on both. "
+        "The user's request to join a team that was deleted meanwhile stays with them on the fresh install, naming "
+        "the deleted team",
         ("sqlite",),
         "1.0.0",
         "1.1.0",
-        ("delete the user", "rows naming the deleted user left afterwards"),
+        (
+            "delete the user",
+            "rows naming the deleted user left afterwards",
+            "rows naming the administrator's deleted team left afterwards",
+        ),
     ),
     _proven(
         "1.1.0-fresh-keeps-the-id-of-a-deleted-personal-team",
@@ -148,5 +155,16 @@ CONSEQUENCES: tuple[KnownDefect, ...] = (
             "register a gateway at an 800-character URL",
             *(f"{kind} left afterwards" for kind in ("gateways", "prompts", "resources", "servers")),
         ),
+    ),
+    _proven(
+        "1.1.0-fresh-keeps-join-requests-to-a-deleted-team",
+        "deleting an administrator deletes the public team only they were in; the requests to join it (one turned "
+        "down by them, one pending) stay on a fresh 1.1.0 install naming the deleted team, which lacks the ON DELETE "
+        "CASCADE of email_team_join_requests(team_id) that 1.1.0's models declare, and are removed with the team on "
+        "a GA database upgraded to 1.1.0, which has it; read in the database right after the deletion",
+        BOTH,
+        "1.0.0",
+        "1.1.0",
+        ("rows naming the administrator's deleted team right after",),
     ),
 )

@@ -178,7 +178,7 @@ DEFECTS: tuple[KnownDefect, ...] = (
         "1.0.0",
         "1.1.0",
         "sqlite",
-        "migration_metadata missing (1.1.0 maps it), 17 foreign keys and the unique tools(team_id, owner_email, name) "
+        "migration_metadata missing (1.1.0 maps it), 15 foreign keys and the unique tools(team_id, owner_email, name) "
         "1.1.0's models declare and only the upgraded database has, NOT NULL on one side only (what the workload "
         "probed with the same outcome on both sides is accepted: the unique servers and gateways per team, "
         "tokens(server_id), roles, a team's rows deleted with it, the *_by columns 1.1.0 hands over)",

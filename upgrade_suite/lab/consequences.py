@@ -147,7 +147,7 @@ class Consequences:
                     api = core.connect(release, gateway).api
                     deletions = _deletions(api, copy, full.url)
                 with core.timings.phase(phases.probe_operation("run the workload", side)):
-                    workload = run_workload(api, full.url)
+                    workload = run_workload(api, full.url, lambda named, value: _naming(copy, value, NAMING[named]))
                     state = workload.state()
                     for label, (named, value) in workload.traces().items():
                         state[f"rows naming {label}"] = _naming(copy, value, NAMING[named])
