@@ -75,6 +75,12 @@ class Workload(People):
                 "arguments": [{"name": "name", "required": True}],
             },
         )
+        self._create(
+            "create a prompt without a template",
+            "prompt_bare",
+            "prompts",
+            {"name": f"{PREFIX}_prompt_bare", "arguments": []},
+        )
         bundle = {
             "associated_tools": [self.ids[k] for k in ("tool",) if k in self.ids],
             "associated_resources": [self.ids[k] for k in ("resource",) if k in self.ids],
