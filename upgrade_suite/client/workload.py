@@ -155,7 +155,7 @@ class Workload(People):
         """Names and URLs just over the lengths an upgraded database may keep from older releases (255 for a name,
         767 for a URL): refused by the database on one side only, unless the release refuses them itself first."""
         tool = {"integration_type": "REST", "request_type": "GET"}
-        name, padding = f"{PREFIX}_" + "n" * (LONG_NAME - len(PREFIX) - 1), "p" * LONG_URL
+        name = f"{PREFIX}_" + "n" * (LONG_NAME - len(PREFIX) - 1)
         for key, operation, kind, fields in (
             (
                 "long_tool",
@@ -167,14 +167,14 @@ class Workload(People):
                 "long_url_tool",
                 "create a tool with an 800-character URL",
                 "tools",
-                {"name": f"{PREFIX}_long_url", "url": f"http://127.0.0.1:9/{padding}", **tool},
+                {"name": f"{PREFIX}_long_url", "url": _long_url("http://127.0.0.1:9/"), **tool},
             ),
             ("long_server", "create a server with a 256-character name", "servers", {"name": name.replace("_", "-")}),
             (
                 "long_icon_server",
                 "create a server with an 800-character icon URL",
                 "servers",
-                {"name": f"{PREFIX}-long-icon", "icon": f"http://127.0.0.1:9/{padding}.png"},
+                {"name": f"{PREFIX}-long-icon", "icon": _long_url("http://127.0.0.1:9/", ".png")},
             ),
             (
                 "long_gateway",
@@ -186,7 +186,7 @@ class Workload(People):
                 "long_url_gateway",
                 "register a gateway at an 800-character URL",
                 "gateways",
-                {**gateway, "url": f"{gateway['url']}?pad={padding}", "name": f"{PREFIX}-long-url"},
+                {**gateway, "url": _long_url(f"{gateway['url']}?pad="), "name": f"{PREFIX}-long-url"},
             ),
         ):
             self._create(operation, key, kind, fields)
@@ -199,6 +199,11 @@ class Workload(People):
             )
             for kind in STATE_KINDS
         }
+
+
+def _long_url(start: str, end: str = "") -> str:
+    """A URL of exactly ``LONG_URL`` characters: ``start``, padding, ``end``."""
+    return start + "p" * (LONG_URL - len(start) - len(end)) + end
 
 
 def _shown(name: str) -> str:
