@@ -150,6 +150,31 @@ Feature: Upgrade-day hazards
       | GA    | latest | PostgreSQL |
       | 1.0.x | latest | PostgreSQL |
 
+  # The same in production mode (ENVIRONMENT=production, which GA and later releases read): a release validates
+  # more at start there (1.1.0 refuses weak or default secrets), so what an operator's production deployment
+  # carries over is started as it runs. Both starts (with the old settings and without) run in production mode.
+  @upgrade @configuration @production
+  Scenario Outline: <to> starts with every setting a <from> production deployment could have set (<database>)
+    Given a running <from> gateway with data on <database>
+    When <to> is started on it in production mode with every setting <from> reads in its environment
+    Then it starts as it does without them, with no new error
+
+    @sqlite @product-defect
+    Examples: SQLite
+      | from | to | database |
+      | RC1  | GA | SQLite   |
+
+    @current @sqlite
+    Examples: Today's releases to the newest, SQLite
+      | from  | to     | database |
+      | GA    | latest | SQLite   |
+      | 1.0.x | latest | SQLite   |
+
+    @current @postgres
+    Examples: Today's releases to the newest, PostgreSQL
+      | from  | to     | database   |
+      | GA    | latest | PostgreSQL |
+
   @upgrade @configuration
   Scenario Outline: <to> starts with every setting of a <from> deployment it does not refuse (<database>)
     Given a running <from> gateway with data on <database>

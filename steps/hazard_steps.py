@@ -110,6 +110,11 @@ def step_start_with_old_settings(context: Any, release: str, old: str) -> None:
     context.lab.start_with_old_settings(release, except_refused=False)
 
 
+@when("{release:Release} is started on it in production mode with every setting {old:Release} reads in its environment")
+def step_start_in_production_with_old_settings(context: Any, release: str, old: str) -> None:
+    context.lab.start_with_old_settings(release, except_refused=False, mode="production")
+
+
 @when(
     "{release:Release} is started on it with every setting {old:Release} reads that {same:Release} accepts in its environment"  # noqa: E501  (a step pattern stays whole, to be found by grep)
 )

@@ -136,3 +136,12 @@ def test_a_comparison_of_nothing_fails(tmp_path):
     saved = save_for_runbook(tmp_path, good)
     assert settings_compared(good, OLD, saved).ok
     assert json.loads(saved.read_text())["renamed"] == {"PLUGIN_CONFIG_FILE": "PLUGINS_CONFIG_FILE"}
+
+
+def test_a_start_in_a_deployment_mode_says_so_in_what_it_checked():
+    carry = compare_settings(OLD, NEW)
+    in_production = CarriedStart(carry, {"ENVIRONMENT": "production"}, STARTED, STARTED, "", "", "production")
+    assert starts_with_old_settings(in_production).title.endswith(
+        "started in production mode with every setting of RC1"
+    )
+    assert " mode " not in starts_with_old_settings(start()).title

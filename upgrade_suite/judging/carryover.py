@@ -114,6 +114,10 @@ def _run_probe(
     )
 
 
+#: The setting that puts GA and later releases in a deployment mode (development, staging, production).
+MODE = "ENVIRONMENT"
+
+
 @dataclass
 class CarryOver:
     """The differences an operator must know before starting ``new`` with ``old``'s configuration."""
@@ -244,7 +248,8 @@ STARTED = "started and reported healthy"
 
 @dataclass(frozen=True)
 class CarriedStart:
-    """The new release started with the old release's settings, and on the same data without them."""
+    """The new release started with the old release's settings, and on the same data without them (both in the
+    deployment ``mode`` when one is given)."""
 
     carry_over: CarryOver
     carried: dict[str, str]  # the old settings it was started with
@@ -252,6 +257,7 @@ class CarriedStart:
     plain_outcome: str
     log: str
     plain_log: str
+    mode: str | None = None
 
     @property
     def log_tail(self) -> str:

@@ -144,7 +144,8 @@ def memberships_and_roles_kept(held: Credentials, seen: AuthObservation) -> Chec
 def starts_with_old_settings(start: CarriedStart) -> Checklist:
     """The new release comes up with the old deployment's settings, logging no error it does not log without them."""
     carry = start.carry_over
-    result = Checklist(f"{carry.new} started with every setting of {carry.old}")
+    in_mode = f" in {start.mode} mode" if start.mode else ""
+    result = Checklist(f"{carry.new} started{in_mode} with every setting of {carry.old}")
     refused = (
         "; ".join(f"{name}={why}" for name, why in sorted(carry.refused.items()) if name in start.carried)
         or "none of them"

@@ -9,6 +9,7 @@ from pathlib import Path
 from upgrade_suite.base.errors import SuiteError
 from upgrade_suite.client.auth import AuthObservation, Credentials, observe
 from upgrade_suite.judging.carryover import (
+    MODE,
     STARTED,
     CarriedStart,
     CarryOver,
@@ -147,12 +148,14 @@ class Hazards:
         )
         return self.history.settings_comparison
 
-    def start_with_old_settings(self, alias: str, except_refused: bool) -> CarriedStart:
+    def start_with_old_settings(self, alias: str, except_refused: bool, mode: str | None = None) -> CarriedStart:
         """Start ``alias`` with every setting the old release reads in its environment, and again without them.
 
         The second start runs on a copy of the same pre-upgrade data, so the only difference
         between the two startup logs is the old configuration. ``except_refused``: leave out
         the settings the new release's models refuse (what an operator does who read the report).
+        ``mode``: the deployment mode both starts run in (``ENVIRONMENT``, e.g. production, where a release
+        validates more at start), which both releases must read.
         """
         core = self.core
         core.need_database()
@@ -166,16 +169,22 @@ class Hazards:
             for name, text in old_settings.environment.items()
             if not (except_refused and name in carry_over.refused)
         }
+        in_mode = {} if mode is None else {MODE: mode}
+        if mode is not None and (MODE not in old_settings.variables or MODE in carry_over.no_longer_read):
+            raise SuiteError(
+                f"{previous.spec.label} and {new.spec.label} do not both read {MODE}: no {mode} mode to carry over"
+            )
+        carried |= in_mode
         gateway = core.gateway(new, carried=carried)
         outcome = core.attempt_start(gateway, phases.start_with_settings(new.spec.alias, previous.spec.alias))
         with core.scratch_database("without-old-settings") as copy:
             copy.restore(backup)
-            plain = core.gateway(new, copy)
+            plain = core.gateway(new, copy, in_mode)
             plain_outcome = core.attempt_start(plain, phases.start_without_settings(new.spec.alias))
             plain.stop()
         if outcome == STARTED:
             core.current = core.connect(new, gateway)
         self.history.carried = CarriedStart(
-            carry_over, carried, outcome, plain_outcome, gateway.log_text(), plain.log_text()
+            carry_over, carried, outcome, plain_outcome, gateway.log_text(), plain.log_text(), mode
         )
         return self.history.carried

@@ -212,8 +212,8 @@ class UpgradeScenario:
     def credentials_answers(self) -> tuple[Credentials, AuthObservation]:
         return self.hazards.credentials_answers()
 
-    def start_with_old_settings(self, alias: str, except_refused: bool) -> CarriedStart:
-        return self.hazards.start_with_old_settings(alias, except_refused)
+    def start_with_old_settings(self, alias: str, except_refused: bool, mode: str | None = None) -> CarriedStart:
+        return self.hazards.start_with_old_settings(alias, except_refused, mode)
 
     # -- rolling (UPG-06) --------------------------------------------------------------------
     def replicas_with_data(self, alias: str, engine: str, count: int, dataset: Dataset) -> Rollout:
