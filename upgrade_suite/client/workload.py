@@ -16,6 +16,8 @@ from upgrade_suite.client.people import PREFIX, People
 
 #: Just over the length older releases gave names (255) and URLs (767) in their schemas.
 LONG_NAME, LONG_URL = 256, 800
+#: The length older releases gave a choice column (an integration, request or transport type): VARCHAR(20).
+WIDE_CHOICE = 20
 #: How much of a name the end state shows.
 SHOWN_NAME = 40
 #: The kinds whose objects the workload makes, and whose names it reads back at the end.
@@ -152,8 +154,9 @@ class Workload(People):
         )
 
     def _long_values(self, gateway: dict[str, str]) -> None:
-        """Names and URLs just over the lengths an upgraded database may keep from older releases (255 for a name,
-        767 for a URL): refused by the database on one side only, unless the release refuses them itself first."""
+        """Names, URLs and choices just over the lengths an upgraded database may keep from older releases (255 for a
+        name, 767 for a URL, 20 for a type): refused by the database on one side only, unless the release refuses
+        them itself first."""
         tool = {"integration_type": "REST", "request_type": "GET"}
         name = f"{PREFIX}_" + "n" * (LONG_NAME - len(PREFIX) - 1)
         for key, operation, kind, fields in (
@@ -190,6 +193,28 @@ class Workload(People):
             ),
         ):
             self._create(operation, key, kind, fields)
+        wide = "X" * (WIDE_CHOICE + 1)
+        for key, operation, kind, fields in (
+            (
+                "wide_integration",
+                "create a tool with a 21-character integration type",
+                "tools",
+                {**tool, "integration_type": wide},
+            ),
+            ("wide_request", "create a tool with a 21-character request type", "tools", {**tool, "request_type": wide}),
+        ):
+            self._create(operation, key, kind, {"name": f"{PREFIX}_{key}", "url": "http://127.0.0.1:9/wl", **fields})
+        self._create(
+            "register a gateway with a 21-character transport",
+            "wide_transport",
+            "gateways",
+            {
+                **gateway,
+                "url": f"{gateway['url']}?wide=transport",
+                "name": f"{PREFIX}-wide-transport",
+                "transport": wide,
+            },
+        )
 
     def state(self) -> dict[str, list[str]]:
         """The names of the workload's objects each kind lists afterwards (a long one by its start and length)."""
