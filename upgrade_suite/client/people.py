@@ -28,6 +28,8 @@ USER = {"email": f"{PREFIX}-user@example.com", "password": PASSWORD, "full_name"
 ADMIN = {"email": f"{PREFIX}-admin@example.com", "password": PASSWORD, "full_name": "Workload Admin", "is_admin": True}
 #: A user in no team but their own, whose personal team holds objects when the user (and so the team) is deleted.
 OWNER = {"email": f"{PREFIX}-owner@example.com", "password": PASSWORD, "full_name": "Workload Owner"}
+#: Where a team's API tokens are made (its id in it).
+TEAM_TOKENS = "/tokens/teams/{}"
 #: Where the platform admin puts objects before the owner is deleted.
 PERSONAL_TEAM = "the owner's personal team"
 #: What a deleted person or team may leave behind, by what names it: ``traces`` gives these with their values.
@@ -54,29 +56,12 @@ class People(Asker):
             invitee,
         )
         self._log_in("log in as the user", "user_session", USER)
-        self._post(
-            "the user creates an API token",
-            "user_token",
-            "/tokens",
-            {"name": f"{PREFIX}-user-token", "expires_in_days": 30},
-            keep=self._secret("user_token"),
-            bearer="user_session",
-        )
+        self._token("the user creates an API token", "user_token", "user", bearer="user_session")
         self._get_as("the user's API token lists the tools", "/tools", "user_token")
         scope = {"server_id": self.ids.get("server")}
-        self._post(
-            "create an API token scoped to the server",
-            "token_server",
-            "/tokens",
-            {"name": f"{PREFIX}-server-token", "expires_in_days": 30, "scope": scope},
-            keep=self._secret("token_server"),
-        )
-        self._post(
-            "create an API token of the public team",
-            "token_team",
-            self._in_team("team_b", "/tokens/teams/{}"),
-            {"name": f"{PREFIX}-team-token", "expires_in_days": 30},
-            keep=self._secret("token_team"),
+        self._token("create an API token scoped to the server", "token_server", "server", scope=scope)
+        self._token(
+            "create an API token of the public team", "token_team", "team", self._in_team("team_b", TEAM_TOKENS)
         )
 
     def _roles(self) -> None:
@@ -127,14 +112,7 @@ class People(Asker):
             {"email": f"{PREFIX}-admin-invitee@example.com", "role": "member"},
             bearer="admin_session",
         )
-        self._post(
-            "the second administrator creates an API token",
-            "admin_token",
-            "/tokens",
-            {"name": f"{PREFIX}-admin-token", "expires_in_days": 30},
-            keep=self._secret("admin_token"),
-            bearer="admin_session",
-        )
+        self._token("the second administrator creates an API token", "admin_token", "admin", bearer="admin_session")
         self._call("the second administrator revokes it", "DELETE", "tokens", "admin_token", bearer="admin_session")
 
     def _personal_team(self, gateway: dict[str, str]) -> None:
@@ -156,12 +134,11 @@ class People(Asker):
             self._create(f"create {kind[:-1]} in {PERSONAL_TEAM}", f"owner_{kind}", kind, {**fields, **shared})
         agent = {"name": f"{PREFIX}-owner-agent", "endpoint_url": "http://127.0.0.1:9/wl-owner-agent"}
         self._post(f"register an A2A agent in {PERSONAL_TEAM}", "owner_a2a", "/a2a", {"agent": agent, **shared})
-        self._post(
+        self._token(
             "the owner creates an API token of their personal team",
             "owner_token",
-            self._in_team("owner_team", "/tokens/teams/{}"),
-            {"name": f"{PREFIX}-owner-token", "expires_in_days": 30},
-            keep=self._secret("owner_token"),
+            "owner",
+            self._in_team("owner_team", TEAM_TOKENS),
             bearer="owner_session",
         )
 
@@ -226,6 +203,22 @@ class People(Asker):
             if key in self.ids:
                 found[label] = (TEAM, self.ids[key])
         return found
+
+    def _token(
+        self,
+        operation: str,
+        key: str,
+        name: str,
+        path: str | None = "/tokens",
+        bearer: str | None = None,
+        scope: dict[str, Any] | None = None,
+    ) -> None:
+        """An API token ``<PREFIX>-<name>-token`` made at ``path`` (a user's, or a team's), valid 30 days, by the
+        admin or the bearer of ``bearer``; its id and the token itself kept as ``key``."""
+        body: dict[str, Any] = {"name": f"{PREFIX}-{name}-token", "expires_in_days": 30}
+        if scope is not None:
+            body["scope"] = scope
+        self._post(operation, key, path, body, keep=self._secret(key), bearer=bearer)
 
     def _log_in(self, operation: str, key: str, person: dict[str, Any]) -> None:
         login = {"email": person["email"], "password": person["password"]}

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, inspect, text
 
 from upgrade_suite.client.api import ApiError, GatewayApi, object_path
-from upgrade_suite.client.asking import Observation
+from upgrade_suite.client.asking import Looker, Observation
 from upgrade_suite.client.dataset import FIXTURE_GATEWAY, Dataset
 from upgrade_suite.client.people import PERSON, TEAM
 from upgrade_suite.client.workload import run_workload
@@ -147,10 +147,11 @@ class Consequences:
                     api = core.connect(release, gateway).api
                     deletions = _deletions(api, copy, full.url)
                 with core.timings.phase(phases.probe_operation("run the workload", side)):
-                    workload = run_workload(api, full.url, lambda named, value: _naming(copy, value, NAMING[named]))
+                    look = _looker(copy)
+                    workload = run_workload(api, full.url, look)
                     state = workload.state()
                     for label, (named, value) in workload.traces().items():
-                        state[f"rows naming {label}"] = _naming(copy, value, NAMING[named])
+                        state[f"rows naming {label}"] = look(named, value)
             finally:
                 gateway.stop()  # before its database goes
             with core.timings.phase(phases.probe_operation("plan the release's statements", side)):
@@ -185,6 +186,11 @@ def _referencing(database: Database, gateway_id: str) -> dict[str, int]:
     """Rows per dependant table whose ``gateway_id`` is the gateway's (tables without that column left out)."""
     counts = _holding(database, gateway_id, frozenset({"gateway_id"}), DEPENDANTS)
     return {table: rows for (table, _), rows in counts.items()}
+
+
+def _looker(database: Database) -> Looker:
+    """The workload's reading of ``database``: rows naming a deleted person or team, by what names it."""
+    return lambda named, value: _naming(database, value, NAMING[named])
 
 
 def _naming(database: Database, value: str, columns: frozenset[str]) -> list[str]:
