@@ -80,6 +80,16 @@ def test_a_default_the_release_never_uses_has_no_effect_one_it_relies_on_does():
     assert only_class({"column tools.n": "INTEGER DEFAULT '0'"}, {"column tools.n": "INTEGER DEFAULT 0"}) == NO_EFFECT
 
 
+def test_ids_from_sequences_of_other_names_are_alike_unless_the_upgraded_one_is_not_the_columns_own():
+    own = {"column prompt_metrics.id": "INTEGER NOT NULL DEFAULT nextval('prompt_metrics_id_seq'::regclass)"}
+    rebuilt = {"column prompt_metrics.id": "INTEGER NOT NULL DEFAULT nextval('prompt_metrics_tmp_id_seq'::regclass)"}
+    assert only_class(own, rebuilt, "postgresql") == NO_EFFECT
+    # the upgraded table was rebuilt by a copy: its sequence may lag the ids it copied, so an insert may collide
+    assert only_class(rebuilt, own, "postgresql") == BEHAVES
+    # a sequence on one side only: an insert without the id is refused on the other
+    assert only_class(own, {"column prompt_metrics.id": "INTEGER NOT NULL"}, "postgresql") == BEHAVES
+
+
 def test_not_null_only_upgraded_refuses_nothing_the_release_writes_itself():
     m, f = {"column tools.tags": "JSON NOT NULL"}, {"column tools.tags": "JSON"}
     assert only_class(m, f, model=models(tools={"columns": {"tags": column("JSON", False, True)}})) == NO_EFFECT

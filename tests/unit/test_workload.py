@@ -6,8 +6,8 @@ import json
 import httpx
 
 from upgrade_suite.client.api import ApiError, GatewayApi, Routes
-from upgrade_suite.client.people import PERSON, TEAM, _personal
-from upgrade_suite.client.workload import PREFIX, Workload
+from upgrade_suite.client.people import PERSON, PROVIDER, TEAM, _personal
+from upgrade_suite.client.workload import PREFIX, Workload, _listed
 from upgrade_suite.judging.operations import OUTCOME_DIFFERS
 from upgrade_suite.judging.workload import WorkloadComparison
 
@@ -144,6 +144,7 @@ def test_a_users_token_is_used_as_its_bearer_and_a_deleted_users_token_is_asked_
     # the second administrator's session makes a role, grants it, makes a team, invites, makes and revokes a token,
     # turns a join request down
     assert asked.count(f"session-of-{PREFIX}-admin@example.com") == 7
+    assert asked.count(f"session-of-{PREFIX}-inviter@example.com") == 1  # the co-owner adds a member
     # the owner lists their teams, makes a token, asks to join a team
     assert asked.count(f"session-of-{PREFIX}-owner@example.com") == 3
     assert observed["create tool in the owner's personal team"] == "201"
@@ -218,3 +219,39 @@ def test_the_database_is_read_mid_script_through_the_lab_and_says_so_when_it_can
         "not run: what it needs was not made",
         "not read: no database given",
     ]
+
+
+def test_a_started_sign_in_is_met_by_its_providers_deletion_and_the_provider_is_traced():
+    api = fake_gateway(False)
+    asked: list[tuple[str, str]] = []
+
+    def sso(method: str, path: str, **kwargs):
+        asked.append((method, path))
+        if path == "/auth/sso/admin/providers":
+            return httpx.Response(200, json={"id": kwargs["json"]["id"]})
+        if path.startswith("/auth/sso/login/"):
+            return httpx.Response(200, json={"authorization_url": "http://127.0.0.1:9/authorize", "state": "s"})
+        return httpx.Response(500, text="FOREIGN KEY constraint failed")
+
+    api.response = sso  # type: ignore[method-assign]
+    workload = Workload(api, "http://mcp/mcp")
+    workload._single_sign_on()
+    assert [o.render() for o in workload.observations] == [
+        "200",
+        "200",
+        "500 'FOREIGN KEY constraint failed'",
+        "500 'FOREIGN KEY constraint failed'",
+    ]
+    assert asked[1] == ("GET", f"/auth/sso/login/{PREFIX}-sso?redirect_uri=/admin")
+    assert asked[2] == ("DELETE", f"/auth/sso/admin/providers/{PREFIX}-sso")
+    assert workload.traces()["the deleted SSO provider"] == (PROVIDER, f"{PREFIX}-sso")
+
+
+def test_a_list_filtered_by_tag_counts_only_the_workloads_objects_bare_or_paged():
+    for listed in ([{"name": f"{PREFIX}_tool"}, {"name": "other"}], {"items": [{"name": f"{PREFIX}_tool"}]}):
+        api = fake_gateway(False)
+        api.response = lambda method, path, listed=listed, **kwargs: httpx.Response(200, json=listed)  # type: ignore[method-assign]
+        workload = Workload(api, "http://mcp/mcp")
+        workload.ids["tool"] = "1"
+        workload._read("list the tools tagged", "tool", lambda _: "/tools?tags=x", _listed)
+        assert workload.observations[0].render() == "200 (1 of the workload's listed)"

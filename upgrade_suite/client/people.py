@@ -28,12 +28,32 @@ USER = {"email": f"{PREFIX}-user@example.com", "password": PASSWORD, "full_name"
 ADMIN = {"email": f"{PREFIX}-admin@example.com", "password": PASSWORD, "full_name": "Workload Admin", "is_admin": True}
 #: A user in no team but their own, whose personal team holds objects when the user (and so the team) is deleted.
 OWNER = {"email": f"{PREFIX}-owner@example.com", "password": PASSWORD, "full_name": "Workload Owner"}
+#: A user the platform admin makes an owner of the public team, who adds a member to it and is then deleted.
+INVITER = {"email": f"{PREFIX}-inviter@example.com", "password": PASSWORD, "full_name": "Workload Inviter"}
+#: The member the inviter adds: their membership names the inviter (``invited_by``) until the inviter goes.
+MEMBER = {"email": f"{PREFIX}-member@example.com", "password": PASSWORD, "full_name": "Workload Member"}
+#: An SSO provider whose URLs go nowhere: starting a sign-in with it only leaves a session naming it.
+SSO_PROVIDER = {
+    "id": f"{PREFIX}-sso",
+    "name": f"{PREFIX}-sso",
+    "display_name": "Workload SSO",
+    "provider_type": "oidc",
+    "client_id": f"{PREFIX}-client",
+    "client_secret": f"{PREFIX}-client-secret",
+    "authorization_url": "http://127.0.0.1:9/authorize",
+    "token_url": "http://127.0.0.1:9/token",
+    "userinfo_url": "http://127.0.0.1:9/userinfo",
+    "issuer": "http://127.0.0.1:9",
+}
+#: What the workload needs the gateway to have on beside its defaults: single sign-on (its provider API and sign-in
+#: answer 404 without it), so a provider and a started sign-in can be made and met by a deletion.
+ENVIRONMENT = {"SSO_ENABLED": "true"}
 #: Where a team's API tokens are made (its id in it).
 TEAM_TOKENS = "/tokens/teams/{}"
 #: Where the platform admin puts objects before the owner is deleted.
 PERSONAL_TEAM = "the owner's personal team"
 #: What a deleted person or team may leave behind, by what names it: ``traces`` gives these with their values.
-PERSON, TEAM = "person", "team"
+PERSON, TEAM, PROVIDER = "person", "team", "SSO provider"
 #: The kinds whose read answers an object's team (a resource's and a prompt's answer their content and rendering):
 #: those the platform admin puts in the owner's personal team are read back after the owner's deletion.
 SHOW_THEIR_TEAM = ("tools", "servers", "gateways", "a2a")
@@ -159,6 +179,38 @@ class People(Asker):
         )
         self._post("the user asks to join the administrator's team", "user_join", path, asked, bearer="user_session")
 
+    def _inviter(self) -> None:
+        """A co-owner of the public team adds a member to it and is deleted: the membership names them as its
+        inviter, a reference a deletion must clear or be refused by. Its own person, since the others' deletions
+        are probes of their own that a membership in someone else's team would change."""
+        users, members = "/auth/email/admin/users", self._in_team("team_b", "/teams/{}/members")
+        self._post("create a user who co-owns the public team", "inviter", users, INVITER, keep=_email)
+        owner = {"email": INVITER["email"], "role": "owner"}
+        self._post("make them an owner of the public team", "inviter_owner", members, owner)
+        self._log_in("log in as the co-owner", "inviter_session", INVITER)
+        self._post("create a user the co-owner adds to the team", "member_user", users, MEMBER, keep=_email)
+        added = {"email": MEMBER["email"], "role": "member"}
+        self._post("the co-owner adds them to the public team", "added", members, added, bearer="inviter_session")
+        self._call("delete the co-owner who added a member", "DELETE", "auth/email/admin/users", "inviter")
+
+    def _single_sign_on(self) -> None:
+        """An SSO provider a sign-in was started with (its session names the provider, as one abandoned at the
+        provider's page does), then deleted by the platform admin."""
+        self._post("create an SSO provider", "sso_provider", "/auth/sso/admin/providers", SSO_PROVIDER)
+        self._look_up(
+            "start signing in with the SSO provider",
+            "sso_state",
+            f"/auth/sso/login/{SSO_PROVIDER['id']}?redirect_uri=/admin",
+            lambda answered: str(answered["state"]),
+        )
+        self._call(
+            "delete the SSO provider a sign-in was started with",
+            "DELETE",
+            "auth/sso/admin/providers",
+            "sso_provider",
+        )
+        self._read_back("the SSO provider after its deletion", "auth/sso/admin/providers", "sso_provider", "is_enabled")
+
     def _deletions_of_people(self) -> None:
         """The administrator and the owner deleted and what they made read back; the member removed, the user
         deleted, the team deleted, and what their tokens answer afterwards."""
@@ -190,18 +242,20 @@ class People(Asker):
 
     def traces(self) -> dict[str, tuple[str, str]]:
         """What the deletions removed, for the database to be searched for what still names it: a label, and what
-        names it (``PERSON`` or ``TEAM``) with its value. A person or team never made is left out."""
+        names it (``PERSON``, ``TEAM`` or ``PROVIDER``) with its value. What was never made is left out."""
         found = {
             "the deleted user": (PERSON, str(USER["email"])),
             "the deleted administrator": (PERSON, str(ADMIN["email"])),
             "the deleted owner": (PERSON, str(OWNER["email"])),
+            "the deleted co-owner": (PERSON, str(INVITER["email"])),
         }
-        for key, label in (
-            ("owner_team", "the owner's deleted personal team"),
-            ("admin_team", "the administrator's deleted team"),
+        for key, label, named in (
+            ("owner_team", "the owner's deleted personal team", TEAM),
+            ("admin_team", "the administrator's deleted team", TEAM),
+            ("sso_provider", "the deleted SSO provider", PROVIDER),
         ):
             if key in self.ids:
-                found[label] = (TEAM, self.ids[key])
+                found[label] = (named, self.ids[key])
         return found
 
     def _token(

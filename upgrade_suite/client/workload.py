@@ -10,6 +10,8 @@ state compared afterwards is the workload's own, whatever else the databases hol
 
 from __future__ import annotations
 
+from typing import Any
+
 from upgrade_suite.client.api import GatewayApi
 from upgrade_suite.client.asking import Looker, Observation
 from upgrade_suite.client.people import PREFIX, People
@@ -20,6 +22,9 @@ LONG_NAME, LONG_URL = 256, 800
 WIDE_CHOICE = 20
 #: How much of a name the end state shows.
 SHOWN_NAME = 40
+#: The tag the first tool, server and gateway carry, and the lists filtered by it: on PostgreSQL a fresh 1.1.0 keeps
+#: tags as JSONB and an upgraded database as JSON, and the release filters them with JSONB's containment.
+TAG = f"{PREFIX}-tag"
 #: The kinds whose objects the workload makes, and whose names it reads back at the end.
 STATE_KINDS = ("teams", "tools", "resources", "prompts", "servers", "gateways")
 
@@ -40,8 +45,9 @@ class Workload(People):
             "create a tool shared with a team",
             "tool",
             "tools",
-            {"name": f"{PREFIX}_tool", **tool, "team_id": self.ids.get("team_a"), "visibility": "team"},
+            {"name": f"{PREFIX}_tool", **tool, "team_id": self.ids.get("team_a"), "visibility": "team", "tags": [TAG]},
         )
+        self._read("list the tools tagged as the tool is", "tool", lambda _: f"/tools?tags={TAG}", _listed)
         self._create(
             "create a second tool of the same name in the same team",
             "tool_same_team",
@@ -88,10 +94,19 @@ class Workload(People):
             "associated_resources": [self.ids[k] for k in ("resource",) if k in self.ids],
             "associated_prompts": [self.ids[k] for k in ("prompt",) if k in self.ids],
         }
-        self._create("create a server bundling them", "server", "servers", {"name": f"{PREFIX}-server", **bundle})
+        self._create(
+            "create a server bundling them", "server", "servers", {"name": f"{PREFIX}-server", **bundle, "tags": [TAG]}
+        )
+        self._read("list the servers tagged as the server is", "server", lambda _: f"/servers?tags={TAG}", _listed)
         self._create("create a server of the same name", "server_again", "servers", {"name": f"{PREFIX}-server"})
         gateway = {"url": self.mcp_url, "transport": "STREAMABLEHTTP"}
-        self._create("register a federated gateway", "gateway", "gateways", {"name": f"{PREFIX}-gateway", **gateway})
+        self._create(
+            "register a federated gateway",
+            "gateway",
+            "gateways",
+            {"name": f"{PREFIX}-gateway", **gateway, "tags": [TAG]},
+        )
+        self._read_back("the federated gateway's tags", "gateways", "gateway", "tags")
         self._create(
             "register a second gateway of the same name", "gateway_again", "gateways", {"name": f"{PREFIX}-gateway"}
         )
@@ -106,6 +121,8 @@ class Workload(People):
         self._second_administrator()
         self._personal_team(gateway)
         self._join_requests()
+        self._inviter()
+        self._single_sign_on()
         self._same_name_in_a_team(gateway)
         self._long_values(gateway)
         self._call("delete the tool the server bundles", "DELETE", "tools", "tool")
@@ -155,8 +172,8 @@ class Workload(People):
 
     def _long_values(self, gateway: dict[str, str]) -> None:
         """Names, URLs and choices just over the lengths an upgraded database may keep from older releases (255 for a
-        name, 767 for a URL, 20 for a type): refused by the database on one side only, unless the release refuses
-        them itself first."""
+        name, 767 for a URL, 20 for a type or an auth type): refused by the database on one side only, unless the
+        release refuses them itself first."""
         tool = {"integration_type": "REST", "request_type": "GET"}
         name = f"{PREFIX}_" + "n" * (LONG_NAME - len(PREFIX) - 1)
         for key, operation, kind, fields in (
@@ -205,6 +222,20 @@ class Workload(People):
         ):
             self._create(operation, key, kind, {"name": f"{PREFIX}_{key}", "url": "http://127.0.0.1:9/wl", **fields})
         self._create(
+            "create a tool with a 21-character auth type",
+            "wide_tool_auth",
+            "tools",
+            {"name": f"{PREFIX}_wide_auth", "url": "http://127.0.0.1:9/wl", **tool, "auth": {"auth_type": wide}},
+        )
+        self._create(
+            "register a gateway with a 21-character auth type",
+            "wide_gateway_auth",
+            "gateways",
+            {**gateway, "url": f"{gateway['url']}?wide=auth", "name": f"{PREFIX}-wide-auth", "auth_type": wide},
+        )
+        agent = {"name": f"{PREFIX}-wide-auth-agent", "endpoint_url": "http://127.0.0.1:9/wl-wide", "auth_type": wide}
+        self._post("register an A2A agent with a 21-character auth type", "wide_agent_auth", "/a2a", {"agent": agent})
+        self._create(
             "register a gateway with a 21-character transport",
             "wide_transport",
             "gateways",
@@ -229,6 +260,12 @@ class Workload(People):
 def _long_url(start: str, end: str = "") -> str:
     """A URL of exactly ``LONG_URL`` characters: ``start``, padding, ``end``."""
     return start + "p" * (LONG_URL - len(start) - len(end)) + end
+
+
+def _listed(body: Any) -> str:
+    """How many of the workload's objects a list answers (a bare list, or a page's ``items``)."""
+    items = body.get("items", []) if isinstance(body, dict) else body
+    return f"{sum(str(item.get('name', '')).startswith(PREFIX) for item in items)} of the workload's listed"
 
 
 def _shown(name: str) -> str:

@@ -101,11 +101,22 @@ def _null_change(migrated: str, fresh: str, table: str, column: str, sides: Side
     )
 
 
+#: A PostgreSQL default that takes the next value of a sequence: ``nextval('<name>'[::regclass])``.
+_NEXTVAL = re.compile(r"nextval\('([^']+)'(?:::regclass)?\)")
+
+
 def _default_change(
     migrated: dict[str, str], fresh: dict[str, str], table: str, column: str, model: ModelFacts | None
 ) -> tuple[str, str] | None:
     if migrated["default"] == fresh["default"]:
         return None
+    sequences = [_NEXTVAL.fullmatch(side["default"]) for side in (migrated, fresh)]
+    if sequences[0] and sequences[1] and sequences[0].group(1) == f"{table}_{column}_seq":
+        return NO_EFFECT, (
+            f"both take {table}.{column} from a sequence of their own, named {sequences[0].group(1)} and "
+            f"{sequences[1].group(1)}: the upgraded database's is the one PostgreSQL made for this very column, so "
+            "the table was not rebuilt by a copy that could leave its sequence behind the ids it holds"
+        )
     if model is not None and model.writes_itself(table, column):
         return NO_EFFECT, f"the release writes {table}.{column} itself on every insert: no database default is used"
     here = migrated["default"] or ("nothing: the insert is refused (NOT NULL)" if migrated["not_null"] else "NULL")

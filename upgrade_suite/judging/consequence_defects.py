@@ -67,9 +67,9 @@ CONSEQUENCES: tuple[KnownDefect, ...] = (
         "user's personal team, which every user gets), because 0.9.0's migrations leave "
         "email_team_member_history(team_member_id) without the ON DELETE CASCADE of a fresh GA and GA runs SQLite with "
         "foreign keys on; the user, their memberships, roles and token stay, and the token keeps answering (200, "
-        "where a fresh GA answers 401). No user can be deleted: a second administrator and a user in no team but "
-        "their own are refused alike (500), so the team an administrator made, the personal team and what the "
-        "platform admin shared with it stay",
+        "where a fresh GA answers 401). No user can be deleted: a second administrator, a co-owner of a team and a "
+        "user in no team but their own are refused alike (500), so the team an administrator made, the personal team "
+        "and what the platform admin shared with it stay",
         ("sqlite",),
         "0.9.0",
         "1.0.0",
@@ -87,16 +87,20 @@ CONSEQUENCES: tuple[KnownDefect, ...] = (
             *SHARED_WITH_THE_DELETED_TEAM,
             "rows naming the deleted owner left afterwards",
             "rows naming the owner's deleted personal team left afterwards",
+            "delete the co-owner who added a member",
+            "rows naming the deleted co-owner left afterwards",
         ),
     ),
     _proven(
-        "1.1.0-fresh-sqlite-cannot-delete-a-former-team-member",
-        "a fresh 1.1.0 install on SQLite refuses deleting a user who was added to a team and removed from it (409, "
-        "'Cannot delete user due to existing references': its email_team_member_history(team_member_id) lacks the "
-        "ON DELETE CASCADE 1.1.0's models declare, and 1.1.0 turns SQLite's foreign keys on); a GA database upgraded "
-        "to 1.1.0 has the cascade and deletes the user. A user who was in no team but their own is deleted on both. "
-        "The user's request to join a team that was deleted meanwhile stays with them on the fresh install, naming "
-        "the deleted team",
+        "1.1.0-fresh-sqlite-cannot-delete-a-member-of-a-team-another-made",
+        "a fresh 1.1.0 install on SQLite refuses deleting a user who is or was a member of a team someone else made "
+        "(409, 'Cannot delete user due to existing references'): the membership's history rows reference it through "
+        "email_team_member_history(team_member_id), which lacks the ON DELETE CASCADE 1.1.0's models declare, and "
+        "1.1.0 turns SQLite's foreign keys on; a GA database upgraded to 1.1.0 has the cascade and deletes the user. "
+        "Met twice: a user added to a team and removed from it, and a co-owner still in the team who added a member "
+        "to it. A user in no team but their own, and an administrator in only the team they made, are deleted on "
+        "both. The first user's request to join a team that was deleted meanwhile stays with them on the fresh "
+        "install, naming the deleted team",
         ("sqlite",),
         "1.0.0",
         "1.1.0",
@@ -104,7 +108,22 @@ CONSEQUENCES: tuple[KnownDefect, ...] = (
             "delete the user",
             "rows naming the deleted user left afterwards",
             "rows naming the administrator's deleted team left afterwards",
+            "delete the co-owner who added a member",
+            "rows naming the deleted co-owner left afterwards",
         ),
+    ),
+    _proven(
+        "1.1.0-upgraded-cannot-delete-an-sso-provider-a-sign-in-was-started-with",
+        "on a GA database upgraded to 1.1.0 an SSO provider cannot be deleted once a sign-in was started with it and "
+        "not finished (409; a user who closed the provider's page leaves one, and 1.1.0 deletes such a session only "
+        "when its callback comes): the session row references the provider through "
+        "sso_auth_sessions(provider_id), a foreign key 1.1.0's models declare and the upgraded database has, and "
+        "1.1.0 deletes the provider without its sessions; a fresh 1.1.0 install lacks the foreign key, deletes the "
+        "provider (200) and keeps the session naming it",
+        BOTH,
+        "1.0.0",
+        "1.1.0",
+        ("delete the SSO provider a sign-in was started with", "the SSO provider after its deletion"),
     ),
     _proven(
         "1.1.0-fresh-keeps-the-id-of-a-deleted-personal-team",

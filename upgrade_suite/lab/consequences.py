@@ -21,7 +21,7 @@ from sqlalchemy import Engine, inspect, text
 from upgrade_suite.client.api import ApiError, GatewayApi, object_path
 from upgrade_suite.client.asking import Looker, Observation
 from upgrade_suite.client.dataset import FIXTURE_GATEWAY, Dataset
-from upgrade_suite.client.people import PERSON, TEAM
+from upgrade_suite.client.people import ENVIRONMENT, PERSON, PROVIDER, TEAM
 from upgrade_suite.client.workload import run_workload
 from upgrade_suite.judging.operations import OperationProbe, Outcome, Probes
 from upgrade_suite.judging.plans import ECHO, PlannedQuery, QueryPlans, explain, statements
@@ -36,9 +36,10 @@ DEPENDANTS = ("tools", "prompts", "resources")
 #: The gateway the target registers on each copy, from the MCP server with a tool, a prompt and a resource.
 PROBE_GATEWAY = "upgrade-probe-full"
 #: The state the workload's deletions leave in the database: rows per table still naming a deleted person (in the
-#: columns that reference a user: foreign keys to email_users(email) on one side or both, and the user's own row) or
-#: a deleted team (its ``team_id`` columns). What the API lists after a deletion cannot show a row left pointing at
-#: nobody; a foreign key's ON DELETE decides it. Each is compared as "rows naming <what the workload deleted>".
+#: columns that reference a user: foreign keys to email_users(email) on one side or both, and the user's own row), a
+#: deleted team (its ``team_id`` columns) or a deleted SSO provider (``provider_id``). What the API lists after a
+#: deletion cannot show a row left pointing at nobody; a foreign key's ON DELETE decides it. Each is compared as
+#: "rows naming <what the workload deleted>".
 NAMING = {
     PERSON: frozenset(
         {
@@ -54,6 +55,7 @@ NAMING = {
         }
     ),
     TEAM: frozenset({"team_id"}),
+    PROVIDER: frozenset({"provider_id"}),
 }
 DELETIONS = (
     f"deleting the migrated federated gateway {FIXTURE_GATEWAY!r}",
@@ -140,7 +142,7 @@ class Consequences:
         full = core.run.mcp_server(catalogue="full")
         with core.scratch_database(f"probe-{side}") as copy:
             copy.copy_from(source)
-            gateway = core.gateway(release, copy, ECHO if logged is None else None)
+            gateway = core.gateway(release, copy, {**ENVIRONMENT, **(ECHO if logged is None else {})})
             try:
                 with core.timings.phase(phases.probe_operation("delete the federated gateways", side)):
                     gateway.start()
@@ -189,7 +191,7 @@ def _referencing(database: Database, gateway_id: str) -> dict[str, int]:
 
 
 def _looker(database: Database) -> Looker:
-    """The workload's reading of ``database``: rows naming a deleted person or team, by what names it."""
+    """The workload's reading of ``database``: rows naming a deleted person, team or provider, by what names it."""
     return lambda named, value: _naming(database, value, NAMING[named])
 
 
