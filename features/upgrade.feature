@@ -55,7 +55,7 @@ Feature: Version upgrade
     # triage says it breaks), and of the 419 schema differences on SQLite 42 behave differently
     # (foreign keys and unique constraints 1.1.0's models declare only the upgraded database has,
     # NOT NULL and defaults on one side only); the rest are slower lookups or have no effect.
-    # Declared in upgrade_suite/judging/declarations.py (SQLite: 1 + 21 problems; PostgreSQL: 1 + 50);
+    # Declared in upgrade_suite/judging/declarations.py (SQLite: 1 + 17 problems; PostgreSQL: 1 + 28);
     # the pair's baselines accept, each probed by the workload, tools, prompts and resources(gateway_id) (1.1.0
     # deletes them itself), email_api_tokens(server_id) (1.1.0 empties the scope itself) and the unique names of
     # servers and gateways per team (1.1.0 refuses a second one itself, 409 on both), those of roles to roles

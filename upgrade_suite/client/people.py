@@ -46,8 +46,10 @@ SSO_PROVIDER = {
     "issuer": "http://127.0.0.1:9",
 }
 #: What the workload needs the gateway to have on beside its defaults: single sign-on (its provider API and sign-in
-#: answer 404 without it), so a provider and a started sign-in can be made and met by a deletion.
-ENVIRONMENT = {"SSO_ENABLED": "true"}
+#: answer 404 without it), so a provider and a started sign-in can be made and met by a deletion; and the agents'
+#: endpoint host allowed for a generated UAID (1.1.0 refuses every one with an empty allowlist, its secure default,
+#: and then never meets the unique index on ``a2a_agents(uaid)``; GA reads the same allowlist).
+ENVIRONMENT = {"SSO_ENABLED": "true", "UAID_ALLOWED_DOMAINS": '["127.0.0.1"]'}
 #: Where a team's API tokens are made (its id in it).
 TEAM_TOKENS = "/tokens/teams/{}"
 #: Where the platform admin puts objects before the owner is deleted.

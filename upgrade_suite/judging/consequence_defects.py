@@ -176,6 +176,18 @@ CONSEQUENCES: tuple[KnownDefect, ...] = (
         ),
     ),
     _proven(
+        "1.1.0-upgraded-postgresql-refuses-a-tool-auth-type-over-20-characters",
+        "on PostgreSQL a GA database upgraded to 1.1.0 keeps GA's VARCHAR(20) on tools.auth_type, where a fresh 1.1.0 "
+        "has no length, and 1.1.0 does not check a tool's auth type (a gateway's and an agent's it refuses itself, "
+        "422, on both): a tool whose auth object names a 21-character type fails on the upgraded database (400, 'an "
+        "unexpected error occurred') and is stored on a fresh install; GA refused it too, so only what 1.1.0 newly "
+        "accepts is lost",
+        ("postgresql",),
+        "1.0.0",
+        "1.1.0",
+        ("create a tool with a 21-character auth type",),
+    ),
+    _proven(
         "1.1.0-fresh-keeps-join-requests-to-a-deleted-team",
         "deleting an administrator deletes the public team only they were in; the requests to join it (one turned "
         "down by them, one pending) stay on a fresh 1.1.0 install naming the deleted team, which lacks the ON DELETE "
