@@ -46,10 +46,11 @@ SSO_PROVIDER = {
     "issuer": "http://127.0.0.1:9",
 }
 #: What the workload needs the gateway to have on beside its defaults: single sign-on (its provider API and sign-in
-#: answer 404 without it), so a provider and a started sign-in can be made and met by a deletion; and the agents'
-#: endpoint host allowed for a generated UAID (1.1.0 refuses every one with an empty allowlist, its secure default,
-#: and then never meets the unique index on ``a2a_agents(uaid)``; GA reads the same allowlist).
-ENVIRONMENT = {"SSO_ENABLED": "true", "UAID_ALLOWED_DOMAINS": '["127.0.0.1"]'}
+#: answer 404 without it), so a provider and a started sign-in can be made and met by a deletion; and any endpoint
+#: allowed for a generated UAID. 1.1.0 refuses every one with an empty allowlist (its secure default) and refuses to
+#: start with a loopback address in the list ("Use public DNS names only"), and the workload's agents are on the
+#: loopback: without the development bypass it never meets the unique index on ``a2a_agents(uaid)``.
+ENVIRONMENT = {"SSO_ENABLED": "true", "UAID_ALLOW_ALL_DOMAINS": "true"}
 #: Where a team's API tokens are made (its id in it).
 TEAM_TOKENS = "/tokens/teams/{}"
 #: Where the platform admin puts objects before the owner is deleted.

@@ -110,7 +110,8 @@ class Workload(People):
         self._create(
             "register a second gateway of the same name", "gateway_again", "gateways", {"name": f"{PREFIX}-gateway"}
         )
-        agent = {"name": f"{PREFIX}-agent", "endpoint_url": "http://127.0.0.1:9/wl-agent", "generate_uaid": True}
+        # an endpoint without a path: 1.1.0 refuses a generated UAID whose endpoint has one
+        agent = {"name": f"{PREFIX}-agent", "endpoint_url": "http://127.0.0.1:9", "generate_uaid": True}
         for key, team, operation in (
             ("agent_a", "team_a", "register an A2A agent with a generated UAID in a team"),
             ("agent_b", "team_b", "register the same agent (so the same UAID) in another team"),

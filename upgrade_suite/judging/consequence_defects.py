@@ -51,6 +51,19 @@ CONSEQUENCES: tuple[KnownDefect, ...] = (
         for old in ("0.9.0", "1.0.0rc1")
     ),
     _proven(
+        "1.1.0-upgraded-stores-a-second-agent-of-one-uaid",
+        "a GA database upgraded to 1.1.0 lacks the unique index on a2a_agents(uaid) a fresh 1.1.0 install has (GA's "
+        "migrations made one, 1.1.0's drop it): the same A2A agent registered with a generated UAID in a second team "
+        "is stored (201) on the upgraded database and refused (409) on a fresh install, the reverse of GA, where the "
+        "upgraded database refused it; 1.1.0 looks an agent up by its UAID expecting one row (invoking by UAID), "
+        "which two agents of one UAID break (not probed: the workload invokes no agent). Measured with "
+        "UAID_ALLOW_ALL_DOMAINS=true and an endpoint without a path, since 1.1.0 refuses a generated UAID otherwise",
+        BOTH,
+        "1.0.0",
+        "1.1.0",
+        ("register the same agent (so the same UAID) in another team", "delete A2A agent B"),
+    ),
+    _proven(
         "1.1.0-fresh-and-upgraded-disagree-on-a-tool-name-in-a-team",
         "a GA database upgraded to 1.1.0 has 1.1.0's unique (team, owner, name) of tools and a fresh 1.1.0 install "
         "does not: a second tool of the same name in the same team is refused (409) after the upgrade and stored on "
