@@ -112,9 +112,11 @@ def unmount_under(state: Path) -> None:
         _run("umount", "-l", point)
 
 
-def mounts_under(state: Path) -> list[str]:
+def mounts_under(state: Path, table: str | None = None) -> list[str]:
+    """Mount points at or below ``state`` in ``table`` (/proc/mounts; a space is written as \\040 there)."""
     root = str(state.resolve())
-    points = [line.split()[1].replace("\\040", " ") for line in Path("/proc/mounts").read_text().splitlines()]
+    lines = (Path("/proc/mounts").read_text() if table is None else table).splitlines()
+    points = [line.split()[1].replace("\\040", " ") for line in lines]
     return [point for point in points if point == root or point.startswith(root + "/")]
 
 
@@ -134,17 +136,24 @@ def remove_links(bridge: str) -> None:
         _run("ip", "link", "del", bridge)
 
 
+def chain_removal(tool: str, table: str, dump: str) -> list[list[str]]:
+    """The commands that take the node's chains out of one table's ``-save`` dump: the built-in chains' jumps
+    first (a chain still referenced cannot be deleted), then every chain flushed before any is deleted (they
+    jump to each other). A rule's comment is quoted in the dump (``--comment "CNI firewall plugin rules"``)."""
+    chains = CHAIN.findall(dump)
+    return [
+        *([tool, "-t", table, "-D", chain, *shlex.split(rule)] for chain, rule in JUMP.findall(dump)),
+        *([tool, "-t", table, "-F", chain] for chain in chains),
+        *([tool, "-t", table, "-X", chain] for chain in chains),
+    ]
+
+
 def remove_chains() -> None:
     """Every KUBE-* and CNI-* chain in iptables and ip6tables, and the built-in chains' jumps to them."""
     for tool in ("iptables", "ip6tables"):
         for table in ("nat", "filter", "mangle"):
-            dump = _run(f"{tool}-save", "-t", table).stdout
-            for chain, rule in JUMP.findall(dump):
-                _run(tool, "-t", table, "-D", chain, *shlex.split(rule))  # comments are quoted
-            for chain in CHAIN.findall(dump):
-                _run(tool, "-t", table, "-F", chain)
-            for chain in CHAIN.findall(dump):
-                _run(tool, "-t", table, "-X", chain)
+            for command in chain_removal(tool, table, _run(f"{tool}-save", "-t", table).stdout):
+                _run(*command)
 
 
 def remove_new_nft_tables(baseline: Baseline) -> None:
