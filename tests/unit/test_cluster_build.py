@@ -145,3 +145,14 @@ def test_the_command_line_fails_in_one_line_before_any_work(tmp_path, monkeypatc
         == "cluster build: go is not on PATH: the cluster is built from Go modules; install Go 1.26.8 or newer\n"
     )
     assert not (tmp_path / "bin").exists()
+
+
+def test_a_failing_go_command_is_reported_by_its_last_line_with_the_log_kept(tmp_path):
+    fake = tmp_path / "path" / "go"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'go: downloading k8s.io/api v0.37.2'\necho 'go: 403 Forbidden' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    env = {"PATH": f"{fake.parent}:/usr/bin:/bin"}
+    with pytest.raises(SuiteError, match=r"'go mod tidy …' failed with status 1: go: 403 Forbidden \(log: "):
+        build.run_go(["go", "mod", "tidy"], tmp_path, env)
+    assert "downloading" in (tmp_path / "go.log").read_text()
