@@ -17,7 +17,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: Bottom to top: each stage may import the stages before it. ``probes`` run inside release venvs and
 #: import nothing of the library.
-STAGES = ("probes", "base", "releases", "services", "client", "judging", "lab", "scale", "reporting", "matrix")
+STAGES = (
+    "probes",
+    "base",
+    "releases",
+    "services",
+    "cluster",
+    "client",
+    "judging",
+    "lab",
+    "scale",
+    "reporting",
+    "matrix",
+)
 
 
 def _module(path: Path) -> str:
