@@ -46,8 +46,9 @@ test: lint
 	$(BIN)/pytest -m "not extended" $(ARGS)
 
 ## The tests beyond CI's 30 minutes (pytest marker extended): the Helm chart's rollout (five minutes of four gateways,
-## probe timing scaled to 0.1) and the docker driver (installs docker.io, starts dockerd, debootstraps the images'
-## base). Run nightly by .github/workflows/extended.yml; make test plus this is every test.
+## probe timing scaled to 0.1), the docker driver (installs docker.io, starts dockerd, debootstraps the images'
+## base) and the suite's own Kubernetes node (what make cluster-setup installs and builds, then a pod behind a Service).
+## Run nightly by .github/workflows/extended.yml; make test plus this is every test.
 test-extended: bootstrap
 	$(BIN)/pytest -m extended $(ARGS)
 
@@ -117,10 +118,12 @@ docker-upgrade: bootstrap
 docker-teardown:
 	sh tools/docker-engine.sh down
 
-## A single-node Kubernetes of the suite's own: builds Kubernetes v1.37.2, etcd, helm, crictl and the CNI plugins from Go
+## A single-node Kubernetes of the suite's own: installs containerd, runc, iptables, gcc and busybox-static (apt, when
+## missing; tools/cluster-host.sh), builds Kubernetes v1.37.2, etcd, helm, crictl and the CNI plugins from Go
 ## modules (through the module proxy, Go 1.26.8+) into the suite's cache; resumable, a built binary is kept. Cold: about
 ## 20 min on one core; warm Go caches: 90 s. ARGS="--gomodcache DIR --gocache DIR" (or UPGRADE_SUITE_GOMODCACHE/GOCACHE).
 cluster-setup: bootstrap
+	sh tools/cluster-host.sh
 	$(BIN)/python -m upgrade_suite.cluster.build $(ARGS)
 
 unit: bootstrap

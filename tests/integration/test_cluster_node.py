@@ -8,6 +8,7 @@ directory, the sysctls the kubelet changed.
 """
 
 import shutil
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -83,6 +84,8 @@ def answer(url: str, timeout: float = 30.0) -> str:
 
 
 def test_the_node_serves_a_ready_pod_behind_a_service_and_leaves_nothing_behind():
+    # the host's packages first, as make cluster-setup installs them (a fresh machine has none of them)
+    subprocess.run(["sh", str(Path(__file__).parents[2] / "tools" / "cluster-host.sh")], check=True)
     binaries = ensure_built()
     state = Path(tempfile.mkdtemp(prefix="upgk8s-"))  # short: containerd's socket paths must fit 107 bytes
     before = host.Baseline.record()
