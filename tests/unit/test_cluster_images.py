@@ -34,7 +34,7 @@ def test_the_index_names_the_image_and_every_descriptor_matches_its_blob(tmp_pat
     (entry,) = json.loads(entries["index.json"])["manifests"]
     assert entry["annotations"]["io.containerd.image.name"] == "local.test/web:v1"
     assert entry["annotations"]["org.opencontainers.image.ref.name"] == "v1"
-    assert entry["digest"] == image.manifest_digest
+    assert entry["digest"] == image.digest
     manifest = json.loads(blob(entries, entry))
     assert manifest["mediaType"] == entry["mediaType"] == "application/vnd.oci.image.manifest.v1+json"
     config = json.loads(blob(entries, manifest["config"]))
@@ -57,6 +57,6 @@ def test_the_layer_holds_the_files_their_parents_and_links_owned_by_root(tmp_pat
 def test_the_same_files_give_the_same_digest(tmp_path):
     first = oci_tarball("a:1", FILES, ["/bin/busybox"], tmp_path / "1.tar")
     second = oci_tarball("a:1", dict(reversed(FILES.items())), ["/bin/busybox"], tmp_path / "2.tar")
-    assert first.manifest_digest == second.manifest_digest
+    assert first.digest == second.digest
     assert (tmp_path / "1.tar").read_bytes() == (tmp_path / "2.tar").read_bytes()
     assert not list(tmp_path.glob("*.partial"))

@@ -17,6 +17,7 @@ import tarfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from upgrade_suite.base.errors import SuiteError
 from upgrade_suite.base.waiting import bounded_run
@@ -55,11 +56,12 @@ class ImageFile:
 
 @dataclass(frozen=True)
 class Image:
-    """A written tarball and the digest containerd will know it by."""
+    """A tarball to import and what identifies its content: the manifest's digest of one the suite wrote, the
+    engine's image id of one saved from Docker."""
 
     ref: str
     tarball: Path
-    manifest_digest: str
+    digest: str
 
 
 def _tar_info(name: str, size: int = 0, mode: int = 0o755, kind: bytes = tarfile.REGTYPE) -> tarfile.TarInfo:
@@ -165,6 +167,23 @@ def pause_image(workdir: Path) -> Image:
         )
     files = {"pause": ImageFile(binary.read_bytes(), 0o755)}
     return oci_tarball(PAUSE_IMAGE, files, ["/pause"], workdir / "pause.tar")
+
+
+def docker_saved(client: Any, tag: str, workdir: Path) -> Image:
+    """An image the docker driver built (a release's gateway: ``releases/images.py``), saved from the Docker engine
+    as a tarball the node's containerd imports under the same name. The node's containerd is a private instance
+    that shares nothing with the engine's, so the image crosses as a file; ``digest`` is the engine's image id."""
+    import docker.errors
+
+    try:
+        image = client.images.get(tag)
+    except docker.errors.ImageNotFound:
+        raise SuiteError(f"the Docker engine has no image {tag}: build it first (the docker driver does)") from None
+    tarball = workdir / f"{tag.replace('/', '_').replace(':', '_')}.tar"
+    with tarball.open("wb") as out:
+        for chunk in image.save(named=True):
+            out.write(chunk)
+    return Image(tag, tarball, str(image.id))
 
 
 def import_image(ctr: str, socket: Path, image: Image) -> None:

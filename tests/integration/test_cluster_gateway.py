@@ -1,0 +1,118 @@
+"""A release's own gateway image runs as a pod on the suite's node and answers through a Service.
+
+The step between the node (``test_cluster_node``) and the chart's rollout on it: GA's image, built by the docker
+driver (``releases/images.py``: a debootstrapped Debian, the release's frozen wheels), saved from the Docker engine
+and imported into the node's private containerd, runs as a Deployment with a readiness probe on ``/health`` behind
+a NodePort Service, with the process driver's environment (same secrets) and its SQLite file in the pod. Reached
+from the host through the Service (kube-proxy), as the prober will reach a rollout.
+"""
+
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from upgrade_suite.base.config import SuiteConfig
+from upgrade_suite.cluster import host
+from upgrade_suite.cluster.build import ensure_built
+from upgrade_suite.cluster.configs import BRIDGE
+from upgrade_suite.cluster.images import docker_saved
+from upgrade_suite.cluster.node import Node
+from upgrade_suite.releases.images import GatewayImages
+from upgrade_suite.releases.pypi import PyPIReleases
+from upgrade_suite.releases.specs import resolve
+from upgrade_suite.releases.venvs import ReleaseCache
+from upgrade_suite.services.engine import container_environment
+from upgrade_suite.services.gateway import GatewaySecrets, gateway_environment
+
+from conftest import ROOT
+
+pytestmark = [pytest.mark.integration, pytest.mark.extended]
+
+PORT, NODE_PORT = 4444, 30444
+
+
+def manifest(image: str, environment: dict[str, str]) -> str:
+    """One gateway pod of ``image``, Ready when its ``/health`` answers, behind a NodePort Service."""
+    env = [{"name": name, "value": value} for name, value in sorted(environment.items())]
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "gateway", "labels": {"app": "gateway"}},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "gateway"}},
+            "template": {
+                "metadata": {"labels": {"app": "gateway"}},
+                "spec": {
+                    "automountServiceAccountToken": False,
+                    "containers": [
+                        {
+                            "name": "gateway",
+                            "image": image,
+                            "imagePullPolicy": "Never",
+                            "env": env,
+                            "ports": [{"containerPort": PORT}],
+                            "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+                            "readinessProbe": {"httpGet": {"path": "/health", "port": PORT}, "periodSeconds": 2},
+                        }
+                    ],
+                    "volumes": [{"name": "data", "emptyDir": {}}],
+                },
+            },
+        },
+    }
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "gateway"},
+        "spec": {
+            "type": "NodePort",
+            "selector": {"app": "gateway"},
+            "ports": [{"port": 80, "targetPort": PORT, "nodePort": NODE_PORT}],
+        },
+    }
+    return "\n---\n".join(json.dumps(part) for part in (deployment, service))
+
+
+def test_ga_image_runs_as_a_pod_on_the_node_and_answers_through_its_service(docker_client):
+    subprocess.run(["sh", str(ROOT / "tools" / "cluster-host.sh")], check=True)
+    binaries = ensure_built()
+    config = SuiteConfig.from_userdata({})
+    ga = ReleaseCache(config.cache_dir, 900).provision(
+        resolve("GA", config.releases["GA"], PyPIReleases(config.cache_dir))
+    )
+    tag = GatewayImages(docker_client, config.cache_dir, 900).image_for(ga)
+    state = Path(tempfile.mkdtemp(prefix="upgk8s-"))  # short: containerd's socket paths must fit 107 bytes
+    environment = {
+        **container_environment(gateway_environment(ga, "sqlite:////data/gateway.db", GatewaySecrets(), Path("/tmp"))),
+        "HOST": "0.0.0.0",
+        "PORT": str(PORT),
+        "GUNICORN_WORKERS": "1",
+    }
+    started = time.monotonic()
+    try:
+        with Node(state, binaries, images=[docker_saved(docker_client, tag, state)]) as node:
+            node.kubectl("apply", "-f", "-", stdin=manifest(tag, environment))
+            node.kubectl("rollout", "status", "deployment/gateway", "--timeout=240s", timeout=250)
+            ready = time.monotonic() - started
+            health = httpx.get(f"http://{node.node_ip}:{NODE_PORT}/health", timeout=10)
+            running = node.kubectl(
+                "get", "pods", "-l", "app=gateway", "-o", "jsonpath={.items[0].spec.containers[0].image}"
+            )
+            logs = node.kubectl("logs", "deployment/gateway")
+        left = host.leftovers(state, binaries, BRIDGE)
+    finally:
+        if not host.mounts_under(state):
+            shutil.rmtree(state, ignore_errors=True)  # the saved image alone is half a gigabyte
+    print(f"\nGA pod Ready behind its Service {ready:.1f} s after the node was asked for")
+    assert health.status_code == 200, health.text
+    assert health.json().get("status") == "healthy", health.text
+    assert running == tag
+    assert "Booting worker" in logs or "Application startup complete" in logs, logs[-800:]
+    assert left == []
