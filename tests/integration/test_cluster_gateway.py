@@ -3,8 +3,11 @@
 The step between the node (``test_cluster_node``) and the chart's rollout on it: GA's image, built by the docker
 driver (``releases/images.py``: a debootstrapped Debian, the release's frozen wheels), saved from the Docker engine
 and imported into the node's private containerd, runs as a Deployment with a readiness probe on ``/health`` behind
-a NodePort Service, with the process driver's environment (same secrets) and its SQLite file in the pod. Reached
-from the host through the Service (kube-proxy), as the prober will reach a rollout.
+a NodePort Service, with the process driver's environment (same secrets). Its database: a SQLite file in the pod, or
+the run's embedded PostgreSQL outside the cluster, as the chart's operators run it, reached over its unix socket
+(the node is this host: the socket's directory is mounted into the pod at the same path, as the docker driver
+mounts it into a container). Reached from the host through the Service (kube-proxy), as the prober will reach a
+rollout.
 """
 
 import json
@@ -12,6 +15,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -27,7 +31,8 @@ from upgrade_suite.releases.images import GatewayImages
 from upgrade_suite.releases.pypi import PyPIReleases
 from upgrade_suite.releases.specs import resolve
 from upgrade_suite.releases.venvs import ReleaseCache
-from upgrade_suite.services.engine import container_environment
+from upgrade_suite.services.database import PostgresDatabase, PostgresServer
+from upgrade_suite.services.engine import bind_mounts, container_environment
 from upgrade_suite.services.gateway import GatewaySecrets, gateway_environment
 
 from conftest import ROOT
@@ -37,8 +42,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.extended]
 PORT, NODE_PORT = 4444, 30444
 
 
-def manifest(image: str, environment: dict[str, str]) -> str:
-    """One gateway pod of ``image``, Ready when its ``/health`` answers, behind a NodePort Service."""
+def manifest(image: str, environment: dict[str, str], mounts: dict[str, dict[str, str]]) -> str:
+    """One gateway pod of ``image``, Ready when its ``/health`` answers, behind a NodePort Service; ``mounts``: host
+    directories it needs at the same path (``engine.bind_mounts``' shape)."""
+    shared = [(f"host-{index}", path) for index, path in enumerate(sorted(mounts))]
     env = [{"name": name, "value": value} for name, value in sorted(environment.items())]
     deployment = {
         "apiVersion": "apps/v1",
@@ -58,11 +65,17 @@ def manifest(image: str, environment: dict[str, str]) -> str:
                             "imagePullPolicy": "Never",
                             "env": env,
                             "ports": [{"containerPort": PORT}],
-                            "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+                            "volumeMounts": [
+                                {"name": "data", "mountPath": "/data"},
+                                *({"name": name, "mountPath": path} for name, path in shared),
+                            ],
                             "readinessProbe": {"httpGet": {"path": "/health", "port": PORT}, "periodSeconds": 2},
                         }
                     ],
-                    "volumes": [{"name": "data", "emptyDir": {}}],
+                    "volumes": [
+                        {"name": "data", "emptyDir": {}},
+                        *({"name": name, "hostPath": {"path": path, "type": "Directory"}} for name, path in shared),
+                    ],
                 },
             },
         },
@@ -80,7 +93,8 @@ def manifest(image: str, environment: dict[str, str]) -> str:
     return "\n---\n".join(json.dumps(part) for part in (deployment, service))
 
 
-def test_ga_image_runs_as_a_pod_on_the_node_and_answers_through_its_service(docker_client):
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_ga_image_runs_as_a_pod_on_the_node_and_answers_through_its_service(docker_client, engine: str):
     subprocess.run(["sh", str(ROOT / "tools" / "cluster-host.sh")], check=True)
     binaries = ensure_built()
     config = SuiteConfig.from_userdata({})
@@ -89,30 +103,47 @@ def test_ga_image_runs_as_a_pod_on_the_node_and_answers_through_its_service(dock
     )
     tag = GatewayImages(docker_client, config.cache_dir, 900).image_for(ga)
     state = Path(tempfile.mkdtemp(prefix="upgk8s-"))  # short: containerd's socket paths must fit 107 bytes
+    with ExitStack() as stack:
+        if engine == "sqlite":
+            url = "sqlite:////data/gateway.db"
+        else:
+            server = stack.enter_context(PostgresServer())
+            dumps = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="upgk8s-pg-")))
+            url = stack.enter_context(PostgresDatabase(server, dumps)).url_for(ga)
+        served, left = _serve(docker_client, binaries, ga, tag, state, url)
+    assert served["health"].status_code == 200, served["health"].text
+    assert served["health"].json().get("status") == "healthy", served["health"].text
+    assert served["image"] == tag
+    assert "Booting worker" in served["logs"] or "Application startup complete" in served["logs"], served["logs"][-800:]
+    assert left == []
+
+
+def _serve(client, binaries: Path, ga, tag: str, state: Path, url: str) -> tuple[dict, list[str]]:
+    """GA's pod on a node in ``state`` with its database at ``url``: what it answered, and what the node left."""
     environment = {
-        **container_environment(gateway_environment(ga, "sqlite:////data/gateway.db", GatewaySecrets(), Path("/tmp"))),
+        **container_environment(gateway_environment(ga, url, GatewaySecrets(), Path("/tmp"))),
         "HOST": "0.0.0.0",
         "PORT": str(PORT),
         "GUNICORN_WORKERS": "1",
     }
+    outside = {} if url.startswith("sqlite") else bind_mounts(url)  # SQLite's file is the pod's own, in /data
     started = time.monotonic()
     try:
-        with Node(state, binaries, images=[docker_saved(docker_client, tag, state)]) as node:
-            node.kubectl("apply", "-f", "-", stdin=manifest(tag, environment))
+        with Node(state, binaries, images=[docker_saved(client, tag, state)]) as node:
+            node.kubectl("apply", "-f", "-", stdin=manifest(tag, environment, outside))
             node.kubectl("rollout", "status", "deployment/gateway", "--timeout=240s", timeout=250)
             ready = time.monotonic() - started
-            health = httpx.get(f"http://{node.node_ip}:{NODE_PORT}/health", timeout=10)
-            running = node.kubectl(
-                "get", "pods", "-l", "app=gateway", "-o", "jsonpath={.items[0].spec.containers[0].image}"
+            print(
+                f"\nGA pod on {url.split(':')[0]} Ready behind its Service {ready:.1f} s after the node was asked for"
             )
-            logs = node.kubectl("logs", "deployment/gateway")
-        left = host.leftovers(state, binaries, BRIDGE)
+            served = {
+                "health": httpx.get(f"http://{node.node_ip}:{NODE_PORT}/health", timeout=10),
+                "image": node.kubectl(
+                    "get", "pods", "-l", "app=gateway", "-o", "jsonpath={.items[0].spec.containers[0].image}"
+                ),
+                "logs": node.kubectl("logs", "deployment/gateway"),
+            }
+        return served, host.leftovers(state, binaries, BRIDGE)
     finally:
         if not host.mounts_under(state):
             shutil.rmtree(state, ignore_errors=True)  # the saved image alone is half a gigabyte
-    print(f"\nGA pod Ready behind its Service {ready:.1f} s after the node was asked for")
-    assert health.status_code == 200, health.text
-    assert health.json().get("status") == "healthy", health.text
-    assert running == tag
-    assert "Booting worker" in logs or "Application startup complete" in logs, logs[-800:]
-    assert left == []
