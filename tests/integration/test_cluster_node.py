@@ -9,6 +9,7 @@ directory, the sysctls the kubelet changed.
 
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -115,3 +116,44 @@ def test_the_node_serves_a_ready_pod_behind_a_service_and_leaves_nothing_behind(
     finally:
         if not host.mounts_under(state):
             shutil.rmtree(state, ignore_errors=True)
+
+
+OWNER = """
+import sys, time
+from pathlib import Path
+from upgrade_suite.cluster.node import Node
+with Node(Path(sys.argv[1]), Path(sys.argv[2])) as node:
+    print("ready", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_node_whose_owner_was_killed_is_cleaned_by_the_next_one():
+    """SIGKILL skips every teardown: the next node finds the crashed one's registration, kills what it left and
+    restores the host from the crashed node's own baseline before it starts, instead of refusing."""
+    subprocess.run(["sh", str(Path(__file__).parents[2] / "tools" / "cluster-host.sh")], check=True)
+    binaries = ensure_built()
+    crashed_state = Path(tempfile.mkdtemp(prefix="upgk8s-"))
+    state = Path(tempfile.mkdtemp(prefix="upgk8s-"))
+    before = host.Baseline.record()
+    owner = subprocess.Popen(
+        [sys.executable, "-c", OWNER, str(crashed_state), str(binaries)],
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2],
+    )  # fmt: skip
+    try:
+        assert owner.stdout is not None and owner.stdout.readline().strip() == "ready"
+        owner.kill()
+        owner.wait()
+        assert host.processes_mentioning(str(crashed_state))  # the crashed node runs on without its owner
+        with Node(state, binaries) as node:
+            assert "Ready" in node.kubectl("get", "nodes")
+        assert host.leftovers(crashed_state, binaries, BRIDGE) == []
+        assert host.leftovers(state, binaries, BRIDGE) == []
+        after = host.Baseline.record()
+        assert after.sysctls == before.sysctls and after.nft == before.nft and after.netns == before.netns
+    finally:
+        if owner.poll() is None:
+            owner.kill()
+        for directory in (crashed_state, state):
+            if not host.mounts_under(directory):
+                shutil.rmtree(directory, ignore_errors=True)

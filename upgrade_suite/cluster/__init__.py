@@ -5,7 +5,8 @@ certificates and kubeconfigs, made with ``cryptography``), ``images`` (OCI image
 registry, imported into the private containerd), ``configs`` (containerd, kubelet, kube-proxy, scheduler and CNI
 configurations as pure functions, each host quirk beside its reason), ``host`` (what the node changes on the host
 outside its state directory, recorded before and undone after), ``node`` (``Node``: every process of the node as
-one context manager, with ``kubectl`` bound to its admin kubeconfig).
+one context manager, with ``kubectl`` bound to its admin kubeconfig), ``crashed`` (a node whose owner was killed,
+registered while it ran, cleaned by the next one).
 
 May import: ``base``, ``releases``, ``services``.
 """

@@ -29,7 +29,7 @@ import httpx
 from upgrade_suite.base.errors import SuiteError
 from upgrade_suite.base.progress import console
 from upgrade_suite.base.waiting import stop_process, wait_until
-from upgrade_suite.cluster import configs, host
+from upgrade_suite.cluster import configs, crashed, host
 from upgrade_suite.cluster.build import missing
 from upgrade_suite.cluster.configs import BRIDGE, Layout
 from upgrade_suite.cluster.images import Image, import_image, pause_image
@@ -157,6 +157,8 @@ class Node:
             raise SuiteError(
                 f"the state directory {self.layout.state} is too deep for containerd's sockets: use a shorter one"
             )
+        for cleaned in crashed.clean_crashed():
+            console.print(f"[yellow]{cleaned}[/yellow]")
         busy = [port for port in PORTS if _listening(port)]
         if busy:
             raise SuiteError(f"ports {busy} are in use: another Kubernetes runs here; stop it first")
@@ -174,6 +176,8 @@ class Node:
         self.pki = Pki(state, self.name, self.node_ip).create()
         self._write_configs()
         baseline = host.Baseline.record()
+        # registered first, so undone last: a node killed before its teardown is cleaned by the next one
+        teardown.add("unregister the node", crashed.register(state, baseline).unlink)
         teardown.add("restore the sysctls", host.restore_sysctls, baseline)
         teardown.add("remove files outside the state directory", host.remove_outside_files, baseline, state)
         teardown.add("remove new nft tables", host.remove_new_nft_tables, baseline)
