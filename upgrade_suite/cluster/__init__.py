@@ -6,7 +6,8 @@ registry, imported into the private containerd), ``configs`` (containerd, kubele
 configurations as pure functions, each host quirk beside its reason), ``host`` (what the node changes on the host
 outside its state directory, recorded before and undone after), ``node`` (``Node``: every process of the node as
 one context manager, with ``kubectl`` bound to its admin kubeconfig), ``crashed`` (a node whose owner was killed,
-registered while it ran, cleaned by the next one).
+registered while it ran, cleaned by the next one), ``chart`` (the gateway's part of the upstream chart, written from
+its facts, for a node given no chart).
 
 May import: ``base``, ``releases``, ``services``.
 """
