@@ -77,14 +77,8 @@ spec:
           readinessProbe:
             httpGet: {path: /ready, port: {{ .Values.port }}}
             {{- include "probe-timing" .Values.probes.readiness | nindent 12 }}
-          volumeMounts:
-            {{- range .Values.hostPaths }}
-            - {name: {{ .name }}, mountPath: {{ .path }}}
-            {{- end }}
-      volumes:
-        {{- range .Values.hostPaths }}
-        - {name: {{ .name }}, hostPath: {path: {{ .path }}, type: Directory}}
-        {{- end }}
+          volumeMounts: {{- include "host-mounts" .Values.hostPaths | nindent 12 }}
+      volumes: {{- include "host-volumes" .Values.hostPaths | nindent 8 }}
 """
 
 JOB = """{{- if .Values.migration.enabled }}
@@ -111,14 +105,8 @@ spec:
             {{- range $name, $value := .Values.mcpContextForge.env }}
             - {name: {{ $name }}, value: {{ $value | quote }}}
             {{- end }}
-          volumeMounts:
-            {{- range .Values.hostPaths }}
-            - {name: {{ .name }}, mountPath: {{ .path }}}
-            {{- end }}
-      volumes:
-        {{- range .Values.hostPaths }}
-        - {name: {{ .name }}, hostPath: {path: {{ .path }}, type: Directory}}
-        {{- end }}
+          volumeMounts: {{- include "host-mounts" .Values.hostPaths | nindent 12 }}
+      volumes: {{- include "host-volumes" .Values.hostPaths | nindent 8 }}
 {{- end }}
 """
 
@@ -132,7 +120,17 @@ spec:
   ports: [{port: 80, targetPort: {{ .Values.port }}, nodePort: {{ .Values.nodePort }}}]
 """
 
-HELPERS = """{{- define "probe-timing" -}}
+HELPERS = """{{- define "host-mounts" -}}
+{{- range . }}
+- {name: {{ .name }}, mountPath: {{ .path }}}
+{{- end }}
+{{- end }}
+{{- define "host-volumes" -}}
+{{- range . }}
+- {name: {{ .name }}, hostPath: {path: {{ .path }}, type: Directory}}
+{{- end }}
+{{- end }}
+{{- define "probe-timing" -}}
 initialDelaySeconds: {{ .initialDelaySeconds }}
 periodSeconds: {{ .periodSeconds }}
 timeoutSeconds: {{ .timeoutSeconds }}
