@@ -91,8 +91,15 @@ def before_all(context: Any) -> None:
     try:
         if any({"rolling", "chart"} & set(s.effective_tags) and "kubernetes" not in s.effective_tags for s in selected):
             ensure_haproxy(config.timeouts.install)  # the local rollout's load balancer
-        if config.rollout.kube_context and any("kubernetes" in s.effective_tags for s in selected):
-            require_tools()  # helm and kubectl for the cluster path the user asked for
+        if any("kubernetes" in s.effective_tags for s in selected):
+            if config.rollout.kube_context:
+                require_tools()  # helm and kubectl for the cluster path the user asked for
+            elif config.rollout.own_node:  # the suite's node: the host can run it, its binaries built (resumable)
+                from upgrade_suite.cluster.build import ensure_built
+                from upgrade_suite.cluster.node import check_host
+
+                check_host()
+                ensure_built()
         texts = [step.name for s in selected for step in s.all_steps]
         context.suite = SuiteRun(config, aliases_named(texts), versions_named(texts))
     except BaseException:

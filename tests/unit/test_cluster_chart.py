@@ -39,3 +39,24 @@ def test_the_chart_is_written_with_upstream_names_and_the_jobs_hooks(tmp_path: P
     assert '"helm.sh/hook": post-install,pre-upgrade' in templates["job-migration.yaml"]
     assert json.loads((chart / "values.yaml").read_text())["hostPaths"] == [{"name": "host-0", "path": "/tmp/upgpg-x"}]
     assert (chart / "Chart.yaml").read_text().startswith("apiVersion: v2\nname: mcp-stack\n")
+
+
+def test_each_release_gets_the_chart_of_its_time(tmp_path: Path):
+    from types import SimpleNamespace
+
+    def release(*files: str) -> SimpleNamespace:
+        package = tmp_path / str(len(files)) / "mcpgateway"
+        (package / "utils").mkdir(parents=True)
+        (package / "alembic.ini").write_text("")
+        for name, text in (("bootstrap_db.py", ""), *files):
+            (package / name).write_text(text)
+        return SimpleNamespace(alembic_ini=package / "alembic.ini")
+
+    modern = release(("utils/check_schema_at_head.py", ""), ("bootstrap_db.py", "MCPGATEWAY_SKIP_MIGRATIONS"))
+    gated = ChartValues.of_release(modern, "r/g:1.1.0", {}).render()
+    assert gated["probes"]["startup"]["command"][-1] == "mcpgateway.utils.check_schema_at_head"
+    assert gated["mcpContextForge"]["podEnv"] == POD_ENVIRONMENT and gated["upstreamChart"].endswith("1.0.8")
+    older = ChartValues.of_release(release(), "r/g:1.0.0", {}, ("/run/pg",)).render()
+    assert older["probes"]["startup"]["command"][:3] == ["python3", "-m", "mcpgateway.utils.db_isready"]
+    assert older["mcpContextForge"]["podEnv"] == {} and older["upstreamChart"].endswith("1.0.0")
+    assert older["probes"]["startup"]["timeoutSeconds"] == 10 and older["hostPaths"][0]["path"] == "/run/pg"

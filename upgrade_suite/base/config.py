@@ -93,7 +93,8 @@ class RolloutSettings:
     replicas: int | None = None  # unset: the chart's replicaCount (2); the local rollouts' Gherkin names its count
     probe_rate: float = 50.0
     chart_time_scale: float = 0.1  # the chart's probe periods, back-off and progress deadline, scaled (chart.py)
-    kube_context: str | None = None  # unset: the Helm path is skipped, saying so
+    kube_context: str | None = None  # unset: the Helm path is skipped, saying so (unless the suite's node runs it)
+    own_node: bool = False  # -D cluster=node: the suite's own single-node cluster, built from source (cluster/)
     kube_namespace: str = "default"
     kube_url: str | None = None  # the gateway Service as clients reach it (the prober's target)
     kube_token: str | None = None  # an admin token of that deployment (its JWT secret is not the suite's)
@@ -129,7 +130,16 @@ class RolloutSettings:
                 "-D kube_context needs -D kube_url=<the gateway Service URL clients use> and -D kube_token=<an admin "
                 "token of it> for the prober"
             )
+        cluster = options.get("cluster", "")
+        if cluster not in ("", "node"):
+            raise SuiteError(
+                f"-D cluster={cluster} is not a cluster the suite runs: -D cluster=node (its own node, built from "
+                "source), or -D kube_context=<context> for yours"
+            )
+        if cluster and options.get("kube_context"):
+            raise SuiteError("-D cluster=node and -D kube_context name two clusters: give one")
         return cls(
+            own_node=cluster == "node",
             replicas=int(replicas) if replicas is not None else None,
             probe_rate=probe_rate,
             chart_time_scale=chart_time_scale,
@@ -143,6 +153,7 @@ class RolloutSettings:
 
 
 _ROLLOUT_OPTIONS = (
+    "cluster",
     "replicas",
     "probe_rate",
     "chart_time_scale",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
 
@@ -37,10 +37,15 @@ def stop_process(process: subprocess.Popen[bytes] | None, grace: float) -> None:
         process.wait()
 
 
-def bounded_run(command: list[str], what: str, timeout: float) -> subprocess.CompletedProcess[str]:
+def bounded_run(
+    command: list[str], what: str, timeout: float, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """A helper program run to completion within ``timeout`` (output captured, no stdin); one ``SuiteError``
-    naming ``what`` when it does not finish, never a ``subprocess.TimeoutExpired`` traceback."""
+    naming ``what`` when it does not finish, never a ``subprocess.TimeoutExpired`` traceback. ``env``: the
+    program's whole environment (the suite's own by default)."""
     try:
-        return subprocess.run(command, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        return subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, env=env
+        )
     except subprocess.TimeoutExpired:
         raise SuiteError(f"{what} did not finish within {timeout:.0f} s") from None

@@ -23,7 +23,11 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from upgrade_suite.releases.specs import Release
 from upgrade_suite.services.chart import (
+    CHART,
+    CHART_1_0_0,
+    DB_ISREADY,
     MIGRATION_JOB,
     POD_ENVIRONMENT,
     PROGRESS_DEADLINE_S,
@@ -31,7 +35,9 @@ from upgrade_suite.services.chart import (
     REPLICA_COUNT,
     SCHEMA_AT_HEAD,
     STARTUP,
+    STARTUP_1_0_0,
     ProbeSpec,
+    missing_mechanisms,
 )
 
 #: The gateway's port in its pods (the chart's ``mcpContextForge.containerPort``).
@@ -153,10 +159,33 @@ class ChartValues:
     readiness: ProbeSpec = READINESS
     progress_deadline_s: float = PROGRESS_DEADLINE_S
     strategy: dict[str, object] = field(default_factory=dict)  # none: Kubernetes' default, as upstream
+    startup_command: tuple[str, ...] = ("python3", *SCHEMA_AT_HEAD)
+    pod_environment: dict[str, str] = field(default_factory=lambda: dict(POD_ENVIRONMENT))
+    chart: str = CHART  # the upstream chart version whose facts these are
+
+    @classmethod
+    def of_release(
+        cls, release: Release, image: str, environment: dict[str, str], host_paths: tuple[str, ...] = ()
+    ) -> ChartValues:
+        """The values of the chart that goes with ``release``: 1.0.8's schema gate from 1.0.7 on (it ships the
+        chart's two mechanisms), 1.0.0's before (RC1, GA: pods migrate at start, the startup probe asks only whether
+        the database answers)."""
+        if not missing_mechanisms(release):
+            return cls(image, environment, host_paths=host_paths)
+        return cls(
+            image,
+            environment,
+            host_paths=host_paths,
+            startup=STARTUP_1_0_0,
+            startup_command=("python3", *DB_ISREADY),
+            pod_environment={},
+            chart=CHART_1_0_0,
+        )
 
     def render(self) -> dict[str, object]:
         """values.yaml's content."""
         return {
+            "upstreamChart": self.chart,
             "replicaCount": self.replicas,
             "port": PORT,
             "nodePort": NODE_PORT,
@@ -165,7 +194,7 @@ class ChartValues:
             "mcpContextForge": {
                 "image": _image(self.image),
                 "env": self.environment,
-                "podEnv": POD_ENVIRONMENT,
+                "podEnv": self.pod_environment,
             },
             "migration": {
                 "enabled": True,
@@ -175,7 +204,7 @@ class ChartValues:
                 "activeDeadlineSeconds": 600,
             },
             "probes": {
-                "startup": {"command": ["python3", *SCHEMA_AT_HEAD], **_timing(self.startup)},
+                "startup": {"command": list(self.startup_command), **_timing(self.startup)},
                 "readiness": _timing(self.readiness),
             },
             "hostPaths": [{"name": f"host-{index}", "path": path} for index, path in enumerate(self.host_paths)],

@@ -67,6 +67,15 @@ class Teardown:
             raise SuiteError("the node's teardown left work undone: " + "; ".join(failures))
 
 
+def check_host() -> None:
+    """What the node needs of the host before anything is built or started: root and the node's host tools."""
+    if os.geteuid() != 0:
+        raise SuiteError("the node needs root (it runs containerd, the kubelet and kube-proxy): run as root")
+    for tool in ("containerd", "runc", "ctr", "iptables", "nft", "ip"):
+        if shutil.which(tool) is None:
+            raise SuiteError(f"{tool} is not installed and the node needs it: run make cluster-setup")
+
+
 def node_address() -> str:
     """The host's primary address (the source of its default route): the kubelet's and NodePorts' address."""
     route = subprocess.run(["ip", "-o", "route", "get", "1.1.1.1"], capture_output=True, text=True, timeout=10).stdout
@@ -146,13 +155,9 @@ class Node:
 
     def _check(self) -> None:
         """Refusals before anything is touched, each one line saying what to do."""
-        if os.geteuid() != 0:
-            raise SuiteError("the node needs root (it runs containerd, the kubelet and kube-proxy): run as root")
+        check_host()
         if missing(self.layout.bin):
             raise SuiteError(f"the node's binaries are not all built in {self.layout.bin}: run make cluster-setup")
-        for tool in ("containerd", "runc", "ctr", "iptables", "nft", "ip"):
-            if shutil.which(tool) is None:
-                raise SuiteError(f"{tool} is not installed and the node needs it: apt-get install containerd runc")
         if len(str(self.layout.socket)) + len(".ttrpc") > _SOCKET_MAX:
             raise SuiteError(
                 f"the state directory {self.layout.state} is too deep for containerd's sockets: use a shorter one"

@@ -15,13 +15,15 @@ from upgrade_suite.judging.timeline import timeline_png
 from upgrade_suite.lab import phases
 from upgrade_suite.lab.core import Core
 from upgrade_suite.lab.history import need
+from upgrade_suite.lab.node import OnNode
 from upgrade_suite.lab.rollout import Rollout, served_by_version
 from upgrade_suite.releases.specs import Release
 from upgrade_suite.services.balancer import HAProxyBalancer
 from upgrade_suite.services.chart import REPLICA_COUNT
 from upgrade_suite.services.database import stamped_revisions
 from upgrade_suite.services.gateway import Gateway
-from upgrade_suite.services.kubernetes import HelmRollout, image_tag
+from upgrade_suite.services.kube_events import read_events, timeline, warnings
+from upgrade_suite.services.kubernetes import ClusterRollout, HelmRollout, image_tag
 
 #: Seconds of traffic the prober records before the rollout (the latency baseline) and after it.
 BASELINE_SECONDS, TAIL_SECONDS = 5, 2
@@ -37,7 +39,8 @@ class Rolling:
         self.prober: Prober | None = None
         self.roll_window = (0.0, 0.0)
         self.during_roll: Window | None = None  # the prober's figures while the rollout ran
-        self.kubernetes: HelmRollout | None = None
+        self.kubernetes: ClusterRollout | None = None
+        self.clocks = (0.0, 0.0)  # time.time() and time.monotonic() read together when the prober started
         self.count = 0  # how many replicas the Deployment wants
         self.events: list[tuple[float, str]] = []  # what was done to the cluster, on the prober's clock
 
@@ -82,25 +85,32 @@ class Rolling:
         return gateway
 
     def use_cluster(self, alias: str) -> None:
-        """Given a Kubernetes cluster running <alias> through the Helm chart: the configured one, checked."""
-        self.kubernetes = HelmRollout(self.core.config.rollout)
-        image = bounded_run(self.kubernetes.current_image(), "kubectl get deployment", 60).stdout
+        """Given a Kubernetes cluster running <alias> through the Helm chart: the configured one, checked, or the
+        suite's own node with the release installed on it."""
+        settings = self.core.config.rollout
+        if not settings.kube_context:
+            self.kubernetes = OnNode(self.core).deploy(alias)
+            return
+        helm = HelmRollout(settings)
+        image = bounded_run(helm.current_image(), "kubectl get deployment", 60).stdout
         expected = image_tag(self.core.release(alias).version)
         assert image.endswith(f":{expected}"), (
             f"the cluster's gateway runs {image or 'nothing'}, not {alias} ({expected})"
         )
+        self.kubernetes = helm
 
     def steady_traffic(self, cycle: tuple[str, ...]) -> Prober:
         """Start the prober (requests of ``cycle``) through the balancer or the cluster's Service; record a baseline."""
         core = self.core
         settings, t = core.config.rollout, core.config.timeouts
         if self.kubernetes:
-            url, token = str(settings.kube_url), str(settings.kube_token)
+            url, token = self.kubernetes.url, self.kubernetes.token
         else:
             rollout, previous = self.need_rollout(), self.history.need_previous()
             url, token = rollout.balancer.url, core.run.token(previous, core.environment(previous))
         replicas = settings.replicas or self.count or REPLICA_COUNT
         bound = t.migration + (replicas + 1) * (t.gateway_start + t.drain) + BASELINE_SECONDS + TAIL_SECONDS
+        self.clocks = (time.time(), time.monotonic())
         self.prober = core.own(Prober(url, token, settings.probe_rate, bound, t.request, cycle))
         with core.timings.phase(phases.probe_baseline(BASELINE_SECONDS)):
             self.prober.wait_for(int(settings.probe_rate * BASELINE_SECONDS), t.request + BASELINE_SECONDS * 2)
@@ -124,33 +134,48 @@ class Rolling:
         core.current = core.connect(release, rollout.live()[-1].gateway)
 
     def helm_upgrade(self, target: str, done: bool = True) -> None:
-        """When the Helm release is upgraded to <target>: the plan's command against the configured cluster.
+        """When the Helm release is upgraded to <target>: the plan's command against the cluster.
 
         ``done=False``: a rollback follows, the prober goes on."""
         core = self.core
         kubernetes = need(self.kubernetes, "Kubernetes cluster", "names it")
         self.need_prober()
         release = core.release(target)
+        core.history.upgrade_to(release)
         started = time.monotonic()
-        replicas = core.config.rollout.replicas or REPLICA_COUNT
         with core.timings.phase(phases.helm_upgrade(release.spec.alias)):
-            transcript = kubernetes.run(release.version, int(core.config.timeouts.gateway_start * (replicas + 1)))
+            transcript = kubernetes.upgrade(release, self._cluster_timeout())
         core.evidence.attach("helm upgrade and kubectl rollout status", transcript)
-        self.events.append((started, f"helm upgrade to {image_tag(release.version)}"))
+        self.events.append((started, f"helm upgrade to {kubernetes.image_label(release)}"))
         if done:
-            self.finish_probing(started, self.events, {})
+            self._finish_on_cluster(started)
 
     def helm_rollback(self, target: Release, downgrade_to: str | None) -> None:
-        """When the Helm release is rolled back on the configured cluster: ``helm rollback``, after a downgrade if
+        """When the Helm release is rolled back on the cluster: ``helm rollback``, after a downgrade if
         ``downgrade_to`` (the target's head) is given."""
         kubernetes = need(self.kubernetes, "Kubernetes cluster", "names it")
-        replicas = self.core.config.rollout.replicas or REPLICA_COUNT
-        timeout = int(self.core.config.timeouts.gateway_start * (replicas + 1))
         started = time.monotonic()
-        transcript = kubernetes.execute(kubernetes.rollback_commands(downgrade_to, timeout), timeout)
+        with self.core.timings.phase(phases.helm_rollback(target.spec.alias)):
+            transcript = kubernetes.rollback(target, downgrade_to, self._cluster_timeout())
         self.core.evidence.attach("helm rollback and kubectl rollout status", transcript)
-        self.events.append((started, f"helm rollback to {image_tag(target.version)}"))
-        self.finish_probing(started, self.events, {})
+        self.events.append((started, f"helm rollback to {kubernetes.image_label(target)}"))
+        self._finish_on_cluster(started)
+
+    def _cluster_timeout(self) -> int:
+        replicas = self.core.config.rollout.replicas or REPLICA_COUNT
+        return int(self.core.config.timeouts.gateway_start * (replicas + 2))
+
+    def _finish_on_cluster(self, started: float) -> None:
+        """The cluster's own events since the prober started join the suite's in the record, then probing ends."""
+        kubernetes = need(self.kubernetes, "Kubernetes cluster", "names it")
+        events = read_events(kubernetes.events())
+        self.core.evidence.attach(
+            "Cluster events since traffic started",
+            "\n".join(f"{at - self.clocks[1]:8.2f} s  {text}" for at, text in timeline(events, *self.clocks))
+            + "\n\nWarnings:\n"
+            + "\n".join(warnings(events) or ["none"]),
+        )
+        self.finish_probing(started, sorted([*self.events, *timeline(events, *self.clocks)]), {})
 
     def replicas_run(self, alias: str, head_of: str) -> Checklist:
         """Whether every live replica runs ``alias`` on a database stamped at ``head_of``'s head."""

@@ -76,6 +76,13 @@ class ProbeSpec:
 
 
 STARTUP = ProbeSpec("startup probe: python3 -m mcpgateway.utils.check_schema_at_head", 10, 5, 15, 60)
+#: The chart of RC1 and GA (charts/mcp-stack 1.0.0): no SKIP_MIGRATIONS, pods migrate at their own start (after the
+#: same Job); their startup probe asks only whether the database answers, ``python3
+#: /app/mcpgateway/utils/db_isready.py --max-tries 1 --interval 1 --timeout 2``. Run here as the module: the suite's
+#: images install the release's wheel, not a source tree under /app.
+CHART_1_0_0 = "charts/mcp-stack 1.0.0"
+DB_ISREADY = ("-m", "mcpgateway.utils.db_isready", "--max-tries", "1", "--interval", "1", "--timeout", "2")
+STARTUP_1_0_0 = ProbeSpec("startup probe: python3 -m mcpgateway.utils.db_isready", 10, 5, 10, 60)
 READINESS = ProbeSpec("readiness probe: GET /ready", 30, 15, 70, 8)
 
 

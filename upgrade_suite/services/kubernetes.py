@@ -15,11 +15,14 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from upgrade_suite.base.config import RolloutSettings
 from upgrade_suite.base.errors import SuiteError
 from upgrade_suite.base.waiting import bounded_run
+from upgrade_suite.releases.specs import Release
 from upgrade_suite.services.migrations import ALEMBIC_IN_IMAGE
 
 #: The plan's rolling strategy: never below the desired count, one extra pod at a time.
@@ -34,10 +37,11 @@ def image_tag(version: str) -> str:
 
 def unavailable_reason(settings: RolloutSettings) -> str | None:
     """Why the Helm path is skipped here (no cluster was given), or None when one was."""
-    if not settings.kube_context:
+    if not settings.kube_context and not settings.own_node:
         return (
-            "no Kubernetes cluster configured: run with -D kube_context=<context> -D kube_url=<service URL> -D "
-            "kube_token=<admin token>"
+            "no Kubernetes cluster configured: run with -D cluster=node (the suite's own node, built from source; "
+            "root and make cluster-setup), or -D kube_context=<context> -D kube_url=<service URL> -D "
+            "kube_token=<admin token> for yours"
         )
     return None
 
@@ -52,15 +56,93 @@ def require_tools() -> None:
             )
 
 
+#: The plan's ``--set strategy…`` flags of ``helm upgrade``.
+PLAN_FLAGS = (
+    "--set",
+    "strategy.type=RollingUpdate",
+    "--set",
+    "strategy.rollingUpdate.maxUnavailable=0",
+    "--set",
+    "strategy.rollingUpdate.maxSurge=1",
+)
+
+
+class ClusterRollout(Protocol):
+    """A Helm release of the gateway on a cluster, as UPG-06's steps drive it: where clients reach it, and the
+    upgrade and rollback, each waited on with ``kubectl rollout status``; each returns its commands' transcript."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def token(self) -> str: ...
+
+    def image_label(self, release: Release) -> str: ...
+
+    def upgrade(self, release: Release, timeout_s: int) -> str: ...
+
+    def rollback(self, target: Release, downgrade_to: str | None, timeout_s: int) -> str: ...
+
+    def events(self) -> str: ...
+
+
+def rollout_status(kubectl: list[str], deployment: str, timeout_s: int) -> list[str]:
+    """``kubectl rollout status`` of the gateway Deployment, watched until done or ``timeout_s``."""
+    return [*kubectl, "rollout", "status", f"deployment/{deployment}", "--watch", f"--timeout={timeout_s}s"]
+
+
+def downgrade_in_pod(kubectl: list[str], deployment: str, head: str) -> list[str]:
+    """The running (new) release's Alembic downgrade to ``head``, inside one of its pods: they hold the database
+    URL and the new scripts, the downgrade's only source."""
+    return [
+        *kubectl,
+        "exec",
+        f"deployment/{deployment}",
+        "--",
+        "sh",
+        "-c",
+        ALEMBIC_IN_IMAGE,
+        "alembic",
+        "downgrade",
+        head,
+    ]
+
+
+def events_command(kubectl: list[str]) -> list[str]:
+    """Every event of the namespace, as JSON (``kube_events.timeline`` reads it)."""
+    return [*kubectl, "get", "events", "-o", "json"]
+
+
+def execute(commands: list[list[str]], timeout_s: int, env: Mapping[str, str] | None = None) -> str:
+    """Run commands in order; a failing one stops the rollout and its output is the evidence."""
+    transcript = []
+    for command in commands:
+        result = bounded_run(command, f"'{' '.join(command[:3])} …'", timeout_s + 30, env)
+        transcript.append(f"$ {' '.join(command)}\n{result.stdout}{result.stderr}(exit {result.returncode})")
+        if result.returncode != 0:
+            raise AssertionError(
+                f"'{' '.join(command[:3])} …' failed with exit {result.returncode}:\n" + "\n\n".join(transcript)
+            )
+    return "\n\n".join(transcript)
+
+
 @dataclass(frozen=True)
 class HelmRollout:
-    """The commands of a Helm rolling upgrade of the gateway Deployment, built from the settings."""
+    """The configured cluster's Helm release: the plan's commands, built from the settings."""
 
     settings: RolloutSettings
 
     @property
     def deployment(self) -> str:
         return f"{self.settings.helm_release}-mcpgateway"
+
+    @property
+    def url(self) -> str:
+        return str(self.settings.kube_url)
+
+    @property
+    def token(self) -> str:
+        return str(self.settings.kube_token)
 
     def _kubectl(self, *args: str) -> list[str]:
         return [
@@ -72,6 +154,9 @@ class HelmRollout:
             *args,
         ]
 
+    def image_label(self, release: Release) -> str:
+        return image_tag(release.version)
+
     def current_image(self) -> list[str]:
         return self._kubectl(
             "get", "deployment", self.deployment, "-o", "jsonpath={.spec.template.spec.containers[0].image}"
@@ -80,16 +165,9 @@ class HelmRollout:
     def commands(self, version: str, timeout_s: int) -> list[list[str]]:
         """Patch the strategy, upgrade the release to ``version``'s image, wait for the rollout."""
         s = self.settings
+        patch = json.dumps({"spec": {"strategy": STRATEGY}})
         return [
-            self._kubectl(
-                "patch",
-                "deployment",
-                self.deployment,
-                "--type",
-                "merge",
-                "-p",
-                json.dumps({"spec": {"strategy": STRATEGY}}),
-            ),
+            self._kubectl("patch", "deployment", self.deployment, "--type", "merge", "-p", patch),
             [
                 "helm",
                 "upgrade",
@@ -102,60 +180,31 @@ class HelmRollout:
                 "--reuse-values",
                 "--set",
                 f"mcpContextForge.image.tag={image_tag(version)}",
-                "--set",
-                "strategy.type=RollingUpdate",
-                "--set",
-                "strategy.rollingUpdate.maxUnavailable=0",
-                "--set",
-                "strategy.rollingUpdate.maxSurge=1",
+                *PLAN_FLAGS,
             ],
-            self._kubectl("rollout", "status", f"deployment/{self.deployment}", "--watch", f"--timeout={timeout_s}s"),
+            rollout_status(self._kubectl(), self.deployment, timeout_s),
         ]
 
     def rollback_commands(self, downgrade_to: str | None, timeout_s: int) -> list[list[str]]:
-        """``helm rollback`` to the previous revision and wait; ``downgrade_to``: first the running (new) release's
-        Alembic downgrade to that head, inside one of its pods (they hold the database URL and the new scripts)."""
+        """``helm rollback`` to the previous revision and wait; ``downgrade_to``: the new release's downgrade first."""
         s = self.settings
-        downgrade = [
-            self._kubectl(
-                "exec",
-                f"deployment/{self.deployment}",
-                "--",
-                "sh",
-                "-c",
-                ALEMBIC_IN_IMAGE,
-                "alembic",
-                "downgrade",
-                head,
-            )
-            for head in ([downgrade_to] if downgrade_to else [])
+        downgrade = [downgrade_in_pod(self._kubectl(), self.deployment, downgrade_to)] if downgrade_to else []
+        rollback = [
+            "helm",
+            "rollback",
+            s.helm_release,
+            "--kube-context",
+            str(s.kube_context),
+            "--namespace",
+            s.kube_namespace,
         ]
-        return [
-            *downgrade,
-            [
-                "helm",
-                "rollback",
-                s.helm_release,
-                "--kube-context",
-                str(s.kube_context),
-                "--namespace",
-                s.kube_namespace,
-            ],
-            self._kubectl("rollout", "status", f"deployment/{self.deployment}", "--watch", f"--timeout={timeout_s}s"),
-        ]
+        return [*downgrade, rollback, rollout_status(self._kubectl(), self.deployment, timeout_s)]
 
-    def run(self, version: str, timeout_s: int) -> str:
-        """The upgrade's commands in order (see ``execute``)."""
-        return self.execute(self.commands(version, timeout_s), timeout_s)
+    def upgrade(self, release: Release, timeout_s: int) -> str:
+        return execute(self.commands(release.version, timeout_s), timeout_s)
 
-    def execute(self, commands: list[list[str]], timeout_s: int) -> str:
-        """Run commands in order; a failing one stops the rollout and its output is the evidence."""
-        transcript = []
-        for command in commands:
-            result = bounded_run(command, f"'{' '.join(command[:3])} …'", timeout_s + 30)
-            transcript.append(f"$ {' '.join(command)}\n{result.stdout}{result.stderr}(exit {result.returncode})")
-            if result.returncode != 0:
-                raise AssertionError(
-                    f"'{' '.join(command[:3])} …' failed with exit {result.returncode}:\n" + "\n\n".join(transcript)
-                )
-        return "\n\n".join(transcript)
+    def rollback(self, target: Release, downgrade_to: str | None, timeout_s: int) -> str:
+        return execute(self.rollback_commands(downgrade_to, timeout_s), timeout_s)
+
+    def events(self) -> str:
+        return bounded_run(events_command(self._kubectl()), "kubectl get events", 60).stdout
