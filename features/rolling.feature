@@ -99,8 +99,13 @@ Feature: UPG-06 Rolling upgrade with zero downtime
     When the Helm release is upgraded to latest without its migration Job
     Then the rollout finished with every replica Ready
 
-  # The plan's own procedure on a real cluster; skipped, with the reason, where none is configured.
-  @kubernetes
+  # The plan's own procedure on a real Kubernetes: the suite's own node (-D cluster=node, built from
+  # source; RC1 installed with data on PostgreSQL by the chart of its time, charts/mcp-stack 1.0.0) or
+  # yours (-D kube_context=…); skipped, with the reason, where neither is given. Red by a defect of the
+  # chart: its gateway pods have no preStop delay, so each old pod stops listening while kube-proxy
+  # still sends it new connections (5 of 6,092 refused, each within a second of a pod's Killing event;
+  # with -D pre_stop_s=5, a preStop sleep, none of 5,505).
+  @kubernetes @postgres @product-defect
   Scenario: The Helm release is rolled from RC1 to GA without dropping a request
     Given a Kubernetes cluster running RC1 through the Helm chart
     And steady read and write traffic through the load balancer

@@ -38,6 +38,10 @@ RECORDED = json.dumps(
             ),
             _event("Pulled", "before-the-rollout", first="2026-12-07T16:59:00Z"),
             {"reason": "NoTime", "involvedObject": {}},
+            {
+                **_event("CgroupV1", "node", first="2026-12-07T16:58:00Z", type="Warning"),
+                "involvedObject": {"kind": "Node"},
+            },
         ]
     }
 )
@@ -45,7 +49,8 @@ RECORDED = json.dumps(
 
 def test_events_are_read_oldest_first_with_microsecond_times_and_repeats_as_one_line():
     events = read_events(RECORDED)
-    assert [e.reason for e in events] == ["Pulled", "Scheduled", "Unhealthy", "Killing"]
+    assert [e.reason for e in events] == ["CgroupV1", "Pulled", "Scheduled", "Unhealthy", "Killing"]
+    events = events[1:]
     scheduled = events[1]
     assert scheduled.first == scheduled.last == T0 + 10.25
     assert events[2].render() == (

@@ -60,6 +60,14 @@ def test_zero_downtime_fails_on_a_failed_request_and_on_no_traffic():
     assert zero_downtime(good, Window.of("during", good, 0, 1)).ok
 
 
+def test_a_refused_connection_is_declared_without_the_kind_of_request_no_gateway_saw():
+    refused = [ProbeRecord(0.1 * i, kind, 0, 1.0, "", "ConnectError: All connection attempts failed") for i, kind in
+               enumerate(("delete", "health", "read"))]  # fmt: skip
+    records = [ok(0.05), *refused, ProbeRecord(0.5, "create", 0, 1.0, "", "ReadTimeout: timed out")]
+    (problem,) = zero_downtime(records, Window.of("during", records, 0, 1)).findings()
+    assert problem.keys[-1] == "connection -> ConnectError, create -> ReadTimeout"
+
+
 def test_a_health_answer_200_with_an_unhealthy_body_is_a_failed_request():
     unhealthy = ProbeRecord(0.5, "health", 200, 3.0, "slot1", '{"status":"unhealthy"}', health="unhealthy")
     assert not unhealthy.ok and unhealthy.outcome == "200 unhealthy"

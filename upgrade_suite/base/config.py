@@ -94,6 +94,7 @@ class RolloutSettings:
     probe_rate: float = 50.0
     chart_time_scale: float = 0.1  # the chart's probe periods, back-off and progress deadline, scaled (chart.py)
     kube_context: str | None = None  # unset: the Helm path is skipped, saying so (unless the suite's node runs it)
+    pre_stop_s: int = 0  # the suite's chart: a preStop sleep of the gateway pods (none, as upstream)
     own_node: bool = False  # -D cluster=node: the suite's own single-node cluster, built from source (cluster/)
     kube_namespace: str = "default"
     kube_url: str | None = None  # the gateway Service as clients reach it (the prober's target)
@@ -130,6 +131,11 @@ class RolloutSettings:
                 "-D kube_context needs -D kube_url=<the gateway Service URL clients use> and -D kube_token=<an admin "
                 "token of it> for the prober"
             )
+        pre_stop = options.get("pre_stop_s", "0")
+        if not pre_stop.isdigit() or int(pre_stop) > 120:
+            raise SuiteError(
+                f"-D pre_stop_s={pre_stop} is not a preStop sleep between 0 and 120 seconds for the chart's pods"
+            )
         cluster = options.get("cluster", "")
         if cluster not in ("", "node"):
             raise SuiteError(
@@ -140,6 +146,7 @@ class RolloutSettings:
             raise SuiteError("-D cluster=node and -D kube_context name two clusters: give one")
         return cls(
             own_node=cluster == "node",
+            pre_stop_s=int(pre_stop),
             replicas=int(replicas) if replicas is not None else None,
             probe_rate=probe_rate,
             chart_time_scale=chart_time_scale,
@@ -154,6 +161,7 @@ class RolloutSettings:
 
 _ROLLOUT_OPTIONS = (
     "cluster",
+    "pre_stop_s",
     "replicas",
     "probe_rate",
     "chart_time_scale",

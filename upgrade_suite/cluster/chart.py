@@ -13,6 +13,11 @@ deployment/<release>-mcpgateway`` drive either chart (``services/kubernetes.py``
   ``python3 -m mcpgateway.bootstrap_db``, a ``post-install,pre-upgrade`` hook deleted before the next one;
 - a NodePort Service in front of the pods.
 
+Two differences from upstream, both declared: pods resolve names with the node's resolver (``dnsPolicy: Default``),
+since the suite's node runs no cluster DNS and the pods need none (their database is a unix socket); and
+``preStopSeconds`` (``-D pre_stop_s``, none by default as upstream) gives pods the preStop sleep an operator may add
+so that the Service stops sending to a pod before it stops listening.
+
 The database is given, outside the cluster (``database_url``), as upstream's ``postgres.external``; its settings
 reach the pods as plain values where upstream reads a Secret, since this chart lives only in the run's sandbox.
 """
@@ -83,7 +88,11 @@ spec:
           readinessProbe:
             httpGet: {path: /ready, port: {{ .Values.port }}}
             {{- include "probe-timing" .Values.probes.readiness | nindent 12 }}
+          {{- if .Values.preStopSeconds }}
+          lifecycle: {preStop: {sleep: {seconds: {{ .Values.preStopSeconds }}}}}
+          {{- end }}
           volumeMounts: {{- include "host-mounts" .Values.hostPaths | nindent 12 }}
+      dnsPolicy: Default
       volumes: {{- include "host-volumes" .Values.hostPaths | nindent 8 }}
 """
 
@@ -102,6 +111,7 @@ spec:
     spec:
       automountServiceAccountToken: false
       restartPolicy: Never
+      dnsPolicy: Default
       containers:
         - name: migration
           image: "{{ .Values.migration.image.repository }}:{{ .Values.migration.image.tag }}"
@@ -162,20 +172,27 @@ class ChartValues:
     startup_command: tuple[str, ...] = ("python3", *SCHEMA_AT_HEAD)
     pod_environment: dict[str, str] = field(default_factory=lambda: dict(POD_ENVIRONMENT))
     chart: str = CHART  # the upstream chart version whose facts these are
+    pre_stop_s: int = 0  # none, as upstream: an operator's preStop sleep before a pod is stopped
 
     @classmethod
     def of_release(
-        cls, release: Release, image: str, environment: dict[str, str], host_paths: tuple[str, ...] = ()
+        cls,
+        release: Release,
+        image: str,
+        environment: dict[str, str],
+        host_paths: tuple[str, ...] = (),
+        pre_stop_s: int = 0,
     ) -> ChartValues:
         """The values of the chart that goes with ``release``: 1.0.8's schema gate from 1.0.7 on (it ships the
         chart's two mechanisms), 1.0.0's before (RC1, GA: pods migrate at start, the startup probe asks only whether
         the database answers)."""
         if not missing_mechanisms(release):
-            return cls(image, environment, host_paths=host_paths)
+            return cls(image, environment, host_paths=host_paths, pre_stop_s=pre_stop_s)
         return cls(
             image,
             environment,
             host_paths=host_paths,
+            pre_stop_s=pre_stop_s,
             startup=STARTUP_1_0_0,
             startup_command=("python3", *DB_ISREADY),
             pod_environment={},
@@ -190,6 +207,7 @@ class ChartValues:
             "port": PORT,
             "nodePort": NODE_PORT,
             "progressDeadlineSeconds": round(self.progress_deadline_s),
+            "preStopSeconds": self.pre_stop_s,
             "strategy": self.strategy,
             "mcpContextForge": {
                 "image": _image(self.image),

@@ -104,7 +104,35 @@ def _helm_rollback_stalls(old: str) -> KnownDefect:
     )
 
 
+def _chart_pods_refuse_while_stopping(old: str, new: str) -> KnownDefect:
+    """The chart's gateway pods stop listening before the Service stops sending to them: measured on the suite's
+    node (``-D cluster=node``), whichever release the pods run."""
+    return KnownDefect(
+        f"chart-pods-refuse-connections-while-they-stop-{old}-to-{new}",
+        "The chart (charts/mcp-stack 1.0.0 to 1.0.8) gives the gateway pods no preStop delay: when a rollout stops an "
+        "old pod, its Gunicorn closes the listening socket at SIGTERM while kube-proxy still sends it new "
+        "connections for a moment, and those are refused (the request never reaches a gateway). Measured on the "
+        "suite's node, RC1 -> GA at 50 requests/s: 5 of 6,092 refused, each within a second of a pod's Killing event "
+        "(2026-12-07); the same rollout with a 5 s preStop sleep (-D pre_stop_s=5): 0 of 5,505. Intermittent: it "
+        "needs a new connection in that second, and a health check among them to fail the plan's check too",
+        NOT_FILED,
+        (frozenset({"kubernetes", "product-defect"}),),
+        ("postgresql",),
+        old,
+        new,
+        (
+            Problem("requests failed", ("No request dropped during the rollout", "connection -> ConnectError")),
+            Problem(
+                "check failed",
+                ("All health checks 200 throughout", "every health check answered 200 with a healthy body"),
+            ),
+        ),
+        intermittent=True,
+    )
+
+
 DEFECTS: tuple[KnownDefect, ...] = (
+    _chart_pods_refuse_while_stopping("1.0.0rc1", "1.0.0"),
     KnownDefect(
         "rc1-to-ga-migration-deadlocks-with-rc1-prompt-writes",
         "GA's migration runs in one transaction while RC1 serves (the chart's pre-upgrade hook) and waits for an "

@@ -81,7 +81,9 @@ class OnNode:
             **container_environment(gateway_environment(release, url, self.core.run.secrets, Path("/tmp"))),
             **POD_SETTINGS,
         }
-        return ChartValues.of_release(release, self._tag(release), environment, tuple(bind_mounts(url)))
+        return ChartValues.of_release(
+            release, self._tag(release), environment, tuple(bind_mounts(url)), self.core.config.rollout.pre_stop_s
+        )
 
     def _tag(self, release: Release) -> str:
         """``release``'s image on the node: loaded the first time a chart names it."""

@@ -69,8 +69,10 @@ def timeline(events: list[ClusterEvent], wall_origin: float, clock_origin: float
 
 
 def warnings(events: list[ClusterEvent]) -> list[str]:
-    """The Warning events (a probe failing, a back-off, a failed Job), as the evidence lists them."""
-    return [event.render() for event in events if event.warning]
+    """The Warning events of the release's objects (a probe failing, a back-off, a failed Job), as the evidence
+    lists them. The Node's own (cgroup v1 deprecated, no cluster DNS) describe the cluster, not the release: they
+    stay in the timeline only."""
+    return [event.render() for event in events if event.warning and event.kind != "Node"]
 
 
 def _time(value: object) -> float | None:
