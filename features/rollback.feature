@@ -109,10 +109,12 @@ Feature: Rollback
       | 1.0.x | latest |
       | 1.0.7 | latest |
 
-  # The same way back on a real cluster (-D kube_context=…): the downgrade inside one of the new
-  # release's pods, then `helm rollback` and `kubectl rollout status`, under the same prober.
-  # Skipped, with the reason, where no cluster is configured.
-  @chart @kubernetes
+  # The same way back on a real Kubernetes, the suite's own node (-D cluster=node) or yours
+  # (-D kube_context=…): the downgrade inside one of the new release's pods, then `helm rollback` and
+  # `kubectl rollout status`, under the same prober. Skipped, with the reason, where neither is given.
+  # Red on the node by the chart's defect of rolling.feature's RC1 -> GA (no preStop delay): pods
+  # stopped on the way up and back refused or cut 27 of 10,451 requests.
+  @chart @kubernetes @postgres @product-defect
   Scenario Outline: The Helm release on a cluster is rolled back from <to> to <from> after a downgrade Job
     Given a Kubernetes cluster running <from> through the Helm chart
     And steady read traffic through the load balancer

@@ -155,9 +155,9 @@ def test_1_1_0_throttling_is_known_in_either_measured_form_and_a_5xx_beside_it_i
     )
     assert [d.name for d in rolling] == ["1.1.0-rate-limits-a-rolling-upgrades-reads"]
 
-    def seen(kinds: str) -> list[Problem]:
-        return [Problem("requests failed", ("No request dropped during the rollout", kinds), f"failed: {kinds}")]
+    def seen(*forms: str) -> list[Problem]:
+        return [Problem("requests failed", ("No request dropped during the rollout", form)) for form in forms]
 
     assert judge(seen("read -> 429"), rolling).verdict == KNOWN
-    assert judge(seen("health -> 429, read -> 429"), rolling).verdict == KNOWN
-    assert judge(seen("read -> 429, read -> 503"), rolling).verdict == NEW
+    assert judge(seen("health -> 429", "read -> 429"), rolling).verdict == KNOWN
+    assert judge(seen("read -> 429", "read -> 503"), rolling).verdict == NEW

@@ -60,12 +60,16 @@ def test_zero_downtime_fails_on_a_failed_request_and_on_no_traffic():
     assert zero_downtime(good, Window.of("during", good, 0, 1)).ok
 
 
-def test_a_refused_connection_is_declared_without_the_kind_of_request_no_gateway_saw():
+def test_a_failure_without_an_answer_is_declared_without_the_kind_of_request():
     refused = [ProbeRecord(0.1 * i, kind, 0, 1.0, "", "ConnectError: All connection attempts failed") for i, kind in
                enumerate(("delete", "health", "read"))]  # fmt: skip
     records = [ok(0.05), *refused, ProbeRecord(0.5, "create", 0, 1.0, "", "ReadTimeout: timed out")]
-    (problem,) = zero_downtime(records, Window.of("during", records, 0, 1)).findings()
-    assert problem.keys[-1] == "connection -> ConnectError, create -> ReadTimeout"
+    problems = zero_downtime(records, Window.of("during", records, 0, 1)).findings()
+    assert [p.keys[-1] for p in problems] == ["connection -> ConnectError", "connection -> ReadTimeout"]
+    assert "4 of 5 failed" in str(problems[0]) and "3 of them connection -> ConnectError" in str(problems[0])
+    answered = [ProbeRecord(0.1, "create", 503, 1.0, "slot1")]
+    (problem,) = zero_downtime(answered, Window.of("during", answered, 0, 1)).findings()
+    assert problem.keys[-1] == "create -> 503"  # an answer says what the gateway did with that kind of request
 
 
 def test_a_health_answer_200_with_an_unhealthy_body_is_a_failed_request():
