@@ -100,15 +100,23 @@ Feature: UPG-06 Rolling upgrade with zero downtime
     Then the rollout finished with every replica Ready
 
   # The plan's own procedure on a real Kubernetes: the suite's own node (-D cluster=node, built from
-  # source; RC1 installed with data on PostgreSQL by the chart of its time, charts/mcp-stack 1.0.0) or
-  # yours (-D kube_context=…); skipped, with the reason, where neither is given. Red by a defect of the
-  # chart: its gateway pods have no preStop delay, so each old pod stops listening while kube-proxy
-  # still sends it new connections (5 of 6,092 refused, each within a second of a pod's Killing event;
-  # with -D pre_stop_s=5, a preStop sleep, none of 5,505).
+  # source; <from> installed with data on PostgreSQL by the chart of its time: charts/mcp-stack 1.0.0
+  # for RC1 and GA, 1.0.8 from 1.0.7 on) or yours (-D kube_context=…); skipped, with the reason, where
+  # neither is given. Red by a defect of the chart: its gateway pods have no preStop delay, so each old
+  # pod stops listening while kube-proxy still sends it new connections (RC1 -> GA: 5 of 6,092
+  # refused, each within a second of a pod's Killing event; with -D pre_stop_s=5, a preStop sleep,
+  # none of 5,505).
   @kubernetes @postgres @product-defect
-  Scenario: The Helm release is rolled from RC1 to GA without dropping a request
-    Given a Kubernetes cluster running RC1 through the Helm chart
+  Scenario Outline: The Helm release is rolled from <from> to <to> without dropping a request
+    Given a Kubernetes cluster running <from> through the Helm chart
     And steady read and write traffic through the load balancer
-    When the Helm release is upgraded to GA
+    When the Helm release is upgraded to <to>
     Then no request was dropped
     And every health check answered 200 throughout
+    And the rollout finished with every replica Ready
+    And every replica runs <to> on <to>'s database head
+
+    Examples: The plan's pair and GA to the newest
+      | from | to     |
+      | RC1  | GA     |
+      | GA   | latest |

@@ -27,7 +27,14 @@ from upgrade_suite.cluster import host
 from upgrade_suite.cluster.chart import NODE_PORT, ChartValues, write_chart
 from upgrade_suite.cluster.node import Node
 from upgrade_suite.releases.specs import Release
-from upgrade_suite.services.kubernetes import PLAN_FLAGS, downgrade_in_pod, events_command, execute, rollout_status
+from upgrade_suite.services.kubernetes import (
+    PLAN_FLAGS,
+    downgrade_in_pod,
+    events_command,
+    execute,
+    rollout_status,
+    state_command,
+)
 
 
 @contextmanager
@@ -87,6 +94,10 @@ class NodeRelease:
 
     def events(self) -> str:
         return bounded_run(events_command(self._kubectl()), "kubectl get events", 60, self.node.environment()).stdout
+
+    def state(self) -> str:
+        command = state_command(self._kubectl())
+        return bounded_run(command, "kubectl get deployments,pods", 60, self.node.environment()).stdout
 
     def _chart(self, release: Release) -> Path:
         self.charts += 1

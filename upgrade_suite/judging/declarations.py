@@ -91,7 +91,7 @@ def _helm_rollback_stalls(old: str) -> KnownDefect:
         "1.1.0's schema, exit 3 ('schema is not at head') and fail their startup probe, so none becomes Ready; the "
         "rollout stalls at its progress deadline while 1.1.0's pods keep serving (no request dropped)",
         NOT_FILED,
-        (frozenset({"chart", "UPG-04", "product-defect"}),),
+        (frozenset({"chart", "UPG-04", "documented-rollback"}),),  # emulated, and on a cluster
         ("postgresql",),
         old,
         "1.1.0",

@@ -158,6 +158,8 @@ class Chart:
 
     def finished(self) -> Checklist:
         """The rollout finished: no stall, every replica wanted is a Ready pod of the target release."""
+        if self.rolling.kubernetes is not None:
+            return self.rolling.finished_on_cluster()
         rollout = self.rolling.need_rollout()
         target = need(self.target, "Helm upgrade or rollback", "rolls the Helm release")
         result = Checklist("The rollout finished with every replica Ready")

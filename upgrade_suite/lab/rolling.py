@@ -10,6 +10,7 @@ from upgrade_suite.base.waiting import bounded_run
 from upgrade_suite.client.dataset import Dataset
 from upgrade_suite.client.prober import Prober, Window, to_csv
 from upgrade_suite.judging.checks import Checklist
+from upgrade_suite.judging.cluster_state import finished_on_cluster, pods_run
 from upgrade_suite.judging.evidence import CheckFailed
 from upgrade_suite.judging.timeline import timeline_png
 from upgrade_suite.lab import phases
@@ -23,7 +24,7 @@ from upgrade_suite.services.chart import REPLICA_COUNT
 from upgrade_suite.services.database import stamped_revisions
 from upgrade_suite.services.gateway import Gateway
 from upgrade_suite.services.kube_events import read_events, timeline, warnings
-from upgrade_suite.services.kubernetes import ClusterRollout, HelmRollout, image_tag
+from upgrade_suite.services.kubernetes import ClusterRollout, HelmRollout, RolloutStalled, image_tag
 
 #: Seconds of traffic the prober records before the rollout (the latency baseline) and after it.
 BASELINE_SECONDS, TAIL_SECONDS = 5, 2
@@ -38,9 +39,12 @@ class Rolling:
         self.rollout: Rollout[Gateway] | None = None
         self.prober: Prober | None = None
         self.roll_window = (0.0, 0.0)
+        self.roll_started = 0.0  # when the cluster's latest upgrade or rollback began, on the prober's clock
         self.during_roll: Window | None = None  # the prober's figures while the rollout ran
         self.kubernetes: ClusterRollout | None = None
         self.clocks = (0.0, 0.0)  # time.time() and time.monotonic() read together when the prober started
+        self.target: Release | None = None  # the release the cluster's latest upgrade or rollback went to
+        self.stalled = ""  # kubectl rollout status's error when it gave up, for the Thens to judge
         self.count = 0  # how many replicas the Deployment wants
         self.events: list[tuple[float, str]] = []  # what was done to the cluster, on the prober's clock
 
@@ -136,36 +140,59 @@ class Rolling:
     def helm_upgrade(self, target: str, done: bool = True) -> None:
         """When the Helm release is upgraded to <target>: the plan's command against the cluster.
 
-        ``done=False``: a rollback follows, the prober goes on."""
-        core = self.core
+        ``done=False``: a rollback follows, the prober goes on, and the upgrade must have finished."""
+        release = self.core.release(target)
+        self.core.history.upgrade_to(release)
         kubernetes = need(self.kubernetes, "Kubernetes cluster", "names it")
-        self.need_prober()
-        release = core.release(target)
-        core.history.upgrade_to(release)
-        started = time.monotonic()
-        with core.timings.phase(phases.helm_upgrade(release.spec.alias)):
-            transcript = kubernetes.upgrade(release, self._cluster_timeout())
-        core.evidence.attach("helm upgrade and kubectl rollout status", transcript)
-        self.events.append((started, f"helm upgrade to {kubernetes.image_label(release)}"))
+        with self.core.timings.phase(phases.helm_upgrade(release.spec.alias)):
+            self._on_cluster(
+                "helm upgrade", release, lambda timeout: kubernetes.upgrade(release, timeout), stall_is_fatal=not done
+            )
         if done:
-            self._finish_on_cluster(started)
+            self._finish_on_cluster()
 
     def helm_rollback(self, target: Release, downgrade_to: str | None) -> None:
         """When the Helm release is rolled back on the cluster: ``helm rollback``, after a downgrade if
         ``downgrade_to`` (the target's head) is given."""
         kubernetes = need(self.kubernetes, "Kubernetes cluster", "names it")
-        started = time.monotonic()
         with self.core.timings.phase(phases.helm_rollback(target.spec.alias)):
-            transcript = kubernetes.rollback(target, downgrade_to, self._cluster_timeout())
-        self.core.evidence.attach("helm rollback and kubectl rollout status", transcript)
-        self.events.append((started, f"helm rollback to {kubernetes.image_label(target)}"))
-        self._finish_on_cluster(started)
+            self._on_cluster(
+                "helm rollback", target, lambda timeout: kubernetes.rollback(target, downgrade_to, timeout)
+            )
+        self._finish_on_cluster()
+
+    def _on_cluster(
+        self, what: str, release: Release, commands: Callable[[int], str], stall_is_fatal: bool = False
+    ) -> None:
+        """Run ``what`` to ``release`` on the cluster under the prober; a rollout that gives up is recorded for the
+        Thens (``stall_is_fatal``: not when the scenario starts from it)."""
+        kubernetes = need(self.kubernetes, "Kubernetes cluster", "names it")
+        self.need_prober()
+        self.target, self.stalled = release, ""
+        self.roll_started = time.monotonic()
+        try:
+            transcript = commands(self._cluster_timeout())
+        except RolloutStalled as stalled:
+            if stall_is_fatal:
+                raise
+            transcript = self.stalled = str(stalled)
+        self.core.evidence.attach(f"{what} and kubectl rollout status", transcript)
+        self.events.append((self.roll_started, f"{what} to {kubernetes.image_label(release)}"))
+
+    def finished_on_cluster(self) -> Checklist:
+        """The cluster's rollout finished with every wanted replica a Ready pod of the target's image."""
+        kubernetes = need(self.kubernetes, "Kubernetes cluster", "names it")
+        target = need(self.target, "Helm upgrade or rollback", "rolls the Helm release")
+        replicas = self.core.config.rollout.replicas or REPLICA_COUNT
+        state = kubernetes.state()
+        self.core.evidence.attach("The cluster's Deployments and pods", state, "json")
+        return finished_on_cluster(state, kubernetes.deployment, kubernetes.image_label(target), replicas, self.stalled)
 
     def _cluster_timeout(self) -> int:
         replicas = self.core.config.rollout.replicas or REPLICA_COUNT
         return int(self.core.config.timeouts.gateway_start * (replicas + 2))
 
-    def _finish_on_cluster(self, started: float) -> None:
+    def _finish_on_cluster(self) -> None:
         """The cluster's own events since the prober started join the suite's in the record, then probing ends."""
         kubernetes = need(self.kubernetes, "Kubernetes cluster", "names it")
         events = read_events(kubernetes.events())
@@ -175,20 +202,27 @@ class Rolling:
             + "\n\nWarnings:\n"
             + "\n".join(warnings(events) or ["none"]),
         )
-        self.finish_probing(started, sorted([*self.events, *timeline(events, *self.clocks)]), {})
+        self.finish_probing(self.roll_started, sorted([*self.events, *timeline(events, *self.clocks)]), {})
 
     def replicas_run(self, alias: str, head_of: str) -> Checklist:
         """Whether every live replica runs ``alias`` on a database stamped at ``head_of``'s head."""
         core = self.core
-        target, live, replicas = core.run.release(alias), self.need_rollout().live(), self.count
-        result = Checklist(f"Every replica runs {alias}")
-        result.check(f"{replicas} replicas serve", len(live) == replicas, f"{len(live)} live", ("replicas missing",))
-        result.check(
-            f"all are {target.spec.label}",
-            all(s.release is target for s in live),
-            ", ".join(f"{s.name}={s.release.spec.alias}" for s in live),
-            ("replica of another release serves",),
-        )
+        target = core.run.release(alias)
+        if self.kubernetes is not None:
+            state = self.kubernetes.state()
+            result = pods_run(state, self.kubernetes.deployment, self.kubernetes.image_label(target), alias)
+        else:
+            live, replicas = self.need_rollout().live(), self.count
+            result = Checklist(f"Every replica runs {alias}")
+            result.check(
+                f"{replicas} replicas serve", len(live) == replicas, f"{len(live)} live", ("replicas missing",)
+            )
+            result.check(
+                f"all are {target.spec.label}",
+                all(s.release is target for s in live),
+                ", ".join(f"{s.name}={s.release.spec.alias}" for s in live),
+                ("replica of another release serves",),
+            )
         with core.need_database().engine() as engine:
             stamped = stamped_revisions(engine)
         head = core.run.release(head_of).alembic_heads

@@ -85,6 +85,16 @@ class ClusterRollout(Protocol):
 
     def events(self) -> str: ...
 
+    def state(self) -> str: ...
+
+    @property
+    def deployment(self) -> str: ...
+
+
+class RolloutStalled(AssertionError):
+    """``kubectl rollout status`` gave up (the progress deadline, or its own timeout): the commands before it ran;
+    what the cluster is left with is for the Thens to judge, as an operator would look."""
+
 
 def rollout_status(kubectl: list[str], deployment: str, timeout_s: int) -> list[str]:
     """``kubectl rollout status`` of the gateway Deployment, watched until done or ``timeout_s``."""
@@ -108,6 +118,11 @@ def downgrade_in_pod(kubectl: list[str], deployment: str, head: str) -> list[str
     ]
 
 
+def state_command(kubectl: list[str]) -> list[str]:
+    """The Deployments and pods of the namespace, as JSON (``judging.cluster_state`` reads it)."""
+    return [*kubectl, "get", "deployments,pods", "-o", "json"]
+
+
 def events_command(kubectl: list[str]) -> list[str]:
     """Every event of the namespace, as JSON (``kube_events.timeline`` reads it)."""
     return [*kubectl, "get", "events", "-o", "json"]
@@ -120,7 +135,8 @@ def execute(commands: list[list[str]], timeout_s: int, env: Mapping[str, str] | 
         result = bounded_run(command, f"'{' '.join(command[:3])} …'", timeout_s + 30, env)
         transcript.append(f"$ {' '.join(command)}\n{result.stdout}{result.stderr}(exit {result.returncode})")
         if result.returncode != 0:
-            raise AssertionError(
+            failed = RolloutStalled if {"rollout", "status"} <= set(command) else AssertionError
+            raise failed(
                 f"'{' '.join(command[:3])} …' failed with exit {result.returncode}:\n" + "\n\n".join(transcript)
             )
     return "\n\n".join(transcript)
@@ -208,3 +224,6 @@ class HelmRollout:
 
     def events(self) -> str:
         return bounded_run(events_command(self._kubectl()), "kubectl get events", 60).stdout
+
+    def state(self) -> str:
+        return bounded_run(state_command(self._kubectl()), "kubectl get deployments,pods", 60).stdout
