@@ -120,3 +120,16 @@ Feature: UPG-06 Rolling upgrade with zero downtime
       | from | to     |
       | RC1  | GA     |
       | GA   | latest |
+
+  # The chart keeps the migration Job's image a value of its own (migration.image.tag: "should match
+  # mcpContextForge.image.tag"); an upgrade that moves only the gateway's leaves the Job running the old
+  # release's bootstrap_db, which has nothing to do. Red by design on a real cluster: the new pods meet
+  # a schema behind their head and their startup probe keeps them out until the progress deadline
+  # (600 s, the chart's own), while the old pods serve on.
+  @chart @kubernetes @postgres @negative-control
+  Scenario: An upgrade that moves only the gateway's image never admits the new pods (negative control, PostgreSQL)
+    Given a Kubernetes cluster running 1.0.x through the Helm chart
+    And steady read traffic through the load balancer
+    When the Helm release is upgraded to latest with the migration Job's image left at 1.0.x
+    Then no request was dropped
+    And the rollout finished with every replica Ready

@@ -57,6 +57,11 @@ def step_helm_without_job(context: Any, release: str) -> None:
     context.lab.helm_upgrade(release, skip_job=True)
 
 
+@when("the Helm release is upgraded to {release:Release} with the migration Job's image left at {job:Release}")
+def step_helm_skewed_job(context: Any, release: str, job: str) -> None:
+    context.lab.helm_upgrade(release, job_alias=job)
+
+
 @when("the Helm release is rolled back to {release:Release} {downgrade_first:ChartRollback}")
 def step_helm_rollback(context: Any, release: str, downgrade_first: bool) -> None:
     context.lab.helm_rollback(release, downgrade_first)

@@ -109,6 +109,24 @@ BAD_INPUTS: tuple[BadInput, ...] = (
         "cluster-without-url", "-D kube_context=prod", _d("kube_context=prod"), r"-D kube_context needs -D kube_url="
     ),
     BadInput(
+        "unknown-cluster",
+        "-D cluster=kind",
+        _d("cluster=kind"),
+        r"-D cluster=kind is not a cluster the suite runs: -D cluster=node",
+    ),
+    BadInput(
+        "two-clusters",
+        "-D cluster=node -D kube_context=prod",
+        (*_d("cluster=node"), *_d("kube_context=prod"), *_d("kube_url=http://gw"), *_d("kube_token=t")),
+        r"-D cluster=node and -D kube_context name two clusters: give one",
+    ),
+    BadInput(
+        "bad-pre-stop",
+        "-D pre_stop_s=-1",
+        _d("pre_stop_s=-1"),
+        r"-D pre_stop_s=-1 is not a preStop sleep between 0 and 120 seconds",
+    ),
+    BadInput(
         "unreachable-postgres",
         "-D postgres_url=postgresql://nobody:x@127.0.0.1:1/postgres",
         _d("postgres_url=postgresql://nobody:x@127.0.0.1:1/postgres"),

@@ -37,7 +37,8 @@ def _release_on(tmp_path: Path) -> NodeRelease:
 def test_install_then_upgrade_write_each_releases_chart_and_wait_for_the_rollout(tmp_path: Path, ran):
     release = _release_on(tmp_path)
     release.install(_release("RC1"), 300)
-    release.upgrade(_release("GA"), 300)
+    ga = _release("GA")
+    release.upgrade(ga, 300, ga)
     (install, status), env = ran[0]
     assert install[1:3] == ["install", "suite"] and "--wait" not in install  # the Job is a post-install hook
     assert status[1:4] == ["rollout", "status", "deployment/suite-mcpgateway"] and status[-1] == "--timeout=300s"
@@ -48,6 +49,15 @@ def test_install_then_upgrade_write_each_releases_chart_and_wait_for_the_rollout
     values = json.loads((Path(upgrade[3]) / "values.yaml").read_text())
     assert values["mcpContextForge"]["image"]["tag"] == values["migration"]["image"]["tag"] == "GA-tag"
     assert release.url == "http://10.0.0.5:30444" and release.image_label(_release("GA")) == "GA-tag"
+
+
+def test_an_upgrade_can_leave_the_jobs_image_behind_or_the_job_out(tmp_path: Path, ran):
+    release = _release_on(tmp_path)
+    release.upgrade(_release("GA"), 300, _release("RC1"))
+    release.upgrade(_release("GA"), 300, None)
+    skewed, without = (json.loads((Path(run[0][0][3]) / "values.yaml").read_text()) for run in ran)
+    assert skewed["mcpContextForge"]["image"]["tag"] == "GA-tag" and skewed["migration"]["image"]["tag"] == "RC1-tag"
+    assert without["migration"]["enabled"] is False and skewed["migration"]["enabled"] is True
 
 
 def test_rollback_runs_the_downgrade_in_a_new_pod_first_only_when_asked(tmp_path: Path, ran):

@@ -174,6 +174,9 @@ def test_helm_path_is_skipped_with_its_reason_and_builds_the_plans_commands():
     assert patch[:6] == ["kubectl", "--context", "prod", "--namespace", "mcp", "patch"] and '"maxSurge": 1' in patch[-1]
     assert upgrade[:4] == ["helm", "upgrade", "gw", "./chart"] and "mcpContextForge.image.tag=1.0.0" in upgrade
     assert "strategy.rollingUpdate.maxUnavailable=0" in upgrade and "strategy.rollingUpdate.maxSurge=1" in upgrade
+    assert "migration.image.tag=1.0.0" in upgrade  # the Job's image moves with the gateway's, as the chart says
+    assert "migration.image.tag=1.0.0-RC-1" in HelmRollout(settings).commands("1.0.0", 300, "1.0.0rc1")[1]
+    assert "migration.enabled=false" in HelmRollout(settings).commands("1.0.0", 300, None)[1]
     assert status[-3:] == ["deployment/gw-mcpgateway", "--watch", "--timeout=300s"]
     assert image_tag("1.0.0rc1") == "1.0.0-RC-1" and image_tag("1.0.0") == "1.0.0"
 

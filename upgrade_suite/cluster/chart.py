@@ -173,6 +173,7 @@ class ChartValues:
     pod_environment: dict[str, str] = field(default_factory=lambda: dict(POD_ENVIRONMENT))
     chart: str = CHART  # the upstream chart version whose facts these are
     pre_stop_s: int = 0  # none, as upstream: an operator's preStop sleep before a pod is stopped
+    migration_enabled: bool = True  # false: the Job is left out (``migration.enabled``)
 
     @classmethod
     def of_release(
@@ -215,7 +216,7 @@ class ChartValues:
                 "podEnv": self.pod_environment,
             },
             "migration": {
-                "enabled": True,
+                "enabled": self.migration_enabled,
                 "image": _image(self.migration_image or self.image),
                 "command": ["python3", *MIGRATION_JOB],
                 "backoffLimit": 0,

@@ -20,6 +20,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from upgrade_suite.base.waiting import bounded_run
@@ -79,9 +80,15 @@ class NodeRelease:
         install = [self._bin("helm"), "install", self.name, str(self._chart(release))]
         return self._execute([install, rollout_status(self._kubectl(), self.deployment, timeout_s)], timeout_s)
 
-    def upgrade(self, release: Release, timeout_s: int) -> str:
-        """``helm upgrade`` to ``release``'s chart with the plan's flags (the Job first, a pre-upgrade hook)."""
-        upgrade = [self._bin("helm"), "upgrade", self.name, str(self._chart(release)), *PLAN_FLAGS]
+    def upgrade(self, release: Release, timeout_s: int, job: Release | None) -> str:
+        """``helm upgrade`` to ``release``'s chart with the plan's flags (the Job first, a pre-upgrade hook): the Job
+        of ``job``'s image (``release``'s, unless an operator left the value behind), or none."""
+        values = self.values_of(release)
+        if job is None:
+            values = replace(values, migration_enabled=False)
+        elif job is not release:
+            values = replace(values, migration_image=self.values_of(job).image)
+        upgrade = [self._bin("helm"), "upgrade", self.name, str(self._chart(release, values)), *PLAN_FLAGS]
         return self._execute([upgrade, rollout_status(self._kubectl(), self.deployment, timeout_s)], timeout_s)
 
     def rollback(self, target: Release, downgrade_to: str | None, timeout_s: int) -> str:
@@ -99,10 +106,10 @@ class NodeRelease:
         command = state_command(self._kubectl())
         return bounded_run(command, "kubectl get deployments,pods", 60, self.node.environment()).stdout
 
-    def _chart(self, release: Release) -> Path:
+    def _chart(self, release: Release, values: ChartValues | None = None) -> Path:
         self.charts += 1
         directory = self.workdir / f"chart-{self.charts}-{release.spec.alias}"
-        return write_chart(directory, self.values_of(release))
+        return write_chart(directory, values or self.values_of(release))
 
     def _execute(self, commands: list[list[str]], timeout_s: int) -> str:
         return execute(commands, timeout_s, self.node.environment())

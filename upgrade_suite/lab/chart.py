@@ -78,25 +78,27 @@ class Chart:
         pod.run_until_ready(time.monotonic() + self.timing.progress_deadline)
         return gateway
 
-    def upgrade(self, alias: str, skip_job: bool = False, done: bool = True) -> None:
+    def upgrade(self, alias: str, skip_job: bool = False, done: bool = True, job_alias: str = "") -> None:
         """When the Helm release is upgraded to <alias>: the migration Job, then the roll; probed throughout.
 
-        ``skip_job``: the negative control, pods of a release whose migration nobody ran. ``done=False``: the
-        upgrade is what the scenario starts from (a rollback follows): the prober goes on, the upgrade must finish.
+        ``skip_job``: the negative control, pods of a release whose migration nobody ran. ``job_alias``: the Job's
+        image left at that release's. ``done=False``: the upgrade is what the scenario starts from (a rollback
+        follows): the prober goes on, the upgrade must finish.
         """
         core, rolling = self.core, self.rolling
+        job = None if skip_job else core.release(job_alias or alias)
         if rolling.kubernetes is not None:
-            rolling.helm_upgrade(alias, done)  # the configured cluster's own chart
+            rolling.helm_upgrade(alias, done, job)
             return
         rollout, release = rolling.need_rollout(), self.release(alias)
         rolling.need_prober()
         core.history.upgrade_to(release)
         self.target, started = release, time.monotonic()
         with core.timings.phase(phases.chart_upgrade(release.spec.alias)):
-            if skip_job:
+            if job is None:
                 rollout.event(f"migration Job of {release.spec.alias} skipped (negative control)")
             else:
-                rollout.job(f"migration Job ({release.spec.alias} bootstrap_db)", lambda: self._migration_job(release))
+                rollout.job(f"migration Job ({job.spec.alias} bootstrap_db)", lambda: self._migration_job(job))
             rollout.roll_update(release, *default_strategy(rolling.count))
         if done:
             self._finish(started, release)

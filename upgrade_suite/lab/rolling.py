@@ -137,8 +137,9 @@ class Rolling:
         self.finish_probing(started, rollout.events, rollout.versions())
         core.current = core.connect(release, rollout.live()[-1].gateway)
 
-    def helm_upgrade(self, target: str, done: bool = True) -> None:
-        """When the Helm release is upgraded to <target>: the plan's command against the cluster.
+    def helm_upgrade(self, target: str, done: bool = True, job: Release | None = None) -> None:
+        """When the Helm release is upgraded to <target>: the plan's command against the cluster, its migration Job
+        of ``job``'s image (None: no Job).
 
         ``done=False``: a rollback follows, the prober goes on, and the upgrade must have finished."""
         release = self.core.release(target)
@@ -146,7 +147,10 @@ class Rolling:
         kubernetes = need(self.kubernetes, "Kubernetes cluster", "names it")
         with self.core.timings.phase(phases.helm_upgrade(release.spec.alias)):
             self._on_cluster(
-                "helm upgrade", release, lambda timeout: kubernetes.upgrade(release, timeout), stall_is_fatal=not done
+                "helm upgrade",
+                release,
+                lambda timeout: kubernetes.upgrade(release, timeout, job),
+                stall_is_fatal=not done,
             )
         if done:
             self._finish_on_cluster()

@@ -235,8 +235,8 @@ class UpgradeScenario:
     def deploy_with_chart(self, alias: str, engine: str, dataset: Dataset) -> None:
         self.chart.deploy(alias, engine, dataset)
 
-    def helm_upgrade(self, target: str, skip_job: bool = False, done: bool = True) -> None:
-        self.chart.upgrade(target, skip_job, done)
+    def helm_upgrade(self, target: str, skip_job: bool = False, done: bool = True, job_alias: str = "") -> None:
+        self.chart.upgrade(target, skip_job, done, job_alias)
 
     def helm_rollback(self, target: str, downgrade_first: bool) -> None:
         self.chart.roll_back(target, downgrade_first)

@@ -79,7 +79,7 @@ class ClusterRollout(Protocol):
 
     def image_label(self, release: Release) -> str: ...
 
-    def upgrade(self, release: Release, timeout_s: int) -> str: ...
+    def upgrade(self, release: Release, timeout_s: int, job: Release | None) -> str: ...
 
     def rollback(self, target: Release, downgrade_to: str | None, timeout_s: int) -> str: ...
 
@@ -178,8 +178,10 @@ class HelmRollout:
             "get", "deployment", self.deployment, "-o", "jsonpath={.spec.template.spec.containers[0].image}"
         )
 
-    def commands(self, version: str, timeout_s: int) -> list[list[str]]:
-        """Patch the strategy, upgrade the release to ``version``'s image, wait for the rollout."""
+    def commands(self, version: str, timeout_s: int, job_version: str | None = "") -> list[list[str]]:
+        """Patch the strategy, upgrade the release to ``version``'s image, wait for the rollout. The migration Job
+        runs ``job_version``'s image (``version``'s when empty: the chart says they should match), or is left out
+        (None)."""
         s = self.settings
         patch = json.dumps({"spec": {"strategy": STRATEGY}})
         return [
@@ -196,6 +198,10 @@ class HelmRollout:
                 "--reuse-values",
                 "--set",
                 f"mcpContextForge.image.tag={image_tag(version)}",
+                "--set",
+                "migration.enabled=false"
+                if job_version is None
+                else f"migration.image.tag={image_tag(job_version or version)}",
                 *PLAN_FLAGS,
             ],
             rollout_status(self._kubectl(), self.deployment, timeout_s),
@@ -216,8 +222,8 @@ class HelmRollout:
         ]
         return [*downgrade, rollback, rollout_status(self._kubectl(), self.deployment, timeout_s)]
 
-    def upgrade(self, release: Release, timeout_s: int) -> str:
-        return execute(self.commands(release.version, timeout_s), timeout_s)
+    def upgrade(self, release: Release, timeout_s: int, job: Release | None) -> str:
+        return execute(self.commands(release.version, timeout_s, job.version if job else None), timeout_s)
 
     def rollback(self, target: Release, downgrade_to: str | None, timeout_s: int) -> str:
         return execute(self.rollback_commands(downgrade_to, timeout_s), timeout_s)
