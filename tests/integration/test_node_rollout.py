@@ -1,10 +1,12 @@
 """UPG-06's @kubernetes scenarios on the suite's own node (``-D cluster=node``), through the gate as a user runs them.
 
-RC1 -> GA as the plan writes it (``helm upgrade``, ``kubectl rollout status``) and the way back from latest to 1.0.x
-(the new release's downgrade in one of its pods, then ``helm rollback``), each from a release installed with data on
-the embedded PostgreSQL by the chart of its time. The RC1 -> GA roll is judged by the chart's declared defect (pods
-refuse connections while they stop): known when it showed, passed when no new connection fell in that second; any
-other failure is new and fails here. Afterwards nothing of the node is left: no process, mount, bridge or chain.
+From a release installed with data on the embedded PostgreSQL by the chart of its time: the plan's ``helm upgrade``
+RC1 -> GA and GA -> latest; the way back from latest to 1.0.x, the new release's downgrade in one of its pods then
+``helm rollback``, and the upgrade guide's ``helm rollback`` alone; the negative control that leaves the migration
+Job's image behind. The rollouts are judged by the chart's declared defect (pods refuse connections while they
+stop): known when it showed, passed when no connection fell in that second; any other failure is new and fails
+here. The documented rollback stalls at the chart's own 600 s progress deadline (a known defect), and so does the
+negative control (red by design): together about 35 minutes. Afterwards nothing of the node is left running.
 """
 
 import subprocess
@@ -19,10 +21,20 @@ from conftest import ROOT, run_behave
 
 pytestmark = [pytest.mark.integration, pytest.mark.extended]
 
-CHART_DEFECT = "chart-pods-refuse-connections-while-they-stop-1.0.0rc1-to-1.0.0"
+#: Each scenario (by the start of its name) and the verdicts it may end with.
+EXPECTED = {
+    "The Helm release is rolled from RC1 to GA": {"known defect", "passed"},
+    "The Helm release is rolled from GA to latest": {"known defect", "passed"},
+    "An upgrade that moves only the gateway's image never admits the new pods": {"red by design"},
+    "The Helm release on a cluster is rolled back from latest to 1.0.x after a downgrade Job": {
+        "known defect",
+        "passed",
+    },
+    "The documented helm rollback on a cluster brings 1.0.x back": {"known defect"},
+}
 
 
-def test_the_plans_helm_upgrade_and_the_way_back_run_on_the_suites_node_to_verdicts(
+def test_the_plans_helm_upgrade_and_the_ways_back_run_on_the_suites_node_to_verdicts(
     workdir, docker_client, no_leftovers
 ):
     subprocess.run(["sh", str(ROOT / "tools" / "cluster-host.sh")], check=True)
@@ -31,15 +43,13 @@ def test_the_plans_helm_upgrade_and_the_way_back_run_on_the_suites_node_to_verdi
         str(ROOT / "features" / "rolling.feature"),
         str(ROOT / "features" / "rollback.feature"),
         "--tags=@kubernetes",
-        "-n", "RC1 to GA", "-n", "from latest to 1.0.x",
         "-D", "cluster=node",
-        timeout=1800,
+        timeout=3600,
     )  # fmt: skip
-    verdicts = run.verdicts()
-    assert len(verdicts) == 2, run.failures()
-    rolled = verdicts["The Helm release is rolled from RC1 to GA without dropping a request"]
-    assert rolled in (("known defect", [CHART_DEFECT]), ("passed", [CHART_DEFECT])), (rolled, run.failures())
-    back = next(v for name, v in verdicts.items() if name.startswith("The Helm release on a cluster is rolled back"))
-    assert back[0] in ("passed", "known defect"), (back, run.failures())
-    state = [line for line in host.leftovers(workdir, bin_dir(), BRIDGE) if "process" in line or BRIDGE in line]
-    assert state == []
+    verdicts = {name: verdict for name, (verdict, _) in run.verdicts().items()}
+    assert len(verdicts) == len(EXPECTED), (verdicts, run.failures())
+    for start, allowed in EXPECTED.items():
+        (verdict,) = [v for name, v in verdicts.items() if name.startswith(start)]
+        assert verdict in allowed, (start, verdict, run.failures())
+    left = [line for line in host.leftovers(workdir, bin_dir(), BRIDGE) if "process" in line or BRIDGE in line]
+    assert left == []
