@@ -24,22 +24,22 @@ import pytest
 from upgrade_suite.base.config import SuiteConfig
 from upgrade_suite.cluster import host
 from upgrade_suite.cluster.build import ensure_built
+from upgrade_suite.cluster.chart import NODE_PORT, PORT
 from upgrade_suite.cluster.configs import BRIDGE
 from upgrade_suite.cluster.images import docker_saved
 from upgrade_suite.cluster.node import Node
+from upgrade_suite.lab.node import pod_environment
 from upgrade_suite.releases.images import GatewayImages
 from upgrade_suite.releases.pypi import PyPIReleases
 from upgrade_suite.releases.specs import resolve
 from upgrade_suite.releases.venvs import ReleaseCache
 from upgrade_suite.services.database import PostgresDatabase, PostgresServer
-from upgrade_suite.services.engine import bind_mounts, container_environment
-from upgrade_suite.services.gateway import GatewaySecrets, gateway_environment
+from upgrade_suite.services.engine import bind_mounts
+from upgrade_suite.services.gateway import GatewaySecrets
 
 from conftest import ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.extended]
-
-PORT, NODE_PORT = 4444, 30444
 
 
 def manifest(image: str, environment: dict[str, str], mounts: dict[str, dict[str, str]]) -> str:
@@ -120,12 +120,7 @@ def test_ga_image_runs_as_a_pod_on_the_node_and_answers_through_its_service(dock
 
 def _serve(client, binaries: Path, ga, tag: str, state: Path, url: str) -> tuple[dict, list[str]]:
     """GA's pod on a node in ``state`` with its database at ``url``: what it answered, and what the node left."""
-    environment = {
-        **container_environment(gateway_environment(ga, url, GatewaySecrets(), Path("/tmp"))),
-        "HOST": "0.0.0.0",
-        "PORT": str(PORT),
-        "GUNICORN_WORKERS": "1",
-    }
+    environment = pod_environment(ga, url, GatewaySecrets())
     outside = {} if url.startswith("sqlite") else bind_mounts(url)  # SQLite's file is the pod's own, in /data
     started = time.monotonic()
     try:

@@ -23,17 +23,18 @@ import pytest
 from upgrade_suite.base.config import SuiteConfig
 from upgrade_suite.cluster import host
 from upgrade_suite.cluster.build import ensure_built
-from upgrade_suite.cluster.chart import NODE_PORT, PORT, ChartValues, write_chart
+from upgrade_suite.cluster.chart import NODE_PORT, ChartValues, write_chart
 from upgrade_suite.cluster.configs import BRIDGE
 from upgrade_suite.cluster.images import docker_saved
 from upgrade_suite.cluster.node import Node
+from upgrade_suite.lab.node import pod_environment
 from upgrade_suite.releases.images import GatewayImages
 from upgrade_suite.releases.pypi import PyPIReleases
 from upgrade_suite.releases.specs import resolve
 from upgrade_suite.releases.venvs import ReleaseCache
 from upgrade_suite.services.database import PostgresDatabase, PostgresServer
-from upgrade_suite.services.engine import bind_mounts, container_environment
-from upgrade_suite.services.gateway import GatewaySecrets, gateway_environment
+from upgrade_suite.services.engine import bind_mounts
+from upgrade_suite.services.gateway import GatewaySecrets
 
 from conftest import ROOT
 
@@ -54,12 +55,7 @@ def test_helm_installs_the_chart_its_migration_job_first_and_its_pods_become_rea
             server = stack.enter_context(PostgresServer())
             dumps = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="upgk8s-pg-")))
             url = stack.enter_context(PostgresDatabase(server, dumps)).url_for(latest)
-            environment = {
-                **container_environment(gateway_environment(latest, url, GatewaySecrets(), Path("/tmp"))),
-                "HOST": "0.0.0.0",
-                "PORT": str(PORT),
-                "GUNICORN_WORKERS": "1",
-            }
+            environment = pod_environment(latest, url, GatewaySecrets())
             chart = write_chart(state / "chart", ChartValues(tag, environment, host_paths=tuple(bind_mounts(url))))
             node = stack.enter_context(Node(state, binaries, images=[docker_saved(docker_client, tag, state)]))
             helm = [str(binaries / "helm"), "install", "suite", str(chart)]

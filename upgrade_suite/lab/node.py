@@ -29,10 +29,16 @@ from upgrade_suite.releases.images import GatewayImages
 from upgrade_suite.releases.specs import Release
 from upgrade_suite.services.chart import DECLARED_VALUES, REPLICA_COUNT
 from upgrade_suite.services.engine import bind_mounts, connect, container_environment
-from upgrade_suite.services.gateway import gateway_environment
+from upgrade_suite.services.gateway import GatewaySecrets, gateway_environment
 
 #: What every pod adds to the release's own environment: listen on the chart's port, one worker (see above).
 POD_SETTINGS = {"HOST": "0.0.0.0", "PORT": str(PORT), "GUNICORN_WORKERS": "1", **DECLARED_VALUES}
+
+
+def pod_environment(release: Release, url: str, secrets: GatewaySecrets) -> dict[str, str]:
+    """What a gateway pod of ``release`` on the database at ``url`` runs with: the process driver's environment (the
+    same secrets), the container's PATH and HOME, and ``POD_SETTINGS``."""
+    return {**container_environment(gateway_environment(release, url, secrets, Path("/tmp"))), **POD_SETTINGS}
 
 
 class OnNode:
@@ -77,10 +83,7 @@ class OnNode:
     def _values(self, release: Release) -> ChartValues:
         """The values of ``release``'s chart on the scenario's database; its image loaded into the node first."""
         url = self.core.need_database().url_for(release)
-        environment = {
-            **container_environment(gateway_environment(release, url, self.core.run.secrets, Path("/tmp"))),
-            **POD_SETTINGS,
-        }
+        environment = pod_environment(release, url, self.core.run.secrets)
         return ChartValues.of_release(
             release, self._tag(release), environment, tuple(bind_mounts(url)), self.core.config.rollout.pre_stop_s
         )
