@@ -23,8 +23,8 @@ RETRY_BLOCKED = (
     "retry FAILED: sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) table "
     "_alembic_tmp_email_users already exists"
 )
-#: 1.1.0 throttles a client GA served: the rollout's failed requests are its rate limiter's.
-THROTTLED = "no request failed: "
+#: 1.1.0 throttles a client GA served: the rollout's failed requests are its rate limiter's (one check per form).
+THROTTLED = "no request failed (read -> 429): "
 GATE = "@current and @sqlite and not @product-defect and not @consequence and (@UPG-01 or @UPG-02 or @UPG-04)"
 #: GA's migrations to 1.1.0 do not create a table of 1.1.0's models (the first check that fails).
 TABLE_NOT_MIGRATED = "new table migration_metadata present: missing: ['created_at', 'key', 'revision', 'value']"
