@@ -22,7 +22,7 @@ def test_recreate_is_caught_dropping_requests_and_helm_is_skipped_with_its_reaso
     assert "0 scenarios passed, 1 failed," in run.output, run.output[
         -4000:
     ]  # the recreate; Helm is skipped (and counted with the unselected)
-    assert "No request dropped:\n  no request failed:" in run.output and "-> 503" in run.output
+    assert "No request dropped:\n  no request failed (" in run.output and "-> 503" in run.output
     results = {r["name"]: r for r in (json.loads(p.read_text()) for p in run.results.glob("*-result.json"))}
     recreate = next(r for name, r in results.items() if name.startswith("Recreating"))
     assert recreate["status"] == "failed" and "longest gap between answers" in recreate["statusDetails"]["message"]
