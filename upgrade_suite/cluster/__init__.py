@@ -7,7 +7,8 @@ configurations as pure functions, each host quirk beside its reason), ``host`` (
 outside its state directory, recorded before and undone after), ``node`` (``Node``: every process of the node as
 one context manager, with ``kubectl`` bound to its admin kubeconfig), ``crashed`` (a node whose owner was killed,
 registered while it ran, cleaned by the next one), ``chart`` (the gateway's part of the upstream chart, written from
-its facts, for a node given no chart).
+its facts, for a node given no chart, one per release's era), ``helm`` (its Helm release on the node: install,
+upgrade, rollback, each waited on).
 
 May import: ``base``, ``releases``, ``services``.
 """

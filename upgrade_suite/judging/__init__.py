@@ -9,8 +9,8 @@ a release makes on purpose, declared), ``schema`` (schema parity), ``triage`` wi
 rollback's traces), ``operations`` and ``workload`` (the same operations' outcomes on both databases),
 ``known_defects`` (how a declared product defect is matched) and ``declarations`` (the real releases' defects,
 ``signatures/``; those the workload proved in ``consequence_defects``), ``carryover`` (settings a new release stops
-reading or refuses), ``start_budget``, ``timeline`` (the rollout's picture), ``rows`` and ``at_scale`` (every row
-compared inside the database).
+reading or refuses), ``start_budget``, ``timeline`` (the rollout's picture), ``cluster_state`` (a cluster's
+Deployment and pods after a rollout), ``rows`` and ``at_scale`` (every row compared inside the database).
 
 May import: ``base``, ``releases``, ``services``, ``client``, ``probes`` (by path). Never behave.
 """
