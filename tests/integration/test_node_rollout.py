@@ -34,6 +34,7 @@ EXPECTED = {
 }
 
 
+@pytest.mark.timeout(3900)  # the five scenarios: about 35 minutes, two of them at the chart's 600 s deadline
 def test_the_plans_helm_upgrade_and_the_ways_back_run_on_the_suites_node_to_verdicts(
     workdir, docker_client, no_leftovers
 ):
