@@ -35,6 +35,13 @@ from upgrade_suite.services.gateway import GatewaySecrets, gateway_environment
 POD_SETTINGS = {"HOST": "0.0.0.0", "PORT": str(PORT), "GUNICORN_WORKERS": "1", **DECLARED_VALUES}
 
 
+def rollout_timeout(core: Core) -> int:
+    """A rollout's bound on a cluster: every replica and the Job starting one after another, at the chart's own
+    timings (the install's, an upgrade's and a rollback's alike)."""
+    replicas = core.config.rollout.replicas or REPLICA_COUNT
+    return int(core.config.timeouts.gateway_start * (replicas + 2))
+
+
 def pod_environment(release: Release, url: str, secrets: GatewaySecrets) -> dict[str, str]:
     """What a gateway pod of ``release`` on the database at ``url`` runs with: the process driver's environment (the
     same secrets), the container's PATH and HOME, and ``POD_SETTINGS``."""
@@ -71,14 +78,9 @@ class OnNode:
             self.node, core.sandbox.subdir("charts"), core.run.token(release, core.environment(release)), self._values
         )
         with core.timings.phase(phases.helm_install(alias)):
-            transcript = helm.install(release, self.rollout_timeout())
+            transcript = helm.install(release, rollout_timeout(core))
         core.evidence.attach("helm install and kubectl rollout status", transcript)
         return helm
-
-    def rollout_timeout(self) -> int:
-        """A rollout's bound: every replica and the Job starting one after another, at the chart's own timings."""
-        replicas = self.core.config.rollout.replicas or REPLICA_COUNT
-        return int(self.core.config.timeouts.gateway_start * (replicas + 2))
 
     def _values(self, release: Release) -> ChartValues:
         """The values of ``release``'s chart on the scenario's database; its image loaded into the node first."""

@@ -16,7 +16,7 @@ from upgrade_suite.judging.timeline import timeline_png
 from upgrade_suite.lab import phases
 from upgrade_suite.lab.core import Core
 from upgrade_suite.lab.history import need
-from upgrade_suite.lab.node import OnNode
+from upgrade_suite.lab.node import OnNode, rollout_timeout
 from upgrade_suite.lab.rollout import Rollout, served_by_version
 from upgrade_suite.releases.specs import Release
 from upgrade_suite.services.balancer import HAProxyBalancer
@@ -175,7 +175,7 @@ class Rolling:
         self.target, self.stalled = release, ""
         self.roll_started = time.monotonic()
         try:
-            transcript = commands(self._cluster_timeout())
+            transcript = commands(rollout_timeout(self.core))
         except RolloutStalled as stalled:
             if stall_is_fatal:
                 raise
@@ -191,10 +191,6 @@ class Rolling:
         state = kubernetes.state()
         self.core.evidence.attach("The cluster's Deployments and pods", state, "json")
         return finished_on_cluster(state, kubernetes.deployment, kubernetes.image_label(target), replicas, self.stalled)
-
-    def _cluster_timeout(self) -> int:
-        replicas = self.core.config.rollout.replicas or REPLICA_COUNT
-        return int(self.core.config.timeouts.gateway_start * (replicas + 2))
 
     def _finish_on_cluster(self) -> None:
         """The cluster's own events since the prober started join the suite's in the record, then probing ends."""
