@@ -6,6 +6,7 @@ import pytest
 
 from upgrade_suite.base.errors import SuiteError
 from upgrade_suite.judging.drift import Traces, judge
+from upgrade_suite.judging.evidence import CheckFailed
 from upgrade_suite.judging.model_facts import ModelFacts
 from upgrade_suite.judging.schema import (
     BASELINES,
@@ -139,3 +140,14 @@ def test_a_downgrades_traces_are_judged_for_the_old_release_in_its_words():
     assert Traces("RC1", triage(compare(before, before, "t"), "sqlite")).title == (
         "RC1 finds its schema exactly as before the upgrade"
     )
+
+
+def test_a_failed_schema_check_is_headed_by_its_worst_consequence_not_by_a_count() -> None:
+    """A matrix cell's tooltip: what a user meets (the missing table breaks), then how many more, where the check's
+    title would say "3 difference(s)"."""
+    found = parity({**MIGRATED}, {**FRESH, "table z": "present"})
+    verdict = judge(found, Baseline("9.0.0", "9.1.0", "sqlite"), triage(found, "sqlite"))
+    failed = CheckFailed(verdict.title, verdict.findings(), verdict.problems())
+    assert failed.headline().startswith("breaks: table z: only in a fresh install")
+    assert failed.headline().endswith("(and 1 more)")
+    assert "difference(s)" in failed.title and "difference(s)" not in failed.headline()

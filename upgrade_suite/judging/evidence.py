@@ -20,6 +20,7 @@ import allure
 from allure_commons.types import AttachmentType
 
 from upgrade_suite.judging.problems import Problem
+from upgrade_suite.judging.sides import CLASSES
 
 T = TypeVar("T")
 
@@ -44,6 +45,17 @@ class CheckFailed(AssertionError):
         super().__init__(f"{title}:\n  " + "\n  ".join(lines))
         self.title = title
         self.findings = findings
+
+    def headline(self) -> str:
+        """What a reader meets first (a matrix cell's tooltip): the worst finding's own sentence, and how many
+        more there are, not the check's title, which counts differences."""
+        if not self.findings:
+            return self.title
+        worst = min(
+            self.findings, key=lambda found: CLASSES.index(found.kind) if found.kind in CLASSES else len(CLASSES)
+        )
+        more = len(self.findings) - 1
+        return worst.text + (f" (and {more} more)" if more else "")
 
 
 _KINDS = {

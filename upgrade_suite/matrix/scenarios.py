@@ -17,6 +17,7 @@ from typing import Any
 from allure_commons import plugin_manager
 
 from upgrade_suite.base.progress import console
+from upgrade_suite.judging.evidence import CheckFailed
 from upgrade_suite.lab.run import SuiteRun
 from upgrade_suite.lab.vocabulary import DATABASE_WORDS
 from upgrade_suite.matrix import page
@@ -145,7 +146,9 @@ class MatrixRun:
             return
         problem = self.no_path.get(cell.id, "")
         verdict = "no downgrade path" if problem else outcome
-        if exception is not None and not problem:
+        if isinstance(exception, CheckFailed) and not problem:
+            problem = exception.headline()
+        elif exception is not None and not problem:
             problem = " ".join(line.strip() for line in str(exception).splitlines()[:2])
         result = CellResult(cell, self.keys[cell.id], verdict, round(scenario.duration, 1), problem, _allure_uuid())
         record(self.results_dir, result)
