@@ -225,18 +225,23 @@ Feature: Version upgrade
   # gateways differ from a fresh install's ON DELETE, deleting a federated gateway is run through the API on a copy
   # of each, and what it answers and leaves behind is compared: the migrated one (its tools) and one the new release
   # registers with a tool, a prompt and a resource. Their outcomes are the probes the pair's baselines cite.
+  # Tables no user operation reaches (an A2A agent's tasks, an identity provider's sign-ins, the session cache,
+  # the audit trail, ToolOps) take, in SQL and rolled back, the writes their differences can change.
   @UPG-01 @consequence
   Scenario Outline: Deleting a federated gateway after <from> to <to> ends as on a fresh <to> install (<database>)
     Given a running <from> gateway with data on <database>
     When I perform the upgrade to <to> with Alembic before starting it
     Then deleting a federated gateway ends as on a fresh <to> install holding the same objects
     And the same user operations end as on a fresh <to> install holding the same objects
+    And the tables no user operation reaches take the same writes as on a fresh <to> install
 
     # Product defect: GA's migrations create a unique index on a2a_agents(uaid) that GA's models do not
     # declare. Registering the same A2A agent with a generated UAID (its name and endpoint hash into it) in a
     # second team is refused (409) on an upgraded database and stored (201) on a fresh GA install. From 0.9.x
     # on SQLite, deleting a user fails (500): the upgraded email_team_member_history lacks GA's ON DELETE
-    # CASCADE (no user can be deleted there). Deleting federated gateways ends the same. Declared in
+    # CASCADE (no user can be deleted there). Deleting federated gateways ends the same. On PostgreSQL an A2A
+    # agent's task ids over 255 characters and states over 50 are stored on the upgraded database and refused on
+    # a fresh GA (its lengths are missing after the migrations). Declared in
     # upgrade_suite/judging/consequence_defects.py.
     @sqlite @product-defect
     Examples: SQLite
@@ -255,7 +260,11 @@ Feature: Version upgrade
     # (400). On SQLite a fresh 1.1.0 refuses (409) deleting a user who left a team, which the upgraded database
     # allows (its email_team_member_history cascades, as 1.1.0's models declare). Deleting a user deletes their
     # personal team: what was shared with it keeps the deleted team's id on a fresh 1.1.0 and loses its team on
-    # the upgraded database (ON DELETE SET NULL only there). Deleting federated gateways ends the same. Declared
+    # the upgraded database (ON DELETE SET NULL only there). Deleting federated gateways ends the same. In SQL,
+    # on the tables no user operation reaches: an audit entry without a resource is stored only on the upgraded
+    # database, a ToolOps test case without a run status refused only there, a user an approval or a sign-in names
+    # cannot be deleted there by other means than 1.1.0's own (which clears both first), and on PostgreSQL task
+    # and session ids over 255 characters are refused only there. Declared
     # in upgrade_suite/judging/consequence_defects.py.
     @current @sqlite @product-defect
     Examples: GA to the newest, SQLite

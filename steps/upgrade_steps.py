@@ -95,6 +95,12 @@ def step_workload_as_fresh(context: Any, release: str) -> None:
     context.lab.evidence.require(compared.title, compared)
 
 
+@then("the tables no user operation reaches take the same writes as on a fresh {release:Release} install")
+def step_unreached_writes_as_fresh(context: Any, release: str) -> None:
+    probes = context.lab.unreached_writes()
+    context.lab.evidence.require(probes.title, probes)
+
+
 @then("the database matches the same data upgraded through {release:Release}")
 def step_matches_path_through(context: Any, release: str) -> None:
     schema, data, counts = context.lab.compare_with_path_through(release)

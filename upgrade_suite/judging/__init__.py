@@ -7,6 +7,7 @@ a release makes on purpose, declared), ``schema`` (schema parity), ``triage`` wi
 ``column_rules`` (what each schema difference does to users, read with the release's ``model_facts``), ``drift``
 (those consequences against the lines a person accepted, ``baselines/``, which ``baseline`` records; a
 rollback's traces), ``operations`` and ``workload`` (the same operations' outcomes on both databases),
+``row_probes`` with ``row_writes`` (writes in SQL, rolled back, where no user operation reaches),
 ``known_defects`` (how a declared product defect is matched) and ``declarations`` (the real releases' defects,
 ``signatures/``; those the workload proved in ``consequence_defects``), ``carryover`` (settings a new release stops
 reading or refuses), ``start_budget``, ``timeline`` (the rollout's picture), ``cluster_state`` (a cluster's

@@ -12,6 +12,7 @@ from upgrade_suite.client.people import SHOW_THEIR_TEAM
 from upgrade_suite.judging.known_defects import NOT_FILED, KnownDefect
 from upgrade_suite.judging.operations import OUTCOME_DIFFERS
 from upgrade_suite.judging.problems import Problem
+from upgrade_suite.judging.row_probes import WRITE_DIFFERS
 
 #: Every engine, where a defect is the same on both.
 BOTH = ("sqlite", "postgresql")
@@ -24,17 +25,44 @@ def _proven(
 ) -> KnownDefect:
     """A defect the workload proved: ``operations`` (and the end states, "<what> left afterwards") end differently
     on the upgraded database of ``old -> new`` than on a fresh ``new``."""
+    return _declared(
+        name, f"{reason}; measured through the API by the workload", OUTCOME_DIFFERS, engines, old, new, operations
+    )
+
+
+def _written(
+    name: str, reason: str, engines: tuple[str, ...], old: str, new: str, writes: tuple[str, ...]
+) -> KnownDefect:
+    """A defect proven in SQL on a table no user operation reaches (``row_probes``): ``writes`` end differently on
+    the upgraded database of ``old -> new`` than on a fresh ``new``."""
+    how = "proven by writes in SQL on both databases, rolled back, since no user operation reaches these tables"
+    return _declared(name, f"{reason}; {how}", WRITE_DIFFERS, engines, old, new, writes)
+
+
+def _declared(
+    name: str, reason: str, kind: str, engines: tuple[str, ...], old: str, new: str, keys: tuple[str, ...]
+) -> KnownDefect:
     return KnownDefect(
         name,
-        f"{reason}; measured through the API by the workload",
+        reason,
         NOT_FILED,
         (frozenset({"UPG-01", "consequence", "product-defect"}),),
         engines,
         old,
         new,
-        tuple(Problem(OUTCOME_DIFFERS, (operation,)) for operation in operations),
+        tuple(Problem(kind, (key,)) for key in keys),
     )
 
+
+#: The writes of an A2A agent's task a length decides (``row_probes``): ids of 255 characters, states of 50.
+A2A_TASK_LENGTHS = (
+    "storing an a2a_tasks row whose context_id has 256 characters",
+    "storing an a2a_tasks row whose task_id has 256 characters",
+    "storing an a2a_tasks row whose state has 51 characters",
+    "storing a server_task_mappings row whose agent_task_id has 256 characters",
+    "storing a server_task_mappings row whose server_task_id has 256 characters",
+    "storing a server_task_mappings row whose status has 51 characters",
+)
 
 CONSEQUENCES: tuple[KnownDefect, ...] = (
     *(
@@ -210,5 +238,82 @@ CONSEQUENCES: tuple[KnownDefect, ...] = (
         "1.0.0",
         "1.1.0",
         ("rows naming the administrator's deleted team right after",),
+    ),
+    *(
+        _written(
+            f"{old}-to-ga-upgraded-postgresql-stores-a2a-task-ids-a-fresh-ga-refuses",
+            "on PostgreSQL a database upgraded to GA has a2a_tasks and server_task_mappings without the lengths GA's "
+            "models declare and a fresh GA install has (task_id, context_id, agent_task_id and server_task_id 255, "
+            "state and status 50): a task id over 255 characters or a state over 50 that an A2A agent answers is "
+            "stored after the upgrade and refused on a fresh GA install",
+            ("postgresql",),
+            old,
+            "1.0.0",
+            A2A_TASK_LENGTHS,
+        )
+        for old in ("0.9.0", "1.0.0rc1")
+    ),
+    _written(
+        "1.1.0-upgraded-postgresql-refuses-a2a-task-ids-over-255-characters",
+        "on PostgreSQL a GA database upgraded to 1.1.0 keeps GA's lengths on a2a_tasks and server_task_mappings "
+        "(ids 255, states 50), as 1.1.0's models declare them, where a fresh 1.1.0 install (its own migrations) has "
+        "none: a task id over 255 characters or a state over 50 that an A2A agent answers is refused after the "
+        "upgrade and stored on a fresh install; the reverse of GA",
+        ("postgresql",),
+        "1.0.0",
+        "1.1.0",
+        A2A_TASK_LENGTHS,
+    ),
+    _written(
+        "1.1.0-upgraded-postgresql-refuses-session-ids-over-255-characters",
+        "on PostgreSQL a GA database upgraded to 1.1.0 keeps VARCHAR(255) on mcp_sessions.session_id and "
+        "mcp_messages.session_id, where a fresh 1.1.0 install has no length: with the database session cache, a "
+        "session id over 255 characters is refused after the upgrade and stored on a fresh install",
+        ("postgresql",),
+        "1.0.0",
+        "1.1.0",
+        (
+            "storing a mcp_sessions row whose session_id has 256 characters",
+            "storing a mcp_messages row whose session_id has 256 characters",
+        ),
+    ),
+    _written(
+        "1.1.0-upgraded-stores-an-audit-entry-without-a-resource",
+        "a GA database upgraded to 1.1.0 lets audit_trails.resource_id be NULL, as 1.1.0's models declare it, where "
+        "a fresh 1.1.0 install (its own migrations) has NOT NULL: with the audit trail on, an entry without a "
+        "resource id is stored after the upgrade and refused on a fresh install",
+        BOTH,
+        "1.0.0",
+        "1.1.0",
+        ("storing an audit_trails row whose resource_id is NULL",),
+    ),
+    _written(
+        "1.1.0-upgraded-refuses-toolops-test-cases-without-a-run-status",
+        "a GA database upgraded to 1.1.0 keeps NOT NULL on toolops_test_cases.run_status and test_cases, as 1.1.0's "
+        "models declare them, where a fresh 1.1.0 install lets them be NULL: a ToolOps test case stored without a "
+        "run status or its cases is refused after the upgrade and stored on a fresh install",
+        BOTH,
+        "1.0.0",
+        "1.1.0",
+        (
+            "storing a toolops_test_cases row whose run_status is NULL",
+            "storing a toolops_test_cases row whose test_cases is NULL",
+        ),
+    ),
+    _written(
+        "1.1.0-upgraded-refuses-deleting-a-user-an-approval-or-a-sign-in-names",
+        "a GA database upgraded to 1.1.0 keeps GA's foreign keys of pending_user_approvals(approved_by) and "
+        "sso_auth_sessions(user_email) to email_users, which a fresh 1.1.0 install lacks: deleting a user who "
+        "approved a pending sign-up, or whose single sign-on session is recorded, is refused by the upgraded "
+        "database and done on a fresh one, leaving those rows naming nobody; 1.1.0's own user deletion clears both "
+        "first (read in its source, not run: only an identity provider's callback writes these rows), so what "
+        "differs is a deletion by any other way, an operator's SQL or a clean-up job",
+        BOTH,
+        "1.0.0",
+        "1.1.0",
+        (
+            "deleting the row a pending_user_approvals row's approved_by refers to",
+            "deleting the row a sso_auth_sessions row's user_email refers to",
+        ),
     ),
 )

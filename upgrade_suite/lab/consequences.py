@@ -23,8 +23,13 @@ from upgrade_suite.client.asking import Looker, Observation
 from upgrade_suite.client.dataset import FIXTURE_GATEWAY, Dataset
 from upgrade_suite.client.people import ENVIRONMENT, PERSON, PROVIDER, TEAM
 from upgrade_suite.client.workload import run_workload
+from upgrade_suite.judging.model_facts import ModelFacts
 from upgrade_suite.judging.operations import OperationProbe, Outcome, Probes
 from upgrade_suite.judging.plans import ECHO, PlannedQuery, QueryPlans, explain, statements
+from upgrade_suite.judging.row_probes import WriteProbe, WriteProbes, row_operations, unbuilt
+from upgrade_suite.judging.row_writes import write
+from upgrade_suite.judging.schema import SchemaDiff
+from upgrade_suite.judging.triage import Triage
 from upgrade_suite.judging.workload import WorkloadComparison
 from upgrade_suite.lab import phases
 from upgrade_suite.lab.core import Core
@@ -123,6 +128,28 @@ class Consequences:
         label = self.core.need_database().label
         self.core.history.consequences.append(f"measured on {label}: {plans.summary()}")
         return plans
+
+    def unreached_writes(
+        self, release: Release, diff: SchemaDiff, consequences: Triage, model: ModelFacts
+    ) -> WriteProbes:
+        """The writes built from the differences on tables no user operation reaches, each done on the upgraded
+        database and on the run's fresh fixture of the same release, in transactions rolled back (what the release's
+        ``model`` never writes left out; SQLite's foreign keys enforced as the release has them)."""
+        core = self.core
+        if core.current is not None:
+            core.stop()  # a write beside the release's own could wait on its lock
+        database = core.need_database()
+        fixture = core.run.seeded(release.spec.alias, database.engine_name, Dataset())
+        probes, enforced = [], model.sqlite_foreign_keys is not False
+        with core.timings.phase(phases.WRITES_IN_SQL), database.engine() as mine, fixture.database.engine() as theirs:
+            for operation in row_operations(diff, consequences.consequences, model):
+                ended = [write(engine, operation, enforced) for engine in (mine, theirs)]
+                probes.append(WriteProbe(operation, release.spec.label, *ended))
+        verdict = WriteProbes(release.spec.label, probes, unbuilt(diff, consequences.consequences, model))
+        self.core.history.consequences += [
+            f"proven in SQL on {database.label}: {problem.text}" for problem in verdict.findings()
+        ]
+        return verdict
 
     def _both(self) -> tuple[Side, Side]:
         if self._sides is None:

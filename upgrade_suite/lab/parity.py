@@ -173,19 +173,22 @@ class Parity:
     def schema_parity(self) -> SchemaDiff:
         """This database's schema against a fresh install of the release it is now at, with the consequences of
         each difference for the release's users (the "Consequences" evidence)."""
-        return self._triaged()[0]
+        return self.triaged()[0]
 
     def schema_drift(self) -> DriftVerdict:
         """The schema differences judged by their consequences against what a person accepted for the pair."""
-        found, consequences = self._triaged()
+        found, consequences = self.triaged()
         self.core.evidence.attach("Schema parity diff", found.render())
         previous, release = self.history.need_previous(), self.core.need_current().release
         return judge(
             found, Baseline(previous.version, release.version, self.core.need_database().engine_name), consequences
         )
 
-    def _triaged(self) -> tuple[SchemaDiff, Triage]:
-        database, release = self.core.need_database(), self.core.need_current().release
+    def triaged(self, release: Release | None = None) -> tuple[SchemaDiff, Triage]:
+        """This database against a fresh install of its release (the running one unless given: a stopped gateway's
+        database is judged against the release it was upgraded to), each difference with its consequence."""
+        database = self.core.need_database()
+        release = release or self.core.need_current().release
         found = parity(database, self.fresh_schema(release), release)
         if not found.differences:
             return found, triage(found, database.engine_name)

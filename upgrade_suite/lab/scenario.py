@@ -24,6 +24,7 @@ from upgrade_suite.judging.evidence import Evidence, Timings, Verdict
 from upgrade_suite.judging.known_defects import KnownDefect
 from upgrade_suite.judging.operations import Probes
 from upgrade_suite.judging.plans import QueryPlans
+from upgrade_suite.judging.row_probes import WriteProbes
 from upgrade_suite.judging.schema import SchemaDiff
 from upgrade_suite.judging.snapshots import SnapshotDiff
 from upgrade_suite.judging.workload import WorkloadComparison
@@ -171,6 +172,12 @@ class UpgradeScenario:
 
     def query_plans(self) -> QueryPlans:
         return self.consequences.query_plans()
+
+    def unreached_writes(self) -> WriteProbes:
+        """The differences on tables no user operation reaches, proven by writes in SQL."""
+        release = self.history.need_upgraded_to()
+        diff, consequences = self.parity.triaged(release)
+        return self.consequences.unreached_writes(release, diff, consequences, self.parity.model_facts(release))
 
     def compare_states(
         self, reference: State, candidate: State, title: str
