@@ -92,6 +92,11 @@ def step_workload_as_fresh(context: Any, release: str) -> None:
     context.lab.evidence.attach(
         "Slower: the release's statements planned on both databases", context.lab.query_plans().render()
     )
+    lacking = context.lab.lacking_met()
+    if lacking:
+        context.lab.evidence.attach(
+            "Breaks: what the upgraded database lacks, against the release's statements", "\n".join(lacking)
+        )
     context.lab.evidence.require(compared.title, compared)
 
 

@@ -4,7 +4,16 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from upgrade_suite.judging.plans import PlannedQuery, QueryPlans, _numbered, explain, indexes, scanned, statements
+from upgrade_suite.judging.plans import (
+    PlannedQuery,
+    QueryPlans,
+    _numbered,
+    explain,
+    indexes,
+    naming,
+    scanned,
+    statements,
+)
 
 ECHOED = """\
 2026-12-07 10:40:00,123 INFO sqlalchemy.engine.Engine BEGIN (implicit)
@@ -28,6 +37,20 @@ def test_the_logged_statements_are_read_once_each_with_their_lines_and_without_v
         "SELECT tools.id, tools.name\nFROM tools\nWHERE tools.team_id = ?",
         "DELETE FROM tools WHERE tools.id = ?",
     ]
+
+
+def test_every_statement_that_reads_or_writes_counts_the_inserts_too():
+    assert len(statements(ECHOED, every=True)) == 3
+    assert "INSERT INTO tools (id, name) VALUES (?, ?)" in statements(ECHOED, every=True)
+
+
+def test_a_table_is_met_by_the_statements_that_name_it_as_a_word():
+    ran = statements(ECHOED, every=True)
+    assert naming(ran, "tools") == 3
+    assert naming(ran, "tools", "team_id") == 1  # the column too
+    assert naming(ran, "tool") == 0  # not inside a longer name
+    assert naming(ran, "migration_metadata") == 0
+    assert naming(['SELECT "migration_metadata".key FROM "migration_metadata"'], "migration_metadata") == 1
 
 
 def test_a_full_read_is_told_from_a_lookup_on_both_engines():

@@ -27,6 +27,8 @@ _RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ INFO sqlalchemy\.engi
 _NEW_RECORD = re.compile(r"^(\d{4}-\d\d-\d\d[ T]\d\d:\d\d|\{|INFO|WARNING|ERROR|DEBUG|\[)")
 #: The statements worth planning: reads and the writes that find their rows by a condition.
 _PLANNED = re.compile(r"^\s*(SELECT|WITH|UPDATE|DELETE)\b", re.IGNORECASE)
+#: Every statement that reads or writes rows (what names a table the release uses).
+_EVERY = re.compile(r"^\s*(SELECT|WITH|UPDATE|DELETE|INSERT)\b", re.IGNORECASE)
 #: A step of SQLite's plan: a table (or an index) read whole, or a lookup.
 _SQLITE_STEP = re.compile(r"^(SCAN|SEARCH) (\w+)")
 #: A node of PostgreSQL's plan that reads a table, and the table.
@@ -37,8 +39,10 @@ _POSTGRES_NODE = re.compile(
 SHOWN = 240
 
 
-def statements(log: str) -> list[str]:
-    """The distinct statements the release logged (``SQLALCHEMY_ECHO``), in the order first run."""
+def statements(log: str, every: bool = False) -> list[str]:
+    """The distinct statements the release logged (``SQLALCHEMY_ECHO``), in the order first run: those worth planning,
+    or ``every`` one that reads or writes rows (inserts too)."""
+    kept = _EVERY if every else _PLANNED
     found: dict[str, None] = {}
     current: list[str] | None = None
     for line in [*log.splitlines(), "2000-01-01 00:00:00,0 INFO end"]:
@@ -46,12 +50,19 @@ def statements(log: str) -> list[str]:
         if record or _NEW_RECORD.match(line):
             if current is not None:
                 statement = "\n".join(current).strip()
-                if _PLANNED.match(statement):
+                if kept.match(statement):
                     found.setdefault(statement)
             current = [record.group(1)] if record else None
         elif current is not None:
             current.append(line)
     return list(found)
+
+
+def naming(ran: list[str], table: str, column: str = "") -> int:
+    """How many statements of ``ran`` name ``table`` (and ``column``) as words: whether the release's work met what
+    a database lacks. A quoted name counts; a name inside a longer word does not."""
+    words = [re.compile(rf"(?<![\w]){re.escape(name)}(?![\w])") for name in (table, column) if name]
+    return sum(all(word.search(statement) for word in words) for statement in ran)
 
 
 def explain(engine: Engine, statement: str) -> str:

@@ -25,11 +25,12 @@ from upgrade_suite.client.people import ENVIRONMENT, PERSON, PROVIDER, TEAM
 from upgrade_suite.client.workload import run_workload
 from upgrade_suite.judging.model_facts import ModelFacts
 from upgrade_suite.judging.operations import OperationProbe, Outcome, Probes
-from upgrade_suite.judging.plans import ECHO, PlannedQuery, QueryPlans, explain, statements
+from upgrade_suite.judging.plans import ECHO, PlannedQuery, QueryPlans, explain, naming, statements
 from upgrade_suite.judging.row_probes import WriteProbe, WriteProbes, row_operations, unbuilt
 from upgrade_suite.judging.row_writes import write
 from upgrade_suite.judging.schema import SchemaDiff
-from upgrade_suite.judging.triage import Triage
+from upgrade_suite.judging.sides import parse_key
+from upgrade_suite.judging.triage import BREAKS, Triage
 from upgrade_suite.judging.workload import WorkloadComparison
 from upgrade_suite.lab import phases
 from upgrade_suite.lab.core import Core
@@ -79,6 +80,7 @@ class Side:
     statements: list[str]
     plans: list[str]
     index_names: dict[str, str]
+    every_statement: list[str]  # what the release read and wrote on this side (empty where it did not log)
 
 
 class Consequences:
@@ -128,6 +130,23 @@ class Consequences:
         label = self.core.need_database().label
         self.core.history.consequences.append(f"measured on {label}: {plans.summary()}")
         return plans
+
+    def lacking_met(self, consequences: Triage) -> list[str]:
+        """Each "breaks" line (what the upgraded database lacks and the release maps) with how many statements the
+        release ran in the workload on the upgraded database name it: whether these operations meet it at all."""
+        upgraded, _ = self._both()
+        ran, found = upgraded.every_statement, []
+        for consequence in consequences.of(BREAKS):
+            kind, table, column = parse_key(consequence.difference.keys[0])
+            met = naming(ran, table, column if kind == "column" else "")
+            said = "; the workload's operations never meet it" if not met else ""
+            found.append(
+                f"{consequence.difference.text}: named by {met} of the {len(ran)} statements {self._target} ran in the "
+                f"workload on the upgraded database{said}"
+            )
+        label = self.core.need_database().label
+        self.core.history.consequences += [f"measured on {label}: breaks, {line}" for line in found]
+        return found
 
     def unreached_writes(
         self, release: Release, diff: SchemaDiff, consequences: Triage, model: ModelFacts
@@ -187,7 +206,8 @@ class Consequences:
                 ran = statements(gateway.log_text()) if logged is None else logged
                 with copy.engine() as engine:
                     plans, names = [explain(engine, statement) for statement in ran], _index_names(engine)
-        return Side(deletions, workload.observations, state, ran, plans, names)
+        every = statements(gateway.log_text(), every=True) if logged is None else []
+        return Side(deletions, workload.observations, state, ran, plans, names, every)
 
 
 def _deletions(api: GatewayApi, copy: Database, mcp_url: str) -> list[Outcome]:

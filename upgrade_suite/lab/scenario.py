@@ -27,6 +27,7 @@ from upgrade_suite.judging.plans import QueryPlans
 from upgrade_suite.judging.row_probes import WriteProbes
 from upgrade_suite.judging.schema import SchemaDiff
 from upgrade_suite.judging.snapshots import SnapshotDiff
+from upgrade_suite.judging.triage import Triage
 from upgrade_suite.judging.workload import WorkloadComparison
 from upgrade_suite.lab.chart import Chart
 from upgrade_suite.lab.consequences import Consequences
@@ -53,6 +54,7 @@ class UpgradeScenario:
         self.core = Core(run, name)
         self.parity = Parity(self.core)
         self.consequences = Consequences(self.core)
+        self._triaged: tuple[SchemaDiff, Triage] | None = None
         self.experiments = Experiments(self.core)
         self.hazards = Hazards(self.core)
         self.rolling = Rolling(self.core)
@@ -173,11 +175,22 @@ class UpgradeScenario:
     def query_plans(self) -> QueryPlans:
         return self.consequences.query_plans()
 
+    def lacking_met(self) -> list[str]:
+        """What the upgraded database lacks and the release maps, against the statements the workload made it run."""
+        return self.consequences.lacking_met(self._upgrade_triaged()[1])
+
     def unreached_writes(self) -> WriteProbes:
         """The differences on tables no user operation reaches, proven by writes in SQL."""
         release = self.history.need_upgraded_to()
-        diff, consequences = self.parity.triaged(release)
+        diff, consequences = self._upgrade_triaged()
         return self.consequences.unreached_writes(release, diff, consequences, self.parity.model_facts(release))
+
+    def _upgrade_triaged(self) -> tuple[SchemaDiff, Triage]:
+        """The upgraded database against a fresh install of its target, triaged once for the consequence steps
+        (the database does not change between them)."""
+        if self._triaged is None:
+            self._triaged = self.parity.triaged(self.history.need_upgraded_to())
+        return self._triaged
 
     def compare_states(
         self, reference: State, candidate: State, title: str
