@@ -11,33 +11,23 @@ rollout.
 """
 
 import json
-import shutil
-import subprocess
-import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import pytest
+from on_node import embedded_postgres, node_binaries, release_image
 
-from upgrade_suite.base.config import SuiteConfig
 from upgrade_suite.cluster import host
-from upgrade_suite.cluster.build import ensure_built
 from upgrade_suite.cluster.chart import NODE_PORT, PORT
 from upgrade_suite.cluster.configs import BRIDGE
+from upgrade_suite.cluster.helm import state_directory
 from upgrade_suite.cluster.images import docker_saved
 from upgrade_suite.cluster.node import Node
 from upgrade_suite.lab.node import pod_environment
-from upgrade_suite.releases.images import GatewayImages
-from upgrade_suite.releases.pypi import PyPIReleases
-from upgrade_suite.releases.specs import resolve
-from upgrade_suite.releases.venvs import ReleaseCache
-from upgrade_suite.services.database import PostgresDatabase, PostgresServer
 from upgrade_suite.services.engine import bind_mounts
 from upgrade_suite.services.gateway import GatewaySecrets
-
-from conftest import ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.extended]
 
@@ -95,21 +85,11 @@ def manifest(image: str, environment: dict[str, str], mounts: dict[str, dict[str
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
 def test_ga_image_runs_as_a_pod_on_the_node_and_answers_through_its_service(docker_client, engine: str):
-    subprocess.run(["sh", str(ROOT / "tools" / "cluster-host.sh")], check=True)
-    binaries = ensure_built()
-    config = SuiteConfig.from_userdata({})
-    ga = ReleaseCache(config.cache_dir, 900).provision(
-        resolve("GA", config.releases["GA"], PyPIReleases(config.cache_dir))
-    )
-    tag = GatewayImages(docker_client, config.cache_dir, 900).image_for(ga)
-    state = Path(tempfile.mkdtemp(prefix="upgk8s-"))  # short: containerd's socket paths must fit 107 bytes
+    binaries = node_binaries()
+    ga, tag = release_image(docker_client, "GA")
     with ExitStack() as stack:
-        if engine == "sqlite":
-            url = "sqlite:////data/gateway.db"
-        else:
-            server = stack.enter_context(PostgresServer())
-            dumps = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="upgk8s-pg-")))
-            url = stack.enter_context(PostgresDatabase(server, dumps)).url_for(ga)
+        url = "sqlite:////data/gateway.db" if engine == "sqlite" else stack.enter_context(embedded_postgres(ga))
+        state = stack.enter_context(state_directory())
         served, left = _serve(docker_client, binaries, ga, tag, state, url)
     assert served["health"].status_code == 200, served["health"].text
     assert served["health"].json().get("status") == "healthy", served["health"].text
@@ -123,22 +103,16 @@ def _serve(client, binaries: Path, ga, tag: str, state: Path, url: str) -> tuple
     environment = pod_environment(ga, url, GatewaySecrets())
     outside = {} if url.startswith("sqlite") else bind_mounts(url)  # SQLite's file is the pod's own, in /data
     started = time.monotonic()
-    try:
-        with Node(state, binaries, images=[docker_saved(client, tag, state)]) as node:
-            node.kubectl("apply", "-f", "-", stdin=manifest(tag, environment, outside))
-            node.kubectl("rollout", "status", "deployment/gateway", "--timeout=240s", timeout=250)
-            ready = time.monotonic() - started
-            print(
-                f"\nGA pod on {url.split(':')[0]} Ready behind its Service {ready:.1f} s after the node was asked for"
-            )
-            served = {
-                "health": httpx.get(f"http://{node.node_ip}:{NODE_PORT}/health", timeout=10),
-                "image": node.kubectl(
-                    "get", "pods", "-l", "app=gateway", "-o", "jsonpath={.items[0].spec.containers[0].image}"
-                ),
-                "logs": node.kubectl("logs", "deployment/gateway"),
-            }
-        return served, host.leftovers(state, binaries, BRIDGE)
-    finally:
-        if not host.mounts_under(state):
-            shutil.rmtree(state, ignore_errors=True)  # the saved image alone is half a gigabyte
+    with Node(state, binaries, images=[docker_saved(client, tag, state)]) as node:
+        node.kubectl("apply", "-f", "-", stdin=manifest(tag, environment, outside))
+        node.kubectl("rollout", "status", "deployment/gateway", "--timeout=240s", timeout=250)
+        ready = time.monotonic() - started
+        print(f"\nGA pod on {url.split(':')[0]} Ready behind its Service {ready:.1f} s after the node was asked for")
+        served = {
+            "health": httpx.get(f"http://{node.node_ip}:{NODE_PORT}/health", timeout=10),
+            "image": node.kubectl(
+                "get", "pods", "-l", "app=gateway", "-o", "jsonpath={.items[0].spec.containers[0].image}"
+            ),
+            "logs": node.kubectl("logs", "deployment/gateway"),
+        }
+    return served, host.leftovers(state, binaries, BRIDGE)

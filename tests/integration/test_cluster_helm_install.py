@@ -10,54 +10,33 @@ it runs the ``post-install`` hooks, and the pods are Ready only once the hook's 
 time out, with no Job created. Measured here first (a 60 s timeout), then the install without ``--wait``.
 """
 
-import shutil
 import subprocess
-import tempfile
 import time
-from contextlib import ExitStack
-from pathlib import Path
 
 import httpx
 import pytest
+from on_node import embedded_postgres, node_binaries, release_image
 
-from upgrade_suite.base.config import SuiteConfig
 from upgrade_suite.cluster import host
-from upgrade_suite.cluster.build import ensure_built
 from upgrade_suite.cluster.chart import NODE_PORT, ChartValues, write_chart
 from upgrade_suite.cluster.configs import BRIDGE
+from upgrade_suite.cluster.helm import state_directory
 from upgrade_suite.cluster.images import docker_saved
 from upgrade_suite.cluster.node import Node
 from upgrade_suite.lab.node import pod_environment
-from upgrade_suite.releases.images import GatewayImages
-from upgrade_suite.releases.pypi import PyPIReleases
-from upgrade_suite.releases.specs import resolve
-from upgrade_suite.releases.venvs import ReleaseCache
-from upgrade_suite.services.database import PostgresDatabase, PostgresServer
 from upgrade_suite.services.engine import bind_mounts
 from upgrade_suite.services.gateway import GatewaySecrets
-
-from conftest import ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.extended]
 
 
 def test_helm_installs_the_chart_its_migration_job_first_and_its_pods_become_ready_behind_the_service(docker_client):
-    subprocess.run(["sh", str(ROOT / "tools" / "cluster-host.sh")], check=True)
-    binaries = ensure_built()
-    config = SuiteConfig.from_userdata({})
-    latest = ReleaseCache(config.cache_dir, 900).provision(
-        resolve("latest", config.releases["latest"], PyPIReleases(config.cache_dir))
-    )
-    tag = GatewayImages(docker_client, config.cache_dir, 900).image_for(latest)
-    state = Path(tempfile.mkdtemp(prefix="upgk8s-"))  # short: containerd's socket paths must fit 107 bytes
-    try:
-        with ExitStack() as stack:
-            server = stack.enter_context(PostgresServer())
-            dumps = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="upgk8s-pg-")))
-            url = stack.enter_context(PostgresDatabase(server, dumps)).url_for(latest)
-            environment = pod_environment(latest, url, GatewaySecrets())
-            chart = write_chart(state / "chart", ChartValues(tag, environment, host_paths=tuple(bind_mounts(url))))
-            node = stack.enter_context(Node(state, binaries, images=[docker_saved(docker_client, tag, state)]))
+    binaries = node_binaries()
+    latest, tag = release_image(docker_client, "latest")
+    with embedded_postgres(latest) as url, state_directory() as state:
+        environment = pod_environment(latest, url, GatewaySecrets())
+        chart = write_chart(state / "chart", ChartValues(tag, environment, host_paths=tuple(bind_mounts(url))))
+        with Node(state, binaries, images=[docker_saved(docker_client, tag, state)]) as node:
             helm = [str(binaries / "helm"), "install", "suite", str(chart)]
             waited = subprocess.run(
                 [*helm, "--wait", "--timeout", "60s"],
@@ -83,13 +62,11 @@ def test_helm_installs_the_chart_its_migration_job_first_and_its_pods_become_rea
             )  # fmt: skip
             health = httpx.get(f"http://{node.node_ip}:{NODE_PORT}/health", timeout=10)
             migrated = node.kubectl("logs", "job/suite-migration")
-        print(f"\nhelm install, then rollout status: {took:.1f} s (the migration Job, then two pods Ready)")
-        assert waited.returncode != 0 and "not ready" in waited.stderr, waited.stdout + waited.stderr
-        assert jobs_while_waiting.strip() == ""  # the post-install hook never ran
-        assert job == "1" and ready == "2" and skip == "true"
-        assert health.status_code == 200 and health.json().get("status") == "healthy", health.text
-        assert "Database ready" in migrated or "migrat" in migrated.lower(), migrated[-600:]
-        assert host.leftovers(state, binaries, BRIDGE) == []
-    finally:
-        if not host.mounts_under(state):
-            shutil.rmtree(state, ignore_errors=True)
+        left = host.leftovers(state, binaries, BRIDGE)
+    print(f"\nhelm install, then rollout status: {took:.1f} s (the migration Job, then two pods Ready)")
+    assert waited.returncode != 0 and "not ready" in waited.stderr, waited.stdout + waited.stderr
+    assert jobs_while_waiting.strip() == ""  # the post-install hook never ran
+    assert job == "1" and ready == "2" and skip == "true"
+    assert health.status_code == 200 and health.json().get("status") == "healthy", health.text
+    assert "Database ready" in migrated or "migrat" in migrated.lower(), migrated[-600:]
+    assert left == []

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from on_node import node_binaries
 
 from upgrade_suite.cluster import host
-from upgrade_suite.cluster.build import ensure_built
 from upgrade_suite.cluster.configs import BRIDGE
 from upgrade_suite.cluster.images import ImageFile, oci_tarball
 from upgrade_suite.cluster.node import Node
@@ -85,9 +85,7 @@ def answer(url: str, timeout: float = 30.0) -> str:
 
 
 def test_the_node_serves_a_ready_pod_behind_a_service_and_leaves_nothing_behind():
-    # the host's packages first, as make cluster-setup installs them (a fresh machine has none of them)
-    subprocess.run(["sh", str(Path(__file__).parents[2] / "tools" / "cluster-host.sh")], check=True)
-    binaries = ensure_built()
+    binaries = node_binaries()
     state = Path(tempfile.mkdtemp(prefix="upgk8s-"))  # short: containerd's socket paths must fit 107 bytes
     before = host.Baseline.record()
     try:
@@ -131,8 +129,7 @@ with Node(Path(sys.argv[1]), Path(sys.argv[2])) as node:
 def test_a_node_whose_owner_was_killed_is_cleaned_by_the_next_one():
     """SIGKILL skips every teardown: the next node finds the crashed one's registration, kills what it left and
     restores the host from the crashed node's own baseline before it starts, instead of refusing."""
-    subprocess.run(["sh", str(Path(__file__).parents[2] / "tools" / "cluster-host.sh")], check=True)
-    binaries = ensure_built()
+    binaries = node_binaries()
     crashed_state = Path(tempfile.mkdtemp(prefix="upgk8s-"))
     state = Path(tempfile.mkdtemp(prefix="upgk8s-"))
     before = host.Baseline.record()
