@@ -98,7 +98,7 @@ def before_all(context: Any) -> None:
                 from upgrade_suite.cluster.build import ensure_built
                 from upgrade_suite.cluster.node import check_host
 
-                check_host()
+                check_host(upstream_chart=config.rollout.upstream_chart is not None)
                 ensure_built()
         texts = [step.name for s in selected for step in s.all_steps]
         context.suite = SuiteRun(config, aliases_named(texts), versions_named(texts))

@@ -101,6 +101,7 @@ class RolloutSettings:
     kube_token: str | None = None  # an admin token of that deployment (its JWT secret is not the suite's)
     helm_release: str = "mcp-stack"
     helm_chart: str = "charts/mcp-stack"
+    upstream_chart: str | None = None  # -D cluster=node with -D helm_chart=: that checkout's chart on the node
 
     @classmethod
     def from_options(cls, options: Mapping[str, str]) -> RolloutSettings:
@@ -144,6 +145,12 @@ class RolloutSettings:
             )
         if cluster and options.get("kube_context"):
             raise SuiteError("-D cluster=node and -D kube_context name two clusters: give one")
+        upstream = options.get("helm_chart") if cluster else None
+        if upstream and not (Path(upstream) / "Chart.yaml").is_file():
+            raise SuiteError(
+                f"-D helm_chart={upstream} has no Chart.yaml: give a checkout's charts/mcp-stack "
+                "(of IBM/mcp-context-forge)"
+            )
         return cls(
             own_node=cluster == "node",
             pre_stop_s=int(pre_stop),
@@ -156,6 +163,7 @@ class RolloutSettings:
             kube_token=options.get("kube_token") or None,
             helm_release=options.get("helm_release", cls.helm_release),
             helm_chart=options.get("helm_chart", cls.helm_chart),
+            upstream_chart=str(Path(upstream).resolve()) if upstream else None,
         )
 
 

@@ -77,8 +77,11 @@ class NodeRelease:
 
     def install(self, release: Release, timeout_s: int) -> str:
         """``helm install`` of ``release``'s chart (its migration Job, a post-install hook), then the rollout."""
+        return self._execute(self.install_commands(release, timeout_s), timeout_s)
+
+    def install_commands(self, release: Release, timeout_s: int) -> list[list[str]]:
         install = [self._bin("helm"), "install", self.name, str(self._chart(release))]
-        return self._execute([install, rollout_status(self._kubectl(), self.deployment, timeout_s)], timeout_s)
+        return [install, rollout_status(self._kubectl(), self.deployment, timeout_s)]
 
     def upgrade(self, release: Release, timeout_s: int, job: Release | None) -> str:
         """``helm upgrade`` to ``release``'s chart with the plan's flags (the Job first, a pre-upgrade hook): the Job
@@ -88,8 +91,11 @@ class NodeRelease:
             values = replace(values, migration_enabled=False)
         elif job is not release:
             values = replace(values, migration_image=self.values_of(job).image)
+        return self._execute(self.upgrade_commands(release, values, timeout_s), timeout_s)
+
+    def upgrade_commands(self, release: Release, values: ChartValues, timeout_s: int) -> list[list[str]]:
         upgrade = [self._bin("helm"), "upgrade", self.name, str(self._chart(release, values)), *PLAN_FLAGS]
-        return self._execute([upgrade, rollout_status(self._kubectl(), self.deployment, timeout_s)], timeout_s)
+        return [upgrade, rollout_status(self._kubectl(), self.deployment, timeout_s)]
 
     def rollback(self, target: Release, downgrade_to: str | None, timeout_s: int) -> str:
         """``helm rollback`` to the previous revision (no hook runs), after the new release's downgrade if asked."""
@@ -112,7 +118,15 @@ class NodeRelease:
         return write_chart(directory, values or self.values_of(release))
 
     def _execute(self, commands: list[list[str]], timeout_s: int) -> str:
-        return execute(commands, timeout_s, self.node.environment())
+        """The commands' transcript; when one fails, what the migration Job's pods said is added to the evidence
+        (the node and its logs are gone once the scenario ends)."""
+        try:
+            return execute(commands, timeout_s, self.node.environment())
+        except AssertionError as failed:
+            logs = [*self._kubectl(), "logs", "--selector", f"job-name={self.name}-migration", "--tail=40", "--prefix"]
+            said = bounded_run(logs, "kubectl logs of the migration Job", 60, self.node.environment())
+            failed.args = (f"{failed.args[0]}\n\nthe migration Job's pods said:\n{said.stdout}{said.stderr}",)
+            raise
 
     def _kubectl(self) -> list[str]:
         return [self._bin("kubectl")]

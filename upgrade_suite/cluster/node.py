@@ -67,11 +67,12 @@ class Teardown:
             raise SuiteError("the node's teardown left work undone: " + "; ".join(failures))
 
 
-def check_host() -> None:
-    """What the node needs of the host before anything is built or started: root and the node's host tools."""
+def check_host(upstream_chart: bool = False) -> None:
+    """What the node needs of the host before anything is built or started: root and the node's host tools (and
+    socat, the upstream chart's way to PostgreSQL)."""
     if os.geteuid() != 0:
         raise SuiteError("the node needs root (it runs containerd, the kubelet and kube-proxy): run as root")
-    for tool in ("containerd", "runc", "ctr", "iptables", "nft", "ip"):
+    for tool in ("containerd", "runc", "ctr", "iptables", "nft", "ip", *(("socat",) if upstream_chart else ())):
         if shutil.which(tool) is None:
             raise SuiteError(f"{tool} is not installed and the node needs it: run make cluster-setup")
 

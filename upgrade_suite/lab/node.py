@@ -17,12 +17,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import make_url
+
 from upgrade_suite.client.dataset import Dataset
 from upgrade_suite.cluster.build import ensure_built
 from upgrade_suite.cluster.chart import PORT, ChartValues
 from upgrade_suite.cluster.helm import NodeRelease, state_directory
 from upgrade_suite.cluster.images import Image, docker_saved
 from upgrade_suite.cluster.node import Node
+from upgrade_suite.cluster.upstream import TcpFront, UpstreamRelease
 from upgrade_suite.lab import phases
 from upgrade_suite.lab.core import Core
 from upgrade_suite.releases.images import GatewayImages
@@ -74,13 +77,25 @@ class OnNode:
         with core.timings.phase(phases.START_NODE):
             self.node = core.own(Node(self.state, binaries, images=[first]))
         core.evidence.attach("The node's start (seconds to each milestone)", self.node.timeline, "json")
-        helm = NodeRelease(
-            self.node, core.sandbox.subdir("charts"), core.run.token(release, core.environment(release)), self._values
-        )
+        token = core.run.token(release, core.environment(release))
+        helm = self._release(self.node, token)
         with core.timings.phase(phases.helm_install(alias)):
             transcript = helm.install(release, rollout_timeout(core))
         core.evidence.attach("helm install and kubectl rollout status", transcript)
         return helm
+
+    def _release(self, node: Node, token: str) -> NodeRelease:
+        """The suite's chart, or with ``-D helm_chart=`` the upstream one, its pods on the scenario's database
+        through a TCP front on the node's address (the chart reaches PostgreSQL over TCP only)."""
+        core, workdir = self.core, self.core.sandbox.subdir("charts")
+        chart = core.config.rollout.upstream_chart
+        if chart is None:
+            return NodeRelease(node, workdir, token, self._values)
+        database = core.need_database()
+        url = make_url(database.url_for(None))
+        socket = Path(str(url.query["host"])) / f".s.PGSQL.{url.port or 5432}"
+        front = core.own(TcpFront(str(node.node_ip), socket, core.sandbox.path / "tcp-front.log"))
+        return UpstreamRelease(Path(chart), front, str(url.database), node, workdir, token, self._values)
 
     def _values(self, release: Release) -> ChartValues:
         """The values of ``release``'s chart on the scenario's database; its image loaded into the node first."""
