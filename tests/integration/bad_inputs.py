@@ -121,6 +121,12 @@ BAD_INPUTS: tuple[BadInput, ...] = (
         r"-D cluster=node and -D kube_context name two clusters: give one",
     ),
     BadInput(
+        "chart-without-chart-yaml",
+        "-D cluster=node -D helm_chart=/nonexistent/mcp-stack",
+        (*_d("cluster=node"), *_d("helm_chart=/nonexistent/mcp-stack")),
+        r"-D helm_chart=/nonexistent/mcp-stack has no Chart.yaml: give a checkout's charts/mcp-stack",
+    ),
+    BadInput(
         "bad-pre-stop",
         "-D pre_stop_s=-1",
         _d("pre_stop_s=-1"),
