@@ -8,7 +8,8 @@ outside its state directory, recorded before and undone after), ``node`` (``Node
 one context manager, with ``kubectl`` bound to its admin kubeconfig), ``crashed`` (a node whose owner was killed,
 registered while it ran, cleaned by the next one), ``chart`` (the gateway's part of the upstream chart, written from
 its facts, for a node given no chart, one per release's era), ``helm`` (its Helm release on the node: install,
-upgrade, rollback, each waited on).
+upgrade, rollback, each waited on), ``upstream`` (the upstream chart itself, from a checkout, on the same node: its
+gateway parts, PostgreSQL through a TCP front).
 
 May import: ``base``, ``releases``, ``services``.
 """
