@@ -9,6 +9,7 @@ here. The documented rollback stalls at the chart's own 600 s progress deadline 
 negative control (red by design): together about 35 minutes. Afterwards nothing of the node is left running.
 """
 
+import os
 import subprocess
 
 import pytest
@@ -54,3 +55,33 @@ def test_the_plans_helm_upgrade_and_the_ways_back_run_on_the_suites_node_to_verd
         assert verdict in allowed, (start, verdict, run.failures())
     left = [line for line in host.leftovers(workdir, bin_dir(), BRIDGE) if "process" in line or BRIDGE in line]
     assert left == []
+
+
+#: A checkout's charts/mcp-stack (of IBM/mcp-context-forge): CI has none (only the package registries are reachable).
+UPSTREAM_CHART = os.environ.get("UPGRADE_SUITE_HELM_CHART", "")
+
+
+@pytest.mark.skipif(
+    not UPSTREAM_CHART,
+    reason="set UPGRADE_SUITE_HELM_CHART to a checkout's charts/mcp-stack: CI has no copy of the upstream chart",
+)
+@pytest.mark.timeout(2400)  # two rollouts and a rollback at the chart's own timings: about 20 minutes
+def test_the_upstream_chart_itself_is_installed_upgraded_and_rolled_back_on_the_node(
+    workdir, docker_client, no_leftovers
+):
+    subprocess.run(["sh", str(ROOT / "tools" / "cluster-host.sh")], check=True)
+    run = run_behave(
+        workdir,
+        str(ROOT / "features" / "rolling.feature"),
+        str(ROOT / "features" / "rollback.feature"),
+        "--name", "The Helm release is rolled from RC1 to GA",  # the plan's helm upgrade, RC1 -> GA remapped below
+        "--name", "rolled back from latest to 1.0.x after a downgrade Job",  # the downgrade in a pod, helm rollback
+        "-D", "cluster=node",
+        "-D", f"helm_chart={UPSTREAM_CHART}",
+        "-D", "rc1=1.0.9", "-D", "ga=1.1.0",  # the 1.0.8 chart's startup probe needs 1.0.2 or later
+        timeout=2100,
+    )  # fmt: skip
+    verdicts = {name: verdict for name, (verdict, _) in run.verdicts().items()}
+    assert len(verdicts) == 2 and set(verdicts.values()) <= {"known defect", "passed"}, (verdicts, run.failures())
+    left = [line for line in host.leftovers(workdir, bin_dir(), BRIDGE) if "process" in line or BRIDGE in line]
+    assert left == [] and not subprocess.run(["pgrep", "-x", "socat"], capture_output=True).stdout
