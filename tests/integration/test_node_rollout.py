@@ -39,22 +39,23 @@ EXPECTED = {
 def test_the_plans_helm_upgrade_and_the_ways_back_run_on_the_suites_node_to_verdicts(
     workdir, docker_client, no_leftovers
 ):
-    subprocess.run(["sh", str(ROOT / "tools" / "cluster-host.sh")], check=True)
-    run = run_behave(
-        workdir,
-        str(ROOT / "features" / "rolling.feature"),
-        str(ROOT / "features" / "rollback.feature"),
-        "--tags=@kubernetes",
-        "-D", "cluster=node",
-        timeout=3600,
-    )  # fmt: skip
-    verdicts = {name: verdict for name, (verdict, _) in run.verdicts().items()}
-    assert len(verdicts) == len(EXPECTED), (verdicts, run.failures())
+    verdicts, failures, left = _on_node(workdir, 3600, "--tags=@kubernetes")
+    assert len(verdicts) == len(EXPECTED), (verdicts, failures)
     for start, allowed in EXPECTED.items():
         (verdict,) = [v for name, v in verdicts.items() if name.startswith(start)]
-        assert verdict in allowed, (start, verdict, run.failures())
-    left = [line for line in host.leftovers(workdir, bin_dir(), BRIDGE) if "process" in line or BRIDGE in line]
+        assert verdict in allowed, (start, verdict, failures)
     assert left == []
+
+
+def _on_node(workdir, timeout: int, *selection: str) -> tuple[dict[str, str], str, list[str]]:
+    """The rolling and rollback features' ``selection`` on the node, through the gate: each scenario's verdict, the
+    failures' text, and what the node left running (processes, the bridge) afterwards."""
+    subprocess.run(["sh", str(ROOT / "tools" / "cluster-host.sh")], check=True)
+    features = [str(ROOT / "features" / name) for name in ("rolling.feature", "rollback.feature")]
+    run = run_behave(workdir, *features, *selection, "-D", "cluster=node", timeout=timeout)
+    verdicts = {name: verdict for name, (verdict, _) in run.verdicts().items()}
+    left = [line for line in host.leftovers(workdir, bin_dir(), BRIDGE) if "process" in line or BRIDGE in line]
+    return verdicts, run.failures(), left
 
 
 #: A checkout's charts/mcp-stack (of IBM/mcp-context-forge): CI has none (only the package registries are reachable).
@@ -69,19 +70,13 @@ UPSTREAM_CHART = os.environ.get("UPGRADE_SUITE_HELM_CHART", "")
 def test_the_upstream_chart_itself_is_installed_upgraded_and_rolled_back_on_the_node(
     workdir, docker_client, no_leftovers
 ):
-    subprocess.run(["sh", str(ROOT / "tools" / "cluster-host.sh")], check=True)
-    run = run_behave(
+    verdicts, failures, left = _on_node(
         workdir,
-        str(ROOT / "features" / "rolling.feature"),
-        str(ROOT / "features" / "rollback.feature"),
+        2100,
         "--name", "The Helm release is rolled from RC1 to GA",  # the plan's helm upgrade, RC1 -> GA remapped below
         "--name", "rolled back from latest to 1.0.x after a downgrade Job",  # the downgrade in a pod, helm rollback
-        "-D", "cluster=node",
         "-D", f"helm_chart={UPSTREAM_CHART}",
         "-D", "rc1=1.0.9", "-D", "ga=1.1.0",  # the 1.0.8 chart's startup probe needs 1.0.2 or later
-        timeout=2100,
     )  # fmt: skip
-    verdicts = {name: verdict for name, (verdict, _) in run.verdicts().items()}
-    assert len(verdicts) == 2 and set(verdicts.values()) <= {"known defect", "passed"}, (verdicts, run.failures())
-    left = [line for line in host.leftovers(workdir, bin_dir(), BRIDGE) if "process" in line or BRIDGE in line]
+    assert len(verdicts) == 2 and set(verdicts.values()) <= {"known defect", "passed"}, (verdicts, failures)
     assert left == [] and not subprocess.run(["pgrep", "-x", "socat"], capture_output=True).stdout
