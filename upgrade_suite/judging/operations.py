@@ -47,8 +47,29 @@ class Outcome:
         return "deletes it" + (f": {effects}" if effects else ", nothing referenced it")
 
 
+class BothSides(FindingsVerdict):
+    """An operation done on the upgraded database and on a fresh install: a finding, in its sentence, when it ended
+    differently (an API operation here, a write in SQL in ``row_probes``)."""
+
+    kind = OUTCOME_DIFFERS
+
+    @property
+    def subject(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def same(self) -> bool:
+        raise NotImplementedError
+
+    def sentence(self) -> str:
+        raise NotImplementedError
+
+    def findings(self) -> list[Problem]:
+        return [] if self.same else [Problem(self.kind, (self.subject,), self.sentence())]
+
+
 @dataclass(frozen=True)
-class OperationProbe(FindingsVerdict):
+class OperationProbe(BothSides):
     """One operation on both databases (``what``: e.g. "deleting the federated gateway 'x'")."""
 
     what: str
@@ -76,8 +97,9 @@ class OperationProbe(FindingsVerdict):
             f"a fresh {self.target} install {self.fresh.render()}"
         )
 
-    def findings(self) -> list[Problem]:
-        return [] if self.same else [Problem(OUTCOME_DIFFERS, (self.what,), self.sentence())]
+    @property
+    def subject(self) -> str:
+        return self.what
 
     def render(self) -> str:
         return "\n".join(

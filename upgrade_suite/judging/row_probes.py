@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, replace
 
 from upgrade_suite.judging.model_facts import ModelFacts
+from upgrade_suite.judging.operations import BothSides
 from upgrade_suite.judging.problems import FindingsVerdict, Problem
 from upgrade_suite.judging.schema import SchemaDiff
 from upgrade_suite.judging.sides import BEHAVES, Consequence, parse_key, read_column
@@ -191,9 +192,10 @@ class Ended:
 
 
 @dataclass(frozen=True)
-class WriteProbe(FindingsVerdict):
+class WriteProbe(BothSides):
     """One write on both databases and what each did."""
 
+    kind = WRITE_DIFFERS
     operation: RowOperation
     target: str  # the release, as reports name it
     upgraded: Ended
@@ -211,8 +213,9 @@ class WriteProbe(FindingsVerdict):
             f"on the upgraded database, {what} is {self.upgraded}; on a fresh {self.target} install it is {self.fresh}"
         )
 
-    def findings(self) -> list[Problem]:
-        return [] if self.same else [Problem(WRITE_DIFFERS, (self.operation.what,), self.sentence())]
+    @property
+    def subject(self) -> str:
+        return self.operation.what
 
     def render(self) -> str:
         return "\n".join(
