@@ -61,7 +61,8 @@ def sides(tmp_path: Path) -> Iterator[tuple[Engine, Engine]]:
 def planned(upgraded: Engine, fresh: Engine) -> tuple[list, list[str]]:
     diff = compare(describe(upgraded), describe(fresh), "t")
     consequences = triage(diff, "sqlite").consequences
-    return row_operations(diff, consequences), unbuilt(diff, consequences)
+    built = row_operations(diff, consequences)
+    return built, unbuilt(consequences, built)
 
 
 def probe(upgraded: Engine, fresh: Engine, kind: str, foreign_keys: bool = True) -> WriteProbe:

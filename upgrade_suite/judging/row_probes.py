@@ -84,14 +84,8 @@ def row_operations(
 
 def _makes(operation: RowOperation, model: ModelFacts | None) -> bool:
     """Whether the release can make this write: a column its ORM fills on every insert is never unset or NULL."""
-    if (
-        model is None
-        or operation.kind not in (LEAVE_UNSET, STORE)
-        or operation.value is not None
-        and operation.kind == STORE
-    ):
-        return True
-    return not model.writes_itself(operation.table, operation.columns[0])
+    unset_or_null = operation.kind == LEAVE_UNSET or (operation.kind == STORE and operation.value is None)
+    return not (unset_or_null and model is not None and model.writes_itself(operation.table, operation.columns[0]))
 
 
 def _with_model(operation: RowOperation, model: ModelFacts | None) -> RowOperation:
@@ -111,9 +105,9 @@ def _with_model(operation: RowOperation, model: ModelFacts | None) -> RowOperati
     return replace(operation, declared=f"the release's models declare {operation.table}.{column} {declared}")
 
 
-def unbuilt(diff: SchemaDiff, consequences: list[Consequence], model: ModelFacts | None = None) -> list[str]:
-    """The unreached "behaves differently" lines no write was built for: still claims."""
-    done = {operation.key for operation in row_operations(diff, consequences, model)}
+def unbuilt(consequences: list[Consequence], built: list[RowOperation]) -> list[str]:
+    """The unreached "behaves differently" lines none of the ``built`` writes was made for: still claims."""
+    done = {operation.key for operation in built}
     return [
         c.difference.text
         for c in consequences

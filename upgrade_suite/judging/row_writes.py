@@ -110,13 +110,16 @@ def _refused(connection: Connection, action: Callable[[], object]) -> Ended | No
     return None
 
 
-def _row(connection: Connection, table: Table, given: dict[str, Any]) -> dict[str, Any]:
-    """A row of ``table`` made for the probe; its values (what a reference or a duplicate needs)."""
-    values = _values(connection, table, given, (), DEPTH)
+def _row(
+    connection: Connection, table: Table, given: dict[str, Any], depth: int = DEPTH, why: str = "to write against"
+) -> dict[str, Any]:
+    """A row of ``table`` made for the probe (``why``: what it is for, said if the table refuses it); its values
+    (what a reference or a duplicate needs)."""
+    values = _values(connection, table, given, (), depth)
     try:
         connection.execute(table.insert().values(values))
     except DBAPIError as error:
-        raise Unbuildable(f"a {table.name} row to write against was refused: {str(error.orig)[:SHOWN]}") from error
+        raise Unbuildable(f"a {table.name} row {why} was refused: {str(error.orig)[:SHOWN]}") from error
     return values
 
 
@@ -138,11 +141,8 @@ def _values(
 
 
 def _made(connection: Connection, table: Table, column: Any, depth: int) -> Any:
-    values = _values(connection, table, {}, (), depth - 1)
-    try:
-        connection.execute(table.insert().values(values))
-    except DBAPIError as error:
-        raise Unbuildable(f"a {table.name} row to refer to was refused: {str(error.orig)[:SHOWN]}") from error
+    """A new row of ``table`` for a reference to name: its ``column`` (the engine's number, where it gave one)."""
+    values = _row(connection, table, {}, depth - 1, "to refer to")
     return values.get(column.name) if column.name in values else connection.execute(select(func.max(column))).scalar()
 
 

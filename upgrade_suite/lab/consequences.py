@@ -159,12 +159,13 @@ class Consequences:
             core.stop()  # a write beside the release's own could wait on its lock
         database = core.need_database()
         fixture = core.run.seeded(release.spec.alias, database.engine_name, Dataset())
+        built = row_operations(diff, consequences.consequences, model)
         probes, enforced = [], model.sqlite_foreign_keys is not False
         with core.timings.phase(phases.WRITES_IN_SQL), database.engine() as mine, fixture.database.engine() as theirs:
-            for operation in row_operations(diff, consequences.consequences, model):
+            for operation in built:
                 ended = [write(engine, operation, enforced) for engine in (mine, theirs)]
                 probes.append(WriteProbe(operation, release.spec.label, *ended))
-        verdict = WriteProbes(release.spec.label, probes, unbuilt(diff, consequences.consequences, model))
+        verdict = WriteProbes(release.spec.label, probes, unbuilt(consequences.consequences, built))
         self.core.history.consequences += [
             f"proven in SQL on {database.label}: {problem.text}" for problem in verdict.findings()
         ]
@@ -203,10 +204,11 @@ class Consequences:
             finally:
                 gateway.stop()  # before its database goes
             with core.timings.phase(phases.probe_operation("plan the release's statements", side)):
-                ran = statements(gateway.log_text()) if logged is None else logged
+                log = gateway.log_text() if logged is None else ""
+                ran = statements(log) if logged is None else logged
                 with copy.engine() as engine:
                     plans, names = [explain(engine, statement) for statement in ran], _index_names(engine)
-        every = statements(gateway.log_text(), every=True) if logged is None else []
+        every = statements(log, every=True)  # what it read and wrote: none where it did not log
         return Side(deletions, workload.observations, state, ran, plans, names, every)
 
 
