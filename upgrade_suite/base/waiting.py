@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
 
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
 
@@ -49,3 +52,26 @@ def bounded_run(
         )
     except subprocess.TimeoutExpired:
         raise SuiteError(f"{what} did not finish within {timeout:.0f} s") from None
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM ends the work inside like Ctrl-C (cleanup runs: a half-made build removed, a node stopped), when
+    nobody else handles it (behave's hooks do) and only in the main thread, where Python runs handlers."""
+    import threading
+
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -21,8 +21,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from urllib.parse import unquote
 
 from upgrade_suite.base.errors import SuiteError
 from upgrade_suite.base.progress import console, exclusive
-from upgrade_suite.base.waiting import bounded_run
+from upgrade_suite.base.waiting import bounded_run, sigterm_as_interrupt
 
 #: Python minor -> (Debian suite, source package) that ships it. Bookworm has 3.11 only (the suite's
 #: own); 3.12 was never in a Debian stable release (trixie went from 3.11 straight to 3.13).
@@ -203,7 +202,7 @@ def build(source: DebianSource, cache_dir: Path, timeout: float, jobs: int | Non
         log = scratch / "build.log"
         try:
             with (
-                _sigterm_as_interrupt(),
+                sigterm_as_interrupt(),
                 console.status(
                     f"Fetching Debian {source.suite}'s {source.package} {source.debian_version} source ..."
                 ) as status,
@@ -303,28 +302,6 @@ def _check_modules(python: Path) -> None:
 
 def _works(python: Path) -> bool:
     return python.is_file() and subprocess.run([str(python), "-c", "pass"], capture_output=True).returncode == 0
-
-
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM ends the build like Ctrl-C (cleanup runs), when nobody else handles it (behave's hooks do)."""
-    import threading
-
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
-    ):
-        yield
-        return
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _last_line(result: subprocess.CompletedProcess[str]) -> str:

@@ -112,7 +112,7 @@ class GatewayImages:
         """The image tag to run ``release`` from: upstream's when it is here or pullable, else a local build."""
         if release.spec.kind == "pypi":
             upstream = f"{UPSTREAM_REPOSITORY}:{upstream_tag(release.version)}"
-            if self._exists(upstream) or self._pull(upstream):
+            if self.exists(upstream) or self._pull(upstream):
                 return upstream
         if _minor(release) not in BASES:
             raise SuiteError(
@@ -122,7 +122,7 @@ class GatewayImages:
             )
         tag = f"{LOCAL_REPOSITORY}:{release.version.replace('+', '_')}-{release.spec.key}-r{RECIPE}"
         with self._lock(tag):
-            if self._exists(tag):
+            if self.exists(tag):
                 self.built.setdefault(tag, 0.0)
             else:
                 started = time.monotonic()
@@ -130,7 +130,8 @@ class GatewayImages:
                 self.built[tag] = time.monotonic() - started
         return tag
 
-    def _exists(self, tag: str) -> bool:
+    def exists(self, tag: str) -> bool:
+        """Whether the engine holds ``tag``."""
         import docker.errors
 
         try:
@@ -169,7 +170,7 @@ class GatewayImages:
         """Debian ``suite`` with python3, from Debian's archive: made once per machine (about a minute)."""
         image = base_image(suite)
         with self._lock(image):
-            if self._exists(image):
+            if self.exists(image):
                 return image
             if not shutil.which("debootstrap"):
                 raise SuiteError(
@@ -246,8 +247,6 @@ class GatewayImages:
         return output.decode().strip()
 
     def _build(self, release: Release, tag: str) -> None:
-        import docker.errors
-
         base = self.base(BASES[_minor(release)])
         wheels = self.wheels(release)
         console.print(f"[dim]building {tag} from {len(list(wheels.glob('*.whl')))} wheels (no network)[/dim]")
@@ -260,15 +259,19 @@ class GatewayImages:
             (root / "Dockerfile").write_text(
                 _DOCKERFILE.format(base=base, version=release.version, key=release.spec.key)
             )
-            try:
-                self.client.images.build(path=context, tag=tag, network_mode="none", rm=True, forcerm=True, pull=False)
-            except docker.errors.BuildError as error:
-                log = (
-                    "".join(str(step.get("stream", step.get("error", ""))) for step in error.build_log)
-                    .strip()
-                    .splitlines()
-                )
-                raise SuiteError(f"building the image of {release.spec.label} failed: {log[-1:] or error}") from None
+            build(self.client, context, tag, f"the image of {release.spec.label}", network="none")
+
+
+def build(client, context: str, tag: str, what: str, network: str) -> None:
+    """``docker build`` of ``context`` as ``tag`` (no pull: every base is made here); a failure in one line, the
+    build's last words."""
+    import docker.errors
+
+    try:
+        client.images.build(path=context, tag=tag, network_mode=network, rm=True, forcerm=True, pull=False)
+    except docker.errors.BuildError as error:
+        log = "".join(str(step.get("stream", step.get("error", ""))) for step in error.build_log).strip().splitlines()
+        raise SuiteError(f"building {what} failed: {log[-1:] or error}") from None
 
 
 def _minor(release: Release) -> str:
