@@ -30,9 +30,11 @@ upgrade: bootstrap
 ## The upgrade compatibility matrix: every PyPI release from -D matrix_from= (0.9.0) to -D matrix_to=
 ## (latest), direct / hop / back on SQLite and PostgreSQL; reports/matrix.html and matrix.json. Out of the gate.
 ## JOBS=N: shards 1/N .. N/N at once, each into reports/matrix-shards/I-of-N, merged into one matrix and Allure dir.
+## ARGS="-D engine=kubernetes": the N shards as one Indexed Job on the suite's own node (make cluster-setup), or on
+## yours with -D kube_context=<context> -D suite_image=<python -m upgrade_suite.cluster.suite_image, pushed>.
 JOBS ?= 1
 matrix: bootstrap
-ifeq ($(JOBS),1)
+ifeq ($(JOBS)$(findstring engine=,$(ARGS)),1)
 	nice $(BIN)/behave features/matrix.feature --tags=@matrix $(ARGS)
 else
 	nice $(BIN)/python -m upgrade_suite.matrix.jobs $(JOBS) $(ARGS)

@@ -199,6 +199,20 @@ BAD_INPUTS: tuple[BadInput, ...] = (
         features="features/rolling.feature",
     ),
     BadInput(
+        "matrix-engine-unknown",
+        'make matrix ARGS="-D engine=docker"',
+        ("matrix", "ARGS=-D engine=docker"),
+        r"-D engine=docker is not where make matrix runs: -D engine=kubernetes runs its shards as an Indexed Job",
+        command="make",
+    ),
+    BadInput(
+        "matrix-context-without-image",
+        'make matrix ARGS="-D engine=kubernetes -D kube_context=prod"',
+        ("matrix", "ARGS=-D engine=kubernetes -D kube_context=prod"),
+        r"-D kube_context=prod needs -D suite_image=<the suite's image in a registry the cluster pulls from>",
+        command="make",
+    ),
+    BadInput(
         "no-npm",
         "make report without npm",
         ("report", "ALLURE={tmp}/no-allure/allure"),

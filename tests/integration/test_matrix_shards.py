@@ -44,7 +44,7 @@ RANGE = ("-D", "matrix_from=1.0.11", "-D", "matrix_to=1.1.0", "--tags=@sqlite")
 SHARDS = 3
 
 
-def _essentials(data: dict[str, Any]) -> dict[tuple[str, str, str], tuple[str, str, str, str]]:
+def essentials(data: dict[str, Any]) -> dict[tuple[str, str, str], tuple[str, str, str, str]]:
     """What two runs of the same cells must agree on: per (database, from, kind) its target, key, verdict, problem."""
     return {
         (engine, from_version, kind): (cell["to"], cell["key"], cell["verdict"], cell["problem"])
@@ -88,8 +88,8 @@ def test_three_shards_merged_give_the_whole_runs_matrix(workdir: Path, no_leftov
     whole_matrix = json.loads((whole.reports / "matrix.json").read_text())
     assert merged["releases"] == whole_matrix["releases"] == ["1.0.11", "1.1.0"]
     assert merged["target"] == whole_matrix["target"] == "1.1.0"
-    assert _essentials(merged) == _essentials(whole_matrix)
-    assert {v[2] for v in _essentials(merged).values()} == {"passed"}, "these releases' cells are green today"
+    assert essentials(merged) == essentials(whole_matrix)
+    assert {v[2] for v in essentials(merged).values()} == {"passed"}, "these releases' cells are green today"
 
     published = json.loads((sharded / "reports" / "matrix.json").read_text())
     assert published == json.loads(json.dumps(merged)), "make matrix JOBS=3 publishes the library's merge"

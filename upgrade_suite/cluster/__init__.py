@@ -9,7 +9,8 @@ one context manager, with ``kubectl`` bound to its admin kubeconfig), ``crashed`
 registered while it ran, cleaned by the next one), ``chart`` (the gateway's part of the upstream chart, written from
 its facts, for a node given no chart, one per release's era), ``helm`` (its Helm release on the node: install,
 upgrade, rollback, each waited on), ``upstream`` (the upstream chart itself, from a checkout, on the same node: its
-gateway parts, PostgreSQL through a TCP front).
+gateway parts, PostgreSQL through a TCP front), ``suite_image`` (the suite itself as an image, for the matrix's
+shards as pods).
 
 May import: ``base``, ``releases``, ``services``.
 """

@@ -25,9 +25,10 @@ from pathlib import Path
 from rich.console import Console
 
 from upgrade_suite.base.errors import SuiteError
-from upgrade_suite.matrix import page
+from upgrade_suite.matrix import on_cluster, page
+from upgrade_suite.matrix.indexed_job import split
 from upgrade_suite.matrix.render import publish
-from upgrade_suite.matrix.results import RESULTS_DIR, cell_ids, load, matrix
+from upgrade_suite.matrix.results import RESULTS_DIR, cell_ids, load, log, matrix, shard_dir
 from upgrade_suite.reporting.runs import RunRecord, load_runs
 
 _ROOT = Path(__file__).resolve().parents[2]
@@ -35,15 +36,6 @@ FEATURE = _ROOT / "features" / "matrix.feature"
 BEHAVE = Path(sys.executable).parent / "behave"
 #: Options the runner sets per shard: given by the user as well, they would contradict it.
 _OWN_OPTIONS = ("shard", "reports_dir")
-
-
-def shard_dir(reports: Path, index: int, count: int) -> Path:
-    return reports / "matrix-shards" / f"{index}-of-{count}"
-
-
-def log(directory: Path) -> Path:
-    """A shard's terminal output (behave's progress, its one-line error if it stopped)."""
-    return directory / "behave-output.txt"
 
 
 def jobs(text: str) -> int:
@@ -145,22 +137,40 @@ def gather_runs(directories: Sequence[Path], reports: Path, selection: str) -> R
 
 
 def main(arguments: list[str]) -> int:
-    """``python -m upgrade_suite.matrix.jobs N [behave arguments...]``: the exit status is the worst shard's."""
+    """``python -m upgrade_suite.matrix.jobs N [behave arguments...]``: the exit status is the worst shard's. With
+    ``-D engine=kubernetes`` the shards run as one Indexed Job on a cluster (``on_cluster``), merged the same way."""
     console = Console(highlight=False, soft_wrap=True)
     try:
         if not arguments:
             raise SuiteError("usage: python -m upgrade_suite.matrix.jobs N [behave arguments ...]")
         count = jobs(arguments[0])
         refuse_own_options(arguments[1:])
+        cluster, behave_arguments = split(arguments[1:])
     except SuiteError as error:
         print(error, file=sys.stderr)
         return 2
     reports = Path("reports").resolve()
-    ended = run_shards(count, arguments[1:], reports, console)
+    if cluster is None:
+        ended = run_shards(count, behave_arguments, reports, console)
+    else:
+        try:
+            ended = on_cluster.run_shards(count, cluster, behave_arguments, reports, console)
+        except SuiteError as error:
+            print(f"matrix: {error}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print("matrix: interrupted; the Job is deleted and the suite's node stopped", file=sys.stderr)
+            return 130
+    return finish(ended, reports, f"make matrix JOBS={count} {shlex.join(arguments[1:])}".strip(), console)
+
+
+def finish(ended: dict[Path, int], reports: Path, selection: str, console: Console) -> int:
+    """The shards' records merged and published, their runs gathered into one, the page read back; the worst
+    shard's exit status (the shards' own one line when every one stopped before its cells)."""
     directories = list(ended)
     if not any((directory / "matrix.json").is_file() for directory in directories):
         # every shard stopped before its cells (a bad input): its own one line says why, the same in each
-        lines = log(directories[0]).read_text().splitlines()
+        lines = log(directories[0]).read_text().splitlines() if log(directories[0]).is_file() else []
         print(
             next((line for line in lines if "HOOK-ERROR" in line), f"matrix: see {log(directories[0])}"),
             file=sys.stderr,
@@ -168,7 +178,7 @@ def main(arguments: list[str]) -> int:
         return max(ended.values()) or 1
     data = combine(directories)
     publish(data, reports, console)
-    run = gather_runs(directories, reports, f"make matrix JOBS={count} {shlex.join(arguments[1:])}".strip())
+    run = gather_runs(directories, reports, selection)
     page.check(data, reports, run.results, console)
     for directory, returncode in ended.items():
         if returncode:

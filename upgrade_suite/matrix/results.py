@@ -22,6 +22,17 @@ from upgrade_suite.matrix.plan import Cell
 VERDICTS = ("broken", "failed", "no downgrade path", "passed", "skipped")
 #: A run's cell records, under its reports directory: what a shard uploads and the merge reads.
 RESULTS_DIR = "matrix-results"
+
+
+def shard_dir(reports: Path, index: int, count: int) -> Path:
+    return reports / "matrix-shards" / f"{index}-of-{count}"
+
+
+def log(directory: Path) -> Path:
+    """A shard's terminal output (behave's progress, its one-line error if it stopped)."""
+    return directory / "behave-output.txt"
+
+
 #: What the suite's verdict depends on besides the releases: its code, Gherkin, baselines and declarations.
 _FINGERPRINTED = ("upgrade_suite", "steps", "features/matrix.feature", "environment.py")
 
