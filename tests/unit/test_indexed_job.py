@@ -3,6 +3,7 @@
 import io
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -57,22 +58,25 @@ def test_the_job_runs_each_index_once_as_one_shard_with_the_users_options():
     assert cache["hostPath"]["path"] == "/c"
 
 
-def test_the_shard_script_runs_its_index_plus_one_and_ends_with_behaves_status_once_collected(tmp_path):
-    """The script itself, in sh, with a behave that records its arguments and fails."""
+def _script(tmp_path: Path, behave: str) -> tuple[list[str], dict[str, str]]:
+    """The shard's script with its pod paths under ``tmp_path`` and ``behave`` as the fake behave's body."""
     fake = tmp_path / "bin"
     fake.mkdir()
-    (fake / "behave").write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/args\nexit 3\n')
+    (fake / "behave").write_text(f"#!/bin/sh\n{behave}\n")
     (fake / "behave").chmod(0o755)
-    script = (
-        SCRIPT.replace(indexed_job.REPORTS, str(tmp_path / "reports"))
-        .replace(STATUS, str(tmp_path / "status"))
-        .replace(COLLECTED, str(tmp_path / "collected"))
-    )
     (tmp_path / "reports").mkdir()
-    (tmp_path / "collected").touch()  # the runner has taken the reports
+    (tmp_path / "signals").mkdir()
+    script = SCRIPT.replace(indexed_job.REPORTS, str(tmp_path / "reports")).replace(
+        indexed_job.SIGNALS, str(tmp_path / "signals")
+    )
     environment = {"PATH": f"{fake}:/usr/bin:/bin", "JOB_COMPLETION_INDEX": "1", "SHARDS": "2"}
-    result = subprocess.run(["sh", "-c", script, "shard", "-D", "a=b"], env=environment, timeout=30)
-    assert result.returncode == 3
+    return ["sh", "-c", script, "shard", "-D", "a=b"], environment
+
+
+def test_the_shard_script_runs_its_index_plus_one_and_ends_with_behaves_status_once_collected(tmp_path):
+    command, environment = _script(tmp_path, f'echo "$@" > {tmp_path}/args; echo judged; exit 3')
+    (tmp_path / "signals" / "collected").touch()  # the runner has taken the reports
+    assert subprocess.run(command, env=environment, timeout=30).returncode == 3
     assert (tmp_path / "args").read_text().split() == [
         "features/matrix.feature",
         "--tags=@matrix",
@@ -83,6 +87,24 @@ def test_the_shard_script_runs_its_index_plus_one_and_ends_with_behaves_status_o
         "-D",
         f"reports_dir={tmp_path}/reports",
     ]
+    assert (tmp_path / "reports" / "behave-output.txt").read_text() == "judged\n"
+    assert (tmp_path / "signals" / "exit-status").read_text() == "3\n"
+
+
+def test_a_sigterm_to_the_shard_reaches_behave_and_ends_the_pod_at_once(tmp_path):
+    """The Job deleted: the shell (the pod's first process) passes SIGTERM on and ends, not at the SIGKILL."""
+    command, environment = _script(
+        tmp_path, f"trap 'kill $!; touch {tmp_path}/terminated; exit 130' TERM; sleep 60 >/dev/null 2>&1 & wait"
+    )
+    shard = subprocess.Popen(command, env=environment)
+    pid_file = tmp_path / "signals" / "behave.pid"
+    deadline = time.monotonic() + 10
+    while not pid_file.is_file() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)  # behave's trap is set once it runs
+    shard.terminate()
+    assert shard.wait(timeout=10) == 143
+    assert (tmp_path / "terminated").is_file()
 
 
 def _pod(name, index, phase, state=None):

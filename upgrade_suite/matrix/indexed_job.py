@@ -31,16 +31,21 @@ ENGINE, CONTEXT, IMAGE = "engine", "kube_context", "suite_image"
 NODE_CACHE = "/var/cache/gateway-upgrade-suite"
 #: In the pod: its reports (streamed out at the end) and the two marks the runner and the shard exchange.
 REPORTS, SIGNALS = "/reports", "/signals"
-STATUS, COLLECTED = f"{SIGNALS}/exit-status", f"{SIGNALS}/collected"
+STATUS, COLLECTED, PID = f"{SIGNALS}/exit-status", f"{SIGNALS}/collected", f"{SIGNALS}/behave.pid"
 OUTPUT = "behave-output.txt"
 INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
 
 #: The shard's script: behave as ``make matrix`` runs it, its output both in the pod's log (progress a user follows
-#: with kubectl logs) and in the reports; then the status, and a wait for the runner to take the reports.
+#: with kubectl logs) and in the reports; then the status, and a wait for the runner to take the reports. The shell
+#: is the pod's first process, which no signal ends by default: a SIGTERM (the Job deleted) is passed to behave, whose
+#: hooks end the scenario as on Ctrl-C, and the pod ends with it instead of at the grace period's SIGKILL.
 SCRIPT = f"""\
+stop() {{ kill -TERM "$(cat {PID})" 2>/dev/null; wait; exit 143; }}
+trap stop TERM
 shard=$((JOB_COMPLETION_INDEX + 1))/$SHARDS
-{{ behave features/matrix.feature --tags=@matrix "$@" -D shard=$shard -D reports_dir={REPORTS}; \
-echo $? > {STATUS}; }} 2>&1 | tee {REPORTS}/{OUTPUT}
+{{ behave features/matrix.feature --tags=@matrix "$@" -D shard=$shard -D reports_dir={REPORTS} & echo $! > {PID}; \
+wait $!; echo $? > {STATUS}; }} 2>&1 | tee {REPORTS}/{OUTPUT} &
+wait $!
 while [ ! -e {COLLECTED} ]; do sleep 1; done
 exit "$(cat {STATUS})"
 """
