@@ -58,7 +58,11 @@ Feature: Upgrade-day hazards
       | RC1  | GA | 2     | PostgreSQL |
       | RC1  | GA | 3     | PostgreSQL |
 
-    @current @sqlite
+    # Product defect: killed inside 1.1.0's first revision (5e211ec89cad, the batch rebuild of email_users), the
+    # replica leaves _alembic_tmp_email_users behind on SQLite; every gateway started after it fails its migration
+    # ("table _alembic_tmp_email_users already exists") and exits, and the database stays at 1.0.9's head until
+    # someone drops that table by hand. UPG-07 finds the same with Alembic alone; this is its production form.
+    @current @sqlite @product-defect
     Examples: 1.0.x to the newest, SQLite
       | from  | to     | count | database |
       | 1.0.x | latest | 2     | SQLite   |

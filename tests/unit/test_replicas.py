@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, text
 
 from upgrade_suite.judging.carryover import STARTED
 from upgrade_suite.judging.hazard_checks import migrated_once_after_kill
+from upgrade_suite.services.gateway import migration_error
 from upgrade_suite.services.replicas import KilledReplica, start_killing_the_migrator
 
 HEAD = "aa1b2c3d4e5f"
@@ -124,3 +125,25 @@ def test_a_database_left_short_of_the_head_fails(engine):
     assert migrated_once_after_kill(engine, FakeRelease, KILLED, [STARTED, STARTED], AFTER).problems() == [
         "alembic_version is GA's head, once: ['r13']"
     ]
+
+
+def test_a_kill_after_the_head_was_stamped_or_the_start_finished_missed_its_window():
+    assert not KILLED.missed("head-of-to")
+    assert replace(KILLED, had_finished=True).missed("head-of-to")
+    assert replace(KILLED, stamped_after_kill=["head-of-to"]).missed("head-of-to")
+
+
+def test_a_migration_failure_after_the_kill_is_named_by_the_databases_own_words(engine):
+    """1.1.0 logs "Database migration failed" (earlier releases "Migration/Bootstrap failed"): the check sees both, and
+    the problem names what the database said, so the declared 1.0.9 -> 1.1.0 defect matches its evidence."""
+    failed = (
+        '{"message": "Database migration failed: (sqlite3.OperationalError) table _alembic_tmp_email_users already '
+        'exists\\n[SQL: CREATE TABLE _alembic_tmp_email_users (...)]"}'
+    )
+    verdict = migrated_once_after_kill(
+        engine, FakeRelease, KILLED, ["refused to run (exited)", STARTED], [failed, failed]
+    )
+    kinds = {(p.kind, p.keys) for p in verdict.findings()}
+    assert ("migration failed after the kill", ("table _alembic_tmp_email_users already exists",)) in kinds
+    assert migration_error("Migration/Bootstrap failed: boom") == "Migration/Bootstrap failed"
+    assert migration_error("INFO Database ready") is None

@@ -14,7 +14,7 @@ from upgrade_suite.judging.carryover import STARTED, CarriedStart, CarryOver, Se
 from upgrade_suite.judging.checks import Checklist
 from upgrade_suite.releases.specs import Release
 from upgrade_suite.services.database import stamped_revisions
-from upgrade_suite.services.gateway import MIGRATION_FAILURE
+from upgrade_suite.services.gateway import MIGRATION_FAILURE, migration_error
 from upgrade_suite.services.replicas import KilledReplica
 
 
@@ -46,7 +46,7 @@ def migrated_once_after_kill(
     the survivors' logs and the restarted gateway's log since it was started again.
     """
     result = Checklist(f"{len(outcomes)} {release.spec.alias} gateways started at once, the migrating one killed")
-    interrupted = killed is not None and not killed.had_finished and killed.stamped_after_kill != [release.head]
+    interrupted = killed is not None and not killed.missed(release.head)
     result.check(
         "a gateway was killed while it migrated (before the head was stamped)",
         interrupted,
@@ -58,19 +58,25 @@ def migrated_once_after_kill(
         "; ".join(f"gateway {i} {o}" for i, o in enumerate(outcomes, 1)),
     )
     stamped = stamped_revisions(engine)
-    result.check(f"alembic_version is {release.spec.alias}'s head, once", stamped == [release.head], f"{stamped}")
+    result.check(
+        f"alembic_version is {release.spec.alias}'s head, once",
+        stamped == [release.head],
+        f"{stamped}",
+        ("database at another head", *stamped),
+    )
     migrating = [index for index, log in enumerate(logs_after_kill, 1) if "Running upgrade" in log]
     result.check(
         "exactly one gateway ran the migration after the kill",
         len(migrating) == 1,
         f"gateways that logged 'Running upgrade' after it: {migrating}",
     )
-    failed = {
-        index: failure.group(0)
-        for index, log in enumerate(logs_after_kill, 1)
-        if (failure := MIGRATION_FAILURE.search(log))
-    }
-    result.check("no gateway logged a migration failure after the kill", not failed, f"{failed}")
+    failed = {index: error for index, log in enumerate(logs_after_kill, 1) if (error := migration_error(log))}
+    result.check(
+        "no gateway logged a migration failure after the kill",
+        not failed,
+        f"{failed}",
+        ("migration failed after the kill", *sorted(set(failed.values()))),
+    )
     return result
 
 

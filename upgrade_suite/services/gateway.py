@@ -27,7 +27,23 @@ from upgrade_suite.releases.specs import Release
 from upgrade_suite.services.startup import HEALTHY, Poll, StartTimeline
 
 #: Lines of a gateway log that mean its own migration or bootstrap did not succeed.
-MIGRATION_FAILURE = re.compile(r"Migration/Bootstrap failed|Can't locate revision|alembic\.util\.exc\.CommandError")
+#: A gateway's own migration failing, as each release logs it ("Database migration failed" from 1.1.0 on).
+MIGRATION_FAILURE = re.compile(
+    r"Migration/Bootstrap failed|Database migration failed|Can't locate revision|alembic\.util\.exc\.CommandError"
+)
+#: The database's own words in a failure SQLAlchemy wraps: ``(sqlite3.OperationalError) table x already exists``.
+_DATABASE_ERROR = re.compile(r"\((?:sqlite3|psycopg[\w.]*|psycopg2[\w.]*)\.\w+\) ([^\n\\\[]+)")
+
+
+def migration_error(log: str) -> str | None:
+    """What a log's first migration failure says: the database's own error when it names one, else the phrase."""
+    failure = MIGRATION_FAILURE.search(log)
+    if failure is None:
+        return None
+    cause = _DATABASE_ERROR.search(log, failure.start())
+    return cause.group(1).strip() if cause else failure.group(0)
+
+
 _ADDRESS_IN_USE = re.compile(r"address already in use", re.IGNORECASE)
 
 

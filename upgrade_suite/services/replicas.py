@@ -37,6 +37,10 @@ class KilledReplica:
     had_finished: bool  # it logged "Database ready" before the kill: the kill then proves nothing
     stamped_after_kill: list[str]  # alembic_version right after the kill
 
+    def missed(self, head: str) -> bool:
+        """The kill came too late to be a fault: the gateway had finished, or the head was already stamped."""
+        return self.had_finished or self.stamped_after_kill == [head]
+
     def render(self) -> str:
         return (
             f"gateway {self.index} killed {self.seconds_into_start:.2f} s into its start, right after revision "
