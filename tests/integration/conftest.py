@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from upgrade_suite.reporting.runs import load_runs
+from upgrade_suite.services.faults import mounts_under
 
 ROOT = Path(__file__).resolve().parents[2]
 BEHAVE = Path(sys.executable).parent / "behave"
@@ -272,11 +273,13 @@ def workdir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def no_leftovers(workdir: Path):
-    """After the test: no process of the run, no embedded PostgreSQL or balancer socket it made."""
+    """After the test: no process of the run, no embedded PostgreSQL or balancer socket it made, nothing mounted
+    under it (a fault scenario's read-only database)."""
     yield
     assert not suite_processes(workdir)
     assert not embedded_postgres(workdir)
     assert not balancer_sockets(workdir)
+    assert not mounts_under(workdir)
 
 
 #: The test that proves the last-resort interpreter route (CPython built from Debian source, minutes of work).

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from upgrade_suite.base.errors import SuiteError
-from upgrade_suite.judging.checks import interrupts_survived, rolled_back_each_time, walk_succeeded
+from upgrade_suite.judging.checks import ended_cleanly, interrupts_survived, rolled_back_each_time, walk_succeeded
 from upgrade_suite.releases.specs import Release, ReleaseSpec
 from upgrade_suite.services.chain import Outcome, WalkStep, chain
 from upgrade_suite.services.migrations import AlembicRun
@@ -102,3 +102,27 @@ def test_a_failed_run_names_its_error_not_sqlalchemys_trailing_link():
         run(1, output).error
         == "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) table _alembic_tmp_email_users already exists"
     )
+
+
+STRUCK_R1 = (
+    "# suite: TERMINATED backend 4242 (the migration's own connection) inside revision r1, after its first change: "
+    "ALTER TABLE tools ADD x; pg_terminate_backend -> True; gone from pg_stat_activity after 0.01 s"
+)
+ENDED = "psycopg.errors.AdminShutdown: terminating connection due to administrator command"
+
+
+def test_an_ended_connection_must_hit_its_backend_and_stop_the_migration_with_that_one_error():
+    def ended(exit_code: int, output: str, seconds: float = 2.0, struck: str = STRUCK_R1) -> Outcome:
+        interrupted = AlembicRun("GA", ("upgrade", "head"), exit_code, output, seconds)
+        return Outcome("r1", struck, ["old"], run(0), True, interrupted=interrupted)
+
+    assert ended_cleanly([ended(1, ENDED), Outcome("r2", "", ["old"], run(0), True)], 600).ok
+    for wrong in (
+        ended(0, ENDED),  # the migration went on as if nothing happened
+        ended(1, "sqlalchemy.exc.ProgrammingError: relation x does not exist"),  # another error in its place
+        ended(1, ENDED, seconds=600.0),  # it hung until the suite's bound
+        ended(1, ENDED, struck=STRUCK_R1.replace("-> True", "-> False")),  # the server ended nothing
+    ):
+        verdict = ended_cleanly([wrong], 600)
+        assert [p.kind for p in verdict.findings()] == ["ended connection not a clean failure"], wrong
+    assert not ended_cleanly([Outcome("r2", "", ["old"], run(0), True)], 600).ok, "nothing ended is no verdict"

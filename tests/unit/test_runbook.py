@@ -121,3 +121,22 @@ def test_each_pair_says_what_changes_for_users_proven_apart_from_claimed():
     section = render(records).split("## RC1 (1.0.0rc1) -> GA (1.0.0)")[1]
     assert section.count(proven) == 1 and f"- {claimed}\n- {proven}\n" in section
     assert "What changes for you" not in render([record("sqlite", "passed", {UPGRADE: 2.0})])
+
+
+def test_each_fault_met_gets_what_to_do_and_the_measured_failure_and_retry():
+    from upgrade_suite.judging.fault_checks import CONNECTION_ENDED, READ_ONLY_DATABASE
+
+    ended = {
+        **record("postgres", "passed", {}),
+        "faults": [
+            {"fault": CONNECTION_ENDED, "revision": "r1", "failed_after_s": 1.0, "recovery_s": 2.0},
+            {"fault": CONNECTION_ENDED, "revision": "r2", "failed_after_s": 3.0, "recovery_s": 6.0},
+        ],
+    }
+    read_only = {**record("sqlite", "passed", {}), "faults": [{"fault": READ_ONLY_DATABASE, "failed_after_s": 4.0}]}
+    text = render([ended, read_only, record("sqlite", "passed", {})])
+    section = text.split("## After a database fault")[1]
+    assert "| PostgreSQL | Nothing to clean up on PostgreSQL" in section
+    assert "| 2.0 s, 3.0 s | 4.0 s, 6.0 s | 2 |" in section
+    assert "| SQLite | Make it writable" in section and "| 4.0 s, 4.0 s | - | 1 |" in section
+    assert "## After a database fault" not in render([record("sqlite", "passed", {})])

@@ -215,6 +215,41 @@ def rolled_back_each_time(outcomes: list[Outcome], head: str) -> Checklist:
     return result
 
 
+#: What a migration whose connection the server ended says, by driver: psycopg 3, psycopg2, a closed socket.
+CONNECTION_ENDED = (
+    "terminating connection due to administrator command",
+    "AdminShutdown",
+    "server closed the connection",
+)
+
+
+def ended_cleanly(outcomes: list[Outcome], timeout: float) -> Checklist:
+    """Each upgrade whose connection the database ended: the fault hit the migration's own backend, and the
+    migration stopped at once with one error that says so (a non-zero exit, no hang, nothing else in its place)."""
+    ended = [o for o in outcomes if o.killed.startswith("# suite: TERMINATED")]
+    result = Checklist(f"Each upgrade whose connection was ended failed cleanly ({len(ended)} of {len(outcomes)})")
+    result.check(
+        "connections were ended",
+        bool(ended),
+        f"{len(ended)} of {len(outcomes)} (the rest changed nothing: "
+        + (", ".join(o.revision for o in outcomes if not o.killed) or "none")
+        + ")",
+    )
+    for outcome in ended:
+        run = outcome.interrupted
+        hit = "pg_terminate_backend -> True" in outcome.killed
+        said = run is not None and any(words in run.output for words in CONNECTION_ENDED)
+        clean = run is not None and run.exit_code not in (0, None) and run.seconds < timeout
+        result.check(
+            f"{outcome.revision}: its own backend ended, one error, non-zero exit, no hang",
+            hit and said and clean,
+            (outcome.killed.removeprefix("# suite: ") + "; ")
+            + (f"exit {run.exit_code} after {run.seconds:.1f} s: {run.error}" if run else "no run recorded"),
+            ("ended connection not a clean failure", outcome.revision),
+        )
+    return result
+
+
 def walk_succeeded(steps: list[WalkStep], expected: int) -> Checklist:
     """Every revision went up and came back down; the first failure is named with its error."""
     result = Checklist(f"Revision walk, {expected} steps")
@@ -330,6 +365,7 @@ def complete_schema(engine: Engine, release: Release) -> Checklist:
         f"all {len(expected)} model tables exist",
         bool(expected) and not missing_tables,
         f"missing: {missing_tables}" if missing_tables else "",
+        ("new table missing", *missing_tables),
     )
     missing_columns = sorted(
         f"{t}.{c}" for t, cols in expected.items() if t in present for c in cols if c not in present[t]

@@ -241,7 +241,11 @@ DEFECTS: tuple[KnownDefect, ...] = (
         "ga-to-1.1.0-no-migration-metadata",
         "GA's migrations to 1.1.0 never create migration_metadata, a table of 1.1.0's models",
         NOT_FILED,
-        (frozenset({"UPG-01", "populated"}),),
+        (
+            frozenset({"UPG-01", "populated"}),
+            frozenset({"fault", "read-only", "product-defect"}),
+            frozenset({"fault", "credentials", "product-defect"}),
+        ),
         ("sqlite", "postgresql"),
         "1.0.0",
         "1.1.0",
@@ -271,6 +275,20 @@ DEFECTS: tuple[KnownDefect, ...] = (
         "already exists, and the database stays at 1.0.9's head until someone drops it by hand",
         ("1.0.9", "1.1.0"),
         ("5e211ec89cad",),
+    ),
+    KnownDefect(
+        "ga-index-check-hides-a-cut-connection",
+        "GA's upgrade whose connection is ended inside revision 20a0e0538ac5 (composite indexes on the metrics "
+        "tables) fails with 'PendingRollbackError: Can't reconnect until invalid transaction is rolled back', not with "
+        "the server's 'terminating connection': the revision's _index_exists() catches every exception and answers "
+        "'no index', so the next CREATE INDEX meets the dead transaction. The operator is told nothing about the cut; "
+        "the database still stays at RC1's head and the retry ends like a clean upgrade",
+        NOT_FILED,
+        (frozenset({"fault", "terminated", "product-defect"}),),
+        ("postgresql",),
+        "1.0.0rc1",
+        "1.0.0",
+        (Problem("ended connection not a clean failure", ("20a0e0538ac5",)),),
     ),
     KnownDefect(
         "1.0.9-to-1.1.0-killed-replica-leaves-email-users-rebuild-sqlite",

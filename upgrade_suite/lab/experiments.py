@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from upgrade_suite.base.errors import SuiteError
+from upgrade_suite.judging.fault_checks import CONNECTION_ENDED
 from upgrade_suite.lab import phases
 from upgrade_suite.lab.core import Core
 from upgrade_suite.lab.parity import compare_states
 from upgrade_suite.releases.specs import Release
-from upgrade_suite.services.chain import Outcome, chain, interrupted_upgrade, walk
+from upgrade_suite.services.chain import STRUCK, Outcome, chain, interrupted_upgrade, walk
 from upgrade_suite.services.database import Database
 from upgrade_suite.services.migrations import AlembicRun
 
@@ -19,7 +21,8 @@ class Experiments:
         self.history = core.history
 
     def interrupt_and_retry(self, target: Release, database: Database, revision: str, point: str) -> Outcome:
-        """Kill ``target``'s upgrade of ``database`` at ``point`` ("start" or "inside") of ``revision``, then retry."""
+        """Interrupt ``target``'s upgrade of ``database`` at ``point`` of ``revision`` (killed as it starts or inside
+        it, or its connection ended by the database inside it), then retry."""
         migrated = self.history.need_migrated()
         migrations = self.core.migrations(target, database)
         killed = interrupted_upgrade(migrations, revision, point)
@@ -33,12 +36,14 @@ class Experiments:
                 self.history, running, migrated, self.core.state(database), f"interrupted at {revision} vs clean"
             )
             problems = schema.lines + data.problems() + counts.problems()
-        kill_line = next((line for line in killed.output.splitlines() if line.startswith("# suite: SIGKILL")), "")
-        return Outcome(revision, kill_line, left_at, retry, at_head, problems)
+        kill_line = next((line for line in killed.output.splitlines() if line.startswith(STRUCK)), "")
+        return Outcome(revision, kill_line, left_at, retry, at_head, problems, killed)
 
     def interrupt_each_revision(self, alias: str, point: str) -> list[Outcome]:
         """UPG-07 (b): for every revision of the chain, a fresh copy interrupted at ``point`` of it and retried."""
         previous, backup = self.history.need_previous(), self.history.need_backup()
+        if point == "terminate" and self.core.need_database().engine_name != "postgresql":
+            raise SuiteError("the database ends a migration's connection only on PostgreSQL: run this on PostgreSQL")
         target = self.core.release(alias)
         self.history.upgrade_to(target)
         self.core.clean_upgrade(target)
@@ -50,6 +55,17 @@ class Experiments:
                     copy.restore(backup)
                     outcomes.append(self.interrupt_and_retry(target, copy, revision, point))
         self.history.outcomes = outcomes
+        if point == "terminate":
+            self.history.faults += [
+                {
+                    "fault": CONNECTION_ENDED,
+                    "revision": o.revision,
+                    "failed_after_s": round(o.interrupted.seconds, 2),
+                    "recovery_s": round(o.retry.seconds, 2),
+                }
+                for o in outcomes
+                if o.killed and o.interrupted is not None
+            ]
         return outcomes
 
     def partially_apply(self, alias: str) -> AlembicRun:

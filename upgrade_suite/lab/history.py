@@ -74,6 +74,7 @@ class History:
     #: What the upgrade changes for users, in sentences: the triage's claims ("claimed: ...") and what operations
     #: proved ("proven: ..."); the runbook lists them per release pair.
     consequences: list[str] = field(default_factory=list)
+    faults: list[dict[str, object]] = field(default_factory=list)  # each fault met: kind, seconds to fail, to recover
 
     def upgrade_to(self, release: Release) -> None:
         """The scenario performs (or is about to perform) the upgrade to ``release``."""

@@ -73,4 +73,5 @@ def measurements(core: Core) -> dict[str, object]:
         ],
         "starts": starts(core),
         "consequences": core.history.consequences,
+        "faults": core.history.faults,
     }

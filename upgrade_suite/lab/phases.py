@@ -51,6 +51,7 @@ start_together_killing = "start {} {} gateways at once, kill the migrating one".
 start_one_of = "start one of {} {} gateways".format  # (count, alias)
 restart_killed = "restart the killed {} gateway".format  # (alias)
 start_on_newer_database = "start {} on the newer database".format  # (alias)
+start_faulted = "start {} on the {} database".format  # (alias, fault)
 start_with_settings = "start {} with {}'s settings".format  # (new, old)
 start_without_settings = "start {} without them (on a copy)".format  # (new)
 start_replicas = "start {} {} replicas behind HAProxy".format  # (count, alias)

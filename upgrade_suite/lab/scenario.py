@@ -33,6 +33,7 @@ from upgrade_suite.lab.chart import Chart
 from upgrade_suite.lab.consequences import Consequences
 from upgrade_suite.lab.core import Core, Running
 from upgrade_suite.lab.experiments import Experiments
+from upgrade_suite.lab.faults import Faults
 from upgrade_suite.lab.hazards import Hazards
 from upgrade_suite.lab.history import History, State
 from upgrade_suite.lab.measured import measurements, starts, versions
@@ -57,6 +58,7 @@ class UpgradeScenario:
         self._triaged: tuple[SchemaDiff, Triage] | None = None
         self.experiments = Experiments(self.core)
         self.hazards = Hazards(self.core)
+        self.faults = Faults(self.core)
         self.rolling = Rolling(self.core)
         self.chart = Chart(self.core, self.rolling)
         self.startup = StartUp(self.core)

@@ -63,6 +63,9 @@ BEYOND_PLAN = {
     "matrix": Case(
         "Matrix", "every release to the newest, hop by hop and back (beyond the plan)", "US-1", "minor"
     ),  # beyond the plan: UPG-01 and UPG-04 for every published release
+    "fault": Case(
+        "Faults", "the database's faults and production set-ups during an upgrade (beyond the plan)", "US-2", "minor"
+    ),  # beyond the plan: guards UPG-07 (a retry finishes what a fault interrupted)
 }
 
 # A story's own acceptance scenario (tagged with the story) outranks its case's severity.

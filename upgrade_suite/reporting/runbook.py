@@ -22,6 +22,7 @@ from pathlib import Path
 
 from upgrade_suite.base.errors import SuiteError
 from upgrade_suite.judging.carryover import RUNBOOK_FILE
+from upgrade_suite.judging.fault_checks import CONNECTION_ENDED, READ_ONLY_DATABASE
 from upgrade_suite.judging.known_defects import KNOWN
 from upgrade_suite.lab import phases
 from upgrade_suite.scale import forecast
@@ -150,6 +151,49 @@ def chart_section(records: list[dict]) -> list[str]:
     return out
 
 
+#: What the operator does after each database fault, as the fault scenarios measured it (faults.feature).
+FAULT_ACTIONS = {
+    CONNECTION_ENDED: (
+        "The migration's connection was ended (a failover, an idle-in-transaction killer, a DBA's "
+        "pg_terminate_backend)",
+        "Nothing to clean up on PostgreSQL: the upgrade is one transaction and the database is still at the old head "
+        "(`alembic current`). Run `alembic upgrade head` again, or start the new release again.",
+    ),
+    READ_ONLY_DATABASE: (
+        "The database was read-only when the new release started (a standby not yet promoted, a full-disk guard, a "
+        "read-only volume)",
+        "Make it writable (PostgreSQL: `ALTER DATABASE <db> RESET default_transaction_read_only`, or promote the "
+        "standby; SQLite: remount the volume read-write), then start the new release again: it migrates from the old "
+        "head.",
+    ),
+}
+
+
+def faults_section(records: list[dict]) -> list[str]:
+    """After each database fault the runs met: what to do, how long the release took to fail, and the retry."""
+    met: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for record in records:
+        engine = next((ENGINES[tag] for tag in ENGINES if tag in record["tags"]), "")
+        for fault in record.get("faults", []):
+            met[(str(fault["fault"]), engine)].append(fault)
+    if not met:
+        return []
+    out = [
+        "## After a database fault",
+        "",
+        "| fault | database | what to do | failed after (median, max) | the retry (median, max) | times met |",
+        "|---|---|---|---|---|---|",
+    ]
+    for (kind, engine), faults in sorted(met.items()):
+        title, action = FAULT_ACTIONS.get(kind, (kind, ""))
+        cells = []
+        for key in ("failed_after_s", "recovery_s"):
+            values = [float(f[key]) for f in faults if key in f]
+            cells.append(f"{statistics.median(values):.1f} s, {max(values):.1f} s" if values else "-")
+        out.append(f"| {title} | {engine} | {action} | {cells[0]} | {cells[1]} | {len(faults)} |")
+    return [*out, ""]
+
+
 def ran_through(record: dict) -> bool:
     """Whether a run's procedure completed: it passed, or it is a known defect a check found after every Given and
     When step passed (the durations are the procedure's own; a known defect of a failed migration is not)."""
@@ -272,7 +316,7 @@ def render(records: list[dict], carry_over: dict | None = None) -> str:
     ]
     for old, new in pairs:
         out += pair_section(old, new, [r for r in records if tuple(r.get("pair", ())) == (old, new)])
-    return "\n".join(out + chart_section(records) + settings_section(carry_over))
+    return "\n".join(out + chart_section(records) + faults_section(records) + settings_section(carry_over))
 
 
 def main(reports: Path, rows_url: str | None = None, runs: Collection[str] | None = None) -> None:

@@ -55,12 +55,16 @@ def chain(release: Release, base: str) -> list[str]:
     return ordered
 
 
-#: Where an interrupted upgrade is killed: as a revision starts (between revisions), or inside it.
-INTERRUPT_POINTS = ("start", "inside")
+#: Where an interrupted upgrade is killed: as a revision starts (between revisions), or inside it; or where the
+#: database ends its connection instead (inside it, PostgreSQL only).
+INTERRUPT_POINTS = ("start", "inside", "terminate")
+#: The line each interruption prints where it struck.
+STRUCK = ("# suite: SIGKILL", "# suite: TERMINATED")
 
 
 def interrupted_upgrade(migrations: Migrations, at: str, point: str = "start") -> AlembicRun:
-    """``alembic upgrade head`` that SIGKILLs itself at ``point`` of revision ``at`` (probes/interrupt.py)."""
+    """``alembic upgrade head`` SIGKILLed at ``point`` of revision ``at``, or its connection ended by the database
+    (``terminate``) (probes/interrupt.py)."""
     if point not in INTERRUPT_POINTS:
         raise ValueError(f"unknown interrupt point {point!r}: use one of {', '.join(INTERRUPT_POINTS)}")
     release = migrations.release
@@ -82,11 +86,12 @@ class Outcome:
     """One interrupted upgrade and its retry."""
 
     revision: str
-    killed: str  # the suite's line saying where the upgrade was killed; "" when it finished first
+    killed: str  # the suite's line saying where the upgrade was interrupted; "" when it finished first
     left_at: list[str]
     retry: AlembicRun
     at_head: bool
     problems: list[str] = field(default_factory=list)
+    interrupted: AlembicRun | None = None  # the interrupted run itself: how it ended, what it said
 
     @property
     def ok(self) -> bool:

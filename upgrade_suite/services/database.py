@@ -258,6 +258,34 @@ class PostgresServer:
         with self._admin() as engine, engine.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+    @property
+    def embedded(self) -> bool:
+        """Whether the suite started this server (then its configuration is the suite's to change)."""
+        return self._embedded is not None
+
+    def admin_sql(self, *statements: str, database: str = "") -> list[object]:
+        """Statements as the server's admin, in autocommit (in ``database`` when given, a suite database only);
+        each one's first value, if it returns rows."""
+        if database and not self.is_ours(database):
+            raise SuiteError(f"refusing to change PostgreSQL database {database}: it does not carry the suite's mark")
+        engine = create_engine(
+            self._admin_url.set(database=database) if database else self._admin_url, isolation_level="AUTOCOMMIT"
+        )
+        try:
+            with engine.connect() as connection:
+                results = [connection.exec_driver_sql(statement) for statement in statements]
+                return [result.scalar() if result.returns_rows else None for result in results]
+        finally:
+            engine.dispose()
+
+    def set_read_only(self, name: str, read_only: bool) -> None:
+        """Make a suite database refuse writes to every new session (``default_transaction_read_only``), or undo it;
+        set from the admin database, since a read-only session cannot change its own database's settings."""
+        if not self.is_ours(name):
+            raise SuiteError(f"refusing to change PostgreSQL database {name}: it does not carry the suite's mark")
+        setting = "SET default_transaction_read_only = on" if read_only else "RESET default_transaction_read_only"
+        self.admin_sql(f'ALTER DATABASE "{name}" {setting}')
+
     def url(self, database: str, driver: str = "postgresql+psycopg") -> URL:
         return self._admin_url.set(database=database, drivername=driver)
 
@@ -279,6 +307,7 @@ class PostgresDatabase(_Reads):
         self.server = server
         self.directory = directory
         self.name = ""
+        self.login: tuple[str, str] | None = None  # who the releases connect as, when not the admin
 
     def __enter__(self) -> PostgresDatabase:
         self.name = self.server.create_database()
@@ -299,9 +328,13 @@ class PostgresDatabase(_Reads):
             self.name = ""
 
     def url_for(self, release: Release | None = None) -> str:
-        """psycopg 3 for releases that ship it (RC1, GA), plain ``postgresql://`` (psycopg2) for 0.9.0."""
+        """psycopg 3 for releases that ship it (RC1, GA), plain ``postgresql://`` (psycopg2) for 0.9.0; as the
+        ``login`` a scenario set (user, password), percent-encoded as a URL must carry it, else as the admin."""
         driver = "postgresql+psycopg" if release is None or release.postgres_driver == "psycopg" else "postgresql"
-        return self.server.url(self.name, driver).render_as_string(hide_password=False)
+        url = self.server.url(self.name, driver)
+        if self.login is not None:
+            url = url.set(username=self.login[0], password=self.login[1])
+        return url.render_as_string(hide_password=False)
 
     def sqlalchemy_url(self) -> str | URL:
         return self.server.url(self.name)

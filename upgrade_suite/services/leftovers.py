@@ -6,7 +6,8 @@ pid is gone did not tear down: its gateways (recognised by a working directory i
 directory) are killed, its embedded PostgreSQL is stopped, and the directories are reported.
 Its sandboxes are kept: they are the only evidence of what happened. A run that ended normally
 (or was cleaned once) says so in its marker and is left alone. Containers of the docker
-driver carry the run's label and pid (see ``engine``); those of a run whose pid is gone are removed.
+driver carry the run's label and pid (see ``engine``); those of a run whose pid is gone are removed, and so are
+the mounts a fault scenario made under its work directory (``faults.ReadOnly``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 from upgrade_suite.base.sandbox import MARKER
 from upgrade_suite.services.engine import LABEL, PID_LABEL, remove_labelled
+from upgrade_suite.services.faults import mounts_under, unmount
 
 PG_SCRATCH_GLOB = "upgpg-*"
 #: Written into a run's marker when it ended (or was found and cleaned): nothing of it runs any more.
@@ -40,12 +42,14 @@ class Leftovers:
     killed: list[str] = field(default_factory=list)
     postgres_stopped: list[Path] = field(default_factory=list)
     containers: list[str] = field(default_factory=list)
+    unmounted: list[Path] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = [f"leftover of a crashed run kept as evidence: {run}" for run in self.runs]
         out += [f"killed a process of a crashed run: {process}" for process in self.killed]
         out += [f"stopped the embedded PostgreSQL of a crashed run: {path}" for path in self.postgres_stopped]
         out += [f"removed a container of a crashed run: {container}" for container in self.containers]
+        out += [f"unmounted a fault of a crashed run: {path}" for path in self.unmounted]
         return out
 
 
@@ -108,6 +112,9 @@ def clean(work_root: Path, scratch_root: Path = Path("/tmp"), docker: Any = None
                 except ProcessLookupError:
                     continue
             report.killed.append(f"{pid} {command}")
+        for point in reversed(mounts_under(run)):  # a read-only database a fault scenario left mounted
+            unmount(point)
+            report.unmounted.append(point)
     for data in sorted(scratch_root.glob(PG_SCRATCH_GLOB)):
         marker = data / MARKER
         if marker.is_file() and not _owner_alive(marker):

@@ -1,0 +1,63 @@
+"""Steps of faults.feature: upgrades the database interrupts (its connection ended, ...), judged as failing cleanly
+and finished by the operator's retry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from behave import given, then, when
+
+from upgrade_suite.judging.checks import ended_cleanly
+from upgrade_suite.judging.fault_checks import failed_cleanly_on_read_only
+from upgrade_suite.lab.history import need
+from upgrade_suite.services.faults import FaultUnavailable
+
+
+@when("{release:Release}'s upgrade has its database connection ended inside each revision in turn and is retried")
+def step_terminate_each(context: Any, release: str) -> None:
+    context.lab.stop_and_back_up()
+    context.lab.interrupt_each_revision(release, "terminate")
+
+
+@then("each upgrade whose connection was ended failed cleanly")
+def step_ended_cleanly(context: Any) -> None:
+    lab = context.lab
+    outcomes = lab.history.need_outcomes()
+    ran = [f"== {o.revision}\n{o.interrupted.render()}" for o in outcomes if o.killed and o.interrupted is not None]
+    lab.evidence.attach("Each upgrade whose connection was ended, as it ran", "\n\n".join(ran) or "none was ended")
+    verdict = ended_cleanly(outcomes, lab.config.timeouts.migration)
+    lab.evidence.require("Upgrades whose connection the database ended", verdict)
+
+
+@when("{release:Release} is started on the database while it is read-only")
+def step_start_on_read_only(context: Any, release: str) -> None:
+    try:
+        context.lab.faults.start_on_read_only(release)
+    except FaultUnavailable as unavailable:
+        context.lab.evidence.attach("Why this scenario was skipped", str(unavailable))
+        context.scenario.skip(reason=str(unavailable))
+
+
+@then("{new:Release} failed cleanly on the read-only database, leaving it at {old:Release}'s head")
+def step_failed_cleanly_on_read_only(context: Any, new: str, old: str) -> None:
+    lab = context.lab
+    faulted = need(lab.faults.faulted, "start on a read-only database", "starts the release on a read-only database")
+    lab.evidence.require(
+        "Started on a read-only database", failed_cleanly_on_read_only(faulted, lab.run.release(old).head)
+    )
+
+
+@when("the database is writable again and {release:Release} is started again")
+def step_writable_again(context: Any, release: str) -> None:
+    context.lab.faults.writable_and_start_again(release)
+
+
+@given(
+    "a running {release:Release} gateway with data on PostgreSQL, reached with a password that needs percent-encoding"
+)
+def step_encoded_login(context: Any, release: str) -> None:
+    try:
+        context.lab.faults.running_with_encoded_login(release)
+    except FaultUnavailable as unavailable:
+        context.lab.evidence.attach("Why this scenario was skipped", str(unavailable))
+        context.scenario.skip(reason=str(unavailable))

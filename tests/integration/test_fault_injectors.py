@@ -1,0 +1,116 @@
+"""Each database-fault injector really injects, and hits only its target (faults.feature stands on them).
+
+The connection ender (``probes/interrupt.py``, point ``terminate``) runs here on a migration of the suite's own
+making, in GA's venv (its Alembic, SQLAlchemy and psycopg) on the embedded PostgreSQL: two revisions, the second
+with two statements; the ender strikes right after the second revision's first statement. Run once with one
+transaction for the whole upgrade (a migration that survives: nothing of it stays) and once with a transaction per
+revision (one that does not: the first revision stays committed), so the same injector is shown to leave exactly
+what each migration's design leaves. A bystander session open through the run is still alive afterwards: the
+ender ended the migration's backend, no other.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+
+from upgrade_suite.base.config import SuiteConfig
+from upgrade_suite.probes import PROBES
+from upgrade_suite.releases.pypi import PyPIReleases
+from upgrade_suite.releases.specs import Release, resolve
+from upgrade_suite.releases.venvs import ReleaseCache
+from upgrade_suite.services.database import PostgresDatabase, PostgresServer
+
+pytestmark = pytest.mark.integration
+
+ENV_PY = """\
+import os
+from alembic import context
+from sqlalchemy import create_engine
+
+engine = create_engine(os.environ["FAULT_TEST_URL"])
+with engine.connect() as connection:
+    context.configure(connection=connection, transaction_per_migration={per_revision})
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+REVISION = """\
+from alembic import op
+revision = "{name}"
+down_revision = {parent!r}
+
+def upgrade():
+{body}
+"""
+
+
+@pytest.fixture(scope="module")
+def ga() -> Release:
+    config = SuiteConfig.from_userdata({})
+    return ReleaseCache(config.cache_dir, 900).provision(
+        resolve("GA", config.releases["GA"], PyPIReleases(config.cache_dir))
+    )
+
+
+def _project(root: Path, per_revision: bool) -> Path:
+    """An Alembic project: r1 creates one table; r2 creates another, then writes a row into it."""
+    versions = root / "versions"
+    versions.mkdir(parents=True)
+    (root / "env.py").write_text(ENV_PY.format(per_revision=per_revision))
+    (root / "script.py.mako").write_text("")
+    (versions / "r1.py").write_text(
+        REVISION.format(name="r1", parent=None, body='    op.execute("CREATE TABLE a (x int)")')
+    )
+    body = '    op.execute("CREATE TABLE b (x int)")\n    op.execute("INSERT INTO b VALUES (1)")'
+    (versions / "r2.py").write_text(REVISION.format(name="r2", parent="r1", body=body))
+    ini = root / "alembic.ini"
+    ini.write_text(f"[alembic]\nscript_location = {root}\n")
+    return ini
+
+
+@pytest.mark.parametrize(
+    ("per_revision", "left"),
+    [(False, ([], None)), (True, (["a"], "r1"))],
+    ids=["one-transaction-survives", "a-transaction-per-revision-keeps-r1"],
+)
+def test_the_connection_ender_ends_the_migrations_own_backend_inside_the_revision(
+    ga: Release, tmp_path: Path, per_revision: bool, left: tuple[list[str], str | None]
+) -> None:
+    with PostgresServer() as server, PostgresDatabase(server, tmp_path) as database:
+        url = database.url_for(ga)
+        bystander_engine = create_engine(url)
+        with bystander_engine.connect() as bystander:
+            bystander_pid = bystander.execute(text("SELECT pg_backend_pid()")).scalar()
+            run = subprocess.run(
+                [
+                    str(ga.python),
+                    str(PROBES / "interrupt.py"),
+                    str(_project(tmp_path / "m", per_revision)),
+                    "r2",
+                    "terminate",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                env={"FAULT_TEST_URL": url, "PATH": "/usr/bin:/bin"},
+            )
+            output = run.stdout + run.stderr
+            assert run.returncode != 0, output
+            struck = next(line for line in output.splitlines() if line.startswith("# suite: TERMINATED"))
+            assert "pg_terminate_backend -> True" in struck and "CREATE TABLE b" in struck, struck
+            assert f"backend {bystander_pid} " not in struck
+            assert "terminating connection due to administrator command" in output, output[-2000:]
+            assert bystander.execute(text("SELECT 1")).scalar() == 1, "the bystander's session was not touched"
+        bystander_engine.dispose()
+        with database.engine() as engine:
+            tables = sorted(t for t in inspect(engine).get_table_names() if t != "alembic_version")
+            with engine.connect() as connection:
+                stamped = (
+                    connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                    if inspect(engine).has_table("alembic_version")
+                    else None
+                )
+        assert (tables, stamped) == left

@@ -1,0 +1,38 @@
+"""A release started on a read-only database must fail cleanly: exit by itself, say why, serve nothing, move nothing."""
+
+import pytest
+
+from upgrade_suite.judging.carryover import STARTED
+from upgrade_suite.judging.fault_checks import EXITED, FaultedStart, failed_cleanly_on_read_only, naming_read_only
+
+READ_ONLY = "attempt to write a readonly database"
+CLEAN = FaultedStart("1.1.0", EXITED, 4.2, READ_ONLY, ["old-head"], READ_ONLY)
+
+
+def test_an_exit_that_names_the_read_only_database_and_moves_nothing_is_clean():
+    assert failed_cleanly_on_read_only(CLEAN, "old-head").ok
+    # GA on PostgreSQL: its migration swallows the refusal and fails on the aborted transaction; the log names it
+    log = "cannot execute UPDATE in a read-only transaction\nMigration/Bootstrap failed: current transaction is aborted"
+    pg = FaultedStart("1.0.0", EXITED, 3.0, "current transaction is aborted", ["old-head"], naming_read_only(log))
+    assert failed_cleanly_on_read_only(pg, "old-head").ok
+    assert naming_read_only("Migration/Bootstrap failed: current transaction is aborted") is None
+
+
+@pytest.mark.parametrize(
+    ("start", "kind"),
+    [
+        (
+            FaultedStart("1.0.0", STARTED, 9.0, "attempt to write a readonly database", ["old-head"]),
+            "served on a database",
+        ),
+        (FaultedStart("1.0.0", "never reported healthy", 120.0, None, ["old-head"]), "hung on a read-only database"),
+        (FaultedStart("1.1.0", EXITED, 4.0, "no such table: tools", ["old-head"]), "read-only database not named"),
+        (
+            FaultedStart("1.1.0", EXITED, 4.0, "attempt to write a readonly database", ["mid"]),
+            "database at another head",
+        ),
+    ],
+)
+def test_serving_hanging_a_wrong_reason_or_a_moved_head_is_each_its_own_problem(start, kind):
+    kinds = [p.kind for p in failed_cleanly_on_read_only(start, "old-head").findings()]
+    assert any(k.startswith(kind) for k in kinds), kinds

@@ -1,0 +1,82 @@
+"""Verdicts on an upgrade the database's fault met: did it fail cleanly, and what was left for the retry.
+
+A clean failure is what an SRE can act on: the new release stops by itself (no hang until someone notices), says
+why in one line of its log, serves nothing on a database it could not migrate, and leaves the database where the
+old release had it, so that the retry (the same start, once the fault is gone) is the whole recovery.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from upgrade_suite.judging.carryover import STARTED
+from upgrade_suite.judging.checks import Checklist
+
+#: A read-only database in each engine's and driver's words; "unable to open database file" is SQLite's own
+#: (SQLITE_CANTOPEN) when the directory refuses the journal it must create beside the file: a release can only
+#: relay it.
+READ_ONLY = re.compile(
+    r"readonly database|read-only transaction|read-only file system|read only|unable to open database file",
+    re.IGNORECASE,
+)
+EXITED = "refused to run (exited)"
+#: The faults as the record (reports/timings.jsonl) and the runbook name them.
+CONNECTION_ENDED, READ_ONLY_DATABASE = "connection ended", "read-only database"
+
+
+@dataclass(frozen=True)
+class FaultedStart:
+    """A release started while the database was faulted: what it did, how long it took, what it said."""
+
+    release: str  # its label
+    outcome: str  # STARTED, EXITED or "never reported healthy"
+    seconds: float
+    error: str | None  # its log's first migration failure, in the database's words
+    left_at: list[str]  # alembic_version afterwards
+    said: str | None = None  # where its log names the fault (the first line that does), if anywhere
+
+    def render(self) -> str:
+        return (
+            f"{self.release} {self.outcome} after {self.seconds:.1f} s; its migration failure: "
+            f"{self.error or 'none logged'}; the fault named in its log: {self.said or 'nowhere'}; alembic_version "
+            f"then {self.left_at}"
+        )
+
+
+def naming_read_only(log: str) -> str | None:
+    """The words of a log that say the database is read-only (a release may log them before a later error that
+    does not, as GA does on PostgreSQL: its migration swallows the first refusal)."""
+    found = READ_ONLY.search(log)
+    return log[max(0, found.start() - 40) : found.end() + 40].replace("\n", " ") if found else None
+
+
+def failed_cleanly_on_read_only(start: FaultedStart, head: str) -> Checklist:
+    """The new release on a read-only database: it exits by itself, says the database is read-only, serves
+    nothing, and the database stays at the old release's ``head``."""
+    result = Checklist(f"{start.release} started on a read-only database")
+    result.check(
+        "it serves nothing on a database it could not migrate",
+        start.outcome != STARTED,
+        f"it {start.outcome}",
+        ("served on a database it could not migrate", start.release),
+    )
+    result.check(
+        "it ends by itself (no hang until the start timeout)",
+        start.outcome in (EXITED, STARTED),
+        f"it {start.outcome} after {start.seconds:.1f} s",
+        ("hung on a read-only database", start.release),
+    )
+    result.check(
+        "its log says the database is read-only",
+        bool(start.said),
+        f"its migration failure: {start.error or 'none logged'}; read-only named: {start.said or 'nowhere'}",
+        ("read-only database not named", start.release),
+    )
+    result.check(
+        f"the database stays at {head}",
+        start.left_at == [head],
+        f"alembic_version {start.left_at}",
+        ("database at another head", *start.left_at),
+    )
+    return result
