@@ -2,7 +2,10 @@
 
 A flaky acceptance suite is worse than none on release day: the same releases must give the same
 verdict every time. Each run gets its own working directory (its own reports, sandboxes, ports).
-Exit status 1 when any scenario's verdict differed between runs.
+Exit status 1 when any scenario's verdict differed between runs. Over the hazards and faults
+(``make flake ARGS="--tags=@killed-migration features/hazards.feature"``) it also prints each fault
+injector's hit rate: of its attempts, how many landed where they had to (a miss is retried, or the
+scenario is inconclusive, never a verdict).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ def main() -> int:
     parser.add_argument("paths", nargs="*", default=[str(ROOT / "features" / "upgrade.feature")])
     options = parser.parse_args()
     verdicts: dict[str, list[str]] = defaultdict(list)
+    attempts: dict[str, list[bool]] = defaultdict(list)  # fault kind -> each attempt, landed or not
     walls = []
     scratch = Path(tempfile.mkdtemp(prefix="flake-"))
     try:
@@ -49,6 +53,8 @@ def main() -> int:
             for line in timings.read_text().splitlines() if timings.exists() else []:
                 record = json.loads(line)
                 verdicts[record["scenario"]].append(record["status"])
+                for fault in record.get("faults", []):
+                    attempts[fault["fault"]].append(bool(fault.get("landed", True)))
             print(f"run {index}/{options.runs}: {walls[-1]:.1f} s", flush=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -56,6 +62,8 @@ def main() -> int:
     print(f"\n{len(verdicts)} scenarios x {options.runs} runs, run time {min(walls):.1f}-{max(walls):.1f} s")
     for name, runs in sorted(verdicts.items()):
         print(f"  {'CHANGED' if name in changed else 'stable '}  {'/'.join(runs):<40} {name}")
+    for kind, landed in sorted(attempts.items()):
+        print(f"fault hit rate: {kind}: {sum(landed)} of {len(landed)} attempts landed")
     print(f"{len(changed)} changed verdict(s)")
     return 1 if changed else 0
 

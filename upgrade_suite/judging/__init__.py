@@ -1,6 +1,7 @@
 """Where what happened is judged: evidence objects that say what differs and what it means.
 
-``checks`` and ``hazard_checks`` (checklists of a running gateway and its database), ``problems`` (a
+``checks``, ``hazard_checks`` and ``fault_checks`` (checklists of a running gateway and its database; a release
+the database's fault met), ``problems`` (a
 finding as data: kind and where), ``evidence`` (attachments, timings, the run's measurements),
 ``snapshots`` (data before and after, and their diff), ``transformations`` and ``expectations`` (the changes
 a release makes on purpose, declared), ``schema`` (schema parity), ``triage`` with ``sides`` and

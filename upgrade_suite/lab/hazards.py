@@ -23,6 +23,8 @@ from upgrade_suite.services.chain import chain
 from upgrade_suite.services.gateway import Gateway
 from upgrade_suite.services.replicas import KilledReplica, start_killing_the_migrator
 
+#: The fault as the record (reports/timings.jsonl) names it: each attempt, where it aimed, whether it landed.
+REPLICA_KILLED = "migrating replica killed"
 #: How often a kill that came too late is tried again, each time on the restored backup and a revision earlier.
 KILL_ATTEMPTS = 3
 
@@ -87,7 +89,11 @@ class Hazards:
                 f"Gateway killed while it migrated (attempt {attempt})",
                 self.killed.render() if self.killed else "no gateway reached the revision: none killed",
             )
-            if self.killed is None or not self.killed.missed(release.head):
+            landed = self.killed is not None and not self.killed.missed(release.head)
+            self.history.faults.append(
+                {"fault": REPLICA_KILLED, "attempt": attempt, "revision": revisions[aim], "landed": landed}
+            )
+            if self.killed is None or landed:
                 return self.killed
             for gateway in self.together_gateways:
                 gateway.stop()

@@ -175,7 +175,8 @@ def faults_section(records: list[dict]) -> list[str]:
     for record in records:
         engine = next((ENGINES[tag] for tag in ENGINES if tag in record["tags"]), "")
         for fault in record.get("faults", []):
-            met[(str(fault["fault"]), engine)].append(fault)
+            if fault["fault"] in FAULT_ACTIONS:  # an operator's own kill (the hazards) is in the procedure above
+                met[(str(fault["fault"]), engine)].append(fault)
     if not met:
         return []
     out = [
