@@ -3,6 +3,7 @@ and finished by the operator's retry."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from behave import given, then, when
@@ -29,13 +30,18 @@ def step_ended_cleanly(context: Any) -> None:
     lab.evidence.require("Upgrades whose connection the database ended", verdict)
 
 
-@when("{release:Release} is started on the database while it is read-only")
-def step_start_on_read_only(context: Any, release: str) -> None:
+def _injected(context: Any, inject: Callable[[], object]) -> None:
+    """Inject a fault; where this machine cannot, the scenario is skipped with the reason (never passed)."""
     try:
-        context.lab.faults.start_on_read_only(release)
+        inject()
     except FaultUnavailable as unavailable:
         context.lab.evidence.attach("Why this scenario was skipped", str(unavailable))
         context.scenario.skip(reason=str(unavailable))
+
+
+@when("{release:Release} is started on the database while it is read-only")
+def step_start_on_read_only(context: Any, release: str) -> None:
+    _injected(context, lambda: context.lab.faults.start_on_read_only(release))
 
 
 @then("{new:Release} failed cleanly on the read-only database, leaving it at {old:Release}'s head")
@@ -56,8 +62,4 @@ def step_writable_again(context: Any, release: str) -> None:
     "a running {release:Release} gateway with data on PostgreSQL, reached with a password that needs percent-encoding"
 )
 def step_encoded_login(context: Any, release: str) -> None:
-    try:
-        context.lab.faults.running_with_encoded_login(release)
-    except FaultUnavailable as unavailable:
-        context.lab.evidence.attach("Why this scenario was skipped", str(unavailable))
-        context.scenario.skip(reason=str(unavailable))
+    _injected(context, lambda: context.lab.faults.running_with_encoded_login(release))

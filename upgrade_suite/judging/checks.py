@@ -199,24 +199,24 @@ def interrupts_survived(outcomes: list[Outcome]) -> Checklist:
     return result
 
 
+def _struck(struck: list[Outcome], outcomes: list[Outcome]) -> str:
+    """How many interruptions struck, and the revisions that changed nothing on this engine to strike in."""
+    idle = ", ".join(o.revision for o in outcomes if not o.killed) or "none"
+    return f"{len(struck)} of {len(outcomes)} (the rest changed nothing on this engine: {idle})"
+
+
 def rolled_back_each_time(outcomes: list[Outcome], head: str) -> Checklist:
     """A killed upgrade left the old head (one transaction); a revision that changes nothing here is not a kill."""
     result = Checklist(f"Every killed upgrade rolled back to {head}")
     killed = [o for o in outcomes if o.killed]
-    result.check(
-        "upgrades were killed",
-        bool(killed),
-        f"{len(killed)} of {len(outcomes)} (the rest changed nothing on this engine: "
-        + (", ".join(o.revision for o in outcomes if not o.killed) or "none")
-        + ")",
-    )
+    result.check("upgrades were killed", bool(killed), _struck(killed, outcomes))
     for outcome in killed:
         result.check(f"{outcome.revision} left at {head}", outcome.left_at == [head], f"left at {outcome.left_at}")
     return result
 
 
 #: What a migration whose connection the server ended says, by driver: psycopg 3, psycopg2, a closed socket.
-CONNECTION_ENDED = (
+CUT_CONNECTION_WORDS = (
     "terminating connection due to administrator command",
     "AdminShutdown",
     "server closed the connection",
@@ -228,17 +228,11 @@ def ended_cleanly(outcomes: list[Outcome], timeout: float) -> Checklist:
     migration stopped at once with one error that says so (a non-zero exit, no hang, nothing else in its place)."""
     ended = [o for o in outcomes if o.killed.startswith("# suite: TERMINATED")]
     result = Checklist(f"Each upgrade whose connection was ended failed cleanly ({len(ended)} of {len(outcomes)})")
-    result.check(
-        "connections were ended",
-        bool(ended),
-        f"{len(ended)} of {len(outcomes)} (the rest changed nothing: "
-        + (", ".join(o.revision for o in outcomes if not o.killed) or "none")
-        + ")",
-    )
+    result.check("connections were ended", bool(ended), _struck(ended, outcomes))
     for outcome in ended:
         run = outcome.interrupted
         hit = "pg_terminate_backend -> True" in outcome.killed
-        said = run is not None and any(words in run.output for words in CONNECTION_ENDED)
+        said = run is not None and any(words in run.output for words in CUT_CONNECTION_WORDS)
         clean = run is not None and run.exit_code not in (0, None) and run.seconds < timeout
         result.check(
             f"{outcome.revision}: its own backend ended, one error, non-zero exit, no hang",
