@@ -2,7 +2,7 @@
 Feature: Upgrades under database faults
   As an SRE on upgrade day
   I want an upgrade that the database interrupts to fail cleanly and to be finished by a retry
-  So that a failover, a killed session or a read-only database costs time, never data
+  So that a failover, a killed session, a long reader or a read-only database costs time, never data
 
   Beyond the plan (its "no duplicate constraints or errors" and "database is in correct final state",
   under the database's faults rather than the operator's). The migration's own connection is ended
@@ -12,6 +12,11 @@ Feature: Upgrades under database faults
   of the backup. The upgrade must stop at once with one error that says the connection was ended,
   leave the old release's schema (PostgreSQL runs the whole upgrade in one transaction), and the
   operator's retry (`alembic upgrade head` again) must end like an upgrade nobody interrupted.
+
+  A long reader (a report, a forgotten session) holds every table while the new release migrates beside
+  the old one serving: the migration must wait for it and finish once it lets go, and the old release's
+  reads must go on meanwhile (none failed, none slower than 2 s, no session queued behind the
+  migration's pending lock). Whether the migration gives up by itself (a lock_timeout) is in the evidence.
 
   @terminated @postgres
   Scenario Outline: <to>'s upgrade whose database connection is ended inside any revision fails cleanly and can be retried (PostgreSQL)
@@ -84,3 +89,22 @@ Feature: Upgrades under database faults
       | from | to     | procedure                          |
       | GA   | latest | with Alembic before starting it    |
       | GA   | latest | by starting it on the old database |
+
+  @lock-wait @postgres
+  Scenario Outline: <to>'s migration behind a long reader of <from>'s tables waits for it, and the old release's reads go on (PostgreSQL)
+    Given a running <from> gateway with data on PostgreSQL
+    When <to>'s migration runs while a long reader holds the tables the old release serves from
+    Then the migration waited for the reader and finished once it let go
+    And the old release's reads went on while the migration waited
+    And all existing data should be preserved
+    And the database has <to>'s complete schema at its Alembic head
+
+    Examples: The plan's releases
+      | from | to |
+      | RC1  | GA |
+
+    # Product defect: GA's migrations to latest never create migration_metadata (upgrade.feature).
+    @current @product-defect
+    Examples: Today's releases to the newest
+      | from | to     |
+      | GA   | latest |

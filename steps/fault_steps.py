@@ -9,9 +9,10 @@ from typing import Any
 from behave import given, then, when
 
 from upgrade_suite.judging.checks import ended_cleanly
-from upgrade_suite.judging.fault_checks import failed_cleanly_on_read_only
+from upgrade_suite.judging.fault_checks import failed_cleanly_on_read_only, reads_went_on, waited_then_finished
+from upgrade_suite.lab.faults import READ_BUDGET_S
 from upgrade_suite.lab.history import need
-from upgrade_suite.services.faults import FaultUnavailable
+from upgrade_suite.services.faults import FaultMissed, FaultUnavailable
 
 
 @when("{release:Release}'s upgrade has its database connection ended inside each revision in turn and is retried")
@@ -31,12 +32,13 @@ def step_ended_cleanly(context: Any) -> None:
 
 
 def _injected(context: Any, inject: Callable[[], object]) -> None:
-    """Inject a fault; where this machine cannot, the scenario is skipped with the reason (never passed)."""
+    """Inject a fault; where this machine cannot, or it missed where it had to land, the scenario is skipped with
+    the reason (never passed): inconclusive, not a verdict."""
     try:
         inject()
-    except FaultUnavailable as unavailable:
-        context.lab.evidence.attach("Why this scenario was skipped", str(unavailable))
-        context.scenario.skip(reason=str(unavailable))
+    except (FaultUnavailable, FaultMissed) as unjudged:
+        context.lab.evidence.attach("Why this scenario was skipped", str(unjudged))
+        context.scenario.skip(reason=str(unjudged))
 
 
 @when("{release:Release} is started on the database while it is read-only")
@@ -63,3 +65,22 @@ def step_writable_again(context: Any, release: str) -> None:
 )
 def step_encoded_login(context: Any, release: str) -> None:
     _injected(context, lambda: context.lab.faults.running_with_encoded_login(release))
+
+
+@when("{release:Release}'s migration runs while a long reader holds the tables the old release serves from")
+def step_migrate_behind_reader(context: Any, release: str) -> None:
+    _injected(context, lambda: context.lab.faults.migrate_behind_a_reader(release))
+
+
+@then("the migration waited for the reader and finished once it let go")
+def step_waited_then_finished(context: Any) -> None:
+    lab = context.lab
+    lock = need(lab.faults.lock_wait, "migration behind a reader", "runs the migration behind a long reader")
+    lab.evidence.require("The migration behind a long reader", waited_then_finished(lock))
+
+
+@then("the old release's reads went on while the migration waited")
+def step_reads_went_on(context: Any) -> None:
+    lab = context.lab
+    lock = need(lab.faults.lock_wait, "migration behind a reader", "runs the migration behind a long reader")
+    lab.evidence.require("The old release's reads while the migration waited", reads_went_on(lock, READ_BUDGET_S))

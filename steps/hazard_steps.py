@@ -18,7 +18,7 @@ from upgrade_suite.judging.hazard_checks import (
     settings_compared,
     starts_with_old_settings,
 )
-from upgrade_suite.lab.hazards import FaultMissed
+from upgrade_suite.services.faults import FaultMissed
 
 
 @when("{count:d} {release:Release} gateways are started on it at the same moment")

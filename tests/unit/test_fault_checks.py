@@ -36,3 +36,18 @@ def test_an_exit_that_names_the_read_only_database_and_moves_nothing_is_clean():
 def test_serving_hanging_a_wrong_reason_or_a_moved_head_is_each_its_own_problem(start, kind):
     kinds = [p.kind for p in failed_cleanly_on_read_only(start, "old-head").findings()]
     assert any(k.startswith(kind) for k in kinds), kinds
+
+
+def test_a_migration_behind_a_reader_must_wait_for_it_finish_after_it_and_hold_up_no_read():
+    from upgrade_suite.judging.fault_checks import LockWait, reads_went_on, waited_then_finished
+
+    calm = LockWait("oauth_states", "AccessExclusiveLock", True, 10.9, False, True, 14.1, 0, 548, 0, 0.02)
+    assert waited_then_finished(calm).ok and reads_went_on(calm, 2.0).ok
+    assert "did not give up by itself (no lock_timeout)" in calm.render()
+    held = LockWait("tools", "AccessExclusiveLock", True, 10.0, False, True, 12.0, 14, 500, 3, 9.8)
+    assert {p.kind for p in reads_went_on(held, 2.0).findings()} == {
+        "reads held behind the waiting migration",
+        "sessions queued behind the waiting migration",
+    }
+    assert not reads_went_on(LockWait("tools", "x", True, 1.0, False, True, 2.0, 0, 0, 0, 0.0), 2.0).ok, "no reads"
+    assert not waited_then_finished(LockWait("tools", "x", False, 0.0, False, True, 2.0, 0, 9, 0, 0.0)).ok

@@ -245,6 +245,7 @@ DEFECTS: tuple[KnownDefect, ...] = (
             frozenset({"UPG-01", "populated"}),
             frozenset({"fault", "read-only", "product-defect"}),
             frozenset({"fault", "credentials", "product-defect"}),
+            frozenset({"fault", "lock-wait", "product-defect"}),
         ),
         ("sqlite", "postgresql"),
         "1.0.0",

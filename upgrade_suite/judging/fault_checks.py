@@ -80,3 +80,62 @@ def failed_cleanly_on_read_only(start: FaultedStart, head: str) -> Checklist:
         ("database at another head", *start.left_at),
     )
     return result
+
+
+@dataclass(frozen=True)
+class LockWait:
+    """The new release's migration run while a long reader held every table and the old release served."""
+
+    relation: str  # what the migration waited for, and in which mode
+    mode: str
+    blocked_by_reader: bool  # pg_blocking_pids named the reader
+    held_s: float  # how long the reader kept it waiting after the wait was seen
+    gave_up_by_itself: bool  # the migration ended while the reader still held (a lock_timeout of its own)
+    migrated: bool
+    migration_s: float
+    queued_behind: int  # other sessions that waited behind the migration's pending lock
+    reads: int  # the old release's reads sent while the migration waited
+    failed_reads: int
+    slowest_read_s: float
+
+    def render(self) -> str:
+        return (
+            f"the migration waited for {self.mode} on {self.relation} "
+            f"({'behind the reader' if self.blocked_by_reader else 'behind another session'}) for {self.held_s:.1f} s "
+            f"and {'gave up by itself' if self.gave_up_by_itself else 'did not give up by itself (no lock_timeout)'}; "
+            f"it {'finished' if self.migrated else 'failed'} after {self.migration_s:.1f} s in all; meanwhile "
+            f"{self.queued_behind} other session(s) queued behind it, and of {self.reads} reads of the old release "
+            f"{self.failed_reads} failed, the slowest took {self.slowest_read_s:.1f} s"
+        )
+
+
+def waited_then_finished(lock: LockWait) -> Checklist:
+    """The migration waited for the reader (the fault held) and finished once the reader let go."""
+    result = Checklist("The migration behind a long reader")
+    result.check("it waited for a lock the reader held", lock.blocked_by_reader, lock.render())
+    result.check(
+        "it finished once the reader let go",
+        lock.migrated,
+        f"after {lock.migration_s:.1f} s",
+        ("migration failed behind a reader", lock.relation),
+    )
+    return result
+
+
+def reads_went_on(lock: LockWait, budget_s: float) -> Checklist:
+    """The old release's users while the migration waited: no read failed, none slower than ``budget_s``, and no
+    session queued behind the migration's pending lock."""
+    result = Checklist(f"The old release's reads while the migration waited ({budget_s:.0f} s budget)")
+    result.check(
+        f"no read failed or took longer than {budget_s:.0f} s",
+        lock.reads > 0 and lock.failed_reads == 0 and lock.slowest_read_s <= budget_s,
+        f"{lock.reads} reads, {lock.failed_reads} failed, the slowest {lock.slowest_read_s:.1f} s",
+        ("reads held behind the waiting migration", lock.relation),
+    )
+    result.check(
+        "no session queued behind the migration's pending lock",
+        lock.queued_behind == 0,
+        f"{lock.queued_behind} session(s) waited behind it",
+        ("sessions queued behind the waiting migration", lock.relation),
+    )
+    return result

@@ -5,14 +5,32 @@ password a URL must percent-encode."""
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from upgrade_suite.client.dataset import Dataset
-from upgrade_suite.judging.fault_checks import READ_ONLY_DATABASE, FaultedStart, naming_read_only
+from upgrade_suite.client.prober import Prober
+from upgrade_suite.judging.fault_checks import READ_ONLY_DATABASE, FaultedStart, LockWait, naming_read_only
 from upgrade_suite.lab import phases
 from upgrade_suite.lab.core import Core
 from upgrade_suite.lab.history import need
-from upgrade_suite.services.faults import EncodedLogin, ReadOnly
+from upgrade_suite.services.database import PostgresDatabase
+from upgrade_suite.services.faults import (
+    EncodedLogin,
+    FaultMissed,
+    ReaderHolding,
+    ReadOnly,
+    Waiting,
+    waiting_sessions,
+)
 from upgrade_suite.services.gateway import migration_error
+from upgrade_suite.services.migrations import AlembicRun
+
+#: How long the reader keeps the migration waiting once the wait is seen: long enough for the old release's reads
+#: to queue behind it at the prober's rate, short beside a real report query.
+READER_HOLD_S = 10.0
+#: A read of the old release slower than this while the migration waits is held up by it (the prober's own reads
+#: answer in milliseconds here).
+READ_BUDGET_S = 2.0
 
 
 class Faults:
@@ -24,6 +42,7 @@ class Faults:
         self.read_only: ReadOnly | None = None
         self.faulted: FaultedStart | None = None
         self.recovery_s: float | None = None
+        self.lock_wait: LockWait | None = None
 
     def start_on_read_only(self, alias: str) -> FaultedStart:
         """The old release stopped and backed up, the database made read-only, ``alias`` started on it."""
@@ -73,3 +92,71 @@ class Faults:
             f"password is refused: {login.refused}",
         )
         core.start(alias)
+
+    def migrate_behind_a_reader(self, alias: str) -> LockWait:
+        """The old release serving, a long reader holding every table, and ``alias``'s ``alembic upgrade head`` run
+        beside them: watched until it waits behind the reader, kept waiting ``READER_HOLD_S``, then the reader
+        lets go; the old release's reads are recorded throughout. Then the new release starts on the result.
+        A migration that never waits (it needs no lock the reader holds) leaves the scenario inconclusive."""
+        core = self.core
+        database, previous = core.need_database(), self.history.need_previous()
+        core.stop_and_back_up()
+        release = core.release(alias)
+        self.history.upgrade_to(release)
+        old = core.start(previous.spec.alias)  # the old release serves while the new one migrates, as in a roll
+        token = core.run.token(previous, core.environment(previous))
+        t = core.config.timeouts
+        reader = core.own(ReaderHolding(database))
+        prober = core.own(Prober(old.gateway.url, token, core.config.rollout.probe_rate, t.migration, t.request))
+        migrations = core.migrations(release, database)
+        with core.timings.phase(phases.migrate_behind_reader(release.spec.alias)), ThreadPoolExecutor(1) as pool:
+            started = time.monotonic()
+            running = pool.submit(migrations.upgrade, "head")
+            seen, queued, waited_at = self._watch(reader.database, reader.pid, running, started + t.migration)
+            gave_up = running.done()
+            reader.release()
+            run = running.result(timeout=t.migration)
+        released = time.monotonic()
+        prober.stop()
+        core.evidence.attach(f"alembic upgrade head beside a long reader ({release.spec.label})", run.render())
+        if seen is None:
+            raise FaultMissed(f"{release.spec.label}'s migration took no lock the reader held: nothing waited")
+        window = [r for r in prober.records if waited_at <= r.sent_at <= released]
+        self.lock_wait = LockWait(
+            seen.relation,
+            seen.mode,
+            reader.pid in seen.blocked_by,
+            released - waited_at,
+            gave_up,
+            run.ok,
+            run.seconds,
+            len(queued),
+            len(window),
+            sum(1 for r in window if r.error or r.status >= 500),
+            max((r.latency_ms / 1000 for r in window), default=0.0),
+        )
+        core.evidence.attach("The migration behind a long reader", self.lock_wait.render())
+        core.stop()
+        core.start(alias)
+        return self.lock_wait
+
+    @staticmethod
+    def _watch(
+        database: PostgresDatabase, reader: int, running: Future[AlembicRun], deadline: float
+    ) -> tuple[Waiting | None, set[int], float]:
+        """Poll the locks until the migration waits behind ``reader``, then for ``READER_HOLD_S`` more: its wait,
+        the sessions queued behind it, and when the wait was first seen."""
+        seen: Waiting | None = None
+        queued: set[int] = set()
+        waited_at = 0.0
+        while not running.done() and time.monotonic() < deadline:
+            sessions = waiting_sessions(database)
+            if seen is None:
+                seen = next((w for w in sessions if reader in w.blocked_by), None)
+                waited_at = time.monotonic() if seen else 0.0
+            else:
+                queued |= {w.pid for w in sessions if seen.pid in w.blocked_by}
+                if time.monotonic() - waited_at >= READER_HOLD_S:
+                    break
+            time.sleep(0.1)
+        return seen, queued, waited_at

@@ -20,6 +20,7 @@ from upgrade_suite.judging.carryover import (
 from upgrade_suite.lab import phases
 from upgrade_suite.lab.core import Core, Running
 from upgrade_suite.services.chain import chain
+from upgrade_suite.services.faults import FaultMissed
 from upgrade_suite.services.gateway import Gateway
 from upgrade_suite.services.replicas import KilledReplica, start_killing_the_migrator
 
@@ -27,10 +28,6 @@ from upgrade_suite.services.replicas import KilledReplica, start_killing_the_mig
 REPLICA_KILLED = "migrating replica killed"
 #: How often a kill that came too late is tried again, each time on the restored backup and a revision earlier.
 KILL_ATTEMPTS = 3
-
-
-class FaultMissed(SuiteError):
-    """A fault that could not be injected where it had to land: the scenario is inconclusive, not judged."""
 
 
 class Hazards:

@@ -13,6 +13,9 @@ gets a scram-sha-256 line for that role alone (first, so it wins over the server
 password is shown refused before the scenario goes on. Only the suite's own server is changed; given a server
 (``-D postgres_url``), the scenario is skipped saying so. Undone at the end: the line removed, the role's objects
 handed back to the admin, the role dropped.
+
+``ReaderHolding``: a long read transaction on every table (PostgreSQL), held while the new release's migration
+runs beside the old release's traffic; ``waiting_sessions`` reads who waits on which lock, and behind whom.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ import secrets
 import sqlite3
 import subprocess
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from upgrade_suite.base.errors import SuiteError
@@ -32,6 +36,10 @@ from upgrade_suite.services.database import Database, PostgresDatabase, SqliteDa
 
 class FaultUnavailable(SuiteError):
     """The machine cannot inject this fault here (a permission, a missing tool): a skip with its reason."""
+
+
+class FaultMissed(SuiteError):
+    """A fault that could not be injected where it had to land: the scenario is inconclusive, not judged."""
 
 
 def _mount(*arguments: str) -> subprocess.CompletedProcess[str]:
@@ -169,3 +177,75 @@ class EncodedLogin:
             database=database.name,
         )
         server.admin_sql(f'DROP ROLE IF EXISTS "{self.role}"')
+
+
+class ReaderHolding:
+    """A long read transaction, as a report or a forgotten ``psql`` session holds one: every table of ``database``
+    read once (ACCESS SHARE on each), then the transaction left open until ``release()`` or the block's end. DDL on
+    any of those tables waits for it, and so does every later reader queued behind that DDL."""
+
+    def __init__(self, database: Database) -> None:
+        if not isinstance(database, PostgresDatabase):
+            raise FaultUnavailable("a lock a reader holds is judged on PostgreSQL (SQLite has one writer, no queue)")
+        self.database: PostgresDatabase = database
+        self.pid = 0
+        self.tables: list[str] = []
+        self._engine = create_engine(database.sqlalchemy_url())
+        self._connection: Connection | None = None
+
+    def __enter__(self) -> ReaderHolding:
+        connection = self._engine.connect()
+        self._connection = connection
+        self.pid = int(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() or 0)
+        self.tables = list(
+            connection.exec_driver_sql(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version' "
+                "ORDER BY tablename"
+            ).scalars()
+        )
+        for table in self.tables:
+            connection.exec_driver_sql(f'SELECT 1 FROM "{table}" LIMIT 1').all()
+        return self
+
+    def release(self) -> None:
+        """End the reader's transaction (idempotent): what the DBA does once they find it."""
+        if self._connection is not None:
+            self._connection.rollback()
+            self._connection.close()
+            self._connection = None
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+        self._engine.dispose()
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A session of the database waiting for a lock: what it wants, on what, and who holds it up."""
+
+    pid: int
+    relation: str
+    mode: str
+    blocked_by: tuple[int, ...]
+    query: str
+
+
+def waiting_sessions(database: PostgresDatabase) -> list[Waiting]:
+    """Every session of ``database`` waiting for a relation lock, with ``pg_blocking_pids`` (read fresh each call)."""
+    engine = create_engine(database.sqlalchemy_url(), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT l.pid, l.relation::regclass::text, l.mode, pg_blocking_pids(l.pid), a.query "
+                    "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                    "WHERE NOT l.granted AND l.relation IS NOT NULL AND a.datname = :name"
+                ),
+                {"name": database.name},
+            ).all()
+    finally:
+        engine.dispose()
+    return [
+        Waiting(pid, relation, mode, tuple(blocked), " ".join(query.split())[:160])
+        for pid, relation, mode, blocked, query in rows
+    ]
