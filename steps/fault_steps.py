@@ -8,8 +8,13 @@ from typing import Any
 
 from behave import given, then, when
 
-from upgrade_suite.judging.checks import ended_cleanly
-from upgrade_suite.judging.fault_checks import failed_cleanly_on_read_only, reads_went_on, waited_then_finished
+from upgrade_suite.judging.checks import Checklist, ended_cleanly
+from upgrade_suite.judging.fault_checks import (
+    failed_cleanly_on_full_disk,
+    failed_cleanly_on_read_only,
+    reads_went_on,
+    waited_then_finished,
+)
 from upgrade_suite.lab.faults import READ_BUDGET_S
 from upgrade_suite.lab.history import need
 from upgrade_suite.services.faults import FaultMissed, FaultUnavailable
@@ -84,3 +89,36 @@ def step_reads_went_on(context: Any) -> None:
     lab = context.lab
     lock = need(lab.faults.lock_wait, "migration behind a reader", "runs the migration behind a long reader")
     lab.evidence.require("The old release's reads while the migration waited", reads_went_on(lock, READ_BUDGET_S))
+
+
+@when("{release:Release}'s migration runs on a filesystem that fills")
+def step_migrate_filling(context: Any, release: str) -> None:
+    _injected(context, lambda: context.lab.faults.migrate_on_a_filling_disk(release))
+
+
+@then("the migration failed cleanly on the full disk")
+def step_failed_cleanly_full(context: Any) -> None:
+    lab = context.lab
+    run = need(lab.faults.faulted_migration, "migration on a full disk", "migrates on a filesystem that fills")
+    lab.evidence.require(
+        "The migration on a full disk", failed_cleanly_on_full_disk(run, lab.config.timeouts.migration)
+    )
+
+
+@when("its filesystem is given room and {release:Release}'s migration is run again")
+def step_grow_and_retry(context: Any, release: str) -> None:
+    context.lab.faults.grow_and_migrate_again(release)
+
+
+@then("the retried migration finished")
+def step_retry_finished(context: Any) -> None:
+    lab = context.lab
+    retry = need(lab.faults.retry, "retried migration", "runs the migration again")
+    verdict = Checklist("The retry once the disk had room")
+    verdict.check(
+        "alembic upgrade head finished",
+        retry.ok,
+        retry.error or f"{retry.seconds:.1f} s",
+        ("retry failed", retry.cause),
+    )
+    lab.evidence.require("The retry once the disk had room", verdict)

@@ -114,3 +114,32 @@ def test_the_connection_ender_ends_the_migrations_own_backend_inside_the_revisio
                     else None
                 )
         assert (tables, stamped) == left
+
+
+def test_the_small_filesystem_fills_under_sqlite_grows_for_the_retry_and_leaves_the_database_behind(
+    tmp_path: Path,
+) -> None:
+    """Root writes past file modes, not past a tmpfs's size: SQLite says "database or disk is full" there."""
+    import sqlite3
+
+    from upgrade_suite.services.database import SqliteDatabase
+    from upgrade_suite.services.faults import SmallFilesystem, mounts_under
+
+    database = SqliteDatabase(tmp_path / "database")
+    with sqlite3.connect(database.path) as connection:
+        connection.execute("CREATE TABLE t (x TEXT)")
+    with SmallFilesystem(database, 16 * 1024) as small:
+        assert mounts_under(database.directory) == [database.directory.resolve()]
+        connection = sqlite3.connect(database.path)
+        with pytest.raises(sqlite3.OperationalError, match="database or disk is full"):
+            for _ in range(1000):
+                connection.execute("INSERT INTO t VALUES (?)", ("x" * 4096,))
+                connection.commit()
+        connection.rollback()
+        small.grow(64 * 1024 * 1024)
+        connection.execute("INSERT INTO t VALUES ('after')")
+        connection.commit()
+        connection.close()
+    assert not mounts_under(database.directory)
+    with sqlite3.connect(database.path) as connection:
+        assert connection.execute("SELECT x FROM t WHERE x = 'after'").fetchone() == ("after",)

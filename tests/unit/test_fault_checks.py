@@ -51,3 +51,15 @@ def test_a_migration_behind_a_reader_must_wait_for_it_finish_after_it_and_hold_u
     }
     assert not reads_went_on(LockWait("tools", "x", True, 1.0, False, True, 2.0, 0, 0, 0, 0.0), 2.0).ok, "no reads"
     assert not waited_then_finished(LockWait("tools", "x", False, 0.0, False, True, 2.0, 0, 9, 0, 0.0)).ok
+
+
+def test_a_migration_on_a_full_disk_must_stop_with_sqlites_words_and_say_where():
+    from upgrade_suite.judging.fault_checks import FaultedMigration, failed_cleanly_on_full_disk, last_revision
+
+    output = "Running upgrade a -> b\nRunning upgrade b -> 9fb98535724d\nOperationalError: database or disk is full"
+    assert last_revision(output) == "9fb98535724d" and last_revision("") == ""
+    full = FaultedMigration("1.1.0", 1, 4.9, "(sqlite3) database or disk is full", ["b"], "9fb98535724d")
+    assert failed_cleanly_on_full_disk(full, 600).ok and "inside revision 9fb98535724d" in full.render()
+    other = FaultedMigration("1.1.0", 1, 4.9, "no such table: tools", ["b"])
+    assert [p.kind for p in failed_cleanly_on_full_disk(other, 600).findings()] == ["full disk not named"]
+    assert not failed_cleanly_on_full_disk(FaultedMigration("1.1.0", 0, 1.0, "", ["c"]), 600).ok

@@ -246,6 +246,7 @@ DEFECTS: tuple[KnownDefect, ...] = (
             frozenset({"fault", "read-only", "product-defect"}),
             frozenset({"fault", "credentials", "product-defect"}),
             frozenset({"fault", "lock-wait", "product-defect"}),
+            frozenset({"fault", "disk-full", "product-defect"}),
         ),
         ("sqlite", "postgresql"),
         "1.0.0",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from upgrade_suite.judging.carryover import STARTED
 from upgrade_suite.judging.checks import Checklist
+from upgrade_suite.services.migrations import AlembicRun
 
 #: A read-only database in each engine's and driver's words; "unable to open database file" is SQLite's own
 #: (SQLITE_CANTOPEN) when the directory refuses the journal it must create beside the file: a release can only
@@ -22,7 +23,7 @@ READ_ONLY = re.compile(
 )
 EXITED = "refused to run (exited)"
 #: The faults as the record (reports/timings.jsonl) and the runbook name them.
-CONNECTION_ENDED, READ_ONLY_DATABASE = "connection ended", "read-only database"
+CONNECTION_ENDED, READ_ONLY_DATABASE, DISK_FILLED = "connection ended", "read-only database", "disk filled"
 
 
 @dataclass(frozen=True)
@@ -137,5 +138,59 @@ def reads_went_on(lock: LockWait, budget_s: float) -> Checklist:
         lock.queued_behind == 0,
         f"{lock.queued_behind} session(s) waited behind it",
         ("sessions queued behind the waiting migration", lock.relation),
+    )
+    return result
+
+
+#: SQLite's words for a write the filesystem had no room for (SQLITE_FULL).
+DISK_FULL = "database or disk is full"
+
+
+@dataclass(frozen=True)
+class FaultedMigration:
+    """``alembic upgrade head`` while a fault held: how it ended, what it said, where it left the database."""
+
+    release: str
+    exit_code: int
+    seconds: float
+    error: str
+    left_at: list[str]
+    revision: str = ""  # the revision it was running when the fault met it
+
+    def render(self) -> str:
+        return (
+            f"{self.release}'s alembic upgrade head exited {self.exit_code} after {self.seconds:.1f} s inside "
+            f"revision {self.revision or 'none'}: {self.error or 'no error'}; alembic_version then {self.left_at}"
+        )
+
+
+def last_revision(output: str) -> str:
+    """The revision an Alembic run was in when it stopped: the last "Running upgrade <from> -> <to>" it logged."""
+    found = re.findall(r"Running upgrade \S+ -> (\w+)", output)
+    return found[-1] if found else ""
+
+
+def failed_cleanly_on_full_disk(run: FaultedMigration, timeout: float) -> Checklist:
+    """The migration on a filesystem that filled: it stops by itself, with SQLite's own words for a full disk."""
+    result = Checklist(f"{run.release}'s migration on a filesystem that filled")
+    result.check("it stopped with an error (non-zero exit)", run.exit_code != 0, f"exit {run.exit_code}")
+    result.check("it did not hang", run.seconds < timeout, f"{run.seconds:.1f} s of {timeout:.0f} s allowed")
+    result.check(
+        "its error says the disk is full",
+        DISK_FULL in run.error,
+        run.error or "no error",
+        ("full disk not named", run.release),
+    )
+    return result
+
+
+def retry_finished(retry: AlembicRun) -> Checklist:
+    """The operator's retry once the fault is gone: ``alembic upgrade head`` again finishes."""
+    result = Checklist("The retry once the fault was gone")
+    result.check(
+        "alembic upgrade head finished",
+        retry.ok,
+        retry.error or f"{retry.seconds:.1f} s",
+        ("retry failed", retry.cause),
     )
     return result

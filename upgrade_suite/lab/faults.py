@@ -9,7 +9,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from upgrade_suite.client.dataset import Dataset
 from upgrade_suite.client.prober import Prober
-from upgrade_suite.judging.fault_checks import READ_ONLY_DATABASE, FaultedStart, LockWait, naming_read_only
+from upgrade_suite.judging.fault_checks import (
+    DISK_FILLED,
+    READ_ONLY_DATABASE,
+    FaultedMigration,
+    FaultedStart,
+    LockWait,
+    last_revision,
+    naming_read_only,
+)
 from upgrade_suite.lab import phases
 from upgrade_suite.lab.core import Core
 from upgrade_suite.lab.history import need
@@ -19,6 +27,7 @@ from upgrade_suite.services.faults import (
     FaultMissed,
     ReaderHolding,
     ReadOnly,
+    SmallFilesystem,
     Waiting,
     waiting_sessions,
 )
@@ -31,6 +40,10 @@ READER_HOLD_S = 10.0
 #: A read of the old release slower than this while the migration waits is held up by it (the prober's own reads
 #: answer in milliseconds here).
 READ_BUDGET_S = 2.0
+#: The filesystem of the filling-disk fault: this much bigger than the database (less than any table a revision
+#: rewrites needs, more than a revision that only adds a column), then grown to ``GROWN_FS_BYTES`` for the retry.
+SMALL_FS_SLACK = 64 * 1024
+GROWN_FS_BYTES = 256 * 1024 * 1024
 
 
 class Faults:
@@ -43,6 +56,9 @@ class Faults:
         self.faulted: FaultedStart | None = None
         self.recovery_s: float | None = None
         self.lock_wait: LockWait | None = None
+        self.small_fs: SmallFilesystem | None = None
+        self.faulted_migration: FaultedMigration | None = None
+        self.retry: AlembicRun | None = None
 
     def start_on_read_only(self, alias: str) -> FaultedStart:
         """The old release stopped and backed up, the database made read-only, ``alias`` started on it."""
@@ -160,3 +176,49 @@ class Faults:
                     break
             time.sleep(0.1)
         return seen, queued, waited_at
+
+    def migrate_on_a_filling_disk(self, alias: str) -> FaultedMigration:
+        """The old release stopped and backed up, its SQLite database moved onto a filesystem ``SMALL_FS_SLACK``
+        bytes bigger than itself, and ``alias``'s ``alembic upgrade head`` run there until the disk fills. A
+        migration that fits (it rewrites nothing big enough) leaves the scenario inconclusive."""
+        core = self.core
+        database = core.need_database()
+        core.stop_and_back_up()
+        release = core.release(alias)
+        self.history.upgrade_to(release)
+        self.small_fs = core.own(SmallFilesystem(database, SMALL_FS_SLACK))
+        with core.timings.phase(phases.migrate_faulted(release.spec.alias, "a filesystem that fills")):
+            run = core.migrations(release, database).upgrade("head")
+        core.evidence.attach(f"alembic upgrade head on a filesystem of {self.small_fs.size} bytes", run.render())
+        if run.ok:
+            raise FaultMissed(
+                f"{release.spec.label}'s migration fit in {SMALL_FS_SLACK} bytes more than the database: nothing filled"
+            )
+        self.faulted_migration = FaultedMigration(
+            release.spec.label,
+            run.exit_code,
+            run.seconds,
+            run.error,
+            database.alembic_revisions(),
+            last_revision(run.output),
+        )
+        core.evidence.attach("Where the disk filled", self.faulted_migration.render())
+        self.history.faults.append({"fault": DISK_FILLED, "failed_after_s": round(run.seconds, 2)})
+        return self.faulted_migration
+
+    def grow_and_migrate_again(self, alias: str) -> float:
+        """The filesystem given room, the same ``alembic upgrade head`` again, then the new release started: the
+        seconds the retry took. A retry that fails is the finding (left for the Thens to judge)."""
+        core = self.core
+        small = need(self.small_fs, "small filesystem", "migrates on a filesystem that fills")
+        small.grow(GROWN_FS_BYTES)
+        release = core.release(alias)
+        started = time.monotonic()
+        with core.timings.phase(phases.alembic_upgrade_again(release.spec.alias)):
+            self.retry = core.migrations(release, core.need_database()).upgrade("head")
+        self.recovery_s = time.monotonic() - started
+        self.history.faults[-1]["recovery_s"] = round(self.recovery_s, 2)
+        core.evidence.attach(f"alembic upgrade head again, with room ({release.spec.label})", self.retry.render())
+        if self.retry.ok:
+            core.start(alias)
+        return self.recovery_s

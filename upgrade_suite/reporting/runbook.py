@@ -22,7 +22,7 @@ from pathlib import Path
 
 from upgrade_suite.base.errors import SuiteError
 from upgrade_suite.judging.carryover import RUNBOOK_FILE
-from upgrade_suite.judging.fault_checks import CONNECTION_ENDED, READ_ONLY_DATABASE
+from upgrade_suite.judging.fault_checks import CONNECTION_ENDED, DISK_FILLED, READ_ONLY_DATABASE
 from upgrade_suite.judging.known_defects import KNOWN
 from upgrade_suite.lab import phases
 from upgrade_suite.scale import forecast
@@ -158,6 +158,11 @@ FAULT_ACTIONS = {
         "pg_terminate_backend)",
         "Nothing to clean up on PostgreSQL: the upgrade is one transaction and the database is still at the old head "
         "(`alembic current`). Run `alembic upgrade head` again, or start the new release again.",
+    ),
+    DISK_FILLED: (
+        "The database's disk filled during the migration (SQLite: 'database or disk is full')",
+        "Give the volume room, check `alembic current`, then run `alembic upgrade head` again; if the retry fails on a "
+        "leftover `_alembic_tmp_<table>`, restore the pre-upgrade backup and upgrade again.",
     ),
     READ_ONLY_DATABASE: (
         "The database was read-only when the new release started (a standby not yet promoted, a full-disk guard, a "

@@ -14,6 +14,9 @@ password is shown refused before the scenario goes on. Only the suite's own serv
 (``-D postgres_url``), the scenario is skipped saying so. Undone at the end: the line removed, the role's objects
 handed back to the admin, the role dropped.
 
+``SmallFilesystem``: a SQLite database on a size-limited tmpfs of its own that fills while a revision rewrites a
+table, then grown (a bigger volume) for the retry.
+
 ``ReaderHolding``: a long read transaction on every table (PostgreSQL), held while the new release's migration
 runs beside the old release's traffic; ``waiting_sessions`` reads who waits on which lock, and behind whom.
 """
@@ -21,8 +24,10 @@ runs beside the old release's traffic; ``waiting_sessions`` reads who waits on w
 from __future__ import annotations
 
 import secrets
+import shutil
 import sqlite3
 import subprocess
+import tempfile
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -249,3 +254,70 @@ def waiting_sessions(database: PostgresDatabase) -> list[Waiting]:
         Waiting(pid, relation, mode, tuple(blocked), " ".join(query.split())[:160])
         for pid, relation, mode, blocked, query in rows
     ]
+
+
+class SmallFilesystem:
+    """A SQLite database moved onto a filesystem of its own, only ``slack`` bytes bigger than the database: a
+    size-limited tmpfs mounted over its directory (root cannot write past a tmpfs's size), the files copied in.
+    ``grow()`` gives it room (what an operator does: a bigger volume); at the end the files are copied back to the
+    directory underneath, so the sandbox keeps the database as the fault left it, and the mount is removed."""
+
+    def __init__(self, database: Database, slack: int) -> None:
+        if not isinstance(database, SqliteDatabase):
+            raise FaultUnavailable("a filesystem that fills is judged on SQLite (PostgreSQL's disk is the server's)")
+        self.database: SqliteDatabase = database
+        self.slack = slack
+        self.size = 0
+        self._saved: Path | None = None
+
+    def __enter__(self) -> SmallFilesystem:
+        directory = self.database.directory
+        self._saved = Path(tempfile.mkdtemp(prefix="upg-small-fs-"))
+        files = [p for p in directory.iterdir() if p.is_file()]
+        for path in files:
+            shutil.copy2(path, self._saved / path.name)
+        self.size = self.database.path.stat().st_size + self.slack
+        mount = _mount("-t", "tmpfs", "-o", f"size={self.size}", "upgsuite-small-fs", str(directory))
+        if mount.returncode != 0:
+            shutil.rmtree(self._saved, ignore_errors=True)
+            raise FaultUnavailable(
+                f"a size-limited tmpfs for the SQLite database was refused here: {mount.stderr.strip()}"
+            )
+        try:
+            shutil.copy2(self._saved / self.database.path.name, self.database.path)
+        except OSError as error:
+            self._unmount()
+            raise FaultUnavailable(
+                f"the database does not fit its own filesystem of {self.size} bytes: {error}"
+            ) from None
+        return self
+
+    def grow(self, size: int) -> None:
+        """Give the filesystem ``size`` bytes (a bigger volume), its files as they are."""
+        result = _mount("-o", f"remount,size={size}", str(self.database.directory))
+        if result.returncode != 0:
+            raise SuiteError(f"growing the database's filesystem was refused: {result.stderr.strip()}")
+        self.size = size
+
+    def _unmount(self) -> None:
+        directory = self.database.directory
+        if mounts_under(directory):
+            unmount(directory)
+
+    def __exit__(self, *exc: object) -> None:
+        directory, saved = self.database.directory, self._saved
+        if saved is None:
+            return
+        try:
+            if mounts_under(directory):
+                shutil.rmtree(saved)
+                saved.mkdir()
+                for path in directory.iterdir():
+                    if path.is_file():
+                        shutil.copy2(path, saved / path.name)
+                self._unmount()
+                for path in saved.iterdir():
+                    shutil.copy2(path, directory / path.name)
+        finally:
+            shutil.rmtree(saved, ignore_errors=True)
+            self._saved = None
