@@ -11,7 +11,9 @@ Feature: Upgrades under database faults
   statement of a revision that changes the database, one revision at a time, each on a fresh copy
   of the backup. The upgrade must stop at once with one error that says the connection was ended,
   leave the old release's schema (PostgreSQL runs the whole upgrade in one transaction), and the
-  operator's retry (`alembic upgrade head` again) must end like an upgrade nobody interrupted.
+  operator's retry (`alembic upgrade head` again) must end like an upgrade nobody interrupted. The
+  same, once, for the whole server stopped at once (`pg_ctl stop -m immediate`, as a power cut does)
+  inside the middle revision that changes the data, then started again (it replays its log).
 
   A long reader (a report, a forgotten session) holds every table while the new release migrates beside
   the old one serving: the migration must wait for it and finish once it lets go, and the old release's
@@ -34,6 +36,23 @@ Feature: Upgrades under database faults
     # PendingRollbackError instead of the server's "terminating connection": the revision's index check
     # swallows the error. It still fails at once, leaves RC1's schema, and the retry works.
     @product-defect
+    Examples: The plan's releases
+      | from | to |
+      | RC1  | GA |
+
+    @current
+    Examples: Today's releases to the newest
+      | from | to     |
+      | GA   | latest |
+
+  @server-stopped @postgres
+  Scenario Outline: The server stopped at once in the middle of <to>'s upgrade leaves <from>'s schema, and the upgrade can be retried (PostgreSQL)
+    Given a running <from> gateway with data on PostgreSQL
+    When the PostgreSQL server stops at once in the middle of <to>'s upgrade, starts again, and the upgrade is retried
+    Then each upgrade whose connection was ended failed cleanly
+    And an interrupted upgrade left the database at <from>'s head every time
+    And every retried upgrade ends like an uninterrupted one
+
     Examples: The plan's releases
       | from | to |
       | RC1  | GA |

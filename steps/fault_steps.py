@@ -26,6 +26,15 @@ def step_terminate_each(context: Any, release: str) -> None:
     context.lab.interrupt_each_revision(release, "terminate")
 
 
+@when(
+    "the PostgreSQL server stops at once in the middle of {release:Release}'s upgrade, starts again, "
+    "and the upgrade is retried"
+)
+def step_crash_mid_migration(context: Any, release: str) -> None:
+    context.lab.stop_and_back_up()
+    _injected(context, lambda: context.lab.experiments.crash_mid_migration(release))
+
+
 @then("each upgrade whose connection was ended failed cleanly")
 def step_ended_cleanly(context: Any) -> None:
     lab = context.lab

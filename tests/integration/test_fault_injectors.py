@@ -143,3 +143,32 @@ def test_the_small_filesystem_fills_under_sqlite_grows_for_the_retry_and_leaves_
     assert not mounts_under(database.directory)
     with sqlite3.connect(database.path) as connection:
         assert connection.execute("SELECT x FROM t WHERE x = 'after'").fetchone() == ("after",)
+
+
+def test_the_server_stopper_stops_the_whole_server_inside_the_revision_and_it_comes_back(
+    ga: Release, tmp_path: Path
+) -> None:
+    """``crash``: the embedded server stopped with -m immediate from inside the migration; started again, the
+    one-transaction migration left nothing behind."""
+    import json
+
+    with PostgresServer() as server, PostgresDatabase(server, tmp_path) as database:
+        url = database.url_for(ga)
+        ini = _project(tmp_path / "m", per_revision=False)
+        run = subprocess.run(
+            [str(ga.python), str(PROBES / "interrupt.py"), str(ini), "r2", "crash"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={
+                "FAULT_TEST_URL": url,
+                "PATH": "/usr/bin:/bin",
+                "UPGRADE_SUITE_CRASH": json.dumps(server.crash_command()),
+            },
+        )
+        output = run.stdout + run.stderr
+        assert run.returncode != 0, output
+        assert "# suite: CRASHED the server inside revision r2" in output and "-> True" in output, output[-2000:]
+        assert server.recover() < 60
+        with database.engine() as engine:
+            assert [t for t in inspect(engine).get_table_names()] == []

@@ -126,3 +126,12 @@ def test_an_ended_connection_must_hit_its_backend_and_stop_the_migration_with_th
         verdict = ended_cleanly([wrong], 600)
         assert [p.kind for p in verdict.findings()] == ["ended connection not a clean failure"], wrong
     assert not ended_cleanly([Outcome("r2", "", ["old"], run(0), True)], 600).ok, "nothing ended is no verdict"
+
+
+def test_a_stopped_server_counts_as_an_ended_connection_when_it_hit_and_the_migration_said_so():
+    struck = (
+        "# suite: CRASHED the server inside revision r1, after its first change: ALTER TABLE t; pg_ctl stop -> True"
+    )
+    said = "psycopg.OperationalError: consuming input failed: server closed the connection unexpectedly"
+    interrupted = AlembicRun("GA", ("upgrade", "head"), 1, said, 6.3)
+    assert ended_cleanly([Outcome("r1", struck, ["old"], run(0), True, interrupted=interrupted)], 600).ok

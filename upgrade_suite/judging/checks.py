@@ -218,20 +218,25 @@ def rolled_back_each_time(outcomes: list[Outcome], head: str) -> Checklist:
 #: What a migration whose connection the server ended says, by driver: psycopg 3, psycopg2, a closed socket.
 CUT_CONNECTION_WORDS = (
     "terminating connection due to administrator command",
+    "terminating connection due to immediate shutdown command",
     "AdminShutdown",
     "server closed the connection",
+    "the database system is shutting down",
 )
+#: The lines the two database faults print where they struck (probes/interrupt.py), each ending "-> True" on a hit.
+_DATABASE_FAULTS = ("# suite: TERMINATED", "# suite: CRASHED")
 
 
 def ended_cleanly(outcomes: list[Outcome], timeout: float) -> Checklist:
-    """Each upgrade whose connection the database ended: the fault hit the migration's own backend, and the
-    migration stopped at once with one error that says so (a non-zero exit, no hang, nothing else in its place)."""
-    ended = [o for o in outcomes if o.killed.startswith("# suite: TERMINATED")]
+    """Each upgrade whose connection the database ended (its backend terminated, or the whole server stopped): the
+    fault hit, and the migration stopped at once with one error that says so (a non-zero exit, no hang, nothing
+    else in its place)."""
+    ended = [o for o in outcomes if o.killed.startswith(_DATABASE_FAULTS)]
     result = Checklist(f"Each upgrade whose connection was ended failed cleanly ({len(ended)} of {len(outcomes)})")
     result.check("connections were ended", bool(ended), _struck(ended, outcomes))
     for outcome in ended:
         run = outcome.interrupted
-        hit = "pg_terminate_backend -> True" in outcome.killed
+        hit = "-> True" in outcome.killed
         said = run is not None and any(words in run.output for words in CUT_CONNECTION_WORDS)
         clean = run is not None and run.exit_code not in (0, None) and run.seconds < timeout
         result.check(

@@ -24,6 +24,7 @@ READ_ONLY = re.compile(
 EXITED = "refused to run (exited)"
 #: The faults as the record (reports/timings.jsonl) and the runbook name them.
 CONNECTION_ENDED, READ_ONLY_DATABASE, DISK_FILLED = "connection ended", "read-only database", "disk filled"
+SERVER_STOPPED = "server stopped"
 
 
 @dataclass(frozen=True)

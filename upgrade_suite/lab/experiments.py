@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+
 from upgrade_suite.base.errors import SuiteError
-from upgrade_suite.judging.fault_checks import CONNECTION_ENDED
+from upgrade_suite.judging.fault_checks import CONNECTION_ENDED, SERVER_STOPPED
 from upgrade_suite.lab import phases
 from upgrade_suite.lab.core import Core
 from upgrade_suite.lab.parity import compare_states
 from upgrade_suite.releases.specs import Release
 from upgrade_suite.services.chain import STRUCK, Outcome, chain, interrupted_upgrade, walk
-from upgrade_suite.services.database import Database
+from upgrade_suite.services.database import Database, PostgresDatabase
+from upgrade_suite.services.faults import FaultMissed, FaultUnavailable
 from upgrade_suite.services.migrations import AlembicRun
 
 
@@ -20,12 +24,22 @@ class Experiments:
         self.core = core
         self.history = core.history
 
-    def interrupt_and_retry(self, target: Release, database: Database, revision: str, point: str) -> Outcome:
+    def interrupt_and_retry(
+        self,
+        target: Release,
+        database: Database,
+        revision: str,
+        point: str,
+        environment: dict[str, str] | None = None,
+        recover: Callable[[], object] | None = None,
+    ) -> Outcome:
         """Interrupt ``target``'s upgrade of ``database`` at ``point`` of ``revision`` (killed as it starts or inside
-        it, or its connection ended by the database inside it), then retry."""
+        it, its connection ended or its server stopped inside it), ``recover`` what the fault stopped, then retry."""
         migrated = self.history.need_migrated()
         migrations = self.core.migrations(target, database)
-        killed = interrupted_upgrade(migrations, revision, point)
+        killed = interrupted_upgrade(migrations, revision, point, environment)
+        if recover is not None:  # the server the fault stopped, started again before anyone looks
+            recover()
         left_at = database.alembic_revisions()
         retry = migrations.upgrade("head")
         at_head = database.alembic_revisions() == [target.head]
@@ -67,6 +81,49 @@ class Experiments:
                 if o.killed and o.interrupted is not None
             ]
         return outcomes
+
+    def crash_mid_migration(self, alias: str) -> Outcome:
+        """The embedded PostgreSQL stopped with ``-m immediate`` inside the middle revision of ``alias``'s upgrade
+        that changes the data (an earlier one when the middle changes nothing), started again, and the upgrade
+        retried: one outcome, judged like UPG-07's, with the time to recover in the record."""
+        previous, backup = self.history.need_previous(), self.history.need_backup()
+        database = self.core.need_database()
+        if not isinstance(database, PostgresDatabase) or not database.server.embedded:
+            raise FaultUnavailable(
+                "the server is stopped mid-migration only when it is the suite's embedded PostgreSQL"
+            )
+        server = database.server
+        target = self.core.release(alias)
+        self.history.upgrade_to(target)
+        self.core.clean_upgrade(target)
+        revisions = chain(target, previous.head)
+        recovered: list[float] = []
+        for revision in reversed(revisions[: len(revisions) // 2 + 1]):
+            with self.core.timings.phase(phases.crash_and_retry(revision)):
+                outcome = self.interrupt_and_retry(
+                    target,
+                    database,
+                    revision,
+                    "crash",
+                    {"UPGRADE_SUITE_CRASH": json.dumps(server.crash_command())},
+                    lambda: recovered.append(server.recover()),
+                )
+            if outcome.killed:
+                break
+            database.restore(backup)  # the revision changed nothing: nothing was cut; aim earlier
+        else:
+            raise FaultMissed(f"no revision of {target.spec.label}'s upgrade up to the middle changed the data")
+        self.history.outcomes = [outcome]
+        assert outcome.interrupted is not None
+        self.history.faults.append(
+            {
+                "fault": SERVER_STOPPED,
+                "revision": outcome.revision,
+                "failed_after_s": round(outcome.interrupted.seconds, 2),
+                "recovery_s": round(recovered[-1] + outcome.retry.seconds, 2),
+            }
+        )
+        return outcome
 
     def partially_apply(self, alias: str) -> AlembicRun:
         """The plan's UPG-07 set-up: ``alias``'s upgrade killed half-way through its chain, on the real database."""

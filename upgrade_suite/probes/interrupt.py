@@ -3,7 +3,9 @@
 argv: alembic.ini, revision, point ("start": as the revision starts, before any of its statements;
 "inside": right after the revision's first statement that changes the database has executed; the
 reads a migration starts with (GA's inspect before they alter) are not a partial application;
-"terminate": at the same point as "inside", the database ends the migration's connection instead).
+"terminate": at the same point as "inside", the database ends the migration's connection instead; "crash": at
+that point the whole server stops with ``pg_ctl stop -m immediate``, the command the suite gives in
+``UPGRADE_SUITE_CRASH`` (a JSON list), as a power cut or an OOM-killed postmaster does).
 
 "start" and "inside" SIGKILL the process: what a node failure or an OOM kill does, no cleanup, no rollback by
 the process itself. "terminate" is the database's fault (a failover, an idle-in-transaction killer, a DBA): a
@@ -13,9 +15,11 @@ the dead connection, as a real cut does. Injecting from inside the process makes
 from outside lands wherever the race puts it (measured: under load, SQLite results then changed from run to run).
 """
 
+import json
 import logging
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -76,6 +80,17 @@ def terminate(conn, cursor, reason: str) -> None:  # noqa: ANN001 - SQLAlchemy's
     )
 
 
+def crash(reason: str) -> None:
+    """Stop the whole server at once (no checkpoint, every backend cut), once; the migration goes on into it."""
+    inside["revision"] = "crashed"
+    stopped = subprocess.run(json.loads(os.environ["UPGRADE_SUITE_CRASH"]), capture_output=True, text=True, timeout=60)
+    print(
+        f"# suite: CRASHED the server {reason}; pg_ctl stop -m immediate -> {stopped.returncode == 0} "
+        f"{stopped.stderr.strip()[-200:]}",
+        flush=True,
+    )
+
+
 @event.listens_for(Engine, "after_cursor_execute")
 def _after_statement(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001 - SQLAlchemy's signature
     line = " ".join(statement.split())
@@ -83,6 +98,8 @@ def _after_statement(conn, cursor, statement, parameters, context, executemany):
         where = f"inside revision {revision}, after its first change: {line[:120]}"
         if point == "terminate":
             terminate(conn, cursor, where)
+        elif point == "crash":
+            crash(where)
         else:
             die(where)
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from upgrade_suite.base.errors import SuiteError
 from upgrade_suite.judging.carryover import RUNBOOK_FILE
-from upgrade_suite.judging.fault_checks import CONNECTION_ENDED, DISK_FILLED, READ_ONLY_DATABASE
+from upgrade_suite.judging.fault_checks import CONNECTION_ENDED, DISK_FILLED, READ_ONLY_DATABASE, SERVER_STOPPED
 from upgrade_suite.judging.known_defects import KNOWN
 from upgrade_suite.lab import phases
 from upgrade_suite.scale import forecast
@@ -158,6 +158,11 @@ FAULT_ACTIONS = {
         "pg_terminate_backend)",
         "Nothing to clean up on PostgreSQL: the upgrade is one transaction and the database is still at the old head "
         "(`alembic current`). Run `alembic upgrade head` again, or start the new release again.",
+    ),
+    SERVER_STOPPED: (
+        "The PostgreSQL server stopped at once during the migration (a power cut, the postmaster killed)",
+        "Start the server (it replays its log) and check `alembic current`: the old head, since the upgrade is one "
+        "transaction. Then run `alembic upgrade head` again.",
     ),
     DISK_FILLED: (
         "The database's disk filled during the migration (SQLite: 'database or disk is full')",

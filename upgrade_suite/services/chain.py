@@ -57,12 +57,14 @@ def chain(release: Release, base: str) -> list[str]:
 
 #: Where an interrupted upgrade is killed: as a revision starts (between revisions), or inside it; or where the
 #: database ends its connection instead (inside it, PostgreSQL only).
-INTERRUPT_POINTS = ("start", "inside", "terminate")
+INTERRUPT_POINTS = ("start", "inside", "terminate", "crash")
 #: The line each interruption prints where it struck.
-STRUCK = ("# suite: SIGKILL", "# suite: TERMINATED")
+STRUCK = ("# suite: SIGKILL", "# suite: TERMINATED", "# suite: CRASHED")
 
 
-def interrupted_upgrade(migrations: Migrations, at: str, point: str = "start") -> AlembicRun:
+def interrupted_upgrade(
+    migrations: Migrations, at: str, point: str = "start", environment: dict[str, str] | None = None
+) -> AlembicRun:
     """``alembic upgrade head`` SIGKILLed at ``point`` of revision ``at``, or its connection ended by the database
     (``terminate``) (probes/interrupt.py)."""
     if point not in INTERRUPT_POINTS:
@@ -74,7 +76,7 @@ def interrupted_upgrade(migrations: Migrations, at: str, point: str = "start") -
         release.python,
         _INTERRUPT,
         [str(release.alembic_ini), at, point],
-        environment={**migrations.environment, "PYTHONUNBUFFERED": "1"},
+        environment={**migrations.environment, "PYTHONUNBUFFERED": "1", **(environment or {})},
         cwd=migrations.workdir,
         timeout=Timeout(migrations.timeout, "migration_timeout"),
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shlex
 import shutil
 import sqlite3
 import tempfile
@@ -262,6 +263,24 @@ class PostgresServer:
     def embedded(self) -> bool:
         """Whether the suite started this server (then its configuration is the suite's to change)."""
         return self._embedded is not None
+
+    def crash_command(self) -> list[str]:
+        """The command that stops this server at once (``pg_ctl stop -m immediate``: no checkpoint, every backend
+        cut), run as the user pgserver runs postgres as; only the suite's own server may be crashed."""
+        if self._embedded is None:
+            raise SuiteError("only the suite's embedded PostgreSQL may be stopped mid-migration, never a given server")
+        stop = [self.tool("pg_ctl"), "-D", str(self._embedded.pgdata), "stop", "-m", "immediate", "-w"]
+        user = self._embedded.system_user
+        return ["su", user, "-s", "/bin/sh", "-c", shlex.join(stop)] if user else stop
+
+    def recover(self) -> float:
+        """Start the crashed server again (it replays its WAL); the seconds until it accepts connections."""
+        if self._embedded is None:
+            raise SuiteError("only the suite's embedded PostgreSQL is restarted by the suite")
+        started = time.monotonic()
+        self._embedded.ensure_postgres_running()
+        self._check_reachable()
+        return time.monotonic() - started
 
     def admin_sql(self, *statements: str, database: str = "") -> list[object]:
         """Statements as the server's admin, in autocommit (in ``database`` when given, a suite database only);
