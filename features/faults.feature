@@ -152,3 +152,20 @@ Feature: Upgrades under database faults
     Examples: Today's releases to the newest
       | from | to     |
       | GA   | latest |
+
+  @topology @two-deployments @postgres
+  Scenario Outline: Two <from> deployments on one PostgreSQL server upgraded to <to> at the same moment do not wait for each other
+    Given a running <from> gateway with data on PostgreSQL
+    When this deployment and a second one on another database of the same server upgrade to <to> at once
+    Then neither upgrade waited for the other, and both hold the same rows
+    And all existing data should be preserved
+    And all services should continue functioning
+
+    Examples: The plan's releases
+      | from | to |
+      | RC1  | GA |
+
+    @current
+    Examples: Today's releases to the newest
+      | from | to     |
+      | GA   | latest |

@@ -12,6 +12,7 @@ from upgrade_suite.judging.checks import Checklist, ended_cleanly
 from upgrade_suite.judging.fault_checks import (
     failed_cleanly_on_full_disk,
     failed_cleanly_on_read_only,
+    neither_waited,
     reads_went_on,
     waited_then_finished,
 )
@@ -131,3 +132,15 @@ def step_retry_finished(context: Any) -> None:
         ("retry failed", retry.cause),
     )
     lab.evidence.require("The retry once the disk had room", verdict)
+
+
+@when("this deployment and a second one on another database of the same server upgrade to {release:Release} at once")
+def step_two_deployments(context: Any, release: str) -> None:
+    _injected(context, lambda: context.lab.faults.upgrade_two_deployments(release))
+
+
+@then("neither upgrade waited for the other, and both hold the same rows")
+def step_neither_waited(context: Any) -> None:
+    lab = context.lab
+    pair = need(lab.faults.two_deployments, "two deployments", "upgrades two deployments at once")
+    lab.evidence.require("Two deployments upgraded at once", neither_waited(pair))

@@ -172,3 +172,42 @@ def test_the_server_stopper_stops_the_whole_server_inside_the_revision_and_it_co
         assert server.recover() < 60
         with database.engine() as engine:
             assert [t for t in inspect(engine).get_table_names()] == []
+
+
+def test_a_wait_across_two_databases_of_one_server_is_seen(tmp_path: Path) -> None:
+    """The two-deployments check sees a session of one database waiting for a lock of the other: here both
+    comment on the same database (a shared catalog row), the first inside a transaction it keeps open."""
+    import threading
+
+    from upgrade_suite.services.database import PG_MARK
+    from upgrade_suite.services.faults import cross_database_waits
+
+    with (
+        PostgresServer() as server,
+        PostgresDatabase(server, tmp_path / "a") as first,
+        PostgresDatabase(server, tmp_path / "b") as second,
+    ):
+        names = (first.name, second.name)
+        holder_engine, waiter_engine = create_engine(first.url_for(None)), create_engine(second.url_for(None))
+        with holder_engine.connect() as holder:
+            holder.exec_driver_sql(f"COMMENT ON DATABASE \"{second.name}\" IS 'held'")  # its transaction stays open
+
+            def wait() -> None:
+                with waiter_engine.connect() as waiter:
+                    # the suite's mark is that very comment: the waiter writes it back once it gets through
+                    waiter.exec_driver_sql(f"COMMENT ON DATABASE \"{second.name}\" IS '{PG_MARK}'")
+                    waiter.commit()
+
+            waiting = threading.Thread(target=wait)
+            waiting.start()
+            seen: list[str] = []
+            for _ in range(100):
+                seen = cross_database_waits(first, [first.name, second.name])
+                if seen:
+                    break
+                threading.Event().wait(0.05)
+            holder.rollback()
+            waiting.join(timeout=30)
+        holder_engine.dispose()
+        waiter_engine.dispose()
+    assert seen and seen[0].startswith(f"{names[1]} waits for ") and seen[0].endswith(f"held by {names[0]}"), seen

@@ -195,3 +195,36 @@ def retry_finished(retry: AlembicRun) -> Checklist:
         ("retry failed", retry.cause),
     )
     return result
+
+
+@dataclass(frozen=True)
+class TwoDeployments:
+    """Two deployments of the same release on two databases of one server, upgraded at the same moment."""
+
+    release: str
+    seconds: tuple[float, float]  # each one's alembic upgrade head
+    migrated: tuple[bool, bool]
+    cross_waits: tuple[str, ...]  # a session of one waiting for a lock held in the other, as sampled
+    same_rows: bool  # the second deployment's row counts equal the first's afterwards
+
+    def render(self) -> str:
+        return (
+            f"two {self.release} upgrades at once took {self.seconds[0]:.1f} s and {self.seconds[1]:.1f} s "
+            f"({'both finished' if all(self.migrated) else 'not both finished'}); "
+            + (f"{len(self.cross_waits)} waits across them: {self.cross_waits[0]}" if self.cross_waits else "")
+            + ("no session of one waited for the other" if not self.cross_waits else "")
+        )
+
+
+def neither_waited(pair: TwoDeployments) -> Checklist:
+    """Both upgrades finished, no session of one ever waited for a lock of the other, and both hold the same rows."""
+    result = Checklist("Two deployments on one server, upgraded at once")
+    result.check("both upgrades finished", all(pair.migrated), pair.render(), ("upgrade failed beside another",))
+    result.check(
+        "neither waited for the other's locks",
+        not pair.cross_waits,
+        "; ".join(pair.cross_waits[:3]) or "no wait across the two databases was sampled",
+        ("waited for another deployment", *sorted(set(pair.cross_waits))[:1]),
+    )
+    result.check("the second deployment holds the same rows as the first", pair.same_rows, "row counts per table")
+    return result

@@ -1,6 +1,7 @@
 """Upgrades under the database's faults and in production set-ups: the new release started on a read-only database,
-then again once it is writable (the operator's whole recovery), timed; a deployment that reaches PostgreSQL with a
-password a URL must percent-encode."""
+then again once it is writable (the operator's whole recovery), timed; the migration behind a long reader while the
+old release serves; the migration on a SQLite disk that fills; a deployment that reaches PostgreSQL with a password
+a URL must percent-encode; two deployments on one server upgraded at the same moment."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from upgrade_suite.judging.fault_checks import (
     FaultedMigration,
     FaultedStart,
     LockWait,
+    TwoDeployments,
     last_revision,
     naming_read_only,
 )
+from upgrade_suite.judging.rows import counted
 from upgrade_suite.lab import phases
 from upgrade_suite.lab.core import Core
 from upgrade_suite.lab.history import need
@@ -25,10 +28,12 @@ from upgrade_suite.services.database import PostgresDatabase
 from upgrade_suite.services.faults import (
     EncodedLogin,
     FaultMissed,
+    FaultUnavailable,
     ReaderHolding,
     ReadOnly,
     SmallFilesystem,
     Waiting,
+    cross_database_waits,
     waiting_sessions,
 )
 from upgrade_suite.services.gateway import migration_error
@@ -59,6 +64,7 @@ class Faults:
         self.small_fs: SmallFilesystem | None = None
         self.faulted_migration: FaultedMigration | None = None
         self.retry: AlembicRun | None = None
+        self.two_deployments: TwoDeployments | None = None
 
     def start_on_read_only(self, alias: str) -> FaultedStart:
         """The old release stopped and backed up, the database made read-only, ``alias`` started on it."""
@@ -222,3 +228,35 @@ class Faults:
         if self.retry.ok:
             core.start(alias)
         return self.recovery_s
+
+    def upgrade_two_deployments(self, alias: str) -> TwoDeployments:
+        """A second deployment of the same release on another database of the same server (a copy of this one),
+        both upgraded to ``alias`` at the same moment with their own ``alembic upgrade head``; the server's locks
+        sampled throughout for a session of one waiting on the other. Then this deployment's new release starts."""
+        core = self.core
+        database = core.need_database()
+        if not isinstance(database, PostgresDatabase):
+            raise FaultUnavailable("two deployments on one server are judged on PostgreSQL")
+        core.stop_and_back_up()
+        release = core.release(alias)
+        self.history.upgrade_to(release)
+        with core.scratch_database("second-deployment") as other:
+            assert isinstance(other, PostgresDatabase)
+            other.copy_from(database)
+            waits: set[str] = set()
+            with core.timings.phase(phases.upgrade_two_at_once(release.spec.alias)), ThreadPoolExecutor(2) as pool:
+                runs = [pool.submit(core.migrations(release, db).upgrade, "head") for db in (database, other)]
+                while not all(run.done() for run in runs):
+                    waits |= set(cross_database_waits(database, [database.name, other.name]))
+                    time.sleep(0.05)
+            first, second = (run.result() for run in runs)
+            same = counted(other) == counted(database)
+        for run, which in ((first, "this deployment"), (second, "the second deployment")):
+            core.evidence.attach(f"alembic upgrade head of {which} ({release.spec.label})", run.render())
+        self.two_deployments = TwoDeployments(
+            release.spec.label, (first.seconds, second.seconds), (first.ok, second.ok), tuple(sorted(waits)), same
+        )
+        core.evidence.attach("Two deployments upgraded at once", self.two_deployments.render())
+        if first.ok:
+            core.start(alias)
+        return self.two_deployments

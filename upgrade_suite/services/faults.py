@@ -18,7 +18,8 @@ handed back to the admin, the role dropped.
 table, then grown (a bigger volume) for the retry.
 
 ``ReaderHolding``: a long read transaction on every table (PostgreSQL), held while the new release's migration
-runs beside the old release's traffic; ``waiting_sessions`` reads who waits on which lock, and behind whom.
+runs beside the old release's traffic; ``waiting_sessions`` reads who waits on which lock, and behind whom, and
+``cross_database_waits`` who waits on a session of another database (two deployments on one server).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -321,3 +323,28 @@ class SmallFilesystem:
         finally:
             shutil.rmtree(saved, ignore_errors=True)
             self._saved = None
+
+
+def cross_database_waits(database: PostgresDatabase, names: Sequence[str]) -> list[str]:
+    """Sessions of the databases ``names`` waiting for a lock a session of another database holds (``pg_locks`` is
+    the server's, so one connection sees both deployments): each as "<waiter db> waits for <mode> on <what>, held
+    by <holder db>"."""
+    engine = create_engine(database.sqlalchemy_url(), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT wa.datname, l.mode, l.locktype, "
+                    "coalesce(l.relation::text, l.classid::regclass::text || ' ' || l.objid::text, ''), ba.datname "
+                    "FROM pg_locks l JOIN pg_stat_activity wa ON wa.pid = l.pid "
+                    "CROSS JOIN LATERAL unnest(pg_blocking_pids(l.pid)) AS b(pid) "
+                    "JOIN pg_stat_activity ba ON ba.pid = b.pid "
+                    "WHERE NOT l.granted AND wa.datname = ANY(:names) AND ba.datname IS DISTINCT FROM wa.datname"
+                ),
+                {"names": list(names)},
+            ).all()
+    finally:
+        engine.dispose()
+    return [
+        f"{waiter} waits for {mode} on {kind} {what}, held by {holder}" for waiter, mode, kind, what, holder in rows
+    ]
