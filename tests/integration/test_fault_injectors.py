@@ -180,7 +180,7 @@ def test_a_wait_across_two_databases_of_one_server_is_seen(tmp_path: Path) -> No
     import threading
 
     from upgrade_suite.services.database import PG_MARK
-    from upgrade_suite.services.faults import cross_database_waits
+    from upgrade_suite.services.locks import cross_database_waits
 
     with (
         PostgresServer() as server,

@@ -25,18 +25,9 @@ from upgrade_suite.lab import phases
 from upgrade_suite.lab.core import Core
 from upgrade_suite.lab.history import need
 from upgrade_suite.services.database import PostgresDatabase
-from upgrade_suite.services.faults import (
-    EncodedLogin,
-    FaultMissed,
-    FaultUnavailable,
-    ReaderHolding,
-    ReadOnly,
-    SmallFilesystem,
-    Waiting,
-    cross_database_waits,
-    waiting_sessions,
-)
+from upgrade_suite.services.faults import EncodedLogin, FaultMissed, FaultUnavailable, ReadOnly, SmallFilesystem
 from upgrade_suite.services.gateway import migration_error
+from upgrade_suite.services.locks import ReaderHolding, Waiting, cross_database_waits, waiting_sessions
 from upgrade_suite.services.migrations import AlembicRun
 
 #: How long the reader keeps the migration waiting once the wait is seen: long enough for the old release's reads

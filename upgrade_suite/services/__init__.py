@@ -6,8 +6,9 @@ databases the suite owns), ``migrations`` (a release's own Alembic) and ``chain`
 ``mcp_fixture`` (the MCP server gateways federate), ``balancer`` (HAProxy), ``replicas``, ``chart`` and
 ``pods`` (the Helm chart's facts and a pod as the kubelet runs it), ``kubernetes`` (Helm on a real cluster) and
 ``kube_events`` (its own record of a rollout),
-``tools`` (outside binaries a path needs), ``faults`` (a read-only database, a percent-encoded login: faults
-injected and undone), ``leftovers`` (what a crashed run left, cleaned at start).
+``tools`` (outside binaries a path needs), ``faults`` (a read-only database, a small disk, a percent-encoded login:
+faults injected and undone), ``locks`` (a long reader held, and who waits for whom), ``leftovers`` (what a
+crashed run left, cleaned at start).
 Each process or resource is a context manager.
 
 May import: ``base``, ``releases``, ``probes`` (by path).

@@ -16,10 +16,6 @@ handed back to the admin, the role dropped.
 
 ``SmallFilesystem``: a SQLite database on a size-limited tmpfs of its own that fills while a revision rewrites a
 table, then grown (a bigger volume) for the retry.
-
-``ReaderHolding``: a long read transaction on every table (PostgreSQL), held while the new release's migration
-runs beside the old release's traffic; ``waiting_sessions`` reads who waits on which lock, and behind whom, and
-``cross_database_waits`` who waits on a session of another database (two deployments on one server).
 """
 
 from __future__ import annotations
@@ -29,12 +25,10 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
-from collections.abc import Sequence
 from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 
 from upgrade_suite.base.errors import SuiteError
@@ -186,78 +180,6 @@ class EncodedLogin:
         server.admin_sql(f'DROP ROLE IF EXISTS "{self.role}"')
 
 
-class ReaderHolding:
-    """A long read transaction, as a report or a forgotten ``psql`` session holds one: every table of ``database``
-    read once (ACCESS SHARE on each), then the transaction left open until ``release()`` or the block's end. DDL on
-    any of those tables waits for it, and so does every later reader queued behind that DDL."""
-
-    def __init__(self, database: Database) -> None:
-        if not isinstance(database, PostgresDatabase):
-            raise FaultUnavailable("a lock a reader holds is judged on PostgreSQL (SQLite has one writer, no queue)")
-        self.database: PostgresDatabase = database
-        self.pid = 0
-        self.tables: list[str] = []
-        self._engine = create_engine(database.sqlalchemy_url())
-        self._connection: Connection | None = None
-
-    def __enter__(self) -> ReaderHolding:
-        connection = self._engine.connect()
-        self._connection = connection
-        self.pid = int(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() or 0)
-        self.tables = list(
-            connection.exec_driver_sql(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version' "
-                "ORDER BY tablename"
-            ).scalars()
-        )
-        for table in self.tables:
-            connection.exec_driver_sql(f'SELECT 1 FROM "{table}" LIMIT 1').all()
-        return self
-
-    def release(self) -> None:
-        """End the reader's transaction (idempotent): what the DBA does once they find it."""
-        if self._connection is not None:
-            self._connection.rollback()
-            self._connection.close()
-            self._connection = None
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-        self._engine.dispose()
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """A session of the database waiting for a lock: what it wants, on what, and who holds it up."""
-
-    pid: int
-    relation: str
-    mode: str
-    blocked_by: tuple[int, ...]
-    query: str
-
-
-def waiting_sessions(database: PostgresDatabase) -> list[Waiting]:
-    """Every session of ``database`` waiting for a relation lock, with ``pg_blocking_pids`` (read fresh each call)."""
-    engine = create_engine(database.sqlalchemy_url(), isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                text(
-                    "SELECT l.pid, l.relation::regclass::text, l.mode, pg_blocking_pids(l.pid), a.query "
-                    "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                    "WHERE NOT l.granted AND l.relation IS NOT NULL AND a.datname = :name"
-                ),
-                {"name": database.name},
-            ).all()
-    finally:
-        engine.dispose()
-    return [
-        Waiting(pid, relation, mode, tuple(blocked), " ".join(query.split())[:160])
-        for pid, relation, mode, blocked, query in rows
-    ]
-
-
 class SmallFilesystem:
     """A SQLite database moved onto a filesystem of its own, only ``slack`` bytes bigger than the database: a
     size-limited tmpfs mounted over its directory (root cannot write past a tmpfs's size), the files copied in.
@@ -323,28 +245,3 @@ class SmallFilesystem:
         finally:
             shutil.rmtree(saved, ignore_errors=True)
             self._saved = None
-
-
-def cross_database_waits(database: PostgresDatabase, names: Sequence[str]) -> list[str]:
-    """Sessions of the databases ``names`` waiting for a lock a session of another database holds (``pg_locks`` is
-    the server's, so one connection sees both deployments): each as "<waiter db> waits for <mode> on <what>, held
-    by <holder db>"."""
-    engine = create_engine(database.sqlalchemy_url(), isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                text(
-                    "SELECT wa.datname, l.mode, l.locktype, "
-                    "coalesce(l.relation::text, l.classid::regclass::text || ' ' || l.objid::text, ''), ba.datname "
-                    "FROM pg_locks l JOIN pg_stat_activity wa ON wa.pid = l.pid "
-                    "CROSS JOIN LATERAL unnest(pg_blocking_pids(l.pid)) AS b(pid) "
-                    "JOIN pg_stat_activity ba ON ba.pid = b.pid "
-                    "WHERE NOT l.granted AND wa.datname = ANY(:names) AND ba.datname IS DISTINCT FROM wa.datname"
-                ),
-                {"names": list(names)},
-            ).all()
-    finally:
-        engine.dispose()
-    return [
-        f"{waiter} waits for {mode} on {kind} {what}, held by {holder}" for waiter, mode, kind, what, holder in rows
-    ]
