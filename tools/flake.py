@@ -31,6 +31,7 @@ def main() -> int:
     parser.add_argument("--tags", default="@sqlite and not @product-defect")
     parser.add_argument("paths", nargs="*", default=[str(ROOT / "features" / "upgrade.feature")])
     options = parser.parse_args()
+    options.paths = [str(Path(path).resolve()) for path in options.paths]  # each run works in a directory of its own
     verdicts: dict[str, list[str]] = defaultdict(list)
     attempts: dict[str, list[bool]] = defaultdict(list)  # fault kind -> each attempt, landed or not
     walls = []
@@ -58,6 +59,9 @@ def main() -> int:
             print(f"run {index}/{options.runs}: {walls[-1]:.1f} s", flush=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    if not verdicts:  # nothing ran: no verdict to compare is not a stable suite
+        print(f"flake: no scenario ran ({' '.join(options.paths)} --tags={options.tags}): check the path and tags")
+        return 2
     changed = {name: runs for name, runs in verdicts.items() if len(set(runs)) > 1 or len(runs) != options.runs}
     print(f"\n{len(verdicts)} scenarios x {options.runs} runs, run time {min(walls):.1f}-{max(walls):.1f} s")
     for name, runs in sorted(verdicts.items()):
