@@ -8,12 +8,13 @@ from typing import Any
 
 from behave import given, then, when
 
-from upgrade_suite.judging.checks import Checklist, ended_cleanly
+from upgrade_suite.judging.checks import ended_cleanly
 from upgrade_suite.judging.fault_checks import (
     failed_cleanly_on_full_disk,
     failed_cleanly_on_read_only,
     neither_waited,
     reads_went_on,
+    retry_finished,
     waited_then_finished,
 )
 from upgrade_suite.lab.faults import READ_BUDGET_S
@@ -124,14 +125,7 @@ def step_grow_and_retry(context: Any, release: str) -> None:
 def step_retry_finished(context: Any) -> None:
     lab = context.lab
     retry = need(lab.faults.retry, "retried migration", "runs the migration again")
-    verdict = Checklist("The retry once the disk had room")
-    verdict.check(
-        "alembic upgrade head finished",
-        retry.ok,
-        retry.error or f"{retry.seconds:.1f} s",
-        ("retry failed", retry.cause),
-    )
-    lab.evidence.require("The retry once the disk had room", verdict)
+    lab.evidence.require("The retry once the disk had room", retry_finished(retry))
 
 
 @when("this deployment and a second one on another database of the same server upgrade to {release:Release} at once")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, create_engine, text
 
@@ -68,21 +69,25 @@ class Waiting:
     query: str
 
 
-def waiting_sessions(database: PostgresDatabase) -> list[Waiting]:
-    """Every session of ``database`` waiting for a relation lock, with ``pg_blocking_pids`` (read fresh each call)."""
+def _fresh_rows(database: PostgresDatabase, query: str, parameters: dict[str, object]) -> list[tuple[Any, ...]]:
+    """One query in a transaction of its own (``pg_stat_activity`` is a snapshot inside one), on a fresh engine."""
     engine = create_engine(database.sqlalchemy_url(), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:
-            rows = connection.execute(
-                text(
-                    "SELECT l.pid, l.relation::regclass::text, l.mode, pg_blocking_pids(l.pid), a.query "
-                    "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                    "WHERE NOT l.granted AND l.relation IS NOT NULL AND a.datname = :name"
-                ),
-                {"name": database.name},
-            ).all()
+            return [tuple(row) for row in connection.execute(text(query), parameters)]
     finally:
         engine.dispose()
+
+
+def waiting_sessions(database: PostgresDatabase) -> list[Waiting]:
+    """Every session of ``database`` waiting for a relation lock, with ``pg_blocking_pids`` (read fresh each call)."""
+    rows = _fresh_rows(
+        database,
+        "SELECT l.pid, l.relation::regclass::text, l.mode, pg_blocking_pids(l.pid), a.query "
+        "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE NOT l.granted AND l.relation IS NOT NULL AND a.datname = :name",
+        {"name": database.name},
+    )
     return [
         Waiting(pid, relation, mode, tuple(blocked), " ".join(query.split())[:160])
         for pid, relation, mode, blocked, query in rows
@@ -93,22 +98,16 @@ def cross_database_waits(database: PostgresDatabase, names: Sequence[str]) -> li
     """Sessions of the databases ``names`` waiting for a lock a session of another database holds (``pg_locks`` is
     the server's, so one connection sees both deployments): each as "<waiter db> waits for <mode> on <what>, held
     by <holder db>"."""
-    engine = create_engine(database.sqlalchemy_url(), isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                text(
-                    "SELECT wa.datname, l.mode, l.locktype, "
-                    "coalesce(l.relation::text, l.classid::regclass::text || ' ' || l.objid::text, ''), ba.datname "
-                    "FROM pg_locks l JOIN pg_stat_activity wa ON wa.pid = l.pid "
-                    "CROSS JOIN LATERAL unnest(pg_blocking_pids(l.pid)) AS b(pid) "
-                    "JOIN pg_stat_activity ba ON ba.pid = b.pid "
-                    "WHERE NOT l.granted AND wa.datname = ANY(:names) AND ba.datname IS DISTINCT FROM wa.datname"
-                ),
-                {"names": list(names)},
-            ).all()
-    finally:
-        engine.dispose()
+    rows = _fresh_rows(
+        database,
+        "SELECT wa.datname, l.mode, l.locktype, "
+        "coalesce(l.relation::text, l.classid::regclass::text || ' ' || l.objid::text, ''), ba.datname "
+        "FROM pg_locks l JOIN pg_stat_activity wa ON wa.pid = l.pid "
+        "CROSS JOIN LATERAL unnest(pg_blocking_pids(l.pid)) AS b(pid) "
+        "JOIN pg_stat_activity ba ON ba.pid = b.pid "
+        "WHERE NOT l.granted AND wa.datname = ANY(:names) AND ba.datname IS DISTINCT FROM wa.datname",
+        {"names": list(names)},
+    )
     return [
         f"{waiter} waits for {mode} on {kind} {what}, held by {holder}" for waiter, mode, kind, what, holder in rows
     ]
