@@ -17,8 +17,8 @@ Feature: Upgrades under database faults
 
   A long reader (a report, a forgotten session) holds every table while the new release migrates beside
   the old one serving: the migration must wait for it and finish once it lets go, and the old release's
-  reads must go on meanwhile (none failed, none slower than 2 s, no session queued behind the
-  migration's pending lock). Whether the migration gives up by itself (a lock_timeout) is in the evidence.
+  reads must go on meanwhile (none failed, no session queued behind the migration's pending lock; how
+  slow they were is in the evidence). Whether the migration gives up by itself (a lock_timeout) is too.
 
   A SQLite database on a filesystem of its own only 64 KiB bigger than itself fills while a revision
   rewrites a table: the migration must stop with SQLite's "database or disk is full", and once the disk

@@ -17,7 +17,6 @@ from upgrade_suite.judging.fault_checks import (
     retry_finished,
     waited_then_finished,
 )
-from upgrade_suite.lab.faults import READ_BUDGET_S
 from upgrade_suite.lab.history import need
 from upgrade_suite.services.faults import FaultMissed, FaultUnavailable
 
@@ -99,7 +98,7 @@ def step_waited_then_finished(context: Any) -> None:
 def step_reads_went_on(context: Any) -> None:
     lab = context.lab
     lock = need(lab.faults.lock_wait, "migration behind a reader", "runs the migration behind a long reader")
-    lab.evidence.require("The old release's reads while the migration waited", reads_went_on(lock, READ_BUDGET_S))
+    lab.evidence.require("The old release's reads while the migration waited", reads_went_on(lock))
 
 
 @when("{release:Release}'s migration runs on a filesystem that fills")

@@ -42,14 +42,16 @@ def test_a_migration_behind_a_reader_must_wait_for_it_finish_after_it_and_hold_u
     from upgrade_suite.judging.fault_checks import LockWait, reads_went_on, waited_then_finished
 
     calm = LockWait("oauth_states", "AccessExclusiveLock", True, 10.9, False, True, 14.1, 0, 548, 0, 0.02)
-    assert waited_then_finished(calm).ok and reads_went_on(calm, 2.0).ok
+    assert waited_then_finished(calm).ok and reads_went_on(calm).ok
     assert "did not give up by itself (no lock_timeout)" in calm.render()
     held = LockWait("tools", "AccessExclusiveLock", True, 10.0, False, True, 12.0, 14, 500, 3, 9.8)
-    assert {p.kind for p in reads_went_on(held, 2.0).findings()} == {
-        "reads held behind the waiting migration",
+    assert {p.kind for p in reads_went_on(held).findings()} == {
+        "reads failed behind the waiting migration",
         "sessions queued behind the waiting migration",
     }
-    assert not reads_went_on(LockWait("tools", "x", True, 1.0, False, True, 2.0, 0, 0, 0, 0.0), 2.0).ok, "no reads"
+    assert not reads_went_on(LockWait("tools", "x", True, 1.0, False, True, 2.0, 0, 0, 0, 0.0)).ok, "no reads"
+    slow_on_a_busy_machine = LockWait("oauth_states", "x", True, 10.0, False, True, 12.0, 0, 474, 0, 3.1)
+    assert reads_went_on(slow_on_a_busy_machine).ok, "slow with nothing queued behind the migration: the machine's"
     assert not waited_then_finished(LockWait("tools", "x", False, 0.0, False, True, 2.0, 0, 9, 0, 0.0)).ok
 
 

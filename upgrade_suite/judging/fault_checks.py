@@ -124,15 +124,18 @@ def waited_then_finished(lock: LockWait) -> Checklist:
     return result
 
 
-def reads_went_on(lock: LockWait, budget_s: float) -> Checklist:
-    """The old release's users while the migration waited: no read failed, none slower than ``budget_s``, and no
-    session queued behind the migration's pending lock."""
-    result = Checklist(f"The old release's reads while the migration waited ({budget_s:.0f} s budget)")
+def reads_went_on(lock: LockWait) -> Checklist:
+    """The old release's users while the migration waited: no read failed, and no session queued behind the
+    migration's pending lock (the lock's own evidence that reads were held). How slow the reads were is in the
+    detail, not the verdict: on a busy machine a slow read is the machine's unless the locks show it was held
+    (measured: 3.1 s for one read with nothing queued, while make test ran beside it); latency judged against its own
+    baseline is issue 31's."""
+    result = Checklist("The old release's reads while the migration waited")
     result.check(
-        f"no read failed or took longer than {budget_s:.0f} s",
-        lock.reads > 0 and lock.failed_reads == 0 and lock.slowest_read_s <= budget_s,
+        "no read failed",
+        lock.reads > 0 and lock.failed_reads == 0,
         f"{lock.reads} reads, {lock.failed_reads} failed, the slowest {lock.slowest_read_s:.1f} s",
-        ("reads held behind the waiting migration", lock.relation),
+        ("reads failed behind the waiting migration", lock.relation),
     )
     result.check(
         "no session queued behind the migration's pending lock",

@@ -33,9 +33,6 @@ from upgrade_suite.services.migrations import AlembicRun
 #: How long the reader keeps the migration waiting once the wait is seen: long enough for the old release's reads
 #: to queue behind it at the prober's rate, short beside a real report query.
 READER_HOLD_S = 10.0
-#: A read of the old release slower than this while the migration waits is held up by it (the prober's own reads
-#: answer in milliseconds here).
-READ_BUDGET_S = 2.0
 #: The filesystem of the filling-disk fault: this much bigger than the database (less than any table a revision
 #: rewrites needs, more than a revision that only adds a column), then grown to ``GROWN_FS_BYTES`` for the retry.
 SMALL_FS_SLACK = 64 * 1024
