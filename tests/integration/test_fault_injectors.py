@@ -211,3 +211,38 @@ def test_a_wait_across_two_databases_of_one_server_is_seen(tmp_path: Path) -> No
         holder_engine.dispose()
         waiter_engine.dispose()
     assert seen and seen[0].startswith(f"{names[1]} waits for ") and seen[0].endswith(f"held by {names[0]}"), seen
+
+
+def test_the_read_only_fault_refuses_writes_on_both_engines_and_undoes_itself(tmp_path: Path) -> None:
+    """SQLite under a read-only bind mount and PostgreSQL with default_transaction_read_only: a write is refused
+    while it holds, and taken once it is undone; nothing stays mounted."""
+    import sqlite3
+    from contextlib import closing
+
+    from sqlalchemy.exc import DBAPIError
+
+    from upgrade_suite.services.database import SqliteDatabase
+    from upgrade_suite.services.faults import ReadOnly, mounts_under
+
+    sqlite = SqliteDatabase(tmp_path / "sqlite")
+    with closing(sqlite3.connect(sqlite.path)) as connection:
+        connection.execute("CREATE TABLE t (x int)")
+    with ReadOnly(sqlite) as fault:
+        with pytest.raises(sqlite3.OperationalError, match="readonly|unable to open"):
+            with closing(sqlite3.connect(sqlite.path)) as connection:
+                connection.execute("INSERT INTO t VALUES (1)")
+        fault.undo()
+        with closing(sqlite3.connect(sqlite.path)) as connection:
+            connection.execute("INSERT INTO t VALUES (1)")
+            connection.commit()
+    assert not mounts_under(sqlite.directory)
+
+    with PostgresServer() as server, PostgresDatabase(server, tmp_path / "pg") as database:
+        with database.engine() as engine, engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE t (x int)")
+        with ReadOnly(database):
+            with pytest.raises(DBAPIError, match="read-only transaction"):
+                with database.engine() as engine, engine.begin() as connection:
+                    connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+        with database.engine() as engine, engine.begin() as connection:
+            connection.exec_driver_sql("INSERT INTO t VALUES (1)")
