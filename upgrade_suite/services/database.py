@@ -227,17 +227,25 @@ class PostgresServer:
             self._scratch = None
 
     @contextmanager
-    def _admin(self) -> Iterator[Engine]:
-        engine = create_engine(self._admin_url, isolation_level="AUTOCOMMIT")
+    def _admin(self, database: str = "") -> Iterator[Engine]:
+        """The admin's engine in autocommit, on the admin database or on ``database``."""
+        engine = create_engine(
+            self._admin_url.set(database=database) if database else self._admin_url, isolation_level="AUTOCOMMIT"
+        )
         try:
             yield engine
         finally:
             engine.dispose()
 
+    def _refuse_unless_ours(self, name: str, doing: str) -> None:
+        """Only a database that carries the suite's mark is copied, changed or dropped."""
+        if not self.is_ours(name):
+            raise SuiteError(f"refusing to {doing} PostgreSQL database {name}: it does not carry the suite's mark")
+
     def create_database(self, template: str = "") -> str:
         """A new database marked as the suite's (empty, or a copy of a suite-owned ``template``)."""
-        if template and not self.is_ours(template):
-            raise SuiteError(f"refusing to copy PostgreSQL database {template}: it does not carry the suite's mark")
+        if template:
+            self._refuse_unless_ours(template, "copy")
         name = f"upgsuite_{secrets.token_hex(6)}"
         with self._admin() as engine, engine.connect() as connection:
             connection.exec_driver_sql(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
@@ -254,8 +262,7 @@ class PostgresServer:
 
     def drop_database(self, name: str) -> None:
         """Drop a database the suite created (connections are cut first); refuse any other."""
-        if not self.is_ours(name):
-            raise SuiteError(f"refusing to drop PostgreSQL database {name}: it does not carry the suite's mark")
+        self._refuse_unless_ours(name, "drop")
         with self._admin() as engine, engine.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -285,23 +292,16 @@ class PostgresServer:
     def admin_sql(self, *statements: str, database: str = "") -> list[object]:
         """Statements as the server's admin, in autocommit (in ``database`` when given, a suite database only);
         each one's first value, if it returns rows."""
-        if database and not self.is_ours(database):
-            raise SuiteError(f"refusing to change PostgreSQL database {database}: it does not carry the suite's mark")
-        engine = create_engine(
-            self._admin_url.set(database=database) if database else self._admin_url, isolation_level="AUTOCOMMIT"
-        )
-        try:
-            with engine.connect() as connection:
-                results = [connection.exec_driver_sql(statement) for statement in statements]
-                return [result.scalar() if result.returns_rows else None for result in results]
-        finally:
-            engine.dispose()
+        if database:
+            self._refuse_unless_ours(database, "change")
+        with self._admin(database) as engine, engine.connect() as connection:
+            results = [connection.exec_driver_sql(statement) for statement in statements]
+            return [result.scalar() if result.returns_rows else None for result in results]
 
     def set_read_only(self, name: str, read_only: bool) -> None:
         """Make a suite database refuse writes to every new session (``default_transaction_read_only``), or undo it;
         set from the admin database, since a read-only session cannot change its own database's settings."""
-        if not self.is_ours(name):
-            raise SuiteError(f"refusing to change PostgreSQL database {name}: it does not carry the suite's mark")
+        self._refuse_unless_ours(name, "change")
         setting = "SET default_transaction_read_only = on" if read_only else "RESET default_transaction_read_only"
         self.admin_sql(f'ALTER DATABASE "{name}" {setting}')
 
