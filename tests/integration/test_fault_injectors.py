@@ -180,7 +180,7 @@ def test_a_wait_across_two_databases_of_one_server_is_seen(tmp_path: Path) -> No
     import threading
 
     from upgrade_suite.services.database import PG_MARK
-    from upgrade_suite.services.locks import cross_database_waits
+    from upgrade_suite.services.locks import LockSampler
 
     with (
         PostgresServer() as server,
@@ -201,11 +201,12 @@ def test_a_wait_across_two_databases_of_one_server_is_seen(tmp_path: Path) -> No
             waiting = threading.Thread(target=wait)
             waiting.start()
             seen: list[str] = []
-            for _ in range(100):
-                seen = cross_database_waits(first, [first.name, second.name])
-                if seen:
-                    break
-                threading.Event().wait(0.05)
+            with LockSampler(first) as sampler:
+                for _ in range(100):
+                    seen = sampler.across([first.name, second.name])
+                    if seen:
+                        break
+                    threading.Event().wait(0.05)
             holder.rollback()
             waiting.join(timeout=30)
         holder_engine.dispose()

@@ -19,7 +19,7 @@ import socket
 import ssl
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -124,16 +124,7 @@ class Node:
 
     def kubectl(self, *args: str, stdin: str | None = None, timeout: float = 60.0) -> str:
         """kubectl as the cluster's admin; its stdout, or a SuiteError with its stderr."""
-        command = [str(self.layout.bin / "kubectl"), *args]
-        try:
-            result = subprocess.run(
-                command, input=stdin, capture_output=True, text=True, timeout=timeout, env=self.environment()
-            )
-        except subprocess.TimeoutExpired:
-            raise SuiteError(f"kubectl {' '.join(args)} did not finish within {timeout:.0f} s") from None
-        if result.returncode != 0:
-            raise SuiteError(f"kubectl {' '.join(args)} failed: {result.stderr.strip()[-400:]}")
-        return result.stdout
+        return run_kubectl([str(self.layout.bin / "kubectl")], args, stdin, timeout, self.environment())
 
     def load(self, image: Image) -> None:
         """Make an image the suite wrote available to pods (``imagePullPolicy: Never``)."""
@@ -349,6 +340,22 @@ class Node:
 
     def _mark(self, milestone: str) -> None:
         self.timeline[milestone] = round(time.monotonic() - self._started, 1)
+
+
+def run_kubectl(
+    kubectl: Sequence[str], args: Sequence[str], stdin: str | None, timeout: float, env: Mapping[str, str] | None = None
+) -> str:
+    """``kubectl`` (the binary and the options that bind it to a cluster) with ``args``: its stdout, or a SuiteError
+    naming the command with its stderr, or its timeout."""
+    try:
+        result = subprocess.run(
+            [*kubectl, *args], input=stdin, capture_output=True, text=True, timeout=timeout, env=env
+        )
+    except subprocess.TimeoutExpired:
+        raise SuiteError(f"kubectl {' '.join(args)} did not finish within {timeout:.0f} s") from None
+    if result.returncode != 0:
+        raise SuiteError(f"kubectl {' '.join(args)} failed: {result.stderr.strip()[-400:]}")
+    return result.stdout
 
 
 def _listening(port: int) -> bool:

@@ -70,16 +70,7 @@ class Experiments:
                     outcomes.append(self.interrupt_and_retry(target, copy, revision, point))
         self.history.outcomes = outcomes
         if point == "terminate":
-            self.history.faults += [
-                {
-                    "fault": CONNECTION_ENDED,
-                    "revision": o.revision,
-                    "failed_after_s": round(o.interrupted.seconds, 2),
-                    "recovery_s": round(o.retry.seconds, 2),
-                }
-                for o in outcomes
-                if o.killed and o.interrupted is not None
-            ]
+            self.history.faults += [_fault_record(CONNECTION_ENDED, o, o.retry.seconds) for o in outcomes if o.killed]
         return outcomes
 
     def crash_mid_migration(self, alias: str) -> Outcome:
@@ -114,15 +105,7 @@ class Experiments:
         else:
             raise FaultMissed(f"no revision of {target.spec.label}'s upgrade up to the middle changed the data")
         self.history.outcomes = [outcome]
-        assert outcome.interrupted is not None
-        self.history.faults.append(
-            {
-                "fault": SERVER_STOPPED,
-                "revision": outcome.revision,
-                "failed_after_s": round(outcome.interrupted.seconds, 2),
-                "recovery_s": round(recovered[-1] + outcome.retry.seconds, 2),
-            }
-        )
+        self.history.faults.append(_fault_record(SERVER_STOPPED, outcome, recovered[-1] + outcome.retry.seconds))
         return outcome
 
     def partially_apply(self, alias: str) -> AlembicRun:
@@ -169,3 +152,15 @@ class Experiments:
                 target, migrations.environment, self.core.sandbox.path, steps, self.core.config.timeouts.migration
             )
         self.history.walk = (walked, 2 * len(revisions))
+
+
+def _fault_record(kind: str, outcome: Outcome, recovery_s: float) -> dict[str, object]:
+    """What the run's record keeps of one database fault that struck: where, how long the migration took to fail,
+    and how long the recovery took (the runbook's "After a database fault")."""
+    failed_after = outcome.interrupted.seconds if outcome.interrupted is not None else 0.0
+    return {
+        "fault": kind,
+        "revision": outcome.revision,
+        "failed_after_s": round(failed_after, 2),
+        "recovery_s": round(recovery_s, 2),
+    }

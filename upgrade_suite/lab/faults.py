@@ -24,10 +24,18 @@ from upgrade_suite.judging.rows import counted
 from upgrade_suite.lab import phases
 from upgrade_suite.lab.core import Core
 from upgrade_suite.lab.history import need
+from upgrade_suite.releases.specs import Release
 from upgrade_suite.services.database import PostgresDatabase
-from upgrade_suite.services.faults import EncodedLogin, FaultMissed, FaultUnavailable, ReadOnly, SmallFilesystem
+from upgrade_suite.services.faults import (
+    ENCODED_PASSWORD,
+    EncodedLogin,
+    FaultMissed,
+    FaultUnavailable,
+    ReadOnly,
+    SmallFilesystem,
+)
 from upgrade_suite.services.gateway import migration_error
-from upgrade_suite.services.locks import ReaderHolding, Waiting, cross_database_waits, waiting_sessions
+from upgrade_suite.services.locks import LockSampler, ReaderHolding, Waiting
 from upgrade_suite.services.migrations import AlembicRun
 
 #: How long the reader keeps the migration waiting once the wait is seen: long enough for the old release's reads
@@ -47,20 +55,24 @@ class Faults:
         self.history = core.history
         self.read_only: ReadOnly | None = None
         self.faulted: FaultedStart | None = None
-        self.recovery_s: float | None = None
         self.lock_wait: LockWait | None = None
         self.small_fs: SmallFilesystem | None = None
         self.faulted_migration: FaultedMigration | None = None
         self.retry: AlembicRun | None = None
         self.two_deployments: TwoDeployments | None = None
 
+    def _upgrading(self, alias: str) -> Release:
+        """The start of every fault's When: the old release stopped and backed up, the upgrade to ``alias`` begun."""
+        self.core.stop_and_back_up()
+        release = self.core.release(alias)
+        self.history.upgrade_to(release)
+        return release
+
     def start_on_read_only(self, alias: str) -> FaultedStart:
         """The old release stopped and backed up, the database made read-only, ``alias`` started on it."""
         core = self.core
         database = core.need_database()
-        core.stop_and_back_up()
-        release = core.release(alias)
-        self.history.upgrade_to(release)
+        release = self._upgrading(alias)
         self.read_only = core.own(ReadOnly(database))
         gateway = core.gateway(release)
         started = time.monotonic()
@@ -85,21 +97,21 @@ class Faults:
         need(self.read_only, "read-only database", "starts the release on a read-only database").undo()
         started = time.monotonic()
         self.core.start(alias)
-        self.recovery_s = time.monotonic() - started
-        self.history.faults[-1]["recovery_s"] = round(self.recovery_s, 2)
-        self.core.evidence.attach("Time to recover (writable again, then the same start)", f"{self.recovery_s:.1f} s")
-        return self.recovery_s
+        recovery_s = time.monotonic() - started
+        self.history.faults[-1]["recovery_s"] = round(recovery_s, 2)
+        self.core.evidence.attach("Time to recover (writable again, then the same start)", f"{recovery_s:.1f} s")
+        return recovery_s
 
     def running_with_encoded_login(self, alias: str) -> None:
         """``alias`` with data on PostgreSQL, started on it as a role whose password needs percent-encoding."""
         core = self.core
         core.running_with_data(alias, "postgresql", Dataset())
         login = core.own(EncodedLogin(core.need_database()))
+        userinfo = core.need_database().url_for(core.release(alias)).split("://", 1)[1].split("@", 1)[0]
         core.evidence.attach(
             "The login the releases use",
-            f"role {login.role}, password {login.database.login[1] if login.database.login else ''!r}, so the URL "
-            f"carries {core.need_database().url_for(core.release(alias)).split('@')[0].split(':')[-1]!r}; a wrong "
-            f"password is refused: {login.refused}",
+            f"role {login.role}, password {ENCODED_PASSWORD!r}, in the URL as {userinfo!r}; a wrong password is "
+            f"refused: {login.refused}",
         )
         core.start(alias)
 
@@ -110,9 +122,7 @@ class Faults:
         A migration that never waits (it needs no lock the reader holds) leaves the scenario inconclusive."""
         core = self.core
         database, previous = core.need_database(), self.history.need_previous()
-        core.stop_and_back_up()
-        release = core.release(alias)
-        self.history.upgrade_to(release)
+        release = self._upgrading(alias)
         old = core.start(previous.spec.alias)  # the old release serves while the new one migrates, as in a roll
         token = core.run.token(previous, core.environment(previous))
         t = core.config.timeouts
@@ -122,7 +132,8 @@ class Faults:
         with core.timings.phase(phases.migrate_behind_reader(release.spec.alias)), ThreadPoolExecutor(1) as pool:
             started = time.monotonic()
             running = pool.submit(migrations.upgrade, "head")
-            seen, queued, waited_at = self._watch(reader.database, reader.pid, running, started + t.migration)
+            with LockSampler(reader.database) as sampler:
+                seen, queued, waited_at = self._watch(sampler, reader.pid, running, started + t.migration)
             gave_up = running.done()
             reader.release()
             run = running.result(timeout=t.migration)
@@ -152,7 +163,7 @@ class Faults:
 
     @staticmethod
     def _watch(
-        database: PostgresDatabase, reader: int, running: Future[AlembicRun], deadline: float
+        sampler: LockSampler, reader: int, running: Future[AlembicRun], deadline: float
     ) -> tuple[Waiting | None, set[int], float]:
         """Poll the locks until the migration waits behind ``reader``, then for ``READER_HOLD_S`` more: its wait,
         the sessions queued behind it, and when the wait was first seen."""
@@ -160,7 +171,7 @@ class Faults:
         queued: set[int] = set()
         waited_at = 0.0
         while not running.done() and time.monotonic() < deadline:
-            sessions = waiting_sessions(database)
+            sessions = sampler.waiting()
             if seen is None:
                 seen = next((w for w in sessions if reader in w.blocked_by), None)
                 waited_at = time.monotonic() if seen else 0.0
@@ -177,9 +188,7 @@ class Faults:
         migration that fits (it rewrites nothing big enough) leaves the scenario inconclusive."""
         core = self.core
         database = core.need_database()
-        core.stop_and_back_up()
-        release = core.release(alias)
-        self.history.upgrade_to(release)
+        release = self._upgrading(alias)
         self.small_fs = core.own(SmallFilesystem(database, SMALL_FS_SLACK))
         with core.timings.phase(phases.migrate_faulted(release.spec.alias, "a filesystem that fills")):
             run = core.migrations(release, database).upgrade("head")
@@ -210,12 +219,12 @@ class Faults:
         started = time.monotonic()
         with core.timings.phase(phases.alembic_upgrade_again(release.spec.alias)):
             self.retry = core.migrations(release, core.need_database()).upgrade("head")
-        self.recovery_s = time.monotonic() - started
-        self.history.faults[-1]["recovery_s"] = round(self.recovery_s, 2)
+        recovery_s = time.monotonic() - started
+        self.history.faults[-1]["recovery_s"] = round(recovery_s, 2)
         core.evidence.attach(f"alembic upgrade head again, with room ({release.spec.label})", self.retry.render())
         if self.retry.ok:
             core.start(alias)
-        return self.recovery_s
+        return recovery_s
 
     def upgrade_two_deployments(self, alias: str) -> TwoDeployments:
         """A second deployment of the same release on another database of the same server (a copy of this one),
@@ -225,17 +234,19 @@ class Faults:
         database = core.need_database()
         if not isinstance(database, PostgresDatabase):
             raise FaultUnavailable("two deployments on one server are judged on PostgreSQL")
-        core.stop_and_back_up()
-        release = core.release(alias)
-        self.history.upgrade_to(release)
+        release = self._upgrading(alias)
         with core.scratch_database("second-deployment") as other:
             assert isinstance(other, PostgresDatabase)
             other.copy_from(database)
             waits: set[str] = set()
-            with core.timings.phase(phases.upgrade_two_at_once(release.spec.alias)), ThreadPoolExecutor(2) as pool:
+            with (
+                core.timings.phase(phases.upgrade_two_at_once(release.spec.alias)),
+                LockSampler(database) as sampler,
+                ThreadPoolExecutor(2) as pool,
+            ):
                 runs = [pool.submit(core.migrations(release, db).upgrade, "head") for db in (database, other)]
                 while not all(run.done() for run in runs):
-                    waits |= set(cross_database_waits(database, [database.name, other.name]))
+                    waits |= set(sampler.across([database.name, other.name]))
                     time.sleep(0.05)
             first, second = (run.result() for run in runs)
             same = counted(other) == counted(database)

@@ -17,7 +17,6 @@ by the first shard that runs there.
 from __future__ import annotations
 
 import json
-import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -201,11 +200,6 @@ def pods(listing: str) -> list[PodState]:
                 exit_code = int(state["terminated"].get("exitCode", 1))
         found.append(PodState(metadata["name"], shard, status.get("phase", "Pending"), reason, exit_code))
     return sorted(found, key=lambda pod: pod.shard)
-
-
-def shard_arguments(arguments: Sequence[str]) -> str:
-    """How a shard's behave options read in a progress line."""
-    return shlex.join(arguments) or "(the defaults)"
 
 
 def cache_path(options: ClusterOptions, own_cache: Path) -> str:

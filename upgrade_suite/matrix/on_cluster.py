@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from rich.console import Console
 from upgrade_suite.base.config import default_cache_dir
 from upgrade_suite.base.errors import SuiteError
 from upgrade_suite.base.waiting import sigterm_as_interrupt
+from upgrade_suite.cluster.node import run_kubectl
 from upgrade_suite.matrix.indexed_job import (
     COLLECTED,
     REPORTS,
@@ -52,14 +52,7 @@ def _your_kubectl(context: str) -> Kubectl:
         raise SuiteError(f"kubectl is not installed and -D kube_context={context} asks for it: install kubectl")
 
     def kubectl(*args: str, stdin: str | None = None, timeout: float = 60.0) -> str:
-        command = ["kubectl", "--context", context, *args]
-        try:
-            result = subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise SuiteError(f"kubectl {' '.join(args)} did not finish within {timeout:.0f} s") from None
-        if result.returncode != 0:
-            raise SuiteError(f"kubectl {' '.join(args)} failed: {result.stderr.strip()[-400:]}")
-        return result.stdout
+        return run_kubectl(["kubectl", "--context", context], args, stdin, timeout)
 
     return kubectl
 

@@ -1,9 +1,9 @@
 """Locks on PostgreSQL during an upgrade: a long reader the suite holds, and who waits for whom.
 
 ``ReaderHolding``: a long read transaction on every table, held while the new release's migration runs beside the
-old release's traffic; ``waiting_sessions`` reads who waits on which lock, and behind whom (``pg_locks`` with
-``pg_blocking_pids``), and ``cross_database_waits`` who waits on a session of another database (two deployments on
-one server). Each reads afresh (autocommit), since ``pg_stat_activity`` is a snapshot inside a transaction.
+old release's traffic; ``LockSampler`` reads, on one autocommit connection, who waits on which lock and behind
+whom (``pg_locks`` with ``pg_blocking_pids``), and who waits on a session of another database (two deployments on
+one server).
 """
 
 from __future__ import annotations
@@ -69,45 +69,55 @@ class Waiting:
     query: str
 
 
-def _fresh_rows(database: PostgresDatabase, query: str, parameters: dict[str, object]) -> list[tuple[Any, ...]]:
-    """One query in a transaction of its own (``pg_stat_activity`` is a snapshot inside one), on a fresh engine."""
-    engine = create_engine(database.sqlalchemy_url(), isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            return [tuple(row) for row in connection.execute(text(query), parameters)]
-    finally:
-        engine.dispose()
+class LockSampler:
+    """One autocommit connection to the server, read again and again while an upgrade runs: each read is a
+    transaction of its own (``pg_stat_activity`` is a snapshot inside one), and the polling loop opens no new
+    backend per sample. ``pg_locks`` is the server's, so one connection sees every database on it."""
 
+    def __init__(self, database: PostgresDatabase) -> None:
+        self.database = database
+        self._engine = create_engine(database.sqlalchemy_url(), isolation_level="AUTOCOMMIT")
+        self._connection: Connection | None = None
 
-def waiting_sessions(database: PostgresDatabase) -> list[Waiting]:
-    """Every session of ``database`` waiting for a relation lock, with ``pg_blocking_pids`` (read fresh each call)."""
-    rows = _fresh_rows(
-        database,
-        "SELECT l.pid, l.relation::regclass::text, l.mode, pg_blocking_pids(l.pid), a.query "
-        "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-        "WHERE NOT l.granted AND l.relation IS NOT NULL AND a.datname = :name",
-        {"name": database.name},
-    )
-    return [
-        Waiting(pid, relation, mode, tuple(blocked), " ".join(query.split())[:160])
-        for pid, relation, mode, blocked, query in rows
-    ]
+    def __enter__(self) -> LockSampler:
+        self._connection = self._engine.connect()
+        return self
 
+    def __exit__(self, *exc: object) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        self._engine.dispose()
 
-def cross_database_waits(database: PostgresDatabase, names: Sequence[str]) -> list[str]:
-    """Sessions of the databases ``names`` waiting for a lock a session of another database holds (``pg_locks`` is
-    the server's, so one connection sees both deployments): each as "<waiter db> waits for <mode> on <what>, held
-    by <holder db>"."""
-    rows = _fresh_rows(
-        database,
-        "SELECT wa.datname, l.mode, l.locktype, "
-        "coalesce(l.relation::text, l.classid::regclass::text || ' ' || l.objid::text, ''), ba.datname "
-        "FROM pg_locks l JOIN pg_stat_activity wa ON wa.pid = l.pid "
-        "CROSS JOIN LATERAL unnest(pg_blocking_pids(l.pid)) AS b(pid) "
-        "JOIN pg_stat_activity ba ON ba.pid = b.pid "
-        "WHERE NOT l.granted AND wa.datname = ANY(:names) AND ba.datname IS DISTINCT FROM wa.datname",
-        {"names": list(names)},
-    )
-    return [
-        f"{waiter} waits for {mode} on {kind} {what}, held by {holder}" for waiter, mode, kind, what, holder in rows
-    ]
+    def _rows(self, query: str, parameters: dict[str, object]) -> list[tuple[Any, ...]]:
+        assert self._connection is not None, "a LockSampler reads inside its with block"
+        return [tuple(row) for row in self._connection.execute(text(query), parameters)]
+
+    def waiting(self) -> list[Waiting]:
+        """Every session of the database waiting for a relation lock, with ``pg_blocking_pids``."""
+        rows = self._rows(
+            "SELECT l.pid, l.relation::regclass::text, l.mode, pg_blocking_pids(l.pid), a.query "
+            "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE NOT l.granted AND l.relation IS NOT NULL AND a.datname = :name",
+            {"name": self.database.name},
+        )
+        return [
+            Waiting(pid, relation, mode, tuple(blocked), " ".join(query.split())[:160])
+            for pid, relation, mode, blocked, query in rows
+        ]
+
+    def across(self, names: Sequence[str]) -> list[str]:
+        """Sessions of the databases ``names`` waiting for a lock a session of another database holds, each as
+        "<waiter db> waits for <mode> on <what>, held by <holder db>" (two deployments on one server)."""
+        rows = self._rows(
+            "SELECT wa.datname, l.mode, l.locktype, "
+            "coalesce(l.relation::text, l.classid::regclass::text || ' ' || l.objid::text, ''), ba.datname "
+            "FROM pg_locks l JOIN pg_stat_activity wa ON wa.pid = l.pid "
+            "CROSS JOIN LATERAL unnest(pg_blocking_pids(l.pid)) AS b(pid) "
+            "JOIN pg_stat_activity ba ON ba.pid = b.pid "
+            "WHERE NOT l.granted AND wa.datname = ANY(:names) AND ba.datname IS DISTINCT FROM wa.datname",
+            {"names": list(names)},
+        )
+        return [
+            f"{waiter} waits for {mode} on {kind} {what}, held by {holder}" for waiter, mode, kind, what, holder in rows
+        ]
